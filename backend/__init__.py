@@ -1,0 +1,1 @@
+"""Cloud back-end of E-Flux Local: accounts, cards, sessions, billing and the portal."""

@@ -1,0 +1,1 @@
+"""E-Flux Local core: all logic, unit-testable without Home Assistant (never imports it)."""

@@ -1,0 +1,1 @@
+"""Modbus to MQTT bridge daemon with Home Assistant discovery."""

@@ -1,0 +1,1 @@
+"""Simulators (charge points, meters, households) for tests, benches and the demo."""

@@ -1,0 +1,1 @@
+"""E-Flux Local test suite."""

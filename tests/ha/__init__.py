@@ -1,0 +1,1 @@
+"""Tests of the Home Assistant layer (run with the HA test plugin)."""

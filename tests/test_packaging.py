@@ -1,0 +1,74 @@
+"""manifest.json, hacs.json and translations follow the HA and HACS rules."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+INTEGRATION = ROOT / "custom_components" / "eflux"
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_manifest_has_the_keys_home_assistant_requires() -> None:
+    manifest = _load(INTEGRATION / "manifest.json")
+    # hassfest: domain and name first, the rest sorted; custom integrations need a version.
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
+    assert manifest["domain"] == "eflux" == INTEGRATION.name
+    assert manifest["config_flow"] is True
+    assert manifest["iot_class"] == "local_push"
+    assert manifest["integration_type"] == "hub"
+    assert manifest["documentation"].startswith("https://")
+    assert manifest["issue_tracker"].startswith("https://")
+    assert all(owner.startswith("@") for owner in manifest["codeowners"])
+    assert tuple(int(p) for p in manifest["version"].split(".")) >= (0, 1, 0)
+
+
+def test_manifest_requirements_are_pinned_and_installed() -> None:
+    for line in _load(INTEGRATION / "manifest.json")["requirements"]:
+        requirement = Requirement(line)
+        specs = list(requirement.specifier)
+        assert len(specs) == 1, f"{line} must be pinned with =="
+        assert specs[0].operator == "=="
+        assert version(requirement.name) == specs[0].version, f"installed {requirement.name}"
+
+
+def test_hacs_json_declares_the_minimum_home_assistant() -> None:
+    hacs = _load(ROOT / "hacs.json")
+    allowed = {"name", "content_in_root", "zip_release", "filename", "hide_default_branch",
+               "country", "homeassistant", "persistent_directory", "render_readme", "hacs"}
+    assert set(hacs) <= allowed
+    assert hacs["name"]
+    assert hacs["homeassistant"] == "2025.4.0"
+    assert hacs["render_readme"] is True
+
+
+def test_pyproject_pins_the_ha_test_plugin_for_ha_2025_4() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == ">=3.13"
+    test_extra = project["optional-dependencies"]["test"]
+    assert "pytest-homeassistant-custom-component==0.13.236" in test_extra
+    assert version("homeassistant").startswith("2025.4.")
+
+
+def _keys(tree: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in tree.items():
+        path = f"{prefix}.{key}" if prefix else key
+        keys |= _keys(value, path) if isinstance(value, dict) else {path}
+    return keys
+
+
+def test_translations_match_strings() -> None:
+    strings = _load(INTEGRATION / "strings.json")
+    assert _load(INTEGRATION / "translations" / "en.json") == strings
+    assert _keys(_load(INTEGRATION / "translations" / "nl.json")) == _keys(strings)
