@@ -1,0 +1,1 @@
+"""Cloud sync client: session outbox, card and departure pulls, backoff (no Home Assistant)."""
