@@ -1,0 +1,101 @@
+"""Who charges: order the chargers, then admit each at its minimum current while it fits.
+
+Order: priority, then `fast` before the other modes, then chargers still within their turn
+(charging for less than the rotation interval), then urgency (energy needed per hour left), then
+who has waited longest; chargers whose turn is over come last among equals, so that when not all
+fit at 6 A the paused ones take turns. A charger that does not fit is paused at once (that is the
+protection path); a pause that only the PV surplus asks for waits for the stop delay, and a
+restart after a pause (or any `pv` start) waits for the start delay, so contactors are not cycled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from .allocation import EPS, first_failure, reserve
+from .result import Reason
+from .site import Mode, Tuning
+from .topology import POOL_PV, CompiledSite
+from .work import Option, Work
+
+
+def order_key(work: Work, now_ts: float, turn_cutoff: datetime) -> tuple[float, ...]:
+    prev = work.prev
+    since = prev.switched_at
+    since_ts = since.timestamp() if since is not None else now_ts
+    if prev.on and (since is None or since > turn_cutoff):
+        group, late, tie = 0.0, 0.0, since_ts  # in its turn: keeps its place, oldest first
+    elif prev.on:
+        group, late, tie = 1.0, 1.0, -since_ts  # turn over: behind the waiting ones
+    else:
+        group, late, tie = 1.0, 0.0, since_ts  # waiting: longest first
+    return (-work.tier, group, -work.inp.urgency_kw, late, tie, work.index)
+
+
+def admit_all(
+    cs: CompiledSite, works: Sequence[Work], left: list[float], now: datetime, tuning: Tuning
+) -> None:
+    """Admit `works` (already in order) at their minimum; updates `left` and each work."""
+    pv_cid = cs.total_cid(cs.pv_node)
+    start_cutoff = now - tuning.start_delay
+    stop_cutoff = now - tuning.stop_delay
+    switch_cutoff = now - tuning.phase_switch_delay
+    for work in works:
+        low, prev = work.low, work.prev
+        skip = pv_cid if work.pool == POOL_PV else -1
+        needs_pool = work.mode is Mode.PV
+        options = work.options
+        probe = work.up_probe
+        if probe is not None and _fits(left, probe, low, skip, pv_cid if needs_pool else -1):
+            work.up_since = prev.up_since or now
+            if work.up_since <= switch_cutoff:
+                options = [probe, *options]
+        chosen: Option | None = None
+        hard_only: Option | None = None
+        fail = -1
+        for option in options:
+            failed = first_failure(left, option.members, low, skip)
+            if failed >= 0:
+                fail = failed if fail < 0 else fail
+            elif needs_pool and left[pv_cid] < low * len(option.grid_phases) - EPS:
+                hard_only = hard_only or option
+            else:
+                chosen = option
+                break
+        if chosen is None and hard_only is None:
+            turn_over = prev.on and work.key[1] > 0
+            work.reason = Reason.PAUSED_ROTATION if turn_over else Reason.PAUSED_NO_CAPACITY
+            work.detail = cs.constraint_label(fail)
+            continue
+        if chosen is None:
+            assert hard_only is not None
+            if prev.on:
+                work.short_since = prev.short_since or now
+                if work.short_since > stop_cutoff:
+                    _take(work, hard_only, left, -1)
+                    work.room = 0.0
+                    work.reason = Reason.PV_STOP_DELAY
+                    continue
+            work.reason = Reason.PAUSED_NO_PV
+            continue
+        if not prev.on and (prev.was_on or needs_pool):
+            work.ready_since = prev.ready_since or now
+            if work.ready_since > start_cutoff:
+                work.reason = Reason.WAITING_START_DELAY
+                continue
+        _take(work, chosen, left, skip if work.mode is Mode.PV_MIN else -1)
+
+
+def _fits(left: list[float], option: Option, low: float, skip: int, pool: int) -> bool:
+    if first_failure(left, option.members, low, skip) >= 0:
+        return False
+    return pool < 0 or left[pool] >= low * len(option.grid_phases) - EPS
+
+
+def _take(work: Work, option: Option, left: list[float], skip: int) -> None:
+    work.admitted = True
+    work.option = option
+    work.members = option.members
+    reserve(left, option.members, work.low, skip)
+    work.room = max(0.0, work.high - work.low)

@@ -1,0 +1,130 @@
+"""Household load per circuit and phase, from the meters, and the capacity it leaves to chargers.
+
+A meter that also measures the chargers (the usual grid meter) reads household + chargers; their
+own measured draw is subtracted first. A circuit without a meter carries the household load of the
+metered circuits below it. Export is never counted as extra capacity for a fuse: the sun can drop
+in a second, the balancer would only notice at the next reading.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .site import MeterLossPolicy, PhaseAmps
+from .topology import CompiledSite
+
+INF = math.inf
+
+
+@dataclass(slots=True)
+class Loads:
+    caps: list[float]  # per constraint id: capacity before any charger draws
+    household_a: PhaseAmps  # signed, at the grid connection
+    pv_surplus_a: float
+    lost: list[MeterLossPolicy | None]  # per circuit: the policy in force for its silent meter
+    lost_labels: list[str] = field(default_factory=list)
+    bases: dict[str, PhaseAmps] = field(default_factory=dict)  # last good household per meter
+    warnings: list[str] = field(default_factory=list)
+
+
+def valid_reading(reading: object) -> bool:
+    return (
+        isinstance(reading, tuple)
+        and len(reading) == 3
+        and all(isinstance(v, int | float) and math.isfinite(v) for v in reading)
+    )
+
+
+def site_loads(
+    cs: CompiledSite,
+    meters: Mapping[str, PhaseAmps],
+    draws: Sequence[list[float]],
+    last_bases: Mapping[str, PhaseAmps],
+) -> Loads:
+    """Capacity per constraint for this pass; `draws[circuit]` is the chargers' own measured
+    draw per grid phase of the chargers hanging directly from that circuit."""
+    circuits = cs.site.circuits
+    for ident in meters:
+        index = cs.circuit_index.get(ident)
+        if index is None or not circuits[index].metered:
+            raise ValueError(f"meter reading for {ident!r}, which is not a metered circuit")
+    n_nodes = cs.node_count
+    caps = [INF] * (4 * n_nodes)
+    lost: list[MeterLossPolicy | None] = [None] * len(circuits)
+    loads = Loads(caps=caps, household_a=(0.0, 0.0, 0.0), pv_surplus_a=0.0, lost=lost)
+    base: list[list[float]] = [[0.0, 0.0, 0.0] for _ in circuits]
+    sub_draw: list[list[float]] = [list(d) for d in draws]
+    root = cs.root
+    root_signed: list[float] | None = None
+    for n in cs.bottom_up:
+        circuit = circuits[n]
+        below = base[n]
+        for child in cs.children[n]:
+            child_base, child_draw = base[child], sub_draw[child]
+            for p in range(3):
+                below[p] += child_base[p]
+                sub_draw[n][p] += child_draw[p]
+        if circuit.metered:
+            reading = meters.get(circuit.id)
+            if reading is not None and not valid_reading(reading):
+                loads.warnings.append(f"meter {circuit.label}: unusable reading {reading!r}")
+                reading = None
+            if reading is not None:
+                signed = [
+                    reading[p] - (sub_draw[n][p] if circuit.meter_includes_chargers else 0.0)
+                    for p in range(3)
+                ]
+                for p in range(3):
+                    below[p] = max(below[p], signed[p], 0.0)
+                loads.bases[circuit.id] = (below[0], below[1], below[2])
+                if n == root:
+                    root_signed = signed
+            else:
+                _meter_lost(cs, n, below, last_bases, loads)
+        limit, margin = circuit.limit_a, circuit.margin_a
+        for p in range(3):
+            caps[3 * n + p] = limit[p] - margin - below[p]
+        if circuit.total_limit_a is not None:
+            caps[cs.total_cid(n)] = circuit.total_limit_a - margin - sum(below)
+    static = cs.site.static_budget_a
+    for p in range(3):
+        top = circuits[root]
+        budget = top.limit_a[p] - top.margin_a if static is None else static[p]
+        caps[3 * cs.static_node + p] = budget
+    if root_signed is not None:
+        loads.household_a = (root_signed[0], root_signed[1], root_signed[2])
+        loads.pv_surplus_a = max(0.0, -sum(root_signed) - cs.site.pv_reserve_a)
+    caps[cs.total_cid(cs.pv_node)] = loads.pv_surplus_a
+    if root_signed is None and not circuits[root].metered:
+        loads.household_a = (base[root][0], base[root][1], base[root][2])
+    return loads
+
+
+def _meter_lost(
+    cs: CompiledSite,
+    n: int,
+    below: list[float],
+    last_bases: Mapping[str, PhaseAmps],
+    loads: Loads,
+) -> None:
+    """Apply a silent meter's policy to the household load assumed for circuit `n`."""
+    circuit = cs.site.circuits[n]
+    policy = circuit.on_meter_loss
+    loads.lost[n] = policy
+    loads.lost_labels.append(circuit.label)
+    if policy is MeterLossPolicy.FIXED_BUDGET and circuit.fallback_budget_a is not None:
+        budget = circuit.fallback_budget_a
+        for p in range(3):
+            usable = circuit.limit_a[p] - circuit.margin_a
+            below[p] = max(below[p], usable - budget[p])
+    elif policy is MeterLossPolicy.STOP:
+        for p in range(3):
+            below[p] = max(below[p], circuit.limit_a[p])
+    else:
+        last = last_bases.get(circuit.id)
+        if last is not None:
+            for p in range(3):
+                below[p] = max(below[p], last[p])
+            loads.bases[circuit.id] = last

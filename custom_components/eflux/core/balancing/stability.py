@@ -1,0 +1,126 @@
+"""From the ideal allocation to the limit actually given: decrease at once, increase calmly.
+
+The allocator's answer (`raw`) is feasible on its own. A charger's new limit is either `raw`
+(a decrease, a start, a phase change) or something between its previous limit and `raw` (an
+increase held back by hysteresis, the minimum interval or the ramp). Every charger ends at or
+below a feasible allocation, so holding increases back can never overload a circuit.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from .allocation import EPS
+from .result import ChargerAllocation, ChargerStatus, Reason
+from .site import Tuning
+from .state import ChargerState
+from .topology import CompiledSite
+from .work import AT_HIGH, Work
+
+Settled = tuple[ChargerAllocation, ChargerState, datetime | None]
+
+
+def raw_amps(work: Work, resolution: float) -> float:
+    """The allocation rounded down to the resolution, never below the minimum (admitted at it)."""
+    steps = math.floor((work.low + work.extra) / resolution + 1e-6)
+    return max(work.low, round(steps * resolution, 6))
+
+
+def fill_reason(cs: CompiledSite, work: Work) -> tuple[Reason, str]:
+    if work.reason is Reason.PV_STOP_DELAY:
+        return work.reason, ""
+    limit = work.limited_by
+    if limit == AT_HIGH:
+        return work.high_reason, work.high_detail
+    if limit == cs.total_cid(cs.pv_node):
+        return Reason.LIMITED_BY_PV, ""
+    label = cs.constraint_label(limit)
+    if limit // 3 == cs.static_node and limit < 3 * cs.node_count:
+        return Reason.LIMITED_BY_BUDGET, label
+    return Reason.LIMITED_BY_CIRCUIT, label
+
+
+def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning) -> Settled:
+    prev, option = work.prev, work.option
+    assert option is not None
+    raw = raw_amps(work, tuning.resolution_a)
+    reason, detail = fill_reason(cs, work)
+    ramp = tuning.ramp_step_a
+    changed_at, switched_at = prev.changed_at, prev.switched_at
+    wake: datetime | None = None
+    if not prev.on:
+        target = raw if ramp is None else min(raw, max(work.low, ramp))
+        changed_at = switched_at = now
+    elif (
+        raw < prev.target_a
+        or option.grid_phases != prev.grid_phases
+        or option.phases != prev.phases
+    ):
+        target, changed_at = raw, now
+    elif raw - prev.target_a < max(tuning.hysteresis_a, EPS) - EPS:
+        target = prev.target_a  # too small a step to be worth a change
+    elif changed_at is not None and now < changed_at + tuning.min_change_interval:
+        target, reason, detail = prev.target_a, Reason.INCREASE_HELD, "minimum interval"
+        wake = changed_at + tuning.min_change_interval
+    else:
+        target = raw if ramp is None else min(raw, prev.target_a + ramp)
+        changed_at = now
+    if target < raw - EPS and reason is not Reason.INCREASE_HELD:
+        reason, detail = Reason.RAMPING, ""
+        wake = now + tuning.min_change_interval
+    if work.short_since is not None:
+        wake = _earliest(wake, work.short_since + tuning.stop_delay)
+    if work.up_since is not None:
+        wake = _earliest(wake, work.up_since + tuning.phase_switch_delay)
+    state = ChargerState(
+        on=True,
+        target_a=target,
+        phases=option.phases,
+        grid_phases=option.grid_phases,
+        changed_at=changed_at,
+        switched_at=switched_at,
+        was_on=True,
+        ready_since=None,
+        short_since=work.short_since,
+        up_since=work.up_since,
+        car_phases=work.car_phases,
+    )
+    charging = ChargerStatus.CHARGING
+    allocation = ChargerAllocation(
+        work.ident, target, option.phases, option.grid_phases, charging, reason, detail
+    )
+    return allocation, (prev if state == prev else state), wake
+
+
+def settle_paused(
+    work: Work, reason: Reason, detail: str, now: datetime, tuning: Tuning
+) -> Settled:
+    prev = work.prev
+    waiting = reason is Reason.WAITING_START_DELAY
+    wake = work.ready_since + tuning.start_delay if waiting and work.ready_since else None
+    state = pause_state(prev, now, work.ready_since, work.car_phases)
+    status = ChargerStatus.WAITING if waiting else ChargerStatus.PAUSED
+    return ChargerAllocation(work.ident, 0.0, 0, (), status, reason, detail), state, wake
+
+
+def pause_state(
+    prev: ChargerState,
+    now: datetime,
+    ready_since: datetime | None = None,
+    car_phases: tuple[int, ...] | None = None,
+) -> ChargerState:
+    if not prev.on and prev.ready_since == ready_since and prev.car_phases == car_phases:
+        return prev
+    return ChargerState(
+        on=False,
+        changed_at=now if prev.on else prev.changed_at,
+        switched_at=now if prev.on else prev.switched_at,
+        was_on=prev.was_on,
+        ready_since=ready_since,
+        car_phases=car_phases,
+    )
+
+
+def _earliest(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b < a else a
