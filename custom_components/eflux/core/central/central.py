@@ -1,0 +1,205 @@
+"""`CentralSystem`: the local OCPP central system as the rest of the product sees it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Any, overload
+
+from ..domain import Card, CardListDelta
+from .auth import Authorizer, CardBook, RemoteAuthorizer
+from .compaction import compact_closed
+from .config import CentralConfig
+from .configure import push_cards
+from .control import ChargerControl
+from .errors import CentralError
+from .events import CentralEvent, EventBus
+from .hub import ChargerHub
+from .ledger import Ledger
+from .model import ChargePointState, CurrentLimit, Transaction
+from .server import CentralServer
+from .store import Store
+
+_LOGGER = logging.getLogger(__name__)
+# Samples outside any transaction (idle chargers' clock-aligned registers) are kept this long.
+IDLE_SAMPLE_RETENTION = timedelta(days=7)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CentralSystem:
+    """Implements `LocalCardList` (core/domain.py) besides the charger API below."""
+
+    def __init__(
+        self,
+        config: CentralConfig,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        remote_authorizer: RemoteAuthorizer | None = None,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._store = Store(config.db_path)
+        self._bus = EventBus()
+        cards = CardBook(self._store)
+        authorizer = Authorizer(config.authorization, cards, self._store, clock, remote_authorizer)
+        self._hub = ChargerHub(
+            config, clock, self._store, Ledger(self._store, clock), self._bus, authorizer, cards
+        )
+        self._control = ChargerControl(self._hub)
+        self._server = CentralServer(self._hub)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._running = False
+
+    # ---- lifetime (start()/stop() without arguments) -----------------------------------------
+    @overload
+    async def start(self) -> None: ...
+
+    @overload
+    async def start(self, cp_id: str, connector: int, id_tag: str) -> str: ...
+
+    async def start(
+        self, cp_id: str | None = None, connector: int = 0, id_tag: str | None = None
+    ) -> str | None:
+        """Without arguments: start serving. With them: RemoteStart a transaction."""
+        if cp_id is None:
+            await self._start_serving()
+            return None
+        if id_tag is None:
+            raise ValueError("start(cp_id, connector, id_tag) needs an id tag")
+        return await self._control.remote_start(cp_id, connector, id_tag)
+
+    @overload
+    async def stop(self) -> None: ...
+
+    @overload
+    async def stop(self, cp_id: str, connector_or_transaction: int | str) -> str: ...
+
+    async def stop(
+        self, cp_id: str | None = None, connector_or_transaction: int | str | None = None
+    ) -> str | None:
+        """Without arguments: stop serving (no task, socket or timer left). With them:
+        RemoteStop the transaction on that connector (int) or with that id (str)."""
+        if cp_id is None:
+            await self._stop_serving()
+            return None
+        if connector_or_transaction is None:
+            raise ValueError("stop(cp_id, connector_or_transaction) needs a connector or id")
+        return await self._control.remote_stop(cp_id, connector_or_transaction)
+
+    async def _start_serving(self) -> None:
+        self.config.db_path.parent.mkdir(parents=True, exist_ok=True)
+        await self._store.open()
+        try:
+            await self._hub.cards.load()
+            await self._hub.authorizer.load()
+            await self._hub.load()
+            await self._server.start()
+        except BaseException:
+            await self._store.close()
+            raise
+        self._running = True
+        self._spawn(self._maintain())
+        _LOGGER.info("OCPP central system listening on %s:%d", self.config.host, self.port)
+
+    async def _stop_serving(self) -> None:
+        if not self._running:
+            return
+        self._running = False
+        await self._server.stop()
+        for session in list(self._hub.sessions.values()):
+            await session.shutdown()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._store.close()
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    # ---- state and events ---------------------------------------------------------------------
+    def charge_points(self) -> Mapping[str, ChargePointState]:
+        return MappingProxyType(dict(self._hub.states))
+
+    def open_transactions(self, cp_id: str | None = None) -> list[Transaction]:
+        return self._hub.ledger.open_transactions(cp_id)
+
+    def add_listener(self, callback: Callable[[CentralEvent], None]) -> Callable[[], None]:
+        return self._bus.add(callback)
+
+    # ---- commands -----------------------------------------------------------------------------
+    async def remote_start(self, cp_id: str, connector: int, id_tag: str) -> str:
+        return await self._control.remote_start(cp_id, connector, id_tag)
+
+    async def remote_stop(self, cp_id: str, connector_or_transaction: int | str) -> str:
+        return await self._control.remote_stop(cp_id, connector_or_transaction)
+
+    async def send(self, cp_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Any central -> charger message; the charger's answer payload, or a CentralError."""
+        return await self._control.send(cp_id, action, payload)
+
+    async def set_current_limit(
+        self, cp_id: str, amps: float, phases: int | None = None, connector: int = 0
+    ) -> CurrentLimit:
+        return await self._control.set_current_limit(cp_id, amps, phases, connector)
+
+    async def clear_current_limit(self, cp_id: str, connector: int = 0) -> None:
+        await self._control.clear_current_limit(cp_id, connector)
+
+    async def set_safe_limit(self, cp_id: str, amps: float, valid_for: timedelta) -> CurrentLimit:
+        return await self._control.set_safe_limit(cp_id, amps, valid_for)
+
+    async def set_availability(self, cp_id: str, connector: int, available: bool) -> str:
+        return await self._control.set_availability(cp_id, connector, available)
+
+    async def push_local_list(
+        self, cards: Sequence[Card], cp_id: str | None = None
+    ) -> dict[str, str]:
+        """Send `cards` as a differential update to one or every connected charger."""
+        targets = [cp_id] if cp_id is not None else list(self._hub.sessions)
+        results: dict[str, str] = {}
+        for target in targets:
+            try:
+                results[target] = await push_cards(self._control.session(target), cards)
+            except CentralError as err:
+                _LOGGER.warning("%s: local list push failed: %s", target, err)
+                results[target] = type(err).__name__
+        return results
+
+    # ---- LocalCardList --------------------------------------------------------------------------
+    async def card_list_version(self) -> int:
+        return self._hub.cards.version
+
+    async def apply_card_delta(self, delta: CardListDelta) -> None:
+        """Store the delta (refusing blocked cards from now on) and push it in the background."""
+        if await self._hub.cards.apply(delta) and self._hub.sessions:
+            self._spawn(self.push_local_list(list(delta.cards)))
+
+    def authorize(self, id_tag: str) -> Any:
+        """How the central system judges `id_tag` right now (an awaitable AuthResult)."""
+        return self._hub.authorizer.authorize(id_tag)
+
+    # ---- housekeeping ---------------------------------------------------------------------------
+    async def compact_samples(self) -> int:
+        bucket, cutoff = self.config.sample_bucket, self._clock() - IDLE_SAMPLE_RETENTION
+        return await self._store.write(lambda db: compact_closed(db, bucket, cutoff))
+
+    async def _maintain(self) -> None:
+        while True:
+            try:
+                await self.compact_samples()
+            except Exception:
+                _LOGGER.exception("sample compaction failed")
+            await asyncio.sleep(self.config.maintenance_interval)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,72 @@
+"""Settings of the local central system (what the HA config flow or the runner fills in)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+# What a load balancer needs per phase, plus SoC when the car shares it. Chargers that reject
+# part of the list get the shorter fallbacks (see configure.py).
+DEFAULT_MEASURANDS: tuple[str, ...] = (
+    "Energy.Active.Import.Register",
+    "Power.Active.Import",
+    "Current.Import",
+    "Current.Offered",
+    "Voltage",
+    "SoC",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationSettings:
+    """How cards are judged before (or without) the cloud's local list.
+
+    `free_charging` accepts any card that is not on the local list as blocked/lost/expired
+    (a home charger); `cards` are id tags accepted from the configuration. The remote
+    authorizer (cloud) is asked for other cards with a short timeout; its answers are cached.
+    """
+
+    free_charging: bool = False
+    cards: frozenset[str] = frozenset()
+    remote_timeout: float = 2.0
+    remote_cache_ttl: timedelta = timedelta(hours=12)
+    remote_negative_ttl: timedelta = timedelta(minutes=5)
+    # Expiry handed to chargers in idTagInfo for accepted cards without one of their own.
+    accepted_for: timedelta = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class CentralConfig:
+    host: str = "0.0.0.0"  # noqa: S104 - chargers live on the LAN
+    port: int = 9000  # 0 picks a free port (tests)
+    accept_new_chargers: bool = False
+    known_charge_points: frozenset[str] = frozenset()
+    # Security profile 1: HTTP basic auth per charge point (username = charge point id).
+    passwords: Mapping[str, str] = field(default_factory=dict)
+    # Reject charge points without a password above (profile 1 everywhere).
+    require_password: bool = False
+    # Security profile 2: TLS with this certificate chain and key.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    heartbeat_interval: int = 300
+    meter_sample_interval: int = 10
+    measurands: tuple[str, ...] = DEFAULT_MEASURANDS
+    call_timeout: float = 30.0
+    db_path: Path = Path("eflux_central.sqlite")
+    authorization: AuthorizationSettings = field(default_factory=AuthorizationSettings)
+    # Websocket keepalive: some wallboxes drop sockets idle for 30-45 s; OCPP wants < 90 s.
+    ping_interval: float = 25.0
+    ping_timeout: float = 20.0
+    max_frame_bytes: int = 64 * 1024
+    # jsonschema validation inline (default) or in a worker thread as the ocpp library does.
+    validate_in_thread: bool = False
+    # Used when a charger only takes limits in W: W = A x phases x this.
+    nominal_voltage: float = 230.0
+    # Stack level of our Tx/TxDefault profiles (0 stays free for installer defaults); capped by
+    # the charger's ChargeProfileMaxStackLevel and by quirks.
+    profile_stack_level: int = 1
+    # Closed transactions keep one meter sample per bucket.
+    sample_bucket: timedelta = timedelta(minutes=5)
+    maintenance_interval: float = 3600.0

@@ -1,0 +1,250 @@
+"""Transactions: opened, metered and closed durably, whatever order the messages come in.
+
+Rules (DESIGN §3): a transaction is on disk before the charger hears about it; samples are
+applied by their own timestamps, so an offline backlog replayed late never overwrites newer
+live values; an energy register that runs backwards sets `energy_flagged` and never yields
+negative energy; a stop for a transaction never seen is kept as an orphan; the finished
+session enters the cloud outbox in the same SQLite transaction that closes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+import aiosqlite
+
+from ..cloud.outbox import enqueue
+from ..domain import FinishedSession
+from . import records
+from .model import MeterSample, PhaseValues, Transaction
+from .store import Store
+
+# Chargers round registers (kWh with two decimals): smaller steps back are not a reset.
+REGISTER_TOLERANCE_WH = 10.0
+
+
+def apply_samples(tx: Transaction, samples: Sequence[MeterSample]) -> Transaction:
+    """The open transaction after these samples (any order; by their own timestamps)."""
+    if not tx.is_open:
+        return tx
+    for sample in sorted(samples, key=lambda s: s.timestamp):
+        tx = _apply(tx, sample)
+    return tx
+
+
+def _apply(tx: Transaction, sample: MeterSample) -> Transaction:
+    if tx.last_sample_at is None or sample.timestamp >= tx.last_sample_at:
+        tx = replace(
+            tx,
+            last_sample_at=sample.timestamp,
+            power_w=sample.power_w if sample.power_w is not None else tx.power_w,
+            current_a=sample.current_a if sample.current_a.known else tx.current_a,
+            voltage_v=sample.voltage_v if sample.voltage_v.known else tx.voltage_v,
+            soc=sample.soc if sample.soc is not None else tx.soc,
+        )
+    if sample.energy_wh is None or sample.timestamp < tx.started_at:
+        return tx
+    wh = sample.energy_wh
+    start = tx.meter_start_wh if tx.meter_start_wh is not None else wh
+    flagged = tx.energy_flagged or wh < start - REGISTER_TOLERANCE_WH
+    last_wh, last_at = tx.last_register_wh, tx.last_register_at
+    if last_at is None or last_wh is None or sample.timestamp >= last_at:
+        if last_wh is not None and wh < last_wh - REGISTER_TOLERANCE_WH:
+            flagged = True
+        last_wh, last_at = wh, sample.timestamp
+    elif wh > last_wh + REGISTER_TOLERANCE_WH:  # an older reading above a newer one
+        flagged = True
+    return replace(
+        tx,
+        meter_start_wh=start,
+        last_register_wh=last_wh,
+        last_register_at=last_at,
+        energy_wh=max(0.0, last_wh - start),
+        energy_flagged=flagged,
+    )
+
+
+def close(
+    tx: Transaction, meter_stop_wh: float | None, stopped_at: datetime, reason: str | None
+) -> Transaction:
+    stop = meter_stop_wh if meter_stop_wh is not None else tx.last_register_wh
+    start = tx.meter_start_wh
+    flagged = tx.energy_flagged
+    if stop is None or start is None:  # energy unknown: recorded as 0, for a human to look at
+        flagged = True
+        start = stop = start if start is not None else stop
+    else:
+        highest = max(start, tx.last_register_wh if tx.last_register_wh is not None else start)
+        flagged = flagged or stop < highest - REGISTER_TOLERANCE_WH
+    energy = max(0.0, stop - start) if stop is not None and start is not None else 0.0
+    return replace(
+        tx,
+        stopped_at=max(stopped_at, tx.started_at),
+        meter_start_wh=start,
+        meter_stop_wh=stop,
+        energy_wh=energy,
+        energy_flagged=flagged,
+        stop_reason=reason,
+        power_w=None,
+        current_a=PhaseValues(),
+    )
+
+
+def finished_session(tx: Transaction) -> FinishedSession:
+    assert tx.stopped_at is not None
+    return FinishedSession(
+        charge_point_id=tx.charge_point_id,
+        transaction_id=tx.id if not tx.orphan else f"orphan-{tx.record_id}-{tx.id}",
+        connector_id=tx.connector_id,
+        id_tag=tx.id_tag,
+        started_at=tx.started_at,
+        stopped_at=tx.stopped_at,
+        meter_start_wh=tx.meter_start_wh or 0.0,
+        meter_stop_wh=tx.meter_stop_wh or 0.0,
+        energy_wh=tx.energy_wh,
+        stop_reason=tx.stop_reason,
+        energy_flagged=tx.energy_flagged,
+    )
+
+
+class Ledger:
+    """Open transactions in memory, every change committed first."""
+
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._clock = clock
+        self._open: dict[tuple[str, str], Transaction] = {}
+
+    async def load(self) -> list[Transaction]:
+        opened = await self._store.read(records.load_open_transactions)
+        self._open = {(tx.charge_point_id, tx.id): tx for tx in opened}
+        return opened
+
+    def open_transactions(self, cp_id: str | None = None) -> list[Transaction]:
+        return [tx for (cp, _), tx in self._open.items() if cp_id is None or cp == cp_id]
+
+    def find_open(self, cp_id: str, ocpp_id: str) -> Transaction | None:
+        return self._open.get((cp_id, ocpp_id))
+
+    def open_on_connector(self, cp_id: str, connector_id: int) -> Transaction | None:
+        candidates = [tx for tx in self.open_transactions(cp_id) if tx.connector_id == connector_id]
+        return max(candidates, key=lambda tx: tx.started_at, default=None)
+
+    async def find(self, cp_id: str, ocpp_id: str) -> Transaction | None:
+        """Open or closed, by the id the charger uses."""
+        found = self.find_open(cp_id, ocpp_id)
+        if found is not None:
+            return found
+
+        async def work(db: aiosqlite.Connection) -> Transaction | None:
+            return await records.find_transaction(db, cp_id, ocpp_id=ocpp_id)
+
+        return await self._store.read(work)
+
+    async def start(
+        self, tx: Transaction, start_key: str | None, samples: Sequence[MeterSample] = ()
+    ) -> tuple[Transaction, bool]:
+        """Store a new transaction; (existing, False) when the same start was seen before."""
+
+        async def work(db: aiosqlite.Connection) -> tuple[Transaction, bool]:
+            existing = None
+            if start_key is not None:
+                existing = await records.find_transaction(
+                    db, tx.charge_point_id, start_key=start_key
+                )
+            if existing is None and tx.id:
+                existing = await records.find_transaction(db, tx.charge_point_id, ocpp_id=tx.id)
+            if existing is not None:
+                return existing, False
+            stored = await records.insert_transaction(db, tx, start_key)
+            stored = apply_samples(stored, samples)
+            await records.insert_samples(
+                db, tx.charge_point_id, tx.connector_id, stored.record_id, samples
+            )
+            await records.update_transaction(db, stored)
+            return stored, True
+
+        stored, created = await self._store.write(work)
+        if not stored.is_open:
+            return stored, created
+        return self._open.setdefault((stored.charge_point_id, stored.id), stored), created
+
+    async def record_samples(
+        self, cp_id: str, connector_id: int, tx: Transaction | None, samples: Sequence[MeterSample]
+    ) -> Transaction | None:
+        """Store samples (attached to `tx` if given); return the updated open transaction."""
+        updated = apply_samples(tx, samples) if tx is not None else None
+
+        async def work(db: aiosqlite.Connection) -> None:
+            record = tx.record_id if tx is not None else None
+            await records.insert_samples(db, cp_id, connector_id, record, samples)
+            if updated is not None and updated != tx:
+                await records.update_transaction(db, updated)
+
+        await self._store.write(work)
+        if updated is not None and updated.is_open:
+            self._open[(cp_id, updated.id)] = updated
+        return updated
+
+    async def update(self, tx: Transaction) -> Transaction:
+        await self._store.write(lambda db: records.update_transaction(db, tx))
+        if tx.is_open:
+            self._open[(tx.charge_point_id, tx.id)] = tx
+        return tx
+
+    async def stop(
+        self,
+        tx: Transaction,
+        meter_stop_wh: float | None,
+        stopped_at: datetime,
+        reason: str | None,
+        samples: Sequence[MeterSample] = (),
+    ) -> Transaction:
+        """Close `tx` and queue its finished session, in one SQLite transaction."""
+        closed = close(apply_samples(tx, samples), meter_stop_wh, stopped_at, reason)
+
+        async def work(db: aiosqlite.Connection) -> None:
+            await records.insert_samples(
+                db, tx.charge_point_id, tx.connector_id, tx.record_id, samples
+            )
+            await records.update_transaction(db, closed)
+            await enqueue(db, finished_session(closed), now=self._clock())
+
+        await self._store.write(work)
+        self._open.pop((tx.charge_point_id, tx.id), None)
+        return closed
+
+    async def record_orphan(
+        self, template: Transaction, meter_stop_wh: float | None, samples: Sequence[MeterSample]
+    ) -> Transaction:
+        """A stop for a transaction never seen: kept, flagged, and queued for a human look."""
+        registers = sorted(
+            (s for s in samples if s.energy_wh is not None), key=lambda s: s.timestamp
+        )
+        started_at = registers[0].timestamp if registers else template.started_at
+        begin = replace(
+            template,
+            started_at=min(started_at, template.started_at),
+            meter_start_wh=registers[0].energy_wh if registers else None,
+            orphan=True,
+            energy_flagged=True,
+        )
+        closed = close(begin, meter_stop_wh, template.started_at, template.stop_reason)
+        start_key = f"orphan:{template.id}:{template.started_at.isoformat()}"
+
+        async def work(db: aiosqlite.Connection) -> Transaction:
+            existing = await records.find_transaction(
+                db, template.charge_point_id, start_key=start_key
+            )
+            if existing is not None:
+                return existing
+            stored = await records.insert_transaction(db, closed, start_key)
+            await records.insert_samples(
+                db, stored.charge_point_id, stored.connector_id, stored.record_id, samples
+            )
+            await enqueue(db, finished_session(stored), now=self._clock())
+            return stored
+
+        return await self._store.write(work)

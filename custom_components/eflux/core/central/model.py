@@ -1,0 +1,202 @@
+"""The version-neutral model of chargers and transactions the rest of the product reads.
+
+Every object is frozen: the central system replaces them on change, so a consumer holding one
+(the HA coordinator, the load balancer) has a consistent snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# A phase drawing less than this is counted as unused (car electronics, measurement noise).
+PHASE_IN_USE_AMPS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseValues:
+    """One value per phase (amps or volts); None where the charger did not report it."""
+
+    l1: float | None = None
+    l2: float | None = None
+    l3: float | None = None
+
+    def as_tuple(self) -> tuple[float | None, float | None, float | None]:
+        return (self.l1, self.l2, self.l3)
+
+    @property
+    def known(self) -> bool:
+        return any(value is not None for value in self.as_tuple())
+
+    def max(self) -> float | None:
+        values = [value for value in self.as_tuple() if value is not None]
+        return max(values) if values else None
+
+    def phases_in_use(self, threshold: float = PHASE_IN_USE_AMPS) -> int:
+        return sum(1 for value in self.as_tuple() if value is not None and value >= threshold)
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSample:
+    """One meter reading of a connector, in SI units, from either OCPP version."""
+
+    timestamp: datetime
+    context: str | None = None
+    energy_wh: float | None = None  # Energy.Active.Import.Register
+    power_w: float | None = None  # Power.Active.Import (total)
+    current_a: PhaseValues = field(default_factory=PhaseValues)  # Current.Import
+    voltage_v: PhaseValues = field(default_factory=PhaseValues)
+    soc: float | None = None
+    current_offered_a: float | None = None
+
+    @property
+    def empty(self) -> bool:
+        return (
+            self.energy_wh is None
+            and self.power_w is None
+            and not self.current_a.known
+            and not self.voltage_v.known
+            and self.soc is None
+            and self.current_offered_a is None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentLimit:
+    """The last limit the central system set on a connector, and whether it was seen to hold.
+
+    `verified` stays None until a meter sample arrives after `sent_at`; then it says whether
+    the measured current stayed within the limit (some chargers accept a profile and ignore it).
+    """
+
+    amps: float
+    phases: int | None
+    purpose: str  # TxProfile, TxDefaultProfile, ChargePointMaxProfile or "paused"
+    sent_at: datetime
+    status: str  # the charger's answer
+    verified: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    id: str  # as the charger knows it (1.6: our integer as text; 2.0.1: the charger's id)
+    charge_point_id: str
+    connector_id: int
+    id_tag: str | None
+    card_status: str  # idTagInfo status given: Accepted, Blocked, Expired, Invalid
+    started_at: datetime
+    record_id: int = 0  # row in the central system's database
+    stopped_at: datetime | None = None
+    meter_start_wh: float | None = None
+    meter_stop_wh: float | None = None
+    energy_wh: float = 0.0
+    power_w: float | None = None
+    current_a: PhaseValues = field(default_factory=PhaseValues)
+    voltage_v: PhaseValues = field(default_factory=PhaseValues)
+    soc: float | None = None
+    energy_flagged: bool = False
+    stop_reason: str | None = None
+    last_sample_at: datetime | None = None
+    last_register_wh: float | None = None
+    last_register_at: datetime | None = None
+    orphan: bool = False  # a stop for a transaction this central system never saw start
+
+    @property
+    def is_open(self) -> bool:
+        return self.stopped_at is None
+
+    @property
+    def phases_in_use(self) -> int:
+        return self.current_a.phases_in_use()
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorState:
+    connector_id: int  # 2.0.1: the EVSE id
+    status: str | None = None
+    error_code: str | None = None
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+    status_at: datetime | None = None
+    transaction: Transaction | None = None
+    meter: MeterSample | None = None  # newest sample by the charger's own timestamp
+    limit: CurrentLimit | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePointState:
+    id: str
+    ocpp_version: str | None = None
+    vendor: str | None = None
+    model: str | None = None
+    firmware: str | None = None
+    serial: str | None = None
+    online: bool = False
+    last_seen: datetime | None = None
+    booted_at: datetime | None = None
+    connectors: Mapping[int, ConnectorState] = field(default_factory=dict)
+    # The ChargePointMaxProfile fallback last written (set_safe_limit).
+    safe_limit: CurrentLimit | None = None
+    # Read back from the charger: 1.6 GetConfiguration keys, 2.0.1 "Component.Variable".
+    configuration: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def allowed_rate_units(self) -> tuple[str, ...]:
+        """Units the charger takes in charging schedules ("A", "W"); both when unknown."""
+        raw = self.configuration.get("ChargingScheduleAllowedChargingRateUnit") or (
+            self.configuration.get("SmartChargingCtrlr.RateUnit")
+        )
+        if not raw:
+            return ("A", "W")
+        units = []
+        for part in raw.replace(";", ",").split(","):
+            word = part.strip().lower()
+            if word in ("a", "current"):
+                units.append("A")
+            elif word in ("w", "power"):
+                units.append("W")
+        return tuple(units) or ("A", "W")
+
+    @property
+    def max_stack_level(self) -> int | None:
+        raw = self.configuration.get("ChargeProfileMaxStackLevel") or (
+            self.configuration.get("SmartChargingCtrlr.ProfileStackLevel")
+        )
+        return _int_or_none(raw)
+
+    @property
+    def max_schedule_periods(self) -> int | None:
+        raw = self.configuration.get("ChargingScheduleMaxPeriods") or (
+            self.configuration.get("SmartChargingCtrlr.PeriodsPerSchedule")
+        )
+        return _int_or_none(raw)
+
+    @property
+    def current_a(self) -> PhaseValues:
+        """Measured current per phase, summed over the connectors (what the fuse sees)."""
+        totals: list[float | None] = [None, None, None]
+        for connector in self.connectors.values():
+            if connector.connector_id == 0 or connector.meter is None:
+                continue
+            for index, value in enumerate(connector.meter.current_a.as_tuple()):
+                if value is not None:
+                    totals[index] = (totals[index] or 0.0) + value
+        return PhaseValues(*totals)
+
+    @property
+    def phases_in_use(self) -> int:
+        return self.current_a.phases_in_use()
+
+    @property
+    def active_transactions(self) -> list[Transaction]:
+        return [c.transaction for c in self.connectors.values() if c.transaction is not None]
+
+
+def _int_or_none(raw: Any) -> int | None:
+    try:
+        return int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,315 @@
+"""One charger's websocket session on top of the `ocpp` library's ChargePoint.
+
+What we keep from the library: the `@on`/`@after` route map, its schemas and its
+snake_case/camelCase conversion. What we replace (DESIGN §6):
+- every frame gets an answer, malformed ones included (`framing.py`);
+- message ids are checked, and a repeated CALL gets the answer it got the first time;
+- error codes as the specification spells them per version (`validation.py`, `errors.py`);
+- schema validation inline by default (the library hops to a thread for every message);
+- our own CALLs: one outstanding at a time, the rest queue in order; typed errors for
+  offline/timeout/CALLERROR; a late answer after a timeout is dropped, not mistaken for the
+  answer to the next CALL. The receive loop never waits for one of our CALLs, so a handler
+  cannot deadlock it; follow-up work runs in tracked tasks that die with the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+
+from ocpp.charge_point import ChargePoint, camel_to_snake_case
+from ocpp.routing import after as _after
+from ocpp.routing import on as _on
+from websockets.exceptions import ConnectionClosed
+
+from . import validation
+from .errors import (
+    CallErrorReceived,
+    CallTimeout,
+    ChargePointOffline,
+    InvalidRequest,
+    RpcCode,
+    RpcError,
+)
+from .framing import (
+    CALLRESULT,
+    CallFrame,
+    ErrorFrame,
+    FrameError,
+    ResultFrame,
+    call_error_text,
+    call_result_text,
+    call_text,
+    parse_frame,
+)
+
+if TYPE_CHECKING:
+    from websockets.asyncio.server import ServerConnection
+
+    from ..domain import Card
+    from .hub import ChargerHub
+    from .model import Transaction
+    from .profiles import ProfileSpec
+
+_LOGGER = logging.getLogger(__name__)
+_F = TypeVar("_F", bound=Callable[..., Any])
+# How many answered CALL ids a session remembers to recognise a repeated CALL.
+RECENT_IDS = 64
+
+
+def on(action: str) -> Callable[[_F], _F]:
+    """The library's `@on`, typed."""
+    return cast(Callable[[_F], _F], _on(action))
+
+
+def after(action: str) -> Callable[[_F], _F]:
+    """The library's `@after`, typed: runs in a tracked task once the answer is sent."""
+    return cast(Callable[[_F], _F], _after(action))
+
+
+@dataclass(slots=True)
+class _PendingCall:
+    unique_id: str
+    action: str
+    future: asyncio.Future[dict[str, Any]]
+
+
+class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
+    ocpp_version: ClassVar[str]
+
+    def __init__(
+        self,
+        cp_id: str,
+        connection: ServerConnection,
+        hub: ChargerHub,
+        *,
+        call_timeout: float,
+        validate_in_thread: bool = False,
+    ) -> None:
+        super().__init__(cp_id, connection, response_timeout=call_timeout, logger=_LOGGER)
+        self.hub = hub
+        self.connection = connection
+        self.call_timeout = call_timeout
+        self._validate_in_thread = validate_in_thread
+        self._call_lock = asyncio.Lock()
+        self._pending: _PendingCall | None = None
+        self._answered: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.closed = False
+        self.booted = False  # a BootNotification came on this connection
+
+    # ---- receiving -------------------------------------------------------------------------
+    async def serve(self) -> None:
+        """Read frames until the socket closes; then fail our pending CALL and stop our tasks."""
+        try:
+            while True:
+                message = await self.connection.recv()
+                await self.route_message(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            await self.shutdown()
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        self.hub.touch(self.id)
+        if isinstance(raw_msg, bytes):
+            await self._send_error(
+                "-1", RpcCode.RPC_FRAMEWORK_ERROR, "binary frames are not OCPP-J; send text frames"
+            )
+            return
+        try:
+            frame = parse_frame(raw_msg)
+        except FrameError as err:
+            _LOGGER.warning("%s: unusable frame: %s", self.id, err.description)
+            await self._send_error(err.unique_id, err.code, err.description)
+            return
+        if isinstance(frame, CallFrame):
+            await self._on_call(frame, raw_msg)
+        else:
+            self._on_answer(frame)
+
+    async def _on_call(self, frame: CallFrame, raw: str) -> None:
+        previous = self._answered.get(frame.unique_id)
+        if previous is not None:
+            if previous[0] == raw:  # the same CALL again: same answer, handled once
+                await self._send(previous[1])
+            else:
+                await self._send_error(
+                    frame.unique_id,
+                    RpcCode.PROTOCOL_ERROR,
+                    f"message id {frame.unique_id} was already used for another CALL",
+                )
+            return
+        handlers = self.route_map.get(frame.action) or {}
+        try:
+            answer = await self._answer(frame, handlers)
+        except RpcError as err:
+            text = self._error_text(frame.unique_id, err.code, err.description, err.details)
+        except Exception:
+            _LOGGER.exception("%s: %s failed", self.id, frame.action)
+            text = self._error_text(
+                frame.unique_id, RpcCode.INTERNAL_ERROR, f"{frame.action} could not be processed"
+            )
+        else:
+            text = call_result_text(frame.unique_id, answer)
+        self._remember(frame.unique_id, raw, text)
+        await self._send(text)
+        if "_after_action" in handlers and text.startswith("[3"):
+            self._run_after(handlers["_after_action"], frame.payload)
+
+    async def _answer(self, frame: CallFrame, handlers: dict[str, Any]) -> dict[str, Any]:
+        if "_on_action" not in handlers:
+            if validation.has_schema(self.ocpp_version, frame.action):
+                raise RpcError(
+                    RpcCode.NOT_SUPPORTED, f"{frame.action} is not supported by this central system"
+                )
+            raise RpcError(
+                RpcCode.NOT_IMPLEMENTED, f"{frame.action} is not an OCPP {self.ocpp_version} action"
+            )
+        payload = self.prepare_payload(frame.action, frame.payload)
+        if not handlers.get("_skip_schema_validation", False):
+            if self._validate_in_thread:
+                await asyncio.to_thread(
+                    validation.check, self.ocpp_version, 2, frame.action, payload
+                )
+            else:
+                validation.check(self.ocpp_version, 2, frame.action, payload)
+        handler = handlers["_on_action"]
+        result = handler(**camel_to_snake_case(payload))
+        if isinstance(result, Awaitable):
+            result = await result
+        return cast(dict[str, Any], result)
+
+    def prepare_payload(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Hook for charger quirks that must be smoothed before schema validation."""
+        return payload
+
+    def _run_after(self, hook: Callable[..., Any], payload: dict[str, Any]) -> None:
+        try:
+            result = hook(**camel_to_snake_case(payload))
+        except Exception:
+            _LOGGER.exception("%s: after-hook failed", self.id)
+            return
+        if asyncio.iscoroutine(result):
+            self.spawn(result)
+
+    def _remember(self, unique_id: str, raw: str, answer: str) -> None:
+        self._answered[unique_id] = (raw, answer)
+        while len(self._answered) > RECENT_IDS:
+            self._answered.popitem(last=False)
+
+    def _on_answer(self, frame: ResultFrame | ErrorFrame) -> None:
+        pending = self._pending
+        if pending is None or pending.unique_id != frame.unique_id or pending.future.done():
+            _LOGGER.info("%s: dropping answer %s to no pending CALL", self.id, frame.unique_id)
+            return
+        if isinstance(frame, ErrorFrame):
+            pending.future.set_exception(
+                CallErrorReceived(self.id, pending.action, frame.code, frame.description)
+            )
+            return
+        try:
+            validation.check(self.ocpp_version, CALLRESULT, pending.action, frame.payload)
+        except RpcError as err:  # lenient: many chargers add or omit a field; say so and go on
+            _LOGGER.warning("%s: %s answer off-schema: %s", self.id, pending.action, err)
+        pending.future.set_result(frame.payload)
+
+    # ---- sending ---------------------------------------------------------------------------
+    async def request(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a CALL and return the charger's answer payload; one outstanding at a time."""
+        try:
+            validation.check(self.ocpp_version, 2, action, payload)
+        except RpcError as err:
+            raise InvalidRequest(f"{action}: {err.description}") from None
+        async with self._call_lock:
+            if self.closed:
+                raise ChargePointOffline(self.id)
+            unique_id = str(uuid.uuid4())
+            future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            self._pending = _PendingCall(unique_id, action, future)
+            try:
+                await self.connection.send(call_text(unique_id, action, payload))
+                return await asyncio.wait_for(future, self.call_timeout)
+            except TimeoutError:
+                raise CallTimeout(self.id, action, self.call_timeout) from None
+            except ConnectionClosed:
+                raise ChargePointOffline(self.id) from None
+            finally:
+                self._pending = None
+
+    async def _send(self, text: str) -> None:
+        try:
+            await self.connection.send(text)
+        except ConnectionClosed:
+            _LOGGER.info("%s: closed before our answer went out", self.id)
+
+    def _error_text(
+        self, unique_id: str, code: RpcCode, description: str, details: dict[str, Any] | None = None
+    ) -> str:
+        return call_error_text(unique_id, code, description, self.ocpp_version, details)
+
+    async def _send_error(self, unique_id: str, code: RpcCode, description: str) -> None:
+        await self._send(self._error_text(unique_id, code, description))
+
+    # ---- commands each version implements (version-neutral arguments) ----------------------
+    async def configure(self) -> None:
+        """Read the configuration, set meter sampling, sync the local list (after boot)."""
+        raise NotImplementedError
+
+    async def remote_start(self, connector_id: int, id_tag: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def remote_stop(self, tx: Transaction) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def change_availability(self, connector_id: int, operative: bool) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def set_charging_profile(self, connector_id: int, spec: ProfileSpec) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def clear_charging_profile(self, connector_id: int, purpose: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def local_list_version(self) -> int:
+        raise NotImplementedError
+
+    async def send_local_list(
+        self, version: int, full: bool, cards: Sequence[Card], now: datetime
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def local_list_batch_size(self) -> int:
+        raise NotImplementedError
+
+    def local_list_supported(self) -> bool:
+        raise NotImplementedError
+
+    # ---- lifetime --------------------------------------------------------------------------
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.error("%s: background work failed", self.id, exc_info=task.exception())
+
+    async def shutdown(self) -> None:
+        self.closed = True
+        pending = self._pending
+        if pending is not None and not pending.future.done():
+            pending.future.set_exception(ChargePointOffline(self.id))
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,275 @@
+"""OCPP 1.6J: charger -> central handlers and central -> charger commands."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from ..domain import Card
+from .auth import AuthResult, card_status
+from .configure import configure_v16
+from .errors import RpcCode, RpcError
+from .events import ChargerNotified
+from .meter import parse_meter_values
+from .model import Transaction
+from .profiles import ProfileSpec
+from .quirks import V16_UNITS
+from .rpc import OcppSession, after, on
+from .timeutil import parse_timestamp, to_wire
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def id_tag_info(result: AuthResult) -> dict[str, Any]:
+    info: dict[str, Any] = {"status": result.status}
+    if result.expires_at is not None:
+        info["expiryDate"] = to_wire(result.expires_at)
+    return info
+
+
+def _connector(value: int, *, allow_zero: bool) -> int:
+    if value < 0 or (value == 0 and not allow_zero):
+        raise RpcError(
+            RpcCode.PROPERTY_CONSTRAINT,
+            f"connectorId {value} is invalid ({'>= 0' if allow_zero else '>= 1'} expected)",
+        )
+    return value
+
+
+class V16Session(OcppSession):
+    ocpp_version: ClassVar[str] = "1.6"
+
+    def prepare_payload(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if (
+            action in ("MeterValues", "StopTransaction")
+            and self.hub.quirks(self.id).nonstandard_units
+        ):
+            return _drop_nonstandard_units(payload)
+        return payload
+
+    # ---- charger -> central ----------------------------------------------------------------
+    @on("BootNotification")
+    async def on_boot_notification(
+        self, charge_point_vendor: str, charge_point_model: str, **extra: Any
+    ) -> dict[str, Any]:
+        self.booted = True
+        await self.hub.boot(
+            self.id,
+            charge_point_vendor,
+            charge_point_model,
+            extra.get("firmware_version"),
+            extra.get("charge_point_serial_number") or extra.get("charge_box_serial_number"),
+        )
+        return {
+            "status": "Accepted",
+            "currentTime": to_wire(self.hub.clock()),
+            "interval": self.hub.config.heartbeat_interval,
+        }
+
+    @after("BootNotification")
+    async def after_boot_notification(self, **_: Any) -> None:
+        await self.configure()
+
+    async def configure(self) -> None:
+        await configure_v16(self)
+
+    @on("Heartbeat")
+    def on_heartbeat(self) -> dict[str, Any]:
+        return {"currentTime": to_wire(self.hub.clock())}
+
+    @on("StatusNotification")
+    async def on_status_notification(
+        self, connector_id: int, error_code: str, status: str, **extra: Any
+    ) -> dict[str, Any]:
+        stamp = extra.get("timestamp")
+        await self.hub.status(
+            self.id,
+            _connector(connector_id, allow_zero=True),
+            status,
+            error_code,
+            extra.get("info"),
+            extra.get("vendor_id"),
+            extra.get("vendor_error_code"),
+            parse_timestamp(stamp) if stamp is not None else self.hub.clock(),
+        )
+        return {}
+
+    @on("Authorize")
+    async def on_authorize(self, id_tag: str) -> dict[str, Any]:
+        return {"idTagInfo": id_tag_info(await self.hub.authorizer.authorize(id_tag))}
+
+    @on("StartTransaction")
+    async def on_start_transaction(
+        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
+    ) -> dict[str, Any]:
+        started_at = parse_timestamp(timestamp)
+        if meter_start < 0:
+            raise RpcError(RpcCode.PROPERTY_CONSTRAINT, f"meterStart {meter_start} is negative")
+        auth = await self.hub.authorizer.authorize(id_tag)
+        template = Transaction(
+            id="",
+            charge_point_id=self.id,
+            connector_id=_connector(connector_id, allow_zero=False),
+            id_tag=id_tag,
+            card_status=auth.status,
+            started_at=started_at,
+            meter_start_wh=float(meter_start),
+            last_register_wh=float(meter_start),
+            last_register_at=started_at,
+        )
+        start_key = f"{connector_id}|{id_tag}|{started_at.isoformat()}|{meter_start}"
+        tx, created = await self.hub.start_transaction(template, start_key)
+        if not created:  # the same start again (a retry): the same answer
+            auth = AuthResult(tx.card_status, "stored", auth.expires_at)
+        return {"transactionId": int(tx.id), "idTagInfo": id_tag_info(auth)}
+
+    @on("StopTransaction")
+    async def on_stop_transaction(
+        self, meter_stop: int, timestamp: str, transaction_id: int, **extra: Any
+    ) -> dict[str, Any]:
+        stopped_at = parse_timestamp(timestamp)
+        samples = parse_meter_values(extra.get("transaction_data") or [])
+        reason = extra.get("reason") or "Local"
+        tx = await self.hub.resolve_transaction(self.id, str(transaction_id), None)
+        if tx is None:
+            template = Transaction(
+                id=str(transaction_id),
+                charge_point_id=self.id,
+                connector_id=0,
+                id_tag=extra.get("id_tag"),
+                card_status="Unknown",
+                started_at=stopped_at,
+                stop_reason=reason,
+            )
+            await self.hub.orphan_stop(template, float(meter_stop), samples)
+        elif tx.is_open:
+            await self.hub.stop_transaction(tx, float(meter_stop), stopped_at, reason, samples)
+        answer: dict[str, Any] = {}
+        stop_tag = extra.get("id_tag")
+        if stop_tag is not None:
+            if tx is not None and tx.id_tag == stop_tag:
+                answer["idTagInfo"] = {"status": tx.card_status}
+            else:
+                answer["idTagInfo"] = id_tag_info(await self.hub.authorizer.authorize(stop_tag))
+        return answer
+
+    @on("MeterValues")
+    async def on_meter_values(
+        self, connector_id: int, meter_value: list[dict[str, Any]], **extra: Any
+    ) -> dict[str, Any]:
+        connector_id = _connector(connector_id, allow_zero=True)
+        samples = parse_meter_values(meter_value)
+        raw_id = extra.get("transaction_id")
+        tx = await self.hub.resolve_transaction(
+            self.id, str(raw_id) if raw_id is not None else None, connector_id
+        )
+        await self.hub.meter(self.id, connector_id, tx, samples)
+        return {}
+
+    @on("DataTransfer")
+    def on_data_transfer(self, vendor_id: str, **extra: Any) -> dict[str, Any]:
+        self._notify("DataTransfer", {"vendorId": vendor_id, **extra})
+        return {"status": "UnknownVendorId"}
+
+    @on("FirmwareStatusNotification")
+    def on_firmware_status(self, status: str) -> dict[str, Any]:
+        self._notify("FirmwareStatusNotification", {"status": status})
+        return {}
+
+    @on("DiagnosticsStatusNotification")
+    def on_diagnostics_status(self, status: str) -> dict[str, Any]:
+        self._notify("DiagnosticsStatusNotification", {"status": status})
+        return {}
+
+    def _notify(self, action: str, payload: dict[str, Any]) -> None:
+        self.hub.bus.emit(ChargerNotified(self.id, self.hub.clock(), action, payload))
+
+    # ---- central -> charger ----------------------------------------------------------------
+    async def remote_start(self, connector_id: int, id_tag: str) -> dict[str, Any]:
+        payload: dict[str, Any] = {"idTag": id_tag}
+        if connector_id:
+            payload["connectorId"] = connector_id
+        return await self.request("RemoteStartTransaction", payload)
+
+    async def remote_stop(self, tx: Transaction) -> dict[str, Any]:
+        return await self.request("RemoteStopTransaction", {"transactionId": int(tx.id)})
+
+    async def change_availability(self, connector_id: int, operative: bool) -> dict[str, Any]:
+        kind = "Operative" if operative else "Inoperative"
+        return await self.request("ChangeAvailability", {"connectorId": connector_id, "type": kind})
+
+    async def set_charging_profile(self, connector_id: int, spec: ProfileSpec) -> dict[str, Any]:
+        period: dict[str, Any] = {"startPeriod": 0, "limit": spec.limit}
+        if spec.phases is not None:
+            period["numberPhases"] = spec.phases
+        profile: dict[str, Any] = {
+            "chargingProfileId": spec.profile_id,
+            "stackLevel": spec.stack_level,
+            "chargingProfilePurpose": spec.purpose,
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "startSchedule": to_wire(spec.start_schedule),
+                "chargingRateUnit": spec.unit,
+                "chargingSchedulePeriod": [period],
+            },
+        }
+        if spec.transaction_id is not None:
+            profile["transactionId"] = int(spec.transaction_id)
+        if spec.valid_to is not None:
+            profile["validTo"] = to_wire(spec.valid_to)
+        return await self.request(
+            "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
+        )
+
+    async def clear_charging_profile(self, connector_id: int, purpose: str) -> dict[str, Any]:
+        return await self.request(
+            "ClearChargingProfile", {"connectorId": connector_id, "chargingProfilePurpose": purpose}
+        )
+
+    async def local_list_version(self) -> int:
+        answer = await self.request("GetLocalListVersion", {})
+        return int(answer.get("listVersion", -1))
+
+    async def send_local_list(
+        self, version: int, full: bool, cards: Sequence[Card], now: datetime
+    ) -> dict[str, Any]:
+        entries = []
+        for card in cards:
+            info: dict[str, Any] = {"status": card_status(card, now)}
+            if card.expires_at is not None:
+                info["expiryDate"] = to_wire(card.expires_at)
+            entries.append({"idTag": card.uid[:20], "idTagInfo": info})
+        return await self.request(
+            "SendLocalList",
+            {
+                "listVersion": version,
+                "updateType": "Full" if full else "Differential",
+                "localAuthorizationList": entries,
+            },
+        )
+
+    def local_list_batch_size(self) -> int:
+        raw = self.hub.state(self.id).configuration.get("SendLocalListMaxLength")
+        return int(raw) if raw and raw.isdigit() and int(raw) > 0 else 100
+
+    def local_list_supported(self) -> bool:
+        configuration = self.hub.state(self.id).configuration
+        profiles = configuration.get("SupportedFeatureProfiles")
+        if profiles is not None and "LocalAuthListManagement" not in profiles:
+            return False
+        return configuration.get("LocalAuthListEnabled", "true").lower() != "false"
+
+
+def _drop_nonstandard_units(payload: dict[str, Any]) -> dict[str, Any]:
+    """ChargeAmps: a unit outside the 1.6 list (Hz) is dropped; the value stays."""
+    key = "meterValue" if "meterValue" in payload else "transactionData"
+    cleaned = []
+    for entry in payload.get(key) or []:
+        values = [
+            {k: v for k, v in sampled.items() if k != "unit" or v in V16_UNITS}
+            for sampled in entry.get("sampledValue") or []
+        ]
+        cleaned.append({**entry, "sampledValue": values})
+    return {**payload, key: cleaned} if key in payload else payload

@@ -1,0 +1,283 @@
+"""OCPP 2.0.1: charger -> central handlers and central -> charger commands.
+
+Version-neutral mapping: an EVSE is what the rest of the product calls a connector; the
+charger's own transaction id is kept as the transaction id.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, ClassVar
+
+from ..domain import Card
+from .auth import AuthResult, card_status
+from .configure import configure_v201
+from .events import ChargerNotified
+from .meter import parse_meter_values
+from .model import MeterSample, Transaction
+from .profiles import CHARGE_POINT_MAX_PROFILE, ProfileSpec
+from .rpc import OcppSession, after, on
+from .timeutil import parse_timestamp, to_wire
+
+_REMOTE_START_IDS = itertools.count(1)
+# Before a driver presents a token (cable first), a 2.0.1 transaction has no card status yet.
+NO_TOKEN = "NoToken"  # noqa: S105 - a status, not a secret
+
+
+def id_token_info(result: AuthResult) -> dict[str, Any]:
+    info: dict[str, Any] = {"status": result.status}
+    if result.expires_at is not None:
+        info["cacheExpiryDateTime"] = to_wire(result.expires_at)
+    return info
+
+
+class V201Session(OcppSession):
+    ocpp_version: ClassVar[str] = "2.0.1"
+
+    # ---- charger -> central ----------------------------------------------------------------
+    @on("BootNotification")
+    async def on_boot_notification(
+        self, charging_station: dict[str, Any], reason: str, **_: Any
+    ) -> dict[str, Any]:
+        self.booted = True
+        await self.hub.boot(
+            self.id,
+            charging_station.get("vendor_name", ""),
+            charging_station.get("model", ""),
+            charging_station.get("firmware_version"),
+            charging_station.get("serial_number"),
+        )
+        return {
+            "status": "Accepted",
+            "currentTime": to_wire(self.hub.clock()),
+            "interval": self.hub.config.heartbeat_interval,
+        }
+
+    @after("BootNotification")
+    async def after_boot_notification(self, **_: Any) -> None:
+        await self.configure()
+
+    async def configure(self) -> None:
+        await configure_v201(self)
+
+    @on("Heartbeat")
+    def on_heartbeat(self) -> dict[str, Any]:
+        return {"currentTime": to_wire(self.hub.clock())}
+
+    @on("StatusNotification")
+    async def on_status_notification(
+        self, timestamp: str, connector_status: str, evse_id: int, connector_id: int
+    ) -> dict[str, Any]:
+        await self.hub.status(
+            self.id, evse_id, connector_status, None, None, None, None, parse_timestamp(timestamp)
+        )
+        return {}
+
+    @on("Authorize")
+    async def on_authorize(self, id_token: dict[str, Any], **_: Any) -> dict[str, Any]:
+        result = await self.hub.authorizer.authorize(str(id_token["id_token"]))
+        return {"idTokenInfo": id_token_info(result)}
+
+    @on("TransactionEvent")
+    async def on_transaction_event(
+        self,
+        event_type: str,
+        timestamp: str,
+        transaction_info: dict[str, Any],
+        **extra: Any,
+    ) -> dict[str, Any]:
+        at = parse_timestamp(timestamp)
+        samples = parse_meter_values(extra.get("meter_value") or [])
+        token = (extra.get("id_token") or {}).get("id_token")
+        auth = await self.hub.authorizer.authorize(str(token)) if token else None
+        tx_id = str(transaction_info["transaction_id"])
+        evse = extra.get("evse") or {}
+        tx = await self.hub.ledger.find(self.id, tx_id)
+        if tx is None:
+            tx = await self._start(tx_id, int(evse.get("id") or 1), at, token, auth, samples)
+            samples = []  # stored with the start
+        elif tx.is_open and auth is not None and tx.id_tag is None:
+            tx = await self.hub.update_transaction(
+                replace(tx, id_tag=str(token), card_status=auth.status)
+            )
+        if tx.is_open and event_type == "Ended":
+            reason = transaction_info.get("stopped_reason") or "Local"
+            await self.hub.stop_transaction(tx, None, at, reason, samples)
+        elif samples:
+            await self.hub.meter(self.id, tx.connector_id, tx, samples)
+        return {"idTokenInfo": id_token_info(auth)} if auth is not None else {}
+
+    async def _start(
+        self,
+        tx_id: str,
+        evse_id: int,
+        at: datetime,
+        token: str | None,
+        auth: AuthResult | None,
+        samples: Sequence[MeterSample],
+    ) -> Transaction:
+        """A transaction first heard of (Started, or a later event when Started was lost)."""
+        earliest = min([at, *(s.timestamp for s in samples)])
+        template = Transaction(
+            id=tx_id,
+            charge_point_id=self.id,
+            connector_id=evse_id,
+            id_tag=token,
+            card_status=auth.status if auth is not None else NO_TOKEN,
+            started_at=earliest,
+        )
+        tx, _ = await self.hub.start_transaction(template, None, samples)
+        return tx
+
+    @on("MeterValues")
+    async def on_meter_values(
+        self, evse_id: int, meter_value: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        samples = parse_meter_values(meter_value)
+        tx = await self.hub.resolve_transaction(self.id, None, evse_id)
+        await self.hub.meter(self.id, evse_id, tx, samples)
+        return {}
+
+    @on("NotifyEvent")
+    def on_notify_event(
+        self, generated_at: str, seq_no: int, event_data: list[Any], **_: Any
+    ) -> dict[str, Any]:
+        self._notify(
+            "NotifyEvent", {"generatedAt": generated_at, "seqNo": seq_no, "eventData": event_data}
+        )
+        return {}
+
+    @on("FirmwareStatusNotification")
+    def on_firmware_status(self, status: str, **_: Any) -> dict[str, Any]:
+        self._notify("FirmwareStatusNotification", {"status": status})
+        return {}
+
+    @on("DataTransfer")
+    def on_data_transfer(self, vendor_id: str, **extra: Any) -> dict[str, Any]:
+        self._notify("DataTransfer", {"vendorId": vendor_id, **extra})
+        return {"status": "UnknownVendorId"}
+
+    def _notify(self, action: str, payload: dict[str, Any]) -> None:
+        self.hub.bus.emit(ChargerNotified(self.id, self.hub.clock(), action, payload))
+
+    # ---- central -> charger ----------------------------------------------------------------
+    async def remote_start(self, connector_id: int, id_tag: str) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "idToken": {"idToken": id_tag, "type": "ISO14443"},
+            "remoteStartId": next(_REMOTE_START_IDS),
+        }
+        if connector_id:
+            payload["evseId"] = connector_id
+        return await self.request("RequestStartTransaction", payload)
+
+    async def remote_stop(self, tx: Transaction) -> dict[str, Any]:
+        return await self.request("RequestStopTransaction", {"transactionId": tx.id})
+
+    async def change_availability(self, connector_id: int, operative: bool) -> dict[str, Any]:
+        payload: dict[str, Any] = {"operationalStatus": "Operative" if operative else "Inoperative"}
+        if connector_id:
+            payload["evse"] = {"id": connector_id}
+        return await self.request("ChangeAvailability", payload)
+
+    async def set_charging_profile(self, connector_id: int, spec: ProfileSpec) -> dict[str, Any]:
+        period: dict[str, Any] = {"startPeriod": 0, "limit": spec.limit}
+        if spec.phases is not None:
+            period["numberPhases"] = spec.phases
+        profile: dict[str, Any] = {
+            "id": spec.profile_id,
+            "stackLevel": spec.stack_level,
+            "chargingProfilePurpose": _purpose(spec.purpose),
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": spec.profile_id,
+                    "startSchedule": to_wire(spec.start_schedule),
+                    "chargingRateUnit": spec.unit,
+                    "chargingSchedulePeriod": [period],
+                }
+            ],
+        }
+        if spec.transaction_id is not None:
+            profile["transactionId"] = spec.transaction_id
+        if spec.valid_to is not None:
+            profile["validTo"] = to_wire(spec.valid_to)
+        return await self.request(
+            "SetChargingProfile", {"evseId": connector_id, "chargingProfile": profile}
+        )
+
+    async def clear_charging_profile(self, connector_id: int, purpose: str) -> dict[str, Any]:
+        return await self.request(
+            "ClearChargingProfile",
+            {
+                "chargingProfileCriteria": {
+                    "evseId": connector_id,
+                    "chargingProfilePurpose": _purpose(purpose),
+                }
+            },
+        )
+
+    async def get_variables(self, names: Sequence[tuple[str, str]]) -> dict[str, str]:
+        answer = await self.request(
+            "GetVariables",
+            {
+                "getVariableData": [
+                    {"component": {"name": c}, "variable": {"name": v}} for c, v in names
+                ]
+            },
+        )
+        values = {}
+        for result in answer.get("getVariableResult") or []:
+            if result.get("attributeStatus") == "Accepted" and "attributeValue" in result:
+                key = f"{result['component']['name']}.{result['variable']['name']}"
+                values[key] = str(result["attributeValue"])
+        return values
+
+    async def set_variables(self, values: Sequence[tuple[str, str, str]]) -> list[str]:
+        answer = await self.request(
+            "SetVariables",
+            {
+                "setVariableData": [
+                    {"attributeValue": value, "component": {"name": c}, "variable": {"name": v}}
+                    for c, v, value in values
+                ]
+            },
+        )
+        return [str(r.get("attributeStatus")) for r in answer.get("setVariableResult") or []]
+
+    async def local_list_version(self) -> int:
+        answer = await self.request("GetLocalListVersion", {})
+        return int(answer.get("versionNumber", -1))
+
+    async def send_local_list(
+        self, version: int, full: bool, cards: Sequence[Card], now: datetime
+    ) -> dict[str, Any]:
+        entries = []
+        for card in cards:
+            info: dict[str, Any] = {"status": card_status(card, now)}
+            if card.expires_at is not None:
+                info["cacheExpiryDateTime"] = to_wire(card.expires_at)
+            entries.append(
+                {"idToken": {"idToken": card.uid[:36], "type": "ISO14443"}, "idTokenInfo": info}
+            )
+        payload: dict[str, Any] = {
+            "versionNumber": version,
+            "updateType": "Full" if full else "Differential",
+        }
+        if entries:
+            payload["localAuthorizationList"] = entries
+        return await self.request("SendLocalList", payload)
+
+    def local_list_batch_size(self) -> int:
+        raw = self.hub.state(self.id).configuration.get("LocalAuthListCtrlr.ItemsPerMessage")
+        return int(raw) if raw and raw.isdigit() and int(raw) > 0 else 100
+
+    def local_list_supported(self) -> bool:
+        enabled = self.hub.state(self.id).configuration.get("LocalAuthListCtrlr.Enabled")
+        return enabled is None or enabled.lower() != "false"
+
+
+def _purpose(purpose: str) -> str:
+    return "ChargingStationMaxProfile" if purpose == CHARGE_POINT_MAX_PROFILE else purpose

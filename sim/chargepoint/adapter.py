@@ -1,0 +1,95 @@
+"""What both protocol adapters share: the library's client side plus the charger's rules."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ocpp.charge_point import ChargePoint
+
+from .profiles import TX, SimProfile
+from .transaction import SimSample, SimTransaction
+
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
+
+    from .core import SimChargePoint
+
+
+class ProtocolAdapter(ChargePoint):  # type: ignore[misc]  # the library is untyped
+    subprotocol: str
+
+    def __init__(self, sim: SimChargePoint, connection: ClientConnection) -> None:
+        super().__init__(sim.id, connection, response_timeout=sim.call_timeout)
+        self.sim = sim
+        self.connection = connection
+
+    async def route_message(self, raw_msg: str) -> None:
+        try:
+            message = json.loads(raw_msg)
+        except ValueError:
+            message = None
+        if isinstance(message, list) and len(message) == 4 and message[0] == 2:
+            self.sim.received.append((str(message[2]), message[3]))
+        await super().route_message(raw_msg)
+
+    async def request(self, payload: Any) -> Any:
+        """A CALL to the central system; a CALLERROR raises."""
+        return await self.call(payload, suppress=False)
+
+    def apply_profile(self, profile: SimProfile) -> str:
+        sim, behaviour = self.sim, self.sim.behaviour
+        if behaviour.rejects_stack_level_above_zero and profile.stack_level > 0:
+            return "Rejected"
+        if behaviour.rejects_zero_limit and profile.limit == 0:
+            return "Rejected"
+        tx = sim.transaction
+        if profile.purpose == TX and (
+            tx is None or profile.transaction_id not in (None, tx.id, tx.local_id)
+        ):
+            return "Rejected"
+        amps = profile.amps(sim.car.phases)
+        if behaviour.ignores_first_limit_after_zero:
+            if amps == 0:
+                sim._ignore_next_limit = True
+            elif sim._ignore_next_limit:
+                sim._ignore_next_limit = False
+                return "Accepted"  # and ignored: what go-e does when resuming from 0 A
+        sim.profiles.install(profile)
+        sim.advance()
+        return "Accepted"
+
+    def clear_profiles(self, **criteria: Any) -> str:
+        if self.sim.behaviour.clear_profile_is_noop:
+            return "Accepted"
+        removed = self.sim.profiles.clear(**criteria)
+        self.sim.advance()
+        return "Accepted" if removed else "Unknown"
+
+    # ---- per version ------------------------------------------------------------------------
+    async def boot(self) -> int:
+        raise NotImplementedError
+
+    async def heartbeat(self) -> None:
+        raise NotImplementedError
+
+    async def status(self, connector_id: int, status: str) -> None:
+        raise NotImplementedError
+
+    async def authorize(self, id_tag: str) -> str:
+        raise NotImplementedError
+
+    def start_message(self, tx: SimTransaction) -> Any:
+        raise NotImplementedError
+
+    def start_result(self, tx: SimTransaction, result: Any) -> None:
+        raise NotImplementedError
+
+    def update_message(self, tx: SimTransaction, sample: SimSample, tx_id: str) -> Any:
+        raise NotImplementedError
+
+    def stop_message(self, tx: SimTransaction, sample: SimSample, reason: str) -> Any:
+        raise NotImplementedError
+
+    def meter_message(self, connector_id: int, sample: SimSample, tx_id: str | None) -> Any:
+        raise NotImplementedError
