@@ -157,7 +157,10 @@ class V201Session(OcppSession):
 
     @on("DataTransfer")
     def on_data_transfer(self, vendor_id: str, **extra: Any) -> dict[str, Any]:
-        self._notify("DataTransfer", {"vendorId": vendor_id, **extra})
+        self._notify(
+            "DataTransfer",
+            {"vendorId": vendor_id, "messageId": extra.get("message_id"), "data": extra.get("data")},
+        )
         return {"status": "UnknownVendorId"}
 
     def _notify(self, action: str, payload: dict[str, Any]) -> None:

@@ -1,0 +1,1 @@
+"""Tests of the local OCPP central system, over real websockets on loopback."""

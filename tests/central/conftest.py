@@ -1,0 +1,52 @@
+"""One central system per test module (port 0, a fake clock), and simulators that clean up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from custom_components.eflux.core.central import AuthorizationSettings, CentralSystem
+from sim.chargepoint import SimChargePoint
+
+from .support import FakeClock, running_central, central_config
+
+SimFactory = Callable[..., Awaitable[SimChargePoint]]
+
+
+@pytest.fixture(scope="module")
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def central(
+    tmp_path_factory: pytest.TempPathFactory, clock: FakeClock
+) -> AsyncIterator[CentralSystem]:
+    config = central_config(
+        tmp_path_factory.mktemp("central"),
+        authorization=AuthorizationSettings(cards=frozenset({"CARD-OK"})),
+    )
+    async with running_central(config, clock) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def make_sim(central: CentralSystem, clock: FakeClock) -> AsyncIterator[SimFactory]:
+    """Start simulated chargers against the module's central system; closed after the test."""
+    sims: list[SimChargePoint] = []
+
+    async def start(cp_id: str, version: str = "1.6", **kwargs: Any) -> SimChargePoint:
+        kwargs.setdefault("clock", clock)
+        kwargs.setdefault("reconnect_delay", 0.05)
+        kwargs.setdefault("meter_interval", 3600)  # tests send samples themselves
+        sim = SimChargePoint(f"ws://127.0.0.1:{central.port}", cp_id, version, **kwargs)
+        sims.append(sim)
+        await sim.start()
+        return sim
+
+    yield start
+    for sim in sims:
+        await sim.close()
