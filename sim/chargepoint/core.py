@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -112,10 +113,10 @@ class SimChargePoint:
                 break
             await asyncio.sleep(self.reconnect_delay)
 
-    async def start(self, timeout: float = 10.0) -> None:
+    async def start(self, wait_s: float = 10.0) -> None:
         """Run in the background and wait until booted (tests and benches)."""
         self.spawn(self.run())
-        await asyncio.wait_for(self.booted.wait(), timeout)
+        await asyncio.wait_for(self.booted.wait(), wait_s)
 
     async def close(self) -> None:
         self._closing = True
@@ -266,10 +267,8 @@ class SimChargePoint:
                 self.spawn(self._send_status())
 
     async def _send_status(self) -> None:
-        try:
+        with contextlib.suppress(SimOffline, ConnectionClosed, TimeoutError):
             await self.adapter.status(1, self.status)
-        except (SimOffline, ConnectionClosed, TimeoutError):
-            pass
 
     def sample(self, context: str | None = None) -> SimSample:
         self.advance()
@@ -368,20 +367,20 @@ class SimChargePoint:
         await self.queue(build)
 
     # ---- helpers for tests ----------------------------------------------------------------------
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def wait_for(self, predicate: Callable[[], bool], wait_s: float = 5.0) -> None:
+        deadline = asyncio.get_running_loop().time() + wait_s
         while not predicate():
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{self.id}: condition not met within {timeout} s")
+                raise TimeoutError(f"{self.id}: condition not met within {wait_s} s")
             await asyncio.sleep(0.01)
 
     def calls(self, action: str) -> list[dict[str, Any]]:
         return [payload for name, payload in self.received if name == action]
 
     async def wait_for_call(
-        self, action: str, count: int = 1, timeout: float = 5.0
+        self, action: str, count: int = 1, wait_s: float = 5.0
     ) -> dict[str, Any]:
-        await self.wait_for(lambda: len(self.calls(action)) >= count, timeout)
+        await self.wait_for(lambda: len(self.calls(action)) >= count, wait_s)
         return self.calls(action)[count - 1]
 
 

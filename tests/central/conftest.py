@@ -11,7 +11,7 @@ import pytest_asyncio
 from custom_components.eflux.core.central import AuthorizationSettings, CentralSystem
 from sim.chargepoint import SimChargePoint
 
-from .support import FakeClock, running_central, central_config
+from .support import FakeClock, central_config, running_central
 
 SimFactory = Callable[..., Awaitable[SimChargePoint]]
 

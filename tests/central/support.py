@@ -38,7 +38,10 @@ class FakeClock:
 
 def central_config(tmp_path: Path, **changes: Any) -> CentralConfig:
     base = CentralConfig(
-        host="127.0.0.1", port=0, db_path=tmp_path / "central.sqlite", accept_new_chargers=True,
+        host="127.0.0.1",
+        port=0,
+        db_path=tmp_path / "central.sqlite",
+        accept_new_chargers=True,
         call_timeout=3.0,
     )
     return replace(base, **changes)
@@ -46,7 +49,8 @@ def central_config(tmp_path: Path, **changes: Any) -> CentralConfig:
 
 @asynccontextmanager
 async def running_central(
-    config: CentralConfig, clock: FakeClock | None = None,
+    config: CentralConfig,
+    clock: FakeClock | None = None,
     remote_authorizer: RemoteAuthorizer | None = None,
 ) -> AsyncIterator[CentralSystem]:
     kwargs: dict[str, Any] = {"remote_authorizer": remote_authorizer}
@@ -83,16 +87,18 @@ class RawCharger:
     async def send(self, frame: str | bytes) -> None:
         await self.connection.send(frame)
 
-    async def reply(self, timeout: float = 5.0) -> list[Any]:
+    async def reply(self, wait_s: float = 5.0) -> list[Any]:
         """The next frame that is not a CALL from the central system."""
         while True:
-            frame = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+            frame = json.loads(await asyncio.wait_for(self.connection.recv(), wait_s))
             if isinstance(frame, list) and frame and frame[0] == 2:
                 self.calls_from_central.append(frame)
                 continue
             return list(frame)
 
-    async def call(self, action: str, payload: dict[str, Any], unique_id: str | None = None) -> list[Any]:
+    async def call(
+        self, action: str, payload: dict[str, Any], unique_id: str | None = None
+    ) -> list[Any]:
         unique_id = unique_id or uuid.uuid4().hex[:20]
         await self.send(json.dumps([2, unique_id, action, payload]))
         answer = await self.reply()
@@ -104,10 +110,10 @@ class RawCharger:
         assert answer[0] == 3, f"{action} got {answer}"
         return dict(answer[2])
 
-    async def next_call_from_central(self, timeout: float = 5.0) -> list[Any]:
+    async def next_call_from_central(self, wait_s: float = 5.0) -> list[Any]:
         if self.calls_from_central:
             return self.calls_from_central.pop(0)
-        frame = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+        frame = json.loads(await asyncio.wait_for(self.connection.recv(), wait_s))
         assert frame[0] == 2, frame
         return list(frame)
 
@@ -131,17 +137,22 @@ def meter_value(at: datetime, wh: float, **extra: Any) -> dict[str, Any]:
     ]
     for index, amps in enumerate(extra.get("amps", ())):
         values.append(
-            {"value": f"{amps}", "measurand": "Current.Import", "unit": "A", "phase": f"L{index + 1}"}
+            {
+                "value": f"{amps}",
+                "measurand": "Current.Import",
+                "unit": "A",
+                "phase": f"L{index + 1}",
+            }
         )
     return {"timestamp": iso(at), "sampledValue": values}
 
 
-async def eventually(predicate: Any, timeout: float = 5.0) -> None:
+async def eventually(predicate: Any, wait_s: float = 5.0) -> None:
     """Wait until `predicate()` holds (polling; for effects of background work)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + wait_s
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"condition not met within {wait_s} s")
         await asyncio.sleep(0.01)
 
 
@@ -154,3 +165,11 @@ async def outbox_sessions(db_path: Path) -> list[Any]:
         return [entry.session for entry in await outbox.outbox_pending(1000)]
     finally:
         await outbox.close()
+
+
+def db_rows(db_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Read the central system's SQLite file directly (WAL lets us beside its writer)."""
+    import sqlite3
+
+    with sqlite3.connect(db_path) as db:
+        return list(db.execute(sql, args).fetchall())

@@ -44,14 +44,20 @@ def test_unusable_frames_name_the_problem_and_the_id_to_answer(
 def test_good_frames() -> None:
     assert parse_frame('[2,"1","Heartbeat",{}]') == CallFrame("1", "Heartbeat", {})
     assert parse_frame('[3,"1",{"a":1}]') == ResultFrame("1", {"a": 1})
-    assert parse_frame('[4,"1","NotSupported","no",{}]') == ErrorFrame("1", "NotSupported", "no", {})
+    assert parse_frame('[4,"1","NotSupported","no",{}]') == ErrorFrame(
+        "1", "NotSupported", "no", {}
+    )
 
 
 @pytest.mark.parametrize(
     ("code", "v16", "v201"),
     [
         (RpcCode.FORMAT_VIOLATION, "FormationViolation", "FormatViolation"),
-        (RpcCode.OCCURRENCE_CONSTRAINT, "OccurenceConstraintViolation", "OccurrenceConstraintViolation"),
+        (
+            RpcCode.OCCURRENCE_CONSTRAINT,
+            "OccurenceConstraintViolation",
+            "OccurrenceConstraintViolation",
+        ),
         (RpcCode.RPC_FRAMEWORK_ERROR, "FormationViolation", "RpcFrameworkError"),
         (RpcCode.NOT_IMPLEMENTED, "NotImplemented", "NotImplemented"),
         (RpcCode.PROPERTY_CONSTRAINT, "PropertyConstraintViolation", "PropertyConstraintViolation"),
@@ -66,8 +72,14 @@ def test_error_codes_are_spelled_as_each_spec_does(code: RpcCode, v16: str, v201
     ("payload", "code"),
     [
         ({"connectorId": 1, "errorCode": "NoError"}, RpcCode.OCCURRENCE_CONSTRAINT),
-        ({"connectorId": "1", "errorCode": "NoError", "status": "Available"}, RpcCode.TYPE_CONSTRAINT),
-        ({"connectorId": 1, "errorCode": "Meh", "status": "Available"}, RpcCode.PROPERTY_CONSTRAINT),
+        (
+            {"connectorId": "1", "errorCode": "NoError", "status": "Available"},
+            RpcCode.TYPE_CONSTRAINT,
+        ),
+        (
+            {"connectorId": 1, "errorCode": "Meh", "status": "Available"},
+            RpcCode.PROPERTY_CONSTRAINT,
+        ),
         (
             {"connectorId": 1, "errorCode": "NoError", "status": "Available", "x": 1},
             RpcCode.FORMAT_VIOLATION,
@@ -89,10 +101,13 @@ def test_one_decimal_limits_pass_the_1_6_multiple_of_check() -> None:
     profile = {
         "connectorId": 1,
         "csChargingProfiles": {
-            "chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileId": 1,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
             "chargingProfileKind": "Absolute",
             "chargingSchedule": {
-                "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 21.4}]
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 21.4}],
             },
         },
     }

@@ -13,21 +13,29 @@ from .support import T0
 
 def tx(meter_start: float | None = 1000.0) -> Transaction:
     return Transaction(
-        id="1", charge_point_id="CP", connector_id=1, id_tag="T", card_status="Accepted",
-        started_at=T0, meter_start_wh=meter_start,
+        id="1",
+        charge_point_id="CP",
+        connector_id=1,
+        id_tag="T",
+        card_status="Accepted",
+        started_at=T0,
+        meter_start_wh=meter_start,
     )
 
 
 def at(minutes: float, wh: float | None = None, amps: float | None = None) -> MeterSample:
     return MeterSample(
-        timestamp=T0 + timedelta(minutes=minutes), energy_wh=wh,
+        timestamp=T0 + timedelta(minutes=minutes),
+        energy_wh=wh,
         current_a=PhaseValues(amps, amps, amps) if amps is not None else PhaseValues(),
     )
 
 
 def test_samples_apply_by_their_own_timestamps_whatever_the_arrival_order() -> None:
     in_order = apply_samples(tx(), [at(1, 1100, 10), at(2, 1300, 16), at(3, 1500, 12)])
-    shuffled = apply_samples(apply_samples(tx(), [at(3, 1500, 12)]), [at(1, 1100, 10), at(2, 1300, 16)])
+    shuffled = apply_samples(
+        apply_samples(tx(), [at(3, 1500, 12)]), [at(1, 1100, 10), at(2, 1300, 16)]
+    )
     assert in_order == shuffled
     assert shuffled.energy_wh == 500.0
     assert shuffled.current_a == PhaseValues(12, 12, 12)  # the newest, not the last to arrive

@@ -46,12 +46,23 @@ def test_v16_register_power_phases_voltage_soc() -> None:
 def test_v201_units_with_multipliers_and_phase_sums() -> None:
     sample = one(
         [
-            {"value": 12.5, "measurand": "Energy.Active.Import.Register",
-             "unit_of_measure": {"unit": "kWh", "multiplier": 0}},
-            {"value": 23, "measurand": "Power.Active.Import", "phase": "L1",
-             "unit_of_measure": {"unit": "W", "multiplier": 2}},
-            {"value": 2.3, "measurand": "Power.Active.Import", "phase": "L2",
-             "unit_of_measure": {"unit": "kW"}},
+            {
+                "value": 12.5,
+                "measurand": "Energy.Active.Import.Register",
+                "unit_of_measure": {"unit": "kWh", "multiplier": 0},
+            },
+            {
+                "value": 23,
+                "measurand": "Power.Active.Import",
+                "phase": "L1",
+                "unit_of_measure": {"unit": "W", "multiplier": 2},
+            },
+            {
+                "value": 2.3,
+                "measurand": "Power.Active.Import",
+                "phase": "L2",
+                "unit_of_measure": {"unit": "kW"},
+            },
         ]
     )
     assert sample.energy_wh == 12500.0
@@ -94,5 +105,7 @@ def test_bad_timestamps_are_refused(stamp: object) -> None:
 
 
 def test_naive_timestamps_are_utc() -> None:
-    samples = parse_meter_values([{"timestamp": "2026-03-02T08:00:00", "sampled_value": [{"value": "1"}]}])
+    samples = parse_meter_values(
+        [{"timestamp": "2026-03-02T08:00:00", "sampled_value": [{"value": "1"}]}]
+    )
     assert samples[0].timestamp == datetime(2026, 3, 2, 8, tzinfo=UTC)
