@@ -198,7 +198,8 @@ class _AccountMonth:
         credit = allowance(plan.bundle, month_fraction(service, month))
         charges, expired = price_overage(allocate(sessions, credit), plan.overage, issued_on)
         for item in expired:
-            self.skipped.append(Skipped(item.session_id, f"{item.component.value} overage older than 3 months"))
+            reason = f"{item.component.value} overage older than 3 months"
+            self.skipped.append(Skipped(item.session_id, reason))
         lines = tuple(
             InvoiceLine(
                 LineKind.OVERAGE,

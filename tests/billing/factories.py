@@ -11,11 +11,16 @@ from backend.billing.money import Price
 from backend.billing.plans import Bundle, OverageRates, Plan, PlanForm, PlanKind
 from backend.billing.sessions import ChargingSession, Network, SessionTariff
 
-CP_FIXED = Plan("cp-fixed", "Charge point fixed", PlanKind.CHARGE_POINT, PlanForm.FIXED,
-                Price.gross(1250))
+CP_FIXED = Plan(
+    "cp-fixed", "Charge point fixed", PlanKind.CHARGE_POINT, PlanForm.FIXED, Price.gross(1250)
+)
 CP_FLEX = Plan("cp-flex", "Charge point flexible", PlanKind.CHARGE_POINT, PlanForm.FLEXIBLE)
 CARD_BUNDLE = Plan(
-    "card-100", "Card 100 kWh", PlanKind.CARD, PlanForm.FIXED, Price.gross(1995),
+    "card-100",
+    "Card 100 kWh",
+    PlanKind.CARD,
+    PlanForm.FIXED,
+    Price.gross(1995),
     bundle=Bundle(energy_wh=100_000, connected_minutes=600, fast_energy_wh=20_000),
     overage=OverageRates(Decimal(35), Decimal(120), Decimal(59)),
 )
@@ -41,7 +46,12 @@ def active_contract(
 ) -> Contract:
     """A contract accepted on `start` that starts on `start` (immediate start, no waiting)."""
     contract = Contract(
-        cid, account, plan, applied_on=start, requested_start=start, immediate_start=True,
+        cid,
+        account,
+        plan,
+        applied_on=start,
+        requested_start=start,
+        immediate_start=True,
         charge_point_id=charge_point_id,
     )
     return accept(contract, start)
@@ -61,6 +71,13 @@ def session(
 ) -> ChargingSession:
     started = local(start)
     return ChargingSession(
-        sid, card, cp, started, started + timedelta(minutes=minutes), energy_wh, network, tariff,
+        sid,
+        card,
+        cp,
+        started,
+        started + timedelta(minutes=minutes),
+        energy_wh,
+        network,
+        tariff,
         fast,
     )

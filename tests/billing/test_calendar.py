@@ -40,10 +40,14 @@ def test_add_months_clamps_to_month_end(start: date, months: int, expected: date
 def test_month_properties() -> None:
     feb = Month.parse("2024-02")
     assert (feb.first, feb.last, feb.end, feb.days) == (
-        date(2024, 2, 1), date(2024, 2, 29), date(2024, 3, 1), 29,
+        date(2024, 2, 1),
+        date(2024, 2, 29),
+        date(2024, 3, 1),
+        29,
     )
     assert Month(2025, 2).days == 28
-    assert Month(2025, 12).next() == Month(2026, 1) and Month(2026, 1).prev() == Month(2025, 12)
+    assert Month(2025, 12).next() == Month(2026, 1)
+    assert Month(2026, 1).prev() == Month(2025, 12)
     assert str(Month(2025, 3)) == "2025-03"
 
 
@@ -55,7 +59,9 @@ def test_bad_month_is_a_clear_error(text: str) -> None:
 
 def test_period_is_half_open() -> None:
     period = Period(date(2025, 1, 16), date(2025, 2, 1))
-    assert period.days == 16 and date(2025, 1, 31) in period and date(2025, 2, 1) not in period
+    assert period.days == 16
+    assert date(2025, 1, 31) in period
+    assert date(2025, 2, 1) not in period
     with pytest.raises(BillingError):
         Period(date(2025, 2, 1), date(2025, 1, 1))
 
@@ -77,9 +83,14 @@ def test_easter_and_dutch_holidays_2025() -> None:
     assert easter_sunday(2025) == date(2025, 4, 20)
     assert easter_sunday(2024) == date(2024, 3, 31)
     assert dutch_holidays(2025) == {
-        date(2025, 1, 1), date(2025, 4, 21), date(2025, 5, 29), date(2025, 6, 9),
+        date(2025, 1, 1),
+        date(2025, 4, 21),
+        date(2025, 5, 29),
+        date(2025, 6, 9),
         date(2025, 4, 26),  # King's Day on Saturday: 27 April 2025 is a Sunday
-        date(2025, 5, 5), date(2025, 12, 25), date(2025, 12, 26),
+        date(2025, 5, 5),
+        date(2025, 12, 25),
+        date(2025, 12, 26),
     }
     assert is_business_day(date(2025, 4, 18))  # Good Friday is not a general holiday
 

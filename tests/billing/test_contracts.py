@@ -56,8 +56,9 @@ def test_minimum_term_and_notice_deadline(
     assert notice_deadline(contract) == deadline
 
 
-@pytest.mark.parametrize(("years", "term_end"), [(1, date(2026, 3, 1)), (2, date(2027, 3, 1)),
-                                                   (3, date(2028, 3, 1))])
+@pytest.mark.parametrize(
+    ("years", "term_end"), [(1, date(2026, 3, 1)), (2, date(2027, 3, 1)), (3, date(2028, 3, 1))]
+)
 def test_fixed_durations_of_one_two_three_years(years: int, term_end: date) -> None:
     plan = replace(CP_FIXED, code=f"cp-{years}y", duration_years=years)
     assert active_contract(plan, date(2025, 3, 1)).minimum_term_end == term_end
@@ -82,11 +83,13 @@ def test_only_offered_durations() -> None:
 )
 def test_notice_on_and_after_the_deadline(notice_on: date, ends_on: date) -> None:
     contract = give_notice(active_contract(CP_FIXED, date(2024, 11, 1)), notice_on)
-    assert contract.ends_on == ends_on and contract.end_reason is EndReason.NOTICE
+    assert contract.ends_on == ends_on
+    assert contract.end_reason is EndReason.NOTICE
     assert contract.status_on(notice_on) is ContractStatus.NOTICE_GIVEN
     assert contract.status_on(ends_on) is ContractStatus.ENDED
     assert contract.status_on(ends_on.replace(day=1) if ends_on.day > 1 else notice_on) in {
-        ContractStatus.NOTICE_GIVEN, ContractStatus.ENDED,
+        ContractStatus.NOTICE_GIVEN,
+        ContractStatus.ENDED,
     }
 
 
@@ -125,7 +128,8 @@ def test_addon_extends_the_base_term_and_ends_with_it() -> None:
 def test_early_stop_for_a_listed_reason(reason: EndReason) -> None:
     contract = active_contract(CP_FIXED, date(2025, 1, 1))
     ended = terminate_early(contract, reason, date(2025, 4, 10))
-    assert ended.ends_on == date(2025, 4, 10) and ended.end_reason is reason
+    assert ended.ends_on == date(2025, 4, 10)
+    assert ended.end_reason is reason
 
 
 @pytest.mark.parametrize("reason", [EndReason.NOTICE, EndReason.TRANSFER, EndReason.WITHDRAWAL])
@@ -178,7 +182,8 @@ def test_ended_for_default_pays_the_rest_of_the_minimum_term() -> None:
     contract = active_contract(CP_FIXED, date(2025, 1, 1))
     ended, rest = terminate_for_default(contract, date(2025, 10, 16))
     # 16-31 Oct (16 days) + Nov + Dec: (16/30 + 2) x €12.50 = €31.67
-    assert ended.ends_on == date(2025, 10, 16) and rest == Price.gross(3167)
+    assert ended.ends_on == date(2025, 10, 16)
+    assert rest == Price.gross(3167)
 
 
 # Row "cooling-off": 14 days; a charge-point plan starts after it unless asked otherwise.
@@ -222,7 +227,9 @@ def test_withdrawal_pays_pro_rata_use(
     contract = accept(_applied(CP_FIXED, immediate_start=True), date(2025, 3, 3))
     result = withdraw(contract, withdrawn_on)
     assert (result.used_days, result.charge.cents, result.refund_due_by) == (
-        used_days, charge, refund_by,
+        used_days,
+        charge,
+        refund_by,
     )
     assert result.contract.status_on(withdrawn_on) is ContractStatus.WITHDRAWN
 
@@ -238,7 +245,8 @@ def test_withdrawal_after_the_period_or_without_the_right_is_refused() -> None:
 
 def test_withdrawing_an_application_costs_nothing() -> None:
     result = withdraw(_applied(CP_FIXED), date(2025, 3, 2))
-    assert result.charge.cents == 0 and result.used_days == 0
+    assert result.charge.cents == 0
+    assert result.used_days == 0
 
 
 def test_rejected_application_cannot_be_accepted() -> None:
@@ -253,9 +261,12 @@ def test_transfer_on_moving_costs_45_and_keeps_the_term() -> None:
     contract = active_contract(CP_FIXED, date(2025, 1, 1))
     result = transfer(contract, date(2025, 6, 16), new_contract_id="c2", new_account_id="a2")
     assert result.fee == Price.gross(4500)
-    assert result.old.ends_on == date(2025, 6, 16) and result.old.end_reason is EndReason.TRANSFER
+    assert result.old.ends_on == date(2025, 6, 16)
+    assert result.old.end_reason is EndReason.TRANSFER
     assert (result.new.account_id, result.new.starts_on, result.new.minimum_term_end) == (
-        "a2", date(2025, 6, 16), date(2026, 1, 1),
+        "a2",
+        date(2025, 6, 16),
+        date(2026, 1, 1),
     )
     assert cooling_off_last_day(result.new) is None
     with pytest.raises(BillingError, match="another account"):

@@ -20,8 +20,12 @@ from backend.billing.sessions import ChargingSession, Network, SessionTariff
 from .factories import CARD_BUNDLE, CARD_PPU, CP_FIXED, OWN_TARIFF, active_contract, local, session
 
 
-def _run(month: str, contracts: list[Contract], sessions: list[ChargingSession] = (),  # type: ignore[assignment]
-         **kw: object) -> MonthRun:
+def _run(
+    month: str,
+    contracts: list[Contract],
+    sessions: list[ChargingSession] = (),  # type: ignore[assignment]
+    **kw: object,
+) -> MonthRun:
     cards = kw.pop("cards", [CardRecord("card1", "a1", "c1")])
     inp = MonthInput(Month.parse(month), contracts, cards, sessions, **kw)  # type: ignore[arg-type]
     return run_month(inp, {})
@@ -80,9 +84,9 @@ def test_bundle_pro_rata_and_overage_invoice() -> None:
     invoice, overage = _only(run), _only(run, DocumentKind.OVERAGE_INVOICE)
     # Fee 16/30 x €19.95 = €10.64; roaming session €0.35 + 10 kWh x €0.59 + 60 min x €0.02.
     assert _gross(invoice, LineKind.SUBSCRIPTION_FEE) == [1064]
-    assert [(line.ref, line.amount.gross) for line in invoice.lines if line.kind is LineKind.SESSION] == [
-        ("s4", 745)
-    ]
+    assert [
+        (line.ref, line.amount.gross) for line in invoice.lines if line.kind is LineKind.SESSION
+    ] == [("s4", 745)]
     # Bundle 16/30: 53.333 kWh, 320 min, 10.667 kWh fast. Use 60 kWh, 330 min, 12 kWh fast.
     assert [(line.quantity, line.unit, line.amount.gross) for line in overage.lines] == [
         (Decimal("6.667"), "kWh", 233),  # 6.667 kWh x €0.35
@@ -99,8 +103,11 @@ def test_unused_bundle_is_not_carried_over() -> None:
         session("jan", "2025-01-10 10:00", 60, 10_000, **own),  # type: ignore[arg-type]
         session("feb", "2025-02-10 10:00", 60, 105_000, **own),  # type: ignore[arg-type]
     ]
-    assert not [i for i in _run("2025-01", [contract], sessions).invoices
-                if i.draft.kind is DocumentKind.OVERAGE_INVOICE]
+    assert not [
+        i
+        for i in _run("2025-01", [contract], sessions).invoices
+        if i.draft.kind is DocumentKind.OVERAGE_INVOICE
+    ]
     overage = _only(_run("2025-02", [contract], sessions), DocumentKind.OVERAGE_INVOICE)
     assert [line.amount.gross for line in overage.lines] == [175]  # 5 kWh x €0.35
 
@@ -116,8 +123,12 @@ def test_unused_bundle_is_not_carried_over() -> None:
 def test_overage_only_up_to_three_months_after_use(
     issued_on: date, energy_lines: list[int], skipped: list[str]
 ) -> None:
-    inp = MonthInput(Month(2025, 1), [active_contract(CARD_BUNDLE, date(2025, 1, 16))],
-                     [CardRecord("card1", "a1", "c1")], _bundle_sessions())
+    inp = MonthInput(
+        Month(2025, 1),
+        [active_contract(CARD_BUNDLE, date(2025, 1, 16))],
+        [CardRecord("card1", "a1", "c1")],
+        _bundle_sessions(),
+    )
     run = run_month(inp, {}, issued_on=issued_on)
     overage = [i for i in run.invoices if i.draft.kind is DocumentKind.OVERAGE_INVOICE]
     assert [line.amount.gross for inv in overage for line in inv.lines] == energy_lines
@@ -131,13 +142,19 @@ def test_session_spanning_midnight_at_month_end_belongs_to_its_start_month() -> 
     sessions = [
         session("late", "2025-01-31 23:30", 105, 20_000),  # ends 1 Feb 01:15 local
         session("feb", "2025-02-01 00:30", 30, 5_000),  # 31 Jan 23:30 UTC, but February here
-        session("cheap", "2025-01-12 08:00", 0, 7_777,
-                tariff=SessionTariff(per_kwh_cents=Decimal("34.5"))),
+        session(
+            "cheap",
+            "2025-01-12 08:00",
+            0,
+            7_777,
+            tariff=SessionTariff(per_kwh_cents=Decimal("34.5")),
+        ),
     ]
     january = _only(_run("2025-01", [contract], sessions))
     # 0.35 + 20 kWh x 0.59 + 105 min x 0.02 = 14.25; 7.777 kWh x 34.5 ct = 268.3 ct.
     assert [(line.ref, line.amount.gross) for line in january.lines] == [
-        ("cheap", 268), ("late", 1425),
+        ("cheap", 268),
+        ("late", 1425),
     ]
     february = _only(_run("2025-02", [contract], sessions))
     assert [line.ref for line in february.lines] == ["feb"]
@@ -153,8 +170,12 @@ def test_home_sessions_and_prepaid_sessions_are_not_invoiced() -> None:
 # Row "lost card": blocked when reported; the customer pays what was charged before; €7.50.
 def test_lost_card_block_and_replacement_fee() -> None:
     contract = active_contract(CARD_PPU, date(2025, 1, 1))
-    card, fee = report_lost(CardRecord("card1", "a1", "c1"), local("2025-03-10 12:00"),
-                            order_replacement=True, charge_id="lost-1")
+    card, fee = report_lost(
+        CardRecord("card1", "a1", "c1"),
+        local("2025-03-10 12:00"),
+        order_replacement=True,
+        charge_id="lost-1",
+    )
     assert fee is not None
     sessions = [
         session("before", "2025-03-10 11:00", 30, 5_000),
@@ -175,8 +196,10 @@ def test_lost_card_block_and_replacement_fee() -> None:
 
 def test_one_off_charges_transfer_and_misuse() -> None:
     contract = active_contract(CP_FIXED, date(2025, 1, 1))
-    charges = [transfer_charge("t1", "a1", date(2025, 6, 16), "c1"),
-               *misuse_charges("m1", "a1", date(2025, 6, 3), costs_net=2500, excess_mb=3)]
+    charges = [
+        transfer_charge("t1", "a1", date(2025, 6, 16), "c1"),
+        *misuse_charges("m1", "a1", date(2025, 6, 3), costs_net=2500, excess_mb=3),
+    ]
     invoice = _only(_run("2025-06", [contract], charges=charges))
     assert [(line.kind, line.amount.net, line.amount.gross) for line in invoice.lines] == [
         (LineKind.SUBSCRIPTION_FEE, 1033, 1250),

@@ -47,8 +47,15 @@ def test_out_of_scope_has_no_vat() -> None:
 
 @pytest.mark.parametrize(
     ("value", "cents"),
-    [(Fraction(1, 2), 1), (Fraction(-1, 2), -1), (Fraction(3, 2), 2), (Fraction(249, 100), 2),
-     (Decimal("666.6666"), 667), (Decimal("-0.4999"), 0), (7, 7)],
+    [
+        (Fraction(1, 2), 1),
+        (Fraction(-1, 2), -1),
+        (Fraction(3, 2), 2),
+        (Fraction(249, 100), 2),
+        (Decimal("666.6666"), 667),
+        (Decimal("-0.4999"), 0),
+        (7, 7),
+    ],
 )
 def test_round_half_up_away_from_zero(value: Fraction | Decimal | int, cents: int) -> None:
     assert round_half_up(value) == cents
@@ -87,7 +94,7 @@ def test_format_eur_is_dutch(cents: int, text: str) -> None:
     assert format_eur(cents) == text
 
 
-amounts = st.integers(min_value=-10**9, max_value=10**9)
+amounts = st.integers(min_value=-(10**9), max_value=10**9)
 
 
 @given(amounts)
@@ -103,7 +110,8 @@ def test_vat_split_from_gross_is_consistent(gross: int) -> None:
 @given(amounts)
 def test_vat_split_from_net_is_consistent(net: int) -> None:
     split = VatSplit.from_net(net)
-    assert split.net == net and split.net + split.vat == split.gross
+    assert split.net == net
+    assert split.net + split.vat == split.gross
     assert abs(Fraction(split.vat) - Fraction(net * 21, 100)) <= Fraction(1, 2)
     # A net price round-trips through its gross to the same net.
     assert VatSplit.from_gross(split.gross).net == net
