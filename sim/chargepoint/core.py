@@ -56,6 +56,7 @@ class SimChargePoint:
         reconnect_delay: float = 0.5,
         call_timeout: float = 10.0,
         meter_interval: float | None = None,
+        configuration: dict[str, str] | None = None,
     ) -> None:
         if version not in ("1.6", "2.0.1"):
             raise ValueError(f"OCPP version must be 1.6 or 2.0.1, not {version!r}")
@@ -86,7 +87,8 @@ class SimChargePoint:
         self.amps = 0.0
         self.limit_a: float | None = None  # from charging profiles; None = no profile
         self.profiles = ProfileBook()
-        self.configuration: dict[str, str] = {}
+        # 1.6 keys or 2.0.1 "Component.Variable"; defaults of the adapter fill what is missing
+        self.configuration: dict[str, str] = dict(configuration or {})
         self.local_list: dict[str, str] = {}
         self.local_list_version = 0
         self.received: list[tuple[str, dict[str, Any]]] = []  # CALLs from the central system

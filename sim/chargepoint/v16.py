@@ -39,8 +39,8 @@ class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        if not self.sim.configuration:
-            self.sim.configuration.update(default_configuration())
+        for key, value in default_configuration().items():
+            self.sim.configuration.setdefault(key, value)
 
     # ---- charger -> central -----------------------------------------------------------------
     async def boot(self) -> int:

@@ -33,8 +33,8 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        if not self.sim.configuration:
-            self.sim.configuration.update(default_variables())
+        for key, value in default_variables().items():
+            self.sim.configuration.setdefault(key, value)
 
     # ---- charger -> central -----------------------------------------------------------------
     async def boot(self) -> int:
