@@ -81,3 +81,12 @@ def session(
         tariff,
         fast,
     )
+
+
+def own_session(
+    sid: str, start: str, minutes: int, energy_wh: int, *, fast: bool = False
+) -> ChargingSession:
+    """A session on E-Flux's own network with card1 (what a bundle covers)."""
+    return session(
+        sid, start, minutes, energy_wh, network=Network.OWN, tariff=OWN_TARIFF, fast=fast
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -24,8 +25,16 @@ from backend.billing.termination import terminate_early
 from .factories import CARD_BUNDLE, CP_FIXED, CP_FLEX, active_contract, local, session
 
 
-def _lines(month: str, contract: Contract, **kw: object) -> list[tuple[LineKind, int]]:
-    inp = MonthInput(Month.parse(month), [contract], [CardRecord("card1", "a1", "c1")], **kw)  # type: ignore[arg-type]
+def _lines(
+    month: str,
+    contract: Contract,
+    *,
+    sessions: Sequence[ChargingSession] = (),
+    switches: Sequence[PlanSwitch] = (),
+    outages: Sequence[Outage] = (),
+) -> list[tuple[LineKind, int]]:
+    cards = [CardRecord("card1", "a1", "c1")]
+    inp = MonthInput(Month.parse(month), [contract], cards, sessions, switches, outages=outages)
     run = run_month(inp, {})
     return [(line.kind, line.amount.gross) for inv in run.invoices for line in inv.lines]
 

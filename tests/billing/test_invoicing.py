@@ -3,6 +3,7 @@ roaming, lost cards, one-off charges, numbering."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -10,25 +11,33 @@ from decimal import Decimal
 import pytest
 
 from backend.billing.calendar import Month
-from backend.billing.charges import CardRecord, misuse_charges, report_lost, transfer_charge
+from backend.billing.charges import (
+    CardRecord,
+    OneOffCharge,
+    misuse_charges,
+    report_lost,
+    transfer_charge,
+)
 from backend.billing.contracts import Contract, give_notice
 from backend.billing.errors import BillingError, InvalidTransition
 from backend.billing.invoicer import MonthInput, MonthRun, describe, run_month
 from backend.billing.invoices import DocumentKind, Invoice, LineKind
 from backend.billing.sessions import ChargingSession, Network, SessionTariff
 
-from .factories import CARD_BUNDLE, CARD_PPU, CP_FIXED, OWN_TARIFF, active_contract, local, session
+from .factories import CARD_BUNDLE, CARD_PPU, CP_FIXED, active_contract, local, own_session, session
 
 
 def _run(
     month: str,
-    contracts: list[Contract],
-    sessions: list[ChargingSession] = (),  # type: ignore[assignment]
-    **kw: object,
+    contracts: Sequence[Contract],
+    sessions: Sequence[ChargingSession] = (),
+    *,
+    cards: Sequence[CardRecord] = (CardRecord("card1", "a1", "c1"),),
+    charges: Sequence[OneOffCharge] = (),
 ) -> MonthRun:
-    cards = kw.pop("cards", [CardRecord("card1", "a1", "c1")])
-    inp = MonthInput(Month.parse(month), contracts, cards, sessions, **kw)  # type: ignore[arg-type]
-    return run_month(inp, {})
+    return run_month(
+        MonthInput(Month.parse(month), contracts, cards, sessions, charges=charges), {}
+    )
 
 
 def _only(run: MonthRun, kind: DocumentKind = DocumentKind.INVOICE) -> Invoice:
@@ -68,11 +77,10 @@ def test_last_month_after_late_notice_is_one_day() -> None:
 
 
 def _bundle_sessions() -> list[ChargingSession]:
-    own = {"network": Network.OWN, "tariff": OWN_TARIFF}
     return [
-        session("s1", "2025-01-20 18:00", 120, 30_000, **own),  # type: ignore[arg-type]
-        session("s2", "2025-01-25 09:00", 180, 30_000, **own),  # type: ignore[arg-type]
-        session("s3", "2025-01-28 12:00", 30, 12_000, fast=True, **own),  # type: ignore[arg-type]
+        own_session("s1", "2025-01-20 18:00", 120, 30_000),
+        own_session("s2", "2025-01-25 09:00", 180, 30_000),
+        own_session("s3", "2025-01-28 12:00", 30, 12_000, fast=True),
         session("s4", "2025-01-29 10:00", 60, 10_000),  # roaming: passed on in full
     ]
 
@@ -98,10 +106,9 @@ def test_bundle_pro_rata_and_overage_invoice() -> None:
 
 def test_unused_bundle_is_not_carried_over() -> None:
     contract = active_contract(CARD_BUNDLE, date(2025, 1, 1))
-    own = {"network": Network.OWN, "tariff": OWN_TARIFF}
     sessions = [
-        session("jan", "2025-01-10 10:00", 60, 10_000, **own),  # type: ignore[arg-type]
-        session("feb", "2025-02-10 10:00", 60, 105_000, **own),  # type: ignore[arg-type]
+        own_session("jan", "2025-01-10 10:00", 60, 10_000),
+        own_session("feb", "2025-02-10 10:00", 60, 105_000),
     ]
     assert not [
         i
