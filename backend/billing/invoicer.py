@@ -105,7 +105,7 @@ class _AccountMonth:
             lines.append(
                 InvoiceLine(
                     LineKind.SUBSCRIPTION_FEE,
-                    f"{plan.name} {month}{part}",
+                    f"{plan.name} {month}{part}, {contract.charge_point_id or contract.id}",
                     plan.monthly_fee.times(fraction).split(),
                     ref=contract.id,
                 )
@@ -181,9 +181,11 @@ class _AccountMonth:
             kwh = session.energy_wh / 1000
             text = (
                 f"{session.network.value} session {session.charge_point_id} "
-                f"{session.local_day} {kwh:.3f} kWh {session.duration.seconds // 60} min"
+                f"{session.local_day} {kwh:.3f} kWh {session.connected_seconds // 60} min"
             )
-            lines.append(InvoiceLine(LineKind.SESSION, text, session.cost().split(), session.id))
+            cost = session.cost()
+            if cost.cents:  # a free session (no start fee, no energy, no time) bills nothing
+                lines.append(InvoiceLine(LineKind.SESSION, text, cost.split(), session.id))
         return lines, bundled
 
     def overage_draft(
