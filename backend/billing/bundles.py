@@ -32,6 +32,14 @@ class Component(StrEnum):
     FAST_ENERGY = "fast_energy"  # Wh at fast chargers
 
     @property
+    def label(self) -> str:
+        return {
+            Component.ENERGY: "kWh",
+            Component.CONNECTED: "h connected",
+            Component.FAST_ENERGY: "kWh fast charging",
+        }[self]
+
+    @property
     def unit(self) -> str:
         return "h" if self is Component.CONNECTED else "kWh"
 
@@ -126,3 +134,37 @@ def price_overage(
         ids = tuple(dict.fromkeys(i.session_id for i in group))
         charges.append(OverageCharge(component, quantity, Price.gross(cents), ids))
     return charges, expired
+
+
+def _totals(sessions: Iterable[ChargingSession]) -> dict[Component, int]:
+    totals = dict.fromkeys(Component, 0)
+    for session in sessions:
+        if session.network is Network.OWN:
+            for component, used in _use(session).items():
+                totals[component] += used
+    return totals
+
+
+def late_overage(
+    on_time: list[ChargingSession],
+    late: list[ChargingSession],
+    credit: dict[Component, int],
+) -> list[OverageItem]:
+    """The overage that sessions arriving after their month was invoiced add to that month.
+
+    Per component the month's overage is max(0, use - credit) whatever the order, so the late
+    sessions add exactly the difference between the month's overage with and without them; it
+    is put on the late sessions, the latest first (they are the use beyond the bundle).
+    """
+    own_late = [s for s in late if s.network is Network.OWN]
+    before, after = _totals(on_time), _totals([*on_time, *own_late])
+    items = []
+    for component in Component:
+        extra = max(0, after[component] - credit[component])
+        extra -= max(0, before[component] - credit[component])
+        for session in sorted(own_late, key=lambda s: (s.started_at, s.id), reverse=True):
+            part = min(extra, _use(session).get(component, 0))
+            if part > 0:
+                items.append(OverageItem(session.id, component, part, session.local_day))
+                extra -= part
+    return sorted(items, key=lambda i: (i.used_on, i.session_id, i.component.value))

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from .calendar import Month
 from .errors import BillingError
-from .money import VatRate, VatSplit
+from .money import VatRate, VatSplit, format_eur
 
 PAYMENT_TERM_DAYS = 14  # art. 10.3
 
@@ -90,6 +90,7 @@ class InvoiceDraft:
     lines: tuple[InvoiceLine, ...]
     due_on: date  # payment due (invoices) or payout date (credit notes)
     key: str = ""  # extra identity when an account gets several of one kind in a month
+    sessions: tuple[str, ...] = ()  # ids of the sessions it accounts for (billed or in a bundle)
 
     def __post_init__(self) -> None:
         if not self.lines:
@@ -149,3 +150,20 @@ def assign_numbers(
         last[series] = last.get(series, 0) + 1
         invoices.append(Invoice(f"{series}-{last[series]:06d}", draft))
     return invoices, last
+
+
+def describe(invoice: Invoice) -> str:
+    """A plain-text rendering (docs, logs, the CLI's dry run)."""
+    draft, totals = invoice.draft, invoice.totals
+    rows = [
+        f"{draft.kind.value} {invoice.number} {draft.account_id} {draft.period} "
+        f"dated {draft.issued_on} due {draft.due_on}"
+    ]
+    numbered = [(f"{n:3d}", line.description, line.amount) for n, line in enumerate(draft.lines, 1)]
+    total = ("   ", "total", VatSplit(totals.net, totals.vat, totals.gross))
+    for number, text, a in [*numbered, total]:
+        rows.append(
+            f"{number} {text:<60} {format_eur(a.net):>12} {format_eur(a.vat):>10} "
+            f"{format_eur(a.gross):>12}"
+        )
+    return "\n".join(rows)

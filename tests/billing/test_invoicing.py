@@ -20,8 +20,8 @@ from backend.billing.charges import (
 )
 from backend.billing.contracts import Contract, give_notice
 from backend.billing.errors import BillingError, InvalidTransition
-from backend.billing.invoicer import MonthInput, MonthRun, describe, run_month
-from backend.billing.invoices import DocumentKind, Invoice, LineKind
+from backend.billing.invoicer import MonthInput, MonthRun, run_month
+from backend.billing.invoices import DocumentKind, Invoice, LineKind, describe
 from backend.billing.sessions import ChargingSession, Network, SessionTariff
 
 from .factories import CARD_BUNDLE, CARD_PPU, CP_FIXED, active_contract, local, own_session, session
@@ -163,9 +163,59 @@ def test_session_spanning_midnight_at_month_end_belongs_to_its_start_month() -> 
         ("cheap", 268),
         ("late", 1425),
     ]
-    february = _only(_run("2025-02", [contract], sessions))
+    january_run = _run("2025-01", [contract], sessions)
+    assert january.draft.sessions == ("cheap", "late")
+    feb_input = MonthInput(
+        Month(2025, 2),
+        [contract],
+        [CardRecord("card1", "a1", "c1")],
+        sessions,
+        previous=january_run.invoices,
+    )
+    february = _only(run_month(feb_input, {}))
     assert [line.ref for line in february.lines] == ["feb"]
-    assert sessions[1].started_at.astimezone().utcoffset() is not None
+
+
+def test_late_session_goes_on_the_next_invoice_once() -> None:
+    contract = active_contract(CARD_PPU, date(2025, 1, 1))
+    cards = [CardRecord("card1", "a1", "c1")]
+    on_time = session("jan", "2025-01-10 08:00", 60, 10_000)
+    january = run_month(MonthInput(Month(2025, 1), [contract], cards, [on_time]), {})
+    # The roaming record of 30 January arrives in February, after January was invoiced.
+    late = session("cdr", "2025-01-30 18:00", 60, 10_000)
+    feb = MonthInput(Month(2025, 2), [contract], cards, [on_time, late], previous=january.invoices)
+    february = run_month(feb, january.numbers)
+    (invoice,) = february.invoices
+    assert [(line.ref, line.description[:5], line.amount.gross) for line in invoice.lines] == [
+        ("cdr", "late:", 745)
+    ]
+    assert invoice.number == "F-2025-000002"
+    march = MonthInput(
+        Month(2025, 3),
+        [contract],
+        cards,
+        [on_time, late],
+        previous=[*january.invoices, *february.invoices],
+    )
+    assert run_month(march, february.numbers).invoices == ()  # billed once only
+
+
+def test_late_own_network_session_adds_only_its_extra_overage() -> None:
+    contract = active_contract(CARD_BUNDLE, date(2025, 1, 1))
+    cards = [CardRecord("card1", "a1", "c1")]
+    on_time = [own_session("j1", "2025-01-10 08:00", 60, 90_000)]  # 90 of 100 kWh
+    january = run_month(MonthInput(Month(2025, 1), [contract], cards, on_time), {})
+    assert [i.draft.kind for i in january.invoices] == [DocumentKind.INVOICE]
+    late = own_session("j0", "2025-01-05 08:00", 60, 25_000)  # earlier, but arrives late
+    feb = MonthInput(Month(2025, 2), [contract], cards, [*on_time, late], previous=january.invoices)
+    overage = _only(run_month(feb, january.numbers), DocumentKind.OVERAGE_INVOICE)
+    # 115 kWh used of 100: the late session adds 15 kWh x €0.35, for usage month January.
+    assert [(line.quantity, line.amount.gross) for line in overage.lines] == [
+        (Decimal("15.000"), 525)
+    ]
+    assert (overage.draft.period, overage.draft.sessions) == (Month(2025, 1), ("j0",))
+    too_late = run_month(feb, january.numbers, issued_on=date(2025, 4, 6))
+    assert [s.ref for s in too_late.skipped] == ["j0"]  # 5 January + 3 months has passed
 
 
 def test_home_sessions_and_prepaid_sessions_are_not_invoiced() -> None:

@@ -1,0 +1,190 @@
+"""One account's documents for one billing month: the lines of its invoice and its overage
+invoices. Used by `invoicer.run_month`; see its docstring for the whole run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from .bundles import allocate, allowance, late_overage, price_overage
+from .calendar import Month, local_date
+from .charges import CardRecord, OneOffCharge, billable_to_customer
+from .contracts import Contract
+from .idle_fee import idle_fee_fraction
+from .invoices import DocumentKind, InvoiceDraft, InvoiceLine, LineKind, due_date
+from .outages import Outage, compensated_days, compensation
+from .plans import IDLE_FEE, PlanForm, PlanKind
+from .prorata import month_fraction
+from .sessions import ChargingSession, Network
+from .switches import PlanSwitch, plan_on
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    ref: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every account of a run shares."""
+
+    month: Month
+    issued_on: date
+    contracts: Mapping[str, Contract]
+    cards: Mapping[str, CardRecord]
+    switches: Sequence[PlanSwitch]
+    outages: Sequence[Outage]
+    sessions: Sequence[ChargingSession]  # every session given, all months, unique, in order
+    accounted: frozenset[str]  # session ids earlier documents already account for
+
+
+@dataclass
+class AccountMonth:
+    ctx: Context
+    account_id: str
+    skipped: list[Skipped] = field(default_factory=list)
+    # own-network sessions a bundle covers, per (contract id, usage month, late?)
+    bundled: dict[tuple[str, Month, bool], list[ChargingSession]] = field(default_factory=dict)
+    accounted: list[str] = field(default_factory=list)
+
+    def contract_lines(self, contract: Contract) -> list[InvoiceLine]:
+        service, month, ctx = contract.service, self.ctx.month, self.ctx
+        if service is None or service.intersect(month.period) is None:
+            return []
+        plan = plan_on(contract, ctx.switches, max(month.first, service.start))
+        lines = []
+        fraction = month_fraction(service, month)
+        if plan.has_fixed_fee and fraction:
+            part = "" if fraction == 1 else f" ({fraction * 30} days x 1/30)"
+            text = f"{plan.name} {month}{part}, {contract.charge_point_id or contract.id}"
+            amount = plan.monthly_fee.times(fraction).split()
+            lines.append(InvoiceLine(LineKind.SUBSCRIPTION_FEE, text, amount, ref=contract.id))
+        if plan.kind is PlanKind.CHARGE_POINT and plan.form is PlanForm.FLEXIBLE:
+            days = [
+                s.local_day
+                for s in ctx.sessions
+                if s.charge_point_id == contract.charge_point_id and s.energy_wh > 0
+            ]
+            idle = idle_fee_fraction(service, days, month)
+            if idle:
+                text = f"No charging for more than 30 days ({month})"
+                amount = IDLE_FEE.times(idle).split()
+                lines.append(InvoiceLine(LineKind.IDLE_FEE, text, amount, ref=contract.id))
+        for switch in ctx.switches:
+            if switch.contract_id == contract.id and Month.of(switch.requested_on) == month:
+                text = f"Plan change to {switch.new_plan.name} from {switch.effective_on}"
+                ref = f"{contract.id}:{switch.requested_on}"
+                lines.append(InvoiceLine(LineKind.PLAN_SWITCH_FEE, text, switch.fee.split(), ref))
+        for outage in sorted(ctx.outages, key=lambda o: (o.ended_at, o.id)):
+            if outage.contract_id != contract.id or outage.month != month:
+                continue
+            fee = plan_on(contract, ctx.switches, local_date(outage.started_at)).monthly_fee
+            credit = compensation(outage, fee)
+            if credit.cents:
+                text = f"Outage compensation, {compensated_days(outage)} day(s) ({outage.id})"
+                lines.append(
+                    InvoiceLine(LineKind.OUTAGE_CREDIT, text, (-credit).split(), ref=outage.id)
+                )
+        return lines
+
+    def session_lines(self, sessions: Sequence[ChargingSession]) -> list[InvoiceLine]:
+        """Priced sessions (this month's and late ones); bundle-covered ones are collected."""
+        ctx, lines = self.ctx, []
+        for session in sessions:
+            late = session.month != ctx.month
+            card = ctx.cards[session.card_uid]
+            if not billable_to_customer(session, card):
+                self.skipped.append(Skipped(session.id, "started after the card was blocked"))
+                continue
+            contract = ctx.contracts.get(card.contract_id)
+            if contract is None:
+                self.skipped.append(Skipped(session.id, f"unknown contract {card.contract_id}"))
+                continue
+            plan = plan_on(contract, ctx.switches, session.local_day)
+            if plan.kind is PlanKind.PREPAID:
+                continue  # paid from the prepaid balance, not invoiced
+            self.accounted.append(session.id)
+            if plan.bundle is not None and session.network is Network.OWN:
+                self.bundled.setdefault((contract.id, session.month, late), []).append(session)
+                continue
+            cost = session.cost()
+            if not cost.cents:  # no start fee, no energy, no time: nothing to bill
+                continue
+            text = (
+                f"{'late: ' if late else ''}{session.network.value} session "
+                f"{session.charge_point_id} {session.local_day} {session.energy_wh / 1000:.3f} "
+                f"kWh {session.connected_seconds // 60} min"
+            )
+            lines.append(InvoiceLine(LineKind.SESSION, text, cost.split(), session.id))
+        return lines
+
+    def overage_drafts(self) -> list[InvoiceDraft]:
+        drafts = []
+        for (contract_id, usage, late), covered in sorted(
+            self.bundled.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])
+        ):
+            draft = self._overage_draft(self.ctx.contracts[contract_id], usage, covered, late)
+            if draft is not None:
+                drafts.append(draft)
+        return drafts
+
+    def _overage_draft(
+        self, contract: Contract, usage: Month, covered: list[ChargingSession], late: bool
+    ) -> InvoiceDraft | None:
+        ctx, service = self.ctx, contract.service
+        if service is None or service.intersect(usage.period) is None:
+            return None
+        plan = plan_on(contract, ctx.switches, max(usage.first, service.start))
+        if plan.bundle is None:
+            return None
+        credit = allowance(plan.bundle, month_fraction(service, usage))
+        if late:
+            # Compare with what the month's invoice already accounted for (art. 22.4).
+            on_time = [
+                s
+                for s in ctx.sessions
+                if s.id in ctx.accounted
+                and s.month == usage
+                and s.card_uid in ctx.cards
+                and ctx.cards[s.card_uid].contract_id == contract.id
+            ]
+            items = late_overage(on_time, covered, credit)
+        else:
+            items = allocate(covered, credit)
+        charges, expired = price_overage(items, plan.overage, ctx.issued_on)
+        for item in expired:
+            reason = f"{item.component.value} overage older than 3 months"
+            self.skipped.append(Skipped(item.session_id, reason))
+        lines = tuple(
+            InvoiceLine(
+                LineKind.OVERAGE,
+                f"{c.units} {c.component.label} beyond the bundle {usage}",
+                c.price.split(),
+                ref=f"{contract.id}:{c.component.value}",
+                quantity=c.units,
+                unit=c.component.unit,
+            )
+            for c in charges
+        )
+        if not lines:
+            return None
+        key = f"{contract.id}/late-{ctx.month}" if late else contract.id
+        return InvoiceDraft(
+            DocumentKind.OVERAGE_INVOICE,
+            contract.account_id,
+            usage,
+            ctx.issued_on,
+            lines,
+            due_date(ctx.issued_on),
+            key=key,
+            sessions=tuple(s.id for s in covered),
+        )
+
+    def charge_lines(self, charges: Sequence[OneOffCharge]) -> list[InvoiceLine]:
+        return [
+            InvoiceLine(c.kind, c.description, c.price.split(), ref=c.id)
+            for c in sorted(charges, key=lambda c: (c.on, c.id))
+            if c.account_id == self.account_id and Month.of(c.on) == self.ctx.month
+        ]
