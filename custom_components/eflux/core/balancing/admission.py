@@ -30,7 +30,7 @@ def order_key(work: Work, now_ts: float, turn_cutoff: datetime) -> tuple[float, 
         group, late, tie = 1.0, 1.0, -since_ts  # turn over: behind the waiting ones
     else:
         group, late, tie = 1.0, 0.0, since_ts  # waiting: longest first
-    return (-work.tier, group, -work.inp.urgency_kw, late, tie, work.index)
+    return (-work.demand.tier, group, -work.inp.urgency_kw, late, tie, work.index)
 
 
 def admit_all(
@@ -42,15 +42,16 @@ def admit_all(
     stop_cutoff = now - tuning.stop_delay
     switch_cutoff = now - tuning.phase_switch_delay
     for work in works:
-        low, prev = work.low, work.prev
-        skip = pv_cid if work.pool == POOL_PV else -1
-        needs_pool = work.mode is Mode.PV
-        options = work.options
-        probe = work.up_probe
+        demand, prev = work.demand, work.prev
+        low = demand.low
+        skip = pv_cid if demand.pool == POOL_PV else -1
+        needs_pool = demand.mode is Mode.PV
+        options: Sequence[Option] = demand.options
+        probe = demand.up_probe
         if probe is not None and _fits(left, probe, low, skip, pv_cid if needs_pool else -1):
             work.up_since = prev.up_since or now
             if work.up_since <= switch_cutoff:
-                options = [probe, *options]
+                options = (probe, *options)
         chosen: Option | None = None
         hard_only: Option | None = None
         fail = -1
@@ -66,7 +67,7 @@ def admit_all(
         if chosen is None and hard_only is None:
             turn_over = prev.on and work.key[1] > 0
             work.reason = Reason.PAUSED_ROTATION if turn_over else Reason.PAUSED_NO_CAPACITY
-            work.detail = cs.constraint_label(fail)
+            work.detail = cs.labels[fail]
             continue
         if chosen is None:
             assert hard_only is not None
@@ -84,7 +85,7 @@ def admit_all(
             if work.ready_since > start_cutoff:
                 work.reason = Reason.WAITING_START_DELAY
                 continue
-        _take(work, chosen, left, skip if work.mode is Mode.PV_MIN else -1)
+        _take(work, chosen, left, skip if demand.mode is Mode.PV_MIN else -1)
 
 
 def _fits(left: list[float], option: Option, low: float, skip: int, pool: int) -> bool:
@@ -97,5 +98,5 @@ def _take(work: Work, option: Option, left: list[float], skip: int) -> None:
     work.admitted = True
     work.option = option
     work.members = option.members
-    reserve(left, option.members, work.low, skip)
-    work.room = max(0.0, work.high - work.low)
+    reserve(left, option.members, work.demand.low, skip)
+    work.room = max(0.0, work.demand.high - work.demand.low)

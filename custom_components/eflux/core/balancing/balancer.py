@@ -8,20 +8,21 @@ the result. The controller calls `balance` on every meter reading and charger ev
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
 from operator import attrgetter
 from types import MappingProxyType
 
 from .admission import admit_all, order_key
 from .allocation import EPS, water_fill
-from .demand import build_work
+from .demand import demand_for
 from .household import Loads, site_loads
-from .inputs import NO_CAR, SiteInputs
+from .inputs import ChargerInput, SiteInputs
 from .result import BalanceResult, ChargerAllocation, ChargerStatus, Reason, SiteStatus
 from .site import Mode
 from .stability import pause_state, settle_admitted, settle_paused
 from .state import BalancerState, ChargerState
-from .topology import POOL_NONE, CompiledSite
+from .topology import CompiledSite
 from .work import Work
 
 _KEY = attrgetter("key")
@@ -43,38 +44,35 @@ def balance(
     states: dict[str, ChargerState] = {}
     works: list[Work] = []
     wakes: list[datetime] = []
+    get_input, get_state = inputs.chargers.get, state.chargers.get
+    now_ts, turn_cutoff = now.timestamp(), now - tuning.rotation_interval
     for index, charger in enumerate(site.chargers):
-        inp = inputs.chargers.get(charger.id, NO_CAR)
-        if not inp.plugged:  # no car: the session (and its state) ends
-            allocations[charger.id] = ChargerAllocation(
-                charger.id, 0.0, 0, (), ChargerStatus.IDLE, Reason.NO_CAR
-            )
+        ident = charger.id
+        inp = get_input(ident)
+        if inp is None or not inp.plugged:  # no car: the session (and its state) ends
+            allocations[ident] = cs.idle[index]
             continue
-        prev = state.chargers.get(charger.id) or ChargerState(switched_at=now)
+        prev = get_state(ident) or ChargerState(switched_at=now)
         mode = inp.mode or site.default_mode
         if mode is Mode.OFF:
-            allocations[charger.id] = ChargerAllocation(
-                charger.id, 0.0, 0, (), ChargerStatus.OFF, Reason.OFF
-            )
-            states[charger.id] = pause_state(prev, now, None, prev.car_phases)
+            allocations[ident] = ChargerAllocation(ident, 0.0, 0, (), ChargerStatus.OFF, Reason.OFF)
+            states[ident] = pause_state(prev, now, None, prev.car_phases)
             continue
-        work = build_work(cs, index, inp, prev, mode, loads, any_lost)
-        if work.high < work.low:
-            allocation, states[charger.id], _ = settle_paused(
-                work, work.high_reason, work.high_detail, now, tuning
+        demand = demand_for(cs, index, inp, prev, mode, loads, any_lost)
+        work = Work(index, ident, inp, prev, demand)
+        if demand.high < demand.low:
+            allocations[ident], states[ident], _ = settle_paused(
+                work, demand.high_reason, demand.high_detail, now, tuning
             )
-            allocations[charger.id] = allocation
-        else:
-            works.append(work)
-    now_ts, turn_cutoff = now.timestamp(), now - tuning.rotation_interval
-    for work in works:
+            continue
         work.key = order_key(work, now_ts, turn_cutoff)
+        works.append(work)
     works.sort(key=_KEY)
     admit_all(cs, works, left, now, tuning)
     tiers: dict[int, list[Work]] = {}
     for work in works:
         if work.admitted:
-            tiers.setdefault(work.tier, []).append(work)
+            tiers.setdefault(work.demand.tier, []).append(work)
     for tier in sorted(tiers, reverse=True):
         water_fill(tiers[tier], left)
     someone_waits = False
@@ -99,10 +97,11 @@ def balance(
         for ident, allocation in allocations.items()
         if _changed(state.chargers.get(ident), allocation)
     )
+    new_states = MappingProxyType(states)
     return BalanceResult(
         chargers=MappingProxyType(allocations),
-        site=_site_status(cs, loads, state, states, warnings),
-        state=BalancerState(MappingProxyType(states), MappingProxyType(loads.bases)),
+        site=_site_status(cs, loads, state, new_states, warnings),
+        state=BalancerState(new_states, MappingProxyType(loads.bases)),
         changed=changed,
         next_check_at=min((w for w in wakes if w > now), default=None),
     )
@@ -121,24 +120,22 @@ def _charger_draws(
     draws = [[0.0, 0.0, 0.0] for _ in cs.site.circuits]
     unmeasured: list[str] = []
     warnings: list[str] = []
+    cache = cs.draw_cache
+    index_of = cs.charger_index
     for ident, inp in inputs.chargers.items():
-        index = cs.charger_index.get(ident)
+        index = index_of.get(ident)
         if index is None:
             raise ValueError(f"input for unknown charger {ident!r}")
-        measured = inp.measured_a
-        wiring = cs.site.chargers[index].wiring
-        if measured is not None:
-            if len(measured) != len(wiring):
-                raise ValueError(
-                    f"charger {ident!r}: {len(measured)} measured currents for {len(wiring)} phases"
-                )
-            if not all(isinstance(a, int | float) and math.isfinite(a) for a in measured):
-                warnings.append(f"charger {ident}: unusable measured currents {measured!r} ignored")
-                continue
+        hit = cache[index]
+        if hit is None or hit[0] is not inp:
+            hit = cache[index] = (inp, _draw_of(cs, index, inp))
+        contribution = hit[1]
+        if isinstance(contribution, str):
+            warnings.append(contribution)
+        elif contribution is not None:
             draw = draws[cs.chains[index][0]]
-            for k, amps in enumerate(measured):
-                if amps > 0:
-                    draw[wiring[k]] += amps
+            for phase, amps in contribution:
+                draw[phase] += amps
         elif cs.metered_above[index] and (prev := state.chargers.get(ident)) and prev.on:
             unmeasured.append(ident)
     if unmeasured:
@@ -149,32 +146,75 @@ def _charger_draws(
     return draws, warnings
 
 
+def _draw_of(
+    cs: CompiledSite, index: int, inp: ChargerInput
+) -> tuple[tuple[int, float], ...] | str | None:
+    """A charger's measured draw per grid phase; a warning if unusable; None if not measured."""
+    measured = inp.measured_a
+    if measured is None:
+        return None
+    ident, wiring = cs.site.chargers[index].id, cs.site.chargers[index].wiring
+    if len(measured) != len(wiring):
+        raise ValueError(
+            f"charger {ident!r}: {len(measured)} measured currents for {len(wiring)} phases"
+        )
+    if not _finite_sum(measured):
+        return f"charger {ident}: unusable measured currents {measured!r} ignored"
+    return tuple((phase, amps) for phase, amps in zip(wiring, measured, strict=True) if amps > 0)
+
+
+def _finite_sum(values: tuple[float, ...]) -> bool:
+    """All numbers and finite (NaN and ±inf survive a sum, strings make it fail)."""
+    try:
+        return math.isfinite(sum(values))
+    except TypeError:
+        return False
+
+
+def _circuit_loads(cs: CompiledSite, chargers: Mapping[str, ChargerState]) -> list[float]:
+    """Per constraint id, the amps the chargers' limits put on each circuit (and its total):
+    summed per circuit and phase, then up the tree."""
+    node_count = cs.node_count
+    load = [0.0] * (4 * node_count)
+    index_of = cs.charger_index
+    for ident, charger_state in chargers.items():
+        index = index_of.get(ident)
+        if charger_state.on and index is not None:
+            base = 3 * cs.chains[index][0]
+            target = charger_state.target_a
+            for p in charger_state.grid_phases:
+                load[base + p] += target
+    parents = cs.parents
+    for n in cs.bottom_up:
+        parent = parents[n]
+        if parent >= 0:
+            for p in range(3):
+                load[3 * parent + p] += load[3 * n + p]
+        load[3 * node_count + n] = load[3 * n] + load[3 * n + 1] + load[3 * n + 2]
+    return load
+
+
 def _site_status(
     cs: CompiledSite,
     loads: Loads,
     old: BalancerState,
-    new: dict[str, ChargerState],
+    new: Mapping[str, ChargerState],
     warnings: list[str],
 ) -> SiteStatus:
     caps = loads.caps
     root = cs.root
-    allocated = [0.0, 0.0, 0.0]
-    for charger_state in new.values():
-        if charger_state.on:
-            for p in charger_state.grid_phases:
-                allocated[p] += charger_state.target_a
+    now_loads = _circuit_loads(cs, new)
+    allocated = now_loads[3 * root : 3 * root + 3]
     # Were the limits in force (from the previous pass) above any circuit under today's load?
-    in_force = [0.0] * len(caps)
-    for ident, charger_state in old.chargers.items():
-        index = cs.charger_index.get(ident)
-        if charger_state.on and index is not None:
-            for cid, weight in cs.members(index, charger_state.grid_phases, POOL_NONE):
-                in_force[cid] += charger_state.target_a * weight
+    memo = cs.loads_cache
+    in_force = memo[1] if memo[0] is old.chargers else _circuit_loads(cs, old.chargers)
     overloaded = tuple(
-        cs.constraint_label(cid)
-        for cid, load in enumerate(in_force)
-        if load > 0 and load > caps[cid] + EPS
+        cs.labels[cid]
+        for n in range(len(cs.site.circuits))
+        for cid in (3 * n, 3 * n + 1, 3 * n + 2, cs.total_cid(n))
+        if in_force[cid] > 0 and in_force[cid] > caps[cid] + EPS
     )
+    memo[0], memo[1] = new, now_loads  # the next pass checks these limits against its loads
     return SiteStatus(
         household_a=loads.household_a,
         allocated_a=(allocated[0], allocated[1], allocated[2]),

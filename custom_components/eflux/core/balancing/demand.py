@@ -8,7 +8,7 @@ from .result import Reason
 from .site import Charger, MeterLossPolicy, Mode, Tuning
 from .state import ChargerState
 from .topology import POOL_NONE, POOL_PV, POOL_STATIC, CompiledSite
-from .work import Option, Work
+from .work import Demand, Option
 
 _POOLS = {Mode.STATIC: POOL_STATIC, Mode.PV: POOL_PV, Mode.PV_MIN: POOL_PV}
 
@@ -21,8 +21,11 @@ def detect_car_phases(
     later draws on three is believed at once, the other way round never (that would be unsafe)."""
     known = prev.car_phases
     measured = inp.measured_a
-    if measured is None or not prev.on or prev.phases != len(charger.wiring):
+    width = len(charger.wiring)
+    if measured is None or not prev.on or prev.phases != width:
         return known
+    if known is not None and len(known) == width:
+        return known  # nothing left to learn
     peak = max(measured)
     if peak < tuning.detect_min_a:
         return known
@@ -33,7 +36,7 @@ def detect_car_phases(
     return known
 
 
-def build_work(
+def demand_for(
     cs: CompiledSite,
     index: int,
     inp: ChargerInput,
@@ -41,66 +44,104 @@ def build_work(
     mode: Mode,
     loads: Loads,
     any_lost: bool,
-) -> Work:
-    """The charger's request; `work.high < work.low` means it must pause (see `high_reason`)."""
+) -> Demand:
+    """The charger's request, reused from the last pass when its input and state allow."""
+    cache = cs.demand_cache
+    if not any_lost:
+        hit = cache[index]
+        if (
+            hit is not None
+            and hit[0] is inp
+            and hit[1] == prev.on
+            and hit[2] == prev.phases
+            and hit[3] == prev.car_phases
+        ):
+            cached: Demand = hit[4]
+            return cached
+    demand = _build(cs, index, inp, prev, mode, loads, any_lost)
+    # Meter-loss caps depend on the loads and the previous limit: those demands are not kept.
+    cache[index] = None if any_lost else (inp, prev.on, prev.phases, prev.car_phases, demand)
+    return demand
+
+
+def _build(
+    cs: CompiledSite,
+    index: int,
+    inp: ChargerInput,
+    prev: ChargerState,
+    mode: Mode,
+    loads: Loads,
+    any_lost: bool,
+) -> Demand:
     site = cs.site
     charger = site.chargers[index]
-    work = Work(index, charger, inp, prev, mode)
-    work.car_phases = detect_car_phases(charger, inp, prev, site.tuning)
-    work.pool = _POOLS.get(mode, POOL_NONE)
-    work.tier = 2 * charger.priority + (1 if mode is Mode.FAST else 0)
-    _options(cs, work)
-    if inp.limit_a is not None and inp.limit_a < work.high:
-        _cap(work, inp.limit_a, Reason.MAX_CURRENT, "limit")
+    car_phases = detect_car_phases(charger, inp, prev, site.tuning)
+    pool = _POOLS.get(mode, POOL_NONE)
+    options, up_probe = _options(cs, index, charger, prev, car_phases, pool)
+    caps: list[tuple[float, Reason, str]] = [(charger.max_current_a, Reason.MAX_CURRENT, "")]
+    if inp.limit_a is not None:
+        caps.append((inp.limit_a, Reason.MAX_CURRENT, "limit"))
     if mode is Mode.SMART and inp.planned_w is not None:
-        width = len(work.options[0].grid_phases)
-        planned_a = inp.planned_w / (site.voltage_v * width)
+        planned_a = inp.planned_w / (site.voltage_v * len(options[0].grid_phases))
         if planned_a <= 0:
-            _cap(work, 0.0, Reason.PAUSED_PLAN, "")
+            caps.append((0.0, Reason.PAUSED_PLAN, ""))
         else:
             # Below the minimum the car charges at the minimum: faster never misses a departure.
-            _cap(work, max(planned_a, work.low), Reason.LIMITED_BY_PLAN, "")
+            caps.append((max(planned_a, charger.min_current_a), Reason.LIMITED_BY_PLAN, ""))
     if any_lost:
-        _meter_loss_caps(cs, work, loads)
-    if work.high < work.low and work.high_reason is Reason.MAX_CURRENT:
-        work.high_reason = Reason.PAUSED_BELOW_MINIMUM
-    return work
+        caps.extend(_meter_loss_caps(cs, index, prev, loads))
+    high, reason, detail = min(caps, key=lambda cap: cap[0])
+    if high < charger.min_current_a and reason is Reason.MAX_CURRENT:
+        reason = Reason.PAUSED_BELOW_MINIMUM
+    return Demand(
+        mode=mode,
+        low=charger.min_current_a,
+        high=high,
+        high_reason=reason,
+        high_detail=detail,
+        pool=pool,
+        tier=2 * charger.priority + (1 if mode is Mode.FAST else 0),
+        options=options,
+        up_probe=up_probe,
+        car_phases=car_phases,
+    )
 
 
-def _cap(work: Work, amps: float, reason: Reason, detail: str) -> None:
-    if amps < work.high:
-        work.high, work.high_reason, work.high_detail = amps, reason, detail
-
-
-def _options(cs: CompiledSite, work: Work) -> None:
-    charger, prev = work.charger, work.prev
+def _options(
+    cs: CompiledSite,
+    index: int,
+    charger: Charger,
+    prev: ChargerState,
+    car_phases: tuple[int, ...] | None,
+    pool: int,
+) -> tuple[tuple[Option, ...], Option | None]:
     wiring = charger.wiring
-    used = work.car_phases if work.car_phases is not None else tuple(range(len(wiring)))
+    used = car_phases if car_phases is not None else tuple(range(len(wiring)))
     grid = tuple(sorted(wiring[k] for k in used))
-    full = Option(len(wiring), grid, cs.members(work.index, grid, work.pool))
-    if charger.can_switch_phases and len(used) == 3:
-        single_grid = (wiring[0],)
-        single = Option(1, single_grid, cs.members(work.index, single_grid, work.pool))
-        if prev.on and prev.phases == 1:
-            # Back to three phases only once they have fitted for the phase-switch delay.
-            work.up_probe = full
-            work.options = [single]
-        else:
-            work.options = [full, single]
-    else:
-        work.options = [full]
+    full = Option(len(wiring), grid, cs.members(index, grid, pool))
+    if not (charger.can_switch_phases and len(used) == 3):
+        return (full,), None
+    single_grid = (wiring[0],)
+    single = Option(1, single_grid, cs.members(index, single_grid, pool))
+    if prev.on and prev.phases == 1:
+        # Back to three phases only once they have fitted for the phase-switch delay.
+        return (single,), full
+    return (full, single), None
 
 
-def _meter_loss_caps(cs: CompiledSite, work: Work, loads: Loads) -> None:
-    circuits = cs.site.circuits
-    for node in cs.chains[work.index]:
+def _meter_loss_caps(
+    cs: CompiledSite, index: int, prev: ChargerState, loads: Loads
+) -> list[tuple[float, Reason, str]]:
+    caps = []
+    for node in cs.chains[index]:
         policy = loads.lost[node]
         if policy is None or policy is MeterLossPolicy.FIXED_BUDGET:
             continue
         if policy is MeterLossPolicy.SAFE_LIMIT:
-            amps = work.charger.safe_current_a
+            amps = cs.site.chargers[index].safe_current_a
         elif policy is MeterLossPolicy.HOLD:
-            amps = work.prev.target_a if work.prev.on else 0.0
+            amps = prev.target_a if prev.on else 0.0
         else:
             amps = 0.0
-        _cap(work, amps, Reason.METER_LOST, circuits[node].label)
+        caps.append((amps, Reason.METER_LOST, cs.site.circuits[node].label))
+    return caps

@@ -23,22 +23,17 @@ Settled = tuple[ChargerAllocation, ChargerState, datetime | None]
 
 def raw_amps(work: Work, resolution: float) -> float:
     """The allocation rounded down to the resolution, never below the minimum (admitted at it)."""
-    steps = math.floor((work.low + work.extra) / resolution + 1e-6)
-    return max(work.low, round(steps * resolution, 6))
+    low = work.demand.low
+    steps = math.floor((low + work.extra) / resolution + 1e-6)
+    return max(low, round(steps * resolution, 6))
 
 
 def fill_reason(cs: CompiledSite, work: Work) -> tuple[Reason, str]:
     if work.reason is Reason.PV_STOP_DELAY:
         return work.reason, ""
-    limit = work.limited_by
-    if limit == AT_HIGH:
-        return work.high_reason, work.high_detail
-    if limit == cs.total_cid(cs.pv_node):
-        return Reason.LIMITED_BY_PV, ""
-    label = cs.constraint_label(limit)
-    if limit // 3 == cs.static_node and limit < 3 * cs.node_count:
-        return Reason.LIMITED_BY_BUDGET, label
-    return Reason.LIMITED_BY_CIRCUIT, label
+    if work.limited_by == AT_HIGH:
+        return work.demand.high_reason, work.demand.high_detail
+    return cs.limit_reasons[work.limited_by]
 
 
 def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning) -> Settled:
@@ -50,7 +45,7 @@ def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning)
     changed_at, switched_at = prev.changed_at, prev.switched_at
     wake: datetime | None = None
     if not prev.on:
-        target = raw if ramp is None else min(raw, max(work.low, ramp))
+        target = raw if ramp is None else min(raw, max(work.demand.low, ramp))
         changed_at = switched_at = now
     elif (
         raw < prev.target_a
@@ -73,24 +68,37 @@ def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning)
         wake = _earliest(wake, work.short_since + tuning.stop_delay)
     if work.up_since is not None:
         wake = _earliest(wake, work.up_since + tuning.phase_switch_delay)
-    state = ChargerState(
-        on=True,
-        target_a=target,
-        phases=option.phases,
-        grid_phases=option.grid_phases,
-        changed_at=changed_at,
-        switched_at=switched_at,
-        was_on=True,
-        ready_since=None,
-        short_since=work.short_since,
-        up_since=work.up_since,
-        car_phases=work.car_phases,
-    )
+    car_phases = work.demand.car_phases
+    if (
+        prev.on
+        and target == prev.target_a
+        and changed_at is prev.changed_at
+        and option.grid_phases == prev.grid_phases
+        and option.phases == prev.phases
+        and work.short_since == prev.short_since
+        and work.up_since == prev.up_since
+        and car_phases == prev.car_phases
+    ):
+        state = prev  # nothing changed: keep the very same object
+    else:
+        state = ChargerState(
+            on=True,
+            target_a=target,
+            phases=option.phases,
+            grid_phases=option.grid_phases,
+            changed_at=changed_at,
+            switched_at=switched_at,
+            was_on=True,
+            ready_since=None,
+            short_since=work.short_since,
+            up_since=work.up_since,
+            car_phases=car_phases,
+        )
     charging = ChargerStatus.CHARGING
     allocation = ChargerAllocation(
         work.ident, target, option.phases, option.grid_phases, charging, reason, detail
     )
-    return allocation, (prev if state == prev else state), wake
+    return allocation, state, wake
 
 
 def settle_paused(
@@ -99,7 +107,7 @@ def settle_paused(
     prev = work.prev
     waiting = reason is Reason.WAITING_START_DELAY
     wake = work.ready_since + tuning.start_delay if waiting and work.ready_since else None
-    state = pause_state(prev, now, work.ready_since, work.car_phases)
+    state = pause_state(prev, now, work.ready_since, work.demand.car_phases)
     status = ChargerStatus.WAITING if waiting else ChargerStatus.PAUSED
     return ChargerAllocation(work.ident, 0.0, 0, (), status, reason, detail), state, wake
 

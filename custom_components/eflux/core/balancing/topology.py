@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from .result import ChargerAllocation, ChargerStatus, Reason
 from .site import (
     IEC_MIN_CURRENT_A,
     Charger,
@@ -46,7 +48,16 @@ class CompiledSite:
     static_node: int
     pv_node: int
     has_total: tuple[bool, ...]  # per node
+    labels: tuple[str, ...]  # per constraint id: "garage L2", "grid total", "PV surplus"
+    limit_reasons: tuple[tuple[Reason, str], ...]  # per constraint id: why a charger stops there
+    idle: tuple[ChargerAllocation, ...]  # per charger: its answer while no car is connected
     _members: dict[tuple[int, tuple[int, ...], int], Membership] = field(default_factory=dict)
+    # Memos keyed by the identity of what they were computed from, so a pass reuses the work of
+    # the previous one for chargers whose input or state did not change. They never change a
+    # result: a miss only costs time.
+    demand_cache: list[Any] = field(default_factory=list)  # per charger (demand.demand_for)
+    draw_cache: list[Any] = field(default_factory=list)  # per charger (balancer._charger_draws)
+    loads_cache: list[Any] = field(default_factory=lambda: [None, None])  # (states, loads)
 
     @property
     def root(self) -> int:
@@ -56,12 +67,14 @@ class CompiledSite:
         return 3 * self.node_count + node
 
     def members(self, charger: int, grid_phases: tuple[int, ...], pool: int) -> Membership:
-        """The constraints a charger loads when it draws on `grid_phases` (memoized)."""
-        key = (charger, grid_phases, pool)
+        """The constraints a charger loads when it draws on `grid_phases` (memoized per circuit,
+        so chargers of one circuit on the same phases share one tuple: see `water_fill`)."""
+        chain = self.chains[charger]
+        key = (chain[0], grid_phases, pool)
         found = self._members.get(key)
         if found is not None:
             return found
-        nodes = list(self.chains[charger])
+        nodes = list(chain)
         if pool == POOL_STATIC:
             nodes.append(self.static_node)
         width = float(len(grid_phases))
@@ -75,14 +88,7 @@ class CompiledSite:
 
     def constraint_label(self, cid: int) -> str:
         """Human name of a constraint: "garage L2", "grid total", "static budget L1"..."""
-        if cid >= 3 * self.node_count:
-            node, phase = cid - 3 * self.node_count, -1
-        else:
-            node, phase = divmod(cid, 3)
-        if node == self.pv_node:
-            return "PV surplus"
-        name = "static budget" if node == self.static_node else self.site.circuits[node].label
-        return f"{name} total" if phase < 0 else f"{name} {Phase(phase)}"
+        return self.labels[cid]
 
 
 def compile_site(site: Site) -> CompiledSite:
@@ -126,6 +132,18 @@ def compile_site(site: Site) -> CompiledSite:
         chains.append(tuple(chain))
     node_count = len(site.circuits) + 2
     has_total = [c.total_limit_a is not None for c in site.circuits] + [False, True]
+    names = [c.label for c in site.circuits] + ["static budget", "PV surplus"]
+    labels = [f"{names[n]} {Phase(p)}" for n in range(node_count) for p in range(3)]
+    labels += [f"{name} total" for name in names[:-1]] + ["PV surplus"]
+    static_cids = {3 * (node_count - 2) + p for p in range(3)}
+    limit_reasons = [
+        (Reason.LIMITED_BY_BUDGET, label)
+        if cid in static_cids
+        else (Reason.LIMITED_BY_PV, "")
+        if label == "PV surplus"
+        else (Reason.LIMITED_BY_CIRCUIT, label)
+        for cid, label in enumerate(labels)
+    ]
     return CompiledSite(
         site=site,
         circuit_index=circuit_index,
@@ -144,6 +162,14 @@ def compile_site(site: Site) -> CompiledSite:
         static_node=node_count - 2,
         pv_node=node_count - 1,
         has_total=tuple(has_total),
+        labels=tuple(labels),
+        limit_reasons=tuple(limit_reasons),
+        idle=tuple(
+            ChargerAllocation(c.id, 0.0, 0, (), ChargerStatus.IDLE, Reason.NO_CAR)
+            for c in site.chargers
+        ),
+        demand_cache=[None] * len(site.chargers),
+        draw_cache=[None] * len(site.chargers),
     )
 
 

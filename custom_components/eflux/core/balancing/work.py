@@ -1,83 +1,77 @@
-"""The balancer's per-charger scratch record for one pass (mutable, never leaves the package)."""
+"""Per-charger records of one pass: the immutable `Demand` and the mutable `Work` scratch."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from .inputs import ChargerInput
 from .result import Reason
-from .site import Charger, Mode
+from .site import Mode
 from .state import ChargerState
 from .topology import Membership
 
 AT_HIGH = -1  # `limited_by`: the charger's own upper bound (see `high_reason`), not a constraint
 
 
-class Option:
+class Option(NamedTuple):
     """One way to run a charger: on these grid phases (a single phase after a phase switch)."""
 
-    __slots__ = ("grid_phases", "members", "phases")
+    phases: int  # phases commanded
+    grid_phases: tuple[int, ...]
+    members: Membership
 
-    def __init__(self, phases: int, grid_phases: tuple[int, ...], members: Membership) -> None:
-        self.phases = phases
-        self.grid_phases = grid_phases
-        self.members = members
+
+class Demand(NamedTuple):
+    """What a charger asks for; depends only on its input and a few fields of its state, so a
+    pass reuses the previous one when neither changed (see `demand.demand_for`)."""
+
+    mode: Mode
+    low: float
+    high: float  # below `low`: the charger must pause, for `high_reason`
+    high_reason: Reason
+    high_detail: str
+    pool: int
+    tier: int  # 2 * priority, +1 for fast: higher tiers are served first
+    options: tuple[Option, ...]  # in order of preference
+    up_probe: Option | None  # three phases to try once they have fitted long enough
+    car_phases: tuple[int, ...] | None
 
 
 class Work:
     __slots__ = (
         "admitted",
-        "car_phases",
-        "charger",
+        "demand",
         "detail",
         "extra",
         "frozen",
-        "high",
-        "high_detail",
-        "high_reason",
         "ident",
         "index",
         "inp",
         "key",
         "limited_by",
-        "low",
         "members",
-        "mode",
         "option",
-        "options",
-        "pool",
         "prev",
         "ready_since",
         "reason",
         "room",
         "short_since",
-        "tier",
-        "up_probe",
         "up_since",
     )
 
     def __init__(
-        self, index: int, charger: Charger, inp: ChargerInput, prev: ChargerState, mode: Mode
+        self, index: int, ident: str, inp: ChargerInput, prev: ChargerState, demand: Demand
     ) -> None:
         self.index = index
-        self.charger = charger
-        self.ident = charger.id
+        self.ident = ident
         self.inp = inp
         self.prev = prev
-        self.mode = mode
-        self.low = charger.min_current_a
-        self.high = charger.max_current_a
-        self.high_reason = Reason.MAX_CURRENT
-        self.high_detail = ""
-        self.pool = 0
-        self.tier = 0
+        self.demand = demand
         self.key: tuple[float, ...] = ()
-        self.options: list[Option] = []
-        self.up_probe: Option | None = None
+        self.admitted = False
         self.option: Option | None = None
         self.members: Membership = ()
-        self.car_phases: tuple[int, ...] | None = prev.car_phases
-        self.admitted = False
         self.room = 0.0
         self.extra = 0.0
         self.frozen = False
