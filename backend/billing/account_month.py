@@ -14,7 +14,7 @@ from .contracts import Contract
 from .idle_fee import idle_fee_fraction
 from .invoices import DocumentKind, InvoiceDraft, InvoiceLine, LineKind, due_date
 from .outages import Outage, compensated_days, compensation
-from .plans import IDLE_FEE, PlanForm, PlanKind
+from .plans import IDLE_FEE, Plan, PlanForm, PlanKind
 from .prorata import month_fraction
 from .sessions import ChargingSession, Network
 from .switches import PlanSwitch, plan_on
@@ -28,16 +28,20 @@ class Skipped:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What every account of a run shares."""
+    """What every account of a run shares, indexed once so a run stays linear in its input."""
 
     month: Month
     issued_on: date
     contracts: Mapping[str, Contract]
     cards: Mapping[str, CardRecord]
-    switches: Sequence[PlanSwitch]
-    outages: Sequence[Outage]
+    switches: Mapping[str, Sequence[PlanSwitch]]  # by contract id
+    outages: Mapping[str, Sequence[Outage]]  # by contract id
+    charging_days: Mapping[str, Sequence[date]]  # by charge point: days with energy charged
     sessions: Sequence[ChargingSession]  # every session given, all months, unique, in order
     accounted: frozenset[str]  # session ids earlier documents already account for
+
+    def plan(self, contract: Contract, day: date) -> Plan:
+        return plan_on(contract, self.switches.get(contract.id, ()), day)
 
 
 @dataclass
@@ -53,7 +57,7 @@ class AccountMonth:
         service, month, ctx = contract.service, self.ctx.month, self.ctx
         if service is None or service.intersect(month.period) is None:
             return []
-        plan = plan_on(contract, ctx.switches, max(month.first, service.start))
+        plan = ctx.plan(contract, max(month.first, service.start))
         lines = []
         fraction = month_fraction(service, month)
         if plan.has_fixed_fee and fraction:
@@ -62,25 +66,21 @@ class AccountMonth:
             amount = plan.monthly_fee.times(fraction).split()
             lines.append(InvoiceLine(LineKind.SUBSCRIPTION_FEE, text, amount, ref=contract.id))
         if plan.kind is PlanKind.CHARGE_POINT and plan.form is PlanForm.FLEXIBLE:
-            days = [
-                s.local_day
-                for s in ctx.sessions
-                if s.charge_point_id == contract.charge_point_id and s.energy_wh > 0
-            ]
+            days = ctx.charging_days.get(contract.charge_point_id or "", ())
             idle = idle_fee_fraction(service, days, month)
             if idle:
                 text = f"No charging for more than 30 days ({month})"
                 amount = IDLE_FEE.times(idle).split()
                 lines.append(InvoiceLine(LineKind.IDLE_FEE, text, amount, ref=contract.id))
-        for switch in ctx.switches:
-            if switch.contract_id == contract.id and Month.of(switch.requested_on) == month:
+        for switch in ctx.switches.get(contract.id, ()):
+            if Month.of(switch.requested_on) == month:
                 text = f"Plan change to {switch.new_plan.name} from {switch.effective_on}"
                 ref = f"{contract.id}:{switch.requested_on}"
                 lines.append(InvoiceLine(LineKind.PLAN_SWITCH_FEE, text, switch.fee.split(), ref))
-        for outage in sorted(ctx.outages, key=lambda o: (o.ended_at, o.id)):
-            if outage.contract_id != contract.id or outage.month != month:
+        for outage in sorted(ctx.outages.get(contract.id, ()), key=lambda o: (o.ended_at, o.id)):
+            if outage.month != month:
                 continue
-            fee = plan_on(contract, ctx.switches, local_date(outage.started_at)).monthly_fee
+            fee = ctx.plan(contract, local_date(outage.started_at)).monthly_fee
             credit = compensation(outage, fee)
             if credit.cents:
                 text = f"Outage compensation, {compensated_days(outage)} day(s) ({outage.id})"
@@ -102,7 +102,7 @@ class AccountMonth:
             if contract is None:
                 self.skipped.append(Skipped(session.id, f"unknown contract {card.contract_id}"))
                 continue
-            plan = plan_on(contract, ctx.switches, session.local_day)
+            plan = ctx.plan(contract, session.local_day)
             if plan.kind is PlanKind.PREPAID:
                 continue  # paid from the prepaid balance, not invoiced
             self.accounted.append(session.id)
@@ -136,7 +136,7 @@ class AccountMonth:
         ctx, service = self.ctx, contract.service
         if service is None or service.intersect(usage.period) is None:
             return None
-        plan = plan_on(contract, ctx.switches, max(usage.first, service.start))
+        plan = ctx.plan(contract, max(usage.first, service.start))
         if plan.bundle is None:
             return None
         credit = allowance(plan.bundle, month_fraction(service, usage))

@@ -24,7 +24,7 @@ nothing new and takes no number.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -76,6 +76,13 @@ def _unique_sessions(sessions: Sequence[ChargingSession]) -> list[ChargingSessio
     return sorted(by_id.values(), key=lambda s: (s.started_at, s.id))
 
 
+def _group[T](items: Iterable[T], key: Callable[[T], str]) -> dict[str, list[T]]:
+    grouped: dict[str, list[T]] = {}
+    for item in items:
+        grouped.setdefault(key(item), []).append(item)
+    return grouped
+
+
 def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = None) -> MonthRun:
     month = inp.month
     issued_on = issued_on or month.end
@@ -84,13 +91,18 @@ def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = No
     everything = _unique_sessions(inp.sessions)
     accounted = frozenset(sid for inv in inp.previous for sid in inv.draft.sessions)
     cards = {c.uid: c for c in inp.cards}
+    charging_days: dict[str, list[date]] = {}
+    for s in everything:
+        if s.energy_wh > 0:
+            charging_days.setdefault(s.charge_point_id, []).append(s.local_day)
     ctx = Context(
         month,
         issued_on,
         {c.id: c for c in inp.contracts},
         cards,
-        inp.switches,
-        inp.outages,
+        _group(inp.switches, lambda w: w.contract_id),
+        _group(inp.outages, lambda o: o.contract_id),
+        charging_days,
         everything,
         accounted,
     )
@@ -104,21 +116,17 @@ def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = No
     skipped = [
         Skipped(s.id, f"unknown card {s.card_uid}") for s in billable if s.card_uid not in cards
     ]
+    sessions_of = _group(
+        (s for s in billable if s.card_uid in cards), lambda s: cards[s.card_uid].account_id
+    )
+    contracts_of = _group(sorted(inp.contracts, key=lambda c: c.id), lambda c: c.account_id)
+    charges_of = _group(inp.charges, lambda c: c.account_id)
     drafts: list[InvoiceDraft] = []
-    accounts = sorted({c.account_id for c in inp.contracts} | {c.account_id for c in inp.charges})
-    for account in accounts:
+    for account in sorted(contracts_of.keys() | charges_of.keys()):
         work = AccountMonth(ctx, account)
-        lines = [
-            line
-            for contract in sorted(ctx.contracts.values(), key=lambda c: c.id)
-            if contract.account_id == account
-            for line in work.contract_lines(contract)
-        ]
-        own = [
-            s for s in billable if s.card_uid in cards and cards[s.card_uid].account_id == account
-        ]
-        lines += work.session_lines(own)
-        lines += work.charge_lines(inp.charges)
+        lines = [line for c in contracts_of.get(account, ()) for line in work.contract_lines(c)]
+        lines += work.session_lines(sessions_of.get(account, ()))
+        lines += work.charge_lines(charges_of.get(account, ()))
         if lines:
             drafts.append(
                 InvoiceDraft(
@@ -133,11 +141,13 @@ def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = No
             )
         drafts += work.overage_drafts()
         skipped += work.skipped
+    at_point = _group(this_month, lambda s: s.charge_point_id)
     card_accounts = {c.uid: c.account_id for c in inp.cards}
     for owner in sorted(inp.guest_owners, key=lambda o: o.account_id):
+        at_owner = [s for cp in sorted(owner.charge_point_ids) for s in at_point.get(cp, ())]
         note = guest_credit_note(
             owner,
-            this_month,
+            at_owner,
             card_accounts,
             month,
             issued_on,
@@ -150,6 +160,6 @@ def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = No
     reimbursements = tuple(
         r
         for d in sorted(inp.lease_drivers, key=lambda d: d.account_id)
-        if (r := monthly_reimbursement(d, this_month, month)) is not None
+        if (r := monthly_reimbursement(d, at_point.get(d.charge_point_id, ()), month)) is not None
     )
     return MonthRun(tuple(invoices), new_numbers, reimbursements, tuple(skipped))

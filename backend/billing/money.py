@@ -56,11 +56,16 @@ def exact(value: object, what: str = "value") -> Fraction:
     return Fraction(value)
 
 
+def round_ratio(numerator: int, denominator: int) -> int:
+    """`numerator / denominator` (denominator > 0) rounded half away from zero, in integers."""
+    magnitude = (2 * abs(numerator) + denominator) // (2 * denominator)
+    return magnitude if numerator >= 0 else -magnitude
+
+
 def round_half_up(value: Exact) -> int:
     """Round to whole cents, halves away from zero (so a credit is the exact mirror of a charge)."""
     q = exact(value)
-    magnitude = (2 * abs(q.numerator) + q.denominator) // (2 * q.denominator)
-    return magnitude if q >= 0 else -magnitude
+    return round_ratio(q.numerator, q.denominator)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +86,13 @@ class VatSplit:
     @classmethod
     def from_gross(cls, gross: int, rate: VatRate = VatRate.STANDARD) -> VatSplit:
         require_cents(gross, "gross")
-        vat = round_half_up(Fraction(gross * rate.percent, 100 + rate.percent))
+        vat = round_ratio(gross * rate.percent, 100 + rate.percent)
         return cls(gross - vat, vat, gross, rate)
 
     @classmethod
     def from_net(cls, net: int, rate: VatRate = VatRate.STANDARD) -> VatSplit:
         require_cents(net, "net")
-        vat = round_half_up(Fraction(net * rate.percent, 100))
+        vat = round_ratio(net * rate.percent, 100)
         return cls(net, vat, net + vat, rate)
 
     def __neg__(self) -> VatSplit:

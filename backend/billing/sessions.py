@@ -8,15 +8,15 @@ at 00:30 on 1 February local (23:30 UTC on 31 January) is on February's. Local t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from .calendar import Month, local_date, local_month, require_aware
+from .calendar import Month, local_date, require_aware
 from .errors import BillingError
-from .money import Basis, Price, exact, round_half_up
+from .money import Basis, Price, exact, round_ratio
 
 
 class Network(StrEnum):
@@ -34,19 +34,26 @@ class SessionTariff:
     per_minute_cents: Decimal = Decimal(0)
     basis: Basis = Basis.GROSS
 
+    # The components as exact fractions, converted once (a run prices millions of sessions).
+    _exact: tuple[Fraction, Fraction, Fraction] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+
     def __post_init__(self) -> None:
-        for name in ("start_cents", "per_kwh_cents", "per_minute_cents"):
-            if exact(getattr(self, name), name) < 0:
-                raise BillingError(f"tariff {name} must not be negative")
+        parts = tuple(
+            exact(getattr(self, name), name)
+            for name in ("start_cents", "per_kwh_cents", "per_minute_cents")
+        )
+        if min(parts) < 0:
+            raise BillingError("tariff components must not be negative")
+        object.__setattr__(self, "_exact", parts)
 
     def cost(self, energy_wh: int, duration: timedelta) -> Price:
         """Exact start + kWh + minutes, rounded once to cents (no per-component rounding)."""
-        total = (
-            exact(self.start_cents)
-            + exact(self.per_kwh_cents) * Fraction(energy_wh, 1000)
-            + exact(self.per_minute_cents) * Fraction(round(duration.total_seconds()), 60)
-        )
-        return Price(round_half_up(total), self.basis)
+        start, per_kwh, per_minute = self._exact
+        seconds = round(duration.total_seconds())
+        total = start + per_kwh * Fraction(energy_wh, 1000) + per_minute * Fraction(seconds, 60)
+        return Price(round_ratio(total.numerator, total.denominator), self.basis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,8 @@ class ChargingSession:
     network: Network
     tariff: SessionTariff = SessionTariff()
     fast: bool = False  # a DC fast charger (counts against the fast-charging bundle)
+    # Amsterdam day of the start, worked out once: month and day decide which invoice bills it.
+    local_day: date = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         require_aware(self.started_at, f"session {self.id} start")
@@ -70,14 +79,11 @@ class ChargingSession:
             raise BillingError(f"session {self.id}: energy must be integer Wh")
         if self.energy_wh < 0:
             raise BillingError(f"session {self.id}: energy must not be negative")
+        object.__setattr__(self, "local_day", local_date(self.started_at))
 
     @property
     def month(self) -> Month:
-        return local_month(self.started_at)
-
-    @property
-    def local_day(self) -> date:
-        return local_date(self.started_at)
+        return Month(self.local_day.year, self.local_day.month)
 
     @property
     def duration(self) -> timedelta:
