@@ -12,7 +12,9 @@ from .calendar import Month, local_date
 from .charges import CardRecord, OneOffCharge, billable_to_customer
 from .contracts import Contract
 from .idle_fee import idle_fee_fraction
+from .indexation import Indexation, indexed_fee
 from .invoices import DocumentKind, InvoiceDraft, InvoiceLine, LineKind, due_date
+from .money import Price
 from .outages import Outage, compensated_days, compensation
 from .plans import IDLE_FEE, Plan, PlanForm, PlanKind
 from .prorata import month_fraction
@@ -40,8 +42,16 @@ class Context:
     sessions: Sequence[ChargingSession]  # every session given, all months, unique, in order
     accounted: frozenset[str]  # session ids earlier documents already account for
 
+    indexations: Sequence[Indexation]
+    customer_since: Mapping[str, date]  # by account: acceptance of its first contract
+
     def plan(self, contract: Contract, day: date) -> Plan:
         return plan_on(contract, self.switches.get(contract.id, ()), day)
+
+    def monthly_fee(self, contract: Contract, day: date) -> Price:
+        """The plan's fee on `day`, after the CPI indexations that apply to this customer."""
+        since = self.customer_since.get(contract.account_id, day)
+        return indexed_fee(self.plan(contract, day).monthly_fee, self.indexations, since, day)
 
 
 @dataclass
@@ -57,13 +67,14 @@ class AccountMonth:
         service, month, ctx = contract.service, self.ctx.month, self.ctx
         if service is None or service.intersect(month.period) is None:
             return []
-        plan = ctx.plan(contract, max(month.first, service.start))
+        first_day = max(month.first, service.start)
+        plan = ctx.plan(contract, first_day)
         lines = []
         fraction = month_fraction(service, month)
         if plan.has_fixed_fee and fraction:
             part = "" if fraction == 1 else f" ({fraction * 30} days x 1/30)"
             text = f"{plan.name} {month}{part}, {contract.charge_point_id or contract.id}"
-            amount = plan.monthly_fee.times(fraction).split()
+            amount = ctx.monthly_fee(contract, first_day).times(fraction).split()
             lines.append(InvoiceLine(LineKind.SUBSCRIPTION_FEE, text, amount, ref=contract.id))
         if plan.kind is PlanKind.CHARGE_POINT and plan.form is PlanForm.FLEXIBLE:
             days = ctx.charging_days.get(contract.charge_point_id or "", ())
@@ -80,7 +91,7 @@ class AccountMonth:
         for outage in sorted(ctx.outages.get(contract.id, ()), key=lambda o: (o.ended_at, o.id)):
             if outage.month != month:
                 continue
-            fee = ctx.plan(contract, local_date(outage.started_at)).monthly_fee
+            fee = ctx.monthly_fee(contract, local_date(outage.started_at))
             credit = compensation(outage, fee)
             if credit.cents:
                 text = f"Outage compensation, {compensated_days(outage)} day(s) ({outage.id})"

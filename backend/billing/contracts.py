@@ -100,7 +100,7 @@ class Contract:
         return max(d for d in dates if d is not None)
 
 
-def _require(contract: Contract, on: date, allowed: set[ContractStatus], step: str) -> None:
+def require_step(contract: Contract, on: date, allowed: set[ContractStatus], step: str) -> None:
     if on < contract.last_event_on:
         raise InvalidTransition(
             f"contract {contract.id}: {step} on {on} is before its last event "
@@ -149,7 +149,7 @@ def _minimum_term_end(plan: Plan, starts_on: date, addons: tuple[AddOn, ...]) ->
 
 def accept(contract: Contract, on: date) -> Contract:
     """We confirm the application (art. 3.1): the contract is concluded on `on`."""
-    _require(contract, on, {ContractStatus.APPLIED}, "accept")
+    require_step(contract, on, {ContractStatus.APPLIED}, "accept")
     starts_on = _start_date(contract, on)
     return replace(
         contract,
@@ -160,7 +160,7 @@ def accept(contract: Contract, on: date) -> Contract:
 
 
 def reject(contract: Contract, on: date) -> Contract:
-    _require(contract, on, {ContractStatus.APPLIED}, "reject")
+    require_step(contract, on, {ContractStatus.APPLIED}, "reject")
     return replace(contract, rejected_on=on)
 
 
@@ -195,7 +195,7 @@ def end_after_notice(contract: Contract, received_on: date) -> date:
 
 def give_notice(contract: Contract, received_on: date) -> Contract:
     """The customer's ordinary notice (art. 13.1), dated when we received it."""
-    _require(
+    require_step(
         contract,
         received_on,
         {ContractStatus.ACCEPTED, ContractStatus.ACTIVE},
@@ -211,7 +211,7 @@ def give_notice(contract: Contract, received_on: date) -> Contract:
 
 def add_addon(contract: Contract, addon: AddOn, on: date) -> Contract:
     """Art. 5: an add-on extends the base contract's minimum term to the add-on's end."""
-    _require(contract, on, {ContractStatus.ACCEPTED, ContractStatus.ACTIVE}, "add a service")
+    require_step(contract, on, {ContractStatus.ACCEPTED, ContractStatus.ACTIVE}, "add a service")
     if addon.ends_on <= on:
         raise DeadlinePassed(f"add-on {addon.code} would end ({addon.ends_on}) before it starts")
     term_end = contract.minimum_term_end

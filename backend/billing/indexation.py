@@ -9,12 +9,13 @@ its own basis (incl. or excl. VAT). Agreed indexation gives no right to cancel (
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from .calendar import add_months
+from .calendar import Month, add_months
 from .errors import BillingError
 from .money import Price, exact
 
@@ -44,3 +45,18 @@ def indexed_price(price: Price, indexation: Indexation, customer_since: date) ->
     if not applies_to(indexation, customer_since):
         return price
     return price.times(1 + exact(indexation.cpi_percent) / Fraction(100))
+
+
+def indexed_fee(
+    price: Price, indexations: Iterable[Indexation], customer_since: date, on: date
+) -> Price:
+    """`price` after every indexation in force on `on` that applied to this customer.
+
+    Indexations compound year after year, each rounded to cents as the new price list would
+    be. **Choice:** an indexation taking effect in the middle of a month counts from the next
+    billing month, so no month is split between two prices.
+    """
+    for indexation in sorted(indexations, key=lambda i: i.effective_on):
+        if indexation.effective_on <= Month.of(on).first:
+            price = indexed_price(price, indexation, customer_since)
+    return price

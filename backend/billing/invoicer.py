@@ -34,6 +34,7 @@ from .charges import CardRecord, OneOffCharge
 from .contracts import Contract
 from .errors import BillingError
 from .guest_usage import GuestOwner, guest_credit_note
+from .indexation import Indexation
 from .invoices import DocumentKind, Invoice, InvoiceDraft, NumberState, assign_numbers, due_date
 from .lease import LeaseDriver, Reimbursement, monthly_reimbursement
 from .outages import Outage
@@ -55,6 +56,7 @@ class MonthInput:
     guest_owners: Sequence[GuestOwner] = ()
     unrecovered_guest_sessions: frozenset[str] = frozenset()
     lease_drivers: Sequence[LeaseDriver] = ()
+    indexations: Sequence[Indexation] = ()
     previous: Sequence[Invoice] = ()
 
 
@@ -83,6 +85,14 @@ def _group[T](items: Iterable[T], key: Callable[[T], str]) -> dict[str, list[T]]
     return grouped
 
 
+def _customer_since(contracts: Iterable[Contract]) -> dict[str, date]:
+    since: dict[str, date] = {}
+    for contract in contracts:
+        day = contract.accepted_on or contract.applied_on
+        since[contract.account_id] = min(day, since.get(contract.account_id, day))
+    return since
+
+
 def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = None) -> MonthRun:
     month = inp.month
     issued_on = issued_on or month.end
@@ -105,6 +115,8 @@ def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = No
         charging_days,
         everything,
         accounted,
+        inp.indexations,
+        _customer_since(inp.contracts),
     )
     this_month = [s for s in everything if s.month == month]
     billable = [

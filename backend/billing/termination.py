@@ -16,8 +16,8 @@ from .contracts import (
     Contract,
     ContractStatus,
     EndReason,
-    _require,
     cooling_off_last_day,
+    require_step,
 )
 from .errors import BillingError, DeadlinePassed, InvalidTransition
 from .money import Price
@@ -88,7 +88,7 @@ def terminate_early(
             f"early cancellation is only possible for {sorted(r.value for r in _EARLY_REASONS)} "
             f"(art. 13.2), not {reason.value!r}"
         )
-    _require(contract, received_on, _RUNNING, "cancel early")
+    require_step(contract, received_on, _RUNNING, "cancel early")
     if reason is EndReason.UNILATERAL_CHANGE:
         if change is None:
             raise BillingError("a cancellation because of a change needs the announced change")
@@ -134,7 +134,7 @@ def withdraw(contract: Contract, on: date) -> Withdrawal:
         )
     if on > last_day:
         raise DeadlinePassed(f"the cooling-off period ended on {last_day}; withdrawal on {on}")
-    _require(contract, on, _RUNNING, "withdraw")
+    require_step(contract, on, _RUNNING, "withdraw")
     ended = replace(contract, notice_received_on=on, ends_on=on, end_reason=EndReason.WITHDRAWAL)
     used = ended.service
     used_days = used.days if used is not None else 0
@@ -158,7 +158,7 @@ def transfer(
     The new customer takes over the running contract (no new cooling-off, the same minimum
     term end); each side pays its own days of the month pro rata.
     """
-    _require(contract, on, _RUNNING, "transfer")
+    require_step(contract, on, _RUNNING, "transfer")
     if new_account_id == contract.account_id:
         raise BillingError("a transfer needs another account than the current one")
     start = max(on, contract.starts_on or on)
@@ -186,7 +186,7 @@ def terminate_for_default(contract: Contract, on: date) -> tuple[Contract, Price
     We may then charge the subscription fee for the rest of the minimum term: returned as one
     amount (1/30 per day for started months, exact until rounded once).
     """
-    _require(contract, on, _RUNNING, "end for default")
+    require_step(contract, on, _RUNNING, "end for default")
     ended = replace(contract, ends_on=on, end_reason=EndReason.CUSTOMER_DEFAULT)
     term_end = contract.minimum_term_end
     start = max(on, contract.starts_on or on)

@@ -204,3 +204,30 @@ def test_indexation(since: date, announced: date, applies: bool, effective: date
 def test_plan_switch_dataclass_keeps_fee() -> None:
     switch = PlanSwitch("c1", date(2025, 3, 1), CP_FLEX, date(2025, 4, 1))
     assert switch.fee.cents == 750
+
+
+INDEX_2025 = Indexation(Decimal("3.1"), date(2025, 1, 1), date(2024, 11, 15))
+INDEX_2026 = Indexation(Decimal(2), date(2026, 1, 1), date(2025, 11, 14))
+LATE_INDEX = Indexation(Decimal("3.1"), date(2025, 1, 1), date(2024, 12, 10))  # from 10 Jan
+
+
+@pytest.mark.parametrize(
+    ("since", "month", "indexations", "fee"),
+    [
+        (date(2024, 6, 1), "2024-12", [INDEX_2025], 1250),
+        (date(2024, 6, 1), "2025-01", [INDEX_2025], 1289),  # €12.50 + 3.1 %
+        (date(2024, 11, 1), "2025-01", [INDEX_2025], 1250),  # 2 months a customer: not indexed
+        (date(2024, 11, 1), "2025-06", [INDEX_2025], 1250),  # ... until next year's indexation
+        (date(2024, 11, 1), "2026-01", [INDEX_2025, INDEX_2026], 1275),  # only 2026's: +2 %
+        (date(2024, 6, 1), "2026-01", [INDEX_2025, INDEX_2026], 1315),  # compounding, rounded
+        (date(2024, 6, 1), "2025-01", [LATE_INDEX], 1250),  # effective mid-month: from February
+        (date(2024, 6, 1), "2025-02", [LATE_INDEX], 1289),
+    ],
+)
+def test_indexation_on_the_invoice(
+    since: date, month: str, indexations: list[Indexation], fee: int
+) -> None:
+    contract = active_contract(CP_FIXED, since)
+    inp = MonthInput(Month.parse(month), [contract], indexations=indexations)
+    (invoice,) = run_month(inp, {}).invoices
+    assert [line.amount.gross for line in invoice.lines] == [fee]
