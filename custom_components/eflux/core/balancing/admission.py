@@ -1,9 +1,10 @@
 """Who charges: order the chargers, then admit each at its minimum current while it fits.
 
-Order: priority, then `fast` before the other modes, then chargers still within their turn
-(charging for less than the rotation interval), then urgency (energy needed per hour left), then
-who has waited longest; chargers whose turn is over come last among equals, so that when not all
-fit at 6 A the paused ones take turns. A charger that does not fit is paused at once (that is the
+Order: priority, then `fast` before the other modes, then turns: chargers still within their turn
+(charging for less than the rotation interval), then those waiting for a turn (new sessions, and
+chargers paused for at least a rotation interval), then chargers whose turn is over, then those
+paused only recently; within each, urgency (energy needed per hour left), then who has waited
+longest. So when not all fit at 6 A, the paused ones take turns of one rotation interval. A charger that does not fit is paused at once (that is the
 protection path); a pause that only the PV surplus asks for waits for the stop delay, and a
 restart after a pause (or any `pv` start) waits for the start delay, so contactors are not cycled.
 """
@@ -21,16 +22,20 @@ from .work import Option, Work
 
 
 def order_key(work: Work, now_ts: float, turn_cutoff: datetime) -> tuple[float, ...]:
+    """Sort key among chargers of one tier (see the module doc)."""
     prev = work.prev
     since = prev.switched_at
     since_ts = since.timestamp() if since is not None else now_ts
-    if prev.on and (since is None or since > turn_cutoff):
-        group, late, tie = 0.0, 0.0, since_ts  # in its turn: keeps its place, oldest first
-    elif prev.on:
-        group, late, tie = 1.0, 1.0, -since_ts  # turn over: behind the waiting ones
+    in_turn = since is None or since > turn_cutoff
+    if prev.on:
+        # In its turn it keeps its place (a forced pause hits the latest start first); with the
+        # turn over it goes behind the waiting cars, the longest charging last.
+        group, tie = (0, since_ts) if in_turn else (2, -since_ts)
+    elif not prev.was_on or not in_turn:
+        group, tie = 1, since_ts  # never charged, or paused a whole turn: longest waiting first
     else:
-        group, late, tie = 1.0, 0.0, since_ts  # waiting: longest first
-    return (-work.demand.tier, group, -work.inp.urgency_kw, late, tie, work.index)
+        group, tie = 3, since_ts  # paused recently: its turn to wait, unless there is room
+    return (-work.demand.tier, group, -work.inp.urgency_kw, tie, work.index)
 
 
 def admit_all(
@@ -65,7 +70,7 @@ def admit_all(
                 chosen = option
                 break
         if chosen is None and hard_only is None:
-            turn_over = prev.on and work.key[1] > 0
+            turn_over = prev.on and work.key[1] == 2
             work.reason = Reason.PAUSED_ROTATION if turn_over else Reason.PAUSED_NO_CAPACITY
             work.detail = cs.labels[fail]
             continue

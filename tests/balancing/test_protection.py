@@ -1,0 +1,150 @@
+"""Protection and calm: overloads corrected in one pass, increases wait, new sessions start."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from custom_components.eflux.core.balancing import (
+    Charger,
+    ChargerInput,
+    ChargerStatus,
+    Circuit,
+    Phase,
+    Reason,
+    Site,
+    SiteInputs,
+    balance,
+    per_phase,
+)
+from tests.balancing.driver import Driver
+
+
+def garage() -> Site:
+    return Site(
+        circuits=(
+            Circuit("grid", per_phase(25.0), metered=True, margin_a=1.0, name="grid"),
+            Circuit("garage", per_phase(32.0), parent="grid", name="garage"),
+        ),
+        chargers=(
+            Charger("left", "garage", max_current_a=16.0),
+            Charger("right", "garage", wiring=(Phase.L2, Phase.L3, Phase.L1), max_current_a=16.0),
+        ),
+    )
+
+
+def charging_at_full(driver: Driver) -> None:
+    driver.plug("left")
+    driver.plug("right")
+    driver.step()
+    driver.run(120)  # ramps up in steps of 6 A, one change per 30 s
+    assert driver["left"].target_a == driver["right"].target_a == 12.0  # (25 - 1) / 2
+
+
+def test_an_overload_is_corrected_for_every_charger_in_the_same_pass() -> None:
+    driver = Driver(garage(), house=(0.0, 0.0, 0.0))
+    charging_at_full(driver)
+    driver.house = (10.0, 0.0, 0.0)  # the oven: 14 A left on L1 for two chargers
+    result = driver.step()
+    assert result.site.overload
+    assert result.site.overloaded == ("grid L1",)
+    assert driver["left"].target_a == driver["right"].target_a == 7.0
+    assert set(result.changed) == {"left", "right"}
+    assert driver["left"].text == "limited by circuit grid L1"
+    assert not driver.step().site.overload  # corrected: nothing is over in the next pass
+
+
+def test_increases_wait_for_the_minimum_interval_and_ramp() -> None:
+    driver = Driver(garage())
+    charging_at_full(driver)
+    driver.house = (10.0, 0.0, 0.0)
+    driver.step()
+    dropped_at = driver.now
+    driver.house = (0.0, 0.0, 0.0)
+    result = driver.step()
+    assert driver["left"].target_a == 7.0
+    assert driver["left"].reason is Reason.INCREASE_HELD
+    assert driver["left"].text == "increase held: minimum interval"
+    assert result.next_check_at == dropped_at + timedelta(seconds=30)
+    driver.run(28)
+    assert driver["left"].target_a == 7.0
+    driver.step()  # 30 s after the decrease
+    assert driver["left"].target_a == 12.0  # back up, at most one ramp step of 6 A
+    assert result.changed == ()
+
+
+def test_a_small_increase_is_not_worth_a_change() -> None:
+    driver = Driver(garage())
+    charging_at_full(driver)
+    driver.house = (0.6, 0.6, 0.6)  # 0.3 A less each: decreased at once
+    driver.step()
+    assert driver["left"].target_a == 11.7
+    driver.house = (0.0, 0.0, 0.0)
+    driver.run(120)
+    assert driver["left"].target_a == 11.7  # +0.3 A is below the 1 A hysteresis
+
+
+def test_a_new_session_starts_at_once_and_is_reported_changed() -> None:
+    driver = Driver(garage())
+    driver.plug("left")
+    result = driver.step()
+    assert driver["left"].status is ChargerStatus.CHARGING
+    assert result.changed == ("left",)
+    idle = driver["right"]
+    assert (idle.status, idle.reason, idle.text) == (ChargerStatus.IDLE, Reason.NO_CAR, "no car")
+    driver.unplug("left")
+    assert driver.step().changed == ("left",)  # its limit falls to 0 with the session
+    assert driver.step().changed == ()
+
+
+def test_household_above_the_fuse_pauses_everyone() -> None:
+    driver = Driver(garage(), house=(30.0, 0.0, 0.0))
+    driver.plug("left")
+    driver.plug("right")
+    result = driver.step()
+    assert driver["left"].target_a == driver["right"].target_a == 0
+    assert driver["left"].text == "paused: no capacity in grid L1"
+    assert result.site.available_a[0] < 0
+
+
+def test_the_margin_is_kept_free() -> None:
+    site = Site(
+        circuits=(Circuit("grid", per_phase(20.0), metered=True, margin_a=2.0),),
+        chargers=(Charger("cp", "grid", max_current_a=32.0),),
+    )
+    driver = Driver(site, house=(5.0, 5.0, 5.0))
+    driver.plug("cp")
+    driver.run(200)
+    assert driver["cp"].target_a == 13.0  # 20 - 2 - 5
+    assert driver.result is not None
+    assert driver.result.site.available_a == (0.0, 0.0, 0.0)
+    assert driver.result.site.household_a == (5.0, 5.0, 5.0)
+
+
+def test_a_master_with_slaves_shares_its_group_limit() -> None:
+    site = Site(
+        circuits=(
+            Circuit("grid", per_phase(63.0), metered=True),
+            Circuit("keba", per_phase(32.0), parent="grid", name="Keba master"),
+        ),
+        chargers=tuple(Charger(f"slave{i}", "keba", max_current_a=32.0) for i in range(4)),
+    )
+    driver = Driver(site)
+    for i in range(4):
+        driver.plug(f"slave{i}")
+    driver.run(300)
+    assert [driver[f"slave{i}"].target_a for i in range(4)] == [8.0] * 4
+    assert driver["slave0"].text == "limited by circuit Keba master L1"
+
+
+def test_without_measured_currents_the_draw_counts_as_household_and_is_warned() -> None:
+    driver = Driver(garage())
+    driver.plug("left")
+    driver.step()
+    driver.inputs["left"] = ChargerInput(plugged=True)  # no measurements
+    result = balance(
+        driver.compiled,
+        SiteInputs(meters={"grid": (6.0, 6.0, 6.0)}, chargers=driver.inputs),
+        driver.state,
+        driver.now,
+    )
+    assert any("no measured current from left" in w for w in result.site.warnings)

@@ -1,0 +1,171 @@
+"""Who gets what when not everyone fits: priority, fast, static, urgency, fair rotation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from custom_components.eflux.core.balancing import (
+    Charger,
+    ChargerStatus,
+    Circuit,
+    Mode,
+    Phase,
+    Reason,
+    Site,
+    per_phase,
+)
+from tests.balancing.driver import Driver
+
+
+def three(limit: float, **charger: object) -> Site:
+    return Site(
+        circuits=(Circuit("grid", per_phase(limit), metered=True),),
+        chargers=tuple(Charger(f"cp{i}", "grid", **charger) for i in range(3)),  # type: ignore[arg-type]
+    )
+
+
+def test_paused_cars_take_turns_every_rotation_interval() -> None:
+    driver = Driver(three(13.0))  # room for two cars at 6 A, not three
+    for i in range(3):
+        driver.plug(f"cp{i}")
+    charged = dict.fromkeys(("cp0", "cp1", "cp2"), 0)
+    switches = dict.fromkeys(charged, 0)
+    was_on = dict.fromkeys(charged, False)
+    rotation_seen = False
+    for _ in range(3 * 60):  # three hours, one pass a minute
+        driver.step(60)
+        for ident in charged:
+            on = driver[ident].target_a > 0
+            charged[ident] += on
+            switches[ident] += on != was_on[ident]
+            was_on[ident] = on
+            rotation_seen |= driver[ident].reason is Reason.PAUSED_ROTATION
+    assert rotation_seen
+    # Everyone charged about two thirds of the time (two of three slots), give or take a turn.
+    assert all(100 <= minutes <= 140 for minutes in charged.values()), charged
+    # A turn lasts at least the rotation interval: few contactor cycles in three hours.
+    assert all(switches[ident] <= 3 * 60 / 15 for ident in switches), switches
+
+
+def test_a_paused_car_waits_for_the_start_delay_before_restarting() -> None:
+    driver = Driver(three(20.0, max_current_a=16.0))
+    driver.plug("cp0")
+    driver.run(60)
+    driver.house = (16.0, 0.0, 0.0)  # only 4 A left on L1: pause
+    driver.step()
+    assert driver["cp0"].target_a == 0
+    assert driver["cp0"].reason is Reason.PAUSED_NO_CAPACITY
+    driver.house = (0.0, 0.0, 0.0)
+    result = driver.step()
+    assert driver["cp0"].status is ChargerStatus.WAITING
+    assert driver["cp0"].text == "waiting: start delay"
+    assert result.next_check_at == driver.now + timedelta(seconds=60)
+    driver.run(59)
+    assert driver["cp0"].target_a == 0
+    driver.step()
+    assert driver["cp0"].target_a == 6.0  # restarts at the minimum, then ramps
+
+
+def test_priority_first_then_equal_shares() -> None:
+    site = Site(
+        circuits=(Circuit("grid", per_phase(20.0), metered=True),),
+        chargers=(
+            Charger("boss", "grid", priority=1, max_current_a=16.0),
+            Charger("guest1", "grid", max_current_a=16.0),
+            Charger("guest2", "grid", max_current_a=16.0),
+        ),
+    )
+    driver = Driver(site)
+    for ident in ("guest1", "guest2", "boss"):
+        driver.plug(ident)
+    driver.run(300)
+    assert driver["boss"].target_a == 8.0  # the guests keep their minimum: 20 - 6 - 6
+    assert driver["guest1"].target_a == driver["guest2"].target_a == 6.0
+    driver.house = (4.0, 4.0, 4.0)  # 16 A: the boss and one guest
+    driver.step()
+    assert driver["boss"].target_a == 10.0
+    paused = [g for g in ("guest1", "guest2") if driver[g].target_a == 0]
+    assert len(paused) == 1
+
+
+def test_fast_is_served_before_dynamic() -> None:
+    site = Site(
+        circuits=(Circuit("grid", per_phase(25.0), metered=True),),
+        chargers=(
+            Charger("a", "grid", max_current_a=16.0),
+            Charger("b", "grid", max_current_a=16.0),
+        ),
+    )
+    driver = Driver(site)
+    driver.plug("a", mode=Mode.FAST)
+    driver.plug("b", mode=Mode.DYNAMIC)
+    driver.run(300)
+    assert (driver["a"].target_a, driver["b"].target_a) == (16.0, 9.0)
+    assert driver["a"].text == "at its maximum current"
+
+
+def test_static_shares_a_fixed_budget_equally_without_a_meter() -> None:
+    site = Site(
+        circuits=(Circuit("grid", per_phase(40.0)),),
+        chargers=tuple(Charger(f"cp{i}", "grid", max_current_a=32.0) for i in range(3)),
+        default_mode=Mode.STATIC,
+        static_budget_a=per_phase(30.0),
+    )
+    driver = Driver(site, house=(35.0, 35.0, 35.0))  # no meter: the house is not seen
+    for i in range(3):
+        driver.plug(f"cp{i}")
+    driver.run(300)
+    assert [driver[f"cp{i}"].target_a for i in range(3)] == [10.0] * 3
+    assert driver["cp0"].text == "limited by the static budget L1"
+
+
+def test_urgency_decides_who_waits_among_equals() -> None:
+    driver = Driver(three(13.0))
+    driver.plug("cp0", urgency_kw=1.0)
+    driver.plug("cp1", urgency_kw=7.0)
+    driver.plug("cp2", urgency_kw=3.0)
+    driver.step()
+    assert [driver[f"cp{i}"].target_a > 0 for i in range(3)] == [False, True, True]
+
+
+def test_a_single_phase_car_on_a_three_phase_charger_frees_the_other_phases() -> None:
+    site = Site(
+        circuits=(Circuit("grid", per_phase(16.0), metered=True),),
+        chargers=(
+            Charger("wallbox", "grid", max_current_a=16.0),
+            Charger("l2", "grid", wiring=(Phase.L2,), max_current_a=16.0),
+        ),
+    )
+    driver = Driver(site)
+    driver.car_phases["wallbox"] = (0,)  # e.g. a single-phase car: draws on L1 only
+    driver.plug("wallbox")
+    driver.plug("l2")
+    driver.step()
+    assert driver["wallbox"].grid_phases == (Phase.L1, Phase.L2, Phase.L3)  # car not known yet
+    driver.run(120)
+    assert driver["wallbox"].grid_phases == (Phase.L1,)
+    assert driver["wallbox"].phases == 3  # still offered on three: the car takes one
+    assert (driver["wallbox"].target_a, driver["l2"].target_a) == (16.0, 16.0)
+
+
+def test_a_user_limit_below_the_minimum_pauses() -> None:
+    driver = Driver(three(32.0))
+    driver.plug("cp0", limit_a=4.0)
+    driver.step()
+    assert driver["cp0"].target_a == 0
+    assert driver["cp0"].reason is Reason.PAUSED_BELOW_MINIMUM
+    driver.set("cp0", limit_a=10.0)
+    driver.run(120)
+    assert driver["cp0"].target_a == 10.0
+    assert driver["cp0"].text == "at its maximum current"
+
+
+def test_off_mode_pauses_and_keeps_the_session() -> None:
+    driver = Driver(three(32.0))
+    driver.plug("cp0")
+    driver.run(30)
+    driver.set("cp0", mode=Mode.OFF)
+    result = driver.step()
+    assert (driver["cp0"].status, driver["cp0"].text) == (ChargerStatus.OFF, "off")
+    assert "cp0" in result.changed
+    assert "cp0" in driver.state.chargers
