@@ -94,6 +94,7 @@ class Driver:
             elapsed += every
         return results
 
-    def __getitem__(self, ident: str) -> ChargerAllocation:
+    def at(self, ident: str) -> ChargerAllocation:
+        """The allocation of charger `ident` in the last pass."""
         assert self.result is not None
         return self.result.chargers[ident]

@@ -40,7 +40,7 @@ def charging(site: Site) -> Driver:
     driver.plug("a")
     driver.plug("b")
     driver.run(120)
-    assert driver["a"].target_a == driver["b"].target_a == 11.0
+    assert driver.at("a").target_a == driver.at("b").target_a == 11.0
     return driver
 
 
@@ -48,13 +48,13 @@ def test_a_silent_meter_drops_to_the_safe_limit_at_once_and_recovers() -> None:
     driver = charging(metered(MeterLossPolicy.SAFE_LIMIT))
     driver.meters_silent.add("grid")
     result = driver.step()
-    assert (driver["a"].target_a, driver["b"].target_a) == (8.0, 0.0)
-    assert driver["a"].text == "meter grid silent: fallback"
+    assert (driver.at("a").target_a, driver.at("b").target_a) == (8.0, 0.0)
+    assert driver.at("a").text == "meter grid silent: fallback"
     assert result.site.meters_lost == ("grid",)
     assert set(result.changed) == {"a", "b"}
     driver.meters_silent.clear()
     driver.run(200)
-    assert driver["a"].target_a == driver["b"].target_a == 11.0
+    assert driver.at("a").target_a == driver.at("b").target_a == 11.0
     assert driver.result is not None
     assert driver.result.site.meters_lost == ()
 
@@ -63,15 +63,15 @@ def test_stop_policy_pauses_everything_below_the_meter() -> None:
     driver = charging(metered(MeterLossPolicy.STOP))
     driver.meters_silent.add("grid")
     driver.step()
-    assert driver["a"].target_a == driver["b"].target_a == 0
-    assert driver["a"].reason is Reason.METER_LOST
+    assert driver.at("a").target_a == driver.at("b").target_a == 0
+    assert driver.at("a").reason is Reason.METER_LOST
 
 
 def test_fixed_budget_policy_shares_the_fallback_budget() -> None:
     driver = charging(metered(MeterLossPolicy.FIXED_BUDGET, fallback_budget_a=per_phase(14.0)))
     driver.meters_silent.add("grid")
     driver.step()
-    assert driver["a"].target_a == driver["b"].target_a == 7.0
+    assert driver.at("a").target_a == driver.at("b").target_a == 7.0
 
 
 def test_hold_policy_allows_no_increase_and_no_start() -> None:
@@ -84,14 +84,14 @@ def test_hold_policy_allows_no_increase_and_no_start() -> None:
     driver = Driver(site, house=(12.0, 12.0, 12.0))
     driver.plug("a")
     driver.run(90)
-    assert driver["a"].target_a == 13.0
+    assert driver.at("a").target_a == 13.0
     driver.meters_silent.add("grid")
     driver.house = (0.0, 0.0, 0.0)  # unseen
     driver.plug("b")
     driver.run(120)
-    assert driver["a"].target_a == 13.0
-    assert driver["b"].target_a == 0
-    assert driver["b"].reason is Reason.METER_LOST
+    assert driver.at("a").target_a == 13.0
+    assert driver.at("b").target_a == 0
+    assert driver.at("b").reason is Reason.METER_LOST
 
 
 def test_an_unusable_reading_counts_as_a_silent_meter() -> None:
@@ -158,11 +158,11 @@ def test_smart_mode_follows_the_plan() -> None:
     driver = Driver(site)
     driver.plug("a", mode=Mode.SMART, planned_w=0.0)
     driver.step()
-    assert driver["a"].text == "paused: planned later"
+    assert driver.at("a").text == "paused: planned later"
     driver.set("a", planned_w=6900.0)  # 10 A on three phases
     driver.run(120)
-    assert driver["a"].target_a == 10.0
-    assert driver["a"].reason is Reason.LIMITED_BY_PLAN
+    assert driver.at("a").target_a == 10.0
+    assert driver.at("a").reason is Reason.LIMITED_BY_PLAN
     driver.set("a", planned_w=2000.0)  # below 6 A: charges at the minimum instead
     driver.step()
-    assert driver["a"].target_a == 6.0
+    assert driver.at("a").target_a == 6.0

@@ -217,7 +217,11 @@ def test_more_budget_never_pauses_or_lowers_a_charging_car(
     wiring a higher-ranked car that now fits may rightly take a lower-ranked car's place.)"""
     before = fresh_pass(site, float(house))
     root = site.circuits[0]
-    bigger = replace(site, circuits=(replace(root, limit_a=tuple(x + more for x in root.limit_a)),))
+    limit = root.limit_a
+    bigger = replace(
+        site,
+        circuits=(replace(root, limit_a=(limit[0] + more, limit[1] + more, limit[2] + more)),),
+    )
     after = fresh_pass(bigger, float(house))
     for ident, allocation in before.chargers.items():
         assert after.chargers[ident].target_a >= allocation.target_a - TOL

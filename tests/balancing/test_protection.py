@@ -37,7 +37,7 @@ def charging_at_full(driver: Driver) -> None:
     driver.plug("right")
     driver.step()
     driver.run(120)  # ramps up in steps of 6 A, one change per 30 s
-    assert driver["left"].target_a == driver["right"].target_a == 12.0  # (25 - 1) / 2
+    assert driver.at("left").target_a == driver.at("right").target_a == 12.0  # (25 - 1) / 2
 
 
 def test_an_overload_is_corrected_for_every_charger_in_the_same_pass() -> None:
@@ -47,9 +47,9 @@ def test_an_overload_is_corrected_for_every_charger_in_the_same_pass() -> None:
     result = driver.step()
     assert result.site.overload
     assert result.site.overloaded == ("grid L1",)
-    assert driver["left"].target_a == driver["right"].target_a == 7.0
+    assert driver.at("left").target_a == driver.at("right").target_a == 7.0
     assert set(result.changed) == {"left", "right"}
-    assert driver["left"].text == "limited by circuit grid L1"
+    assert driver.at("left").text == "limited by circuit grid L1"
     assert not driver.step().site.overload  # corrected: nothing is over in the next pass
 
 
@@ -61,14 +61,14 @@ def test_increases_wait_for_the_minimum_interval_and_ramp() -> None:
     dropped_at = driver.now
     driver.house = (0.0, 0.0, 0.0)
     result = driver.step()
-    assert driver["left"].target_a == 7.0
-    assert driver["left"].reason is Reason.INCREASE_HELD
-    assert driver["left"].text == "increase held: minimum interval"
+    assert driver.at("left").target_a == 7.0
+    assert driver.at("left").reason is Reason.INCREASE_HELD
+    assert driver.at("left").text == "increase held: minimum interval"
     assert result.next_check_at == dropped_at + timedelta(seconds=30)
     driver.run(28)
-    assert driver["left"].target_a == 7.0
+    assert driver.at("left").target_a == 7.0
     driver.step()  # 30 s after the decrease
-    assert driver["left"].target_a == 12.0  # back up, at most one ramp step of 6 A
+    assert driver.at("left").target_a == 12.0  # back up, at most one ramp step of 6 A
     assert result.changed == ()
 
 
@@ -77,19 +77,19 @@ def test_a_small_increase_is_not_worth_a_change() -> None:
     charging_at_full(driver)
     driver.house = (0.6, 0.6, 0.6)  # 0.3 A less each: decreased at once
     driver.step()
-    assert driver["left"].target_a == 11.7
+    assert driver.at("left").target_a == 11.7
     driver.house = (0.0, 0.0, 0.0)
     driver.run(120)
-    assert driver["left"].target_a == 11.7  # +0.3 A is below the 1 A hysteresis
+    assert driver.at("left").target_a == 11.7  # +0.3 A is below the 1 A hysteresis
 
 
 def test_a_new_session_starts_at_once_and_is_reported_changed() -> None:
     driver = Driver(garage())
     driver.plug("left")
     result = driver.step()
-    assert driver["left"].status is ChargerStatus.CHARGING
+    assert driver.at("left").status is ChargerStatus.CHARGING
     assert result.changed == ("left",)
-    idle = driver["right"]
+    idle = driver.at("right")
     assert (idle.status, idle.reason, idle.text) == (ChargerStatus.IDLE, Reason.NO_CAR, "no car")
     driver.unplug("left")
     assert driver.step().changed == ("left",)  # its limit falls to 0 with the session
@@ -101,8 +101,8 @@ def test_household_above_the_fuse_pauses_everyone() -> None:
     driver.plug("left")
     driver.plug("right")
     result = driver.step()
-    assert driver["left"].target_a == driver["right"].target_a == 0
-    assert driver["left"].text == "paused: no capacity in grid L1"
+    assert driver.at("left").target_a == driver.at("right").target_a == 0
+    assert driver.at("left").text == "paused: no capacity in grid L1"
     assert result.site.available_a[0] < 0
 
 
@@ -114,7 +114,7 @@ def test_the_margin_is_kept_free() -> None:
     driver = Driver(site, house=(5.0, 5.0, 5.0))
     driver.plug("cp")
     driver.run(200)
-    assert driver["cp"].target_a == 13.0  # 20 - 2 - 5
+    assert driver.at("cp").target_a == 13.0  # 20 - 2 - 5
     assert driver.result is not None
     assert driver.result.site.available_a == (0.0, 0.0, 0.0)
     assert driver.result.site.household_a == (5.0, 5.0, 5.0)
@@ -132,8 +132,8 @@ def test_a_master_with_slaves_shares_its_group_limit() -> None:
     for i in range(4):
         driver.plug(f"slave{i}")
     driver.run(300)
-    assert [driver[f"slave{i}"].target_a for i in range(4)] == [8.0] * 4
-    assert driver["slave0"].text == "limited by circuit Keba master L1"
+    assert [driver.at(f"slave{i}").target_a for i in range(4)] == [8.0] * 4
+    assert driver.at("slave0").text == "limited by circuit Keba master L1"
 
 
 def test_without_measured_currents_the_draw_counts_as_household_and_is_warned() -> None:

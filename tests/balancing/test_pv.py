@@ -30,12 +30,12 @@ def test_pv_starts_on_a_lasting_surplus_and_uses_only_the_export() -> None:
     result = driver.step()
     assert result.site.pv_surplus_a == 24.0
     assert result.site.pv_surplus_w == 24.0 * 230
-    assert driver["cp"].text == "waiting: start delay"
+    assert driver.at("cp").text == "waiting: start delay"
     driver.run(60)
-    assert driver["cp"].target_a == 6.0
+    assert driver.at("cp").target_a == 6.0
     driver.run(120)
-    assert driver["cp"].target_a == 8.0  # 24 A of export over three phases
-    assert driver["cp"].text == "limited by the PV surplus"
+    assert driver.at("cp").target_a == 8.0  # 24 A of export over three phases
+    assert driver.at("cp").text == "limited by the PV surplus"
 
 
 def test_a_short_burst_of_sun_does_not_start_pv() -> None:
@@ -44,56 +44,56 @@ def test_a_short_burst_of_sun_does_not_start_pv() -> None:
     driver.run(30)
     driver.house = (1.0, 1.0, 1.0)  # a cloud
     driver.step()
-    assert driver["cp"].text == "paused: not enough PV surplus"
+    assert driver.at("cp").text == "paused: not enough PV surplus"
     driver.house = (-8.0, -8.0, -8.0)
     driver.run(59)
-    assert driver["cp"].target_a == 0  # the start delay begins again
+    assert driver.at("cp").target_a == 0  # the start delay begins again
 
 
 def test_pv_keeps_the_minimum_through_the_stop_delay_then_pauses() -> None:
     driver = Driver(solar(), house=(-8.0, -8.0, -8.0))
     driver.plug("cp", mode=Mode.PV)
     driver.run(200)
-    assert driver["cp"].target_a == 8.0
+    assert driver.at("cp").target_a == 8.0
     driver.house = (1.0, 1.0, 1.0)
     result = driver.step()
-    assert driver["cp"].target_a == 6.0
-    assert driver["cp"].reason is Reason.PV_STOP_DELAY
+    assert driver.at("cp").target_a == 6.0
+    assert driver.at("cp").reason is Reason.PV_STOP_DELAY
     assert result.next_check_at == driver.now + timedelta(minutes=3)
     driver.run(179)
-    assert driver["cp"].target_a == 6.0
+    assert driver.at("cp").target_a == 6.0
     driver.step()  # three minutes without surplus
-    assert driver["cp"].target_a == 0
-    assert driver["cp"].reason is Reason.PAUSED_NO_PV
+    assert driver.at("cp").target_a == 0
+    assert driver.at("cp").reason is Reason.PAUSED_NO_PV
 
 
 def test_pv_with_minimum_always_charges_and_adds_the_surplus() -> None:
     driver = Driver(solar(), house=(2.0, 2.0, 2.0))
     driver.plug("cp", mode=Mode.PV_MIN)
     driver.run(60)
-    assert driver["cp"].target_a == 6.0  # no export: the minimum from the grid
+    assert driver.at("cp").target_a == 6.0  # no export: the minimum from the grid
     driver.house = (-4.0, -4.0, -4.0)  # 12 A exported on top of the minimum
     driver.run(120)
-    assert driver["cp"].target_a == 10.0
+    assert driver.at("cp").target_a == 10.0
 
 
 def test_a_phase_switching_charger_runs_on_one_phase_on_little_sun() -> None:
     driver = Driver(solar(can_switch_phases=True), house=(-3.0, -3.0, -3.0))  # 9 A export
     driver.plug("cp", mode=Mode.PV)
     driver.run(61)
-    assert (driver["cp"].phases, driver["cp"].grid_phases) == (1, (Phase.L1,))
-    assert driver["cp"].target_a == 6.0
+    assert (driver.at("cp").phases, driver.at("cp").grid_phases) == (1, (Phase.L1,))
+    assert driver.at("cp").target_a == 6.0
     driver.run(120)
-    assert driver["cp"].target_a == 9.0
+    assert driver.at("cp").target_a == 9.0
     driver.house = (-8.0, -8.0, -8.0)  # now three phases at 6 A fit: after the switch delay
     driver.run(100)
-    assert driver["cp"].phases == 1
+    assert driver.at("cp").phases == 1
     driver.run(30)
-    assert driver["cp"].phases == 3
-    assert driver["cp"].grid_phases == (Phase.L1, Phase.L2, Phase.L3)
+    assert driver.at("cp").phases == 3
+    assert driver.at("cp").grid_phases == (Phase.L1, Phase.L2, Phase.L3)
     driver.house = (0.0, -4.0, -4.0)  # 8 A export: one phase fits, three do not
     driver.step()
-    assert driver["cp"].phases == 1  # switched down at once rather than drawing from the grid
+    assert driver.at("cp").phases == 1  # switched down at once rather than drawing from the grid
 
 
 def test_pv_without_a_grid_meter_never_starts() -> None:
@@ -104,6 +104,6 @@ def test_pv_without_a_grid_meter_never_starts() -> None:
     driver = Driver(site, house=(-8.0, -8.0, -8.0))
     driver.plug("cp", mode=Mode.PV)
     driver.run(300)
-    assert driver["cp"].target_a == 0
+    assert driver.at("cp").target_a == 0
     assert driver.result is not None
     assert driver.result.site.pv_surplus_a == 0

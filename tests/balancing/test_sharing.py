@@ -35,11 +35,11 @@ def test_paused_cars_take_turns_every_rotation_interval() -> None:
     for _ in range(3 * 60):  # three hours, one pass a minute
         driver.step(60)
         for ident in charged:
-            on = driver[ident].target_a > 0
+            on = driver.at(ident).target_a > 0
             charged[ident] += on
             switches[ident] += on != was_on[ident]
             was_on[ident] = on
-            rotation_seen |= driver[ident].reason is Reason.PAUSED_ROTATION
+            rotation_seen |= driver.at(ident).reason is Reason.PAUSED_ROTATION
     assert rotation_seen
     # Everyone charged about two thirds of the time (two of three slots), give or take a turn.
     assert all(100 <= minutes <= 140 for minutes in charged.values()), charged
@@ -53,17 +53,17 @@ def test_a_paused_car_waits_for_the_start_delay_before_restarting() -> None:
     driver.run(60)
     driver.house = (16.0, 0.0, 0.0)  # only 4 A left on L1: pause
     driver.step()
-    assert driver["cp0"].target_a == 0
-    assert driver["cp0"].reason is Reason.PAUSED_NO_CAPACITY
+    assert driver.at("cp0").target_a == 0
+    assert driver.at("cp0").reason is Reason.PAUSED_NO_CAPACITY
     driver.house = (0.0, 0.0, 0.0)
     result = driver.step()
-    assert driver["cp0"].status is ChargerStatus.WAITING
-    assert driver["cp0"].text == "waiting: start delay"
+    assert driver.at("cp0").status is ChargerStatus.WAITING
+    assert driver.at("cp0").text == "waiting: start delay"
     assert result.next_check_at == driver.now + timedelta(seconds=60)
     driver.run(59)
-    assert driver["cp0"].target_a == 0
+    assert driver.at("cp0").target_a == 0
     driver.step()
-    assert driver["cp0"].target_a == 6.0  # restarts at the minimum, then ramps
+    assert driver.at("cp0").target_a == 6.0  # restarts at the minimum, then ramps
 
 
 def test_priority_first_then_equal_shares() -> None:
@@ -79,12 +79,12 @@ def test_priority_first_then_equal_shares() -> None:
     for ident in ("guest1", "guest2", "boss"):
         driver.plug(ident)
     driver.run(300)
-    assert driver["boss"].target_a == 8.0  # the guests keep their minimum: 20 - 6 - 6
-    assert driver["guest1"].target_a == driver["guest2"].target_a == 6.0
+    assert driver.at("boss").target_a == 8.0  # the guests keep their minimum: 20 - 6 - 6
+    assert driver.at("guest1").target_a == driver.at("guest2").target_a == 6.0
     driver.house = (4.0, 4.0, 4.0)  # 16 A: the boss and one guest
     driver.step()
-    assert driver["boss"].target_a == 10.0
-    paused = [g for g in ("guest1", "guest2") if driver[g].target_a == 0]
+    assert driver.at("boss").target_a == 10.0
+    paused = [g for g in ("guest1", "guest2") if driver.at(g).target_a == 0]
     assert len(paused) == 1
 
 
@@ -100,8 +100,8 @@ def test_fast_is_served_before_dynamic() -> None:
     driver.plug("a", mode=Mode.FAST)
     driver.plug("b", mode=Mode.DYNAMIC)
     driver.run(300)
-    assert (driver["a"].target_a, driver["b"].target_a) == (16.0, 9.0)
-    assert driver["a"].text == "at its maximum current"
+    assert (driver.at("a").target_a, driver.at("b").target_a) == (16.0, 9.0)
+    assert driver.at("a").text == "at its maximum current"
 
 
 def test_static_shares_a_fixed_budget_equally_without_a_meter() -> None:
@@ -115,8 +115,8 @@ def test_static_shares_a_fixed_budget_equally_without_a_meter() -> None:
     for i in range(3):
         driver.plug(f"cp{i}")
     driver.run(300)
-    assert [driver[f"cp{i}"].target_a for i in range(3)] == [10.0] * 3
-    assert driver["cp0"].text == "limited by the static budget L1"
+    assert [driver.at(f"cp{i}").target_a for i in range(3)] == [10.0] * 3
+    assert driver.at("cp0").text == "limited by the static budget L1"
 
 
 def test_urgency_decides_who_waits_among_equals() -> None:
@@ -125,7 +125,7 @@ def test_urgency_decides_who_waits_among_equals() -> None:
     driver.plug("cp1", urgency_kw=7.0)
     driver.plug("cp2", urgency_kw=3.0)
     driver.step()
-    assert [driver[f"cp{i}"].target_a > 0 for i in range(3)] == [False, True, True]
+    assert [driver.at(f"cp{i}").target_a > 0 for i in range(3)] == [False, True, True]
 
 
 def test_a_single_phase_car_on_a_three_phase_charger_frees_the_other_phases() -> None:
@@ -141,23 +141,23 @@ def test_a_single_phase_car_on_a_three_phase_charger_frees_the_other_phases() ->
     driver.plug("wallbox")
     driver.plug("l2")
     driver.step()
-    assert driver["wallbox"].grid_phases == (Phase.L1, Phase.L2, Phase.L3)  # car not known yet
+    assert driver.at("wallbox").grid_phases == (Phase.L1, Phase.L2, Phase.L3)  # car not known yet
     driver.run(120)
-    assert driver["wallbox"].grid_phases == (Phase.L1,)
-    assert driver["wallbox"].phases == 3  # still offered on three: the car takes one
-    assert (driver["wallbox"].target_a, driver["l2"].target_a) == (16.0, 16.0)
+    assert driver.at("wallbox").grid_phases == (Phase.L1,)
+    assert driver.at("wallbox").phases == 3  # still offered on three: the car takes one
+    assert (driver.at("wallbox").target_a, driver.at("l2").target_a) == (16.0, 16.0)
 
 
 def test_a_user_limit_below_the_minimum_pauses() -> None:
     driver = Driver(three(32.0))
     driver.plug("cp0", limit_a=4.0)
     driver.step()
-    assert driver["cp0"].target_a == 0
-    assert driver["cp0"].reason is Reason.PAUSED_BELOW_MINIMUM
+    assert driver.at("cp0").target_a == 0
+    assert driver.at("cp0").reason is Reason.PAUSED_BELOW_MINIMUM
     driver.set("cp0", limit_a=10.0)
     driver.run(120)
-    assert driver["cp0"].target_a == 10.0
-    assert driver["cp0"].text == "at its maximum current"
+    assert driver.at("cp0").target_a == 10.0
+    assert driver.at("cp0").text == "at its maximum current"
 
 
 def test_off_mode_pauses_and_keeps_the_session() -> None:
@@ -166,6 +166,6 @@ def test_off_mode_pauses_and_keeps_the_session() -> None:
     driver.run(30)
     driver.set("cp0", mode=Mode.OFF)
     result = driver.step()
-    assert (driver["cp0"].status, driver["cp0"].text) == (ChargerStatus.OFF, "off")
+    assert (driver.at("cp0").status, driver.at("cp0").text) == (ChargerStatus.OFF, "off")
     assert "cp0" in result.changed
     assert "cp0" in driver.state.chargers

@@ -4,9 +4,11 @@ Order: priority, then `fast` before the other modes, then turns: chargers still 
 (charging for less than the rotation interval), then those waiting for a turn (new sessions, and
 chargers paused for at least a rotation interval), then chargers whose turn is over, then those
 paused only recently; within each, urgency (energy needed per hour left), then who has waited
-longest. So when not all fit at 6 A, the paused ones take turns of one rotation interval. A charger that does not fit is paused at once (that is the
-protection path); a pause that only the PV surplus asks for waits for the stop delay, and a
-restart after a pause (or any `pv` start) waits for the start delay, so contactors are not cycled.
+longest. So when not all fit at 6 A, the paused ones take turns of one rotation interval.
+
+A charger that does not fit is paused at once (that is the protection path); a pause that only
+the PV surplus asks for waits for the stop delay, and a restart after a pause (or any `pv` start)
+waits for the start delay, so contactors are not cycled.
 """
 
 from __future__ import annotations
