@@ -66,13 +66,14 @@ class FlexQuote:
     price_per_kwh: Decimal  # after the discount
     price_per_hour: Decimal  # after the discount
     energy_kwh: Decimal
-    total_cents: int
+    total: Decimal  # euros, exact
+    total_cents: int  # what is charged: rounded half up
 
     @property
     def cents_per_hour_of_stay(self) -> Decimal:
         """What the whole stay costs per hour: falls as the stay (and its discount) grows."""
         hours = Decimal(int(self.stay.total_seconds())) / HOUR
-        return (Decimal(self.total_cents) / hours) if hours > 0 else Decimal(self.total_cents)
+        return self.total * HUNDRED / hours if hours > 0 else self.total * HUNDRED
 
 
 def discount_for(tariff: FlexibilityTariff, stay: timedelta) -> Decimal:
@@ -97,4 +98,4 @@ def quote(tariff: FlexibilityTariff, stay: timedelta, energy_kwh: Decimal | floa
     hours = Decimal(int(stay.total_seconds())) / HOUR
     euros = energy * per_kwh + hours * per_hour
     cents = int((euros * HUNDRED).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return FlexQuote(stay, percent, per_kwh, per_hour, energy, cents)
+    return FlexQuote(stay, percent, per_kwh, per_hour, energy, euros, cents)
