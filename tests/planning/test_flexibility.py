@@ -41,6 +41,13 @@ def test_quotes_follow_the_configured_steps(hours: int, percent: Decimal, cents:
     assert result.total_cents == cents
 
 
+def test_the_docs_example_gets_cheaper_per_hour_of_stay() -> None:
+    per_hour = [
+        quote(TARIFF, timedelta(hours=h), Decimal(20)).cents_per_hour_of_stay for h in (2, 4, 8)
+    ]
+    assert per_hour == [Decimal(450), Decimal(225), Decimal("112.5")]
+
+
 def test_amounts_are_rounded_half_up_to_whole_cents() -> None:
     tariff = FlexibilityTariff(price_per_kwh=Decimal("0.3333"))
     assert quote(tariff, timedelta(hours=1), Decimal("1.5")).total_cents == 50  # 0.49995

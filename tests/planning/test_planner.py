@@ -73,6 +73,16 @@ def test_worked_example_with_prices_moves_anna_to_the_cheap_night() -> None:
     assert bart.estimated_cost == Decimal("8.53")  # 26.67 kWh at 0.32: he cannot wait
 
 
+def test_worked_example_when_bart_leaves_at_nine() -> None:
+    anna = worked_example_cars()[0]
+    early = CarDemand("bart", EVENING + timedelta(hours=3), 40.0, 30.0, 7.4, target_soc=90.0)
+    result = plan([anna, early], EVENING, 11.0).cars["bart"]
+    assert not result.will_make_it
+    assert result.energy_planned_kwh == pytest.approx(22.2)
+    assert result.shortfall_kwh == pytest.approx(4.47, abs=0.01)
+    assert result.soc_at_departure == pytest.approx(79.95)
+
+
 def test_a_car_that_cannot_make_it_reports_the_shortfall() -> None:
     tight = CarDemand("late", EVENING + timedelta(hours=1), 60.0, 10.0, 11.0, target_soc=100.0)
     result = plan([tight], EVENING, 22.0)
