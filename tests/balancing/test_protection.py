@@ -148,3 +148,14 @@ def test_without_measured_currents_the_draw_counts_as_household_and_is_warned() 
         driver.now,
     )
     assert any("no measured current from left" in w for w in result.site.warnings)
+
+
+def test_a_held_small_step_keeps_its_reason_and_asks_for_no_wake_up() -> None:
+    driver = Driver(garage())
+    charging_at_full(driver)
+    driver.house = (0.6, 0.6, 0.6)
+    driver.step()
+    driver.house = (0.0, 0.0, 0.0)
+    result = driver.run(60)[-1]
+    assert driver.at("left").text == "limited by circuit grid L1"
+    assert result.next_check_at is None

@@ -21,32 +21,26 @@ from .work import AT_HIGH, Work
 Settled = tuple[ChargerAllocation, ChargerState, datetime | None]
 
 
-def raw_amps(work: Work, resolution: float) -> float:
-    """The allocation rounded down to the resolution, never below the minimum (admitted at it)."""
-    low = work.demand.low
-    steps = math.floor((low + work.extra) / resolution + 1e-6)
-    return max(low, round(steps * resolution, 6))
-
-
-def fill_reason(cs: CompiledSite, work: Work) -> tuple[Reason, str]:
-    if work.reason is Reason.PV_STOP_DELAY:
-        return work.reason, ""
-    if work.limited_by == AT_HIGH:
-        return work.demand.high_reason, work.demand.high_detail
-    return cs.limit_reasons[work.limited_by]
-
-
 def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning) -> Settled:
-    prev, option = work.prev, work.option
+    prev, option, demand = work.prev, work.option, work.demand
     assert option is not None
-    raw = raw_amps(work, tuning.resolution_a)
-    reason, detail = fill_reason(cs, work)
+    low = demand.low
+    steps = math.floor((low + work.extra) / tuning.resolution_a + 1e-6)
+    raw = max(low, round(steps * tuning.resolution_a, 6))
+    if work.reason is Reason.PV_STOP_DELAY:
+        reason, detail = Reason.PV_STOP_DELAY, ""
+    elif work.limited_by == AT_HIGH:
+        reason, detail = demand.high_reason, demand.high_detail
+    else:
+        reason, detail = cs.limit_reasons[work.limited_by]
     ramp = tuning.ramp_step_a
     changed_at, switched_at = prev.changed_at, prev.switched_at
     wake: datetime | None = None
+    ramping = False
     if not prev.on:
-        target = raw if ramp is None else min(raw, max(work.demand.low, ramp))
+        target = raw if ramp is None else min(raw, max(low, ramp))
         changed_at = switched_at = now
+        ramping = target < raw - EPS
     elif (
         raw < prev.target_a
         or option.grid_phases != prev.grid_phases
@@ -61,7 +55,8 @@ def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning)
     else:
         target = raw if ramp is None else min(raw, prev.target_a + ramp)
         changed_at = now
-    if target < raw - EPS and reason is not Reason.INCREASE_HELD:
+        ramping = target < raw - EPS
+    if ramping:  # capped by the ramp step: more to come after the interval
         reason, detail = Reason.RAMPING, ""
         wake = now + tuning.min_change_interval
     if work.short_since is not None:
