@@ -151,6 +151,19 @@ def run(n: int, iterations: int, seed: int = 7) -> tuple[list[float], list[float
     return ours, ours_cpu, baseline
 
 
+def interpreter_speed_ns() -> float:
+    """Nanoseconds per step of a plain Python loop on this machine, to compare runs across
+    machines (a recent desktop does roughly 20-40 ns)."""
+    best = math.inf
+    for _ in range(5):
+        started = time.perf_counter_ns()
+        total = 0
+        for i in range(200_000):
+            total += i
+        best = min(best, (time.perf_counter_ns() - started) / 200_000)
+    return best
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: few iterations")
@@ -171,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
         b50, _ = percentiles(baseline)
         report(f"{n:>9} {p50:>9.3f} {p99:>9.3f} {c50:>9.3f} {b50:>10.3f} {p50 / b50:>6.1f}x")
     report("target: p50 < 5 ms for 1,000 chargers (pure Python, one core)")
+    report(f"this machine: {interpreter_speed_ns():.0f} ns per Python loop step")
 
 
 if __name__ == "__main__":

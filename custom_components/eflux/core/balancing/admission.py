@@ -48,9 +48,6 @@ def admit_all(
     start_cutoff = now - tuning.start_delay
     stop_cutoff = now - tuning.stop_delay
     switch_cutoff = now - tuning.phase_switch_delay
-    # Capacity only shrinks while admitting, so what failed once fails again: remember it, which
-    # makes the many paused chargers of a full site cheap to turn away.
-    failed_at: dict[tuple[int, float, int], int] = {}
     for work in works:
         demand, prev = work.demand, work.prev
         low = demand.low
@@ -66,12 +63,7 @@ def admit_all(
         hard_only: Option | None = None
         fail = -1
         for option in options:
-            memo_key = (id(option.members), low, skip)
-            failed = failed_at.get(memo_key, -1)
-            if failed < 0:
-                failed = first_failure(left, option.members, low, skip)
-                if failed >= 0:
-                    failed_at[memo_key] = failed
+            failed = first_failure(left, option.members, low, skip)
             if failed >= 0:
                 fail = failed if fail < 0 else fail
             elif needs_pool and left[pv_cid] < low * len(option.grid_phases) - EPS:

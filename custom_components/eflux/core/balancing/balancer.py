@@ -108,7 +108,8 @@ def balance(
 
 
 def _changed(prev: ChargerState | None, allocation: ChargerAllocation) -> bool:
-    if prev is None:  # a new session gets its first limit (also 0), an ended one needs none
+    """A new session gets its first limit (even 0); an idle charger stays unmentioned."""
+    if prev is None:
         return allocation.reason is not Reason.NO_CAR
     return prev.target_a != allocation.target_a or prev.phases != allocation.phases
 
