@@ -12,6 +12,7 @@ from custom_components.eflux.core.balancing import (
     Charger,
     ChargerInput,
     Circuit,
+    MeterLossPolicy,
     Mode,
     Site,
     SiteInputs,
@@ -44,6 +45,8 @@ def circuits(draw: st.DrawFn, max_circuits: int = 5) -> tuple[Circuit, ...]:
                 total_limit_a=draw(st.none() | st.integers(min_value=10, max_value=120).map(float)),
                 metered=draw(st.booleans()),
                 meter_includes_chargers=draw(st.booleans()),
+                on_meter_loss=draw(st.sampled_from(list(MeterLossPolicy))),
+                fallback_budget_a=per_phase(float(draw(st.integers(min_value=0, max_value=30)))),
             )
         )
     return tuple(built)
@@ -116,11 +119,14 @@ def charger_inputs(
 
 
 @st.composite
-def site_inputs(draw: st.DrawFn, site: Site, modes: list[Mode] | None = None) -> SiteInputs:
+def site_inputs(
+    draw: st.DrawFn, site: Site, modes: list[Mode] | None = None, silent: bool = False
+) -> SiteInputs:
+    """Readings for every metered circuit, or (`silent`) for a random part of them."""
     meters = {
         c.id: (draw(signed_amps), draw(signed_amps), draw(signed_amps))
         for c in site.circuits
-        if c.metered
+        if c.metered and not (silent and draw(st.booleans()))
     }
     return SiteInputs(
         meters=meters,

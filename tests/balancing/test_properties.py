@@ -21,6 +21,7 @@ from custom_components.eflux.core.balancing import (
     ChargerInput,
     ChargerStatus,
     Circuit,
+    MeterLossPolicy,
     Mode,
     Phase,
     Reason,
@@ -29,7 +30,7 @@ from custom_components.eflux.core.balancing import (
     balance,
     compile_site,
 )
-from tests.balancing.reference import household, own_draw, violations
+from tests.balancing.reference import chargers_below, household, own_draw, phase_loads, violations
 from tests.balancing.strategies import site_inputs, sites
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -257,3 +258,36 @@ def test_household_matches_the_reference(data: st.DataObject) -> None:
         signed = result.site.household_a
         for p in range(3):
             assert max(signed[p], 0.0) <= expected[p] + TOL
+
+
+@PROPERTY
+@given(data=st.data())
+def test_silent_meters_apply_their_policy_in_the_same_pass(data: st.DataObject) -> None:
+    """Below a silent meter: `stop` pauses, `safe_limit` keeps each charger at or below its safe
+    current, `fixed_budget` keeps the chargers within the budget, `hold` allows no increase."""
+    site = data.draw(sites())
+    compiled = compile_site(site)
+    before = balance(compiled, data.draw(site_inputs(site)), BalancerState(), T0)
+    inputs = data.draw(site_inputs(site, silent=True))
+    result = balance(compiled, inputs, before.state, T0 + timedelta(seconds=1))
+    silent = [c for c in site.circuits if c.metered and c.id not in inputs.meters]
+    assert set(result.site.meters_lost) == {c.label for c in silent}
+    by_id = {c.id: c for c in site.chargers}
+    for circuit in silent:
+        below = chargers_below(site, circuit.id)
+        targets = {ident: result.chargers[ident] for ident in below}
+        policy = circuit.on_meter_loss
+        for ident, allocation in targets.items():
+            assert allocation.target_a == 0 or allocation.target_a >= 6.0
+            if policy is MeterLossPolicy.STOP:
+                assert allocation.target_a == 0
+            elif policy is MeterLossPolicy.SAFE_LIMIT:
+                assert allocation.target_a <= by_id[ident].safe_current_a + TOL
+            elif policy is MeterLossPolicy.HOLD:
+                assert allocation.target_a <= before.chargers[ident].target_a + TOL
+        if policy is MeterLossPolicy.FIXED_BUDGET:
+            assert circuit.fallback_budget_a is not None
+            load = phase_loads(site, targets.values(), below)
+            for p in range(3):
+                usable = circuit.limit_a[p] - circuit.margin_a
+                assert load[p] <= min(circuit.fallback_budget_a[p], usable) + TOL
