@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -45,7 +46,7 @@ def test_the_docs_example_gets_cheaper_per_hour_of_stay() -> None:
     per_hour = [
         quote(TARIFF, timedelta(hours=h), Decimal(20)).cents_per_hour_of_stay for h in (2, 4, 8)
     ]
-    assert per_hour == [Decimal(450), Decimal(225), Decimal("112.5")]
+    assert per_hour == [450, 225, Fraction(225, 2)]
 
 
 def test_amounts_are_rounded_half_up_to_whole_cents() -> None:

@@ -8,14 +8,15 @@ expensive. Amounts are Decimal euros; the total is whole cents, rounded half up.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 from .model import PlanInputError
 
 HUNDRED = Decimal(100)
-HOUR = Decimal(3600)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +67,20 @@ class FlexQuote:
     price_per_kwh: Decimal  # after the discount
     price_per_hour: Decimal  # after the discount
     energy_kwh: Decimal
-    total: Decimal  # euros, exact
-    total_cents: int  # what is charged: rounded half up
+    total_cents: int  # what is charged: rounded half up, once
 
     @property
-    def cents_per_hour_of_stay(self) -> Decimal:
+    def exact_cents(self) -> Fraction:
+        """The price before rounding, exactly (an hour is not a finite decimal of seconds)."""
+        hours = Fraction(int(self.stay.total_seconds()), 3600)
+        per_kwh, per_hour = Fraction(self.price_per_kwh), Fraction(self.price_per_hour)
+        return (Fraction(self.energy_kwh) * per_kwh + hours * per_hour) * 100
+
+    @property
+    def cents_per_hour_of_stay(self) -> Fraction:
         """What the whole stay costs per hour: falls as the stay (and its discount) grows."""
-        hours = Decimal(int(self.stay.total_seconds())) / HOUR
-        return self.total * HUNDRED / hours if hours > 0 else self.total * HUNDRED
+        hours = Fraction(int(self.stay.total_seconds()), 3600)
+        return self.exact_cents / hours if hours > 0 else self.exact_cents
 
 
 def discount_for(tariff: FlexibilityTariff, stay: timedelta) -> Decimal:
@@ -93,9 +100,8 @@ def quote(tariff: FlexibilityTariff, stay: timedelta, energy_kwh: Decimal | floa
         raise PlanInputError("energy_kwh", f"must be ≥ 0, got {energy_kwh!r}")
     percent = discount_for(tariff, stay)
     keep = (HUNDRED - percent) / HUNDRED
-    per_kwh = tariff.price_per_kwh * keep
-    per_hour = tariff.price_per_hour * keep
-    hours = Decimal(int(stay.total_seconds())) / HOUR
-    euros = energy * per_kwh + hours * per_hour
-    cents = int((euros * HUNDRED).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return FlexQuote(stay, percent, per_kwh, per_hour, energy, euros, cents)
+    result = FlexQuote(
+        stay, percent, tariff.price_per_kwh * keep, tariff.price_per_hour * keep, energy, 0
+    )
+    cents = math.floor(result.exact_cents + Fraction(1, 2))  # half up: every amount is >= 0
+    return replace(result, total_cents=cents)
