@@ -7,10 +7,10 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
-from ..domain import Card, CardListDelta
-from .auth import Authorizer, CardBook, RemoteAuthorizer
+from ..domain import Card, CardListDelta, LocalCardList
+from .auth import Authorizer, AuthResult, CardBook, RemoteAuthorizer
 from .compaction import compact_closed
 from .config import CentralConfig
 from .configure import push_cards
@@ -182,9 +182,9 @@ class CentralSystem:
         if await self._hub.cards.apply(delta) and self._hub.sessions:
             self._spawn(self.push_local_list(list(delta.cards)))
 
-    def authorize(self, id_tag: str) -> Any:
-        """How the central system judges `id_tag` right now (an awaitable AuthResult)."""
-        return self._hub.authorizer.authorize(id_tag)
+    async def authorize(self, id_tag: str) -> AuthResult:
+        """How the central system judges `id_tag` right now."""
+        return await self._hub.authorizer.authorize(id_tag)
 
     # ---- housekeeping ---------------------------------------------------------------------------
     async def compact_samples(self) -> int:
@@ -192,14 +192,20 @@ class CentralSystem:
         return await self._store.write(lambda db: compact_closed(db, bucket, cutoff))
 
     async def _maintain(self) -> None:
-        while True:
+        while True:  # not at start: chargers booting after a restart come first
+            await asyncio.sleep(self.config.maintenance_interval)
             try:
                 await self.compact_samples()
             except Exception:
                 _LOGGER.exception("sample compaction failed")
-            await asyncio.sleep(self.config.maintenance_interval)
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+if TYPE_CHECKING:  # mypy checks that the central system is the LocalCardList the cloud sync fills
+
+    def _is_a_local_card_list(central: CentralSystem) -> LocalCardList:
+        return central

@@ -115,18 +115,32 @@ class Ledger:
     def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
         self._store = store
         self._clock = clock
-        self._open: dict[tuple[str, str], Transaction] = {}
+        # charge point -> its open transactions by OCPP id (looked up on every meter value)
+        self._open: dict[str, dict[str, Transaction]] = {}
 
     async def load(self) -> list[Transaction]:
         opened = await self._store.read(records.load_open_transactions)
-        self._open = {(tx.charge_point_id, tx.id): tx for tx in opened}
+        self._open = {}
+        for tx in opened:
+            self._keep(tx)
         return opened
 
+    def _keep(self, tx: Transaction) -> Transaction:
+        """Track `tx` while open, forget it once closed; returns it."""
+        by_id = self._open.setdefault(tx.charge_point_id, {})
+        if tx.is_open:
+            by_id[tx.id] = tx
+        else:
+            by_id.pop(tx.id, None)
+        return tx
+
     def open_transactions(self, cp_id: str | None = None) -> list[Transaction]:
-        return [tx for (cp, _), tx in self._open.items() if cp_id is None or cp == cp_id]
+        if cp_id is not None:
+            return list(self._open.get(cp_id, {}).values())
+        return [tx for by_id in self._open.values() for tx in by_id.values()]
 
     def find_open(self, cp_id: str, ocpp_id: str) -> Transaction | None:
-        return self._open.get((cp_id, ocpp_id))
+        return self._open.get(cp_id, {}).get(ocpp_id)
 
     def open_on_connector(self, cp_id: str, connector_id: int) -> Transaction | None:
         candidates = [tx for tx in self.open_transactions(cp_id) if tx.connector_id == connector_id]
@@ -167,9 +181,10 @@ class Ledger:
             return stored, True
 
         stored, created = await self._store.write(work)
-        if not stored.is_open:
-            return stored, created
-        return self._open.setdefault((stored.charge_point_id, stored.id), stored), created
+        known = self.find_open(stored.charge_point_id, stored.id)
+        if known is not None:  # already tracked, with its live values
+            return known, created
+        return self._keep(stored), created
 
     async def record_samples(
         self, cp_id: str, connector_id: int, tx: Transaction | None, samples: Sequence[MeterSample]
@@ -185,14 +200,12 @@ class Ledger:
 
         await self._store.write(work)
         if updated is not None and updated.is_open:
-            self._open[(cp_id, updated.id)] = updated
+            self._keep(updated)
         return updated
 
     async def update(self, tx: Transaction) -> Transaction:
         await self._store.write(lambda db: records.update_transaction(db, tx))
-        if tx.is_open:
-            self._open[(tx.charge_point_id, tx.id)] = tx
-        return tx
+        return self._keep(tx)
 
     async def stop(
         self,
@@ -213,8 +226,7 @@ class Ledger:
             await enqueue(db, finished_session(closed), now=self._clock())
 
         await self._store.write(work)
-        self._open.pop((tx.charge_point_id, tx.id), None)
-        return closed
+        return self._keep(closed)
 
     async def record_orphan(
         self, template: Transaction, meter_stop_wh: float | None, samples: Sequence[MeterSample]

@@ -37,6 +37,7 @@ from .errors import (
     RpcCode,
     RpcError,
 )
+from .events import ChargerNotified
 from .framing import (
     CALLRESULT,
     CallFrame,
@@ -48,6 +49,7 @@ from .framing import (
     call_text,
     parse_frame,
 )
+from .timeutil import to_wire
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
@@ -256,6 +258,30 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
 
     async def _send_error(self, unique_id: str, code: RpcCode, description: str) -> None:
         await self._send(self._error_text(unique_id, code, description))
+
+    # ---- handlers alike in both versions (the route map finds inherited ones) --------------
+    @on("Heartbeat")
+    def on_heartbeat(self) -> dict[str, Any]:
+        return {"currentTime": to_wire(self.hub.clock())}
+
+    @on("FirmwareStatusNotification")
+    def on_firmware_status(self, status: str, **_: Any) -> dict[str, Any]:
+        self.notify("FirmwareStatusNotification", {"status": status})
+        return {}
+
+    @on("DataTransfer")
+    def on_data_transfer(self, vendor_id: str, **extra: Any) -> dict[str, Any]:
+        note = {
+            "vendorId": vendor_id,
+            "messageId": extra.get("message_id"),
+            "data": extra.get("data"),
+        }
+        self.notify("DataTransfer", note)
+        return {"status": "UnknownVendorId"}  # no vendor extensions are understood here
+
+    def notify(self, action: str, payload: dict[str, Any]) -> None:
+        """Pass a message on as-is (logbook): DataTransfer, firmware and diagnostics news."""
+        self.hub.bus.emit(ChargerNotified(self.id, self.hub.clock(), action, payload))
 
     # ---- commands each version implements (version-neutral arguments) ----------------------
     async def configure(self) -> None:

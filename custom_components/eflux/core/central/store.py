@@ -75,23 +75,30 @@ class Store:
 
     async def _commit_batch(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> None:
         db = self.db
+        # Savepoints only matter when units share a commit (they cost two thread hops each).
+        shared = len(batch) > 1
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
             await db.execute("BEGIN IMMEDIATE")
             for work, future in batch:
-                await db.execute("SAVEPOINT unit")
+                if shared:
+                    await db.execute("SAVEPOINT unit")
                 try:
                     result = await work(db)
                 except Exception as err:
+                    if not shared:
+                        raise
                     await db.execute("ROLLBACK TO unit")
                     await db.execute("RELEASE unit")
                     outcomes.append((future, None, err))
-                else:
+                    continue
+                if shared:
                     await db.execute("RELEASE unit")
-                    outcomes.append((future, result, None))
+                outcomes.append((future, result, None))
             await db.execute("COMMIT")
         except Exception as err:
-            _LOGGER.exception("commit failed; %d units rolled back", len(batch))
+            if shared:
+                _LOGGER.exception("commit failed; %d units rolled back", len(batch))
             if db.in_transaction:
                 await db.execute("ROLLBACK")
             outcomes = [(future, None, err) for _, future in batch]

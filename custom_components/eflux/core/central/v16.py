@@ -11,7 +11,6 @@ from ..domain import Card
 from .auth import AuthResult, card_status
 from .configure import configure_v16
 from .errors import RpcCode, RpcError
-from .events import ChargerNotified
 from .meter import parse_meter_values
 from .model import Transaction
 from .profiles import ProfileSpec
@@ -74,10 +73,6 @@ class V16Session(OcppSession):
 
     async def configure(self) -> None:
         await configure_v16(self)
-
-    @on("Heartbeat")
-    def on_heartbeat(self) -> dict[str, Any]:
-        return {"currentTime": to_wire(self.hub.clock())}
 
     @on("StatusNotification")
     async def on_status_notification(
@@ -168,26 +163,10 @@ class V16Session(OcppSession):
         await self.hub.meter(self.id, connector_id, tx, samples)
         return {}
 
-    @on("DataTransfer")
-    def on_data_transfer(self, vendor_id: str, **extra: Any) -> dict[str, Any]:
-        self._notify(
-            "DataTransfer",
-            {"vendorId": vendor_id, "messageId": extra.get("message_id"), "data": extra.get("data")},
-        )
-        return {"status": "UnknownVendorId"}
-
-    @on("FirmwareStatusNotification")
-    def on_firmware_status(self, status: str) -> dict[str, Any]:
-        self._notify("FirmwareStatusNotification", {"status": status})
-        return {}
-
     @on("DiagnosticsStatusNotification")
     def on_diagnostics_status(self, status: str) -> dict[str, Any]:
-        self._notify("DiagnosticsStatusNotification", {"status": status})
+        self.notify("DiagnosticsStatusNotification", {"status": status})
         return {}
-
-    def _notify(self, action: str, payload: dict[str, Any]) -> None:
-        self.hub.bus.emit(ChargerNotified(self.id, self.hub.clock(), action, payload))
 
     # ---- central -> charger ----------------------------------------------------------------
     async def remote_start(self, connector_id: int, id_tag: str) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 from ..domain import Card
 from .auth import AuthResult, card_status
 from .configure import configure_v201
-from .events import ChargerNotified
 from .meter import parse_meter_values
 from .model import MeterSample, Transaction
 from .profiles import CHARGE_POINT_MAX_PROFILE, ProfileSpec
@@ -62,10 +61,6 @@ class V201Session(OcppSession):
 
     async def configure(self) -> None:
         await configure_v201(self)
-
-    @on("Heartbeat")
-    def on_heartbeat(self) -> dict[str, Any]:
-        return {"currentTime": to_wire(self.hub.clock())}
 
     @on("StatusNotification")
     async def on_status_notification(
@@ -145,26 +140,10 @@ class V201Session(OcppSession):
     def on_notify_event(
         self, generated_at: str, seq_no: int, event_data: list[Any], **_: Any
     ) -> dict[str, Any]:
-        self._notify(
+        self.notify(
             "NotifyEvent", {"generatedAt": generated_at, "seqNo": seq_no, "eventData": event_data}
         )
         return {}
-
-    @on("FirmwareStatusNotification")
-    def on_firmware_status(self, status: str, **_: Any) -> dict[str, Any]:
-        self._notify("FirmwareStatusNotification", {"status": status})
-        return {}
-
-    @on("DataTransfer")
-    def on_data_transfer(self, vendor_id: str, **extra: Any) -> dict[str, Any]:
-        self._notify(
-            "DataTransfer",
-            {"vendorId": vendor_id, "messageId": extra.get("message_id"), "data": extra.get("data")},
-        )
-        return {"status": "UnknownVendorId"}
-
-    def _notify(self, action: str, payload: dict[str, Any]) -> None:
-        self.hub.bus.emit(ChargerNotified(self.id, self.hub.clock(), action, payload))
 
     # ---- central -> charger ----------------------------------------------------------------
     async def remote_start(self, connector_id: int, id_tag: str) -> dict[str, Any]:
