@@ -23,6 +23,12 @@ class ProtocolAdapter(ChargePoint):  # type: ignore[misc]  # the library is unty
         super().__init__(sim.id, connection, response_timeout=sim.call_timeout)
         self.sim = sim
         self.connection = connection
+        for key, value in self.defaults().items():
+            sim.configuration.setdefault(key, value)
+
+    def defaults(self) -> dict[str, str]:
+        """The configuration keys (1.6) or variables (2.0.1) a fresh charger has."""
+        raise NotImplementedError
 
     async def route_message(self, raw_msg: str) -> None:
         try:
@@ -67,6 +73,14 @@ class ProtocolAdapter(ChargePoint):  # type: ignore[misc]  # the library is unty
         removed = self.sim.profiles.clear(**criteria)
         self.sim.advance()
         return "Accepted" if removed else "Unknown"
+
+    def store_local_list(self, version: int, update_type: str, entries: dict[str, str]) -> str:
+        if update_type == "Full":
+            self.sim.local_list = entries
+        else:
+            self.sim.local_list.update(entries)
+        self.sim.local_list_version = version
+        return "Accepted"
 
     # ---- per version ------------------------------------------------------------------------
     async def boot(self) -> int:

@@ -37,10 +37,8 @@ def default_configuration(interval: int = 60) -> dict[str, str]:
 class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     subprotocol = "ocpp1.6"
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        for key, value in default_configuration().items():
-            self.sim.configuration.setdefault(key, value)
+    def defaults(self) -> dict[str, str]:
+        return default_configuration()
 
     # ---- charger -> central -----------------------------------------------------------------
     async def boot(self) -> int:
@@ -262,12 +260,9 @@ class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
             e["id_tag"]: (e.get("id_tag_info") or {}).get("status", "Accepted")
             for e in extra.get("local_authorization_list") or []
         }
-        if update_type == "Full":
-            self.sim.local_list = entries
-        else:
-            self.sim.local_list.update(entries)
-        self.sim.local_list_version = list_version
-        return call_result.SendLocalList(status="Accepted")
+        return call_result.SendLocalList(
+            status=self.store_local_list(list_version, update_type, entries)
+        )
 
     @on("GetLocalListVersion")
     def on_get_local_list_version(self) -> Any:

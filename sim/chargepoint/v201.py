@@ -31,10 +31,8 @@ def default_variables() -> dict[str, str]:
 class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     subprotocol = "ocpp2.0.1"
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        for key, value in default_variables().items():
-            self.sim.configuration.setdefault(key, value)
+    def defaults(self) -> dict[str, str]:
+        return default_variables()
 
     # ---- charger -> central -----------------------------------------------------------------
     async def boot(self) -> int:
@@ -241,12 +239,9 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
             e["id_token"]["id_token"]: (e.get("id_token_info") or {}).get("status", "Accepted")
             for e in extra.get("local_authorization_list") or []
         }
-        if update_type == "Full":
-            self.sim.local_list = entries
-        else:
-            self.sim.local_list.update(entries)
-        self.sim.local_list_version = version_number
-        return call_result.SendLocalList(status="Accepted")
+        return call_result.SendLocalList(
+            status=self.store_local_list(version_number, update_type, entries)
+        )
 
     @on("GetLocalListVersion")
     def on_get_local_list_version(self) -> Any:

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -24,7 +25,7 @@ from ..domain import Card, CardKind, CardListDelta, CardStatus
 from .config import AuthorizationSettings
 from .errors import CardListGap
 from .store import Store
-from .timeutil import from_db, to_db
+from .timeutil import from_db, to_db, to_wire
 
 _LOGGER = logging.getLogger(__name__)
 RemoteAuthorizer = Callable[[str], Awaitable[Card | None]]
@@ -56,6 +57,14 @@ def card_status(card: Card, now: datetime) -> str:
     ):
         return EXPIRED
     return ACCEPTED
+
+
+def card_info(card: Card, now: datetime, expiry_key: str) -> dict[str, Any]:
+    """A local-list entry's idTagInfo (1.6: expiryDate) / idTokenInfo (cacheExpiryDateTime)."""
+    info: dict[str, Any] = {"status": card_status(card, now)}
+    if card.expires_at is not None:
+        info[expiry_key] = to_wire(card.expires_at)
+    return info
 
 
 class CardBook:

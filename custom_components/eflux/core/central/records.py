@@ -169,33 +169,34 @@ async def find_transaction(
     return transaction_from_row(row) if row else None
 
 
+# What changes over a transaction's life, in this order in INSERT and UPDATE.
+_MUTABLE = (
+    "id_tag", "card_status", "stopped_at", "meter_start_wh", "meter_stop_wh", "energy_wh",
+    "energy_flagged", "stop_reason", "last_register_wh", "last_register_at",
+)  # fmt: skip
+
+
+def _mutable_values(tx: Transaction) -> tuple[Any, ...]:
+    return (
+        tx.id_tag, tx.card_status, to_db(tx.stopped_at), tx.meter_start_wh, tx.meter_stop_wh,
+        tx.energy_wh, int(tx.energy_flagged), tx.stop_reason, tx.last_register_wh,
+        to_db(tx.last_register_at),
+    )  # fmt: skip
+
+
 async def insert_transaction(
     db: aiosqlite.Connection, tx: Transaction, start_key: str | None
 ) -> Transaction:
     """Insert `tx`; a 1.6 transaction (empty id) takes its row id as its OCPP id."""
+    columns = ("charge_point_id", "ocpp_id", "connector_id", "start_key", "started_at", "orphan")
+    values = (
+        tx.charge_point_id, tx.id or None, tx.connector_id, start_key, to_db(tx.started_at),
+        int(tx.orphan), *_mutable_values(tx),
+    )  # fmt: skip
     cursor = await db.execute(
-        "INSERT INTO transactions (charge_point_id, ocpp_id, connector_id, id_tag, card_status,"
-        " start_key, started_at, stopped_at, meter_start_wh, meter_stop_wh, energy_wh,"
-        " energy_flagged, stop_reason, last_register_wh, last_register_at, orphan)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            tx.charge_point_id,
-            tx.id or None,
-            tx.connector_id,
-            tx.id_tag,
-            tx.card_status,
-            start_key,
-            to_db(tx.started_at),
-            to_db(tx.stopped_at),
-            tx.meter_start_wh,
-            tx.meter_stop_wh,
-            tx.energy_wh,
-            int(tx.energy_flagged),
-            tx.stop_reason,
-            tx.last_register_wh,
-            to_db(tx.last_register_at),
-            int(tx.orphan),
-        ),
+        f"INSERT INTO transactions ({', '.join(columns + _MUTABLE)})"  # noqa: S608 - constants
+        f" VALUES ({', '.join('?' * len(values))})",
+        values,
     )
     record_id = int(cursor.lastrowid or 0)
     ocpp_id = tx.id
@@ -206,23 +207,10 @@ async def insert_transaction(
 
 
 async def update_transaction(db: aiosqlite.Connection, tx: Transaction) -> None:
+    assignments = ", ".join(f"{column} = ?" for column in _MUTABLE)
     await db.execute(
-        "UPDATE transactions SET id_tag = ?, card_status = ?, stopped_at = ?, meter_start_wh = ?,"
-        " meter_stop_wh = ?, energy_wh = ?, energy_flagged = ?, stop_reason = ?,"
-        " last_register_wh = ?, last_register_at = ? WHERE id = ?",
-        (
-            tx.id_tag,
-            tx.card_status,
-            to_db(tx.stopped_at),
-            tx.meter_start_wh,
-            tx.meter_stop_wh,
-            tx.energy_wh,
-            int(tx.energy_flagged),
-            tx.stop_reason,
-            tx.last_register_wh,
-            to_db(tx.last_register_at),
-            tx.record_id,
-        ),
+        f"UPDATE transactions SET {assignments} WHERE id = ?",  # noqa: S608 - constants
+        (*_mutable_values(tx), tx.record_id),
     )
 
 

@@ -259,7 +259,23 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
     async def _send_error(self, unique_id: str, code: RpcCode, description: str) -> None:
         await self._send(self._error_text(unique_id, code, description))
 
+    async def accept_boot(
+        self, vendor: str, model: str, firmware: str | None, serial: str | None
+    ) -> dict[str, Any]:
+        """Record a BootNotification; the answer both versions give."""
+        self.booted = True
+        await self.hub.boot(self.id, vendor, model, firmware, serial)
+        return {
+            "status": "Accepted",
+            "currentTime": to_wire(self.hub.clock()),
+            "interval": self.hub.config.heartbeat_interval,
+        }
+
     # ---- handlers alike in both versions (the route map finds inherited ones) --------------
+    @after("BootNotification")
+    async def after_boot_notification(self, **_: Any) -> None:
+        await self.configure()
+
     @on("Heartbeat")
     def on_heartbeat(self) -> dict[str, Any]:
         return {"currentTime": to_wire(self.hub.clock())}

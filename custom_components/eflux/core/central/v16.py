@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from ..domain import Card
-from .auth import AuthResult, card_status
+from .auth import AuthResult, card_info
 from .configure import configure_v16
 from .errors import RpcCode, RpcError
 from .meter import parse_meter_values
 from .model import Transaction
 from .profiles import ProfileSpec
 from .quirks import V16_UNITS
-from .rpc import OcppSession, after, on
+from .rpc import OcppSession, on
 from .timeutil import parse_timestamp, to_wire
 
 _LOGGER = logging.getLogger(__name__)
@@ -53,23 +53,12 @@ class V16Session(OcppSession):
     async def on_boot_notification(
         self, charge_point_vendor: str, charge_point_model: str, **extra: Any
     ) -> dict[str, Any]:
-        self.booted = True
-        await self.hub.boot(
-            self.id,
+        return await self.accept_boot(
             charge_point_vendor,
             charge_point_model,
             extra.get("firmware_version"),
             extra.get("charge_point_serial_number") or extra.get("charge_box_serial_number"),
         )
-        return {
-            "status": "Accepted",
-            "currentTime": to_wire(self.hub.clock()),
-            "interval": self.hub.config.heartbeat_interval,
-        }
-
-    @after("BootNotification")
-    async def after_boot_notification(self, **_: Any) -> None:
-        await self.configure()
 
     async def configure(self) -> None:
         await configure_v16(self)
@@ -217,12 +206,10 @@ class V16Session(OcppSession):
     async def send_local_list(
         self, version: int, full: bool, cards: Sequence[Card], now: datetime
     ) -> dict[str, Any]:
-        entries = []
-        for card in cards:
-            info: dict[str, Any] = {"status": card_status(card, now)}
-            if card.expires_at is not None:
-                info["expiryDate"] = to_wire(card.expires_at)
-            entries.append({"idTag": card.uid[:20], "idTagInfo": info})
+        entries = [
+            {"idTag": card.uid[:20], "idTagInfo": card_info(card, now, "expiryDate")}
+            for card in cards
+        ]
         return await self.request(
             "SendLocalList",
             {

@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from ..domain import Card
-from .auth import AuthResult, card_status
+from .auth import AuthResult, card_info
 from .configure import configure_v201
 from .meter import parse_meter_values
 from .model import MeterSample, Transaction
 from .profiles import CHARGE_POINT_MAX_PROFILE, ProfileSpec
-from .rpc import OcppSession, after, on
+from .rpc import OcppSession, on
 from .timeutil import parse_timestamp, to_wire
 
 _REMOTE_START_IDS = itertools.count(1)
@@ -41,23 +41,12 @@ class V201Session(OcppSession):
     async def on_boot_notification(
         self, charging_station: dict[str, Any], reason: str, **_: Any
     ) -> dict[str, Any]:
-        self.booted = True
-        await self.hub.boot(
-            self.id,
+        return await self.accept_boot(
             charging_station.get("vendor_name", ""),
             charging_station.get("model", ""),
             charging_station.get("firmware_version"),
             charging_station.get("serial_number"),
         )
-        return {
-            "status": "Accepted",
-            "currentTime": to_wire(self.hub.clock()),
-            "interval": self.hub.config.heartbeat_interval,
-        }
-
-    @after("BootNotification")
-    async def after_boot_notification(self, **_: Any) -> None:
-        await self.configure()
 
     async def configure(self) -> None:
         await configure_v201(self)
@@ -236,14 +225,13 @@ class V201Session(OcppSession):
     async def send_local_list(
         self, version: int, full: bool, cards: Sequence[Card], now: datetime
     ) -> dict[str, Any]:
-        entries = []
-        for card in cards:
-            info: dict[str, Any] = {"status": card_status(card, now)}
-            if card.expires_at is not None:
-                info["cacheExpiryDateTime"] = to_wire(card.expires_at)
-            entries.append(
-                {"idToken": {"idToken": card.uid[:36], "type": "ISO14443"}, "idTokenInfo": info}
-            )
+        entries = [
+            {
+                "idToken": {"idToken": card.uid[:36], "type": "ISO14443"},
+                "idTokenInfo": card_info(card, now, "cacheExpiryDateTime"),
+            }
+            for card in cards
+        ]
         payload: dict[str, Any] = {
             "versionNumber": version,
             "updateType": "Full" if full else "Differential",
