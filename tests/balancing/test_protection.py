@@ -159,3 +159,14 @@ def test_a_held_small_step_keeps_its_reason_and_asks_for_no_wake_up() -> None:
     result = driver.run(60)[-1]
     assert driver.at("left").text == "limited by circuit grid L1"
     assert result.next_check_at is None
+
+
+def test_capacity_for_a_group_of_chargers_adds_their_limits_to_what_is_free() -> None:
+    driver = Driver(garage(), house=(4.0, 2.0, 0.0))
+    driver.plug("left")
+    driver.run(200)
+    assert driver.result is not None
+    assert driver.at("left").target_a == 16.0
+    assert driver.result.site.available_a == (4.0, 6.0, 8.0)  # 24 - household - 16
+    assert driver.result.capacity_for(["left"]) == (20.0, 22.0, 24.0)
+    assert driver.result.capacity_for(["right", "nobody"]) == (4.0, 6.0, 8.0)

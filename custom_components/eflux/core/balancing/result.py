@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -101,3 +101,15 @@ class BalanceResult:
     # The earliest time a waiting decision (delay, interval, rotation) may change the outcome:
     # call again then even if no reading arrives. None: nothing is waiting.
     next_check_at: datetime | None
+
+    def capacity_for(self, charger_ids: Iterable[str]) -> PhaseAmps:
+        """Amps per phase at the grid connection these chargers could share if the others kept
+        their limits: what is free plus what they have now (e.g. the planner's budget for the
+        smart cars: min over the phases x 3 x voltage)."""
+        free = list(self.site.available_a)
+        for ident in charger_ids:
+            allocation = self.chargers.get(ident)
+            if allocation is not None:
+                for p in allocation.grid_phases:
+                    free[p] += allocation.target_a
+        return (max(0.0, free[0]), max(0.0, free[1]), max(0.0, free[2]))
