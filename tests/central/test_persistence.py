@@ -280,3 +280,53 @@ async def test_closed_sessions_are_downsampled_open_ones_keep_every_sample(tmp_p
         assert (count(ids[0]), count(ids[1])) == (3, 60)  # 5-minute buckets (the last one partial)
         [session] = await outbox_sessions(central.config.db_path)
         assert session.energy_wh == 600.0
+
+
+async def test_every_transaction_change_is_on_disk_before_the_answer(tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with running_central(central_config(tmp_path), clock) as central:
+        db, t0 = central.config.db_path, clock()
+        async with RawCharger.connect(central.port, "DURABLE") as raw:
+            started = await raw.call_ok(
+                "StartTransaction",
+                {"connectorId": 1, "idTag": "X", "meterStart": 100, "timestamp": iso(t0)},
+            )
+            assert db_rows(db, "SELECT ocpp_id, stopped_at FROM transactions") == [
+                (str(started["transactionId"]), None)
+            ]
+            await raw.call_ok(
+                "MeterValues",
+                {
+                    "connectorId": 1,
+                    "transactionId": started["transactionId"],
+                    "meterValue": [meter_value(t0 + timedelta(minutes=1), 400.0)],
+                },
+            )
+            assert db_rows(db, "SELECT energy_wh, last_register_wh FROM transactions") == [
+                (300.0, 400.0)
+            ]
+            await raw.call_ok(
+                "StopTransaction",
+                {
+                    "transactionId": started["transactionId"],
+                    "meterStop": 500,
+                    "timestamp": iso(t0 + timedelta(minutes=2)),
+                },
+            )
+            assert db_rows(
+                db, "SELECT energy_wh FROM transactions WHERE stopped_at IS NOT NULL"
+            ) == [(400.0,)]
+            assert len(await outbox_sessions(db)) == 1
+        async with RawCharger.connect(central.port, "DURABLE-2", "2.0.1") as raw:
+            await raw.call_ok(
+                "TransactionEvent",
+                {
+                    "eventType": "Started",
+                    "timestamp": iso(t0),
+                    "triggerReason": "CablePluggedIn",
+                    "seqNo": 0,
+                    "transactionInfo": {"transactionId": "E-1"},
+                    "evse": {"id": 1},
+                },
+            )
+            assert db_rows(db, "SELECT count(*) FROM transactions WHERE ocpp_id = 'E-1'") == [(1,)]
