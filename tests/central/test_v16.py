@@ -55,6 +55,9 @@ async def test_boot_then_meter_configuration_is_set_and_read_back(
     assert state.allowed_rate_units == ("A", "W")
     assert state.max_stack_level == 8
     assert sim.heartbeat_interval == 300
+    sim.configuration["ChargeProfileMaxStackLevel"] = "2"  # e.g. after a firmware update
+    await central.reconfigure("V16-BOOT")
+    assert central.charge_points()["V16-BOOT"].max_stack_level == 2
 
 
 async def test_heartbeat_status_and_error_codes(central: CentralSystem, clock: FakeClock) -> None:

@@ -145,6 +145,10 @@ class CentralSystem:
         """Any central -> charger message; the charger's answer payload, or a CentralError."""
         return await self._control.send(cp_id, action, payload)
 
+    async def reconfigure(self, cp_id: str) -> None:
+        """Read the charger's configuration again and reapply meter settings (as after boot)."""
+        await self._control.session(cp_id).configure()
+
     async def set_current_limit(
         self, cp_id: str, amps: float, phases: int | None = None, connector: int = 0
     ) -> CurrentLimit:

@@ -61,8 +61,9 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 _F = TypeVar("_F", bound=Callable[..., Any])
-# How many answered CALL ids a session remembers to recognise a repeated CALL.
-RECENT_IDS = 64
+# How many answered CALL ids a session remembers to recognise a repeated CALL (kept small:
+# a thousand chargers each keep these).
+RECENT_IDS = 16
 
 
 def on(action: str) -> Callable[[_F], _F]:
@@ -101,7 +102,8 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
         self._validate_in_thread = validate_in_thread
         self._call_lock = asyncio.Lock()
         self._pending: _PendingCall | None = None
-        self._answered: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        # message id -> (hash of the CALL's text, our answer)
+        self._answered: OrderedDict[str, tuple[int, str]] = OrderedDict()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.closed = False
         self.booted = False  # a BootNotification came on this connection
@@ -139,7 +141,7 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
     async def _on_call(self, frame: CallFrame, raw: str) -> None:
         previous = self._answered.get(frame.unique_id)
         if previous is not None:
-            if previous[0] == raw:  # the same CALL again: same answer, handled once
+            if previous[0] == hash(raw):  # the same CALL again: same answer, handled once
                 await self._send(previous[1])
             else:
                 await self._send_error(
@@ -202,7 +204,7 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
             self.spawn(result)
 
     def _remember(self, unique_id: str, raw: str, answer: str) -> None:
-        self._answered[unique_id] = (raw, answer)
+        self._answered[unique_id] = (hash(raw), answer)
         while len(self._answered) > RECENT_IDS:
             self._answered.popitem(last=False)
 
