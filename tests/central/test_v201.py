@@ -312,3 +312,28 @@ async def test_every_central_to_charger_message(
     assert profile["validTo"]
     assert safe.purpose == "ChargePointMaxProfile"
     assert central.charge_points()["V201-CMDS"].safe_limit == safe
+
+
+async def test_custom_data_is_allowed_everywhere(central: CentralSystem, clock: FakeClock) -> None:
+    custom = {"customData": {"vendorId": "com.acme", "note": 1}}
+    async with RawCharger.connect(central.port, "V201-CUSTOM", "2.0.1") as raw:
+        assert "currentTime" in await raw.call_ok("Heartbeat", custom)
+        await raw.call_ok(
+            "StatusNotification",
+            {
+                "timestamp": iso(clock()),
+                "connectorStatus": "Available",
+                "evseId": 1,
+                "connectorId": 1,
+                **custom,
+            },
+        )
+        await raw.call_ok(
+            "MeterValues",
+            {
+                "evseId": 1,
+                "meterValue": [{"timestamp": iso(clock()), "sampledValue": [{"value": 5.0}]}],
+                **custom,
+            },
+        )
+    assert central.charge_points()["V201-CUSTOM"].connectors[1].status == "Available"

@@ -162,7 +162,8 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
             )
         else:
             text = call_result_text(frame.unique_id, answer)
-        self._remember(frame.unique_id, raw, text)
+        if not text.startswith(f'[4,"{frame.unique_id}","InternalError"'):
+            self._remember(frame.unique_id, raw, text)  # a transient failure may be retried
         await self._send(text)
         if "_after_action" in handlers and text.startswith("[3"):
             self._run_after(handlers["_after_action"], frame.payload)
@@ -279,7 +280,7 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
         await self.configure()
 
     @on("Heartbeat")
-    def on_heartbeat(self) -> dict[str, Any]:
+    def on_heartbeat(self, **_: Any) -> dict[str, Any]:
         return {"currentTime": to_wire(self.hub.clock())}
 
     @on("FirmwareStatusNotification")

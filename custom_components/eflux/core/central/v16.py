@@ -81,7 +81,7 @@ class V16Session(OcppSession):
         return {}
 
     @on("Authorize")
-    async def on_authorize(self, id_tag: str) -> dict[str, Any]:
+    async def on_authorize(self, id_tag: str, **_: Any) -> dict[str, Any]:
         return {"idTagInfo": id_tag_info(await self.hub.authorizer.authorize(id_tag))}
 
     @on("StartTransaction")
@@ -153,7 +153,7 @@ class V16Session(OcppSession):
         return {}
 
     @on("DiagnosticsStatusNotification")
-    def on_diagnostics_status(self, status: str) -> dict[str, Any]:
+    def on_diagnostics_status(self, status: str, **_: Any) -> dict[str, Any]:
         self.notify("DiagnosticsStatusNotification", {"status": status})
         return {}
 

@@ -53,7 +53,7 @@ class V201Session(OcppSession):
 
     @on("StatusNotification")
     async def on_status_notification(
-        self, timestamp: str, connector_status: str, evse_id: int, connector_id: int
+        self, timestamp: str, connector_status: str, evse_id: int, **_: Any
     ) -> dict[str, Any]:
         await self.hub.status(
             self.id, evse_id, connector_status, None, None, None, None, parse_timestamp(timestamp)
@@ -118,7 +118,7 @@ class V201Session(OcppSession):
 
     @on("MeterValues")
     async def on_meter_values(
-        self, evse_id: int, meter_value: list[dict[str, Any]]
+        self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any
     ) -> dict[str, Any]:
         samples = parse_meter_values(meter_value)
         tx = await self.hub.resolve_transaction(self.id, None, evse_id)
