@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_FUSE_AMPS, CONF_PORT
+from .const import CONF_PORT
 
 
 @dataclass(slots=True)
@@ -15,7 +15,6 @@ class EfluxRuntimeData:
     """What a set-up entry holds while it runs."""
 
     port: int
-    fuse_amps: int
 
 
 type EfluxConfigEntry = ConfigEntry[EfluxRuntimeData]
@@ -23,9 +22,7 @@ type EfluxConfigEntry = ConfigEntry[EfluxRuntimeData]
 
 async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> bool:
     """Set up E-Flux Local from a config entry."""
-    entry.runtime_data = EfluxRuntimeData(
-        port=entry.data[CONF_PORT], fuse_amps=entry.data[CONF_FUSE_AMPS]
-    )
+    entry.runtime_data = EfluxRuntimeData(port=entry.data[CONF_PORT])
     return True
 
 
