@@ -1,0 +1,118 @@
+"""SQLite engine: one aiosqlite connection, one writer at a time (an asyncio lock).
+
+A transaction holds the lock until it commits, so statements of concurrent requests never
+interleave inside someone else's transaction on the shared connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiosqlite
+
+from .engine import Queries, Row, UniqueViolation
+
+
+class _Conn:
+    """Statements on the connection, without locking or committing (the caller does)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        try:
+            async with self._conn.execute(sql, args) as cursor:
+                names = [d[0] for d in cursor.description or ()]
+                return [dict(zip(names, row, strict=True)) for row in await cursor.fetchall()]
+        except sqlite3.IntegrityError as err:
+            raise _translate(err) from err
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = await self.fetchrow(sql, *args)
+        return next(iter(row.values())) if row else None
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        try:
+            await self._conn.execute(sql, args)
+        except sqlite3.IntegrityError as err:
+            raise _translate(err) from err
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            await self._conn.executemany(sql, rows)
+        except sqlite3.IntegrityError as err:
+            raise _translate(err) from err
+
+
+def _translate(err: sqlite3.IntegrityError) -> Exception:
+    return UniqueViolation(str(err)) if "UNIQUE" in str(err) else err
+
+
+class SqliteDatabase:
+    engine = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._q = _Conn(conn)
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def connect(cls, path: str) -> SqliteDatabase:
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves.
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        return cls(conn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Queries]:
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._q
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        async with self._lock:
+            return await self._q.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        async with self._lock:
+            return await self._q.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        async with self._lock:
+            return await self._q.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(sql, *args)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self.transaction() as tx:
+            await tx.executemany(sql, rows)
+
+    async def run_script(self, script: str) -> None:
+        async with self._lock:
+            # executescript commits first; BEGIN inside the script keeps it all-or-nothing.
+            try:
+                await self._conn.executescript(f"BEGIN;\n{script}\nCOMMIT;")
+            except BaseException:
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
+                raise
+
+    async def close(self) -> None:
+        await self._conn.close()

@@ -1,0 +1,232 @@
+# ruff: noqa: S608  (SQL text is built from constant column lists only; values are bound)
+"""Charge cards and keyfobs: status changes, lost cards, assignment and the versioned card list.
+
+Every change takes the next card-list version and records, per account concerned, that the
+card changed; a site's delta is then "changes for my account after version N". A card moved to
+another account is sent to its old account's sites as blocked, so it leaves their lists too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..billing.plans import LOST_CARD_REPLACEMENT_FEE, PREPAID_MINIMUM_START_CENTS
+from ..storage import Database, Queries, UniqueViolation, from_db, to_db
+from .accounts import scoped
+from .audit import AuditLog
+from .errors import Conflict, NotFound
+from .models import CardKind, CardOrder, CardRecord, CardStatus
+from .rows import columns, record, records
+
+_CARD = columns(CardRecord)
+_ORDER = columns(CardOrder)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedCard:
+    """A card as a site's local list holds it (what core.domain.Card is made from)."""
+
+    uid: str
+    status: CardStatus
+    kind: CardKind
+    expires_at: datetime | None
+    may_start: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CardDelta:
+    since_version: int
+    version: int
+    cards: list[ListedCard]
+
+
+def normalise_uid(uid: str) -> str:
+    """RFID UIDs are hex; readers differ in case and spacing."""
+    return uid.strip().upper()
+
+
+class Cards:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create_card(
+        self,
+        uid: str,
+        kind: CardKind,
+        *,
+        now: datetime,
+        account_id: int | None = None,
+        label: str | None = None,
+        expires_at: datetime | None = None,
+        actor: str = "system",
+    ) -> CardRecord:
+        try:
+            async with self._db.transaction() as tx:
+                version = await _next_version(tx)
+                row = await tx.fetchrow(
+                    "INSERT INTO cards (uid, account_id, kind, status, label, expires_at, version,"
+                    f" created_at) VALUES (?, ?, ?, 'active', ?, ?, ?, ?) RETURNING {_CARD}",
+                    normalise_uid(uid), account_id, kind.value, label, to_db(expires_at),
+                    version, to_db(now),
+                )
+                assert row is not None
+                await _changed(tx, int(row["id"]), version, account_id)
+                await AuditLog.add(tx, at=now, actor=actor, account_id=account_id,
+                                   action="card.create", subject=f"card:{row['id']}")
+        except UniqueViolation as err:
+            raise Conflict(f"card {uid!r} exists already") from err
+        return record(CardRecord, row)
+
+    async def get_card(self, card_id: int, scope: int | None = None) -> CardRecord:
+        args: list[Any] = [card_id]
+        row = await self._db.fetchrow(
+            scoped(f"SELECT {_CARD} FROM cards WHERE id = ?", args, scope), *args
+        )
+        if row is None:
+            raise NotFound(f"card {card_id} not found")
+        return record(CardRecord, row)
+
+    async def find_uid(self, uid: str) -> CardRecord | None:
+        row = await self._db.fetchrow(
+            f"SELECT {_CARD} FROM cards WHERE uid = ?", normalise_uid(uid)
+        )
+        return record(CardRecord, row) if row else None
+
+    async def list_cards(
+        self, scope: int | None, *, limit: int = 50, after: int = 0
+    ) -> list[CardRecord]:
+        args: list[Any] = [after]
+        sql = scoped(f"SELECT {_CARD} FROM cards WHERE id > ?", args, scope)
+        return records(CardRecord, await self._db.fetch(sql + " ORDER BY id LIMIT ?", *args, limit))
+
+    async def set_status(
+        self, card_id: int, scope: int | None, status: CardStatus, *, now: datetime, actor: str
+    ) -> CardRecord:
+        """Block or unblock; a lost card stays lost (a replacement is a new card)."""
+        card = await self.get_card(card_id, scope)
+        if card.status is CardStatus.LOST:
+            raise Conflict(f"card {card_id} was reported lost and cannot be changed")
+        if card.status is status:
+            return card
+        async with self._db.transaction() as tx:
+            await self._update(tx, card, "status = ?", status.value)
+            await AuditLog.add(tx, at=now, actor=actor, account_id=card.account_id,
+                               action=f"card.{status.value}", subject=f"card:{card_id}",
+                               detail={"from": card.status.value})
+        return await self.get_card(card_id)
+
+    async def report_lost(
+        self, card_id: int, scope: int | None, *, now: datetime, actor: str,
+        order_replacement: bool = True,
+    ) -> tuple[CardRecord, CardOrder | None]:
+        """Block at once (art. 21.6), audit it, and order a replacement with its €7.50 fee."""
+        card = await self.get_card(card_id, scope)
+        if card.status is CardStatus.LOST:
+            raise Conflict(f"card {card_id} was already reported lost")
+        order = None
+        async with self._db.transaction() as tx:
+            await self._update(tx, card, "status = 'lost'")
+            await AuditLog.add(tx, at=now, actor=actor, account_id=card.account_id,
+                               action="card.lost", subject=f"card:{card_id}",
+                               detail={"from": card.status.value})
+            if order_replacement and card.account_id is not None:
+                row = await tx.fetchrow(
+                    "INSERT INTO card_orders (account_id, replaces_card_id, reason, fee_cents,"
+                    " fee_basis, status, created_at) VALUES (?, ?, 'lost', ?, ?, 'ordered', ?)"
+                    f" RETURNING {_ORDER}",
+                    card.account_id, card.id, LOST_CARD_REPLACEMENT_FEE.cents,
+                    LOST_CARD_REPLACEMENT_FEE.basis.value, to_db(now),
+                )
+                assert row is not None
+                order = record(CardOrder, row)
+                await AuditLog.add(tx, at=now, actor=actor, account_id=card.account_id,
+                                   action="card_order.create", subject=f"card_order:{order.id}",
+                                   detail={"fee_cents": order.fee_cents})
+        return await self.get_card(card_id), order
+
+    async def assign(
+        self, card_id: int, account_id: int, *, now: datetime, actor: str
+    ) -> CardRecord:
+        """Give a card to an account (an admin action); its old account's sites drop it."""
+        card = await self.get_card(card_id)
+        if await self._db.fetchval("SELECT id FROM accounts WHERE id = ?", account_id) is None:
+            raise NotFound(f"account {account_id} not found")
+        if card.account_id == account_id:
+            return card
+        async with self._db.transaction() as tx:
+            version = await _next_version(tx)
+            await tx.execute(
+                "UPDATE cards SET account_id = ?, version = ? WHERE id = ?",
+                account_id, version, card_id,
+            )
+            await _changed(tx, card_id, version, card.account_id, account_id)
+            await AuditLog.add(tx, at=now, actor=actor, account_id=account_id,
+                               action="card.assign", subject=f"card:{card_id}",
+                               detail={"from_account": card.account_id})
+        return await self.get_card(card_id)
+
+    async def list_orders(
+        self, scope: int | None, *, limit: int = 50, after: int = 0
+    ) -> list[CardOrder]:
+        args: list[Any] = [after]
+        sql = scoped(f"SELECT {_ORDER} FROM card_orders WHERE id > ?", args, scope)
+        return records(CardOrder, await self._db.fetch(sql + " ORDER BY id LIMIT ?", *args, limit))
+
+    async def touch_account(self, account_id: int) -> None:
+        """Re-send an account's cards (e.g. its prepaid balance crossed the €10 minimum)."""
+        async with self._db.transaction() as tx:
+            ids = [r["id"] for r in await tx.fetch(
+                "SELECT id FROM cards WHERE account_id = ?", account_id)]
+            if ids:
+                version = await _next_version(tx)
+                for card_id in ids:
+                    await tx.execute("UPDATE cards SET version = ? WHERE id = ?", version, card_id)
+                    await _changed(tx, int(card_id), version, account_id)
+
+    async def delta(self, account_id: int, since: int) -> CardDelta:
+        """Cards of `account_id`'s lists changed after version `since` (0 = the full list)."""
+        async with self._db.transaction() as tx:
+            # Read the counter first: every change up to it has committed (see module doc).
+            current = int(await tx.fetchval(
+                "SELECT value FROM counters WHERE name = 'card_version'"))
+            rows = await tx.fetch(
+                "SELECT c.uid, c.status, c.kind, c.expires_at, c.account_id,"
+                " a.prepaid_balance_cents FROM cards c LEFT JOIN accounts a ON a.id = c.account_id"
+                " WHERE c.id IN (SELECT card_id FROM card_changes"
+                "  WHERE account_id = ? AND version > ? AND version <= ?) ORDER BY c.id",
+                account_id, since, current,
+            )
+        cards = []
+        for row in rows:
+            kind = CardKind(row["kind"])
+            own = row["account_id"] == account_id
+            status = CardStatus(row["status"]) if own else CardStatus.BLOCKED
+            balance = int(row["prepaid_balance_cents"] or 0)
+            may_start = kind is not CardKind.PREPAID or balance >= PREPAID_MINIMUM_START_CENTS
+            expires = from_db(row["expires_at"])
+            cards.append(ListedCard(row["uid"], status, kind, expires, may_start))
+        return CardDelta(since, max(current, since), cards)
+
+    async def _update(self, tx: Queries, card: CardRecord, assignment: str, *args: Any) -> None:
+        version = await _next_version(tx)
+        await tx.execute(
+            f"UPDATE cards SET {assignment}, version = ? WHERE id = ?",
+            *args, version, card.id,
+        )
+        await _changed(tx, card.id, version, card.account_id)
+
+
+async def _next_version(tx: Queries) -> int:
+    return int(await tx.fetchval(
+        "UPDATE counters SET value = value + 1 WHERE name = 'card_version' RETURNING value"
+    ))
+
+
+async def _changed(tx: Queries, card_id: int, version: int, *accounts: int | None) -> None:
+    for account_id in {a for a in accounts if a is not None}:
+        await tx.execute(
+            "INSERT INTO card_changes (account_id, version, card_id) VALUES (?, ?, ?)",
+            account_id, version, card_id,
+        )

@@ -1,0 +1,188 @@
+# ruff: noqa: S608  (SQL text is built from constant column lists only; values are bound)
+"""Charging sessions: batches from a site's sync (idempotent), and reading them back.
+
+The idempotency key is (origin, charge point OCPP id, transaction id), origin being the site
+("site:<id>") or a roaming operator; a retried or duplicated batch finds its rows there and
+changes nothing. A whole batch is one transaction: a batch refused half-way stores nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ..storage import Database, Queries, to_db
+from .cards import normalise_uid
+from .errors import NotFound
+from .models import SessionRecord, SessionSource, Site
+from .rows import columns, record, records
+from .sites import Sites
+
+_SESSION = columns(SessionRecord)
+_ZERO = ("0", "0", "0", "incl_vat")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionIn:
+    """A finished session as a site reports it (the local outbox's payload)."""
+
+    charge_point_id: str  # the OCPP identity on the site
+    transaction_id: str
+    connector_id: int
+    id_tag: str | None
+    started_at: datetime
+    stopped_at: datetime
+    meter_start_wh: float
+    meter_stop_wh: float
+    energy_wh: float
+    stop_reason: str | None = None
+    energy_flagged: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    charge_point_id: str
+    transaction_id: str
+    session_id: int
+    created: bool  # False: a duplicate of a session already stored
+
+
+class Sessions:
+    def __init__(self, db: Database, sites: Sites) -> None:
+        self._db = db
+        self._sites = sites
+
+    async def ingest(
+        self, site: Site, batch: list[SessionIn], *, now: datetime
+    ) -> list[IngestResult]:
+        """Store a site's batch once; duplicates (in the batch or from before) are reported."""
+        origin = f"site:{site.id}"
+        results = []
+        async with self._db.transaction() as tx:
+            cards = await _cards_by_uid(tx, {s.id_tag for s in batch if s.id_tag})
+            cps: dict[str, tuple[int, tuple[str, str, str, str]]] = {}
+            for item in batch:
+                if item.charge_point_id not in cps:
+                    cps[item.charge_point_id] = await self._cp_and_tariff(tx, site, item, now)
+                cp_id, tariff = cps[item.charge_point_id]
+                card_id, account_id = cards.get(normalise_uid(item.id_tag or ""), (None, None))
+                new_id = await tx.fetchval(
+                    "INSERT INTO sessions (origin, site_id, charge_point_id, cp_ocpp_id,"
+                    " transaction_id, connector_id, card_id, account_id, id_tag, source,"
+                    " started_at, stopped_at, energy_wh, meter_start_wh, meter_stop_wh,"
+                    " stop_reason, energy_flagged, start_cents, per_kwh_cents, per_minute_cents,"
+                    " tariff_basis, received_at) VALUES"
+                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (origin, cp_ocpp_id, transaction_id) DO NOTHING RETURNING id",
+                    origin, site.id, cp_id, item.charge_point_id, item.transaction_id,
+                    item.connector_id, card_id, account_id, item.id_tag,
+                    SessionSource.OWN_NETWORK.value, to_db(item.started_at),
+                    to_db(item.stopped_at), round(item.energy_wh), float(item.meter_start_wh),
+                    float(item.meter_stop_wh), item.stop_reason, int(item.energy_flagged),
+                    *tariff, to_db(now),
+                )
+                created = new_id is not None
+                if not created:
+                    new_id = await tx.fetchval(
+                        "SELECT id FROM sessions WHERE origin = ? AND cp_ocpp_id = ?"
+                        " AND transaction_id = ?",
+                        origin, item.charge_point_id, item.transaction_id,
+                    )
+                results.append(IngestResult(
+                    item.charge_point_id, item.transaction_id, int(new_id), created))
+        return results
+
+    async def _cp_and_tariff(
+        self, tx: Queries, site: Site, item: SessionIn, now: datetime
+    ) -> tuple[int, tuple[str, str, str, str]]:
+        cp_id = await self._sites.site_charge_point(tx, site, item.charge_point_id, now)
+        row = await tx.fetchrow(
+            "SELECT t.start_cents, t.per_kwh_cents, t.per_minute_cents, t.basis"
+            " FROM charge_points c JOIN tariffs t ON t.id = c.tariff_id WHERE c.id = ?",
+            cp_id,
+        )
+        tariff = _ZERO if row is None else (
+            row["start_cents"], row["per_kwh_cents"], row["per_minute_cents"], row["basis"])
+        return cp_id, tariff
+
+    async def add_roaming(
+        self, operator: str, item: SessionIn, *, now: datetime, start_cents: Decimal,
+        per_kwh_cents: Decimal, per_minute_cents: Decimal,
+    ) -> IngestResult:
+        """A session of one of our cards at another operator's charge point (passed on in full)."""
+        async with self._db.transaction() as tx:
+            cards = await _cards_by_uid(tx, {item.id_tag} if item.id_tag else set())
+            card_id, account_id = cards.get(normalise_uid(item.id_tag or ""), (None, None))
+            new_id = await tx.fetchval(
+                "INSERT INTO sessions (origin, cp_ocpp_id, transaction_id, connector_id, card_id,"
+                " account_id, id_tag, source, operator, started_at, stopped_at, energy_wh,"
+                " meter_start_wh, meter_stop_wh, stop_reason, energy_flagged, start_cents,"
+                " per_kwh_cents, per_minute_cents, tariff_basis, received_at) VALUES"
+                " (?, ?, ?, ?, ?, ?, ?, 'roaming', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'incl_vat', ?)"
+                " ON CONFLICT (origin, cp_ocpp_id, transaction_id) DO NOTHING RETURNING id",
+                f"roaming:{operator}", item.charge_point_id, item.transaction_id,
+                item.connector_id, card_id, account_id, item.id_tag, operator,
+                to_db(item.started_at), to_db(item.stopped_at), round(item.energy_wh),
+                float(item.meter_start_wh), float(item.meter_stop_wh), item.stop_reason,
+                int(item.energy_flagged), str(start_cents), str(per_kwh_cents),
+                str(per_minute_cents), to_db(now),
+            )
+        created = new_id is not None
+        if not created:
+            new_id = await self._db.fetchval(
+                "SELECT id FROM sessions WHERE origin = ? AND cp_ocpp_id = ?"
+                " AND transaction_id = ?",
+                f"roaming:{operator}", item.charge_point_id, item.transaction_id,
+            )
+        return IngestResult(item.charge_point_id, item.transaction_id, int(new_id), created)
+
+    async def get_session(self, session_id: int, scope: int | None = None) -> SessionRecord:
+        row = await self._db.fetchrow(*_scoped_session(session_id, scope))
+        if row is None:
+            raise NotFound(f"session {session_id} not found")
+        return record(SessionRecord, row)
+
+    async def list_sessions(
+        self, scope: int | None, *, limit: int = 50, after: int = 0,
+        charge_point_id: int | None = None, site_id: int | None = None,
+    ) -> list[SessionRecord]:
+        """Sessions the account charged, or that ran on its charge points; oldest first."""
+        args: list[Any] = [after]
+        sql = f"SELECT {_SESSION} FROM sessions WHERE id > ?"
+        if scope is not None:
+            sql += _VISIBLE
+            args += [scope, scope]
+        if charge_point_id is not None:
+            sql += " AND charge_point_id = ?"
+            args.append(charge_point_id)
+        if site_id is not None:
+            sql += " AND site_id = ?"
+            args.append(site_id)
+        rows = await self._db.fetch(sql + " ORDER BY id LIMIT ?", *args, limit)
+        return records(SessionRecord, rows)
+
+    async def count_for_site(self, site_id: int) -> int:
+        return int(await self._db.fetchval(
+            "SELECT count(*) FROM sessions WHERE site_id = ?", site_id))
+
+
+_VISIBLE = (" AND (account_id = ? OR charge_point_id IN"
+            " (SELECT id FROM charge_points WHERE account_id = ?))")
+
+
+def _scoped_session(session_id: int, scope: int | None) -> tuple[Any, ...]:
+    sql = f"SELECT {_SESSION} FROM sessions WHERE id = ?"
+    if scope is None:
+        return (sql, session_id)
+    return (sql + _VISIBLE, session_id, scope, scope)
+
+
+async def _cards_by_uid(tx: Queries, uids: set[str]) -> dict[str, tuple[int, int | None]]:
+    found: dict[str, tuple[int, int | None]] = {}
+    for uid in {normalise_uid(u) for u in uids}:
+        row = await tx.fetchrow("SELECT id, account_id FROM cards WHERE uid = ?", uid)
+        if row is not None:
+            found[uid] = (int(row["id"]), row["account_id"])
+    return found
