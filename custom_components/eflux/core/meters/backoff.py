@@ -1,0 +1,70 @@
+"""Reconnect pacing and log hygiene shared by every source and the bridge."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+
+class Backoff:
+    """Exponential delays with jitter: initial, x factor each failure, capped; reset on success.
+
+    Jitter (+-`jitter` of the delay) keeps many clients from retrying in lockstep after a
+    broker or gateway restart.
+    """
+
+    def __init__(
+        self,
+        initial: float = 1.0,
+        maximum: float = 60.0,
+        factor: float = 2.0,
+        jitter: float = 0.2,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self.factor = factor
+        self.jitter = jitter
+        self._rng = rng or random.Random()
+        self._failures = 0
+
+    @property
+    def failures(self) -> int:
+        return self._failures
+
+    def next_delay(self) -> float:
+        base = min(self.maximum, self.initial * self.factor**self._failures)
+        self._failures += 1
+        return max(0.0, base * (1 + self._rng.uniform(-self.jitter, self.jitter)))
+
+    def reset(self) -> None:
+        self._failures = 0
+
+
+class EpisodeLog:
+    """Log a problem once when it starts (or changes kind) and once when it ends, not per poll."""
+
+    def __init__(self, logger: logging.Logger, name: str) -> None:
+        self._logger = logger
+        self._name = name
+        self._kind: str | None = None
+        self._count = 0
+        self.episodes = 0
+
+    @property
+    def in_episode(self) -> bool:
+        return self._kind is not None
+
+    def problem(self, kind: str, message: str) -> None:
+        self._count += 1
+        if self._kind != kind:
+            self._kind = kind
+            self.episodes += 1
+            self._logger.warning("%s: %s (%s); further failures are not logged", self._name,
+                                 message, kind)  # fmt: skip
+
+    def recovered(self) -> None:
+        if self._kind is not None:
+            self._logger.info("%s: recovered after %d failed attempts", self._name, self._count)
+        self._kind = None
+        self._count = 0
