@@ -60,7 +60,11 @@ ORDERS = ("big", "little")
 
 
 def family(field_name: str) -> str:
-    return field_name.split("_", 1)[0] if not field_name.endswith("power") else "power"
+    """current_l1 -> current, total_power -> power, import_energy -> energy."""
+    for name in ("energy", "power"):
+        if field_name.endswith(name):
+            return name
+    return field_name.split("_", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)
