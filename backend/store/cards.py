@@ -192,22 +192,17 @@ class Cards:
             current = int(await tx.fetchval(
                 "SELECT value FROM counters WHERE name = 'card_version'"))
             rows = await tx.fetch(
-                "SELECT c.uid, c.status, c.kind, c.expires_at, c.account_id,"
-                " a.prepaid_balance_cents FROM cards c LEFT JOIN accounts a ON a.id = c.account_id"
-                " WHERE c.id IN (SELECT card_id FROM card_changes"
+                _LISTED + " WHERE c.id IN (SELECT card_id FROM card_changes"
                 "  WHERE account_id = ? AND version > ? AND version <= ?) ORDER BY c.id",
                 account_id, since, current,
             )
-        cards = []
-        for row in rows:
-            kind = CardKind(row["kind"])
-            own = row["account_id"] == account_id
-            status = CardStatus(row["status"]) if own else CardStatus.BLOCKED
-            balance = int(row["prepaid_balance_cents"] or 0)
-            may_start = kind is not CardKind.PREPAID or balance >= PREPAID_MINIMUM_START_CENTS
-            expires = from_db(row["expires_at"])
-            cards.append(ListedCard(row["uid"], status, kind, expires, may_start))
+        cards = [_listed(row, account_id) for row in rows]
         return CardDelta(since, max(current, since), cards)
+
+    async def listed(self, uid: str, account_id: int) -> ListedCard | None:
+        """One card as `account_id`'s sites would list it (None when unknown)."""
+        row = await self._db.fetchrow(_LISTED + " WHERE c.uid = ?", normalise_uid(uid))
+        return None if row is None else _listed(row, account_id)
 
     async def _update(self, tx: Queries, card: CardRecord, assignment: str, *args: Any) -> None:
         version = await _next_version(tx)
@@ -216,6 +211,22 @@ class Cards:
             *args, version, card.id,
         )
         await _changed(tx, card.id, version, card.account_id)
+
+
+_LISTED = (
+    "SELECT c.uid, c.status, c.kind, c.expires_at, c.account_id, a.prepaid_balance_cents"
+    " FROM cards c LEFT JOIN accounts a ON a.id = c.account_id"
+)
+
+
+def _listed(row: dict[str, Any], account_id: int) -> ListedCard:
+    """Another account's card is listed as blocked; prepaid below €10 may not start."""
+    kind = CardKind(row["kind"])
+    own = row["account_id"] == account_id
+    status = CardStatus(row["status"]) if own else CardStatus.BLOCKED
+    balance = int(row["prepaid_balance_cents"] or 0)
+    may_start = kind is not CardKind.PREPAID or balance >= PREPAID_MINIMUM_START_CENTS
+    return ListedCard(row["uid"], status, kind, from_db(row["expires_at"]), may_start)
 
 
 async def _next_version(tx: Queries) -> int:

@@ -116,6 +116,11 @@ class Sites:
         )
         return records(Tariff, rows)
 
+    async def open_to_guests(self, site_id: int) -> bool:
+        """Whether any charge point of the site takes guests (cards of other accounts)."""
+        return bool(await self._db.fetchval(
+            "SELECT count(*) FROM charge_points WHERE site_id = ? AND guest_usage = 1", site_id))
+
     # ---- charge points ------------------------------------------------------------------------
     async def create_charge_point(
         self,

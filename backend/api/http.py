@@ -1,0 +1,86 @@
+"""Request and response helpers: JSON bodies, pagination, ids, serialising records."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import voluptuous as vol
+from aiohttp import web
+
+from .errors import ApiError
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+
+def plain(value: Any) -> Any:
+    """Records → JSON values: times ISO-8601 UTC, Decimal as text (exact), enums by value."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def ok(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(plain(data), status=status, dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+async def body(request: web.Request, schema: vol.Schema) -> Any:
+    """The JSON body validated by `schema` (size limit: the app's client_max_size → 413)."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    raw = await request.read()
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError as err:
+        raise ApiError(400, "malformed_json", "the body is not UTF-8 text") from err
+    return schema(data)
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    text = request.match_info[name]
+    if not text.isdigit() or len(text) > 18:
+        raise ApiError(404, "not_found", f"no {name} {text[:40]!r}")
+    return int(text)
+
+
+def page_args(request: web.Request) -> tuple[int, int]:
+    """`?limit=` (1-200, default 50) and `?after=` (the last id of the previous page)."""
+    limit = _int_query(request, "limit", DEFAULT_LIMIT)
+    after = _int_query(request, "after", 0)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ApiError(400, "invalid", f"limit must be between 1 and {MAX_LIMIT}")
+    return limit, after
+
+
+def _int_query(request: web.Request, name: str, default: int) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or len(text) > 18:
+        raise ApiError(400, "invalid", f"{name} must be a non-negative integer")
+    return int(text)
+
+
+def page(items: list[Any], limit: int) -> web.Response:
+    """`{"items": […], "next": <after for the next page> | null}`."""
+    nxt = items[-1].id if len(items) == limit and items else None
+    return ok({"items": items, "next": nxt})

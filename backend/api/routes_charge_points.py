@@ -1,0 +1,127 @@
+"""Sites (with their sync tokens), tariffs, charge points and departures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..store import DepartureIn
+from . import schemas
+from .app_keys import CLOCK, STORE
+from .auth import actor, scope, user
+from .errors import ApiError
+from .http import body, ok, page, page_args, path_id
+
+
+async def _owner(request: web.Request, data: dict[str, Any]) -> int:
+    """The account a new record belongs to: the caller's; an admin may name another."""
+    principal = user(request)
+    account_id = data.pop("account_id", None)
+    if account_id is None or account_id == principal.account_id:
+        return principal.account_id
+    if not principal.is_admin:
+        raise ApiError(403, "forbidden", "only administrators create records for other accounts")
+    await request.app[STORE].accounts.get_account(account_id)
+    return int(account_id)
+
+
+async def list_sites(request: web.Request) -> web.Response:
+    limit, after = page_args(request)
+    items = await request.app[STORE].sites.list_sites(scope(request), limit=limit, after=after)
+    return page(items, limit)
+
+
+async def create_site(request: web.Request) -> web.Response:
+    data = await body(request, schemas.SITE)
+    owner = await _owner(request, data)
+    site = await request.app[STORE].sites.create_site(
+        owner, data["name"], now=request.app[CLOCK](), address=data.get("address"))
+    return ok(site, 201)
+
+
+async def get_site(request: web.Request) -> web.Response:
+    return ok(await request.app[STORE].sites.get_site(path_id(request), scope(request)))
+
+
+async def create_site_token(request: web.Request) -> web.Response:
+    """The token a local installation syncs with (shown once)."""
+    data = await body(request, schemas.TOKEN)
+    store = request.app[STORE]
+    site = await store.sites.get_site(path_id(request), scope(request))
+    issued = await store.accounts.create_site_token(
+        site, data["name"], now=request.app[CLOCK](), expires_at=data.get("expires_at"))
+    return ok({"id": issued.id, "token": issued.secret, "expires_at": issued.expires_at}, 201)
+
+
+async def list_tariffs(request: web.Request) -> web.Response:
+    limit, after = page_args(request)
+    items = await request.app[STORE].sites.list_tariffs(scope(request), limit=limit, after=after)
+    return page(items, limit)
+
+
+async def create_tariff(request: web.Request) -> web.Response:
+    data = await body(request, schemas.TARIFF)
+    principal = user(request)
+    # A platform tariff (no account) is for admins; others always get their own.
+    owner = data.pop("account_id", principal.account_id) if principal.is_admin else (
+        await _owner(request, data))
+    tariff = await request.app[STORE].sites.create_tariff(
+        owner, data.pop("name"), now=request.app[CLOCK](), **data)
+    return ok(tariff, 201)
+
+
+async def list_charge_points(request: web.Request) -> web.Response:
+    limit, after = page_args(request)
+    items = await request.app[STORE].sites.list_charge_points(scope(request), limit=limit,
+                                                              after=after)
+    return page(items, limit)
+
+
+async def create_charge_point(request: web.Request) -> web.Response:
+    data = await body(request, schemas.CHARGE_POINT)
+    owner = await _owner(request, data)
+    store = request.app[STORE]
+    if data.get("site_id") is not None:
+        await store.sites.get_site(data["site_id"], owner)
+    if data.get("tariff_id") is not None:
+        await store.sites.get_tariff(data["tariff_id"], owner)
+    cp = await store.sites.create_charge_point(
+        owner, data.pop("ocpp_id"), now=request.app[CLOCK](), **data)
+    return ok(cp, 201)
+
+
+async def get_charge_point(request: web.Request) -> web.Response:
+    return ok(await request.app[STORE].sites.get_charge_point(path_id(request), scope(request)))
+
+
+async def update_charge_point(request: web.Request) -> web.Response:
+    data = await body(request, schemas.CHARGE_POINT_CHANGE)
+    cp = await request.app[STORE].sites.update_charge_point(
+        path_id(request), scope(request), now=request.app[CLOCK](), actor=actor(request), **data)
+    return ok(cp)
+
+
+async def set_departure(request: web.Request) -> web.Response:
+    """The driver's app states departure, car and SoC; the site picks it up on its next sync."""
+    principal = user(request)
+    data = await body(request, schemas.DEPARTURE)
+    departure = await request.app[STORE].sites.set_departure(
+        path_id(request), scope(request), DepartureIn(**data), now=request.app[CLOCK](),
+        user_id=principal.user.id if principal.user else None)
+    return ok(departure, 201)
+
+
+def setup(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/api/v1/sites", list_sites)
+    r.add_post("/api/v1/sites", create_site)
+    r.add_get("/api/v1/sites/{id}", get_site)
+    r.add_post("/api/v1/sites/{id}/tokens", create_site_token)
+    r.add_get("/api/v1/tariffs", list_tariffs)
+    r.add_post("/api/v1/tariffs", create_tariff)
+    r.add_get("/api/v1/charge-points", list_charge_points)
+    r.add_post("/api/v1/charge-points", create_charge_point)
+    r.add_get("/api/v1/charge-points/{id}", get_charge_point)
+    r.add_patch("/api/v1/charge-points/{id}", update_charge_point)
+    r.add_put("/api/v1/charge-points/{id}/departure", set_departure)

@@ -1,0 +1,91 @@
+"""Sync with a local installation (site token): sessions up; cards, config and departures down."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from aiohttp import web
+
+from ..store import CardStatus, SessionIn
+from . import schemas
+from .app_keys import CLOCK, STORE
+from .auth import site
+from .errors import ApiError
+from .http import body, ok, plain
+
+
+async def post_sessions(request: web.Request) -> web.Response:
+    """A batch of finished sessions; idempotent on (site, charge point, transaction id)."""
+    own = await site(request)
+    data = await body(request, schemas.SESSION_BATCH)
+    batch = [SessionIn(**item) for item in data["sessions"]]
+    results = await request.app[STORE].sessions.ingest(own, batch, now=request.app[CLOCK]())
+    created = sum(r.created for r in results)
+    return ok({
+        "created": created,
+        "duplicates": len(results) - created,
+        "results": [
+            {"charge_point_id": r.charge_point_id, "transaction_id": r.transaction_id,
+             "session_id": r.session_id, "status": "created" if r.created else "duplicate"}
+            for r in results
+        ],
+    })
+
+
+async def get_cards(request: web.Request) -> web.Response:
+    """The site's card-list delta since `?since=<version>` (0 or absent: the whole list)."""
+    own = await site(request)
+    text = request.query.get("since", "0")
+    if not text.isdigit() or len(text) > 18:
+        raise ApiError(400, "invalid", "since must be a non-negative integer version")
+    delta = await request.app[STORE].cards.delta(own.account_id, int(text))
+    return ok(delta)
+
+
+async def get_config(request: web.Request) -> web.Response:
+    """The site with its charge points, their tariffs and the account's subscriptions."""
+    own = await site(request)
+    store = request.app[STORE]
+    big = 10_000
+    return ok({
+        "site": own,
+        "charge_points": await store.sites.list_charge_points(own.account_id, limit=big,
+                                                              site_id=own.id),
+        "tariffs": await store.sites.tariffs_of_site(own.id),
+        "subscriptions": await store.plans.list_subscriptions(own.account_id, limit=big),
+    })
+
+
+async def get_departures(request: web.Request) -> web.Response:
+    """Departures set after `?after=<id>` on this site's charge points, oldest first."""
+    own = await site(request)
+    text = request.query.get("after", "0")
+    if not text.isdigit() or len(text) > 18:
+        raise ApiError(400, "invalid", "after must be a non-negative integer id")
+    found = await request.app[STORE].sites.departures_for_site(own.id, after=int(text))
+    return ok({"items": [{**plain(d), "ocpp_id": ocpp_id} for d, ocpp_id in found]})
+
+
+async def authorize(request: web.Request) -> web.Response:
+    """The cloud's word on a card missing from the local list (a guest at an open charger)."""
+    own = await site(request)
+    data = await body(request, schemas.AUTHORIZE)
+    store = request.app[STORE]
+    card = await store.cards.listed(data["uid"], own.account_id)
+    if card is None:
+        raise ApiError(404, "not_found", "unknown card")
+    if card.status is CardStatus.BLOCKED and await store.sites.open_to_guests(own.id):
+        # Listed as blocked only for being another account's: a guest may charge here.
+        found = await store.cards.find_uid(data["uid"])
+        if found is not None and found.status is CardStatus.ACTIVE:
+            card = replace(card, status=CardStatus.ACTIVE)
+    return ok(card)
+
+
+def setup(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/api/v1/sync/sessions", post_sessions)
+    r.add_get("/api/v1/sync/cards", get_cards)
+    r.add_get("/api/v1/sync/config", get_config)
+    r.add_get("/api/v1/sync/departures", get_departures)
+    r.add_post("/api/v1/sync/authorize", authorize)

@@ -1,0 +1,150 @@
+"""Voluptuous schemas of request bodies: strict types, bounded text, aware timestamps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import voluptuous as vol
+
+from ..store import AccountKind, CardKind, Role
+
+MAX_BATCH = 500  # sessions per sync batch
+
+
+def text(max_len: int, min_len: int = 1) -> vol.All:
+    return vol.All(str, vol.Length(min=min_len, max=max_len))
+
+
+def integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise vol.Invalid("expected an integer")
+    return value
+
+
+def number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise vol.Invalid("expected a number")
+    return float(value)
+
+
+def aware_time(value: Any) -> datetime:
+    if not isinstance(value, str) or len(value) > 40:
+        raise vol.Invalid("expected an ISO-8601 time with a timezone")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise vol.Invalid("expected an ISO-8601 time with a timezone") from err
+    if parsed.tzinfo is None:
+        raise vol.Invalid("the time needs a timezone (e.g. Z or +01:00)")
+    return parsed
+
+
+def cents(value: Any) -> Decimal:
+    """Tariff parts in cents: a number or decimal text (fractions of a cent allowed), ≥ 0."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise vol.Invalid("expected cents as an integer or decimal text (not a float)")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation as err:
+        raise vol.Invalid("expected cents as decimal text") from err
+    if not amount.is_finite() or amount < 0 or amount > 10**9:
+        raise vol.Invalid("cents must be between 0 and 1,000,000,000")
+    return amount
+
+
+NAME = text(200)
+ADDRESS = text(500)
+EMAIL = vol.All(text(254), vol.Match(r"^[^@\s]+@[^@\s]+$", msg="expected an e-mail address"))
+UID = vol.All(text(36), vol.Match(r"^[0-9A-Za-z]+$", msg="expected a hex/alphanumeric UID"))
+ID = vol.All(integer, vol.Range(min=1))
+
+ACCOUNT = vol.Schema({
+    vol.Required("kind"): vol.Coerce(AccountKind),
+    vol.Required("name"): NAME,
+    vol.Optional("email"): vol.Any(None, EMAIL),
+    vol.Optional("address"): vol.Any(None, ADDRESS),
+    vol.Optional("iban"): vol.Any(None, vol.All(text(34), vol.Match(r"^[A-Z]{2}\d{2}[A-Z0-9]+$"))),
+    vol.Optional("vat_number"): vol.Any(None, text(20)),
+})
+USER = vol.Schema({
+    vol.Required("email"): EMAIL,
+    vol.Optional("name"): vol.Any(None, NAME),
+    vol.Optional("role", default="customer"): vol.Coerce(Role),
+    vol.Optional("password"): vol.Any(None, text(200, 8)),
+})
+SITE = vol.Schema({
+    vol.Required("name"): NAME,
+    vol.Optional("address"): vol.Any(None, ADDRESS),
+    vol.Optional("account_id"): ID,
+})
+TOKEN = vol.Schema({vol.Required("name"): NAME, vol.Optional("expires_at"): aware_time})
+TARIFF = vol.Schema({
+    vol.Required("name"): NAME,
+    vol.Optional("start_cents", default=0): cents,
+    vol.Optional("per_kwh_cents", default=0): cents,
+    vol.Optional("per_minute_cents", default=0): cents,
+    vol.Optional("basis", default="incl_vat"): vol.In(["incl_vat", "excl_vat"]),
+    vol.Optional("account_id"): vol.Any(None, ID),
+})
+CHARGE_POINT = vol.Schema({
+    vol.Required("ocpp_id"): text(48),
+    vol.Optional("name"): NAME,
+    vol.Optional("site_id"): vol.Any(None, ID),
+    vol.Optional("location"): vol.Any(None, ADDRESS),
+    vol.Optional("guest_usage", default=False): bool,
+    vol.Optional("tariff_id"): vol.Any(None, ID),
+    vol.Optional("fast", default=False): bool,
+    vol.Optional("account_id"): ID,
+})
+CHARGE_POINT_CHANGE = vol.Schema({
+    vol.Optional("name"): NAME,
+    vol.Optional("location"): vol.Any(None, ADDRESS),
+    vol.Optional("guest_usage"): bool,
+    vol.Optional("tariff_id"): vol.Any(None, ID),
+})
+DEPARTURE = vol.Schema({
+    vol.Required("departure_at"): aware_time,
+    vol.Optional("connector_id", default=1): vol.All(integer, vol.Range(min=1, max=100)),
+    vol.Optional("car"): vol.Any(None, NAME),
+    vol.Optional("soc_now"): vol.Any(None, vol.All(number, vol.Range(min=0, max=100))),
+    vol.Optional("target_soc", default=100.0): vol.All(number, vol.Range(min=1, max=100)),
+    vol.Optional("battery_kwh"): vol.Any(None, vol.All(number, vol.Range(min=1, max=1000))),
+    vol.Optional("max_power_kw"): vol.Any(None, vol.All(number, vol.Range(min=1, max=1000))),
+})
+CARD = vol.Schema({
+    vol.Required("uid"): UID,
+    vol.Optional("kind", default="subscription"): vol.Coerce(CardKind),
+    vol.Optional("account_id"): vol.Any(None, ID),
+    vol.Optional("label"): vol.Any(None, NAME),
+    vol.Optional("expires_at"): vol.Any(None, aware_time),
+})
+ASSIGN = vol.Schema({vol.Required("account_id"): ID})
+LOST = vol.Schema({vol.Optional("order_replacement", default=True): bool})
+EMPTY = vol.Schema({})
+AUTHORIZE = vol.Schema({vol.Required("uid"): UID})
+
+
+def _stops_after_start(item: dict[str, Any]) -> dict[str, Any]:
+    if item["stopped_at"] < item["started_at"]:
+        raise vol.Invalid("stopped_at is before started_at", path=["stopped_at"])
+    return item
+
+
+SESSION = vol.All(vol.Schema({
+    vol.Required("charge_point_id"): text(48),
+    vol.Required("transaction_id"): text(64),
+    vol.Required("connector_id"): vol.All(integer, vol.Range(min=0, max=100)),
+    vol.Required("id_tag"): vol.Any(None, text(36, 0)),
+    vol.Required("started_at"): aware_time,
+    vol.Required("stopped_at"): aware_time,
+    vol.Required("meter_start_wh"): vol.All(number, vol.Range(min=0, max=1e12)),
+    vol.Required("meter_stop_wh"): vol.All(number, vol.Range(min=0, max=1e12)),
+    vol.Required("energy_wh"): vol.All(number, vol.Range(min=0, max=1e9)),
+    vol.Optional("stop_reason"): vol.Any(None, text(64)),
+    vol.Optional("energy_flagged", default=False): bool,
+}), _stops_after_start)
+SESSION_BATCH = vol.Schema({
+    vol.Required("sessions"): vol.All([SESSION], vol.Length(min=1, max=MAX_BATCH)),
+})
