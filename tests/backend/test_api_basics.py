@@ -9,7 +9,8 @@ async def test_health_needs_no_token_but_everything_else_does(api: Api) -> None:
     assert await api.call("GET", "/health") == (200, {"status": "ok",
                                                       "engine": api.store.db.engine})
     status, body = await api.call("GET", "/cards")
-    assert status == 401 and body["error"] == "unauthorized"
+    assert status == 401
+    assert body["error"] == "unauthorized"
     for header in ("Bearer", "Bearer efx_forged", "Basic abc", "Bearer " + "x" * 5000):
         status, body = await api.call("GET", "/cards", headers={"Authorization": header})
         assert status == 401, header
@@ -22,7 +23,8 @@ async def test_each_customer_sees_only_their_own_and_admin_sees_all(api: Api) ->
     _, everything = await api.call("GET", "/cards", "admin")
     assert {c["uid"] for c in everything["items"]} == {"ANN01", "BOB01"}
     _, me = await api.call("GET", "/me", "bob")
-    assert me["account"]["id"] == api.ids["bob"] and me["admin"] is False
+    assert me["account"]["id"] == api.ids["bob"]
+    assert me["admin"] is False
 
 
 async def test_report_lost_blocks_at_once_with_replacement_fee(api: Api) -> None:
@@ -36,7 +38,8 @@ async def test_report_lost_blocks_at_once_with_replacement_fee(api: Api) -> None
     _, audit = await api.call("GET", "/audit", "ann")
     assert "card.lost" in [e["action"] for e in audit["items"]]
     status, body = await api.call("POST", f"/cards/{card_id}/report-lost", "ann", json={})
-    assert status == 409 and body["error"] == "conflict"
+    assert status == 409
+    assert body["error"] == "conflict"
 
 
 async def test_block_unblock_and_assign(api: Api) -> None:
@@ -50,7 +53,8 @@ async def test_block_unblock_and_assign(api: Api) -> None:
     assert status == 403
     status, card = await api.call("POST", f"/cards/{card_id}/assign", "admin",
                                   json={"account_id": api.ids["ann"]})
-    assert status == 200 and card["account_id"] == api.ids["ann"]
+    assert status == 200
+    assert card["account_id"] == api.ids["ann"]
     _, delta = await api.call("GET", "/sync/cards?since=0", "site")
     assert {c["uid"] for c in delta["cards"]} == {"ANN01", "BOB01"}
 
@@ -60,7 +64,8 @@ async def test_departure_is_set_by_the_driver_and_picked_up_by_the_site(api: Api
     departure = {"departure_at": "2026-11-23T17:30:00+01:00", "soc_now": 35, "target_soc": 80,
                  "battery_kwh": 77, "car": "ID.4"}
     status, body = await api.call("PUT", f"/charge-points/{cp}/departure", "ann", json=departure)
-    assert status == 201 and body["departure_at"] == "2026-11-23T16:30:00+00:00"
+    assert status == 201
+    assert body["departure_at"] == "2026-11-23T16:30:00+00:00"
     _, picked = await api.call("GET", "/sync/departures?after=0", "site")
     assert [(d["ocpp_id"], d["soc_now"], d["car"]) for d in picked["items"]] == [
         ("CP1", 35.0, "ID.4")]
@@ -85,7 +90,8 @@ async def test_pagination_walks_every_item_once(api: Api) -> None:
 
 async def test_site_tokens_cannot_use_user_routes_and_back(api: Api) -> None:
     status, body = await api.call("GET", "/cards", "site")
-    assert status == 403 and body["error"] == "forbidden"
+    assert status == 403
+    assert body["error"] == "forbidden"
     status, body = await api.call("GET", "/sync/cards", "ann")
     assert status == 403
 
@@ -93,7 +99,8 @@ async def test_site_tokens_cannot_use_user_routes_and_back(api: Api) -> None:
 async def test_sync_config_lists_the_sites_charge_points_and_tariffs(api: Api) -> None:
     status, tariff = await api.call("POST", "/tariffs", "ann", json={
         "name": "Home", "start_cents": 0, "per_kwh_cents": "24.5", "per_minute_cents": 0})
-    assert status == 201 and tariff["per_kwh_cents"] == "24.5"
+    assert status == 201
+    assert tariff["per_kwh_cents"] == "24.5"
     status, _ = await api.call("PATCH", f"/charge-points/{api.ids['cp']}", "ann",
                                json={"tariff_id": tariff["id"], "guest_usage": True})
     assert status == 200

@@ -47,7 +47,8 @@ async def test_another_accounts_ids_are_not_found_and_change_nothing(api: Api) -
         payload = bodies.get(method) if "tokens" in path or method != "POST" else {}
         status, body = await api.call(method, path, "bob", json=payload)
         assert status == 404, (method, path, body)
-        assert body["error"] == "not_found" and "Ann" not in json.dumps(body)
+        assert body["error"] == "not_found"
+        assert "Ann" not in json.dumps(body)
     after = await api.store.db.fetch("SELECT id, status, account_id FROM cards ORDER BY id")
     assert after == before
     assert await api.store.db.fetchval("SELECT count(*) FROM departures") == 0
@@ -57,7 +58,8 @@ async def test_another_accounts_ids_are_not_found_and_change_nothing(api: Api) -
 async def test_unknown_and_non_numeric_ids_are_json_404s(api: Api) -> None:
     for path in ("/cards/999999", "/cards/abc", "/cards/1%27%20OR%201=1", "/nope"):
         status, body = await api.call("GET", path, "ann")
-        assert status == 404 and set(body) == {"error", "detail"}, path
+        assert status == 404, path
+        assert set(body) == {"error", "detail"}, path
 
 
 @pytest.mark.parametrize("field", ["name", "address"])
@@ -65,7 +67,8 @@ async def test_sql_metacharacters_are_stored_literally(api: Api, field: str) -> 
     nasty = "Robert'); DROP TABLE sites;-- \"?$1 %s \\"
     payload = {"name": "Home", field: nasty}
     status, site = await api.call("POST", "/sites", "bob", json=payload)
-    assert status == 201 and site[field] == nasty
+    assert status == 201
+    assert site[field] == nasty
     _, again = await api.call("GET", f"/sites/{site['id']}", "bob")
     assert again[field] == nasty
 
@@ -86,7 +89,8 @@ async def test_ten_kilobyte_strings_are_refused_in_every_text_field(api: Api) ->
     ]
     for method, path, payload in cases:
         status, body = await api.call(method, path, "ann", json=payload)
-        assert status == 400 and body["error"] == "invalid", (path, payload.keys())
+        assert status == 400, (path, payload.keys())
+        assert body["error"] == "invalid", (path, payload.keys())
         assert len(body["detail"]) < 500
     admin_cases = [("POST", "/accounts", {"kind": "consumer", "name": big}),
                    ("POST", "/cards", {"uid": big}),
@@ -97,30 +101,35 @@ async def test_ten_kilobyte_strings_are_refused_in_every_text_field(api: Api) ->
     for field in ("charge_point_id", "transaction_id", "id_tag", "stop_reason"):
         bad = {"sessions": [{**SESSION, field: big}]}
         status, body = await api.call("POST", "/sync/sessions", "site", json=bad)
-        assert status == 400 and field in body["detail"]
+        assert status == 400
+        assert field in body["detail"]
     assert await _count_sessions(api) == 0
 
 
 async def test_malformed_json_wrong_types_and_media_type(api: Api) -> None:
     for raw in ("{", "[1, 2", "\x00\xff", "", "nul", '{"sessions": [}'):
         status, body = await api.call("POST", "/sync/sessions", "site", data=raw)
-        assert status == 400 and body["error"] in {"malformed_json", "invalid"}, raw
+        assert status == 400, raw
+        assert body["error"] in {"malformed_json", "invalid"}, raw
     status, body = await api.call("POST", "/sync/sessions", "site", data=b"\xff\xfe")
     assert status == 400
     status, body = await api.call("POST", "/sync/sessions", "site", data="[]")
-    assert status == 400 and body["error"] == "invalid"
+    assert status == 400
+    assert body["error"] == "invalid"
     wrong = [("connector_id", "1"), ("connector_id", True), ("energy_wh", "7400"),
              ("energy_wh", -1), ("started_at", "yesterday"), ("started_at", "2026-11-23T08:00"),
              ("energy_flagged", "no"), ("stopped_at", "2026-11-23T07:00:00Z")]
     for field, value in wrong:
         status, body = await api.call("POST", "/sync/sessions", "site",
                                       json={"sessions": [{**SESSION, field: value}]})
-        assert status == 400 and field in body["detail"], (field, value, body)
+        assert status == 400, (field, value, body)
+        assert field in body["detail"], (field, value, body)
     status, body = await api.call("POST", "/sync/sessions", "site", data=json.dumps(batch("1")),
                                   headers={"Content-Type": "text/plain"})
     assert status == 415
     status, body = await api.call("POST", "/cards", "admin", json={"uid": "AB", "kind": "gold"})
-    assert status == 400 and "kind" in body["detail"]
+    assert status == 400
+    assert "kind" in body["detail"]
     assert await _count_sessions(api) == 0
 
 
@@ -128,7 +137,8 @@ async def test_oversized_body_is_413_and_nothing_is_stored(api: Api) -> None:
     huge = json.dumps(batch(*[str(n) for n in range(400)]))
     assert len(huge) > 64 * 1024
     status, body = await api.call("POST", "/sync/sessions", "site", data=huge)
-    assert status == 413 and body["error"] == "too_large"
+    assert status == 413
+    assert body["error"] == "too_large"
     status, body = await api.call("POST", "/sync/sessions", "site",
                                   json=batch(*[str(n) for n in range(501)]))
     assert status in {400, 413}
@@ -137,7 +147,8 @@ async def test_oversized_body_is_413_and_nothing_is_stored(api: Api) -> None:
 
 async def test_duplicate_and_out_of_order_batches_never_double(api: Api) -> None:
     status, first = await api.call("POST", "/sync/sessions", "site", json=batch("3", "1", "3"))
-    assert status == 200 and (first["created"], first["duplicates"]) == (2, 1)
+    assert status == 200
+    assert (first["created"], first["duplicates"]) == (2, 1)
     status, again = await api.call("POST", "/sync/sessions", "site", json=batch("2", "1", "3"))
     assert (again["created"], again["duplicates"]) == (1, 2)
     assert [r["status"] for r in again["results"]] == ["created", "duplicate", "duplicate"]
@@ -148,7 +159,8 @@ async def test_duplicate_and_out_of_order_batches_never_double(api: Api) -> None
 async def test_a_batch_cut_off_midway_stores_nothing_and_a_retry_stores_all(api: Api) -> None:
     whole = json.dumps(batch("1", "2", "3"))
     status, body = await api.call("POST", "/sync/sessions", "site", data=whole[: len(whole) // 2])
-    assert status == 400 and body["error"] == "malformed_json"
+    assert status == 400
+    assert body["error"] == "malformed_json"
     # A batch with one bad item is refused whole: the good ones are not half-stored.
     bad = batch("1", "2")
     bad["sessions"][1]["energy_wh"] = "lots"  # type: ignore[index]
@@ -156,7 +168,8 @@ async def test_a_batch_cut_off_midway_stores_nothing_and_a_retry_stores_all(api:
     assert status == 400
     assert await _count_sessions(api) == 0
     status, body = await api.call("POST", "/sync/sessions", "site", data=whole)
-    assert body["created"] == 3 and await _count_sessions(api) == 3
+    assert body["created"] == 3
+    assert await _count_sessions(api) == 3
 
 
 async def test_expired_and_revoked_tokens_are_refused(api: Api) -> None:
@@ -165,7 +178,8 @@ async def test_expired_and_revoked_tokens_are_refused(api: Api) -> None:
     assert status == 201
     api.tokens["expired"] = issued["token"]
     status, body = await api.call("GET", "/cards", "expired")
-    assert status == 401 and "expired" in body["detail"]
+    assert status == 401
+    assert "expired" in body["detail"]
     tokens = await api.store.db.fetch("SELECT id FROM api_tokens WHERE kind = 'site'")
     assert (await api.call("GET", "/sync/cards", "site"))[0] == 200
     await api.store.accounts.revoke_token(int(tokens[0]["id"]), now=NOW)

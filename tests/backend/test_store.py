@@ -50,7 +50,9 @@ async def test_tokens_are_hashed_and_expire_and_revoke(store: Store) -> None:
     stored = await store.db.fetch("SELECT token_hash, prefix FROM api_tokens")
     assert issued.secret not in str(stored)
     principal = await store.accounts.authenticate(issued.secret, now=NOW)
-    assert principal is not None and principal.account_id == ann and not principal.is_admin
+    assert principal is not None
+    assert principal.account_id == ann
+    assert not principal.is_admin
     assert await store.accounts.authenticate(issued.secret + "x", now=NOW) is None
     assert await store.accounts.authenticate(issued.secret, now=NOW + timedelta(days=2)) is None
     await store.accounts.revoke_token(issued.id, now=NOW)
@@ -65,10 +67,14 @@ async def test_lost_card_is_blocked_audited_and_replacement_ordered(store: Store
     ann = await _account(store)
     card = await store.cards.create_card("04BB", CardKind.SUBSCRIPTION, now=NOW, account_id=ann)
     lost, order = await store.cards.report_lost(card.id, ann, now=NOW, actor="user:1")
-    assert lost.status is CardStatus.LOST and lost.version > card.version
-    assert order is not None and order.fee_cents == 750 and order.fee_basis == "incl_vat"
+    assert lost.status is CardStatus.LOST
+    assert lost.version > card.version
+    assert order is not None
+    assert order.fee_cents == 750
+    assert order.fee_basis == "incl_vat"
     actions = [e.action for e in await store.audit.list(ann)]
-    assert "card.lost" in actions and "card_order.create" in actions
+    assert "card.lost" in actions
+    assert "card_order.create" in actions
     with pytest.raises(Conflict):
         await store.cards.report_lost(card.id, ann, now=NOW, actor="user:1")
     with pytest.raises(Conflict):
@@ -80,7 +86,8 @@ async def test_card_delta_per_account_with_moves_and_full_resync(store: Store) -
     a1 = await store.cards.create_card("A1", CardKind.SUBSCRIPTION, now=NOW, account_id=ann)
     await store.cards.create_card("B1", CardKind.SUBSCRIPTION, now=NOW, account_id=bob)
     first = await store.cards.delta(ann, 0)
-    assert [c.uid for c in first.cards] == ["A1"] and first.version >= a1.version
+    assert [c.uid for c in first.cards] == ["A1"]
+    assert first.version >= a1.version
     assert (await store.cards.delta(ann, first.version)).cards == []
     await store.cards.set_status(a1.id, None, CardStatus.BLOCKED, now=NOW, actor="admin")
     blocked = await store.cards.delta(ann, first.version)
@@ -117,5 +124,6 @@ async def test_ingest_is_idempotent_and_registers_new_charge_points(store: Store
     rows = await store.sessions.list_sessions(ann)
     assert [(s.cp_ocpp_id, s.transaction_id) for s in rows] == [
         ("CP1", "1"), ("CP1", "2"), ("CP2", "3")]
-    assert rows[0].energy_wh == 7400 and rows[0].card_id is not None
+    assert rows[0].energy_wh == 7400
+    assert rows[0].card_id is not None
     assert len(await store.sites.list_charge_points(ann)) == 2
