@@ -1,0 +1,91 @@
+"""The parsed site.yaml: everything the standalone runner (or HA) needs to run a site.
+
+Plain frozen dataclasses; `parse.py` builds them from YAML with errors that name the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ..balancing import Mode, Site
+from ..central import CentralConfig
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+EXTERNAL = "external"  # a meter kind fed from outside (`ExternalMeterSource.push`)
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerBinding:
+    """Where a balanced charger lives in OCPP: charge point id and connector (1 = the first)."""
+
+    charge_point_id: str
+    connector_id: int = 1
+    # ChargePointMaxProfile written at start (and renewed): the most this charge point may draw
+    # without the controller. None: its max_current_a (no cap beyond the charger's own).
+    safe_limit_a: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CarProfile:
+    """The car usually parked at a charger: what the planner needs when the driver says less."""
+
+    battery_kwh: float | None = None
+    max_power_kw: float | None = None
+    efficiency: float = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class MeterConfig:
+    """A meter measuring one circuit. `kind` "external" is fed from outside (HA sensors,
+    `ExternalMeterSource.push`); other kinds are built by `core.meters` from `options` (the
+    entry as written, without `circuit`)."""
+
+    name: str
+    circuit: str
+    kind: str
+    timeout_s: float = 10.0
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerSettings:
+    # The ChargePointMaxProfile written at start and renewed at half its validity.
+    safe_limit_valid_for: timedelta = timedelta(hours=24)
+    # How often the timer looks at the clock (deadlines: stale meters, delays, retries).
+    tick_s: float = 0.25
+    # A failed limit is sent again after this long (or at once when the charger reconnects).
+    retry_after: timedelta = timedelta(seconds=10)
+    planner_interval: timedelta = timedelta(minutes=15)
+    # Id tag for RemoteStartTransaction from the app/API ("start charging").
+    start_id_tag: str = "EFLUX-LOCAL"
+    # Mode per charger at start (None or absent: the site's default mode).
+    modes: Mapping[str, Mode] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8088
+    token: str | None = None  # required when `host` is not a loopback address
+
+    @property
+    def loopback(self) -> bool:
+        return self.host in LOOPBACK_HOSTS
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    central: CentralConfig
+    site: Site
+    bindings: Mapping[str, ChargerBinding]  # balanced charger id -> OCPP place
+    cars: Mapping[str, CarProfile]  # balanced charger id -> usual car
+    meters: tuple[MeterConfig, ...] = ()
+    controller: ControllerSettings = field(default_factory=ControllerSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    source: Path | None = None  # the file it was read from

@@ -1,0 +1,1 @@
+"""The controller's parts: inputs from chargers and meters, limit sending, departures, snapshots."""

@@ -1,0 +1,81 @@
+"""From the central system's view of a charger (and the user's settings) to a `ChargerInput`.
+
+The balancer memoizes on the identity of each `ChargerInput`, so an unchanged charger keeps the
+very same object (`refresh` returns the old one when nothing differs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..balancing import Charger, ChargerInput, Mode
+from ..central import ChargePointState, ConnectorState
+from ..config import ChargerBinding
+
+
+@dataclass(frozen=True, slots=True)
+class UserSettings:
+    """What the user or the app set for one charger."""
+
+    mode: Mode | None = None  # None: the site's default
+    max_current_a: float | None = None
+    target_soc: float | None = None  # stop once the car reports this SoC
+
+
+def connector_of(state: ChargePointState | None, binding: ChargerBinding) -> ConnectorState | None:
+    if state is None:
+        return None
+    return state.connectors.get(binding.connector_id)
+
+
+def measured_soc(connector: ConnectorState | None) -> float | None:
+    if connector is None:
+        return None
+    tx = connector.transaction
+    if tx is not None and tx.soc is not None:
+        return tx.soc
+    return connector.meter.soc if connector.meter is not None else None
+
+
+def charger_input(
+    charger: Charger,
+    connector: ConnectorState | None,
+    user: UserSettings,
+    urgency_kw: float,
+    planned_w: float | None,
+) -> ChargerInput:
+    tx = connector.transaction if connector is not None else None
+    plugged = tx is not None and tx.is_open and tx.card_status == "Accepted"
+    limit = user.max_current_a
+    soc = measured_soc(connector)
+    if user.target_soc is not None and soc is not None and soc >= user.target_soc:
+        limit = 0.0  # full enough: pause (the balancer says why)
+    return ChargerInput(
+        plugged=plugged,
+        mode=user.mode,
+        measured_a=_measured(charger, connector) if plugged else None,
+        limit_a=limit,
+        urgency_kw=urgency_kw,
+        planned_w=planned_w,
+    )
+
+
+def refresh(old: ChargerInput | None, new: ChargerInput) -> ChargerInput:
+    return old if old is not None and old == new else new
+
+
+def _measured(charger: Charger, connector: ConnectorState | None) -> tuple[float, ...] | None:
+    """Per charger phase (its own L1..L3 order), from the newest sample of this session."""
+    if connector is None or connector.meter is None or connector.transaction is None:
+        return None
+    sample = connector.meter
+    if not sample.current_a.known or sample.timestamp < connector.transaction.started_at:
+        return None
+    values = sample.current_a.as_tuple()[: len(charger.wiring)]
+    return tuple(max(0.0, v) if v is not None else 0.0 for v in values)
+
+
+def with_plan(inp: ChargerInput, urgency_kw: float, planned_w: float | None) -> ChargerInput:
+    if inp.urgency_kw == urgency_kw and inp.planned_w == planned_w:
+        return inp
+    return replace(inp, urgency_kw=urgency_kw, planned_w=planned_w)

@@ -1,0 +1,397 @@
+"""The controller: meters and charger events in, charging limits out (DESIGN §3, issue 5).
+
+Event-driven: every meter reading recomputes the allocation in the same call (the protection
+path: an overload is corrected for every charger at once), and every charger event recomputes
+at the next turn of the event loop (events arriving together are coalesced). Only limits that
+changed are sent, one call in flight per charger, newest value wins (`control.sender`).
+
+Time comes from an injectable clock and a timer looks at it every `tick_s`: a meter whose last
+reading is older than its timeout is left out of the inputs (its circuit's `on_meter_loss`
+policy applies, by default the safe current) and comes back with its next reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .balancing import (
+    BalanceResult,
+    BalancerState,
+    Charger,
+    ChargerAllocation,
+    ChargerInput,
+    Mode,
+    PhaseAmps,
+    Site,
+    SiteInputs,
+    balance,
+    compile_site,
+)
+from .central import (
+    CentralError,
+    CentralEvent,
+    CentralSystem,
+    ChargerBooted,
+    ChargerConnected,
+    CurrentLimit,
+    TransactionEnded,
+    TransactionStarted,
+)
+from .config import CarProfile, ChargerBinding, ControllerSettings
+from .control.departures import Departures
+from .control.inputs import (
+    UserSettings,
+    charger_input,
+    connector_of,
+    measured_soc,
+    refresh,
+    with_plan,
+)
+from .control.sender import Channel, Command, LimitSender
+from .domain import DepartureRequest
+from .planning import CarPlan
+
+_LOGGER = logging.getLogger(__name__)
+DEFAULT_METER_TIMEOUT_S = 5.0
+_TICK = timedelta(microseconds=1)  # a reading exactly `timeout` old still counts
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Controller:
+    def __init__(
+        self,
+        central: CentralSystem,
+        site: Site,
+        *,
+        bindings: Mapping[str, ChargerBinding] | None = None,
+        cars: Mapping[str, CarProfile] | None = None,
+        settings: ControllerSettings | None = None,
+        meter_timeouts: Mapping[str, float] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.site = site
+        self.settings = settings or ControllerSettings()
+        self._central = central
+        self._clock = clock
+        self._compiled = compile_site(site)
+        self._chargers = {c.id: c for c in site.chargers}
+        self.bindings: Mapping[str, ChargerBinding] = bindings or {
+            c.id: ChargerBinding(c.id) for c in site.chargers
+        }
+        self._by_cp: dict[str, list[str]] = {}
+        for ident, binding in self.bindings.items():
+            self._by_cp.setdefault(binding.charge_point_id, []).append(ident)
+        self._users = {
+            c.id: UserSettings(mode=self.settings.modes.get(c.id)) for c in site.chargers
+        }
+        self._inputs: dict[str, ChargerInput] = {}
+        self._meters: dict[str, tuple[PhaseAmps, datetime]] = {}
+        self._timeouts = {
+            c.id: timedelta(seconds=(meter_timeouts or {}).get(c.id, DEFAULT_METER_TIMEOUT_S))
+            for c in site.circuits
+            if c.metered
+        }
+        self._state = BalancerState()
+        self.result: BalanceResult | None = None
+        self.departures = Departures(site, cars or {}, self.settings.planner_interval)
+        self._sender = LimitSender(central, clock, self.settings.retry_after, self._sent)
+        self._safe_due: dict[str, datetime] = {}
+        self._safe_tasks: dict[str, asyncio.Task[None]] = {}
+        self.safe_errors: dict[str, str] = {}
+        self._listeners: list[Callable[[], None]] = []
+        self._unsubscribe: Callable[[], None] | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._scheduled = False
+        self._last_pass_at = clock()
+        self.passes = 0
+
+    # ---- lifetime -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._unsubscribe = self._central.add_listener(self._on_event)
+        for cp_id, state in self._central.charge_points().items():
+            self._refresh_charge_point(cp_id)
+            if state.online:
+                self._write_safe_limit(cp_id)
+        self.recompute()
+        self._timer = asyncio.get_running_loop().create_task(self._run_timer())
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        tasks = [t for t in (self._timer, *self._safe_tasks.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._timer = None
+        await self._sender.stop()
+
+    def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """`callback()` after every pass and every limit sent (read the state then)."""
+        self._listeners.append(callback)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(callback)
+
+        return remove
+
+    # ---- inputs -------------------------------------------------------------------------------
+    def meter_reading(self, circuit_id: str, amps: PhaseAmps | None) -> None:
+        """A reading of a circuit's meter (import positive, per phase); None: the meter says its
+        value is unusable or stale, so the circuit counts as silent from now on."""
+        if circuit_id not in self._timeouts:
+            raise KeyError(f"{circuit_id!r} is not a metered circuit")
+        if amps is None:
+            self._meters.pop(circuit_id, None)
+        else:
+            self._meters[circuit_id] = (amps, self._clock())
+        self.recompute()
+
+    def meter_fresh(self, circuit_id: str) -> bool:
+        got = self._meters.get(circuit_id)
+        return got is not None and self._clock() - got[1] <= self._timeouts[circuit_id]
+
+    def set_mode(self, charger_id: str, mode: Mode | None) -> None:
+        self._user(charger_id, mode=mode)
+
+    def set_max_current(self, charger_id: str, amps: float | None) -> None:
+        if amps is not None and not amps >= 0:
+            raise ValueError(f"max current must be ≥ 0 A, got {amps!r}")
+        self._user(charger_id, max_current_a=amps)
+
+    def set_target_soc(self, charger_id: str, soc: float | None) -> None:
+        if soc is not None and not 0 <= soc <= 100:
+            raise ValueError(f"target SoC must be 0..100 %, got {soc!r}")
+        self._user(charger_id, target_soc=soc)
+        request = self.departures.requests.get(charger_id)
+        if request is not None and soc is not None:
+            self.departures.set(charger_id, _with_target(request, soc))
+
+    def set_departure(self, request: DepartureRequest) -> str:
+        """Plan this car (re-planned at once); returns the charger it was given to."""
+        ident = self.charger_for(request.charge_point_id, request.connector_id)
+        self.departures.set(ident, request)
+        self._schedule()
+        return ident
+
+    def clear_departure(self, charger_id: str) -> None:
+        self._known(charger_id)
+        self.departures.clear(charger_id)
+        self._schedule()
+
+    def charger_for(self, charge_point_id: str, connector_id: int = 1) -> str:
+        """The balanced charger at this OCPP place (KeyError when none)."""
+        idents = self._by_cp.get(charge_point_id, [])
+        for ident in idents:
+            if self.bindings[ident].connector_id == connector_id:
+                return ident
+        if len(idents) == 1:
+            return idents[0]
+        raise KeyError(f"no charger at {charge_point_id!r} connector {connector_id}")
+
+    # ---- what it knows ------------------------------------------------------------------------
+    def charger(self, charger_id: str) -> Charger:
+        return self._chargers[self._known(charger_id)]
+
+    def user_settings(self, charger_id: str) -> UserSettings:
+        return self._users[self._known(charger_id)]
+
+    def allocation(self, charger_id: str) -> ChargerAllocation | None:
+        return self.result.chargers.get(charger_id) if self.result is not None else None
+
+    def channel(self, charger_id: str) -> Channel | None:
+        return self._sender.channels.get(charger_id)
+
+    def car_plan(self, charger_id: str) -> CarPlan | None:
+        return self.departures.car_plan(charger_id)
+
+    def safe_limit(self, charge_point_id: str) -> CurrentLimit | None:
+        state = self._central.charge_points().get(charge_point_id)
+        return state.safe_limit if state is not None else None
+
+    # ---- the pass -----------------------------------------------------------------------------
+    def recompute(self) -> BalanceResult:
+        """One pass now: balance, send what changed, wake the timer for the next deadline."""
+        now = self._clock()
+        self._scheduled = False
+        if self.departures.due(now) and (self.departures.requests or self.departures.plan):
+            self._replan(now)
+        meters = {
+            cid: amps for cid, (amps, at) in self._meters.items() if now - at <= self._timeouts[cid]
+        }
+        result = balance(self._compiled, SiteInputs(meters, dict(self._inputs)), self._state, now)
+        self._state, self.result = result.state, result
+        self._last_pass_at = now
+        self.passes += 1
+        for ident in result.changed:
+            allocation = result.chargers[ident]
+            phases = allocation.phases if allocation.phases > 0 else None
+            self._sender.want(ident, self.bindings[ident], Command(allocation.target_a, phases))
+        self._wake.set()
+        self._notify()
+        return result
+
+    def _replan(self, now: datetime) -> None:
+        socs = {
+            ident: measured_soc(self._connector(ident))
+            for ident, inp in self._inputs.items()
+            if inp.plugged
+        }
+        smart = [i for i in socs if i in self.departures.requests]
+        capacity_kw = 0.0
+        if self.result is not None and smart:
+            amps = min(self.result.capacity_for(smart))
+            capacity_kw = amps * 3 * self.site.voltage_v / 1000.0
+        elif smart:
+            grid = self.site.circuits[self._compiled.root]
+            capacity_kw = (min(grid.limit_a) - grid.margin_a) * 3 * self.site.voltage_v / 1000.0
+        self.departures.replan(now, socs, capacity_kw)
+        for ident, inp in list(self._inputs.items()):
+            self._inputs[ident] = with_plan(
+                inp, self.departures.urgency_kw(ident, now), self.departures.planned_w(ident, now)
+            )
+
+    def _schedule(self) -> None:
+        """Recompute at the next turn of the loop (events that arrive together share a pass)."""
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._scheduled_pass)
+
+    def _scheduled_pass(self) -> None:
+        if self._scheduled:
+            self.recompute()
+
+    # ---- events -------------------------------------------------------------------------------
+    def _on_event(self, event: CentralEvent) -> None:
+        cp_id = event.charge_point_id
+        if cp_id not in self._by_cp:
+            return
+        if isinstance(event, ChargerConnected | ChargerBooted):
+            self._sender.forget_acked(cp_id)
+            self._write_safe_limit(cp_id)
+        if isinstance(event, TransactionStarted | TransactionEnded):
+            self.departures.planned_at = None
+        self._refresh_charge_point(cp_id)
+        self._schedule()
+
+    def _refresh_charge_point(self, cp_id: str) -> None:
+        state = self._central.charge_points().get(cp_id)
+        now = self._clock()
+        for ident in self._by_cp.get(cp_id, ()):
+            connector = connector_of(state, self.bindings[ident])
+            new = charger_input(
+                self._chargers[ident],
+                connector,
+                self._effective(ident),
+                self.departures.urgency_kw(ident, now),
+                self.departures.planned_w(ident, now),
+            )
+            self._inputs[ident] = refresh(self._inputs.get(ident), new)
+
+    def _connector(self, ident: str) -> Any:
+        state = self._central.charge_points().get(self.bindings[ident].charge_point_id)
+        return connector_of(state, self.bindings[ident])
+
+    def _effective(self, ident: str) -> UserSettings:
+        """The user's settings, with the charge point's safe limit as a cap (the charger
+        enforces it anyway; the balancer must not count on more)."""
+        user = self._users[ident]
+        safe = self.bindings[ident].safe_limit_a
+        if safe is None:
+            return user
+        cap = safe if user.max_current_a is None else min(safe, user.max_current_a)
+        return UserSettings(user.mode, cap, user.target_soc)
+
+    def _user(self, charger_id: str, **changes: Any) -> None:
+        ident = self._known(charger_id)
+        old = self._users[ident]
+        self._users[ident] = UserSettings(
+            mode=changes.get("mode", old.mode),
+            max_current_a=changes.get("max_current_a", old.max_current_a),
+            target_soc=changes.get("target_soc", old.target_soc),
+        )
+        self._refresh_charge_point(self.bindings[ident].charge_point_id)
+        self._schedule()
+
+    def _known(self, charger_id: str) -> str:
+        if charger_id not in self._chargers:
+            raise KeyError(f"unknown charger {charger_id!r}")
+        return charger_id
+
+    # ---- safe limit and timer -----------------------------------------------------------------
+    def _write_safe_limit(self, cp_id: str) -> None:
+        running = self._safe_tasks.get(cp_id)
+        if running is not None and not running.done():
+            return
+        task = asyncio.get_running_loop().create_task(self._safe_limit(cp_id))
+        self._safe_tasks[cp_id] = task
+
+    async def _safe_limit(self, cp_id: str) -> None:
+        idents = self._by_cp[cp_id]
+        amps = sum(self.bindings[i].safe_limit_a or self._chargers[i].max_current_a for i in idents)
+        valid_for = self.settings.safe_limit_valid_for
+        try:
+            await self._central.set_safe_limit(cp_id, amps, valid_for)
+        except CentralError as err:
+            _LOGGER.warning("%s: safe limit not set: %s", cp_id, err)
+            self.safe_errors[cp_id] = f"{type(err).__name__}: {err}"
+            self._safe_due[cp_id] = self._clock() + self.settings.retry_after
+        else:
+            self.safe_errors.pop(cp_id, None)
+            self._safe_due[cp_id] = self._clock() + valid_for / 2
+        self._notify()
+
+    def _next_deadline(self) -> datetime | None:
+        """The earliest moment after the last pass at which a pass may decide differently:
+        a meter turning silent, a delay of the balancer, the planner's next slot."""
+        candidates = [at + self._timeouts[cid] + _TICK for cid, (_, at) in self._meters.items()]
+        if self.result is not None and self.result.next_check_at is not None:
+            candidates.append(self.result.next_check_at)
+        if self.departures.requests:
+            candidates.append(self.departures.next_at(self._last_pass_at))
+        return min((c for c in candidates if c > self._last_pass_at), default=None)
+
+    async def _run_timer(self) -> None:
+        """Look at the clock every tick at most (a fake clock in tests moves between ticks)."""
+        while True:
+            self._wake.clear()
+            wait = self.settings.tick_s
+            deadline = self._next_deadline()
+            if deadline is not None:
+                wait = min(wait, max(0.0, (deadline - self._clock()).total_seconds()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+            now = self._clock()
+            self._sender.retry()
+            for cp_id, due in list(self._safe_due.items()):
+                if now >= due:
+                    del self._safe_due[cp_id]
+                    self._write_safe_limit(cp_id)
+            deadline = self._next_deadline()
+            if deadline is not None and now >= deadline:
+                self.recompute()
+
+    def _sent(self, ident: str) -> None:
+        self._notify()
+
+    def _notify(self) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback()
+            except Exception:
+                _LOGGER.exception("controller listener failed")
+
+
+def _with_target(request: DepartureRequest, soc: float) -> DepartureRequest:
+    return replace(request, target_soc=soc)
