@@ -1,0 +1,164 @@
+"""A real `hass -c <dir>` process with E-Flux Local, driven over its REST and websocket APIs.
+
+Onboarding makes the owner account and hands back an auth code, which buys an access token;
+from there everything goes through the public APIs the frontend uses.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from websockets.sync.client import connect
+
+from tests.support.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENT_ID = "http://127.0.0.1/"
+
+CONFIGURATION = """\
+homeassistant:
+  name: E-Flux test
+  latitude: 52.37
+  longitude: 4.89
+  elevation: 0
+  unit_system: metric
+  time_zone: Europe/Amsterdam
+  country: NL
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+api:
+config:
+onboarding:
+websocket_api:
+logger:
+  default: warning
+  logs:
+    custom_components.eflux: debug
+"""
+
+
+class HassProcess:
+    def __init__(self, config_dir: Path) -> None:
+        self.config_dir = config_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token = ""
+        self._process: subprocess.Popen[bytes] | None = None
+        self._ids = itertools.count(1)
+
+    # ---- lifetime ---------------------------------------------------------------------------
+    def start(self, timeout: float = 120.0) -> None:
+        (self.config_dir / "configuration.yaml").write_text(CONFIGURATION.format(port=self.port))
+        components = self.config_dir / "custom_components"
+        components.mkdir(exist_ok=True)
+        shutil.copytree(
+            ROOT / "custom_components" / "eflux",
+            components / "eflux",
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+        hass = Path(sys.executable).with_name("hass")
+        self._process = subprocess.Popen(  # noqa: S603 - our own venv's hass
+            [str(hass), "-c", str(self.config_dir), "--skip-pip"],
+            stdout=(self.config_dir / "hass.out").open("wb"),
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"hass exited with {self._process.returncode}:\n{self.log()}")
+            try:
+                status = self.get("/api/onboarding")
+            except OSError:
+                time.sleep(0.3)
+                continue
+            if status is not None:
+                return
+        raise TimeoutError(f"hass did not answer within {timeout} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        self._process = None
+
+    def log(self) -> str:
+        path = self.config_dir / "hass.out"
+        return path.read_text(errors="replace")[-6000:] if path.exists() else ""
+
+    # ---- HTTP ---------------------------------------------------------------------------------
+    def _request(self, method: str, path: str, body: Any = None, form: bool = False) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        data = None
+        if body is not None and form:
+            data = urllib.parse.urlencode(body).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.url + path, data, headers, method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            return json.loads(response.read() or b"null")
+
+    def get(self, path: str) -> Any:
+        return self._request("GET", path)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self._request("POST", path, body)
+
+    def onboard(self) -> None:
+        """Create the owner through onboarding and trade the auth code for a token."""
+        answer = self.post(
+            "/api/onboarding/users",
+            {
+                "client_id": CLIENT_ID,
+                "name": "Owner",
+                "username": "owner",
+                "password": "a-long-test-password",
+                "language": "en",
+            },
+        )
+        tokens = self._request(
+            "POST",
+            "/auth/token",
+            {"grant_type": "authorization_code", "code": answer["auth_code"], "client_id": CLIENT_ID},
+            form=True,
+        )
+        self.token = tokens["access_token"]
+
+    # ---- websocket ------------------------------------------------------------------------------
+    def ws(self, *commands: dict[str, Any]) -> list[Any]:
+        """Send each command on one authenticated connection; their results in order."""
+        results = []
+        with connect(f"ws://127.0.0.1:{self.port}/api/websocket", open_timeout=30) as socket:
+            assert json.loads(socket.recv(30))["type"] == "auth_required"
+            socket.send(json.dumps({"type": "auth", "access_token": self.token}))
+            assert json.loads(socket.recv(30))["type"] == "auth_ok"
+            for command in commands:
+                ident = next(self._ids)
+                socket.send(json.dumps({**command, "id": ident}))
+                while True:
+                    message = json.loads(socket.recv(30))
+                    if message.get("id") == ident and message["type"] == "result":
+                        assert message["success"], message
+                        results.append(message["result"])
+                        break
+        return results
