@@ -1,0 +1,80 @@
+"""The standalone runner: read site.yaml, run the site and its API until SIGINT/SIGTERM.
+
+Exit codes: 0 after a clean stop, 2 for an invalid configuration (the message names the file,
+the key and the reason), 1 when the site cannot start (a port in use, a database that cannot
+be opened).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from ..config import SiteConfig, load_site_config
+from ..errors import ConfigError
+from ..runtime import LocalSite
+from .api import build_app
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="eflux-local", description="Run an E-Flux Local site without Home Assistant."
+    )
+    parser.add_argument("--config", required=True, help="path to site.yaml")
+    parser.add_argument("--check", action="store_true", help="validate the file and exit")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = load_site_config(args.config)
+    except ConfigError as err:
+        print(f"eflux-local: invalid configuration: {err}", file=sys.stderr)
+        return 2
+    if args.check:
+        print(f"{args.config}: OK ({len(config.site.chargers)} chargers)")
+        return 0
+    try:
+        asyncio.run(run(config))
+    except OSError as err:
+        print(f"eflux-local: cannot start: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def run(config: SiteConfig, stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set (or SIGINT/SIGTERM when none is given)."""
+    stop = stop or _stop_on_signals()
+    site = LocalSite(config)
+    await site.start()
+    runner: web.AppRunner | None = None
+    try:
+        if config.api.enabled:
+            runner = web.AppRunner(build_app(site, config.api), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, config.api.host, config.api.port).start()
+            _LOGGER.info("local API on http://%s:%d", config.api.host, config.api.port)
+        await stop.wait()
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        await site.stop()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+    return stop
