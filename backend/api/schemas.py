@@ -57,7 +57,7 @@ def cents(value: Any) -> Decimal:
 NAME = text(200)
 ADDRESS = text(500)
 EMAIL = vol.All(text(254), vol.Match(r"^[^@\s]+@[^@\s]+$", msg="expected an e-mail address"))
-UID = vol.All(text(36), vol.Match(r"^[0-9A-Za-z]+$", msg="expected a hex/alphanumeric UID"))
+UID = vol.All(text(36), vol.Match(r"^[!-~]+$", msg="expected printable ASCII without spaces"))
 ID = vol.All(integer, vol.Range(min=1))
 
 ACCOUNT = vol.Schema({

@@ -124,6 +124,21 @@ class Accounts:
         sql = scoped(f"SELECT {_USER_COLS} FROM users WHERE id > ?", args, scope)
         return records(User, await self._db.fetch(sql + " ORDER BY id LIMIT ?", *args, limit))
 
+    async def find_user(self, email: str) -> User | None:
+        row = await self._db.fetchrow(
+            f"SELECT {_USER_COLS} FROM users WHERE email = ?", email.strip().lower())
+        return record(User, row) if row else None
+
+    async def set_prepaid_balance(self, account_id: int, cents: int, *, now: datetime,
+                                  actor: str) -> None:
+        """Record a prepaid balance (billing owns top-ups; this stores the result)."""
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE accounts SET prepaid_balance_cents = ? WHERE id = ?",
+                             cents, account_id)
+            await AuditLog.add(tx, at=now, actor=actor, account_id=account_id,
+                               action="account.prepaid_balance", subject=f"account:{account_id}",
+                               detail={"cents": cents})
+
     async def verify_password(self, email: str, password: str) -> User | None:
         """The user for a correct e-mail and password (for the portal's login), else None."""
         row = await self._db.fetchrow(

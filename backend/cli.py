@@ -1,0 +1,157 @@
+"""`eflux-backend`: serve, migrate, create-admin, create-token, seed-demo.
+
+The database is `--database` (or $EFLUX_BACKEND_DATABASE): a SQLite path (the default,
+`eflux-backend.sqlite`) or a `postgresql://…` URL. Secrets are printed once, on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from .api import create_app
+from .api.app import DEFAULT_MAX_BODY
+from .demo import seed_demo
+from .storage import apply_migrations, open_database
+from .storage.timefmt import utc_now
+from .store import AccountKind, Conflict, NotFound, Role, Store
+
+DEFAULT_DATABASE = "eflux-backend.sqlite"
+Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="eflux-backend", description=__doc__.splitlines()[0])
+    p.add_argument("--database", default=os.environ.get("EFLUX_BACKEND_DATABASE",
+                                                        DEFAULT_DATABASE),
+                   help="SQLite file or postgresql:// URL (default: %(default)s)")
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="bytes")
+    sub.add_parser("migrate", help="apply the database migrations and exit")
+    admin = sub.add_parser("create-admin", help="an administrator (and a token for it)")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", default="Administrator")
+    admin.add_argument("--password", help="for the portal; omit for token-only")
+    token = sub.add_parser("create-token", help="a token for a user (--email) or a site (--site)")
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email")
+    who.add_argument("--site", type=int, help="site id")
+    token.add_argument("--name", default="cli")
+    token.add_argument("--days", type=int, help="expires after this many days")
+    sub.add_parser("seed-demo", help="demo accounts, cards, plans and a site; prints tokens")
+    return p
+
+
+async def _with_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[int]]) -> int:
+    store = await Store.open(args.database)
+    try:
+        return await work(store)
+    finally:
+        await store.close()
+
+
+async def cmd_migrate(args: argparse.Namespace) -> int:
+    db = await open_database(args.database, migrate=False)
+    try:
+        applied = await apply_migrations(db)
+    finally:
+        await db.close()
+    print(f"applied migrations: {applied}" if applied else "the schema is up to date")
+    return 0
+
+
+async def cmd_create_admin(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        now = utc_now()
+        account = await store.accounts.create_account(AccountKind.BUSINESS, "Operations", now=now)
+        user = await store.accounts.create_user(account.id, args.email, Role.ADMIN, now=now,
+                                                name=args.name, password=args.password)
+        issued = await store.accounts.create_user_token(user.id, "create-admin", now=now)
+        _emit({"user_id": user.id, "account_id": account.id, "token": issued.secret})
+        return 0
+
+    return await _with_store(args, work)
+
+
+async def cmd_create_token(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        now = utc_now()
+        expires = now + timedelta(days=args.days) if args.days else None
+        if args.site is not None:
+            site = await store.sites.get_site(args.site)
+            issued = await store.accounts.create_site_token(site, args.name, now=now,
+                                                            expires_at=expires)
+        else:
+            user = await store.accounts.find_user(args.email)
+            if user is None:
+                raise NotFound(f"no user with e-mail {args.email!r}")
+            issued = await store.accounts.create_user_token(user.id, args.name, now=now,
+                                                            expires_at=expires)
+        _emit({"token_id": issued.id, "kind": issued.kind, "token": issued.secret})
+        return 0
+
+    return await _with_store(args, work)
+
+
+async def cmd_seed_demo(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        _emit(await seed_demo(store, utc_now()))
+        return 0
+
+    return await _with_store(args, work)
+
+
+def serve(args: argparse.Namespace) -> int:
+    async def build() -> web.Application:
+        store = await Store.open(args.database)
+        app = create_app(store, max_body_bytes=args.max_body)
+
+        async def store_lifetime(_: web.Application) -> AsyncIterator[None]:
+            yield
+            await store.close()
+
+        app.cleanup_ctx.append(store_lifetime)
+        return app
+
+    web.run_app(build(), host=args.host, port=args.port, print=None)
+    return 0
+
+
+def _emit(data: dict[str, Any]) -> None:
+    print(json.dumps(data, indent=2))
+
+
+COMMANDS: dict[str, Command] = {
+    "migrate": cmd_migrate,
+    "create-admin": cmd_create_admin,
+    "create-token": cmd_create_token,
+    "seed-demo": cmd_seed_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.command == "serve":
+        return serve(args)
+    try:
+        return asyncio.run(COMMANDS[args.command](args))
+    except (Conflict, NotFound) as err:
+        print(f"eflux-backend: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
