@@ -1,0 +1,224 @@
+"""Each MQTT profile against a real Mosquitto broker, fed the payload shapes its project
+documents (DSMR-reader split topics, P1 Monitor, Tasmota SML `tele/<t>/SENSOR`, Shelly Pro 3EM
+Gen2 `status/em:0` + `status/emdata:0`, a zigbee2mqtt plug, generic JSON paths).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from custom_components.eflux.core.meters import (
+    MeterReading,
+    Quality,
+    build_source,
+    parse_meter_config,
+)
+from custom_components.eflux.core.meters.mqtt_source import MqttMeterSource
+from tests.meters.helpers import GUARD_S, Readings, publish
+from tests.support.mosquitto import MosquittoBroker
+
+type Start = Callable[..., Any]
+
+
+@pytest.fixture
+async def mqtt_source(mqtt_broker: MosquittoBroker) -> AsyncIterator[Start]:
+    """`source, readings = await mqtt_source(profile, topic, **extra)`: started and connected."""
+    started: list[MqttMeterSource] = []
+
+    async def start(profile: str, topic: str, **extra: Any) -> tuple[MqttMeterSource, Readings]:
+        broker = {"host": mqtt_broker.host, "port": mqtt_broker.port, **extra.pop("broker", {})}
+        data = {"name": f"m-{profile}", "kind": "mqtt", "profile": profile, "topic": topic,
+                "broker": broker, **extra}  # fmt: skip
+        source = build_source(parse_meter_config(data, where="test"))
+        assert isinstance(source, MqttMeterSource)
+        readings = Readings(source)
+        await source.start()
+        started.append(source)
+        await asyncio.wait_for(source.connection.connected.wait(), GUARD_S)
+        return source, readings
+
+    yield start
+    for source in started:
+        await source.stop()
+
+
+async def send(broker: MosquittoBroker, messages: list[tuple[str, Any]]) -> None:
+    encoded = [(t, p if isinstance(p, str | bytes) else json.dumps(p)) for t, p in messages]
+    await asyncio.to_thread(publish, broker.host, broker.port, encoded)
+
+
+async def reading_after(
+    readings: Readings, broker: MosquittoBroker, messages: list[tuple[str, Any]]
+) -> MeterReading:
+    seen = len(readings.items)
+    await send(broker, messages)
+    # split-topic profiles emit once the burst is complete: wait for the last value to land
+    return await readings.next(after=seen)
+
+
+async def test_dsmr_reader_split_topics(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:
+    source, readings = await mqtt_source("dsmr_reader", "dsmr/reading")
+    base = "dsmr/reading/"
+    values = {
+        "electricity_delivered_1": "10380.353", "electricity_returned_1": "7597.135",
+        "electricity_delivered_2": "8622.956", "electricity_returned_2": "16555.202",
+        "electricity_currently_delivered": "0.000", "electricity_currently_returned": "2.315",
+        "phase_currently_delivered_l1": "0.000", "phase_currently_delivered_l2": "0.134",
+        "phase_currently_delivered_l3": "0.000", "phase_currently_returned_l1": "1.210",
+        "phase_currently_returned_l2": "0.000", "phase_currently_returned_l3": "1.239",
+        "phase_voltage_l1": "236.0", "phase_voltage_l2": "233.0", "phase_voltage_l3": "235.0",
+        "phase_power_current_l1": "5", "phase_power_current_l2": "1", "phase_power_current_l3": "5",
+        "timestamp": "2023-06-29T11:23:35Z",  # not a number, and not subscribed as one: ignored
+    }  # fmt: skip
+    await send(mqtt_broker, [(base + k, v) for k, v in values.items()])
+    reading = await readings.next(lambda r: r.current_a[2] is not None and r.export_kwh is not None)
+    assert reading.power_w == pytest.approx((-1210.0, 134.0, -1239.0))
+    assert reading.total_power_w == pytest.approx(-2315.0)
+    assert reading.voltage_v == (236.0, 233.0, 235.0)
+    assert reading.current_a == (5.0, 1.0, 5.0)
+    assert reading.import_kwh == pytest.approx(10380.353 + 8622.956)
+    assert reading.export_kwh == pytest.approx(7597.135 + 16555.202)
+    assert source.ignored_messages == 0
+
+
+async def test_p1_monitor(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:
+    _source, readings = await mqtt_source("p1_monitor", "p1monitor")
+    smartmeter = {"consumption_w": 1734, "production_w": 0, "consumption_kwh_low": 5461.394,
+                  "consumption_kwh_high": 6014.562, "production_kwh_low": 1413.246,
+                  "production_kwh_high": 3386.413}  # fmt: skip
+    phase = {"consumption_l1_w": 1100, "consumption_l2_w": 434, "consumption_l3_w": 200,
+             "production_l1_w": 0, "production_l2_w": 0, "production_l3_w": 0,
+             "l1_v": 233.0, "l2_v": 232.0, "l3_v": 234.0,
+             "l1_a": 5.0, "l2_a": 2.0, "l3_a": 1.0}  # fmt: skip
+    messages = [(f"p1monitor/smartmeter/{k}", str(v)) for k, v in smartmeter.items()]
+    messages += [(f"p1monitor/phase/{k}", str(v)) for k, v in phase.items()]
+    await send(mqtt_broker, messages)
+    reading = await readings.next(lambda r: r.current_a[2] is not None and r.export_kwh is not None)
+    assert reading.power_w == (1100.0, 434.0, 200.0)
+    assert reading.total_power_w == 1734.0
+    assert reading.voltage_v == (233.0, 232.0, 234.0)
+    assert reading.current_a == (5.0, 2.0, 1.0)
+    assert reading.import_kwh == pytest.approx(5461.394 + 6014.562)
+    assert reading.export_kwh == pytest.approx(1413.246 + 3386.413)
+
+
+async def test_tasmota_sml(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:
+    _source, readings = await mqtt_source("tasmota_sml", "stromzaehler")
+    payload = {"Time": "2024-02-28T11:10:57", "SML": {
+        "Total_in": 6092.4684, "Total_out": 327.3241, "Power_curr": -347, "Meter_Id": "0a01445a",
+        "power_l1": -100, "power_l2": -200, "power_l3": -47,
+        "voltage_l1": 230.5, "voltage_l2": 229.3, "voltage_l3": 228.9,
+        "current_l1": 0.47, "current_l2": 1.12, "current_l3": 0.94}}  # fmt: skip
+    reading = await reading_after(readings, mqtt_broker, [("tele/stromzaehler/SENSOR", payload)])
+    assert reading.total_power_w == -347.0
+    assert reading.power_w == (-100.0, -200.0, -47.0)
+    assert reading.voltage_v == (230.5, 229.3, 228.9)
+    assert reading.current_a == (0.47, 1.12, 0.94)
+    assert reading.import_kwh == 6092.4684
+    assert reading.export_kwh == 327.3241
+
+
+async def test_tasmota_script_with_own_names(
+    mqtt_source: Start, mqtt_broker: MosquittoBroker
+) -> None:
+    """Tasmota names come from the user's meter script: `paths` maps them."""
+    _source, readings = await mqtt_source(
+        "tasmota_sml", "haus", paths={"total_power": "Haus.Power", "import_energy": "Haus.Total"}
+    )
+    payload = {"Time": "2024-02-28T11:10:57", "Haus": {"Total": 6092.4684, "Power": 347}}
+    reading = await reading_after(readings, mqtt_broker, [("tele/haus/SENSOR", payload)])
+    assert reading.total_power_w == 347.0
+    assert reading.import_kwh == 6092.4684
+    assert reading.power_w == (None, None, None)
+
+
+async def test_shelly_pro_3em(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:
+    _source, readings = await mqtt_source("shelly_pro_3em", "shellypro3em-c8f09e8843d0")
+    em = {"id": 0, "a_current": 4.029, "a_voltage": 236.1, "a_act_power": 951.2,
+          "a_aprt_power": 951.9, "a_pf": 1, "a_freq": 50, "b_current": 4.027, "b_voltage": 236.201,
+          "b_act_power": -951.1, "b_aprt_power": 951.8, "b_pf": 1, "b_freq": 50,
+          "c_current": 3.03, "c_voltage": 236.402, "c_act_power": 715.4, "c_aprt_power": 716.2,
+          "c_pf": 1, "c_freq": 50, "n_current": None, "total_current": 11.086,
+          "total_act_power": 715.502, "total_aprt_power": 2619.907,
+          "user_calibrated_phase": []}  # fmt: skip
+    emdata = {"id": 0, "a_total_act_energy": 2963.08, "a_total_act_ret_energy": 0,
+              "b_total_act_energy": 0, "b_total_act_ret_energy": 2962.03,
+              "c_total_act_energy": 2245.5, "c_total_act_ret_energy": 0,
+              "total_act": 5208.58, "total_act_ret": 2962.03}  # fmt: skip
+    base = "shellypro3em-c8f09e8843d0/status/"
+    await send(mqtt_broker, [(base + "em:0", em), (base + "emdata:0", emdata)])
+    reading = await readings.next(lambda r: r.export_kwh is not None)
+    assert reading.current_a == (4.029, 4.027, 3.03)
+    assert reading.voltage_v == (236.1, 236.201, 236.402)
+    assert reading.power_w == (951.2, -951.1, 715.4)
+    assert reading.total_power_w == 715.502
+    assert reading.import_kwh == pytest.approx(5.20858)
+    assert reading.export_kwh == pytest.approx(2.96203)
+
+
+async def test_zigbee2mqtt_plug(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:
+    _source, readings = await mqtt_source("zigbee2mqtt", "zigbee2mqtt/washing_machine")
+    payload = {"current": 8.95, "energy": 132.56, "linkquality": 120, "power": 2040,
+               "power_outage_memory": "restore", "state": "ON", "voltage": 229}  # fmt: skip
+    reading = await reading_after(readings, mqtt_broker, [("zigbee2mqtt/washing_machine", payload)])
+    assert reading.power_w == (2040.0, None, None)
+    assert reading.total_power_w == 2040.0
+    assert reading.current_a == (8.95, None, None)
+    assert reading.voltage_v == (229.0, None, None)
+    assert reading.import_kwh == 132.56
+
+
+async def test_generic_json_paths(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:
+    paths = {"current_l1": "$.grid.phases[0].i", "current_l2": "$.grid.phases[1].i",
+             "current_l3": "grid.phases[2].i", "total_power": "$.grid.p"}  # fmt: skip
+    _source, readings = await mqtt_source("generic_json", "home/grid", paths=paths)
+    payload = {"grid": {"phases": [{"i": 1.5}, {"i": 2.5}, {"i": 3.5}], "p": -420}}
+    reading = await reading_after(readings, mqtt_broker, [("home/grid", payload)])
+    assert reading.current_a == (1.5, 2.5, 3.5)
+    assert reading.total_power_w == -420.0
+    assert reading.quality is Quality.OK
+
+
+async def test_mqtt_v5_with_username_and_password(
+    private_mqtt_broker: Callable[..., MosquittoBroker], tmp_path: Any
+) -> None:
+    import subprocess
+
+    passwords = tmp_path / "passwd"
+    command = ["mosquitto_passwd", "-b", "-c", str(passwords), "meter", "s3cret"]
+    await asyncio.to_thread(subprocess.run, command, check=True)
+    # `user root`: a broker started as root otherwise drops to `mosquitto`, which cannot read
+    # the test's private directory (ignored when the tests do not run as root).
+    broker = private_mqtt_broker(f"allow_anonymous false\npassword_file {passwords}\nuser root\n")
+    cfg = {"name": "auth", "kind": "mqtt", "profile": "zigbee2mqtt", "topic": "z/plug",
+           "broker": {"host": broker.host, "port": broker.port, "protocol": "5",
+                      "username": "meter", "password": "s3cret"}}  # fmt: skip
+    source = build_source(parse_meter_config(cfg, where="test"))
+    assert isinstance(source, MqttMeterSource)
+    readings = Readings(source)
+    await source.start()
+    try:
+        await asyncio.wait_for(source.connection.connected.wait(), GUARD_S)
+
+        def publish_authenticated() -> None:
+            import paho.mqtt.client as mqtt
+            from paho.mqtt.enums import CallbackAPIVersion
+
+            client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+            client.username_pw_set("meter", "s3cret")
+            client.connect(broker.host, broker.port)
+            client.loop_start()
+            client.publish("z/plug", json.dumps({"power": 55.5}), qos=1).wait_for_publish(GUARD_S)
+            client.loop_stop()
+            client.disconnect()
+
+        await asyncio.to_thread(publish_authenticated)
+        reading = await readings.next()
+        assert reading.total_power_w == 55.5
+    finally:
+        await source.stop()

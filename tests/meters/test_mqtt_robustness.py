@@ -1,0 +1,142 @@
+"""MQTT sources under hostile input and broker trouble, against real Mosquitto brokers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from custom_components.eflux.core.meters import Quality, build_source, parse_meter_config
+from custom_components.eflux.core.meters.mqtt_source import MqttMeterSource
+from tests.meters.helpers import GUARD_S, Readings, publish
+from tests.support.mosquitto import MosquittoBroker
+from tests.support.ports import free_port
+
+
+def z2m_source(host: str, port: int, **broker: object) -> MqttMeterSource:
+    cfg = {"name": "plug", "kind": "mqtt", "profile": "zigbee2mqtt", "topic": "z2m/plug",
+           "broker": {"host": host, "port": port, **broker}}  # fmt: skip
+    source = build_source(parse_meter_config(cfg, where="test"), fuse_a=25)
+    assert isinstance(source, MqttMeterSource)
+    return source
+
+
+HOSTILE: list[tuple[str, bytes]] = [
+    ("malformed JSON", b'{"power": 12,'),
+    ("not an object", b"[1, 2, 3]"),
+    ("string for a number", json.dumps({"power": "lots"}).encode()),
+    ("boolean for a number", json.dumps({"power": True}).encode()),
+    ("object for a number", json.dumps({"power": {"w": 5}}).encode()),
+    ("not UTF-8", b"\xff\xfe\x00garbage"),
+    ("1 MB payload", b'{"power": ' + b"9" * (1024 * 1024) + b"}"),
+    ("deep nesting", b"[" * 100_000 + b"]" * 100_000),
+    ("empty", b""),
+]
+
+
+async def test_hostile_payloads_are_logged_and_ignored(
+    mqtt_broker: MosquittoBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="custom_components.eflux.core.meters")
+    source = z2m_source(mqtt_broker.host, mqtt_broker.port)
+    readings = Readings(source)
+    await source.start()
+    try:
+        await asyncio.wait_for(source.connection.connected.wait(), GUARD_S)
+        good = json.dumps({"power": 100.0}).encode()
+        await asyncio.to_thread(publish, mqtt_broker.host, mqtt_broker.port, [("z2m/plug", good)])
+        await readings.next()
+        messages = [("z2m/plug", payload) for _what, payload in HOSTILE]
+        after = json.dumps({"power": 321.5, "voltage": 230}).encode()
+        await asyncio.to_thread(
+            publish, mqtt_broker.host, mqtt_broker.port, [*messages, ("z2m/plug", after)]
+        )
+        reading = await readings.next(lambda r: r.total_power_w == 321.5)
+    finally:
+        await source.stop()
+    assert source.ignored_messages == len(HOSTILE)
+    assert reading.quality is Quality.OK
+    assert reading.voltage_v[0] == 230.0
+    # nothing hostile reached the listeners
+    assert {r.total_power_w for r in readings.items} == {100.0, 321.5}
+    logged = [r.getMessage() for r in caplog.records if "ignored a message" in r.getMessage()]
+    assert len(logged) == 1  # one episode of bad payloads, one line
+    assert "z2m/plug" in logged[0]
+
+
+async def test_nan_over_mqtt_is_implausible(mqtt_broker: MosquittoBroker) -> None:
+    source = z2m_source(mqtt_broker.host, mqtt_broker.port)
+    readings = Readings(source)
+    await source.start()
+    try:
+        await asyncio.wait_for(source.connection.connected.wait(), GUARD_S)
+        await asyncio.to_thread(
+            publish, mqtt_broker.host, mqtt_broker.port,
+            [("z2m/plug", b'{"power": NaN, "voltage": -230}')],
+        )  # fmt: skip
+        reading = await readings.next()
+    finally:
+        await source.stop()
+    assert reading.quality is Quality.IMPLAUSIBLE
+    assert any("not a finite number" in p for p in reading.problems)
+    assert any("negative" in p for p in reading.problems)
+
+
+async def test_broker_restart_resubscribes(
+    private_mqtt_broker: Callable[..., MosquittoBroker],
+) -> None:
+    broker = private_mqtt_broker()
+    source = z2m_source(broker.host, broker.port)
+    readings = Readings(source)
+    await source.start()
+    try:
+        await asyncio.wait_for(source.connection.connected.wait(), GUARD_S)
+        await asyncio.to_thread(publish, broker.host, broker.port, [("z2m/plug", '{"power": 1}')])
+        await readings.next()
+        await asyncio.to_thread(broker.restart)  # persistence off: subscriptions are gone
+        while source.connection.connections < 2:
+            await asyncio.wait_for(source.connection.connected.wait(), GUARD_S)
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(publish, broker.host, broker.port, [("z2m/plug", '{"power": 2}')])
+        reading = await readings.next(lambda r: r.total_power_w == 2.0)
+    finally:
+        await source.stop()
+    assert reading.quality is Quality.OK
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+async def test_tls_connection_checks_the_certificate(
+    private_mqtt_broker: Callable[..., MosquittoBroker], tls_files: tuple[Path, Path]
+) -> None:
+    cert, key = tls_files
+    tls_port = free_port()
+    broker = private_mqtt_broker(
+        f"listener {tls_port} 127.0.0.1\ncertfile {cert}\nkeyfile {key}\nuser root\n"
+    )
+    source = z2m_source(broker.host, tls_port, tls={"ca_file": str(cert)})
+    readings = Readings(source)
+    await source.start()
+    try:
+        await asyncio.wait_for(source.connection.connected.wait(), GUARD_S)
+        # published in clear on the plain listener; received over TLS
+        await asyncio.to_thread(publish, broker.host, broker.port, [("z2m/plug", '{"power": 7}')])
+        reading = await readings.next()
+    finally:
+        await source.stop()
+    assert reading.total_power_w == 7.0
