@@ -82,6 +82,20 @@ async def authorize(request: web.Request) -> web.Response:
     return ok(card)
 
 
+async def report_lost(request: web.Request) -> web.Response:
+    """The installation reports one of its account's cards lost (e.g. from Home Assistant)."""
+    own = await site(request)
+    data = await body(request, schemas.REPORT_LOST)
+    store = request.app[STORE]
+    card = await store.cards.find_uid(data["uid"])
+    if card is None or card.account_id != own.account_id:
+        raise ApiError(404, "not_found", "no such card on this site's account")
+    lost, order = await store.cards.report_lost(
+        card.id, own.account_id, now=request.app[CLOCK](), actor=f"site:{own.id}",
+        order_replacement=data["order_replacement"])
+    return ok({"card": lost, "replacement_order": order})
+
+
 def setup(app: web.Application) -> None:
     r = app.router
     r.add_post("/api/v1/sync/sessions", post_sessions)
@@ -89,3 +103,4 @@ def setup(app: web.Application) -> None:
     r.add_get("/api/v1/sync/config", get_config)
     r.add_get("/api/v1/sync/departures", get_departures)
     r.add_post("/api/v1/sync/authorize", authorize)
+    r.add_post("/api/v1/sync/report-lost", report_lost)

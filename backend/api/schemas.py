@@ -124,6 +124,10 @@ ASSIGN = vol.Schema({vol.Required("account_id"): ID})
 LOST = vol.Schema({vol.Optional("order_replacement", default=True): bool})
 EMPTY = vol.Schema({})
 AUTHORIZE = vol.Schema({vol.Required("uid"): UID})
+REPORT_LOST = vol.Schema({
+    vol.Required("uid"): UID,
+    vol.Optional("order_replacement", default=True): bool,
+})
 
 
 def _stops_after_start(item: dict[str, Any]) -> dict[str, Any]:

@@ -28,15 +28,29 @@ CREATE TABLE IF NOT EXISTS session_outbox (
     payload TEXT NOT NULL,
     created_at TEXT NOT NULL,
     sent_at TEXT,
+    rejected_at TEXT,
+    rejected_reason TEXT,
     UNIQUE (charge_point_id, transaction_id)
 );
 CREATE INDEX IF NOT EXISTS session_outbox_unsent ON session_outbox (id) WHERE sent_at IS NULL;
+CREATE TABLE IF NOT EXISTS cloud_sync_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+# Columns added after the first release: added to older files in place.
+_ADDED_COLUMNS = (("rejected_at", "TEXT"), ("rejected_reason", "TEXT"))
+_PENDING = "sent_at IS NULL AND rejected_at IS NULL"
 
 
 async def ensure_schema(db: aiosqlite.Connection) -> None:
-    """Create the outbox table if it is missing (idempotent)."""
+    """Create the outbox tables if they are missing, add newer columns (idempotent)."""
     await db.executescript(SCHEMA)
+    async with db.execute("PRAGMA table_info(session_outbox)") as cursor:
+        have = {str(row[1]) async for row in cursor}
+    for name, kind in _ADDED_COLUMNS:
+        if name not in have:
+            await db.execute(f"ALTER TABLE session_outbox ADD COLUMN {name} {kind}")
 
 
 def session_to_json(session: FinishedSession) -> str:
@@ -116,8 +130,8 @@ class SqliteSessionOutbox:
 
     async def outbox_pending(self, limit: int) -> list[OutboxEntry]:
         async with self._conn.execute(
-            "SELECT id, payload, created_at FROM session_outbox"
-            " WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+            f"SELECT id, payload, created_at FROM session_outbox WHERE {_PENDING}"  # noqa: S608 (fixed text)
+            " ORDER BY id LIMIT ?",
             (limit,),
         ) as cursor:
             rows = await cursor.fetchall()
@@ -141,8 +155,54 @@ class SqliteSessionOutbox:
         await self._conn.commit()
 
     async def outbox_unsent_count(self) -> int:
+        return await self._count(_PENDING)
+
+    async def outbox_rejected_count(self) -> int:
+        return await self._count("sent_at IS NULL AND rejected_at IS NOT NULL")
+
+    async def _count(self, where: str) -> int:
         async with self._conn.execute(
-            "SELECT count(*) FROM session_outbox WHERE sent_at IS NULL"
+            f"SELECT count(*) FROM session_outbox WHERE {where}"  # noqa: S608 (fixed text)
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def outbox_mark_rejected(self, entry_id: int, reason: str) -> None:
+        """Park an entry the cloud refuses for good (kept, visible, retryable; never dropped)."""
+        await self._conn.execute(
+            "UPDATE session_outbox SET rejected_at = ?, rejected_reason = ?"
+            " WHERE id = ? AND sent_at IS NULL",
+            (datetime.now(UTC).isoformat(), reason[:500], entry_id),
+        )
+        await self._conn.commit()
+
+    async def outbox_rejected(self) -> list[tuple[int, str, str]]:
+        """(id, "charge point/transaction", reason) of parked entries, oldest first."""
+        async with self._conn.execute(
+            "SELECT id, charge_point_id || '/' || transaction_id, rejected_reason"
+            " FROM session_outbox WHERE sent_at IS NULL AND rejected_at IS NOT NULL ORDER BY id"
+        ) as cursor:
+            return [(int(r[0]), str(r[1]), str(r[2])) async for r in cursor]
+
+    async def outbox_retry_rejected(self) -> int:
+        """Put parked entries back in the queue (after a fix on either side)."""
+        cursor = await self._conn.execute(
+            "UPDATE session_outbox SET rejected_at = NULL, rejected_reason = NULL"
+            " WHERE sent_at IS NULL AND rejected_at IS NOT NULL"
+        )
+        await self._conn.commit()
+        return cursor.rowcount
+
+    async def state_get(self, key: str) -> str | None:
+        """A value the sync keeps across restarts (e.g. the departures cursor)."""
+        async with self._conn.execute(
+            "SELECT value FROM cloud_sync_state WHERE key = ?", (key,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def state_set(self, key: str, value: str) -> None:
+        await self._conn.execute(
+            "INSERT OR REPLACE INTO cloud_sync_state (key, value) VALUES (?, ?)", (key, value)
+        )
+        await self._conn.commit()

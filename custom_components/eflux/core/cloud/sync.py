@@ -1,0 +1,207 @@
+"""The local side of the cloud sync: sessions up; card list and departures down.
+
+One `attempt()` pushes the outbox in batches (oldest first, so sessions arrive in order of
+completion), pulls the card-list delta into the local list (which pushes it to the chargers)
+and hands new departures to the planner. `run()` repeats it: every `interval` while the cloud
+answers, after an exponential backoff with jitter while it does not, at once after `wake()`.
+Nothing is dropped: an entry leaves the outbox only when the cloud acknowledged it (created
+or duplicate); one the cloud refuses for good is parked with its reason, visible in the status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from ..domain import DepartureRequest, LocalCardList, OutboxEntry
+from .backoff import Backoff
+from .client import CloudClient
+from .errors import CloudAuthError, CloudError, CloudRejected
+from .outbox import SqliteSessionOutbox
+
+_LOGGER = logging.getLogger(__name__)
+DEPARTURES_CURSOR = "departures_after"
+DepartureHandler = Callable[[DepartureRequest], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """What Home Assistant shows about the cloud link."""
+
+    online: bool = False
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    pending: int = 0
+    rejected: int = 0
+    sent: int = 0  # sessions acknowledged since start
+    last_error: str | None = None
+    auth_failed: bool = False  # the token was refused: HA asks the user to re-authenticate
+    next_attempt_at: datetime | None = None
+    card_list_version: int = 0
+
+
+class CloudSync:
+    def __init__(
+        self,
+        client: CloudClient,
+        outbox: SqliteSessionOutbox,
+        cards: LocalCardList,
+        *,
+        on_departure: DepartureHandler | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        backoff: Backoff | None = None,
+        batch_size: int = 100,
+        interval: float = 60.0,
+    ) -> None:
+        self.client = client
+        self._outbox = outbox
+        self._cards = cards
+        self._on_departure = on_departure
+        self._clock = clock
+        self._sleep = sleep
+        self.backoff = backoff or Backoff()
+        self.batch_size = batch_size
+        self._max_batch = batch_size
+        self.interval = interval
+        self._status = SyncStatus()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[SyncStatus], None]] = []
+
+    # ---- status -----------------------------------------------------------------------------
+    @property
+    def status(self) -> SyncStatus:
+        return self._status
+
+    def add_listener(self, callback: Callable[[SyncStatus], None]) -> Callable[[], None]:
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback)
+
+    def _set(self, **changes: object) -> None:
+        self._status = replace(self._status, **changes)  # type: ignore[arg-type]
+        for callback in list(self._listeners):
+            callback(self._status)
+
+    # ---- one round ----------------------------------------------------------------------------
+    async def sync_once(self) -> None:
+        """Push, pull cards, pull departures; raises the first CloudError."""
+        await self._push_sessions()
+        await self._pull_cards()
+        await self._pull_departures()
+
+    async def attempt(self) -> float:
+        """One round with bookkeeping; returns how long to wait before the next one."""
+        now = self._clock()
+        try:
+            await self.sync_once()
+        except CloudAuthError as err:
+            delay = self.backoff.cap
+            self._set(online=False, auth_failed=True, last_error=f"auth: {err}")
+        except CloudError as err:
+            delay = self.backoff.next_delay()
+            self._set(online=False, last_error=str(err))
+        except Exception as err:  # a local failure (e.g. the card list): keep syncing the rest
+            _LOGGER.exception("cloud sync round failed")
+            delay = self.backoff.next_delay()
+            self._set(online=False, last_error=f"local: {type(err).__name__}: {err}")
+        else:
+            self.backoff.reset()
+            delay = self.interval
+            self._set(online=True, auth_failed=False, last_error=None, last_success_at=now)
+        self._set(
+            last_attempt_at=now,
+            next_attempt_at=now + timedelta(seconds=delay),
+            pending=await self._outbox.outbox_unsent_count(),
+            rejected=await self._outbox.outbox_rejected_count(),
+            card_list_version=await self._cards.card_list_version(),
+        )
+        return delay
+
+    async def _push_sessions(self) -> None:
+        while entries := await self._outbox.outbox_pending(self.batch_size):
+            try:
+                await self._send(entries)
+            except CloudRejected as err:
+                if err.status == 413 and len(entries) > 1:
+                    self.batch_size = max(1, len(entries) // 2)  # the cloud's body limit
+                    continue
+                await self._send_one_by_one(entries)
+        self.batch_size = self._max_batch
+
+    async def _send(self, entries: list[OutboxEntry]) -> None:
+        acks = await self.client.post_sessions([e.session for e in entries])
+        acked = {(a.charge_point_id, a.transaction_id) for a in acks}
+        done = [e.id for e in entries
+                if (e.session.charge_point_id, e.session.transaction_id) in acked]
+        if not done:  # never loop on a batch the cloud answered without acknowledging it
+            raise CloudError("the cloud acknowledged none of the batch")
+        await self._outbox.outbox_mark_sent(done)
+        self._set(sent=self._status.sent + len(done))
+
+    async def _send_one_by_one(self, entries: list[OutboxEntry]) -> None:
+        """A batch was refused: find the entries the cloud refuses and park only those."""
+        for entry in entries:
+            try:
+                await self._send([entry])
+            except CloudRejected as err:
+                _LOGGER.error("cloud refuses session %s/%s: %s", entry.session.charge_point_id,
+                              entry.session.transaction_id, err)
+                await self._outbox.outbox_mark_rejected(entry.id, str(err))
+
+    async def _pull_cards(self) -> None:
+        version = await self._cards.card_list_version()
+        delta = await self.client.card_delta(version)
+        if delta.version > version:
+            await self._cards.apply_card_delta(delta)
+
+    async def _pull_departures(self) -> None:
+        after = int(await self._outbox.state_get(DEPARTURES_CURSOR) or 0)
+        for departure in await self.client.departures(after):
+            if self._on_departure is not None:
+                try:
+                    await self._on_departure(departure.request)
+                except Exception:  # one bad request (unknown charger) must not block the rest
+                    _LOGGER.exception("departure %s was not taken", departure.id)
+            await self._outbox.state_set(DEPARTURES_CURSOR, str(departure.id))
+
+    # ---- the loop ---------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Sync until cancelled."""
+        while True:
+            delay = await self.attempt()
+            await self._wait(delay)
+
+    def wake(self) -> None:
+        """Sync now (e.g. a session just finished, or the user pressed 'sync')."""
+        self._wake.set()
+
+    async def _wait(self, delay: float) -> None:
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
+            self._wake.clear()
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self.run(), name="eflux-cloud")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def report_card_lost(self, uid: str) -> None:
+        """Block a card in the cloud, then pull the delta so local chargers refuse it at once."""
+        await self.client.report_card_lost(uid)
+        await self._pull_cards()
