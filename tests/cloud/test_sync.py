@@ -19,13 +19,11 @@ from .conftest import NOW, Cloud
 from .support import Charger, free_charging_config, opened_outbox
 
 
-def _session(tx: str, minutes: int = 60, **changes: object) -> FinishedSession:
-    base: dict[str, object] = dict(
+def _session(tx: str, minutes: int = 60) -> FinishedSession:
+    return FinishedSession(
         charge_point_id="CP1", transaction_id=tx, connector_id=1, id_tag="ANN01",
         started_at=NOW, stopped_at=NOW + timedelta(minutes=minutes),
         meter_start_wh=0.0, meter_stop_wh=5000.0, energy_wh=5000.0)
-    base.update(changes)
-    return FinishedSession(**base)  # type: ignore[arg-type]
 
 
 async def _queue(path: Path, sessions: list[FinishedSession]) -> None:
