@@ -19,6 +19,8 @@ class Fields:
         self.prefix = prefix
 
     def key(self, name: str) -> str:
+        if not name:
+            return self.prefix or "(top level)"
         return f"{self.prefix}.{name}" if self.prefix else name
 
     def error(self, name: str, reason: str) -> MeterConfigError:
