@@ -110,3 +110,28 @@ async def test_sync_config_lists_the_sites_charge_points_and_tariffs(api: Api) -
     # A guest card (bob's) is now welcome on ann's open charger when the site asks live.
     _, guest = await api.call("POST", "/sync/authorize", "site", json={"uid": "bob01"})
     assert guest["status"] == "active"
+
+
+async def test_gdpr_export_and_erase_keep_the_invoice_fields(api: Api) -> None:
+    ann = api.ids["ann"]
+    await api.store.db.execute(
+        "INSERT INTO invoices (account_id, number, kind, month, issued_on, due_on, status,"
+        " net_cents, vat_cents, gross_cents, customer_name, customer_address, created_at)"
+        " VALUES (?, 'INV-2026-0001', 'invoice', '2026-10', '2026-11-01', '2026-11-15', 'open',"
+        " 1000, 210, 1210, 'Ann', 'Kerkstraat 1', '2026-11-01T00:00:00.000000Z')", ann)
+    status, export = await api.call("GET", f"/accounts/{ann}/export", "ann")
+    assert status == 200
+    assert export["account"]["name"] == "Ann"
+    assert [c["uid"] for c in export["cards"]] == ["ANN01"]
+    assert [i["number"] for i in export["invoices"]] == ["INV-2026-0001"]
+    status, erased = await api.call("POST", f"/accounts/{ann}/erase", "ann", json={})
+    assert status == 200
+    assert erased["name"] == "(erased)"
+    assert erased["erased_at"] is not None
+    # The user's own token is revoked with the account; the invoice keeps its legal fields.
+    assert (await api.call("GET", "/me", "ann"))[0] == 401
+    invoice = await api.store.db.fetchrow("SELECT customer_name, customer_address FROM invoices")
+    assert invoice == {"customer_name": "Ann", "customer_address": "Kerkstraat 1"}
+    _, card = await api.call("GET", f"/cards/{api.ids['ann_card']}", "admin")
+    assert card["status"] == "blocked"
+    assert (await api.call("POST", f"/accounts/{ann}/erase", "admin", json={}))[0] == 409

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from backend.store import AccountKind, CardKind
 from custom_components.eflux.core.cloud import (
     CloudAuthError,
     CloudClient,
@@ -16,8 +18,9 @@ from custom_components.eflux.core.cloud import (
     check_token,
 )
 from custom_components.eflux.core.domain import CardStatus
+from tests.central.support import FakeClock, central_config, running_central
 
-from .conftest import Cloud
+from .conftest import NOW, Cloud
 
 
 async def test_check_token_names_the_site_and_refuses_bad_tokens(cloud: Cloud) -> None:
@@ -69,3 +72,26 @@ async def test_authorize_and_report_lost(cloud: Cloud) -> None:
 def test_api_base_accepts_root_or_api_urls() -> None:
     assert api_base("https://cloud.example/") == "https://cloud.example/api/v1"
     assert api_base("https://cloud.example/api/v1/") == "https://cloud.example/api/v1"
+
+
+async def test_the_cloud_has_the_final_say_on_unlisted_cards_while_reachable(
+        tmp_path: Path, cloud: Cloud) -> None:
+    """A guest card of another account at an open charger: the central asks the cloud live."""
+    guest_account = await cloud.store.accounts.create_account(AccountKind.CONSUMER, "Guest",
+                                                              now=NOW)
+    await cloud.store.cards.create_card("GUEST01", CardKind.SUBSCRIPTION, now=NOW,
+                                        account_id=guest_account.id)
+    await cloud.store.sites.create_charge_point(cloud.ids["account"], "open", now=NOW,
+                                                site_id=cloud.ids["site"], guest_usage=True)
+    client = CloudClient(cloud.url, cloud.tokens["site"])
+    config = central_config(tmp_path)  # no free charging: unknown cards are refused
+    try:
+        async with running_central(config, FakeClock(NOW), client.authorize) as central:
+            verdict = await central.authorize("GUEST01")
+            assert (verdict.status, verdict.source) == ("Accepted", "remote")
+            assert (await central.authorize("NOBODY")).status == "Invalid"
+            await cloud.down()
+            # Offline: the cached answer decides, charging does not wait for the internet.
+            assert (await central.authorize("GUEST01")).accepted
+    finally:
+        await client.close()
