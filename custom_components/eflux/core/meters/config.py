@@ -136,7 +136,8 @@ def _parse_modbus(fields: Fields, kind: SourceKind) -> ModbusSettings:
     try:
         load_profile(profile)
     except MeterConfigError as err:
-        raise fields.error("profile", str(err)) from err
+        # a bad profile file says where inside it; an unknown name needs no prefix
+        raise fields.error("profile", str(err) if err.where else err.reason) from err
     common: dict[str, Any] = {
         "profile": profile,
         "device_id": fields.integer("device_id", 1, low=0, high=247),
