@@ -1,0 +1,73 @@
+"""`python -m sim.demo [--headless --duration 60] [--no-hass] [--no-backend]` (scripts/demo)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from .app import Options, run
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="scripts/demo",
+        description="E-Flux Local demo: chargers, a grid meter and the local site on loopback.",
+    )
+    parser.add_argument("--headless", action="store_true", help="no live table; a summary")
+    parser.add_argument("--duration", type=float, help="seconds to run (default: until Ctrl-C)")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=None,
+        help="household time per real second (default 60 headless, 10 live)",
+    )
+    parser.add_argument("--no-hass", action="store_true", help="do not start Home Assistant")
+    parser.add_argument("--no-backend", action="store_true", help="do not start the back end")
+    parser.add_argument(
+        "--embedded-broker", action="store_true", help="use amqtt even when Mosquitto exists"
+    )
+    parser.add_argument("--workdir", type=Path, default=Path(".demo"))
+    args = parser.parse_args(argv)
+    if args.duration is not None and args.duration <= 0:
+        parser.error("--duration must be > 0")
+    speed = args.speed if args.speed is not None else (60.0 if args.headless else 10.0)
+    if speed <= 0:
+        parser.error("--speed must be > 0")
+    return Options(
+        workdir=args.workdir.resolve(),
+        headless=args.headless,
+        duration_s=args.duration,
+        speed=speed,
+        hass=not args.no_hass,
+        backend=not args.no_backend,
+        embedded_broker=args.embedded_broker,
+    )
+
+
+async def main_async(options: Options) -> int:
+    """Run the demo; SIGTERM and SIGINT end it cleanly (every child is stopped)."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        return await run(options)
+    except asyncio.CancelledError:
+        print("\ndemo: stopped", file=sys.stderr)
+        return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(main_async(options))
+    return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

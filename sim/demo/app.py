@@ -1,0 +1,160 @@
+"""The demo: start every part on loopback, show the live table, judge the fuse, stop everything.
+
+Order: broker -> grid meter (Modbus, in this process) -> bridge -> local site -> chargers.
+Any part that fails to start stops the rest and ends the demo with its log's tail and exit 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sim.household import HouseholdProfile, SimClock
+
+from . import parts
+from .cars import DemoCar, make_cars, paused_default
+from .configs import Ports
+from .grid import GridMeter
+from .procs import Children, StartupError, free_port
+from .report import summary, table
+from .scenario import Scenario
+from .site_api import SiteApi, SiteApiError
+
+METER_TICK_S = 0.2  # how often the grid meter measures (and the fuse is judged)
+TABLE_EVERY_S = 1.0
+
+
+@dataclass
+class Options:
+    workdir: Path
+    headless: bool = False
+    duration_s: float | None = None
+    speed: float = 60.0  # household time per real second
+    hass: bool = True
+    backend: bool = True
+    embedded_broker: bool = False
+    scenario: Scenario = field(default_factory=Scenario)
+
+
+@dataclass
+class Demo:
+    options: Options
+    children: Children
+    grid: GridMeter | None = None
+    cars: list[DemoCar] = field(default_factory=list)
+    api: SiteApi | None = None
+    urls: list[str] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def prepare_workdir(workdir: Path) -> None:
+    """A fresh work dir for each run (the previous run's databases and logs are replaced)."""
+    for sub in ("site", "logs", "backend", "bridge"):
+        shutil.rmtree(workdir / sub, ignore_errors=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+
+
+async def run(options: Options) -> int:
+    demo = Demo(options, Children(options.workdir / "logs"))
+    try:
+        prepare_workdir(options.workdir)
+        await start(demo)
+        print_intro(demo)
+        return await watch(demo)
+    except StartupError as err:
+        print(f"\ndemo: a part failed to start: {err}", file=sys.stderr)
+        return 1
+    except (OSError, TimeoutError, SiteApiError) as err:
+        print(f"\ndemo: failed: {err!r} (logs in {options.workdir / 'logs'})", file=sys.stderr)
+        return 1
+    finally:
+        await stop(demo)
+
+
+async def start(demo: Demo) -> None:
+    opts, scenario = demo.options, demo.options.scenario
+    now = datetime.now(UTC)
+    clock = SimClock(scenario.household_start_at(now), opts.speed)
+    ports = Ports(central=free_port(), api=free_port(), modbus=free_port(), mqtt=0)
+    broker = await parts.broker(demo.children, opts)
+    ports = Ports(ports.central, ports.api, ports.modbus, broker.port)
+    demo.extra["broker"] = f"{broker.kind} on {broker.host}:{broker.port}"
+    central_url = f"ws://127.0.0.1:{ports.central}"
+    demo.cars = make_cars(scenario, central_url, now, speed=1.0)
+    profile = HouseholdProfile(timezone=scenario.timezone)
+    demo.grid = GridMeter(clock, [c.metered for c in demo.cars], scenario.fuse_a, profile)
+    await demo.grid.start(ports.modbus)
+    meter = await parts.bridge(demo.children, opts, ports)
+    demo.api = await parts.local_site(demo.children, opts, ports, meter)
+    demo.urls.append(f"local site API   {demo.api.base}")
+    demo.urls.append(f"OCPP central     {central_url}/<charge point id>")
+    demo.urls.append(f"grid meter       modbus://127.0.0.1:{ports.modbus} (SDM630)")
+    demo.urls.append(f"MQTT broker      mqtt://{broker.host}:{broker.port} ({broker.kind})")
+    for car in demo.cars:
+        await car.sim.start(wait_s=15.0)
+        await demo.api.ocpp(car.spec.id, "SetChargingProfile", paused_default(car.spec.ocpp))
+    for car in demo.cars:
+        await car.sim.plug_in(car.spec.card)
+        await demo.api.set_departure(car.spec, car.departure)
+
+
+def print_intro(demo: Demo) -> None:
+    print("E-Flux Local demo: all parts running on loopback", flush=True)
+    for line in demo.urls:
+        print(f"  {line}")
+    print(f"  logs and databases in {demo.options.workdir}")
+    if not demo.options.headless:
+        print("Ctrl-C stops everything.\n", flush=True)
+
+
+async def watch(demo: Demo) -> int:
+    assert demo.grid is not None
+    assert demo.api is not None
+    opts = demo.options
+    tz = ZoneInfo(opts.scenario.timezone)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    next_table = started
+    plans: dict[str, dict[str, object]] = {}
+    while opts.duration_s is None or loop.time() - started < opts.duration_s:
+        failed = demo.children.failed()
+        if failed is not None:
+            print(
+                f"\ndemo: {failed.name} stopped unexpectedly (log: {failed.log})\n{failed.tail()}"
+            )
+            return 1
+        sample = demo.grid.tick()
+        if loop.time() >= next_table:
+            next_table += TABLE_EVERY_S
+            with contextlib.suppress(OSError, ValueError):
+                plans = await demo.api.chargers()
+            if not opts.headless:
+                rows = [car.row(plans.get(car.spec.id)) for car in demo.cars]
+                house = demo.grid.clock.now().astimezone(tz).strftime("%H:%M")
+                wall = datetime.now(tz).strftime("%H:%M:%S")
+                clocks = f"{house} (x{opts.speed:g}), cars and plans on the wall clock {wall}"
+                text = table(sample, opts.scenario.fuse_a, rows, clocks, tz)
+                print("\x1b[2J\x1b[H" + text, flush=True)
+        await asyncio.sleep(METER_TICK_S)
+    with contextlib.suppress(OSError, ValueError):
+        plans = await demo.api.chargers()
+    rows = [car.row(plans.get(car.spec.id)) for car in demo.cars]
+    print(summary(demo.grid.record, rows, tz, demo.extra), flush=True)
+    return 1 if demo.grid.record.exceeded else 0
+
+
+async def stop(demo: Demo) -> None:
+    for car in demo.cars:
+        with contextlib.suppress(Exception):
+            await car.sim.close()
+    if demo.api is not None:
+        await demo.api.close()
+    if demo.grid is not None:
+        await demo.grid.stop()
+    await demo.children.stop_all()

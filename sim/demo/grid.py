@@ -1,0 +1,143 @@
+"""The demo's grid meter: the household's load plus what the simulated chargers really draw,
+served as an Eastron SDM630 over Modbus TCP (`sim.modbus_meter`), and judged against the fuse on
+every tick from the very values the meter serves.
+
+The chargers' draw is read from the simulated charge points themselves (the physics), not from
+what the central system believes: a real grid meter measures the current, however late the
+chargers' own meter values reach the controller.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sim.chargepoint import SimChargePoint
+from sim.household import HouseholdLoad, HouseholdProfile, SimClock, household_load
+from sim.modbus_meter import ModbusMeterSim
+
+VOLTAGE_V = 230.0
+Phases = tuple[float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class MeteredCharger:
+    sim: SimChargePoint
+    grid_phases: tuple[int, ...]  # the grid phase each of its phases is wired to
+
+    def draw_a(self) -> Phases:
+        self.sim.advance()  # the car follows the latest limit and charges up to now
+        amps = [0.0, 0.0, 0.0]
+        for phase in self.grid_phases[: self.sim.car.phases]:
+            amps[phase] += self.sim.amps
+        return (amps[0], amps[1], amps[2])
+
+
+@dataclass(frozen=True, slots=True)
+class GridSample:
+    current_a: Phases  # magnitude per phase, as the SDM630 reports it
+    power_w: Phases  # signed: import positive
+    household: HouseholdLoad
+    chargers_a: Phases
+
+
+@dataclass
+class FuseRecord:
+    """The highest phase currents seen and every tick that went over the fuse."""
+
+    fuse_a: float
+    ticks: int = 0
+    highest_a: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    over: list[tuple[float, int, float]] = field(default_factory=list)  # (t, phase, amps)
+
+    def judge(self, sample: GridSample, t: float) -> None:
+        self.ticks += 1
+        for phase, amps in enumerate(sample.current_a):
+            self.highest_a[phase] = max(self.highest_a[phase], amps)
+            if amps > self.fuse_a:
+                self.over.append((t, phase, amps))
+
+    @property
+    def exceeded(self) -> bool:
+        return bool(self.over)
+
+
+class GridMeter:
+    def __init__(
+        self,
+        clock: SimClock,
+        chargers: Sequence[MeteredCharger],
+        fuse_a: float,
+        profile: HouseholdProfile | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
+        self.chargers = list(chargers)
+        self.profile = profile or HouseholdProfile()
+        self.modbus = ModbusMeterSim("sdm630")
+        self.record = FuseRecord(fuse_a)
+        self.import_kwh = 0.0
+        self.export_kwh = 0.0
+        self.latest: GridSample | None = None
+        self._monotonic = monotonic
+        self._last: float | None = None
+        self.tick()
+
+    async def start(self, port: int, host: str = "127.0.0.1") -> None:
+        await self.modbus.start_tcp(host, port)
+
+    async def stop(self) -> None:
+        await self.modbus.stop()
+
+    def sample(self) -> GridSample:
+        house = household_load(self.clock.now(), self.profile)
+        chargers = [0.0, 0.0, 0.0]
+        for charger in self.chargers:
+            for phase, amps in enumerate(charger.draw_a()):
+                chargers[phase] += amps
+        signed = [house.current_a[p] + chargers[p] for p in range(3)]
+        power = [round(house.power_w[p] + chargers[p] * VOLTAGE_V, 1) for p in range(3)]
+        return GridSample(
+            current_a=(
+                round(abs(signed[0]), 2),
+                round(abs(signed[1]), 2),
+                round(abs(signed[2]), 2),
+            ),
+            power_w=(power[0], power[1], power[2]),
+            household=house,
+            chargers_a=(chargers[0], chargers[1], chargers[2]),
+        )
+
+    def tick(self) -> GridSample:
+        """Measure now: update the Modbus registers, the energy registers and the fuse record."""
+        now = self._monotonic()
+        sample = self.sample()
+        total_w = sum(sample.power_w)
+        if self._last is not None:
+            kwh = total_w * (now - self._last) / 3_600_000.0
+            if kwh >= 0:
+                self.import_kwh += kwh
+            else:
+                self.export_kwh -= kwh
+        self._last = now
+        self.modbus.set_values(
+            {
+                "voltage_l1": VOLTAGE_V,
+                "voltage_l2": VOLTAGE_V,
+                "voltage_l3": VOLTAGE_V,
+                "current_l1": sample.current_a[0],
+                "current_l2": sample.current_a[1],
+                "current_l3": sample.current_a[2],
+                "power_l1": sample.power_w[0],
+                "power_l2": sample.power_w[1],
+                "power_l3": sample.power_w[2],
+                "total_power": total_w,
+                "import_energy": self.import_kwh,
+                "export_energy": self.export_kwh,
+            }
+        )
+        self.record.judge(sample, self.clock.elapsed_real_s())
+        self.latest = sample
+        return sample

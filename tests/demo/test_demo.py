@@ -1,0 +1,99 @@
+"""`scripts/demo --headless --duration 60`: every part starts, the cars charge under the fuse, the
+summary says so, and the exit code follows the fuse verdict."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+
+def run_demo(workdir: Path, *args: str, timeout: float = 200) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sim.demo", "--workdir", str(workdir), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def highest_phase(summary: str) -> tuple[float, float]:
+    match = re.search(r"highest phase current: ([\d.]+) A on L\d \(fuse ([\d.]+) A\)", summary)
+    assert match, summary
+    return float(match.group(1)), float(match.group(2))
+
+
+def test_headless_demo_runs_a_minute_under_the_fuse_and_reports(tmp_path: Path) -> None:
+    result = run_demo(tmp_path / "demo", "--headless", "--duration", "60", "--no-hass")
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "RESULT: OK" in out
+    assert re.search(r"fuse: never exceeded \(\d+ ticks\)", out)
+    highest, fuse = highest_phase(out)
+    assert 0 < highest <= fuse
+    # The cars drew energy through the balancer, and the planner judged each one.
+    energies = {
+        m.group(1): float(m.group(2))
+        for m in re.finditer(r"^\s{4}(\w+)\s+.+?\s+([\d.]+) kWh\s+SoC", out, re.MULTILINE)
+    }
+    assert set(energies) == {"garage", "driveway", "carport"}, out
+    assert sum(energies.values()) > 0, out
+    verdicts = re.findall(r"will (NOT )?be ready", out)
+    assert len(verdicts) == 3, out
+    # The 1-phase car leaves in two hours with 37.5 kWh to go at 3.7 kW at most: not ready.
+    assert re.search(r"carport .* will NOT be ready", out), out
+    # Every child was stopped: nothing listens on the ports it announced any more.
+    for port in re.findall(r"127\.0\.0\.1:(\d+)", out):
+        assert not _port_open(int(port)), f"port {port} still open after the demo"
+
+
+def test_an_unusable_work_dir_fails_the_demo_clearly(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    workdir.write_text("a file where the demo's directory must go")
+    result = run_demo(workdir, "--headless", "--duration", "5", "--no-hass", timeout=60)
+    assert result.returncode == 1
+    assert "demo: failed" in result.stderr
+    assert str(workdir) in result.stderr
+
+
+def test_ctrl_c_stops_every_child(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim.demo", "--workdir", str(workdir), "--no-hass"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "Ctrl-C stops everything" in line:
+            break
+    else:
+        pytest.fail("".join(lines) + (process.stderr.read() if process.stderr else ""))
+    ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", "".join(lines))]
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert ports
+    for port in ports:
+        assert not _port_open(port), f"port {port} still open after Ctrl-C"
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
