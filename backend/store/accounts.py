@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from ..storage import Database, UniqueViolation, to_db
 from .audit import AuditLog
-from .errors import Conflict, NotFound
+from .errors import Conflict
 from .models import Account, AccountKind, Principal, Role, Site, User
-from .rows import columns, record, records
+from .rows import columns, one, page, record
 from .security import check_password, hash_password, new_token, same_hash, token_hash
 
 _ACCOUNT_COLS = columns(Account)
@@ -27,14 +26,6 @@ class IssuedToken:
     kind: str  # user or site
     name: str
     expires_at: datetime | None
-
-
-def scoped(sql: str, args: list[Any], scope: int | None, column: str = "account_id") -> str:
-    """Append the caller's account filter (None = an admin: everything)."""
-    if scope is None:
-        return sql
-    args.append(scope)
-    return f"{sql} AND {column} = ?"
 
 
 class Accounts:
@@ -66,19 +57,13 @@ class Accounts:
         return record(Account, row)
 
     async def get_account(self, account_id: int, scope: int | None = None) -> Account:
-        args: list[Any] = [account_id]
-        sql = scoped(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE id = ?", args, scope, "id")
-        row = await self._db.fetchrow(sql, *args)
-        if row is None:
-            raise NotFound(f"account {account_id} not found")
-        return record(Account, row)
+        return await one(self._db, Account, "accounts", account_id, scope, column="id")
 
     async def list_accounts(
         self, scope: int | None, *, limit: int = 50, after: int = 0
     ) -> list[Account]:
-        args: list[Any] = [after]
-        sql = scoped(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE id > ?", args, scope, "id")
-        return records(Account, await self._db.fetch(sql + " ORDER BY id LIMIT ?", *args, limit))
+        return await page(self._db, Account, "accounts", scope, limit=limit, after=after,
+                          column="id")
 
     # ---- users --------------------------------------------------------------------------------
     async def create_user(
@@ -110,19 +95,12 @@ class Accounts:
         return record(User, row)
 
     async def get_user(self, user_id: int, scope: int | None = None) -> User:
-        args: list[Any] = [user_id]
-        sql = scoped(f"SELECT {_USER_COLS} FROM users WHERE id = ?", args, scope)
-        row = await self._db.fetchrow(sql, *args)
-        if row is None:
-            raise NotFound(f"user {user_id} not found")
-        return record(User, row)
+        return await one(self._db, User, "users", user_id, scope)
 
     async def list_users(
         self, scope: int | None, *, limit: int = 50, after: int = 0
     ) -> list[User]:
-        args: list[Any] = [after]
-        sql = scoped(f"SELECT {_USER_COLS} FROM users WHERE id > ?", args, scope)
-        return records(User, await self._db.fetch(sql + " ORDER BY id LIMIT ?", *args, limit))
+        return await page(self._db, User, "users", scope, limit=limit, after=after)
 
     async def find_user(self, email: str) -> User | None:
         row = await self._db.fetchrow(

@@ -14,11 +14,10 @@ from typing import Any
 
 from ..billing.plans import LOST_CARD_REPLACEMENT_FEE, PREPAID_MINIMUM_START_CENTS
 from ..storage import Database, Queries, UniqueViolation, from_db, to_db
-from .accounts import scoped
 from .audit import AuditLog
 from .errors import Conflict, NotFound
 from .models import CardKind, CardOrder, CardRecord, CardStatus
-from .rows import columns, record, records
+from .rows import columns, one, page, record
 
 _CARD = columns(CardRecord)
 _ORDER = columns(CardOrder)
@@ -80,13 +79,7 @@ class Cards:
         return record(CardRecord, row)
 
     async def get_card(self, card_id: int, scope: int | None = None) -> CardRecord:
-        args: list[Any] = [card_id]
-        row = await self._db.fetchrow(
-            scoped(f"SELECT {_CARD} FROM cards WHERE id = ?", args, scope), *args
-        )
-        if row is None:
-            raise NotFound(f"card {card_id} not found")
-        return record(CardRecord, row)
+        return await one(self._db, CardRecord, "cards", card_id, scope)
 
     async def find_uid(self, uid: str) -> CardRecord | None:
         row = await self._db.fetchrow(
@@ -97,9 +90,7 @@ class Cards:
     async def list_cards(
         self, scope: int | None, *, limit: int = 50, after: int = 0
     ) -> list[CardRecord]:
-        args: list[Any] = [after]
-        sql = scoped(f"SELECT {_CARD} FROM cards WHERE id > ?", args, scope)
-        return records(CardRecord, await self._db.fetch(sql + " ORDER BY id LIMIT ?", *args, limit))
+        return await page(self._db, CardRecord, "cards", scope, limit=limit, after=after)
 
     async def set_status(
         self, card_id: int, scope: int | None, status: CardStatus, *, now: datetime, actor: str
@@ -170,9 +161,7 @@ class Cards:
     async def list_orders(
         self, scope: int | None, *, limit: int = 50, after: int = 0
     ) -> list[CardOrder]:
-        args: list[Any] = [after]
-        sql = scoped(f"SELECT {_ORDER} FROM card_orders WHERE id > ?", args, scope)
-        return records(CardOrder, await self._db.fetch(sql + " ORDER BY id LIMIT ?", *args, limit))
+        return await page(self._db, CardOrder, "card_orders", scope, limit=limit, after=after)
 
     async def touch_account(self, account_id: int) -> None:
         """Re-send an account's cards (e.g. its prepaid balance crossed the €10 minimum)."""

@@ -9,8 +9,8 @@ from typing import Any
 
 from ..billing.plans import Plan
 from ..storage import Database, to_db
-from .accounts import scoped
 from .errors import NotFound
+from .rows import scoped
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (SQL text is built from constant table and column names only)
 """Turning rows into records: one generic mapper driven by the dataclass field types."""
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
 
-from ..storage import Row, from_db
+from ..storage import Queries, Row, from_db
+from .errors import NotFound
 
 T = TypeVar("T")
 
@@ -53,3 +55,34 @@ def records[T](cls: type[T], rows: list[Row]) -> list[T]:
 
 def columns(cls: type[Any]) -> str:
     return ", ".join(f.name for f in dataclasses.fields(cls))
+
+
+def scoped(sql: str, args: list[Any], scope: int | None, column: str = "account_id") -> str:
+    """Append the caller's account filter (None = an admin: everything)."""
+    if scope is None:
+        return sql
+    args.append(scope)
+    return f"{sql} AND {column} = ?"
+
+
+async def one[T](
+    db: Queries, cls: type[T], table: str, record_id: int, scope: int | None, *,
+    column: str = "account_id",
+) -> T:
+    """The record `record_id` of `table` in scope; NotFound otherwise (also for other accounts)."""
+    args: list[Any] = [record_id]
+    sql = scoped(f"SELECT {columns(cls)} FROM {table} WHERE id = ?", args, scope, column)
+    row = await db.fetchrow(sql, *args)
+    if row is None:
+        raise NotFound(f"{table.removesuffix('s').replace('_', ' ')} {record_id} not found")
+    return record(cls, row)
+
+
+async def page[T](
+    db: Queries, cls: type[T], table: str, scope: int | None, *, limit: int, after: int,
+    column: str = "account_id",
+) -> list[T]:
+    """Records in scope after id `after`, in id order (keyset pagination)."""
+    args: list[Any] = [after]
+    sql = scoped(f"SELECT {columns(cls)} FROM {table} WHERE id > ?", args, scope, column)
+    return records(cls, await db.fetch(sql + " ORDER BY id LIMIT ?", *args, limit))

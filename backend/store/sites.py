@@ -9,11 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from ..storage import Database, Queries, UniqueViolation, to_db
-from .accounts import scoped
 from .audit import AuditLog
 from .errors import Conflict, NotFound
 from .models import ChargePoint, Departure, Site, Tariff
-from .rows import columns, record, records
+from .rows import columns, one, page, record, records, scoped
 
 _SITE = columns(Site)
 _TARIFF = columns(Tariff)
@@ -52,18 +51,10 @@ class Sites:
         return record(Site, row)
 
     async def get_site(self, site_id: int, scope: int | None = None) -> Site:
-        args: list[Any] = [site_id]
-        row = await self._db.fetchrow(
-            scoped(f"SELECT {_SITE} FROM sites WHERE id = ?", args, scope), *args
-        )
-        if row is None:
-            raise NotFound(f"site {site_id} not found")
-        return record(Site, row)
+        return await one(self._db, Site, "sites", site_id, scope)
 
     async def list_sites(self, scope: int | None, *, limit: int = 50, after: int = 0) -> list[Site]:
-        args: list[Any] = [after]
-        sql = scoped(f"SELECT {_SITE} FROM sites WHERE id > ?", args, scope)
-        return records(Site, await self._db.fetch(sql + " ORDER BY id LIMIT ?", *args, limit))
+        return await page(self._db, Site, "sites", scope, limit=limit, after=after)
 
     # ---- tariffs ------------------------------------------------------------------------------
     async def create_tariff(
@@ -170,13 +161,7 @@ class Sites:
         return int(cp_id)
 
     async def get_charge_point(self, cp_id: int, scope: int | None = None) -> ChargePoint:
-        args: list[Any] = [cp_id]
-        row = await self._db.fetchrow(
-            scoped(f"SELECT {_CP} FROM charge_points WHERE id = ?", args, scope), *args
-        )
-        if row is None:
-            raise NotFound(f"charge point {cp_id} not found")
-        return record(ChargePoint, row)
+        return await one(self._db, ChargePoint, "charge_points", cp_id, scope)
 
     async def list_charge_points(
         self, scope: int | None, *, limit: int = 50, after: int = 0, site_id: int | None = None
