@@ -31,6 +31,21 @@ class Queries(Protocol):
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
 
 
+class RowHelpers:
+    """`fetchrow` and `fetchval` in terms of `fetch`, shared by both engines' connections."""
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        raise NotImplementedError
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = await self.fetchrow(sql, *args)
+        return next(iter(row.values())) if row else None
+
+
 class Database(Queries, Protocol):
     engine: str  # "sqlite" or "postgresql"
 

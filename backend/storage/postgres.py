@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from .engine import Queries, Row, UniqueViolation
+from .engine import Queries, Row, RowHelpers, UniqueViolation
 
 
 @lru_cache(maxsize=1024)
@@ -22,7 +22,7 @@ def numbered(sql: str) -> str:
     return "".join(out)
 
 
-class _Conn:
+class _Conn(RowHelpers):
     def __init__(self, conn: Any) -> None:
         self._conn = conn
 
@@ -31,14 +31,6 @@ class _Conn:
             return [dict(r) for r in await self._conn.fetch(numbered(sql), *args)]
         except asyncpg.UniqueViolationError as err:
             raise UniqueViolation(str(err)) from err
-
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        rows = await self.fetch(sql, *args)
-        return rows[0] if rows else None
-
-    async def fetchval(self, sql: str, *args: Any) -> Any:
-        row = await self.fetchrow(sql, *args)
-        return next(iter(row.values())) if row else None
 
     async def execute(self, sql: str, *args: Any) -> None:
         try:
@@ -53,7 +45,7 @@ class _Conn:
             raise UniqueViolation(str(err)) from err
 
 
-class PostgresDatabase:
+class PostgresDatabase(RowHelpers):
     engine = "postgresql"
 
     def __init__(self, pool: Any) -> None:
@@ -72,14 +64,6 @@ class PostgresDatabase:
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         async with self._pool.acquire() as conn:
             return await _Conn(conn).fetch(sql, *args)
-
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        async with self._pool.acquire() as conn:
-            return await _Conn(conn).fetchrow(sql, *args)
-
-    async def fetchval(self, sql: str, *args: Any) -> Any:
-        async with self._pool.acquire() as conn:
-            return await _Conn(conn).fetchval(sql, *args)
 
     async def execute(self, sql: str, *args: Any) -> None:
         async with self._pool.acquire() as conn:

@@ -14,10 +14,10 @@ from typing import Any
 
 import aiosqlite
 
-from .engine import Queries, Row, UniqueViolation
+from .engine import Queries, Row, RowHelpers, UniqueViolation
 
 
-class _Conn:
+class _Conn(RowHelpers):
     """Statements on the connection, without locking or committing (the caller does)."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -30,14 +30,6 @@ class _Conn:
                 return [dict(zip(names, row, strict=True)) for row in await cursor.fetchall()]
         except sqlite3.IntegrityError as err:
             raise _translate(err) from err
-
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        rows = await self.fetch(sql, *args)
-        return rows[0] if rows else None
-
-    async def fetchval(self, sql: str, *args: Any) -> Any:
-        row = await self.fetchrow(sql, *args)
-        return next(iter(row.values())) if row else None
 
     async def execute(self, sql: str, *args: Any) -> None:
         try:
@@ -56,7 +48,7 @@ def _translate(err: sqlite3.IntegrityError) -> Exception:
     return UniqueViolation(str(err)) if "UNIQUE" in str(err) else err
 
 
-class SqliteDatabase:
+class SqliteDatabase(RowHelpers):
     engine = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -87,14 +79,6 @@ class SqliteDatabase:
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         async with self._lock:
             return await self._q.fetch(sql, *args)
-
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        async with self._lock:
-            return await self._q.fetchrow(sql, *args)
-
-    async def fetchval(self, sql: str, *args: Any) -> Any:
-        async with self._lock:
-            return await self._q.fetchval(sql, *args)
 
     async def execute(self, sql: str, *args: Any) -> None:
         async with self.transaction() as tx:
