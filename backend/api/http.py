@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -12,6 +13,7 @@ from typing import Any
 import voluptuous as vol
 from aiohttp import web
 
+from .auth import scope
 from .errors import ApiError
 
 MAX_LIMIT = 200
@@ -78,6 +80,14 @@ def _int_query(request: web.Request, name: str, default: int) -> int:
     if not text.isdigit() or len(text) > 18:
         raise ApiError(400, "invalid", f"{name} must be a non-negative integer")
     return int(text)
+
+
+async def listing(
+    request: web.Request, fetch: Callable[..., Awaitable[list[Any]]]
+) -> web.Response:
+    """One page of `fetch(scope, limit=…, after=…)` in the caller's scope."""
+    limit, after = page_args(request)
+    return page(await fetch(scope(request), limit=limit, after=after), limit)
 
 
 def page(items: list[Any], limit: int) -> web.Response:

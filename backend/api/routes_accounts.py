@@ -8,7 +8,7 @@ from ..store import AccountKind, Role
 from . import schemas
 from .app_keys import CLOCK, STORE
 from .auth import actor, admin, principal_of, scope, user
-from .http import body, ok, page, page_args, path_id
+from .http import body, listing, ok, path_id
 
 
 async def health(request: web.Request) -> web.Response:
@@ -28,10 +28,7 @@ async def me(request: web.Request) -> web.Response:
 
 
 async def list_accounts(request: web.Request) -> web.Response:
-    limit, after = page_args(request)
-    items = await request.app[STORE].accounts.list_accounts(scope(request), limit=limit,
-                                                            after=after)
-    return page(items, limit)
+    return await listing(request, request.app[STORE].accounts.list_accounts)
 
 
 async def create_account(request: web.Request) -> web.Response:
@@ -49,9 +46,7 @@ async def get_account(request: web.Request) -> web.Response:
 
 
 async def list_users(request: web.Request) -> web.Response:
-    limit, after = page_args(request)
-    items = await request.app[STORE].accounts.list_users(scope(request), limit=limit, after=after)
-    return page(items, limit)
+    return await listing(request, request.app[STORE].accounts.list_users)
 
 
 async def create_user(request: web.Request) -> web.Response:
@@ -90,9 +85,7 @@ async def erase_account(request: web.Request) -> web.Response:
 
 
 async def list_audit(request: web.Request) -> web.Response:
-    limit, after = page_args(request)
-    items = await request.app[STORE].audit.list(scope(request), limit=limit, after=after)
-    return page(items, limit)
+    return await listing(request, request.app[STORE].audit.list)
 
 
 def setup(app: web.Application) -> None:

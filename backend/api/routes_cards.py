@@ -9,13 +9,11 @@ from . import schemas
 from .app_keys import CLOCK, STORE
 from .auth import actor, admin, scope
 from .errors import Handler
-from .http import body, ok, page, page_args, path_id
+from .http import body, listing, ok, path_id
 
 
 async def list_cards(request: web.Request) -> web.Response:
-    limit, after = page_args(request)
-    items = await request.app[STORE].cards.list_cards(scope(request), limit=limit, after=after)
-    return page(items, limit)
+    return await listing(request, request.app[STORE].cards.list_cards)
 
 
 async def create_card(request: web.Request) -> web.Response:
@@ -63,9 +61,7 @@ async def assign(request: web.Request) -> web.Response:
 
 
 async def list_orders(request: web.Request) -> web.Response:
-    limit, after = page_args(request)
-    items = await request.app[STORE].cards.list_orders(scope(request), limit=limit, after=after)
-    return page(items, limit)
+    return await listing(request, request.app[STORE].cards.list_orders)
 
 
 def setup(app: web.Application) -> None:

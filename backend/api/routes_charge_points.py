@@ -11,7 +11,7 @@ from . import schemas
 from .app_keys import CLOCK, STORE
 from .auth import actor, scope, user
 from .errors import ApiError
-from .http import body, ok, page, page_args, path_id
+from .http import body, listing, ok, path_id
 
 
 async def _owner(request: web.Request, data: dict[str, Any]) -> int:
@@ -27,9 +27,7 @@ async def _owner(request: web.Request, data: dict[str, Any]) -> int:
 
 
 async def list_sites(request: web.Request) -> web.Response:
-    limit, after = page_args(request)
-    items = await request.app[STORE].sites.list_sites(scope(request), limit=limit, after=after)
-    return page(items, limit)
+    return await listing(request, request.app[STORE].sites.list_sites)
 
 
 async def create_site(request: web.Request) -> web.Response:
@@ -55,9 +53,7 @@ async def create_site_token(request: web.Request) -> web.Response:
 
 
 async def list_tariffs(request: web.Request) -> web.Response:
-    limit, after = page_args(request)
-    items = await request.app[STORE].sites.list_tariffs(scope(request), limit=limit, after=after)
-    return page(items, limit)
+    return await listing(request, request.app[STORE].sites.list_tariffs)
 
 
 async def create_tariff(request: web.Request) -> web.Response:
@@ -72,10 +68,7 @@ async def create_tariff(request: web.Request) -> web.Response:
 
 
 async def list_charge_points(request: web.Request) -> web.Response:
-    limit, after = page_args(request)
-    items = await request.app[STORE].sites.list_charge_points(scope(request), limit=limit,
-                                                              after=after)
-    return page(items, limit)
+    return await listing(request, request.app[STORE].sites.list_charge_points)
 
 
 async def create_charge_point(request: web.Request) -> web.Response:

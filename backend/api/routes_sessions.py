@@ -6,14 +6,11 @@ from aiohttp import web
 
 from .app_keys import STORE
 from .auth import scope
-from .http import ok, page, page_args, path_id
+from .http import listing, ok, path_id
 
 
 async def list_sessions(request: web.Request) -> web.Response:
-    limit, after = page_args(request)
-    items = await request.app[STORE].sessions.list_sessions(scope(request), limit=limit,
-                                                            after=after)
-    return page(items, limit)
+    return await listing(request, request.app[STORE].sessions.list_sessions)
 
 
 async def get_session(request: web.Request) -> web.Response:
@@ -21,10 +18,7 @@ async def get_session(request: web.Request) -> web.Response:
 
 
 async def list_subscriptions(request: web.Request) -> web.Response:
-    limit, after = page_args(request)
-    items = await request.app[STORE].plans.list_subscriptions(scope(request), limit=limit,
-                                                              after=after)
-    return page(items, limit)
+    return await listing(request, request.app[STORE].plans.list_subscriptions)
 
 
 def setup(app: web.Application) -> None:
