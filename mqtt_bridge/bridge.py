@@ -16,6 +16,7 @@ from custom_components.eflux.core.meters.modbus_source import ModbusMeterSource
 from custom_components.eflux.core.meters.mqtt_client import MqttConnection, Will
 from custom_components.eflux.core.meters.source import Clock, utc_now
 
+from .chargers import ChargerMirror
 from .config import BridgeConfig
 from .topics import (
     OFFLINE,
@@ -42,14 +43,22 @@ class Bridge:
             config.broker,
             name="eflux-bridge",
             on_connect=self.republish,
+            on_message=self._on_message,
             will=Will(self.topics.bridge_availability, OFFLINE, retain=True),
         )
+        self.mirror: ChargerMirror | None = None
+        if config.central is not None:
+            self.mirror = ChargerMirror(
+                config.central, self.mqtt, config.base_topic, config.discovery_prefix
+            )
         self._watch: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         for name, source in self.sources.items():
             source.add_listener(self._listener(name))
             await source.start()
+        if self.mirror is not None:
+            await self.mirror.start()
         await self.mqtt.start()
         self._watch = asyncio.create_task(self._watch_availability(), name="bridge availability")
 
@@ -58,6 +67,8 @@ class Bridge:
             self._watch.cancel()
         for source in self.sources.values():
             await source.stop()
+        if self.mirror is not None:
+            await self.mirror.stop()
         # a clean exit says so itself; the last will covers crashes only
         self.mqtt.publish(self.topics.bridge_availability, OFFLINE, retain=True, qos=1)
         await self.mqtt.stop()
@@ -76,7 +87,13 @@ class Bridge:
             latest = source.latest
             if latest is not None and latest.quality is not Quality.STALE:
                 self._publish_reading(name, latest)
+        if self.mirror is not None:
+            self.mirror.republish()
         _LOGGER.info("published discovery and state of %d devices", len(self.sources))
+
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        if self.mirror is not None:
+            self.mirror.handle(topic, payload)
 
     def _listener(self, name: str) -> Callable[[MeterReading], None]:
         return lambda reading: self._on_reading(name, reading)

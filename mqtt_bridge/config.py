@@ -7,6 +7,9 @@ discovery_prefix: homeassistant   # Home Assistant MQTT discovery
 devices:
   - {name: grid, kind: modbus_tcp, host: 192.168.1.50, profile: sdm630, fuse_a: 25}
   - {name: heat_pump, kind: modbus_rtu, serial_port: /dev/ttyUSB0, profile: sdm120, device_id: 2}
+central:                          # optional: mirror the chargers of an eflux-local runner
+  url: http://127.0.0.1:8088
+  token: only-when-the-api-is-not-on-loopback
 ```
 Every error names the file, the key (e.g. `devices[1].port`) and the reason.
 """
@@ -30,6 +33,8 @@ from custom_components.eflux.core.meters.config import (
 from custom_components.eflux.core.meters.errors import MeterConfigError
 from custom_components.eflux.core.meters.values import Fields
 
+from .central_api import CentralSettings
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _TOPIC = re.compile(r"^[^#+\s]+$")  # no wildcards or blanks in a publish topic
 
@@ -50,6 +55,7 @@ class BridgeConfig:
     devices: tuple[MeterSourceConfig, ...]
     base_topic: str = "eflux"
     discovery_prefix: str = "homeassistant"
+    central: CentralSettings | None = None
 
 
 def load_bridge_config(path: str | Path) -> BridgeConfig:
@@ -74,15 +80,16 @@ def parse_bridge_config(data: Any, *, file: str) -> BridgeConfig:
 
 def _parse(data: Any, file: str) -> BridgeConfig:
     top = Fields(data, where=file)
-    top.reject_unknown({"mqtt", "base_topic", "discovery_prefix", "devices"})
+    top.reject_unknown({"mqtt", "base_topic", "discovery_prefix", "devices", "central"})
     if not top.has("mqtt"):
         raise top.error("mqtt", "is required (the broker to publish to)")
     broker = parse_broker(top.sub("mqtt"))
     base_topic = _topic(top, "base_topic", "eflux")
     discovery = _topic(top, "discovery_prefix", "homeassistant")
-    raw_devices = top.data.get("devices")
-    if not isinstance(raw_devices, list) or not raw_devices:
-        raise top.error("devices", "must be a non-empty list of Modbus devices")
+    central = _central(top.sub("central")) if top.has("central") else None
+    raw_devices = top.data.get("devices", [] if central else None)
+    if not isinstance(raw_devices, list) or not (raw_devices or central):
+        raise top.error("devices", "must be a non-empty list of Modbus devices (or set central)")
     devices: list[MeterSourceConfig] = []
     for index, raw in enumerate(raw_devices):
         key = f"devices[{index}]"
@@ -99,7 +106,15 @@ def _parse(data: Any, file: str) -> BridgeConfig:
         if any(d.name == device.name for d in devices):
             raise MeterConfigError(f"{key}.name", f"{device.name!r} is used twice")
         devices.append(device)
-    return BridgeConfig(broker, tuple(devices), base_topic, discovery)
+    return BridgeConfig(broker, tuple(devices), base_topic, discovery, central)
+
+
+def _central(fields: Fields) -> CentralSettings:
+    fields.reject_unknown({"url", "token"})
+    url = fields.text("url")
+    if not url.startswith(("http://", "https://")):
+        raise fields.error("url", f"must start with http:// or https://, got {url!r}")
+    return CentralSettings(url=url, token=fields.optional_text("token"))
 
 
 def _topic(fields: Fields, name: str, default: str) -> str:
