@@ -58,7 +58,6 @@ class Sessions:
         self, site: Site, batch: list[SessionIn], *, now: datetime
     ) -> list[IngestResult]:
         """Store a site's batch once; duplicates (in the batch or from before) are reported."""
-        origin = f"site:{site.id}"
         results = []
         async with self._db.transaction() as tx:
             cards = await _cards_by_uid(tx, {s.id_tag for s in batch if s.id_tag})
@@ -67,31 +66,8 @@ class Sessions:
                 if item.charge_point_id not in cps:
                     cps[item.charge_point_id] = await self._cp_and_tariff(tx, site, item, now)
                 cp_id, tariff = cps[item.charge_point_id]
-                card_id, account_id = cards.get(normalise_uid(item.id_tag or ""), (None, None))
-                new_id = await tx.fetchval(
-                    "INSERT INTO sessions (origin, site_id, charge_point_id, cp_ocpp_id,"
-                    " transaction_id, connector_id, card_id, account_id, id_tag, source,"
-                    " started_at, stopped_at, energy_wh, meter_start_wh, meter_stop_wh,"
-                    " stop_reason, energy_flagged, start_cents, per_kwh_cents, per_minute_cents,"
-                    " tariff_basis, received_at) VALUES"
-                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (origin, cp_ocpp_id, transaction_id) DO NOTHING RETURNING id",
-                    origin, site.id, cp_id, item.charge_point_id, item.transaction_id,
-                    item.connector_id, card_id, account_id, item.id_tag,
-                    SessionSource.OWN_NETWORK.value, to_db(item.started_at),
-                    to_db(item.stopped_at), round(item.energy_wh), float(item.meter_start_wh),
-                    float(item.meter_stop_wh), item.stop_reason, int(item.energy_flagged),
-                    *tariff, to_db(now),
-                )
-                created = new_id is not None
-                if not created:
-                    new_id = await tx.fetchval(
-                        "SELECT id FROM sessions WHERE origin = ? AND cp_ocpp_id = ?"
-                        " AND transaction_id = ?",
-                        origin, item.charge_point_id, item.transaction_id,
-                    )
-                results.append(IngestResult(
-                    item.charge_point_id, item.transaction_id, int(new_id), created))
+                where = _Where(f"site:{site.id}", site.id, cp_id, SessionSource.OWN_NETWORK, None)
+                results.append(await _insert(tx, where, item, cards, tariff, now))
         return results
 
     async def _cp_and_tariff(
@@ -112,31 +88,11 @@ class Sessions:
         per_kwh_cents: Decimal, per_minute_cents: Decimal,
     ) -> IngestResult:
         """A session of one of our cards at another operator's charge point (passed on in full)."""
+        tariff = (str(start_cents), str(per_kwh_cents), str(per_minute_cents), "incl_vat")
+        where = _Where(f"roaming:{operator}", None, None, SessionSource.ROAMING, operator)
         async with self._db.transaction() as tx:
             cards = await _cards_by_uid(tx, {item.id_tag} if item.id_tag else set())
-            card_id, account_id = cards.get(normalise_uid(item.id_tag or ""), (None, None))
-            new_id = await tx.fetchval(
-                "INSERT INTO sessions (origin, cp_ocpp_id, transaction_id, connector_id, card_id,"
-                " account_id, id_tag, source, operator, started_at, stopped_at, energy_wh,"
-                " meter_start_wh, meter_stop_wh, stop_reason, energy_flagged, start_cents,"
-                " per_kwh_cents, per_minute_cents, tariff_basis, received_at) VALUES"
-                " (?, ?, ?, ?, ?, ?, ?, 'roaming', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'incl_vat', ?)"
-                " ON CONFLICT (origin, cp_ocpp_id, transaction_id) DO NOTHING RETURNING id",
-                f"roaming:{operator}", item.charge_point_id, item.transaction_id,
-                item.connector_id, card_id, account_id, item.id_tag, operator,
-                to_db(item.started_at), to_db(item.stopped_at), round(item.energy_wh),
-                float(item.meter_start_wh), float(item.meter_stop_wh), item.stop_reason,
-                int(item.energy_flagged), str(start_cents), str(per_kwh_cents),
-                str(per_minute_cents), to_db(now),
-            )
-        created = new_id is not None
-        if not created:
-            new_id = await self._db.fetchval(
-                "SELECT id FROM sessions WHERE origin = ? AND cp_ocpp_id = ?"
-                " AND transaction_id = ?",
-                f"roaming:{operator}", item.charge_point_id, item.transaction_id,
-            )
-        return IngestResult(item.charge_point_id, item.transaction_id, int(new_id), created)
+            return await _insert(tx, where, item, cards, tariff, now)
 
     async def get_session(self, session_id: int, scope: int | None = None) -> SessionRecord:
         row = await self._db.fetchrow(*_scoped_session(session_id, scope))
@@ -186,3 +142,42 @@ async def _cards_by_uid(tx: Queries, uids: set[str]) -> dict[str, tuple[int, int
         if row is not None:
             found[uid] = (int(row["id"]), row["account_id"])
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where a session ran: its idempotency origin, site, charge point and network."""
+
+    origin: str
+    site_id: int | None
+    charge_point_id: int | None
+    source: SessionSource
+    operator: str | None
+
+
+async def _insert(
+    tx: Queries, where: _Where, item: SessionIn, cards: dict[str, tuple[int, int | None]],
+    tariff: tuple[str, str, str, str], now: datetime,
+) -> IngestResult:
+    """Insert once; a session already stored under the same key is reported as a duplicate."""
+    card_id, account_id = cards.get(normalise_uid(item.id_tag or ""), (None, None))
+    new_id = await tx.fetchval(
+        "INSERT INTO sessions (origin, site_id, charge_point_id, cp_ocpp_id, transaction_id,"
+        " connector_id, card_id, account_id, id_tag, source, operator, started_at, stopped_at,"
+        " energy_wh, meter_start_wh, meter_stop_wh, stop_reason, energy_flagged, start_cents,"
+        " per_kwh_cents, per_minute_cents, tariff_basis, received_at) VALUES"
+        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (origin, cp_ocpp_id, transaction_id) DO NOTHING RETURNING id",
+        where.origin, where.site_id, where.charge_point_id, item.charge_point_id,
+        item.transaction_id, item.connector_id, card_id, account_id, item.id_tag,
+        where.source.value, where.operator, to_db(item.started_at), to_db(item.stopped_at),
+        round(item.energy_wh), float(item.meter_start_wh), float(item.meter_stop_wh),
+        item.stop_reason, int(item.energy_flagged), *tariff, to_db(now),
+    )
+    created = new_id is not None
+    if not created:
+        new_id = await tx.fetchval(
+            "SELECT id FROM sessions WHERE origin = ? AND cp_ocpp_id = ? AND transaction_id = ?",
+            where.origin, item.charge_point_id, item.transaction_id,
+        )
+    return IngestResult(item.charge_point_id, item.transaction_id, int(new_id), created)

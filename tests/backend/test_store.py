@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -15,6 +16,7 @@ from backend.store import (
     NotFound,
     Role,
     SessionIn,
+    SessionSource,
     Store,
 )
 
@@ -127,3 +129,18 @@ async def test_ingest_is_idempotent_and_registers_new_charge_points(store: Store
     assert rows[0].energy_wh == 7400
     assert rows[0].card_id is not None
     assert len(await store.sites.list_charge_points(ann)) == 2
+
+
+async def test_roaming_sessions_are_idempotent_per_operator(store: Store) -> None:
+    ann = await _account(store)
+    await store.cards.create_card("A1", CardKind.SUBSCRIPTION, now=NOW, account_id=ann)
+    parts = {"start_cents": Decimal("35"), "per_kwh_cents": Decimal("59.5"),
+             "per_minute_cents": Decimal("1")}
+    first = await store.sessions.add_roaming("NL-ABC", _session("77", "EVSE1"), now=NOW, **parts)
+    again = await store.sessions.add_roaming("NL-ABC", _session("77", "EVSE1"), now=NOW, **parts)
+    other = await store.sessions.add_roaming("NL-XYZ", _session("77", "EVSE1"), now=NOW, **parts)
+    assert (first.created, again.created, other.created) == (True, False, True)
+    assert again.session_id == first.session_id
+    stored = await store.sessions.get_session(first.session_id, ann)
+    assert stored.source is SessionSource.ROAMING
+    assert (stored.operator, stored.per_kwh_cents) == ("NL-ABC", Decimal("59.5"))
