@@ -185,3 +185,23 @@ async def test_expired_and_revoked_tokens_are_refused(api: Api) -> None:
     await api.store.accounts.revoke_token(int(tokens[0]["id"]), now=NOW)
     status, body = await api.call("GET", "/sync/cards", "site")
     assert status == 401
+
+
+async def test_another_accounts_ids_inside_bodies_are_not_found(api: Api) -> None:
+    status, tariff = await api.call("POST", "/tariffs", "ann", json={"name": "Ann's"})
+    assert status == 201
+    cases = [
+        ("POST", "/charge-points", {"ocpp_id": "X1", "site_id": api.ids["site"]}),
+        ("POST", "/charge-points", {"ocpp_id": "X2", "tariff_id": tariff["id"]}),
+        ("PATCH", "/charge-points/{cp}", {"tariff_id": tariff["id"]}),
+    ]
+    _, bob_cp = await api.call("POST", "/charge-points", "bob", json={"ocpp_id": "BOB-CP"})
+    for method, path, payload in cases:
+        status, body = await api.call(method, path.format(cp=bob_cp["id"]), "bob", json=payload)
+        assert status == 404, (path, payload, body)
+    for payload in ({"name": "x", "account_id": api.ids["ann"]},):
+        status, _ = await api.call("POST", "/sites", "bob", json=payload)
+        assert status == 403
+    _, mine = await api.call("GET", "/charge-points", "bob")
+    assert [cp["ocpp_id"] for cp in mine["items"]] == ["BOB-CP"]
+    assert mine["items"][0]["tariff_id"] is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
@@ -144,3 +145,37 @@ async def test_roaming_sessions_are_idempotent_per_operator(store: Store) -> Non
     stored = await store.sessions.get_session(first.session_id, ann)
     assert stored.source is SessionSource.ROAMING
     assert (stored.operator, stored.per_kwh_cents) == ("NL-ABC", Decimal("59.5"))
+
+
+async def test_concurrent_card_changes_reach_a_polling_site_in_full(store: Store) -> None:
+    """Versions commit in order: a site polling while cards change never skips a change."""
+    ann = await _account(store)
+    cards = [await store.cards.create_card(f"C{n}", CardKind.SUBSCRIPTION, now=NOW,
+                                           account_id=ann) for n in range(12)]
+    seen: dict[str, CardStatus] = {}
+    version = 0
+    done = asyncio.Event()
+
+    async def poll() -> None:
+        nonlocal version
+        while True:
+            finished = done.is_set()
+            delta = await store.cards.delta(ann, version)
+            seen.update({c.uid: c.status for c in delta.cards})
+            version = delta.version
+            if finished:
+                return
+            await asyncio.sleep(0)
+
+    async def flip(card_id: int, rounds: int) -> None:
+        for n in range(rounds):
+            status = CardStatus.BLOCKED if n % 2 == 0 else CardStatus.ACTIVE
+            await store.cards.set_status(card_id, ann, status, now=NOW, actor="t")
+
+    poller = asyncio.create_task(poll())
+    await asyncio.gather(*(flip(c.id, 3 + c.id % 2) for c in cards))
+    done.set()
+    await poller
+    final = {c.uid: c.status for c in await store.cards.list_cards(ann)}
+    assert seen == final
+    assert set(final.values()) == {CardStatus.ACTIVE, CardStatus.BLOCKED}
