@@ -1,0 +1,68 @@
+"""The cloud link of one installation: the sync loop wired to the central system.
+
+    client = CloudClient(url, token, session=shared_session)
+    central = CentralSystem(config, remote_authorizer=client.authorize)   # cloud decides, cached
+    await central.start()
+    link = await CloudLink.start(client, central, on_departure=runtime.set_departure)
+    ...  link.status  /  await link.report_card_lost(uid)  /  link.sync.wake()
+    await link.stop()
+
+A finished transaction wakes the sync at once, so sessions reach the cloud within seconds
+while it answers; while it does not, they wait in the outbox (backoff, never dropped).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..central import CentralSystem
+from ..central.events import CentralEvent, TransactionEnded
+from .client import CloudClient
+from .outbox import SqliteSessionOutbox
+from .sync import CloudSync, DepartureHandler, SyncStatus
+
+
+class CloudLink:
+    def __init__(self, sync: CloudSync, outbox: SqliteSessionOutbox) -> None:
+        self.sync = sync
+        self._outbox = outbox
+        self._unsubscribe: Any = None
+
+    @classmethod
+    async def start(
+        cls,
+        client: CloudClient,
+        central: CentralSystem,
+        *,
+        on_departure: DepartureHandler | None = None,
+        **sync_options: Any,
+    ) -> CloudLink:
+        """Open the outbox beside the central system's database and start syncing."""
+        outbox = SqliteSessionOutbox(central.config.db_path)
+        await outbox.open()
+        link = cls(CloudSync(client, outbox, central, on_departure=on_departure, **sync_options),
+                   outbox)
+
+        def on_event(event: CentralEvent) -> None:
+            if isinstance(event, TransactionEnded):
+                link.sync.wake()
+
+        link._unsubscribe = central.add_listener(on_event)
+        link.sync.start()
+        return link
+
+    @property
+    def status(self) -> SyncStatus:
+        return self.sync.status
+
+    async def report_card_lost(self, uid: str) -> None:
+        await self.sync.report_card_lost(uid)
+
+    async def stop(self) -> None:
+        """Stop syncing and close the outbox and the client (unsent sessions stay queued)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await self.sync.stop()
+        await self.sync.client.close()
+        await self._outbox.close()

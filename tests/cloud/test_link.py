@@ -1,0 +1,36 @@
+"""The cloud link wired to a running central system: a finished session wakes the sync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from custom_components.eflux.core.cloud import CloudClient
+from custom_components.eflux.core.cloud.link import CloudLink
+from tests.central.support import FakeClock, RawCharger, eventually, running_central
+
+from .conftest import NOW, Cloud
+from .support import Charger, free_charging_config
+
+
+async def test_a_finished_session_reaches_the_cloud_without_waiting_for_the_interval(
+        tmp_path: Path, cloud: Cloud) -> None:
+    clock = FakeClock(NOW)
+    config = free_charging_config(tmp_path)
+    client = CloudClient(cloud.url, cloud.tokens["site"])
+    async with running_central(config, clock, client.authorize) as central:
+        link = await CloudLink.start(client, central, interval=3600)
+        try:
+            await eventually(lambda: link.status.online)
+            assert link.status.card_list_version > 0  # the first round pulled the card list
+            async with RawCharger.connect(central.port, "CP-L") as raw:
+                charger = Charger(raw, clock)
+                await charger.boot()
+                tx = await charger.start(1, "ANN01")
+                clock.advance(minutes=30)
+                await charger.stop(tx, 4200)
+            await eventually(lambda: link.status.sent == 1)
+            assert await cloud.session_rows() == [("CP-L", tx)]
+            await link.report_card_lost("ANN01")
+            assert (await central.authorize("ANN01")).status == "Blocked"
+        finally:
+            await link.stop()
