@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,6 +27,8 @@ def integer(value: Any) -> int:
 def number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise vol.Invalid("expected a number")
+    if not math.isfinite(value):  # JSON's NaN/Infinity extensions pass json.loads
+        raise vol.Invalid("expected a finite number")
     return float(value)
 
 
@@ -58,7 +61,7 @@ NAME = text(200)
 ADDRESS = text(500)
 EMAIL = vol.All(text(254), vol.Match(r"^[^@\s]+@[^@\s]+$", msg="expected an e-mail address"))
 UID = vol.All(text(36), vol.Match(r"^[!-~]+$", msg="expected printable ASCII without spaces"))
-ID = vol.All(integer, vol.Range(min=1))
+ID = vol.All(integer, vol.Range(min=1, max=2**63 - 1))
 
 ACCOUNT = vol.Schema({
     vol.Required("kind"): vol.Coerce(AccountKind),

@@ -118,7 +118,9 @@ async def test_malformed_json_wrong_types_and_media_type(api: Api) -> None:
     assert body["error"] == "invalid"
     wrong = [("connector_id", "1"), ("connector_id", True), ("energy_wh", "7400"),
              ("energy_wh", -1), ("started_at", "yesterday"), ("started_at", "2026-11-23T08:00"),
-             ("energy_flagged", "no"), ("stopped_at", "2026-11-23T07:00:00Z")]
+             ("energy_flagged", "no"), ("stopped_at", "2026-11-23T07:00:00Z"),
+             ("energy_wh", float("nan")), ("meter_stop_wh", float("inf")),
+             ("connector_id", 10**30)]
     for field, value in wrong:
         status, body = await api.call("POST", "/sync/sessions", "site",
                                       json={"sessions": [{**SESSION, field: value}]})
@@ -127,6 +129,10 @@ async def test_malformed_json_wrong_types_and_media_type(api: Api) -> None:
     status, body = await api.call("POST", "/sync/sessions", "site", data=json.dumps(batch("1")),
                                   headers={"Content-Type": "text/plain"})
     assert status == 415
+    for raw in ('{"account_id": 1e999}', '{"account_id": 100000000000000000000000000000}'):
+        status, body = await api.call("POST", f"/cards/{api.ids['bob_card']}/assign", "admin",
+                                      data=raw)
+        assert status == 400, raw
     status, body = await api.call("POST", "/cards", "admin", json={"uid": "AB", "kind": "gold"})
     assert status == 400
     assert "kind" in body["detail"]
