@@ -211,3 +211,25 @@ async def test_another_accounts_ids_inside_bodies_are_not_found(api: Api) -> Non
     _, mine = await api.call("GET", "/charge-points", "bob")
     assert [cp["ocpp_id"] for cp in mine["items"]] == ["BOB-CP"]
     assert mine["items"][0]["tariff_id"] is None
+
+
+JUNK = ['[]', '"text"', 'null', '42', '{"name": null}', '{"name": ["x"]}',
+        '{"name": {"$gt": ""}}', '{"uid": "A", "kind": null, "account_id": -1}',
+        '{"departure_at": "9999-99-99T99:99:99Z"}', '{"sessions": [null]}',
+        '{"sessions": [{}]}', '{"ocpp_id": "x", "guest_usage": "yes"}',
+        '{"start_cents": "1e400", "name": "t"}', '{"start_cents": "NaN", "name": "t"}']
+
+
+async def test_no_route_answers_junk_with_a_server_error(api: Api) -> None:
+    """Every route the app serves, with junk bodies and ids, as an admin and as a site."""
+    routes = {(r.method, r.resource.canonical.removeprefix("/api/v1"))
+              for r in api.server.app.router.routes() if r.method in {"POST", "PUT", "PATCH"}}
+    assert len(routes) > 15
+    for method, template in sorted(routes):
+        for raw in JUNK:
+            for who in ("admin", "site"):
+                path = template.replace("{id}", str(api.ids["cp"]))
+                status, body = await api.call(method, path, who, data=raw)
+                assert status < 500, (method, path, raw, body)
+                if status >= 400:
+                    assert set(body) == {"error", "detail"}
