@@ -1,0 +1,87 @@
+"""Invoicing: the monthly run over the store, and the documents it keeps (backend.billing is
+the pure domain; this package is its storage side).
+
+    invoicing = Invoicing(store.db)
+    summary = await invoicing.run_month(Month.parse("2025-01"), now=now)    # idempotent
+    page = await invoicing.list_invoices(scope=account_id)
+    detail = await invoicing.get_invoice(invoice_id, scope=account_id)     # lines + VAT
+    pdf = await invoicing.invoice_pdf(invoice_id, scope=account_id)         # bytes
+
+`scope` is the caller's account id (None = an admin): a document of another account raises
+`backend.store.NotFound`, exactly like a missing one. Invalid input raises `Invalid`, a state
+that does not allow the step `Conflict`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ..storage import Database
+from . import payments, prepaid, queries, switches
+from .models import (
+    InvoiceDetail,
+    InvoiceLineView,
+    InvoiceSummary,
+    PaymentState,
+    PlanSwitchRecord,
+    PrepaidEntryView,
+    PrepaidLedgerView,
+    RunSummary,
+    VatBreakdown,
+)
+from .pdf import render_pdf
+
+__all__ = [
+    "InvoiceDetail", "InvoiceLineView", "InvoiceSummary", "Invoicing", "PaymentState",
+    "PlanSwitchRecord", "PrepaidEntryView", "PrepaidLedgerView", "RunSummary", "VatBreakdown",
+]
+
+
+class Invoicing:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- documents (read) ---------------------------------------------------------------------
+    async def list_invoices(
+        self, scope: int | None, *, limit: int = 50, after: int = 0, month: str | None = None
+    ) -> list[InvoiceSummary]:
+        return await queries.list_invoices(self.db, scope, limit=limit, after=after, month=month)
+
+    async def list_credit_notes(
+        self, scope: int | None, *, limit: int = 50, after: int = 0, month: str | None = None
+    ) -> list[InvoiceSummary]:
+        return await queries.list_credit_notes(self.db, scope, limit=limit, after=after,
+                                               month=month)
+
+    async def get_invoice(self, invoice_id: int, scope: int | None) -> InvoiceDetail:
+        return await queries.get_invoice(self.db, invoice_id, scope)
+
+    async def invoice_pdf(self, invoice_id: int, scope: int | None) -> bytes:
+        return render_pdf(await queries.get_invoice(self.db, invoice_id, scope))
+
+    # ---- payments -----------------------------------------------------------------------------
+    async def payment_state(self, invoice_id: int, scope: int | None, as_of: date) -> PaymentState:
+        return await payments.payment_state(self.db, invoice_id, scope, as_of)
+
+    async def record_payment(self, invoice_id: int, cents: int, *, now: datetime) -> PaymentState:
+        return await payments.record_payment(self.db, invoice_id, cents, now=now)
+
+    async def send_reminder(self, invoice_id: int, on: date, *, now: datetime) -> PaymentState:
+        return await payments.send_reminder(self.db, invoice_id, on, now=now)
+
+    # ---- prepaid ------------------------------------------------------------------------------
+    async def prepaid_ledger(self, account_id: int, scope: int | None) -> PrepaidLedgerView:
+        return await prepaid.prepaid_ledger(self.db, account_id, scope)
+
+    async def top_up(
+        self, account_id: int, entry_id: str, cents: int, *, at: datetime
+    ) -> PrepaidLedgerView:
+        return await prepaid.top_up(self.db, account_id, entry_id, cents, at=at)
+
+    # ---- plan switches ------------------------------------------------------------------------
+    async def switch_plan(
+        self, subscription_id: int, new_plan_code: str, on: date, scope: int | None, *,
+        now: datetime,
+    ) -> PlanSwitchRecord:
+        return await switches.record_plan_switch(self.db, subscription_id, new_plan_code, on,
+                                                 scope, now=now)

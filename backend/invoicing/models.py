@@ -1,0 +1,115 @@
+"""What the invoicing queries return (frozen; money in integer cents; dates are `date`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceSummary:
+    """One stored document: a monthly invoice, an overage invoice or a credit note."""
+
+    id: int
+    number: str  # F-2025-000001 (invoices) or C-2025-000001 (credit notes)
+    account_id: int
+    kind: str  # "invoice", "overage_invoice" or "credit_note" (backend.billing DocumentKind)
+    period: str  # the billing or usage month, YYYY-MM
+    issued_on: date
+    due_on: date  # payment due (invoices) or payout date (credit notes)
+    status: str  # open, paid, reminded, suspended, void
+    net_cents: int
+    vat_cents: int
+    gross_cents: int
+    paid_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLineView:
+    position: int  # 1-based, as printed (disputes name these)
+    kind: str  # backend.billing LineKind value
+    description: str
+    quantity: Decimal
+    unit: str
+    vat_rate: str  # "standard" (21 %) or "out_of_scope"
+    net_cents: int
+    vat_cents: int
+    gross_cents: int
+    ref: str  # what it bills: contract, session or charge id
+
+
+@dataclass(frozen=True, slots=True)
+class VatBreakdown:
+    rate: str
+    percent: int
+    net_cents: int
+    vat_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDetail:
+    invoice: InvoiceSummary
+    customer_name: str
+    customer_address: str | None
+    customer_vat_number: str | None
+    lines: tuple[InvoiceLineView, ...]
+    vat: tuple[VatBreakdown, ...]  # per rate used, sums of the lines
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentState:
+    """Where an invoice stands on `as_of` (art. 10.3-10.4, backend.billing.payments)."""
+
+    invoice_id: int
+    number: str
+    stage: str  # paid, open, overdue, reminded, defaulted
+    due_on: date
+    outstanding_cents: int
+    paid_cents: int
+    reminder_sent_on: date | None
+    reminder_due_on: date | None
+    may_suspend: bool
+    late_payment_cents: int  # interest (at least €40) owed once defaulted, else 0
+
+
+@dataclass(frozen=True, slots=True)
+class PrepaidEntryView:
+    entry_id: str
+    kind: str  # top_up, session, correction
+    at: datetime
+    cents: int  # + credit, - debit
+
+
+@dataclass(frozen=True, slots=True)
+class PrepaidLedgerView:
+    account_id: int
+    balance_cents: int
+    may_start_session: bool  # art. 10.9: at least €10
+    entries: tuple[PrepaidEntryView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSwitchRecord:
+    id: int
+    subscription_id: int
+    requested_on: date
+    new_plan_code: str
+    effective_on: date  # the 1st of the next month
+    fee_cents: int  # €7.50 incl. VAT, billed on the invoice for the month of the request
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What `eflux-backend invoice --month` did."""
+
+    month: str
+    issued: int  # documents issued by this run (0 on a re-run)
+    invoices: int
+    overage_invoices: int
+    credit_notes: int
+    invoiced_gross_cents: int  # invoices and overage invoices issued now
+    credited_gross_cents: int  # credit notes issued now (payouts to owners)
+    sessions: int  # sessions loaded for the month
+    skipped: tuple[tuple[str, str], ...]  # (ref, reason) the run could not bill
+    numbers: tuple[str, ...]  # first and last number issued per series, for the log

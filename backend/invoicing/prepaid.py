@@ -1,0 +1,78 @@
+"""The prepaid ledger as stored (art. 10.7-10.11; rules in backend.billing.prepaid).
+
+Each entry has an id (the top-up's payment reference, "session:<id>" for a deduction): a
+repeated entry changes nothing. `accounts.prepaid_balance_cents` (which the card list reads for
+`may_start`) is kept equal to the ledger's sum in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from ..billing.plans import PREPAID_MINIMUM_START_CENTS
+from ..storage import Database, Queries, from_db, to_db
+from ..store.errors import Conflict, Invalid, NotFound
+from .models import PrepaidEntryView, PrepaidLedgerView
+
+type NewEntry = tuple[int, str, str, datetime, int]  # account, entry id, kind, at, cents
+
+
+async def prepaid_ledger(db: Queries, account_id: int, scope: int | None) -> PrepaidLedgerView:
+    if scope is not None and scope != account_id:
+        raise NotFound(f"account {account_id} not found")
+    if await db.fetchval("SELECT id FROM accounts WHERE id = ?", account_id) is None:
+        raise NotFound(f"account {account_id} not found")
+    rows = await db.fetch(
+        "SELECT entry_id, kind, at, cents FROM prepaid_entries WHERE account_id = ?"
+        " ORDER BY at, id", account_id)
+    entries = tuple(
+        PrepaidEntryView(r["entry_id"], r["kind"], from_db(r["at"]) or datetime.min,
+                         int(r["cents"]))
+        for r in rows
+    )
+    balance = sum(e.cents for e in entries)
+    return PrepaidLedgerView(account_id, balance, balance >= PREPAID_MINIMUM_START_CENTS, entries)
+
+
+async def add_entries(tx: Queries, entries: Iterable[NewEntry]) -> int:
+    """Insert new entries (repeats with the same content are skipped); returns how many are new.
+
+    The same id with other content is refused: a retried sync must not change history.
+    """
+    added = 0
+    touched: set[int] = set()
+    for account_id, entry_id, kind, at, cents in entries:
+        known = await tx.fetchrow(
+            "SELECT kind, at, cents FROM prepaid_entries WHERE account_id = ? AND entry_id = ?",
+            account_id, entry_id)
+        if known is not None:
+            if (known["kind"], known["at"], int(known["cents"])) != (kind, to_db(at), cents):
+                raise Conflict(f"prepaid entry {entry_id} exists already with other content")
+            continue
+        await tx.execute(
+            "INSERT INTO prepaid_entries (account_id, entry_id, kind, at, cents)"
+            " VALUES (?, ?, ?, ?, ?)", account_id, entry_id, kind, to_db(at), cents)
+        added += 1
+        touched.add(account_id)
+    for account_id in sorted(touched):
+        await tx.execute(
+            "UPDATE accounts SET prepaid_balance_cents ="
+            " (SELECT COALESCE(SUM(cents), 0) FROM prepaid_entries WHERE account_id = ?)"
+            " WHERE id = ?", account_id, account_id)
+    return added
+
+
+async def top_up(
+    db: Database, account_id: int, entry_id: str, cents: int, *, at: datetime
+) -> PrepaidLedgerView:
+    """Credit a top-up (the payment reference is its id, so a repeated callback is a no-op)."""
+    if isinstance(cents, bool) or not isinstance(cents, int) or cents <= 0:
+        raise Invalid("a top-up is a positive amount of integer cents")
+    if not entry_id or len(entry_id) > 200:
+        raise Invalid("a top-up needs a payment reference of 1-200 characters")
+    async with db.transaction() as tx:
+        if await tx.fetchval("SELECT id FROM accounts WHERE id = ?", account_id) is None:
+            raise NotFound(f"account {account_id} not found")
+        await add_entries(tx, [(account_id, entry_id, "top_up", at, cents)])
+    return await prepaid_ledger(db, account_id, None)
