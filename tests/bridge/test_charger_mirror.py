@@ -9,58 +9,64 @@ import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
-from aiohttp import web
 
 from custom_components.eflux.core.config import parse_site_config
-from custom_components.eflux.core.runner.api import build_app
-from custom_components.eflux.core.runtime import LocalSite
+from custom_components.eflux.core.runner.main import run
 from mqtt_bridge.bridge import Bridge
 from mqtt_bridge.config import parse_bridge_config
 from sim.chargepoint import SimChargePoint
 from tests.bridge.conftest import Subscriber
 from tests.meters.helpers import publish, until
 from tests.support.mosquitto import MosquittoBroker
+from tests.support.ports import wait_for_port
 
 TOKEN = "mirror-test-token-0123456789"
 
 
 @dataclass
 class Site:
-    site: LocalSite
-    runner: web.AppRunner
     url: str
     charger: SimChargePoint
+    stop: asyncio.Event
+
+    async def charger_state(self) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{self.url}/api/chargers/garage", headers=headers) as response,
+        ):
+            return dict(await response.json())
 
 
 @pytest.fixture
 async def site(tmp_path: Path, unused_port: Callable[[], int]) -> AsyncIterator[Site]:
+    """The runner itself (`eflux-local`'s `run`), with one simulated charger connected."""
+    central_port, api_port = unused_port(), unused_port()
     config = parse_site_config(
         {
-            "central": {"host": "127.0.0.1", "port": 0, "free_charging": True},
+            "central": {"host": "127.0.0.1", "port": central_port, "free_charging": True},
             "circuits": [{"id": "grid", "limit_a": 25}],
             "meters": [{"name": "p1", "circuit": "grid", "kind": "external"}],
             "chargers": [{"id": "garage", "circuit": "grid", "charge_point": "MIRROR-CP"}],
-            "api": {"host": "127.0.0.1", "token": TOKEN},
+            "api": {"host": "127.0.0.1", "port": api_port, "token": TOKEN},
         },
         base_dir=tmp_path,
     )
-    local = LocalSite(config)
-    await local.start()
-    runner = web.AppRunner(build_app(local, config.api))
-    await runner.setup()
-    port = unused_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run(config, stop))
+    await asyncio.to_thread(wait_for_port, api_port)
     charger = SimChargePoint(
-        f"ws://127.0.0.1:{local.central.port}", "MIRROR-CP", reconnect_delay=0.05,
-        meter_interval=3600,
-    )  # fmt: skip
+        f"ws://127.0.0.1:{central_port}", "MIRROR-CP", reconnect_delay=0.05, meter_interval=3600
+    )
     await charger.start()
-    yield Site(local, runner, f"http://127.0.0.1:{port}", charger)
+    yield Site(f"http://127.0.0.1:{api_port}", charger, stop)
     await charger.close()
-    await runner.cleanup()
-    await local.stop()
+    stop.set()
+    await runner
 
 
 @pytest.fixture
@@ -74,6 +80,15 @@ async def bridge(site: Site, mqtt_broker: MosquittoBroker) -> AsyncIterator[Brid
     await running.start()
     yield running
     await running.stop()
+
+
+@pytest.fixture
+async def watch(bridge: Bridge, mqtt_broker: MosquittoBroker) -> AsyncIterator[Subscriber]:
+    """A subscriber to the mirror's topics, once the charger shows up online."""
+    subscriber = Subscriber(mqtt_broker.host, mqtt_broker.port, ("mirror/#",))
+    await subscriber.wait_for(f"{ROOT}/online", "true")
+    yield subscriber
+    subscriber.close()
 
 
 ROOT = "mirror/charger/garage"
@@ -98,61 +113,46 @@ async def result(watch: Subscriber, command_name: str, after: int) -> dict[str, 
 
 
 async def test_state_and_discovery_are_mirrored(
-    site: Site, bridge: Bridge, mqtt_broker: MosquittoBroker
+    watch: Subscriber, mqtt_broker: MosquittoBroker
 ) -> None:
-    watch = Subscriber(
-        mqtt_broker.host, mqtt_broker.port, ("mirror/#", "homeassistant/+/mirror_charger_garage/#")
-    )
-    try:
-        await watch.wait_for(f"{ROOT}/online", "true")
-        await watch.wait_for(f"{ROOT}/availability", "online")
-        state = json.loads((await watch.wait_for(f"{ROOT}/state")).payload)
-        number = await watch.wait_for(
-            "homeassistant/number/mirror_charger_garage/max_current/config"
-        )
-        await watch.wait_for("homeassistant/button/mirror_charger_garage/start/config")
-    finally:
-        watch.close()
+    await watch.wait_for(f"{ROOT}/availability", "online")
+    state = json.loads((await watch.wait_for(f"{ROOT}/state")).payload)
     late = Subscriber(mqtt_broker.host, mqtt_broker.port, ("homeassistant/#",))
     try:
         kept = await late.wait_for("homeassistant/number/mirror_charger_garage/max_current/config")
+        await late.wait_for("homeassistant/button/mirror_charger_garage/start/config")
     finally:
         late.close()
     assert kept.retain  # retained: Home Assistant finds it after its own restart
     assert state["charge_point_id"] == "MIRROR-CP"
-    config = json.loads(number.payload)
+    config = json.loads(kept.payload)
     assert config["command_topic"] == f"{ROOT}/max_current/set"
     assert config["state_topic"] == f"{ROOT}/max_current_a"
 
 
 async def test_set_commands_go_through_the_api(
-    site: Site, bridge: Bridge, mqtt_broker: MosquittoBroker
+    site: Site, watch: Subscriber, mqtt_broker: MosquittoBroker
 ) -> None:
-    watch = Subscriber(mqtt_broker.host, mqtt_broker.port, ("mirror/#",))
-    try:
-        await watch.wait_for(f"{ROOT}/online", "true")
-        await command(mqtt_broker, "max_current", "10")
-        assert (await result(watch, "max_current", 0))["ok"] is True
-        await watch.wait_for(f"{ROOT}/max_current_a", "10.0")
-        assert site.site.state().chargers["garage"].max_current_a == 10.0
+    await command(mqtt_broker, "max_current", "10")
+    assert (await result(watch, "max_current", 0))["ok"] is True
+    await watch.wait_for(f"{ROOT}/max_current_a", "10.0")
+    assert (await site.charger_state())["max_current_a"] == 10.0
 
-        seen = len(watch.on(f"{ROOT}/result"))
-        await command(mqtt_broker, "mode", "pv")
-        assert (await result(watch, "mode", seen))["ok"] is True
-        await watch.wait_for(f"{ROOT}/mode", "pv")
+    seen = len(watch.on(f"{ROOT}/result"))
+    await command(mqtt_broker, "mode", "pv")
+    assert (await result(watch, "mode", seen))["ok"] is True
+    await watch.wait_for(f"{ROOT}/mode", "pv")
 
-        await site.charger.plug_in()
-        seen = len(watch.on(f"{ROOT}/result"))
-        await command(mqtt_broker, "start", "TAG-1")
-        started = await result(watch, "start", seen)
-        assert (started["ok"], started["answer"]) == (True, "Accepted")
-        await until(lambda: site.charger.transaction is not None, "a transaction")
-        seen = len(watch.on(f"{ROOT}/result"))
-        await command(mqtt_broker, "stop", "")
-        stopped = await result(watch, "stop", seen)
-        assert (stopped["ok"], stopped["answer"]) == (True, "Accepted")
-    finally:
-        watch.close()
+    await site.charger.plug_in()
+    seen = len(watch.on(f"{ROOT}/result"))
+    await command(mqtt_broker, "start", "TAG-1")
+    started = await result(watch, "start", seen)
+    assert (started["ok"], started["answer"]) == (True, "Accepted")
+    await until(lambda: site.charger.transaction is not None, "a transaction")
+    seen = len(watch.on(f"{ROOT}/result"))
+    await command(mqtt_broker, "stop", "")
+    stopped = await result(watch, "stop", seen)
+    assert (stopped["ok"], stopped["answer"]) == (True, "Accepted")
 
 
 @pytest.mark.parametrize(
@@ -169,45 +169,28 @@ async def test_set_commands_go_through_the_api(
     ],
 )
 async def test_bad_commands_are_answered_and_change_nothing(
-    site: Site, bridge: Bridge, mqtt_broker: MosquittoBroker,
+    site: Site, watch: Subscriber, mqtt_broker: MosquittoBroker,
     name: str, payload: str, status: int, error: str,
 ) -> None:  # fmt: skip
-    watch = Subscriber(mqtt_broker.host, mqtt_broker.port, ("mirror/#",))
-    try:
-        await watch.wait_for(f"{ROOT}/online", "true")
-        before = site.site.state().chargers["garage"]
-        await command(mqtt_broker, name, payload)
-        answer = await result(watch, name, 0)
-    finally:
-        watch.close()
+    before = await site.charger_state()
+    await command(mqtt_broker, name, payload)
+    answer = await result(watch, name, 0)
     assert (answer["ok"], answer["status"], answer["error"]) == (False, status, error)
-    after = site.site.state().chargers["garage"]
-    assert (after.max_current_a, after.mode) == (before.max_current_a, before.mode)
+    after = await site.charger_state()
+    assert (after["max_current_a"], after["mode"]) == (before["max_current_a"], before["mode"])
 
 
 async def test_unknown_charger_gets_not_found(
-    site: Site, bridge: Bridge, mqtt_broker: MosquittoBroker
+    watch: Subscriber, mqtt_broker: MosquittoBroker
 ) -> None:
-    watch = Subscriber(mqtt_broker.host, mqtt_broker.port, ("mirror/#",))
-    try:
-        await watch.wait_for(f"{ROOT}/online", "true")
-        topic = "mirror/charger/nope/stop/set"
-        await asyncio.to_thread(publish, mqtt_broker.host, mqtt_broker.port, [(topic, "")])
-        message = await watch.wait_for("mirror/charger/nope/result")
-    finally:
-        watch.close()
-    body = json.loads(message.payload)
+    topic = "mirror/charger/nope/stop/set"
+    await asyncio.to_thread(publish, mqtt_broker.host, mqtt_broker.port, [(topic, "")])
+    body = json.loads((await watch.wait_for("mirror/charger/nope/result")).payload)
     assert (body["ok"], body["status"], body["error"]) == (False, 404, "not_found")
 
 
-async def test_runner_going_away_marks_chargers_offline(
-    site: Site, bridge: Bridge, mqtt_broker: MosquittoBroker
-) -> None:
-    watch = Subscriber(mqtt_broker.host, mqtt_broker.port, ("mirror/#",))
-    try:
-        await watch.wait_for(f"{ROOT}/availability", "online")
-        seen = len(watch.on(f"{ROOT}/availability"))
-        await site.runner.cleanup()
-        await watch.wait_for(f"{ROOT}/availability", "offline", after=seen)
-    finally:
-        watch.close()
+async def test_runner_going_away_marks_chargers_offline(site: Site, watch: Subscriber) -> None:
+    await watch.wait_for(f"{ROOT}/availability", "online")
+    seen = len(watch.on(f"{ROOT}/availability"))
+    site.stop.set()  # the runner shuts down its API and central system
+    await watch.wait_for(f"{ROOT}/availability", "offline", after=seen)

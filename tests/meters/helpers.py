@@ -83,32 +83,44 @@ def publish(
         client.disconnect()
 
 
+def words(code: str, value: float, *, low_word_first: bool = False) -> list[int]:
+    """Registers of one value packed big-endian with struct `code` (e.g. "f", "i", "Q")."""
+    raw = struct.pack(">" + code, value)
+    regs = [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)]
+    return regs[::-1] if low_word_first else regs
+
+
 def f32(value: float) -> list[int]:
     """IEEE 754 float32, high word first (Eastron)."""
-    raw = struct.pack(">f", value)
-    return [int.from_bytes(raw[0:2], "big"), int.from_bytes(raw[2:4], "big")]
+    return words("f", value)
 
 
 def s32_lsw_first(value: int) -> list[int]:
     """Signed 32-bit, low word first (Carlo Gavazzi)."""
-    raw = struct.pack(">i", value)
-    return [int.from_bytes(raw[2:4], "big"), int.from_bytes(raw[0:2], "big")]
+    return words("i", value, low_word_first=True)
 
 
 def u32(value: int) -> list[int]:
-    raw = struct.pack(">I", value)
-    return [int.from_bytes(raw[0:2], "big"), int.from_bytes(raw[2:4], "big")]
+    return words("I", value)
 
 
 def s32(value: int) -> list[int]:
-    raw = struct.pack(">i", value)
-    return [int.from_bytes(raw[0:2], "big"), int.from_bytes(raw[2:4], "big")]
+    return words("i", value)
 
 
 def u64(value: int) -> list[int]:
-    raw = struct.pack(">Q", value)
-    return [int.from_bytes(raw[i : i + 2], "big") for i in range(0, 8, 2)]
+    return words("Q", value)
 
 
 def s16(value: int) -> list[int]:
-    return [int.from_bytes(struct.pack(">h", value), "big")]
+    return words("h", value)
+
+
+async def first_reading(source: MeterSource) -> MeterReading:
+    """Start `source`, wait for its first reading, stop it."""
+    readings = Readings(source)
+    await source.start()
+    try:
+        return await readings.next()
+    finally:
+        await source.stop()

@@ -18,7 +18,7 @@ from custom_components.eflux.core.meters import Quality, build_source, parse_met
 from custom_components.eflux.core.meters.modbus_source import ModbusMeterSource
 from sim.modbus_meter import ModbusMeterSim
 from tests.meters.conftest import SimFactory, modbus_config
-from tests.meters.helpers import FakeClock, Readings, until
+from tests.meters.helpers import FakeClock, Readings, first_reading, until
 from tests.support.ports import LOOPBACK, free_port
 
 VALUES = {
@@ -47,13 +47,7 @@ def modbus_source(port: int, clock: FakeClock | None = None, **extra: object) ->
 async def test_rtu_framing_over_tcp(modbus_sim: SimFactory) -> None:
     _sim, port = await modbus_sim("em24", VALUES, rtu=True, device_id=7)
     cfg = modbus_config("em24", port, kind="modbus_rtu_over_tcp", device_id=7)
-    source = build_source(parse_meter_config(cfg, where="test"))
-    readings = Readings(source)
-    await source.start()
-    try:
-        reading = await readings.next()
-    finally:
-        await source.stop()
+    reading = await first_reading(build_source(parse_meter_config(cfg, where="test")))
     assert reading.current_a == pytest.approx((10.0, 11.0, 12.0))
     assert reading.total_power_w == pytest.approx(7625.0)
 
@@ -97,13 +91,9 @@ async def test_rtu_over_a_pseudo_terminal_pair(pty_pair: tuple[str, str]) -> Non
         },
         where="test",
     )
-    source = build_source(cfg)
-    readings = Readings(source)
-    await source.start()
     try:
-        reading = await readings.next()
+        reading = await first_reading(build_source(cfg))
     finally:
-        await source.stop()
         await sim.stop()
     assert reading.voltage_v[0] == pytest.approx(229.5)
     assert reading.current_a[0] == pytest.approx(5.5)

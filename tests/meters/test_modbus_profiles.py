@@ -19,7 +19,7 @@ from custom_components.eflux.core.meters import (
     probe,
 )
 from tests.meters.conftest import SimFactory, modbus_config
-from tests.meters.helpers import Readings, f32, s16, s32, s32_lsw_first, u32, u64
+from tests.meters.helpers import f32, first_reading, s16, s32, s32_lsw_first, u32, u64
 
 
 @dataclass
@@ -189,12 +189,7 @@ async def test_profile_decodes_every_value(modbus_sim: SimFactory, case: Case) -
     for reg_type, address, words in case.registers:
         sim.set_registers(reg_type, address, words)
     source = build_source(parse_meter_config(modbus_config(case.profile, port), where="test"))
-    readings = Readings(source)
-    await source.start()
-    try:
-        reading = await readings.next()
-    finally:
-        await source.stop()
+    reading = await first_reading(source)
     assert reading.quality is Quality.OK
     assert reading.source == "grid"
     assert reading.timestamp.utcoffset() is not None
