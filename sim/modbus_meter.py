@@ -148,7 +148,7 @@ class ModbusMeterSim:
         server, self._server = self._server, None
         if server is not None:
             with contextlib.suppress(Exception):
-                await server.shutdown()
+                await server.shutdown()  # type: ignore[no-untyped-call]
 
 
 def _merged(blocks: list[SimData]) -> list[SimData]:
