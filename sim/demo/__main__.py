@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from .app import Options, run
+from .scenario import Scenario
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -25,6 +26,9 @@ def parse_args(argv: list[str] | None = None) -> Options:
         default=None,
         help="household time per real second (default 60 headless, 10 live)",
     )
+    parser.add_argument(
+        "--fuse", type=float, default=35.0, help="grid connection fuse per phase in A (35)"
+    )
     parser.add_argument("--no-hass", action="store_true", help="do not start Home Assistant")
     parser.add_argument("--no-backend", action="store_true", help="do not start the back end")
     parser.add_argument(
@@ -37,6 +41,8 @@ def parse_args(argv: list[str] | None = None) -> Options:
     speed = args.speed if args.speed is not None else (60.0 if args.headless else 10.0)
     if speed <= 0:
         parser.error("--speed must be > 0")
+    if not 16 <= args.fuse <= 400:
+        parser.error("--fuse must be between 16 and 400 A")
     return Options(
         workdir=args.workdir.resolve(),
         headless=args.headless,
@@ -45,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         hass=not args.no_hass,
         backend=not args.no_backend,
         embedded_broker=args.embedded_broker,
+        scenario=Scenario(fuse_a=args.fuse),
     )
 
 

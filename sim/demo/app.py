@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sim.household import HouseholdProfile, SimClock
 
 from . import parts
+from .backend_part import Backend, start_backend
 from .cars import DemoCar, make_cars, paused_default
 from .configs import Ports
 from .grid import GridMeter
@@ -26,6 +27,7 @@ from .report import summary, table
 from .scenario import Scenario
 from .site_api import SiteApi, SiteApiError
 
+TOKEN_FILE = "site-token.txt"
 METER_TICK_S = 0.2  # how often the grid meter measures (and the fuse is judged)
 TABLE_EVERY_S = 1.0
 
@@ -50,14 +52,15 @@ class Demo:
     cars: list[DemoCar] = field(default_factory=list)
     api: SiteApi | None = None
     urls: list[str] = field(default_factory=list)
+    backend: Backend | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 
 def prepare_workdir(workdir: Path) -> None:
     """A fresh work dir for each run (the previous run's databases and logs are replaced)."""
-    for sub in ("site", "logs", "backend", "bridge"):
+    for sub in ("site", "logs", "backend", "bridge", "ha"):
         shutil.rmtree(workdir / sub, ignore_errors=True)
-    workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / sub).mkdir(parents=True)
 
 
 async def run(options: Options) -> int:
@@ -90,6 +93,16 @@ async def start(demo: Demo) -> None:
     profile = HouseholdProfile(timezone=scenario.timezone)
     demo.grid = GridMeter(clock, [c.metered for c in demo.cars], scenario.fuse_a, profile)
     await demo.grid.start(ports.modbus)
+    if opts.backend:
+        backend = await start_backend(
+            demo.children, parts.tool_argv("eflux-backend"), opts.workdir / "backend"
+        )
+        token_file = opts.workdir / "backend" / TOKEN_FILE
+        demo.urls.append(f"cloud back end   {backend.url}/api/v1 (site token: {token_file})")
+        for email, password in backend.logins.items():
+            demo.urls.append(f"  login          {email} / {password}")
+        token_file.write_text(backend.site_token, encoding="utf-8")
+        demo.backend = backend
     meter = await parts.bridge(demo.children, opts, ports)
     demo.api = await parts.local_site(demo.children, opts, ports, meter)
     demo.urls.append(f"local site API   {demo.api.base}")

@@ -70,13 +70,40 @@ def site_config(scenario: Scenario, ports: Ports, meter: dict[str, Any]) -> dict
     }
 
 
-def mqtt_meter(ports: Ports, topic: str, profile: str) -> dict[str, Any]:
+BRIDGE_BASE_TOPIC = "eflux"
+GRID_DEVICE = "grid"
+
+
+def bridge_config(scenario: Scenario, ports: Ports) -> dict[str, Any]:
+    """The bridge.yaml of `eflux-bridge`: poll the SDM630 grid meter and publish it."""
+    return {
+        "mqtt": {"host": "127.0.0.1", "port": ports.mqtt, "client_id": "eflux-demo-bridge"},
+        "base_topic": BRIDGE_BASE_TOPIC,
+        "devices": [
+            {
+                "name": GRID_DEVICE,
+                "kind": "modbus_tcp",
+                "host": "127.0.0.1",
+                "port": ports.modbus,
+                "profile": "sdm630",
+                "poll_interval": 0.25,
+                "fuse_a": scenario.fuse_a,
+            }
+        ],
+    }
+
+
+def mqtt_meter(ports: Ports) -> dict[str, Any]:
+    """The site reads the bridge's state JSON (eflux/grid/state) from the broker."""
+    fields = [f"{kind}_l{n}" for kind in ("current", "voltage", "power") for n in (1, 2, 3)]
+    fields += ["total_power", "import_energy", "export_energy"]
     return {
         "kind": "mqtt",
         "timeout": 5,
-        "profile": profile,
-        "topic": topic,
-        "broker": {"host": "127.0.0.1", "port": ports.mqtt},
+        "profile": "generic_json",
+        "topic": f"{BRIDGE_BASE_TOPIC}/{GRID_DEVICE}/state",
+        "paths": {field: field for field in fields},
+        "broker": {"host": "127.0.0.1", "port": ports.mqtt, "client_id": "eflux-demo-site"},
     }
 
 

@@ -91,7 +91,7 @@ DEFAULT_CHARGERS = (
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    fuse_a: float = 25.0
+    fuse_a: float = 35.0
     margin_a: float = 3.0
     # Where the household's simulated day starts: the evening peak (cooking, heat pump, washing).
     household_start: str = "18:15"

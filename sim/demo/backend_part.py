@@ -1,0 +1,65 @@
+"""The cloud back end for the demo: a SQLite file seeded with the demo's accounts, cards, plans
+and site (`eflux-backend seed-demo`), then served on a free loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from .procs import Children, StartupError, free_port
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    url: str
+    site_token: str
+    logins: dict[str, str]  # e-mail -> password
+
+
+async def seed(argv: list[str], timeout_s: float = 60.0) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        *argv, "seed-demo", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout_s)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise StartupError(f"eflux-backend seed-demo took longer than {timeout_s:.0f} s") from None
+    if process.returncode != 0:
+        raise StartupError(
+            f"eflux-backend seed-demo failed ({process.returncode}): {err.decode()[-2000:]}"
+        )
+    try:
+        data: dict[str, Any] = json.loads(out)
+    except ValueError as error:
+        raise StartupError(f"eflux-backend seed-demo printed no JSON: {out[:500]!r}") from error
+    return data
+
+
+async def start_backend(children: Children, command: list[str], workdir: Path) -> Backend:
+    base = [*command, "--database", str(workdir / "backend.sqlite")]
+    seeded = await seed(base)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    async def healthy() -> bool:
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session,
+                session.get(f"{url}/api/v1/health") as response,
+            ):
+                return response.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+
+    await children.start(
+        "eflux-backend", [*base, "serve", "--host", "127.0.0.1", "--port", str(port)], ready=healthy
+    )
+    logins = {email: user["password"] for email, user in seeded["users"].items()}
+    return Backend(url, seeded["site_token"], logins)
