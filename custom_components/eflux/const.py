@@ -9,7 +9,7 @@ DOMAIN: Final = "eflux"
 # entry.data: what identifies the central system and the cloud account (reconfigure, reauth)
 CONF_PORT: Final = "port"
 CONF_CLOUD_URL: Final = "cloud_url"
-CONF_CLOUD_TOKEN: Final = "cloud_token"
+CONF_CLOUD_TOKEN: Final = "cloud_token"  # noqa: S105 - a key name, not a secret
 
 # entry.options: how the site behaves (options flow)
 CONF_ACCEPT_NEW: Final = "accept_new_chargers"

@@ -103,7 +103,9 @@ def cloud_schema(defaults: dict[str, Any]) -> vol.Schema:
         {
             vol.Optional(
                 CONF_CLOUD_URL, description={"suggested_value": defaults.get(CONF_CLOUD_URL)}
-            ): selector.TextSelector(selector.TextSelectorConfig(type=selector.TextSelectorType.URL)),
+            ): selector.TextSelector(
+                selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
+            ),
             vol.Optional(CONF_CLOUD_TOKEN): selector.TextSelector(
                 selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
             ),
@@ -136,9 +138,9 @@ def modbus_schema(defaults: dict[str, Any]) -> vol.Schema:
             vol.Required(
                 CONF_MODBUS_PORT, default=defaults.get(CONF_MODBUS_PORT, DEFAULT_MODBUS_PORT)
             ): _box(1, 65535),
-            vol.Required(
-                CONF_UNIT_ID, default=defaults.get(CONF_UNIT_ID, DEFAULT_UNIT_ID)
-            ): _box(0, 247),
+            vol.Required(CONF_UNIT_ID, default=defaults.get(CONF_UNIT_ID, DEFAULT_UNIT_ID)): _box(
+                0, 247
+            ),
             vol.Required(
                 CONF_PROFILE, default=defaults.get(CONF_PROFILE, vol.UNDEFINED)
             ): _profile_selector(METER_MODBUS),
@@ -169,9 +171,9 @@ def sensors_schema(defaults: dict[str, Any]) -> vol.Schema:
     }
     for key in (CONF_CURRENT_L2, CONF_CURRENT_L3):
         fields[vol.Optional(key, description={"suggested_value": defaults.get(key)})] = current
-    fields[
-        vol.Optional(CONF_POWER, description={"suggested_value": defaults.get(CONF_POWER)})
-    ] = pick(SensorDeviceClass.POWER)
+    fields[vol.Optional(CONF_POWER, description={"suggested_value": defaults.get(CONF_POWER)})] = (
+        pick(SensorDeviceClass.POWER)
+    )
     return vol.Schema(fields)
 
 
@@ -278,7 +280,9 @@ class SiteStepsMixin(FlowHandler):
         if user_input is None:
             return await self._meter_step(METER_SENSORS, sensors_schema({}), None)
         phases = int(self._site.get("phases", DEFAULT_PHASES))
-        if phases == 3 and not (user_input.get(CONF_CURRENT_L2) and user_input.get(CONF_CURRENT_L3)):
+        if phases == 3 and not (
+            user_input.get(CONF_CURRENT_L2) and user_input.get(CONF_CURRENT_L3)
+        ):
             return await self._meter_step(
                 METER_SENSORS, sensors_schema({}), user_input, {"base": "phase_sensor_missing"}
             )

@@ -69,7 +69,7 @@ class HassProcess:
             ignore=shutil.ignore_patterns("__pycache__"),
         )
         hass = Path(sys.executable).with_name("hass")
-        self._process = subprocess.Popen(  # noqa: S603 - our own venv's hass
+        self._process = subprocess.Popen(
             [str(hass), "-c", str(self.config_dir), "--skip-pip"],
             stdout=(self.config_dir / "hass.out").open("wb"),
             stderr=subprocess.STDOUT,
@@ -115,7 +115,7 @@ class HassProcess:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(self.url + path, data, headers, method=method)
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
 
     def get(self, path: str) -> Any:
@@ -139,7 +139,11 @@ class HassProcess:
         tokens = self._request(
             "POST",
             "/auth/token",
-            {"grant_type": "authorization_code", "code": answer["auth_code"], "client_id": CLIENT_ID},
+            {
+                "grant_type": "authorization_code",
+                "code": answer["auth_code"],
+                "client_id": CLIENT_ID,
+            },
             form=True,
         )
         self.token = tokens["access_token"]

@@ -60,9 +60,7 @@ async def test_port_in_use_is_an_error_and_can_be_corrected(hass: HomeAssistant)
         squatter.bind(("0.0.0.0", 0))
         squatter.listen()
         taken = squatter.getsockname()[1]
-        result = await hass.config_entries.flow.async_init(
-            DOMAIN, context={"source": SOURCE_USER}
-        )
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_PORT: taken, CONF_ACCEPT_NEW: False}
         )

@@ -1,0 +1,84 @@
+"""Buttons per charger: reset (soft reboot) and unlock the connector.
+
+The central system has no verb for these, so the OCPP message is built here from the charger's
+protocol version (`LocalSite.send_ocpp` passes any message through).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.button import (
+    ButtonDeviceClass,
+    ButtonEntity,
+    ButtonEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import EfluxConfigEntry
+from .core.control.snapshot import ChargerSnapshot
+from .entity import EfluxChargerEntity, run_command
+
+PARALLEL_UPDATES = 1
+
+
+def _v201(charger: ChargerSnapshot) -> bool:
+    return charger.ocpp_version == "2.0.1"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerButtonDescription(ButtonEntityDescription):
+    action: str
+    payload_fn: Callable[[ChargerSnapshot], dict[str, Any]]
+
+
+BUTTONS: tuple[ChargerButtonDescription, ...] = (
+    ChargerButtonDescription(
+        key="reset",
+        device_class=ButtonDeviceClass.RESTART,
+        entity_category=EntityCategory.CONFIG,
+        action="Reset",
+        payload_fn=lambda c: {"type": "OnIdle" if _v201(c) else "Soft"},
+    ),
+    ChargerButtonDescription(
+        key="unlock",
+        translation_key="unlock",
+        action="UnlockConnector",
+        payload_fn=lambda c: (
+            {"evseId": c.connector_id, "connectorId": 1}
+            if _v201(c)
+            else {"connectorId": c.connector_id}
+        ),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EfluxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        EfluxButton(coordinator, charger_id, description)
+        for charger_id in coordinator.data.chargers
+        for description in BUTTONS
+    )
+
+
+class EfluxButton(EfluxChargerEntity, ButtonEntity):
+    entity_description: ChargerButtonDescription
+
+    async def async_press(self) -> None:
+        charger = self.charger
+        await run_command(
+            self.coordinator.site.send_ocpp(
+                charger.charge_point_id,
+                self.entity_description.action,
+                self.entity_description.payload_fn(charger),
+            )
+        )

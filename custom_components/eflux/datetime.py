@@ -1,0 +1,45 @@
+"""Datetime per charger: the departure the planner works towards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from homeassistant.components.datetime import DateTimeEntity, DateTimeEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import EfluxConfigEntry
+from .core.domain import DepartureRequest
+from .entity import EfluxChargerEntity, run_command
+
+PARALLEL_UPDATES = 1
+
+DEPARTURE = DateTimeEntityDescription(key="departure", translation_key="departure")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EfluxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        EfluxDeparture(coordinator, charger_id, DEPARTURE)
+        for charger_id in coordinator.data.chargers
+    )
+
+
+class EfluxDeparture(EfluxChargerEntity, DateTimeEntity):
+    @property
+    def native_value(self) -> datetime | None:
+        return self.charger.departure_at
+
+    async def async_set_value(self, value: datetime) -> None:
+        charger = self.charger
+        request = DepartureRequest(
+            charge_point_id=charger.charge_point_id,
+            connector_id=charger.connector_id,
+            departure_at=value,
+            target_soc=charger.target_soc if charger.target_soc is not None else 100.0,
+        )
+        await run_command(self.coordinator.site.set_departure(request))

@@ -1,0 +1,123 @@
+"""Base entities: one device per charge point, one for the site; core errors as HA errors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN
+from .coordinator import EfluxCoordinator
+from .core.central import (
+    CallRejected,
+    CentralError,
+    ChargePointOffline,
+    NoActiveTransaction,
+)
+from .core.control.snapshot import ChargerSnapshot
+
+MANUFACTURER = "E-Flux Local"
+
+
+def site_device_id(entry_id: str) -> str:
+    return entry_id
+
+
+def charger_device_id(entry_id: str, charger_id: str) -> str:
+    return f"{entry_id}_{charger_id}"
+
+
+def charger_device_info(entry_id: str, charger: ChargerSnapshot) -> DeviceInfo:
+    """Manufacturer, model and firmware come from the charger's boot message."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, charger_device_id(entry_id, charger.id))},
+        name=charger.name or charger.charge_point_id,
+        manufacturer=charger.vendor,
+        model=charger.model,
+        sw_version=charger.firmware,
+        serial_number=charger.charge_point_id,
+        via_device=(DOMAIN, site_device_id(entry_id)),
+    )
+
+
+class EfluxEntity(CoordinatorEntity[EfluxCoordinator]):
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: EfluxCoordinator, description: EntityDescription) -> None:
+        super().__init__(coordinator)
+        self.entity_description = description
+
+
+class EfluxSiteEntity(EfluxEntity):
+    """An entity of the site device (grid connection, balancer, cloud)."""
+
+    def __init__(self, coordinator: EfluxCoordinator, description: EntityDescription) -> None:
+        super().__init__(coordinator, description)
+        entry_id = coordinator.config_entry.entry_id
+        self._attr_unique_id = f"{entry_id}_site_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, site_device_id(entry_id))},
+            name="E-Flux site",
+            manufacturer=MANUFACTURER,
+            model="Local site",
+            entry_type=None,
+        )
+
+
+class EfluxChargerEntity(EfluxEntity):
+    """An entity of one charge point's device."""
+
+    def __init__(
+        self, coordinator: EfluxCoordinator, charger_id: str, description: EntityDescription
+    ) -> None:
+        super().__init__(coordinator, description)
+        entry_id = coordinator.config_entry.entry_id
+        self.charger_id = charger_id
+        self._attr_unique_id = f"{entry_id}_{charger_id}_{description.key}"
+        self._attr_device_info = charger_device_info(
+            entry_id, coordinator.data.chargers[charger_id]
+        )
+
+    @property
+    def charger(self) -> ChargerSnapshot:
+        return self.coordinator.data.chargers[self.charger_id]
+
+    @property
+    def available(self) -> bool:
+        return super().available and self.charger_id in self.coordinator.data.chargers
+
+
+async def run_command(command: Awaitable[Any]) -> Any:
+    """Await a core command; its errors become HA errors with a translated message."""
+    try:
+        return await command
+    except ChargePointOffline as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="charger_offline"
+        ) from err
+    except NoActiveTransaction as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_transaction"
+        ) from err
+    except CallRejected as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="rejected",
+            translation_placeholders={"status": err.status},
+        ) from err
+    except CentralError as err:  # timeouts, CALLERRORs and the rest
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="charger_error",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except (KeyError, ValueError) as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_value",
+            translation_placeholders={"error": str(err)},
+        ) from err

@@ -1,0 +1,91 @@
+"""Numbers per charger: the user's current cap and the target state of charge."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberEntityDescription
+from homeassistant.const import PERCENTAGE, UnitOfElectricCurrent
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import EfluxConfigEntry
+from .const import MIN_CHARGING_AMPS
+from .core.control.snapshot import ChargerSnapshot
+from .core.runtime import LocalSite
+from .entity import EfluxChargerEntity, run_command
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerNumberDescription(NumberEntityDescription):
+    value_fn: Callable[[ChargerSnapshot, LocalSite], float | None]
+    set_fn: Callable[[LocalSite, str, float], Awaitable[None]]
+
+
+def _max_current(charger: ChargerSnapshot, site: LocalSite) -> float:
+    """The user's cap, or the charger's own maximum when the user set none."""
+    if charger.max_current_a is not None:
+        return charger.max_current_a
+    return site.controller.charger(charger.id).max_current_a
+
+
+NUMBERS: tuple[ChargerNumberDescription, ...] = (
+    ChargerNumberDescription(
+        key="max_current",
+        translation_key="max_current",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        native_min_value=MIN_CHARGING_AMPS,
+        native_step=1,
+        value_fn=_max_current,
+        set_fn=lambda site, ident, value: site.set_max_current(ident, value),
+    ),
+    ChargerNumberDescription(
+        key="target_soc",
+        translation_key="target_soc",
+        device_class=NumberDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        native_min_value=1,
+        native_max_value=100,
+        native_step=1,
+        value_fn=lambda charger, _site: (
+            charger.target_soc if charger.target_soc is not None else 100
+        ),
+        set_fn=lambda site, ident, value: site.set_target_soc(ident, value),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EfluxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        EfluxNumber(coordinator, charger_id, description)
+        for charger_id in coordinator.data.chargers
+        for description in NUMBERS
+    )
+
+
+class EfluxNumber(EfluxChargerEntity, NumberEntity):
+    entity_description: ChargerNumberDescription
+
+    @property
+    def native_max_value(self) -> float:
+        if self.entity_description.native_max_value is not None:
+            return self.entity_description.native_max_value
+        return self.coordinator.site.controller.charger(self.charger_id).max_current_a
+
+    @property
+    def native_value(self) -> float | None:
+        return self.entity_description.value_fn(self.charger, self.coordinator.site)
+
+    async def async_set_native_value(self, value: float) -> None:
+        await run_command(
+            self.entity_description.set_fn(self.coordinator.site, self.charger_id, value)
+        )

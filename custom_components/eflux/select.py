@@ -1,0 +1,40 @@
+"""Select per charger: the charging mode (off, fast, static, dynamic, PV, PV + minimum, smart)."""
+
+from __future__ import annotations
+
+from homeassistant.components.select import SelectEntity, SelectEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import EfluxConfigEntry
+from .core.balancing import Mode
+from .entity import EfluxChargerEntity, run_command
+
+PARALLEL_UPDATES = 1
+
+MODE = SelectEntityDescription(
+    key="charging_mode",
+    translation_key="charging_mode",
+    options=[mode.value for mode in Mode],
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EfluxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        EfluxModeSelect(coordinator, charger_id, MODE) for charger_id in coordinator.data.chargers
+    )
+
+
+class EfluxModeSelect(EfluxChargerEntity, SelectEntity):
+    @property
+    def current_option(self) -> str:
+        """The mode in force (the site's default when the user chose none)."""
+        return self.charger.mode
+
+    async def async_select_option(self, option: str) -> None:
+        await run_command(self.coordinator.site.set_mode(self.charger_id, option))

@@ -1,0 +1,257 @@
+"""Sensors: per charger (status, power, currents, energy, SoC, card, plan) and the site."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfEnergy,
+    UnitOfPower,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from . import EfluxConfigEntry
+from .core.control.snapshot import ChargerSnapshot, SiteSnapshot
+from .entity import EfluxChargerEntity, EfluxSiteEntity
+
+PARALLEL_UPDATES = 0  # push: nothing to poll
+
+# OCPP connector statuses, 1.6 and 2.0.1, as snake_case states.
+CHARGER_STATUSES = [
+    "available",
+    "preparing",
+    "charging",
+    "suspended_ev",
+    "suspended_evse",
+    "finishing",
+    "reserved",
+    "unavailable",
+    "faulted",
+    "occupied",
+]
+BALANCER_CHARGER_STATES = ["charging", "paused", "waiting", "idle", "off"]
+BALANCER_SITE_STATES = ["ok", "overload", "meter_lost"]
+METER_STATES = ["ok", "stale", "implausible"]
+
+
+def snake(value: str | None) -> str | None:
+    """`SuspendedEVSE` -> `suspended_evse` (the OCPP spelling as an HA state)."""
+    if value is None:
+        return None
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", value).lower()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerSensorDescription(SensorEntityDescription):
+    value_fn: Callable[[ChargerSnapshot], StateType | datetime]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteSensorDescription(SensorEntityDescription):
+    value_fn: Callable[[SiteSnapshot], StateType]
+    has_fn: Callable[[SiteSnapshot], bool] = lambda _: True
+
+
+def _phase_current(index: int) -> ChargerSensorDescription:
+    return ChargerSensorDescription(
+        key=f"current_l{index + 1}",
+        translation_key=f"current_l{index + 1}",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda c: c.current_a[index],
+    )
+
+
+CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
+    ChargerSensorDescription(
+        key="status",
+        translation_key="status",
+        device_class=SensorDeviceClass.ENUM,
+        options=CHARGER_STATUSES,
+        value_fn=lambda c: snake(c.status),
+    ),
+    ChargerSensorDescription(
+        key="power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda c: c.power_w,
+    ),
+    *(_phase_current(i) for i in range(3)),
+    ChargerSensorDescription(
+        key="session_energy",
+        translation_key="session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=2,
+        value_fn=lambda c: c.session_energy_kwh,
+    ),
+    ChargerSensorDescription(
+        key="total_energy",
+        translation_key="total_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=1,
+        value_fn=lambda c: c.total_energy_kwh,
+    ),
+    ChargerSensorDescription(
+        key="soc",
+        translation_key="soc",
+        device_class=SensorDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda c: c.soc,
+    ),
+    ChargerSensorDescription(
+        key="card",
+        translation_key="card",
+        value_fn=lambda c: c.card,
+    ),
+    ChargerSensorDescription(
+        key="expected_finish",
+        translation_key="expected_finish",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda c: c.expected_finish,
+    ),
+    ChargerSensorDescription(
+        key="current_limit",
+        translation_key="current_limit",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda c: c.limit_a,
+    ),
+    ChargerSensorDescription(
+        key="balancer_status",
+        translation_key="charger_balancer_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=BALANCER_CHARGER_STATES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda c: c.balancer_status,
+    ),
+)
+
+
+def _grid_current(index: int) -> SiteSensorDescription:
+    return SiteSensorDescription(
+        key=f"grid_current_l{index + 1}",
+        translation_key=f"grid_current_l{index + 1}",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda s: s.grid_current_a[index],
+        has_fn=lambda s: bool(s.meters),
+    )
+
+
+def _grid_meter_quality(site: SiteSnapshot) -> str | None:
+    return site.meters[0].quality if site.meters else None
+
+
+SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
+    *(_grid_current(i) for i in range(3)),
+    SiteSensorDescription(
+        key="household_power",
+        translation_key="household_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda s: s.household_power_w,
+        has_fn=lambda s: bool(s.meters),
+    ),
+    SiteSensorDescription(
+        key="available_capacity",
+        translation_key="available_capacity",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda s: min(s.available_a),
+    ),
+    SiteSensorDescription(
+        key="pv_surplus",
+        translation_key="pv_surplus",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda s: s.pv_surplus_w,
+        has_fn=lambda s: bool(s.meters),
+    ),
+    SiteSensorDescription(
+        key="balancer_status",
+        translation_key="balancer_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=BALANCER_SITE_STATES,
+        value_fn=lambda s: s.balancer_status,
+    ),
+    SiteSensorDescription(
+        key="meter_status",
+        translation_key="meter_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=METER_STATES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_grid_meter_quality,
+        has_fn=lambda s: bool(s.meters),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EfluxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    coordinator = entry.runtime_data.coordinator
+    snapshot = coordinator.data
+    entities: list[SensorEntity] = [
+        EfluxSiteSensor(coordinator, description)
+        for description in SITE_SENSORS
+        if description.has_fn(snapshot)
+    ]
+    entities.extend(
+        EfluxChargerSensor(coordinator, charger_id, description)
+        for charger_id in snapshot.chargers
+        for description in CHARGER_SENSORS
+    )
+    if entry.runtime_data.cloud is not None:
+        entities.append(entry.runtime_data.cloud.sensor(coordinator))
+    async_add_entities(entities)
+
+
+class EfluxChargerSensor(EfluxChargerEntity, SensorEntity):
+    entity_description: ChargerSensorDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        return self.entity_description.value_fn(self.charger)
+
+
+class EfluxSiteSensor(EfluxSiteEntity, SensorEntity):
+    entity_description: SiteSensorDescription
+
+    @property
+    def native_value(self) -> StateType:
+        return self.entity_description.value_fn(self.coordinator.data)

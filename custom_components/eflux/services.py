@@ -1,0 +1,157 @@
+"""Services: departure, start/stop, a manual charging profile, lost cards and a sync now.
+
+Registered once in `async_setup`; charger services name the charger's device, cloud services
+the config entry. Each resolves its target and hands the call to core.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .core.control.snapshot import ChargerSnapshot
+from .core.domain import DepartureRequest
+from .entity import run_command
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_DEPARTURE = "departure"
+ATTR_SOC = "soc"
+ATTR_BATTERY_KWH = "battery_kwh"
+ATTR_TARGET_SOC = "target_soc"
+ATTR_CURRENT = "current"
+ATTR_PHASES = "phases"
+ATTR_CARD = "card"
+
+SERVICE_SET_DEPARTURE = "set_departure"
+SERVICE_START = "start_charging"
+SERVICE_STOP = "stop_charging"
+SERVICE_PROFILE = "set_charging_profile"
+SERVICE_CARD_LOST = "report_card_lost"
+SERVICE_SYNC = "sync_now"
+
+_PERCENT = vol.All(vol.Coerce(float), vol.Range(min=0, max=100))
+DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+DEPARTURE_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        vol.Required(ATTR_DEPARTURE): cv.datetime,
+        vol.Optional(ATTR_SOC): _PERCENT,
+        vol.Optional(ATTR_BATTERY_KWH): vol.All(vol.Coerce(float), vol.Range(min=1, max=1000)),
+        vol.Optional(ATTR_TARGET_SOC, default=100.0): vol.All(
+            vol.Coerce(float), vol.Range(min=1, max=100)
+        ),
+    }
+)
+PROFILE_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        vol.Required(ATTR_CURRENT): vol.All(vol.Coerce(float), vol.Range(min=0, max=80)),
+        vol.Optional(ATTR_PHASES): vol.All(vol.Coerce(int), vol.In([1, 3])),
+    }
+)
+CARD_SCHEMA = ENTRY_SCHEMA.extend(
+    {vol.Required(ATTR_CARD): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64))}
+)
+
+
+def _loaded_entry(hass: HomeAssistant, entry_id: str) -> Any:
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="unknown_entry")
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+    return entry
+
+
+def _charger(hass: HomeAssistant, call: ServiceCall) -> tuple[Any, ChargerSnapshot]:
+    """The loaded entry and the charger behind the service call's device."""
+    device = dr.async_get(hass).async_get(call.data[ATTR_DEVICE_ID])
+    if device is not None:
+        for domain, ident in device.identifiers:
+            if domain != DOMAIN:
+                continue
+            for entry_id in device.config_entries:
+                prefix = f"{entry_id}_"
+                if not ident.startswith(prefix):
+                    continue
+                entry = _loaded_entry(hass, entry_id)
+                charger = entry.runtime_data.coordinator.data.chargers.get(ident[len(prefix) :])
+                if charger is not None:
+                    return entry, charger
+    raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_a_charger")
+
+
+async def _set_departure(call: ServiceCall) -> None:
+    entry, charger = _charger(call.hass, call)
+    departure = call.data[ATTR_DEPARTURE]
+    if departure.tzinfo is None:  # the UI sends local wall-clock time
+        departure = departure.replace(tzinfo=dt_util.get_default_time_zone())
+    request = DepartureRequest(
+        charge_point_id=charger.charge_point_id,
+        connector_id=charger.connector_id,
+        departure_at=dt_util.as_utc(departure),
+        soc_now=call.data.get(ATTR_SOC),
+        target_soc=call.data[ATTR_TARGET_SOC],
+        battery_kwh=call.data.get(ATTR_BATTERY_KWH),
+    )
+    site = entry.runtime_data.site
+    await run_command(site.set_target_soc(charger.id, call.data[ATTR_TARGET_SOC]))
+    await run_command(site.set_departure(request))
+
+
+async def _start(call: ServiceCall) -> None:
+    entry, charger = _charger(call.hass, call)
+    await run_command(entry.runtime_data.site.start_charging(charger.id))
+
+
+async def _stop(call: ServiceCall) -> None:
+    entry, charger = _charger(call.hass, call)
+    await run_command(entry.runtime_data.site.stop_charging(charger.id))
+
+
+async def _profile(call: ServiceCall) -> None:
+    entry, charger = _charger(call.hass, call)
+    await run_command(
+        entry.runtime_data.site.central.set_current_limit(
+            charger.charge_point_id,
+            call.data[ATTR_CURRENT],
+            call.data.get(ATTR_PHASES),
+            charger.connector_id,
+        )
+    )
+
+
+def _cloud(hass: HomeAssistant, call: ServiceCall) -> Any:
+    entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    if entry.runtime_data.cloud is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_cloud")
+    return entry.runtime_data.cloud
+
+
+async def _card_lost(call: ServiceCall) -> None:
+    await _cloud(call.hass, call).async_report_card_lost(call.data[ATTR_CARD])
+
+
+async def _sync(call: ServiceCall) -> None:
+    await _cloud(call.hass, call).async_sync_now()
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    for name, handler, schema in (
+        (SERVICE_SET_DEPARTURE, _set_departure, DEPARTURE_SCHEMA),
+        (SERVICE_START, _start, DEVICE_SCHEMA),
+        (SERVICE_STOP, _stop, DEVICE_SCHEMA),
+        (SERVICE_PROFILE, _profile, PROFILE_SCHEMA),
+        (SERVICE_CARD_LOST, _card_lost, CARD_SCHEMA),
+        (SERVICE_SYNC, _sync, ENTRY_SCHEMA),
+    ):
+        hass.services.async_register(DOMAIN, name, handler, schema=schema)

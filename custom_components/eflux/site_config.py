@@ -1,0 +1,111 @@
+"""The config entry as the `site.yaml` document core reads (so core validates it, not HA).
+
+One grid circuit with the fuse and margin, one balanced charger per known charge point (its
+first connector), the meter chosen in the flow. HA sensors and HA's MQTT feed an `external`
+meter; a Modbus meter is polled by core itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .const import (
+    CONF_ACCEPT_NEW,
+    CONF_CLOUD_URL,
+    CONF_FUSE_AMPS,
+    CONF_HOST,
+    CONF_MARGIN_AMPS,
+    CONF_METER,
+    CONF_METER_TYPE,
+    CONF_MODBUS_PORT,
+    CONF_PHASES,
+    CONF_PORT,
+    CONF_PROFILE,
+    CONF_UNIT_ID,
+    DEFAULT_FUSE_AMPS,
+    DEFAULT_MARGIN_AMPS,
+    DEFAULT_METER_TIMEOUT,
+    DEFAULT_PHASES,
+    METER_MODBUS,
+    METER_NONE,
+)
+from .core.config import ControllerSettings, SiteConfig, parse_site_config
+
+CONF_CHARGERS = "chargers"  # options: charge point ids seen so far (new ones are added)
+GRID = "grid"
+METER_NAME = "grid"
+# What a wallbox usually takes; the user caps it lower with the max-current number.
+CHARGER_MAX_AMPS = 32.0
+# Sensors and HA's MQTT report on change (or re-report); a minute of silence means trouble.
+EXTERNAL_TIMEOUT_S = 60.0
+
+
+def site_document(
+    data: Mapping[str, Any], options: Mapping[str, Any], db_name: str
+) -> dict[str, Any]:
+    phases = int(options.get(CONF_PHASES, DEFAULT_PHASES))
+    fuse = float(options.get(CONF_FUSE_AMPS, DEFAULT_FUSE_AMPS))
+    margin = float(options.get(CONF_MARGIN_AMPS, DEFAULT_MARGIN_AMPS))
+    meter = dict(options.get(CONF_METER) or {CONF_METER_TYPE: METER_NONE})
+    limit: float | list[float] = fuse if phases == 3 else [fuse, 0.0, 0.0]
+    chargers = [
+        {
+            "id": cp_id,
+            "charge_point": cp_id,
+            "circuit": GRID,
+            "max_current_a": min(CHARGER_MAX_AMPS, fuse),
+            **({} if phases == 3 else {"wiring": ["L1"]}),
+        }
+        for cp_id in options.get(CONF_CHARGERS, [])
+    ]
+    document: dict[str, Any] = {
+        "central": {
+            "port": int(data[CONF_PORT]),
+            "accept_new_chargers": bool(options.get(CONF_ACCEPT_NEW, True)),
+            "db_path": db_name,
+            # Without a cloud account it is a home charger: any card not blocked may charge.
+            # Our own remote starts use the controller's id tag, which is always accepted.
+            "free_charging": not data.get(CONF_CLOUD_URL),
+            "cards": [ControllerSettings().start_id_tag],
+        },
+        "circuits": [{"id": GRID, "limit_a": limit, "margin_a": margin, "name": "Grid connection"}],
+        "chargers": chargers,
+        "api": {"enabled": False},
+    }
+    if meter[CONF_METER_TYPE] == METER_NONE:
+        document["site"] = {"default_mode": "static", "static_budget_a": limit}
+    else:
+        document["meters"] = [_meter(meter, fuse)]
+    return document
+
+
+def _meter(meter: Mapping[str, Any], fuse: float) -> dict[str, Any]:
+    if meter[CONF_METER_TYPE] == METER_MODBUS:
+        return {
+            "name": METER_NAME,
+            "circuit": GRID,
+            "kind": "modbus_tcp",
+            "profile": meter[CONF_PROFILE],
+            "host": meter[CONF_HOST],
+            "port": int(meter[CONF_MODBUS_PORT]),
+            "device_id": int(meter[CONF_UNIT_ID]),
+            "timeout": DEFAULT_METER_TIMEOUT,
+            "fuse_a": fuse,
+        }
+    return {
+        "name": METER_NAME,
+        "circuit": GRID,
+        "kind": "external",
+        "timeout": EXTERNAL_TIMEOUT_S,
+        "fuse_a": fuse,
+    }
+
+
+def build_site_config(
+    data: Mapping[str, Any], options: Mapping[str, Any], storage_dir: Path, entry_id: str
+) -> SiteConfig:
+    """Raises core's `ConfigError` naming the key when the options do not make a valid site."""
+    document = site_document(data, options, f"eflux_{entry_id}.sqlite")
+    return parse_site_config(document, base_dir=storage_dir)
