@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from ..billing.calendar import Month
 from ..storage import Database
 from . import payments, prepaid, queries, switches
 from .models import (
@@ -30,6 +31,7 @@ from .models import (
     VatBreakdown,
 )
 from .pdf import render_pdf
+from .run import invoice_month
 
 __all__ = [
     "InvoiceDetail", "InvoiceLineView", "InvoiceSummary", "Invoicing", "PaymentState",
@@ -40,6 +42,13 @@ __all__ = [
 class Invoicing:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    # ---- the monthly run ----------------------------------------------------------------------
+    async def run_month(
+        self, month: Month, *, now: datetime, issued_on: date | None = None
+    ) -> RunSummary:
+        """Invoice `month` idempotently (a second run issues nothing and changes nothing)."""
+        return await invoice_month(self.db, month, now=now, issued_on=issued_on)
 
     # ---- documents (read) ---------------------------------------------------------------------
     async def list_invoices(

@@ -1,0 +1,113 @@
+"""Storing a month's run in one transaction: documents, lines, the sessions each accounts for,
+the number series, and the prepaid deductions.
+
+Numbers stay gapless under concurrency: the series are advanced by compare-and-set (from the
+state the run was computed on), and a document's identity is UNIQUE, so of two runs of the same
+month one commits and the other changes nothing and is retried on fresh data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from ..billing.invoicer import MonthRun
+from ..billing.invoices import DocumentKind, Invoice
+from ..storage import Queries, UniqueViolation, to_db
+from ..store.audit import AuditLog
+from ..store.errors import Conflict
+from .load import Loaded
+from .prepaid import NewEntry, add_entries
+
+_INVOICE_SQL = (
+    "INSERT INTO invoices (account_id, number, kind, document_kind, doc_key, month, run_month,"
+    " issued_on, due_on, status, net_cents, vat_cents, gross_cents, customer_name,"
+    " customer_address, customer_vat_number, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)"
+)
+_LINE_SQL = (
+    "INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, unit, ref,"
+    " vat_rate, net_cents, vat_cents, gross_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+async def load_numbers(db: Queries) -> dict[str, int]:
+    """Series ("F-2025") → last number issued."""
+    rows = await db.fetch("SELECT series, next_value FROM invoice_numbers")
+    return {r["series"]: int(r["next_value"]) - 1 for r in rows}
+
+
+async def _advance(tx: Queries, before: Mapping[str, int], after: Mapping[str, int]) -> None:
+    for series, last in sorted(after.items()):
+        old = before.get(series)
+        if old == last:
+            continue
+        if old is None:
+            moved = await tx.fetchval(
+                "INSERT INTO invoice_numbers (series, next_value) VALUES (?, ?)"
+                " ON CONFLICT (series) DO NOTHING RETURNING series", series, last + 1)
+        else:
+            moved = await tx.fetchval(
+                "UPDATE invoice_numbers SET next_value = ? WHERE series = ? AND next_value = ?"
+                " RETURNING series", last + 1, series, old + 1)
+        if moved is None:
+            raise Conflict(f"invoice series {series} moved during the run")
+
+
+async def _customers(tx: Queries, accounts: set[int]) -> dict[int, tuple[str, str | None,
+                                                                         str | None]]:
+    rows = await tx.fetch("SELECT id, name, address, vat_number FROM accounts")
+    return {int(r["id"]): (r["name"], r["address"], r["vat_number"])
+            for r in rows if int(r["id"]) in accounts}
+
+
+def _kind(invoice: Invoice) -> str:
+    # 0002's `kind` knows only invoice / credit note; `document_kind` keeps the overage apart.
+    return "credit_note" if invoice.draft.kind is DocumentKind.CREDIT_NOTE else "invoice"
+
+
+async def persist_run(
+    tx: Queries, loaded: Loaded, run: MonthRun, numbers_before: Mapping[str, int], *,
+    now: datetime,
+) -> None:
+    month = str(loaded.month_input.month)
+    await _advance(tx, numbers_before, run.numbers)
+    customers = await _customers(tx, {int(i.draft.account_id) for i in run.invoices})
+    stamp = to_db(now)
+    rows = []
+    for inv in run.invoices:
+        d, t = inv.draft, inv.totals
+        name, address, vat_number = customers[int(d.account_id)]
+        rows.append((
+            int(d.account_id), inv.number, _kind(inv), d.kind.value, d.key, str(d.period), month,
+            d.issued_on.isoformat(), d.due_on.isoformat(), t.net, t.vat, t.gross, name, address,
+            vat_number, stamp,
+        ))
+    try:
+        await tx.executemany(_INVOICE_SQL, rows)
+    except UniqueViolation as err:
+        raise Conflict(f"documents of {month} were stored by a concurrent run") from err
+    ids = {r["number"]: int(r["id"]) for r in await tx.fetch(
+        "SELECT id, number FROM invoices WHERE run_month = ?", month)}
+    lines, accounted = [], []
+    for inv in run.invoices:
+        invoice_id = ids[inv.number]
+        for position, item in enumerate(inv.lines, 1):
+            a = item.amount
+            lines.append((invoice_id, position, item.kind.value, item.description,
+                          str(item.quantity), item.unit, item.ref, a.rate.value, a.net, a.vat,
+                          a.gross))
+        accounted += [(invoice_id, int(sid)) for sid in dict.fromkeys(inv.draft.sessions)]
+    await tx.executemany(_LINE_SQL, lines)
+    await tx.executemany(
+        "INSERT INTO invoice_sessions (invoice_id, session_id) VALUES (?, ?)", accounted)
+    deductions: list[NewEntry] = [
+        (loaded.prepaid_accounts[s.id], f"session:{s.id}", "session", s.stopped_at,
+         -s.cost().split().gross)
+        for s in loaded.prepaid_sessions
+    ]
+    await add_entries(tx, deductions)
+    if run.invoices:
+        await AuditLog.add(tx, at=now, actor="invoice-run", account_id=None,
+                           action="invoice.run", subject=f"month:{month}",
+                           detail={"documents": len(run.invoices), "numbers": dict(run.numbers)})
