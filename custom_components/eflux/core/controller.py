@@ -59,7 +59,8 @@ from .planning import CarPlan
 
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_METER_TIMEOUT_S = 5.0
-_TICK = timedelta(microseconds=1)  # a reading exactly `timeout` old still counts
+_TICK = timedelta(microseconds=1)
+NEW_SESSION_DELAY_S = 0.2  # a reading exactly `timeout` old still counts
 
 
 def utc_now() -> datetime:
@@ -120,7 +121,7 @@ class Controller:
         self._unsubscribe = self._central.add_listener(self._on_event)
         for cp_id, state in self._central.charge_points().items():
             self._refresh_charge_point(cp_id)
-            if state.online:
+            if state.online and cp_id in self._by_cp:
                 self._write_safe_limit(cp_id)
         self.recompute()
         self._timer = asyncio.get_running_loop().create_task(self._run_timer())
@@ -264,12 +265,12 @@ class Controller:
 
     def _schedule(self) -> None:
         """Recompute at the next turn of the loop (events that arrive together share a pass)."""
-        if not self._scheduled:
+        if not self._scheduled and self._timer is not None:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._scheduled_pass)
 
     def _scheduled_pass(self) -> None:
-        if self._scheduled:
+        if self._scheduled and self._timer is not None:  # not after stop()
             self.recompute()
 
     # ---- events -------------------------------------------------------------------------------
@@ -283,6 +284,12 @@ class Controller:
         if isinstance(event, TransactionStarted | TransactionEnded):
             self.departures.planned_at = None
         self._refresh_charge_point(cp_id)
+        if isinstance(event, TransactionStarted):
+            # An OCPP 1.6 charger learns its transaction id from the answer to
+            # StartTransaction, which is still on its way: a TxProfile sent now may be
+            # rejected (and a rejected 0 A makes the central system stop the session).
+            asyncio.get_running_loop().call_later(NEW_SESSION_DELAY_S, self._schedule)
+            return
         self._schedule()
 
     def _refresh_charge_point(self, cp_id: str) -> None:
