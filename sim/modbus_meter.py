@@ -46,8 +46,7 @@ class ModbusMeterSim:
         self.registers: dict[tuple[str, int], int] = {}
         self.fault: str | None = None
         self.requests = 0
-        self._server: ModbusTcpServer | ModbusSerialServer | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._bus: ModbusBus | None = None
         self.set_values(values or {})
 
     # -- register contents ----------------------------------------------------------------
@@ -108,40 +107,65 @@ class ModbusMeterSim:
                 current_registers[index] = self.registers.get((reg_type, addr), 0)
         return None
 
+    async def start_tcp(self, host: str, port: int, *, rtu: bool = False) -> None:
+        """Serve Modbus TCP, or RTU frames over TCP (`rtu=True`, like a serial gateway)."""
+        self._bus = ModbusBus([self])
+        await self._bus.start_tcp(host, port, rtu=rtu)
+
+    async def start_serial(self, port: str, *, baudrate: int = 9600) -> None:
+        """Serve Modbus RTU on a serial device (e.g. one end of a pseudo-terminal pair)."""
+        self._bus = ModbusBus([self])
+        await self._bus.start_serial(port, baudrate=baudrate)
+
+    async def stop(self) -> None:
+        bus, self._bus = self._bus, None
+        if bus is not None:
+            await bus.stop()
+
+
+class ModbusBus:
+    """Several simulated devices on one line (an RS485 bus, or one TCP gateway)."""
+
+    def __init__(self, devices: list[ModbusMeterSim]) -> None:
+        self.devices = {d.device_id: d for d in devices}
+        self._rtu = False
+        self._server: ModbusTcpServer | ModbusSerialServer | None = None
+
     def _trace_pdu(self, sending: bool, pdu: ModbusPDU) -> ModbusPDU:
-        if sending and self.fault == "short" and getattr(pdu, "registers", None):
+        device = self.devices.get(pdu.dev_id)
+        if sending and device and device.fault == "short" and getattr(pdu, "registers", None):
             pdu.registers = pdu.registers[:-1]
         return pdu
 
     def _trace_packet(self, sending: bool, data: bytes) -> bytes:
-        if sending and self.fault == "silent":
-            return b""
-        return data
+        # the unit id: first byte of an RTU frame, seventh of a Modbus TCP one (after MBAP)
+        index = 0 if self._rtu else 6
+        device = self.devices.get(data[index]) if sending and len(data) > index else None
+        return b"" if device is not None and device.fault == "silent" else data
+
+    def _sim_devices(self) -> list[SimDevice]:
+        return [device._device() for device in self.devices.values()]
 
     async def start_tcp(self, host: str, port: int, *, rtu: bool = False) -> None:
-        """Serve Modbus TCP, or RTU frames over TCP (`rtu=True`, like a serial gateway)."""
+        self._rtu = rtu
         self._server = ModbusTcpServer(
-            self._device(),
+            self._sim_devices(),
             framer=FramerType.RTU if rtu else FramerType.SOCKET,
             address=(host, port),
             trace_pdu=self._trace_pdu,
             trace_packet=self._trace_packet,
         )
-        await self._serve()
+        await self._server.serve_forever(background=True)
 
     async def start_serial(self, port: str, *, baudrate: int = 9600) -> None:
-        """Serve Modbus RTU on a serial device (e.g. one end of a pseudo-terminal pair)."""
+        self._rtu = True
         self._server = ModbusSerialServer(
-            self._device(),
+            self._sim_devices(),
             port=port,
             baudrate=baudrate,
             trace_pdu=self._trace_pdu,
             trace_packet=self._trace_packet,
         )
-        await self._serve()
-
-    async def _serve(self) -> None:
-        assert self._server is not None
         await self._server.serve_forever(background=True)
 
     async def stop(self) -> None:

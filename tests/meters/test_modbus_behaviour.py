@@ -16,7 +16,7 @@ import pytest
 
 from custom_components.eflux.core.meters import Quality, build_source, parse_meter_config
 from custom_components.eflux.core.meters.modbus_source import ModbusMeterSource
-from sim.modbus_meter import ModbusMeterSim
+from sim.modbus_meter import ModbusBus, ModbusMeterSim
 from tests.meters.conftest import SimFactory, modbus_config
 from tests.meters.helpers import FakeClock, Readings, first_reading, until
 from tests.support.ports import LOOPBACK, free_port
@@ -214,3 +214,42 @@ async def test_implausible_values_are_marked_and_not_used(
         assert source.status is Quality.STALE
     finally:
         await source.stop()
+
+
+async def test_two_meters_on_one_rs485_bus_share_the_port(pty_pair: tuple[str, str]) -> None:
+    server_port, client_port = pty_pair
+    grid = ModbusMeterSim("sdm630", VALUES, device_id=1)
+    heat_pump = ModbusMeterSim("sdm120", {"power_l1": 1800.0, "total_power": 1800.0}, device_id=2)
+    bus = ModbusBus([grid, heat_pump])
+    await bus.start_serial(server_port, baudrate=19200)
+
+    def on_bus(name: str, profile: str, device_id: int) -> ModbusMeterSource:
+        cfg = {"name": name, "kind": "modbus_rtu", "serial_port": client_port, "baudrate": 19200,
+               "profile": profile, "device_id": device_id, "poll_interval": 0.05,
+               "request_timeout": 0.3}  # fmt: skip
+        source = build_source(parse_meter_config(cfg, where="test"))
+        assert isinstance(source, ModbusMeterSource)
+        return source
+
+    sources = [on_bus("grid", "sdm630", 1), on_bus("heat_pump", "sdm120", 2)]
+    readings = [Readings(s) for s in sources]
+    for source in sources:
+        await source.start()
+    try:
+        for _ in range(5):  # polls of both keep coming, none garbled by the other's frames
+            seen = [len(r.items) for r in readings]
+            got = [await r.next(after=n) for r, n in zip(readings, seen, strict=True)]
+            assert got[0].total_power_w == pytest.approx(7625.0)
+            assert got[1].total_power_w == pytest.approx(1800.0)
+        assert sources[0]._line is sources[1]._line
+        # one silent device does not take its neighbour down
+        heat_pump.fault = "silent"
+        failed = sources[1].failed_polls
+        await until(lambda: sources[1].failed_polls > failed + 1, "the heat pump timed out")
+        seen_grid = len(readings[0].items)
+        assert (await readings[0].next(after=seen_grid)).total_power_w == pytest.approx(7625.0)
+    finally:
+        for source in sources:
+            await source.stop()
+        await bus.stop()
+    assert all(s.episodes.episodes <= 1 for s in sources)

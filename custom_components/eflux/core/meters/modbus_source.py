@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from typing import Any
 
 from .backoff import Backoff, EpisodeLog
 from .config import MeterSourceConfig
-from .modbus_io import ModbusReadError, connect, make_client, read_fields
+from .modbus_io import ModbusReadError
+from .modbus_line import ModbusLine
 from .profile import load_profile
 from .reading import from_fields
 from .source import Clock, MeterSource, utc_now
@@ -30,26 +29,23 @@ class ModbusMeterSource(MeterSource):
         self.episodes = EpisodeLog(_LOGGER, cfg.name)
         self.backoff = Backoff(initial=min(1.0, cfg.modbus.poll_interval_s), maximum=30.0)
         self.failed_polls = 0
-        self._client: Any = None
+        self._line: ModbusLine | None = None
 
     async def _run(self) -> None:
+        self._line = ModbusLine.acquire(self.cfg)
         while True:
             delay = await self.poll_once()
             await asyncio.sleep(delay)
 
     async def poll_once(self) -> float:
         """One poll (connecting first when needed); returns the delay before the next one."""
+        assert self._line is not None
         try:
-            if self._client is None or not self._client.connected:
-                await self._drop_client()
-                self._client = make_client(self.cfg)
-                await connect(self._client, self.cfg)
-            values = await read_fields(self._client, self.profile, self.settings.device_id)
+            values = await self._line.read(self.profile, self.settings.device_id)
         except ModbusReadError as err:
             self.failed_polls += 1
             self.episodes.problem(err.kind, str(err))
             if err.kind in ("connect", "timeout"):
-                await self._drop_client()
                 return self.backoff.next_delay()
             return self.settings.poll_interval_s
         self.episodes.recovered()
@@ -57,11 +53,7 @@ class ModbusMeterSource(MeterSource):
         self._publish(from_fields(self.name, self.now(), values))
         return self.settings.poll_interval_s
 
-    async def _drop_client(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.close()
-
     async def _close(self) -> None:
-        await self._drop_client()
+        line, self._line = self._line, None
+        if line is not None:
+            line.release()

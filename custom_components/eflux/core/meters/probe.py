@@ -6,7 +6,8 @@ import asyncio
 
 from .config import MeterSourceConfig, build_source
 from .errors import MeterProbeError
-from .modbus_io import ModbusReadError, connect, make_client, read_fields
+from .modbus_io import ModbusReadError
+from .modbus_line import ModbusLine
 from .profile import load_profile
 from .reading import MeterReading, Quality, assess, from_fields
 from .source import utc_now
@@ -19,14 +20,13 @@ async def probe(cfg: MeterSourceConfig, *, fuse_a: float | None = None) -> Meter
     if cfg.modbus is None:
         return await _probe_mqtt(cfg, fuse_a)
     profile = load_profile(cfg.modbus.profile)
-    client = make_client(cfg)
+    line = ModbusLine.acquire(cfg)  # shares the bus with a source already polling it
     try:
-        await connect(client, cfg)
-        values = await read_fields(client, profile, cfg.modbus.device_id)
+        values = await line.read(profile, cfg.modbus.device_id)
     except ModbusReadError as err:
         raise MeterProbeError(f"{cfg.name}: {err}") from err
     finally:
-        client.close()
+        line.release()
     reading = assess(from_fields(cfg.name, utc_now(), values), fuse_a or cfg.fuse_a)
     if reading.quality is not Quality.OK:
         raise MeterProbeError(f"{cfg.name}: implausible values: {'; '.join(reading.problems)}")
