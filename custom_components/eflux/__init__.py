@@ -18,7 +18,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .cloud_link import CloudLink, async_start_cloud
+from .cloud import EfluxCloud, async_start_cloud, cloud_client
 from .const import DOMAIN, ISSUE_PORT_CONFLICT
 from .coordinator import EfluxCoordinator
 from .core.config import ConfigError
@@ -47,7 +47,7 @@ class EfluxRuntimeData:
 
     site: LocalSite
     coordinator: EfluxCoordinator
-    cloud: CloudLink | None = None
+    cloud: EfluxCloud | None = None
     watcher: SiteWatcher | None = field(default=None)
 
 
@@ -72,14 +72,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
             translation_key="invalid_config",
             translation_placeholders={"error": str(err)},
         ) from err
-    site = LocalSite(config)
+    client = cloud_client(hass, entry)
+    site = LocalSite(config, remote_authorizer=client.authorize if client else None)
     await _async_start_site(hass, entry, site)
     coordinator = EfluxCoordinator(hass, entry, site)
     entry.runtime_data = EfluxRuntimeData(site=site, coordinator=coordinator)
     entry.async_on_unload(site.stop)  # runs last: after the platforms are gone
     entry.async_on_unload(async_forward_central_events(hass, entry, site))
     entry.async_on_unload(await async_link_meter(hass, entry, site))
-    entry.runtime_data.cloud = await async_start_cloud(hass, entry, site)
+    cloud = await async_start_cloud(hass, entry, site, client)
+    if cloud is not None:
+        entry.runtime_data.cloud = cloud
+        entry.async_on_unload(cloud.async_stop)
     coordinator.async_start_push()
     entry.async_on_unload(coordinator.async_stop_push)
     entry.runtime_data.watcher = SiteWatcher(hass, entry, coordinator)

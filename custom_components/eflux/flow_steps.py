@@ -231,6 +231,7 @@ class SiteStepsMixin(FlowHandler):
         schema: vol.Schema,
         user_input: dict[str, Any] | None,
         errors: dict[str, str] | None = None,
+        reason: str = "",
     ) -> ConfigFlowResult:
         return self.async_show_form(
             step_id=f"meter_{kind}",
@@ -238,6 +239,7 @@ class SiteStepsMixin(FlowHandler):
                 schema, user_input or self._meter_defaults(kind)
             ),
             errors=errors or {},
+            description_placeholders={"reason": reason},
         )
 
     async def async_step_meter_modbus(
@@ -249,10 +251,11 @@ class SiteStepsMixin(FlowHandler):
         meter = {CONF_METER_TYPE: METER_MODBUS, **user_input}
         meter[CONF_MODBUS_PORT] = int(meter[CONF_MODBUS_PORT])
         meter[CONF_UNIT_ID] = int(meter[CONF_UNIT_ID])
-        error = await async_probe_meter(self.hass, meter)
-        if error is not None:
+        fuse = float(self._site.get(CONF_FUSE_AMPS, DEFAULT_FUSE_AMPS))
+        reason = await async_probe_meter(meter, fuse)
+        if reason is not None:
             return await self._meter_step(
-                METER_MODBUS, modbus_schema({}), user_input, {"base": error}
+                METER_MODBUS, modbus_schema({}), user_input, {"base": "meter_failed"}, reason
             )
         return await self._meter_chosen(meter)
 

@@ -77,11 +77,12 @@ def site_document(
     if meter[CONF_METER_TYPE] == METER_NONE:
         document["site"] = {"default_mode": "static", "static_budget_a": limit}
     else:
-        document["meters"] = [_meter(meter, fuse)]
+        document["meters"] = [meter_entry(meter, fuse)]
     return document
 
 
-def _meter(meter: Mapping[str, Any], fuse: float) -> dict[str, Any]:
+def meter_entry(meter: Mapping[str, Any], fuse: float) -> dict[str, Any]:
+    """The `meters:` item of site.yaml for the flow's meter choice (also what is probed)."""
     if meter[CONF_METER_TYPE] == METER_MODBUS:
         return {
             "name": METER_NAME,
