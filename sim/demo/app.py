@@ -19,7 +19,7 @@ from sim.household import HouseholdProfile, SimClock
 
 from . import parts
 from .backend_part import Backend, start_backend
-from .cars import DemoCar, make_cars, paused_default
+from .cars import DemoCar, make_cars
 from .configs import Ports
 from .grid import GridMeter
 from .procs import Children, StartupError, free_port
@@ -111,7 +111,6 @@ async def start(demo: Demo) -> None:
     demo.urls.append(f"MQTT broker      mqtt://{broker.host}:{broker.port} ({broker.kind})")
     for car in demo.cars:
         await car.sim.start(wait_s=15.0)
-        await demo.api.ocpp(car.spec.id, "SetChargingProfile", paused_default(car.spec.ocpp))
     for car in demo.cars:
         await car.sim.plug_in(car.spec.card)
         await demo.api.set_departure(car.spec, car.departure)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sim.chargepoint import SimChargePoint
+from sim.chargepoint.profiles import SimProfile
 
 from .grid import MeteredCharger
 from .report import CarRow
@@ -51,6 +52,14 @@ def _time(value: object) -> datetime | None:
     return None
 
 
+# Set in each charger at commissioning: a TxDefaultProfile of 0 A on the whole charger (stack
+# level 0), so a new session starts paused until the site gives it a limit of its own (a
+# TxProfile, which overrides it) instead of at the charger's maximum on top of the house.
+PAUSED_DEFAULT = SimProfile(
+    profile_id=900, connector_id=0, purpose="TxDefaultProfile", stack_level=0, limit=0.0, unit="A"
+)
+
+
 def make_cars(scenario: Scenario, central_url: str, now: datetime, speed: float) -> list[DemoCar]:
     """Simulated chargers (not started) with their cars; `speed` accelerates charging."""
     cars = []
@@ -66,33 +75,6 @@ def make_cars(scenario: Scenario, central_url: str, now: datetime, speed: float)
             speed=speed,
             reconnect_delay=1.0,
         )
+        sim.profiles.install(PAUSED_DEFAULT)
         cars.append(DemoCar(spec, sim, now + spec.departure_in, sim.register_wh))
     return cars
-
-
-def paused_default(version: str) -> dict[str, Any]:
-    """A TxDefaultProfile of 0 A on the whole charger (stack level 0): a session starts paused
-    until the site gives it a limit of its own, instead of at the charger's maximum. The site's
-    per-transaction limits (TxProfile) override it."""
-    schedule = {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 0}]}
-    if version == "1.6":
-        return {
-            "connectorId": 0,
-            "csChargingProfiles": {
-                "chargingProfileId": 900,
-                "stackLevel": 0,
-                "chargingProfilePurpose": "TxDefaultProfile",
-                "chargingProfileKind": "Relative",
-                "chargingSchedule": schedule,
-            },
-        }
-    return {
-        "evseId": 0,
-        "chargingProfile": {
-            "id": 900,
-            "stackLevel": 0,
-            "chargingProfilePurpose": "TxDefaultProfile",
-            "chargingProfileKind": "Relative",
-            "chargingSchedule": [{"id": 1, **schedule}],
-        },
-    }

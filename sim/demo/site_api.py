@@ -66,10 +66,3 @@ class SiteApi:
             "PUT", f"/api/chargers/{charger.id}/departure", body
         )
         return data
-
-    async def ocpp(self, charger_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Any OCPP message to the charger, through the site's central system."""
-        data: dict[str, Any] = await self._request(
-            "POST", f"/api/chargers/{charger_id}/ocpp/{action}", payload
-        )
-        return data
