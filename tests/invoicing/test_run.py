@@ -10,7 +10,7 @@ import pytest
 
 from backend.billing.calendar import Month
 from backend.store import Store
-from tests.invoicing.world import World, build
+from tests.invoicing.world import build
 
 pytestmark = pytest.mark.asyncio
 RUN_AT = datetime(2025, 2, 1, 3, 0, tzinfo=UTC)
@@ -58,7 +58,7 @@ async def test_january_to_the_cent(store: Store) -> None:
     assert [v.rate for v in note_detail.vat] == ["out_of_scope"]
     assert await world.invoicing.list_invoices(world.ids["bob"]) == []
     ledger = await world.invoicing.prepaid_ledger(world.ids["carl"], world.ids["carl"])
-    assert ledger.balance_cents == 1700 and ledger.may_start_session
+    assert (ledger.balance_cents, ledger.may_start_session) == (1700, True)
     assert [(e.kind, e.cents) for e in ledger.entries] == [("top_up", 2000), ("session", -300)]
 
 
