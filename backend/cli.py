@@ -1,4 +1,4 @@
-"""`eflux-backend`: serve, migrate, create-admin, create-token, seed-demo.
+"""`eflux-backend`: serve, migrate, create-admin, create-token, seed-demo, invoice.
 
 The database is `--database` (or $EFLUX_BACKEND_DATABASE): a SQLite path (the default,
 `eflux-backend.sqlite`) or a `postgresql://…` URL. Secrets are printed once, on stdout.
@@ -21,6 +21,8 @@ from aiohttp import web
 from .api import create_app
 from .api.app import DEFAULT_MAX_BODY
 from .demo import seed_demo
+from .invoicing.cli import add_parser as add_invoice_parser
+from .invoicing.cli import cmd_invoice
 from .storage import apply_migrations, open_database
 from .storage.timefmt import utc_now
 from .store import AccountKind, Conflict, NotFound, Role, Store
@@ -51,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--name", default="cli")
     token.add_argument("--days", type=int, help="expires after this many days")
     sub.add_parser("seed-demo", help="demo accounts, cards, plans and a site; prints tokens")
+    add_invoice_parser(sub)
     return p
 
 
@@ -138,6 +141,7 @@ COMMANDS: dict[str, Command] = {
     "create-admin": cmd_create_admin,
     "create-token": cmd_create_token,
     "seed-demo": cmd_seed_demo,
+    "invoice": cmd_invoice,
 }
 
 
