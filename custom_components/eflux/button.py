@@ -17,9 +17,11 @@ from homeassistant.components.button import (
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import EfluxConfigEntry
+from .const import DOMAIN
 from .core.control.snapshot import ChargerSnapshot
 from .entity import EfluxChargerEntity, run_command
 
@@ -34,6 +36,7 @@ def _v201(charger: ChargerSnapshot) -> bool:
 class ChargerButtonDescription(ButtonEntityDescription):
     action: str
     payload_fn: Callable[[ChargerSnapshot], dict[str, Any]]
+    ok: tuple[str, ...]  # answers that mean it was done
 
 
 BUTTONS: tuple[ChargerButtonDescription, ...] = (
@@ -43,6 +46,7 @@ BUTTONS: tuple[ChargerButtonDescription, ...] = (
         entity_category=EntityCategory.CONFIG,
         action="Reset",
         payload_fn=lambda c: {"type": "OnIdle" if _v201(c) else "Soft"},
+        ok=("Accepted", "Scheduled"),
     ),
     ChargerButtonDescription(
         key="unlock",
@@ -53,6 +57,7 @@ BUTTONS: tuple[ChargerButtonDescription, ...] = (
             if _v201(c)
             else {"connectorId": c.connector_id}
         ),
+        ok=("Unlocked",),
     ),
 )
 
@@ -74,11 +79,15 @@ class EfluxButton(EfluxChargerEntity, ButtonEntity):
     entity_description: ChargerButtonDescription
 
     async def async_press(self) -> None:
-        charger = self.charger
-        await run_command(
+        charger, description = self.charger, self.entity_description
+        answer = await run_command(
             self.coordinator.site.send_ocpp(
-                charger.charge_point_id,
-                self.entity_description.action,
-                self.entity_description.payload_fn(charger),
+                charger.charge_point_id, description.action, description.payload_fn(charger)
             )
         )
+        if answer.get("status") not in description.ok:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="rejected",
+                translation_placeholders={"status": str(answer.get("status"))},
+            )
