@@ -253,3 +253,21 @@ async def test_two_meters_on_one_rs485_bus_share_the_port(pty_pair: tuple[str, s
             await source.stop()
         await bus.stop()
     assert all(s.episodes.episodes <= 1 for s in sources)
+
+
+async def test_a_meter_that_never_answers_is_announced_stale_after_its_timeout() -> None:
+    clock = FakeClock()
+    source = modbus_source(free_port(), clock, timeout=10)
+    readings = Readings(source)
+    await source.start()
+    try:
+        await until(lambda: source.failed_polls >= 1, "a failed connect")
+        assert source.status is Quality.STALE  # not usable: the safe side
+        assert source.check_stale()
+        assert readings.items == []  # but the first poll gets its chance before an alarm
+        clock.advance(10.5)
+        assert source.check_stale()
+        assert [r.quality for r in readings.items] == [Quality.STALE]
+        assert readings.items[0].total_power_w is None
+    finally:
+        await source.stop()

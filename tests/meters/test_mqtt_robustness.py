@@ -11,9 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.eflux.core.meters import Quality, build_source, parse_meter_config
+from custom_components.eflux.core.meters import (
+    MeterProbeError,
+    Quality,
+    build_source,
+    parse_meter_config,
+    probe,
+)
 from custom_components.eflux.core.meters.mqtt_source import MqttMeterSource
-from tests.meters.helpers import GUARD_S, Readings, publish
+from tests.meters.helpers import GUARD_S, Readings, publish, until
 from tests.support.mosquitto import MosquittoBroker
 from tests.support.ports import free_port
 
@@ -140,3 +146,66 @@ async def test_tls_connection_checks_the_certificate(
     finally:
         await source.stop()
     assert reading.total_power_w == 7.0
+
+
+async def test_tls_with_an_untrusted_certificate_does_not_connect(
+    private_mqtt_broker: Callable[..., MosquittoBroker], tls_files: tuple[Path, Path]
+) -> None:
+    cert, key = tls_files
+    tls_port = free_port()
+    broker = private_mqtt_broker(
+        f"listener {tls_port} 127.0.0.1\ncertfile {cert}\nkeyfile {key}\nuser root\n"
+    )
+    source = z2m_source(broker.host, tls_port, tls=True)  # system CAs: self-signed is refused
+    await source.start()
+    try:
+        episodes = source.connection._episodes
+        await until(lambda: episodes.in_episode, "a failed TLS handshake")
+    finally:
+        await source.stop()
+    assert source.connection.connections == 0
+
+
+async def test_wrong_password_is_refused_and_retried(
+    private_mqtt_broker: Callable[..., MosquittoBroker],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    passwords = tmp_path / "passwd"
+    command = ["mosquitto_passwd", "-b", "-c", str(passwords), "meter", "right"]
+    await asyncio.to_thread(subprocess.run, command, check=True)
+    broker = private_mqtt_broker(f"allow_anonymous false\npassword_file {passwords}\nuser root\n")
+    caplog.set_level(logging.WARNING, logger="custom_components.eflux.core.meters")
+    source = z2m_source(broker.host, broker.port, username="meter", password="wrong")
+    await source.start()
+    try:
+        await until(lambda: source.connection._backoff.failures >= 2, "two refused attempts")
+    finally:
+        await source.stop()
+    assert source.connection.connections == 0
+    refused = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 1  # once per episode
+
+
+async def test_probe_of_an_mqtt_meter(mqtt_broker: MosquittoBroker) -> None:
+    topic = "probe/plug"
+    # retained, so the probe's fresh subscription receives it at once
+    await asyncio.to_thread(
+        publish, mqtt_broker.host, mqtt_broker.port, [(topic, '{"power": 42}')], True
+    )
+    broker = {"host": mqtt_broker.host, "port": mqtt_broker.port}
+    cfg = {"name": "plug", "kind": "mqtt", "profile": "zigbee2mqtt", "topic": topic,
+           "timeout": 10, "broker": broker}  # fmt: skip
+    try:
+        reading = await probe(parse_meter_config(cfg, where="test"))
+    finally:
+        await asyncio.to_thread(publish, mqtt_broker.host, mqtt_broker.port, [(topic, "")], True)
+    assert reading.total_power_w == 42.0
+
+
+async def test_probe_of_a_quiet_mqtt_topic_says_why(mqtt_broker: MosquittoBroker) -> None:
+    broker = {"host": mqtt_broker.host, "port": mqtt_broker.port}
+    cfg = {"name": "quiet", "kind": "mqtt", "profile": "zigbee2mqtt", "topic": "nobody/here",
+           "timeout": 0.5, "broker": broker}  # fmt: skip
+    with pytest.raises(MeterProbeError, match=r"quiet: no usable message within 0\.5 s"):
+        await probe(parse_meter_config(cfg, where="test"))

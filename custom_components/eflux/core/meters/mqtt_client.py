@@ -64,6 +64,7 @@ class MqttConnection:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: mqtt.Client | None = None
         self.connected = asyncio.Event()
+        self._refused = False
         self.connections = 0  # successful CONNACKs so far (tests wait for a reconnect with it)
 
     # -- public, called on the event loop --------------------------------------------------
@@ -145,12 +146,13 @@ class MqttConnection:
                 self._episodes.problem("connect", f"cannot connect: {err}")
                 self._stop.wait(self._backoff.next_delay())
                 continue
+            self._refused = False
             while not self._stop.is_set():
                 rc = client.loop(timeout=0.2)
                 if rc != mqtt.MQTT_ERR_SUCCESS:
-                    self._episodes.problem(
-                        "connection", f"connection lost: {mqtt.error_string(rc)}"
-                    )
+                    if not self._refused:  # a refusal was logged as such already
+                        lost = f"connection lost: {mqtt.error_string(rc)}"
+                        self._episodes.problem("connection", lost)
                     break
             self._set_connected(False)
             if not self._stop.is_set():
@@ -169,6 +171,7 @@ class MqttConnection:
         self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
         if reason.is_failure:
+            self._refused = True
             self._episodes.problem("refused", f"broker refused the connection: {reason}")
             return
         self._episodes.recovered()

@@ -47,12 +47,14 @@ class MeterSource(ABC):
         self._latest: MeterReading | None = None
         self._last_good: datetime | None = None
         self._stale_announced = False
+        self._started_at: datetime | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         if self._tasks:
             return
+        self._started_at = self.now()
         self._tasks = [
             asyncio.create_task(self._run(), name=f"meter {self.name}"),
             asyncio.create_task(self._watchdog(), name=f"meter {self.name} watchdog"),
@@ -124,9 +126,17 @@ class MeterSource(ABC):
         return reading
 
     def check_stale(self) -> bool:
-        """Tell the listeners once when the source has turned stale; True while it is stale."""
+        """Tell the listeners once when the source has turned stale; True while it is stale.
+
+        A source that has not answered yet is stale (status) but is only announced as such
+        once `timeout_s` has passed since `start()`: the first poll deserves its chance.
+        """
         if self.status is not Quality.STALE:
             return False
+        never_read = self._last_good is None and self._started_at is not None
+        grace = timedelta(seconds=self.timeout_s)
+        if never_read and self._started_at is not None and self.now() - self._started_at <= grace:
+            return True
         if not self._stale_announced:
             self._stale_announced = True
             _LOGGER.warning("%s: no good reading for %s s: stale", self.name, self.timeout_s)
