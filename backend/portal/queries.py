@@ -1,0 +1,99 @@
+# ruff: noqa: S608  (SQL text is built from constant column lists only; values are bound)
+"""Reads the portal needs beyond the store's repositories: filtered sessions and daily totals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ..billing.calendar import Month, local_date, local_midnight
+from ..billing.money import Basis
+from ..billing.sessions import SessionTariff
+from ..storage import Database, from_db, to_db
+from ..store import AuditEntry, SessionRecord
+from ..store.rows import columns, records
+
+_SESSION = columns(SessionRecord)
+_VISIBLE = (" AND (account_id = ? OR charge_point_id IN"
+            " (SELECT id FROM charge_points WHERE account_id = ?))")
+MAX_ROWS = 5000  # one page/CSV; a month of a busy account stays far below
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    month: Month | None = None
+    card_id: int | None = None
+    charge_point_id: int | None = None
+    own_charging: bool = False  # only sessions the account's cards charged (not guests')
+
+
+def session_cost_cents(s: SessionRecord) -> int:
+    """What the session cost at its recorded tariff, incl. VAT, in cents."""
+    tariff = SessionTariff(s.start_cents, s.per_kwh_cents, s.per_minute_cents,
+                           Basis(s.tariff_basis))
+    return tariff.cost(s.energy_wh, s.stopped_at - s.started_at).split().gross
+
+
+async def sessions_for(
+    db: Database, scope: int | None, flt: SessionFilter, *, since: datetime | None = None
+) -> list[SessionRecord]:
+    """Sessions in scope (charged by the account or on its charge points), newest first."""
+    args: list[Any] = []
+    sql = f"SELECT {_SESSION} FROM sessions WHERE 1 = 1"
+    if scope is not None and flt.own_charging:
+        sql += " AND account_id = ?"
+        args.append(scope)
+    elif scope is not None:
+        sql += _VISIBLE
+        args += [scope, scope]
+    if flt.month is not None:
+        sql += " AND started_at >= ? AND started_at < ?"
+        args += [to_db(local_midnight(flt.month.first)), to_db(local_midnight(flt.month.end))]
+    if since is not None:
+        sql += " AND started_at >= ?"
+        args.append(to_db(since))
+    if flt.card_id is not None:
+        sql += " AND card_id = ?"
+        args.append(flt.card_id)
+    if flt.charge_point_id is not None:
+        sql += " AND charge_point_id = ?"
+        args.append(flt.charge_point_id)
+    rows = await db.fetch(sql + " ORDER BY started_at DESC, id DESC LIMIT ?", *args, MAX_ROWS)
+    return records(SessionRecord, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotal:
+    day: date
+    energy_wh: int
+    cost_cents: int
+
+
+def daily_totals(sessions: list[SessionRecord], last_day: date, days: int) -> list[DayTotal]:
+    """One entry per local day (oldest first), zero for days without sessions."""
+    energy: dict[date, int] = defaultdict(int)
+    cost: dict[date, int] = defaultdict(int)
+    for s in sessions:
+        day = local_date(s.started_at)
+        energy[day] += s.energy_wh
+        cost[day] += session_cost_cents(s)
+    first = last_day - timedelta(days=days - 1)
+    return [DayTotal(d, energy[d], cost[d])
+            for d in (first + timedelta(days=i) for i in range(days))]
+
+
+async def lost_times(db: Database, account_id: int) -> dict[int, datetime]:
+    """When each of the account's cards was reported lost (from the audit log)."""
+    rows = await db.fetch(
+        "SELECT subject, at FROM audit_log WHERE account_id = ? AND action = 'card.lost'",
+        account_id)
+    return {int(r["subject"].removeprefix("card:")): from_db(r["at"]) or datetime.min
+            for r in rows}
+
+
+async def latest_audit(db: Database, limit: int) -> list[AuditEntry]:
+    rows = await db.fetch(
+        f"SELECT {columns(AuditEntry)} FROM audit_log ORDER BY id DESC LIMIT ?", limit)
+    return records(AuditEntry, rows)

@@ -1,0 +1,59 @@
+"""The dashboard: this month's kWh and costs, a 90-day chart, and the latest sessions live."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from aiohttp import web
+
+from ..billing.calendar import Month, local_midnight
+from .chart import daily_chart
+from .ctx import account_of, db_of, now_of, today_of
+from .middleware import redirect
+from .queries import SessionFilter, daily_totals, session_cost_cents, sessions_for
+from .render import render
+
+CHART_DAYS = 90
+LIVE_ROWS = 10
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    today = today_of(request)
+    account = account_of(request)
+    # Costs are what the account's own cards charged; guests on its charge points pay theirs.
+    own = SessionFilter(own_charging=True)
+    month = await sessions_for(db_of(request), account, replace(own, month=Month.of(today)))
+    since = local_midnight(today - timedelta(days=CHART_DAYS - 1))
+    charged = await sessions_for(db_of(request), account, own, since=since)
+    recent = await sessions_for(db_of(request), account, SessionFilter(), since=since)
+    days = daily_totals(charged, today, CHART_DAYS)
+    return render(
+        request, "dashboard.html",
+        month=Month.of(today),
+        month_wh=sum(s.energy_wh for s in month),
+        month_cents=sum(session_cost_cents(s) for s in month),
+        month_count=len(month),
+        chart=daily_chart(days),
+        latest=[(s, session_cost_cents(s)) for s in recent[:LIVE_ROWS]],
+    )
+
+
+async def live(request: web.Request) -> web.Response:
+    """The latest sessions as JSON for the dashboard's refresh (portal.js polls it)."""
+    since = now_of(request) - timedelta(days=CHART_DAYS)
+    recent = await sessions_for(db_of(request), account_of(request), SessionFilter(), since=since)
+    return web.json_response({"sessions": [
+        {"id": s.id, "charge_point": s.cp_ocpp_id, "started_at": s.started_at.isoformat(),
+         "stopped_at": s.stopped_at.isoformat(), "energy_wh": s.energy_wh,
+         "cost_cents": session_cost_cents(s)} for s in recent[:LIVE_ROWS]]})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/", index)
+    app.router.add_get("/dashboard", dashboard)
+    app.router.add_get("/live.json", live)
+
+
+async def index(request: web.Request) -> web.Response:
+    return redirect("/dashboard")
