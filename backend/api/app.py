@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from aiohttp import web
 
+from ..portal import default_outbox, mount_portal
 from ..storage.timefmt import utc_now
 from ..store import Store
 from . import routes_accounts, routes_cards, routes_charge_points, routes_sessions, routes_sync
@@ -24,8 +26,10 @@ def create_app(
     *,
     clock: Callable[[], datetime] = utc_now,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    portal_outbox: Path | None = None,
 ) -> web.Application:
-    """The API under /api/v1 over `store`; the caller owns the store (opens and closes it)."""
+    """The API under /api/v1 and the portal under /portal/ over `store`; the caller owns the
+    store (opens and closes it). Portal e-mails go to `portal_outbox` (default: see portal)."""
     app = web.Application(
         middlewares=[error_middleware, auth_middleware], client_max_size=max_body_bytes
     )
@@ -34,4 +38,5 @@ def create_app(
     for module in (routes_accounts, routes_cards, routes_charge_points, routes_sessions,
                    routes_sync):
         module.setup(app)
+    mount_portal(app, store, outbox=portal_outbox or default_outbox(), clock=clock)
     return app
