@@ -23,23 +23,6 @@ from .topology import POOL_PV, CompiledSite
 from .work import Option, Work
 
 
-def order_key(work: Work, now_ts: float, turn_cutoff: datetime) -> tuple[float, ...]:
-    """Sort key among chargers of one tier (see the module doc)."""
-    prev = work.prev
-    since = prev.switched_at
-    since_ts = since.timestamp() if since is not None else now_ts
-    in_turn = since is None or since > turn_cutoff
-    if prev.on:
-        # In its turn it keeps its place (a forced pause hits the latest start first); with the
-        # turn over it goes behind the waiting cars, the longest charging last.
-        group, tie = (0, since_ts) if in_turn else (2, -since_ts)
-    elif not prev.was_on or not in_turn:
-        group, tie = 1, since_ts  # never charged, or paused a whole turn: longest waiting first
-    else:
-        group, tie = 3, since_ts  # paused recently: its turn to wait, unless there is room
-    return (-work.demand.tier, group, -work.inp.urgency_kw, tie, work.index)
-
-
 def admit_all(
     cs: CompiledSite, works: Sequence[Work], left: list[float], now: datetime, tuning: Tuning
 ) -> None:

@@ -14,11 +14,13 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Sequence
+from operator import attrgetter
 
 from .topology import Membership
 from .work import AT_HIGH, Work
 
 EPS = 1e-9
+_ROOM = attrgetter("room")
 
 
 def first_failure(left: list[float], members: Membership, amps: float, skip: int = -1) -> int:
@@ -81,7 +83,7 @@ def water_fill(tier: Sequence[Work], left: list[float]) -> None:
                 users[cid] = [cohort]
     heap = [(max(left[cid], 0.0) / slope[cid], cid) for cid in users]
     heapq.heapify(heap)
-    by_room = sorted(active, key=_room)
+    by_room = sorted(active, key=_ROOM)
     next_high, remaining, now = 0, len(active), 0.0
     while remaining:
         t_full, full = math.inf, -1
@@ -106,7 +108,7 @@ def water_fill(tier: Sequence[Work], left: list[float]) -> None:
                 work = by_room[next_high]
                 next_high += 1
                 if not work.frozen:
-                    _freeze(work, work.room, AT_HIGH)
+                    work.frozen, work.extra, work.limited_by = True, work.room, AT_HIGH
                     entry = stopped.setdefault(id(work.members), [0.0, 0.0])
                     entry[0] += 1
                     entry[1] += work.room
@@ -117,8 +119,9 @@ def water_fill(tier: Sequence[Work], left: list[float]) -> None:
                 count, total = 0.0, 0.0
                 for work in cohort.works:
                     if not work.frozen:
-                        extra = min(now, work.room)
-                        _freeze(work, extra, full)
+                        room = work.room
+                        extra = now if now < room else room
+                        work.frozen, work.extra, work.limited_by = True, extra, full
                         count += 1
                         total += extra
                 if count:
@@ -132,13 +135,3 @@ def water_fill(tier: Sequence[Work], left: list[float]) -> None:
                 frozen[cid] += weight * total
     for cid in users:
         left[cid] -= frozen[cid]
-
-
-def _freeze(work: Work, extra: float, limit: int) -> None:
-    work.frozen = True
-    work.extra = extra
-    work.limited_by = limit
-
-
-def _room(work: Work) -> float:
-    return work.room

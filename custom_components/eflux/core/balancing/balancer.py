@@ -13,7 +13,7 @@ from datetime import datetime
 from operator import attrgetter
 from types import MappingProxyType
 
-from .admission import admit_all, order_key
+from .admission import admit_all
 from .allocation import EPS, water_fill
 from .demand import demand_for
 from .household import Loads, site_loads
@@ -46,26 +46,64 @@ def balance(
     wakes: list[datetime] = []
     get_input, get_state = inputs.chargers.get, state.chargers.get
     now_ts, turn_cutoff = now.timestamp(), now - tuning.rotation_interval
+    demand_cache, stamps = cs.demand_cache, cs.stamp_cache
+    changed: list[str] = []
     for index, charger in enumerate(site.chargers):
         ident = charger.id
         inp = get_input(ident)
+        prev_or_none = get_state(ident)
         if inp is None or not inp.plugged:  # no car: the session (and its state) ends
             allocations[ident] = cs.idle[index]
+            if prev_or_none is not None and (prev_or_none.target_a or prev_or_none.phases):
+                changed.append(ident)
             continue
-        prev = get_state(ident) or ChargerState(switched_at=now)
+        prev = prev_or_none or ChargerState(switched_at=now)
         mode = inp.mode or site.default_mode
         if mode is Mode.OFF:
             allocations[ident] = ChargerAllocation(ident, 0.0, 0, (), ChargerStatus.OFF, Reason.OFF)
             states[ident] = pause_state(prev, now, None, prev.car_phases)
+            if prev_or_none is None or prev.target_a or prev.phases:
+                changed.append(ident)
             continue
-        demand = demand_for(cs, index, inp, prev, mode, loads, any_lost)
+        hit = demand_cache[index]
+        if (  # the demand of the last pass still holds (see demand.demand_for)
+            not any_lost
+            and hit is not None
+            and hit[0] is inp
+            and hit[1] == prev.on
+            and hit[2] == prev.phases
+            and hit[3] == prev.car_phases
+        ):
+            demand = hit[4]
+        else:
+            demand = demand_for(cs, index, inp, prev, mode, loads, any_lost)
         work = Work(index, ident, inp, prev, demand)
+        work.fresh = prev_or_none is None
         if demand.high < demand.low:
-            allocations[ident], states[ident], _ = settle_paused(
+            allocation, states[ident], _ = settle_paused(
                 work, demand.high_reason, demand.high_detail, now, tuning
             )
+            allocations[ident] = allocation
+            if work.fresh or prev.target_a or prev.phases:
+                changed.append(ident)
             continue
-        work.key = order_key(work, now_ts, turn_cutoff)
+        # The order of admission (see the admission module), computed here because this
+        # runs for every charger in every pass.
+        since = prev.switched_at
+        if since is None:
+            since_ts, in_turn = now_ts, True
+        else:
+            stamp = stamps[index]
+            if stamp is None or stamp[0] is not since:
+                stamp = stamps[index] = (since, since.timestamp())
+            since_ts, in_turn = stamp[1], since > turn_cutoff
+        if prev.on:
+            group, tie = (0, since_ts) if in_turn else (2, -since_ts)
+        elif not prev.was_on or not in_turn:
+            group, tie = 1, since_ts
+        else:
+            group, tie = 3, since_ts
+        work.key = (-demand.tier, group, -inp.urgency_kw, tie, index)
         works.append(work)
     works.sort(key=_KEY)
     admit_all(cs, works, left, now, tuning)
@@ -82,8 +120,12 @@ def balance(
         else:
             someone_waits = someone_waits or work.reason is Reason.PAUSED_NO_CAPACITY
             allocation, new_state, wake = settle_paused(work, work.reason, work.detail, now, tuning)
-        allocations[work.ident] = allocation
-        states[work.ident] = new_state
+        ident = work.ident
+        allocations[ident] = allocation
+        states[ident] = new_state
+        prev = work.prev
+        if work.fresh or prev.target_a != allocation.target_a or prev.phases != allocation.phases:
+            changed.append(ident)
         if wake is not None:
             wakes.append(wake)
     if someone_waits:  # a turn that ends may let a paused charger in
@@ -92,26 +134,14 @@ def balance(
             for w in works
             if w.admitted and w.prev.on and w.prev.switched_at is not None
         )
-    changed = tuple(
-        ident
-        for ident, allocation in allocations.items()
-        if _changed(state.chargers.get(ident), allocation)
-    )
     new_states = MappingProxyType(states)
     return BalanceResult(
         chargers=MappingProxyType(allocations),
         site=_site_status(cs, loads, state, new_states, warnings),
         state=BalancerState(new_states, MappingProxyType(loads.bases)),
-        changed=changed,
+        changed=tuple(changed),
         next_check_at=min((w for w in wakes if w > now), default=None),
     )
-
-
-def _changed(prev: ChargerState | None, allocation: ChargerAllocation) -> bool:
-    """A new session gets its first limit (even 0); an idle charger stays unmentioned."""
-    if prev is None:
-        return allocation.reason is not Reason.NO_CAR
-    return prev.target_a != allocation.target_a or prev.phases != allocation.phases
 
 
 def _charger_draws(

@@ -57,6 +57,7 @@ class CompiledSite:
     # result: a miss only costs time.
     demand_cache: list[Any] = field(default_factory=list)  # per charger (demand.demand_for)
     draw_cache: list[Any] = field(default_factory=list)  # per charger (balancer._charger_draws)
+    stamp_cache: list[Any] = field(default_factory=list)  # per charger: (switched_at, its ts)
     loads_cache: list[Any] = field(default_factory=lambda: [None, None])  # (states, loads)
 
     @property
@@ -170,6 +171,7 @@ def compile_site(site: Site) -> CompiledSite:
         ),
         demand_cache=[None] * len(site.chargers),
         draw_cache=[None] * len(site.chargers),
+        stamp_cache=[None] * len(site.chargers),
     )
 
 

@@ -44,6 +44,7 @@ class Work:
         "demand",
         "detail",
         "extra",
+        "fresh",
         "frozen",
         "ident",
         "index",
@@ -75,6 +76,7 @@ class Work:
         self.room = 0.0
         self.extra = 0.0
         self.frozen = False
+        self.fresh = False  # a new session (no state before this pass): always `changed`
         self.limited_by = AT_HIGH
         self.reason = Reason.PAUSED_NO_CAPACITY
         self.detail = ""
