@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..portal import default_outbox, mount_portal
+from ..portal import mount_portal
 from ..storage.timefmt import utc_now
 from ..store import Store
 from . import routes_accounts, routes_cards, routes_charge_points, routes_sessions, routes_sync
@@ -28,8 +28,10 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY,
     portal_outbox: Path | None = None,
 ) -> web.Application:
-    """The API under /api/v1 and the portal under /portal/ over `store`; the caller owns the
-    store (opens and closes it). Portal e-mails go to `portal_outbox` (default: see portal)."""
+    """The API under /api/v1 over `store`; the caller owns the store (opens and closes it).
+
+    With `portal_outbox` the web portal is mounted under /portal/ too (its dev e-mails go there).
+    """
     app = web.Application(
         middlewares=[error_middleware, auth_middleware], client_max_size=max_body_bytes
     )
@@ -38,5 +40,9 @@ def create_app(
     for module in (routes_accounts, routes_cards, routes_charge_points, routes_sessions,
                    routes_sync):
         module.setup(app)
-    mount_portal(app, store, outbox=portal_outbox or default_outbox(), clock=clock)
+    from ..invoicing import routes as invoice_routes  # invoicing imports api: mount it last
+
+    invoice_routes.setup(app)
+    if portal_outbox is not None:
+        mount_portal(app, store, outbox=portal_outbox, clock=clock)
     return app
