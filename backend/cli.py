@@ -23,6 +23,7 @@ from .api.app import DEFAULT_MAX_BODY
 from .demo import seed_demo
 from .invoicing.cli import add_parser as add_invoice_parser
 from .invoicing.cli import cmd_invoice
+from .portal import default_outbox
 from .storage import apply_migrations, open_database
 from .storage.timefmt import utc_now
 from .store import AccountKind, Conflict, NotFound, Role, Store
@@ -119,7 +120,7 @@ async def cmd_seed_demo(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     async def build() -> web.Application:
         store = await Store.open(args.database)
-        app = create_app(store, max_body_bytes=args.max_body)
+        app = create_app(store, max_body_bytes=args.max_body, portal_outbox=default_outbox())
 
         async def store_lifetime(_: web.Application) -> AsyncIterator[None]:
             yield
