@@ -1,0 +1,99 @@
+"""English and Dutch are complete and consistent with the code, services.yaml and icons."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from custom_components.eflux import binary_sensor, button, number, select, sensor, switch
+from custom_components.eflux import datetime as eflux_datetime
+from custom_components.eflux.cloud import SYNC_SENSOR
+
+ROOT = Path(__file__).resolve().parents[2] / "custom_components" / "eflux"
+STRINGS = json.loads((ROOT / "strings.json").read_text(encoding="utf-8"))
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in tree.items():
+        path = f"{prefix}.{key}" if prefix else key
+        out.update(_leaves(value, path) if isinstance(value, dict) else {path: value})
+    return out
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_every_string_is_translated_with_the_same_placeholders(language: str) -> None:
+    translated = _leaves(json.loads((ROOT / "translations" / f"{language}.json").read_text()))
+    english = _leaves(STRINGS)
+    assert translated.keys() == english.keys()
+    for key, text in english.items():
+        assert translated[key].strip(), key
+        assert set(PLACEHOLDER.findall(translated[key])) == set(PLACEHOLDER.findall(text)), key
+
+
+def test_dutch_is_not_english() -> None:
+    english = _leaves(STRINGS)
+    dutch = _leaves(json.loads((ROOT / "translations" / "nl.json").read_text()))
+    same = [k for k, v in english.items() if dutch[k] == v and len(v.split()) > 2]
+    assert same == []
+
+
+PLATFORM_DESCRIPTIONS: dict[str, list[Any]] = {
+    "sensor": [*sensor.CHARGER_SENSORS, *sensor.SITE_SENSORS, SYNC_SENSOR],
+    "binary_sensor": list(binary_sensor.BINARY_SENSORS),
+    "button": list(button.BUTTONS),
+    "number": list(number.NUMBERS),
+    "select": [select.MODE],
+    "switch": list(switch.SWITCHES),
+    "datetime": [eflux_datetime.DEPARTURE],
+}
+
+
+def _descriptions() -> list[Any]:
+    return [d for descriptions in PLATFORM_DESCRIPTIONS.values() for d in descriptions]
+
+
+def test_entity_translation_keys_exist_with_their_states() -> None:
+    for platform, descriptions in PLATFORM_DESCRIPTIONS.items():
+        for description in descriptions:
+            if description.translation_key is None:  # named by its device class
+                assert description.device_class is not None, description.key
+                continue
+            section = STRINGS["entity"][platform]
+            assert description.translation_key in section, (platform, description.key)
+            options = getattr(description, "options", None)
+            if options:
+                assert set(section[description.translation_key]["state"]) == set(options)
+
+
+def test_icons_name_only_known_translation_keys() -> None:
+    icons = json.loads((ROOT / "icons.json").read_text())
+    for platform, keys in icons["entity"].items():
+        assert set(keys) <= set(STRINGS["entity"][platform]), platform
+    assert set(icons["services"]) == set(STRINGS["services"])
+
+
+def test_services_yaml_matches_the_translations() -> None:
+    services = yaml.safe_load((ROOT / "services.yaml").read_text())
+    assert set(services) == set(STRINGS["services"])
+    for name, spec in services.items():
+        assert set(spec["fields"]) == set(STRINGS["services"][name]["fields"]), name
+
+
+def test_exception_and_issue_keys_used_in_code_exist() -> None:
+    code = "\n".join(p.read_text() for p in ROOT.glob("*.py"))
+    used = set(re.findall(r'translation_key="(\w+)"', code))
+    known = (
+        set(STRINGS["exceptions"])
+        | set(STRINGS["issues"])
+        | {d.translation_key for d in _descriptions() if d.translation_key}
+    )
+    assert used <= known, used - known
+    for issue in ("meter_stale", "charger_offline", "port_conflict"):
+        assert issue in STRINGS["issues"]
