@@ -24,10 +24,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="eflux-bridge", description="Poll Modbus meters and publish them to MQTT."
     )
     parser.add_argument("--config", required=True, help="path of bridge.yaml")
-    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument(
+        "--log-level", default="INFO", type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+    )  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
         config = load_bridge_config(args.config)

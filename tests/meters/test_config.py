@@ -20,6 +20,7 @@ from tests.support.ports import free_port
 
 TCP = {"name": "grid", "kind": "modbus_tcp", "host": "127.0.0.1", "profile": "sdm630"}
 MQTT = {"name": "p1", "kind": "mqtt", "profile": "dsmr_reader", "broker": {"host": "127.0.0.1"}}
+Z2M = {**MQTT, "profile": "zigbee2mqtt"}
 
 
 @pytest.mark.parametrize(
@@ -47,8 +48,11 @@ MQTT = {"name": "p1", "kind": "mqtt", "profile": "dsmr_reader", "broker": {"host
         ({**MQTT, "broker": {"host": "h", "tls": {"ca": "x"}}}, "broker.tls.ca", "unknown key"),
         ({**MQTT, "broker": "mqtt://h"}, "broker", "must be a mapping"),
         ({**MQTT, "profile": "generic_json"}, "paths", "at least one JSON path"),
-        ({**MQTT, "paths": {"power": "$.p"}}, "paths.power", "unknown field"),
-        ({**MQTT, "paths": {"total_power": "$.a..b"}}, "paths.total_power", "malformed JSON path"),
+        ({**Z2M, "paths": {"power": "$.p"}}, "paths.power", "unknown field"),
+        ({**Z2M, "paths": {"total_power": "$.a..b"}}, "paths.total_power", "malformed JSON path"),
+        ({**MQTT, "paths": {"total_power": "$.p"}}, "paths", "not used by dsmr_reader"),
+        ({**MQTT, "topic": "dsmr/#"}, "topic", "without wildcards"),
+        ({**MQTT, "topic": "dsmr/reading/"}, "topic", "without wildcards"),
         ([1, 2], "(top level)", "must be a mapping"),
     ],
 )

@@ -49,6 +49,7 @@ MQTT_PROFILES = (
     "zigbee2mqtt",
     "generic_json",
 )
+PATH_PROFILES = ("generic_json", "tasmota_sml", "zigbee2mqtt")  # take `paths`
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +167,14 @@ def _parse_mqtt(fields: Fields) -> MqttSettings:
         paths[str(key)] = paths_field.text(str(key))
     if profile == "generic_json" and not paths:
         raise fields.error("paths", "generic_json needs at least one JSON path")
+    if paths and profile not in PATH_PROFILES:
+        raise fields.error("paths", f"not used by {profile} (only by {', '.join(PATH_PROFILES)})")
     from .mqtt_profiles import check_paths, default_topic
 
     check_paths(paths, paths_field)
     topic = fields.text("topic", default_topic(profile))
+    if any(c in topic for c in "#+") or topic != topic.strip("/"):
+        raise fields.error("topic", f"must be a plain topic without wildcards, got {topic!r}")
     return MqttSettings(profile, topic, parse_broker(fields.sub("broker")), paths)
 
 
