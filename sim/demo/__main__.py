@@ -8,6 +8,9 @@ import contextlib
 import signal
 import sys
 from pathlib import Path
+from typing import Any
+
+from websockets.exceptions import ConnectionClosed
 
 from .app import Options, run
 from .scenario import Scenario
@@ -55,6 +58,15 @@ def parse_args(argv: list[str] | None = None) -> Options:
     )
 
 
+def _quiet_disconnects(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A charger's connection closed by the central system (Home Assistant reloads its entry
+    when a new charger appears) ends the ocpp library's reader task with an exception nobody
+    retrieves; the simulated charger reconnects by itself, so that is not worth a traceback."""
+    if isinstance(context.get("exception"), ConnectionClosed):
+        return
+    loop.default_exception_handler(context)
+
+
 async def main_async(options: Options) -> int:
     """Run the demo; SIGTERM and SIGINT end it cleanly (every child is stopped)."""
     task = asyncio.current_task()
@@ -62,6 +74,7 @@ async def main_async(options: Options) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
+    loop.set_exception_handler(_quiet_disconnects)
     try:
         return await run(options)
     except asyncio.CancelledError:

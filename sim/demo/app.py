@@ -10,9 +10,11 @@ import asyncio
 import contextlib
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sim.household import HouseholdProfile, SimClock
@@ -22,10 +24,12 @@ from .backend_part import Backend, start_backend
 from .cars import DemoCar, make_cars
 from .configs import Ports
 from .grid import GridMeter
+from .hass_client import HassError
+from .hass_part import OWNER, HassSettings, start_hass
 from .procs import Children, StartupError, free_port
 from .report import summary, table
 from .scenario import Scenario
-from .site_api import SiteApi, SiteApiError
+from .site_api import SiteApiError, SiteView
 
 TOKEN_FILE = "site-token.txt"
 METER_TICK_S = 0.2  # how often the grid meter measures (and the fuse is judged)
@@ -50,7 +54,7 @@ class Demo:
     children: Children
     grid: GridMeter | None = None
     cars: list[DemoCar] = field(default_factory=list)
-    api: SiteApi | None = None
+    api: SiteView | None = None
     urls: list[str] = field(default_factory=list)
     backend: Backend | None = None
     extra: dict[str, str] = field(default_factory=dict)
@@ -73,7 +77,7 @@ async def run(options: Options) -> int:
     except StartupError as err:
         print(f"\ndemo: a part failed to start: {err}", file=sys.stderr)
         return 1
-    except (OSError, TimeoutError, SiteApiError) as err:
+    except (OSError, TimeoutError, SiteApiError, HassError) as err:
         print(f"\ndemo: failed: {err!r} (logs in {options.workdir / 'logs'})", file=sys.stderr)
         return 1
     finally:
@@ -104,8 +108,20 @@ async def start(demo: Demo) -> None:
         token_file.write_text(backend.site_token, encoding="utf-8")
         demo.backend = backend
     meter = await parts.bridge(demo.children, opts, ports)
-    demo.api = await parts.local_site(demo.children, opts, ports, meter)
-    demo.urls.append(f"local site API   {demo.api.base}")
+    if opts.hass:
+        settings = HassSettings(
+            ocpp_port=ports.central,
+            mqtt_port=ports.mqtt,
+            cloud_url=demo.backend.url if demo.backend else None,
+            cloud_token=demo.backend.site_token if demo.backend else None,
+        )
+        demo.api = await start_hass(
+            demo.children, parts.tool_argv("hass"), opts.workdir / "ha", scenario, settings
+        )
+        demo.urls.append(f"Home Assistant   {demo.api.base}  (login {OWNER[0]} / {OWNER[1]})")
+    else:
+        demo.api = await parts.local_site(demo.children, opts, ports, meter)
+        demo.urls.append(f"local site API   {demo.api.base}")
     demo.urls.append(f"OCPP central     {central_url}/<charge point id>")
     demo.urls.append(f"grid meter       modbus://127.0.0.1:{ports.modbus} (SDM630)")
     demo.urls.append(f"MQTT broker      mqtt://{broker.host}:{broker.port} ({broker.kind})")
@@ -133,7 +149,7 @@ async def watch(demo: Demo) -> int:
     loop = asyncio.get_running_loop()
     started = loop.time()
     next_table = started
-    plans: dict[str, dict[str, object]] = {}
+    plans: Mapping[str, Mapping[str, Any]] = {}
     while opts.duration_s is None or loop.time() - started < opts.duration_s:
         failed = demo.children.failed()
         if failed is not None:
@@ -144,7 +160,7 @@ async def watch(demo: Demo) -> int:
         sample = demo.grid.tick()
         if loop.time() >= next_table:
             next_table += TABLE_EVERY_S
-            with contextlib.suppress(OSError, ValueError):
+            with contextlib.suppress(OSError, ValueError, SiteApiError, HassError):
                 plans = await demo.api.chargers()
             if not opts.headless:
                 rows = [car.row(plans.get(car.spec.id)) for car in demo.cars]
@@ -154,8 +170,10 @@ async def watch(demo: Demo) -> int:
                 text = table(sample, opts.scenario.fuse_a, rows, clocks, tz)
                 print("\x1b[2J\x1b[H" + text, flush=True)
         await asyncio.sleep(METER_TICK_S)
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, SiteApiError, HassError):
         plans = await demo.api.chargers()
+    with contextlib.suppress(OSError, ValueError, KeyError, SiteApiError, HassError):
+        demo.extra.update(await demo.api.describe())
     rows = [car.row(plans.get(car.spec.id)) for car in demo.cars]
     print(summary(demo.grid.record, rows, tz, demo.extra), flush=True)
     return 1 if demo.grid.record.exceeded else 0

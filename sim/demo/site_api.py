@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -12,6 +13,21 @@ from .scenario import DemoCharger
 
 class SiteApiError(RuntimeError):
     pass
+
+
+class SiteView(Protocol):
+    """Where the demo reads the plans and states the departures: the local runner's API or
+    Home Assistant (`hass_part.HassSite`)."""
+
+    base: str
+
+    async def chargers(self) -> Mapping[str, Mapping[str, Any]]: ...
+
+    async def set_departure(self, charger: DemoCharger, departure: datetime) -> Any: ...
+
+    async def close(self) -> None: ...
+
+    async def describe(self) -> dict[str, str]: ...
 
 
 class SiteApi:
@@ -38,6 +54,12 @@ class SiteApi:
                 return data
         except (aiohttp.ClientError, TimeoutError) as err:
             raise SiteApiError(f"{method} {path}: {err}") from err
+
+    async def describe(self) -> dict[str, str]:
+        """For the summary: the site's own view of its meter and balancer."""
+        site = await self.site()
+        meters = ", ".join(f"{m['name']} {m['quality']}" for m in site["meters"])
+        return {"local site": f"balancer {site['balancer_status']}; meters {meters}"}
 
     async def answers(self) -> bool:
         try:

@@ -1,0 +1,211 @@
+"""Home Assistant for the demo: `hass -c .demo/ha` with the integration set up as a user would.
+
+Onboarding's owner account is created over the onboarding API (so the UI starts logged-in
+ready, without the wizard); HA's MQTT integration is pointed at the demo's broker, where the
+bridge announces the grid meter's sensors by MQTT discovery; then the E-Flux Local config flow
+is walked through over the REST API: OCPP port, grid fuse and margin, the meter from those
+sensors, and the cloud back end with the site token. The chargers then connect to HA's central
+system, and the demo reads plans and sets departures through HA's states and services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .hass_client import HassClient, HassError
+from .procs import Children, StartupError, free_port
+from .scenario import DemoCharger, Scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+OWNER = ("demo", "demo-password")
+GRID_SENSOR = "sensor.eflux_grid_{}"  # the bridge's discovery object ids (base topic eflux)
+
+CONFIGURATION = """\
+homeassistant:
+  name: E-Flux Local demo
+  latitude: 52.09
+  longitude: 5.12
+  elevation: 2
+  unit_system: metric
+  time_zone: {timezone}
+  country: NL
+  currency: EUR
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+api:
+config:
+frontend:
+onboarding:
+websocket_api:
+logger:
+  default: warning
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class HassSettings:
+    ocpp_port: int
+    mqtt_port: int
+    cloud_url: str | None
+    cloud_token: str | None
+
+
+class HassSite:
+    """The demo's view of the site inside Home Assistant: plans and departures."""
+
+    def __init__(self, client: HassClient, entry_id: str) -> None:
+        self.client = client
+        self.base = client.url
+        self.entry_id = entry_id
+        self._entities: dict[str, dict[str, Any]] = {}
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def _entity(self, charger: str, key: str) -> dict[str, Any] | None:
+        unique_id = f"{self.entry_id}_{charger}_{key}"
+        if unique_id not in self._entities:
+            await self._load_registry()
+        return self._entities.get(unique_id)
+
+    async def _load_registry(self) -> None:
+        self._entities = {
+            entry["unique_id"]: entry
+            for entry in await self.client.ws({"type": "config/entity_registry/list"})
+            if entry.get("platform") == "eflux"
+        }
+
+    async def chargers(self) -> dict[str, dict[str, Any]]:
+        """Per charger the planner's `expected_finish` and `ready_by_departure`."""
+        plans: dict[str, dict[str, Any]] = {}
+        for entry in self._entities.values():
+            unique_id: str = entry["unique_id"]
+            for key, field in (
+                ("_expected_finish", "expected_finish"),
+                ("_ready_by_departure", "ready_by_departure"),
+            ):
+                if not unique_id.endswith(key):
+                    continue
+                charger = unique_id[len(self.entry_id) + 1 : -len(key)]
+                state = await self.client.state(entry["entity_id"])
+                value = "" if state is None else str(state["state"])
+                if field == "ready_by_departure":
+                    plans.setdefault(charger, {})[field] = {"on": True, "off": False}.get(value)
+                else:
+                    plans.setdefault(charger, {})[field] = value
+        return plans
+
+    async def describe(self) -> dict[str, str]:
+        """For the summary: what Home Assistant shows of the site."""
+        await self._load_registry()
+        entries = await self.client.ws({"type": "config_entries/get", "domain": "eflux"})
+        chargers = {
+            e["unique_id"][len(self.entry_id) + 1 : -len("_expected_finish")]
+            for e in self._entities.values()
+            if e["unique_id"].endswith("_expected_finish")
+        }
+        facts = {
+            "home assistant": f"E-Flux entry {', '.join(e['state'] for e in entries)}; "
+            f"{len(self._entities)} entities; chargers {', '.join(sorted(chargers))}",
+        }
+        sync = next(
+            (e for e in self._entities.values() if e["unique_id"].endswith("cloud_sync")), None
+        )
+        if sync is not None:
+            state = await self.client.state(sync["entity_id"])
+            facts["cloud sync"] = "unknown" if state is None else str(state["state"])
+        return facts
+
+    async def set_departure(self, charger: DemoCharger, departure: datetime) -> None:
+        entity = None
+        for _ in range(100):  # the charger's device appears once it has connected
+            entity = await self._entity(charger.id, "expected_finish")
+            if entity is not None:
+                break
+            self._entities.clear()
+            await asyncio.sleep(0.3)
+        if entity is None:
+            raise HassError(f"no E-Flux device for charger {charger.id} in Home Assistant")
+        await self.client.call(
+            "eflux",
+            "set_departure",
+            {
+                "device_id": entity["device_id"],
+                "departure": departure.isoformat(),
+                "soc": charger.soc,
+                "battery_kwh": charger.battery_kwh,
+                "target_soc": charger.target_soc,
+            },
+        )
+
+
+async def start_hass(
+    children: Children, argv: list[str], config_dir: Path, scenario: Scenario, s: HassSettings
+) -> HassSite:
+    port = free_port()
+    (config_dir / "configuration.yaml").write_text(
+        CONFIGURATION.format(port=port, timezone=scenario.timezone), encoding="utf-8"
+    )
+    components = config_dir / "custom_components"
+    components.mkdir()
+    (components / "eflux").symlink_to(ROOT / "custom_components" / "eflux")
+    client = HassClient(f"http://127.0.0.1:{port}")
+    children.env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    try:
+        await children.start(
+            "hass",
+            [*argv, "-c", str(config_dir), "--skip-pip"],
+            ready=client.answers,
+            timeout_s=240,
+        )
+    finally:
+        children.env = None
+    try:
+        await client.onboard(*OWNER)
+        await client.flow("mqtt", {"broker": "127.0.0.1", "port": s.mqtt_port})
+        await _wait_for_states(client, [GRID_SENSOR.format(f"current_l{n}") for n in (1, 2, 3)])
+        cloud: dict[str, Any] = {}
+        if s.cloud_url and s.cloud_token:
+            cloud = {"cloud_url": s.cloud_url, "cloud_token": s.cloud_token}
+        entry = await client.flow(
+            "eflux",
+            {"port": s.ocpp_port, "accept_new_chargers": True},
+            {
+                "phases": "3",
+                "fuse_amps": int(scenario.fuse_a),
+                "safety_margin_amps": int(scenario.margin_a),
+            },
+            {"next_step_id": "meter_sensors"},
+            {
+                **{f"current_l{n}": GRID_SENSOR.format(f"current_l{n}") for n in (1, 2, 3)},
+                "power": GRID_SENSOR.format("total_power"),
+            },
+            cloud,
+        )
+    except HassError as err:
+        await client.close()
+        raise StartupError(f"Home Assistant: {err}") from err
+    return HassSite(client, entry["result"]["entry_id"])
+
+
+async def _wait_for_states(
+    client: HassClient, entity_ids: list[str], timeout_s: float = 30
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        states = []
+        for entity_id in entity_ids:
+            with contextlib.suppress(HassError):
+                states.append(await client.state(entity_id))
+        if all(s is not None and s["state"] not in ("unknown", "unavailable") for s in states):
+            return
+        await asyncio.sleep(0.5)
+    raise HassError(f"the bridge's sensors {entity_ids} did not appear in Home Assistant")
