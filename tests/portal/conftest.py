@@ -53,3 +53,7 @@ def artifacts() -> Path:
 
 def clean(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+# The back-end suite's store on each engine (a SQLite file; a PostgreSQL schema per test).
+from tests.backend.conftest import database_url, store  # noqa: E402, F401

@@ -12,7 +12,7 @@ from backend.billing.plans import Bundle, Plan, PlanForm, PlanKind
 from backend.store import AccountKind, CardKind, Role, SessionIn, Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-PASSWORD = "correct horse battery"  # noqa: S105 (a test login on loopback)
+PASSWORD = "correct horse battery"
 XSS = "<script>alert(1)</script>"
 PLANS = (
     Plan("CP-FIXED-1Y", "Charge point management, 1 year", PlanKind.CHARGE_POINT,
