@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,7 +41,8 @@ PUBLIC_POINTS = 300
 PLANS = (
     Plan("ppu", "Card pay per use", PlanKind.CARD, PlanForm.FLEXIBLE),
     Plan("b100", "Card 100 kWh", PlanKind.CARD, PlanForm.FIXED, Price.gross(1995),
-         bundle=Bundle(100_000, 600, 20_000), overage=OverageRates(35, 120, 59)),
+         bundle=Bundle(100_000, 600, 20_000),
+         overage=OverageRates(Decimal(35), Decimal(120), Decimal(59))),
     Plan("cp", "Charge point fixed", PlanKind.CHARGE_POINT, PlanForm.FIXED, Price.gross(1250)),
 )
 
@@ -72,11 +74,11 @@ async def seed(store: Store, accounts: int, sessions: int) -> float:
             "INSERT INTO cards (id, uid, account_id, kind, status, version, created_at)"
             " VALUES (?, ?, ?, 'subscription', 'active', 0, ?)",
             [(n, f"CARD{n:06d}", n, stamp) for n in range(1, accounts + 1)])
-        subs = []
+        subs: list[tuple[int, str, int | None, int | None, str, str | None]] = []
         for n in range(1, accounts + 1):
             start = date(2024, 12, 1) if n % 3 else date(2025, 1, 1 + n % 28)
-            plan = "b100" if n % 4 == 0 else "ppu"
-            subs.append((n, plan, n, None, start.isoformat(), stamp))
+            code = "b100" if n % 4 == 0 else "ppu"
+            subs.append((n, code, n, None, start.isoformat(), stamp))
             if n % 100 == 0:
                 subs.append((n, "cp", None, PUBLIC_POINTS + n, start.isoformat(), stamp))
         await tx.executemany(
