@@ -1,5 +1,5 @@
 """An invoice or credit note as a PDF (fpdf2, built-in Helvetica in Windows-1252 so that € and
-Dutch accents print without shipping a font file; characters outside it print as "?")."""
+Dutch accents print without shipping a font file; other characters print as "?")."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ _WIDTHS = (10, 100, 25, 20, 25)  # position, description, net, VAT, gross (mm)
 
 
 def _text(value: object) -> str:
-    """What the core font can print: anything else becomes "?" (never an exception)."""
-    return str(value).encode(_ENCODING, errors="replace").decode(_ENCODING)
+    """What the core font can print: control characters and anything outside it become "?"."""
+    printable = "".join(ch if ch.isprintable() else "?" for ch in str(value))
+    return printable.encode(_ENCODING, errors="replace").decode(_ENCODING)
 
 
 def render_pdf(detail: InvoiceDetail) -> bytes:
@@ -59,7 +60,7 @@ def render_pdf(detail: InvoiceDetail) -> bytes:
 def _row(pdf: FPDF, cells: tuple[str, str, str, str, str], *, bold: bool = False) -> None:
     pdf.set_font("helvetica", "B" if bold else "", 9)
     for index, (width, text) in enumerate(zip(_WIDTHS, cells, strict=True)):
-        text = _text(text)
+        text = _text(text[:200])  # no column holds more; keeps the cutting loop short
         while width > 10 and pdf.get_string_width(text) > width - 2:
             text = text[:-2] + "~"  # a long description is cut, not wrapped into the next cell
         pdf.cell(width, 6, text, border="B", align="R" if index >= 2 else "L")
