@@ -78,7 +78,7 @@ async def installation_step(request: web.Request) -> web.Response:
     elif action == "inspection":
         order = installation.schedule_inspection(order, on, _day(form, "date"))
     elif action == "approve":
-        order = installation.approve(order, on, form["text"])
+        order = await _approve(request, stored, on, form["text"])
     elif action == "reject":
         order = installation.reject(order, on, tuple(form["text"].splitlines()))
     else:
@@ -86,6 +86,15 @@ async def installation_step(request: web.Request) -> web.Response:
     await orders.save_installation_order(db_of(request), stored, order, now=now_of(request),
                                          actor=actor_of(request))
     return redirect("/admin")
+
+
+async def _approve(request: web.Request, stored: orders.StoredOrder, on: date,
+                   ocpp_id: str) -> installation.InstallationOrder:
+    """Approved: the charge point is added to the customer's account (DESIGN §4)."""
+    installation.approve(stored.order, on, ocpp_id)  # refused out of order: nothing created
+    point = await store_of(request).sites.create_charge_point(
+        stored.account_id, ocpp_id.strip()[:64], now=now_of(request), name=ocpp_id.strip()[:64])
+    return installation.approve(stored.order, on, str(point.id))
 
 
 async def audit(request: web.Request) -> web.Response:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient, TestServer
 
+from backend.api import create_app
+from backend.store import Store
+
+# The back-end suite's store on each engine (a SQLite file; a PostgreSQL schema per test).
+from tests.backend.conftest import database_url, store  # noqa: F401
+
+from .client import Portal
 from .seed import NOW, Seeded, seed
 from .server import PortalServer
 
@@ -51,9 +60,21 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def clean(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
-# The back-end suite's store on each engine (a SQLite file; a PostgreSQL schema per test).
-from tests.backend.conftest import database_url, store  # noqa: E402, F401
+@pytest_asyncio.fixture
+async def env(
+    store: Store, tmp_path: Path,  # noqa: F811 (the fixture imported above)
+) -> AsyncIterator[tuple[Portal, Seeded, Path, Clock]]:
+    seeded = await seed(store)
+    clock = Clock()
+    outbox = tmp_path / "outbox"
+    app = create_app(store, clock=clock, portal_outbox=outbox)
+    async with TestClient(TestServer(app)) as client:
+        yield Portal(client), seeded, outbox, clock

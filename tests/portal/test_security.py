@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
-from aiohttp.test_utils import TestClient, TestServer
 
-from backend.api import create_app
 from backend.api.app_keys import STORE
 from backend.store import Store
 
 from .client import Portal
-from .seed import NOW, PASSWORD, Seeded, seed
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest_asyncio.fixture
-async def env(store: Store, tmp_path: Path) -> AsyncIterator[tuple[Portal, Seeded, Path, Clock]]:
-    seeded = await seed(store)
-    clock = Clock()
-    outbox = tmp_path / "outbox"
-    app = create_app(store, clock=clock, portal_outbox=outbox)
-    async with TestClient(TestServer(app)) as client:
-        yield Portal(client), seeded, outbox, clock
+from .conftest import Clock
+from .seed import PASSWORD, Seeded
 
 
 async def test_wrong_passwords_are_rate_limited(env: tuple[Portal, Seeded, Path, Clock]) -> None:

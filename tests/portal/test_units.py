@@ -84,3 +84,25 @@ def test_local_times_are_amsterdam() -> None:
 
     assert local_time(datetime(2026, 7, 1, 22, 30, tzinfo=UTC)) == "2026-07-02 00:30"
     assert local_time(None) == "-"
+
+
+def test_session_cookie_is_secure_over_https(tmp_path: Path) -> None:
+    import ssl
+
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from backend.portal.keys import CONFIG, PortalConfig
+    from backend.portal.middleware import set_cookie
+    from backend.portal.sessions import WebSession
+
+    app = web.Application()
+    app[CONFIG] = PortalConfig(outbox=tmp_path)
+    for context, secure in ((None, False), (ssl.create_default_context(), True)):
+        request = make_mocked_request("GET", "/portal/login", app=app, sslcontext=context)
+        response = web.Response()
+        set_cookie(request, response, WebSession("secret", "csrf", None))
+        cookie = response.cookies["eflux_portal"]
+        assert bool(cookie["secure"]) is secure
+        assert cookie["httponly"] is True
+        assert cookie["samesite"] == "Strict"
