@@ -97,23 +97,27 @@ class CloudSync:
     async def attempt(self) -> float:
         """One round with bookkeeping; returns how long to wait before the next one."""
         now = self._clock()
+        outcome: dict[str, object]
         try:
             await self.sync_once()
         except CloudAuthError as err:
             delay = self.backoff.cap
-            self._set(online=False, auth_failed=True, last_error=f"auth: {err}")
+            outcome = {"online": False, "auth_failed": True, "last_error": f"auth: {err}"}
         except CloudError as err:
             delay = self.backoff.next_delay()
-            self._set(online=False, last_error=str(err))
+            outcome = {"online": False, "last_error": str(err)}
         except Exception as err:  # a local failure (e.g. the card list): keep syncing the rest
             _LOGGER.exception("cloud sync round failed")
             delay = self.backoff.next_delay()
-            self._set(online=False, last_error=f"local: {type(err).__name__}: {err}")
+            outcome = {"online": False, "last_error": f"local: {type(err).__name__}: {err}"}
         else:
             self.backoff.reset()
             delay = self.interval
-            self._set(online=True, auth_failed=False, last_error=None, last_success_at=now)
+            outcome = {"online": True, "auth_failed": False, "last_error": None,
+                       "last_success_at": now}
+        # One update per round, so a reader never sees "online" with the old queue length.
         self._set(
+            **outcome,
             last_attempt_at=now,
             next_attempt_at=now + timedelta(seconds=delay),
             pending=await self._outbox.outbox_unsent_count(),
