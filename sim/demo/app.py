@@ -168,7 +168,8 @@ async def watch(demo: Demo) -> int:
                 wall = datetime.now(tz).strftime("%H:%M:%S")
                 clocks = f"{house} (x{opts.speed:g}), cars and plans on the wall clock {wall}"
                 text = table(sample, opts.scenario.fuse_a, rows, clocks, tz)
-                print("\x1b[2J\x1b[H" + text, flush=True)
+                header = "\n".join(["E-Flux Local demo (Ctrl-C stops everything)", *demo.urls])
+                print(f"\x1b[2J\x1b[H{header}\n\n{text}", flush=True)
         await asyncio.sleep(METER_TICK_S)
     with contextlib.suppress(OSError, ValueError, SiteApiError, HassError):
         plans = await demo.api.chargers()

@@ -68,7 +68,7 @@ def car_lines(rows: Sequence[CarRow], tz: ZoneInfo) -> list[str]:
         lines.append(
             f"  {row.charger:<9}{row.car[:15]:<16}{row.ocpp:<6}{row.phases:>2} "
             f"{row.status[:13]:<14}{limit:>7}{row.current_a:>6.1f}A{row.soc:>6.1f}%"
-            f"{row.energy_kwh:>7.2f}  {_clock(row.expected_finish, tz):>6} "
+            f"{row.energy_kwh:>7.3f}  {_clock(row.expected_finish, tz):>6} "
             f"{_clock(row.departure, tz):>6} {_ready(row.ready):>5}"
         )
     return lines
@@ -113,7 +113,7 @@ def summary(
         else:
             verdict_car = "will be ready" if row.ready else "will NOT be ready"
         lines.append(
-            f"    {row.charger:<9} {row.car:<16} {row.energy_kwh:6.2f} kWh  SoC {row.soc:5.1f} %"
+            f"    {row.charger:<9} {row.car:<16} {row.energy_kwh:7.3f} kWh  SoC {row.soc:5.1f} %"
             f"  leaves {_clock(row.departure, tz)}  finish {_clock(row.expected_finish, tz)}"
             f"  {verdict_car}"
         )

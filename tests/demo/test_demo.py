@@ -56,6 +56,21 @@ def test_headless_demo_runs_a_minute_under_the_fuse_and_reports(tmp_path: Path) 
         assert not _port_open(int(port)), f"port {port} still open after the demo"
 
 
+def test_full_demo_sets_up_home_assistant_and_the_cloud_link(tmp_path: Path) -> None:
+    """The default demo: HA with the integration from its config flow, the chargers as its
+    devices, the back end's site token accepted by the cloud link."""
+    result = run_demo(tmp_path / "demo", "--headless", "--duration", "15")
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert re.search(r"Home Assistant\s+http://127\.0\.0\.1:\d+\s+\(login demo / ", out), out
+    ha = re.search(r"home assistant: E-Flux entry loaded; (\d+) entities; chargers (.+)", out)
+    assert ha, out
+    assert int(ha.group(1)) > 0
+    assert ha.group(2).split(", ") == ["carport", "driveway", "garage"]
+    assert "cloud sync: ok" in out
+    assert len(re.findall(r"will (NOT )?be ready", out)) == 3, out
+
+
 def test_an_unusable_work_dir_fails_the_demo_clearly(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
     workdir.write_text("a file where the demo's directory must go")
@@ -68,7 +83,7 @@ def test_an_unusable_work_dir_fails_the_demo_clearly(tmp_path: Path) -> None:
 def test_ctrl_c_stops_every_child(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
     process = subprocess.Popen(
-        [sys.executable, "-m", "sim.demo", "--workdir", str(workdir), "--no-hass"],
+        [sys.executable, "-m", "sim.demo", "--workdir", str(workdir), "--no-hass", "--no-backend"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
