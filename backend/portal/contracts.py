@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (SQL text is built from constant column lists only; values are bound)
 """The account's subscriptions as backend.billing contracts (loaded by backend.invoicing), so
 the portal shows the rules' own dates: minimum-term end, last day for notice, end after notice."""
 
@@ -9,7 +10,7 @@ from datetime import date, datetime
 from ..billing.calendar import add_months
 from ..billing.contracts import Contract, ContractStatus, give_notice, notice_deadline
 from ..billing.plans import Plan, PlanKind
-from ..invoicing.contracts import load_contracts, load_plans
+from ..invoicing.contracts import SUBSCRIPTION_COLUMNS, contract_of, load_plans
 from ..storage import Database
 from ..store import NotFound
 from ..store.audit import AuditLog
@@ -37,11 +38,13 @@ def _with_term(contract: Contract) -> Contract:
 
 async def subscriptions(db: Database, account_id: int, today: date) -> list[SubscriptionView]:
     plans: dict[str, Plan] = await load_plans(db)
+    rows = await db.fetch(
+        f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s JOIN accounts a"
+        " ON a.id = s.account_id WHERE s.account_id = ?"
+        " AND s.status NOT IN ('rejected', 'withdrawn') ORDER BY s.id", account_id)
     out = []
-    for row, loaded in await load_contracts(db, plans):
-        if int(row["account_id"]) != account_id or row["status"] == "withdrawn":
-            continue
-        contract = _with_term(loaded)
+    for row in rows:
+        contract = _with_term(contract_of(row, plans))
         out.append(SubscriptionView(int(row["id"]), contract, contract.status_on(today),
                                     notice_deadline(contract)))
     return out
