@@ -136,10 +136,23 @@ async def test_departures_are_handed_over_once_across_a_restart(tmp_path: Path,
         await driver.request("PUT", f"/charge-points/{cp.id}/departure", {
             "departure_at": "2026-11-23T17:00:00+01:00", "soc_now": 30, "battery_kwh": 60})
         await one_round()
+        await cloud.down()
+        await one_round()  # offline: nothing new, nothing lost
+        await cloud.up()
         await one_round()  # a restart: the cursor was kept, nothing is handed over twice
         assert [(t.charge_point_id, t.soc_now, t.battery_kwh) for t in taken] == [
             ("garage", 30.0, 60.0)]
         assert taken[0].departure_at == NOW.replace(hour=16)
+        outbox = await opened_outbox(path)
+        client = CloudClient(cloud.url, "efx_not-needed-offline")
+        try:
+            config = await CloudSync(client, outbox, MemoryCards()).site_config()
+        finally:
+            await client.close()
+            await outbox.close()
+        assert config is not None
+        assert [cp["ocpp_id"] for cp in config["charge_points"]] == ["garage"]
+        assert config["site"]["name"] == "Home"
     finally:
         await driver.close()
 

@@ -1,4 +1,4 @@
-"""The local side of the cloud sync: sessions up; card list and departures down.
+"""The local side of the cloud sync: sessions up; card list, departures and site config down.
 
 One `attempt()` pushes the outbox in batches (oldest first, so sessions arrive in order of
 completion), pulls the card-list delta into the local list (which pushes it to the chargers)
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ..domain import DepartureRequest, LocalCardList, OutboxEntry
 from .backoff import Backoff
@@ -25,6 +27,7 @@ from .outbox import SqliteSessionOutbox
 
 _LOGGER = logging.getLogger(__name__)
 DEPARTURES_CURSOR = "departures_after"
+CONFIG_KEY = "site_config"
 DepartureHandler = Callable[[DepartureRequest], Awaitable[object]]
 
 
@@ -93,6 +96,7 @@ class CloudSync:
         await self._push_sessions()
         await self._pull_cards()
         await self._pull_departures()
+        await self._pull_config()
 
     async def attempt(self) -> float:
         """One round with bookkeeping; returns how long to wait before the next one."""
@@ -172,6 +176,18 @@ class CloudSync:
                 except Exception:  # one bad request (unknown charger) must not block the rest
                     _LOGGER.exception("departure %s was not taken", departure.id)
             await self._outbox.state_set(DEPARTURES_CURSOR, str(departure.id))
+
+    async def _pull_config(self) -> None:
+        config = await self.client.site_config()
+        text = json.dumps(config, sort_keys=True)
+        if text != await self._outbox.state_get(CONFIG_KEY):
+            await self._outbox.state_set(CONFIG_KEY, text)
+
+    async def site_config(self) -> dict[str, Any] | None:
+        """The last site config from the cloud (site, charge points, tariffs, subscriptions),
+        kept locally so it is there offline and after a restart; None before the first pull."""
+        text = await self._outbox.state_get(CONFIG_KEY)
+        return None if text is None else dict(json.loads(text))
 
     # ---- the loop ---------------------------------------------------------------------------
     async def run(self) -> None:
