@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,17 @@ def environment() -> jinja2.Environment:
     )
     env.filters["eur"] = lambda cents: format_eur(int(cents))
     env.filters["local"] = local_time
+    env.filters["tariff"] = tariff_eur
     env.filters["kwh"] = lambda wh: f"{int(wh) / 1000:.2f}".replace(".", ",")
     return env
+
+
+def tariff_eur(cents: Decimal) -> str:
+    """A tariff part in cents as euros for a form field: '24.5' → '0,245', '100' → '1,00'."""
+    value = (Decimal(cents) / 100).quantize(Decimal("0.0001")).normalize()
+    if -value.as_tuple().exponent < 2:  # type: ignore[operator]
+        value = value.quantize(Decimal("0.01"))
+    return f"{value:f}".replace(".", ",")
 
 
 def local_time(value: datetime | date | None) -> str:

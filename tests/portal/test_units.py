@@ -106,3 +106,13 @@ def test_session_cookie_is_secure_over_https(tmp_path: Path) -> None:
         assert bool(cookie["secure"]) is secure
         assert cookie["httponly"] is True
         assert cookie["samesite"] == "Strict"
+
+
+@pytest.mark.parametrize(("cents", "shown"), [
+    (Decimal("24.5"), "0,245"), (Decimal(100), "1,00"), (Decimal(0), "0,00"),
+    (Decimal("7.5"), "0,075"), (Decimal(45), "0,45"),
+])
+def test_tariff_parts_show_as_euros(cents: Decimal, shown: str) -> None:
+    from backend.portal.render import tariff_eur
+
+    assert tariff_eur(cents) == shown
