@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import voluptuous as vol
 from aiohttp import web
 
+from ..storage import ReferenceViolation
 from ..store import Conflict, Invalid, NotFound, StoreError
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(400, "invalid", invalid_detail(err))
     except json.JSONDecodeError as err:
         return error_response(400, "malformed_json", f"the body is not valid JSON: {err.msg}")
+    except ReferenceViolation:
+        return error_response(404, "not_found", "a record the request refers to does not exist")
     except StoreError as err:
         status, code = next(
             (v for k, v in _STORE_ERRORS.items() if isinstance(err, k)), (400, "invalid"))

@@ -59,9 +59,11 @@ async def list_tariffs(request: web.Request) -> web.Response:
 async def create_tariff(request: web.Request) -> web.Response:
     data = await body(request, schemas.TARIFF)
     principal = user(request)
-    # A platform tariff (no account) is for admins; others always get their own.
-    owner = data.pop("account_id", principal.account_id) if principal.is_admin else (
-        await _owner(request, data))
+    # A platform tariff (account_id null) is for admins; others always get their own.
+    if principal.is_admin and "account_id" in data and data["account_id"] is None:
+        owner = data.pop("account_id")
+    else:
+        owner = await _owner(request, data)
     tariff = await request.app[STORE].sites.create_tariff(
         owner, data.pop("name"), now=request.app[CLOCK](), **data)
     return ok(tariff, 201)

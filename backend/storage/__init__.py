@@ -6,13 +6,14 @@ backend/migrations/; the repositories in backend/store/ speak only the `Database
 
 from __future__ import annotations
 
-from .engine import Database, Queries, Row, UniqueViolation
+from .engine import Database, Queries, ReferenceViolation, Row, UniqueViolation
 from .migrate import apply_migrations, migration_files
 from .timefmt import from_db, to_db
 
 __all__ = [
     "Database",
     "Queries",
+    "ReferenceViolation",
     "Row",
     "UniqueViolation",
     "apply_migrations",

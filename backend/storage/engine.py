@@ -17,6 +17,10 @@ class UniqueViolation(Exception):
     """A UNIQUE constraint refused a row (the same error on both engines)."""
 
 
+class ReferenceViolation(Exception):
+    """A FOREIGN KEY constraint refused a row: it names a record that does not exist."""
+
+
 class Queries(Protocol):
     """What can run SQL: the database itself (one statement, auto-commit) or a transaction."""
 

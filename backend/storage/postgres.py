@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from .engine import Queries, Row, RowHelpers, UniqueViolation
+from .engine import Queries, ReferenceViolation, Row, RowHelpers, UniqueViolation
 
 
 @lru_cache(maxsize=1024)
@@ -22,6 +22,14 @@ def numbered(sql: str) -> str:
     return "".join(out)
 
 
+def translate(err: Exception) -> Exception:
+    if isinstance(err, asyncpg.UniqueViolationError):
+        return UniqueViolation(str(err))
+    if isinstance(err, asyncpg.ForeignKeyViolationError):
+        return ReferenceViolation(str(err))
+    return err
+
+
 class _Conn(RowHelpers):
     def __init__(self, conn: Any) -> None:
         self._conn = conn
@@ -29,20 +37,20 @@ class _Conn(RowHelpers):
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         try:
             return [dict(r) for r in await self._conn.fetch(numbered(sql), *args)]
-        except asyncpg.UniqueViolationError as err:
-            raise UniqueViolation(str(err)) from err
+        except asyncpg.IntegrityConstraintViolationError as err:
+            raise translate(err) from err
 
     async def execute(self, sql: str, *args: Any) -> None:
         try:
             await self._conn.execute(numbered(sql), *args)
-        except asyncpg.UniqueViolationError as err:
-            raise UniqueViolation(str(err)) from err
+        except asyncpg.IntegrityConstraintViolationError as err:
+            raise translate(err) from err
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         try:
             await self._conn.executemany(numbered(sql), list(rows))
-        except asyncpg.UniqueViolationError as err:
-            raise UniqueViolation(str(err)) from err
+        except asyncpg.IntegrityConstraintViolationError as err:
+            raise translate(err) from err
 
 
 class PostgresDatabase(RowHelpers):

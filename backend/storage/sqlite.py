@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from .engine import Queries, Row, RowHelpers, UniqueViolation
+from .engine import Queries, ReferenceViolation, Row, RowHelpers, UniqueViolation
 
 
 class _Conn(RowHelpers):
@@ -45,7 +45,11 @@ class _Conn(RowHelpers):
 
 
 def _translate(err: sqlite3.IntegrityError) -> Exception:
-    return UniqueViolation(str(err)) if "UNIQUE" in str(err) else err
+    if "UNIQUE" in str(err):
+        return UniqueViolation(str(err))
+    if "FOREIGN KEY" in str(err):
+        return ReferenceViolation(str(err))
+    return err
 
 
 class SqliteDatabase(RowHelpers):

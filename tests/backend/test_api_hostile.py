@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from backend.storage import ReferenceViolation
+
 from .conftest import NOW, Api
 
 SESSION = {
@@ -233,3 +235,20 @@ async def test_no_route_answers_junk_with_a_server_error(api: Api) -> None:
                 assert status < 500, (method, path, raw, body)
                 if status >= 400:
                     assert set(body) == {"error", "detail"}
+
+
+async def test_references_to_missing_records_are_404_not_500(api: Api) -> None:
+    status, _ = await api.call("POST", "/tariffs", "admin",
+                                  json={"name": "t", "account_id": 999_999})
+    assert status == 404
+    status, platform = await api.call("POST", "/tariffs", "admin",
+                                      json={"name": "Platform", "account_id": None})
+    assert status == 201
+    assert platform["account_id"] is None
+    for payload in ({"ocpp_id": "Z", "account_id": 999_999}, {"ocpp_id": "Z", "site_id": 999_999},
+                    {"ocpp_id": "Z", "tariff_id": 999_999}):
+        status, _ = await api.call("POST", "/charge-points", "admin", json=payload)
+        assert status == 404, payload
+    # Straight into the store: the engine's own foreign-key refusal is one error on both.
+    with pytest.raises(ReferenceViolation):
+        await api.store.sites.create_site(999_999, "ghost", now=NOW)
