@@ -47,8 +47,10 @@ def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning)
         or option.phases != prev.phases
     ):
         target, changed_at = raw, now
-    elif raw - prev.target_a < max(tuning.hysteresis_a, EPS) - EPS:
-        target = prev.target_a  # too small a step to be worth a change
+    elif raw - prev.target_a < max(tuning.hysteresis_a - EPS, EPS):
+        # Too small a step to be worth a change; with no hysteresis, no step at all (which
+        # must not count as a change and restart the minimum interval).
+        target = prev.target_a
     elif changed_at is not None and now < changed_at + tuning.min_change_interval:
         target, reason, detail = prev.target_a, Reason.INCREASE_HELD, "minimum interval"
         wake = changed_at + tuning.min_change_interval
