@@ -109,7 +109,8 @@ async def portal_middleware(request: web.Request, handler: Handler) -> web.Strea
         response = render(request, "error.html", 500, message_key="error.internal")
     for name, value in _HEADERS.items():
         response.headers.setdefault(name, value)
-    response.headers.setdefault("Cache-Control", "no-store")
+    if not local_path(request).startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")  # pages carry personal data
     return response
 
 

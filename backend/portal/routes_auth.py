@@ -12,13 +12,15 @@ from ..store import NotFound
 from .forms import field
 from .keys import CLOCK, CONFIG, LIMITER, STORE
 from .middleware import COOKIE, PREFIX, redirect, set_cookie, web_sessions
-from .render import CTX_SESSION, render
+from .render import CTX_SESSION, CTX_USER, render
 from .sessions import PasswordResets
 
 MIN_PASSWORD = 10
 
 
 async def login_page(request: web.Request) -> web.Response:
+    if request.get(CTX_USER) is not None:
+        return redirect("/dashboard")
     return render(request, "login.html", error=None, email="")
 
 
