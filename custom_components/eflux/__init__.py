@@ -75,15 +75,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
     client = cloud_client(hass, entry)
     site = LocalSite(config, remote_authorizer=client.authorize if client else None)
     await _async_start_site(hass, entry, site)
-    coordinator = EfluxCoordinator(hass, entry, site)
-    entry.runtime_data = EfluxRuntimeData(site=site, coordinator=coordinator)
     entry.async_on_unload(site.stop)  # runs last: after the platforms are gone
     entry.async_on_unload(async_forward_central_events(hass, entry, site))
     entry.async_on_unload(await async_link_meter(hass, entry, site))
     cloud = await async_start_cloud(hass, entry, site, client)
     if cloud is not None:
-        entry.runtime_data.cloud = cloud
         entry.async_on_unload(cloud.async_stop)
+    coordinator = EfluxCoordinator(hass, entry, site)
+    entry.runtime_data = EfluxRuntimeData(site=site, coordinator=coordinator, cloud=cloud)
     coordinator.async_start_push()
     entry.async_on_unload(coordinator.async_stop_push)
     entry.runtime_data.watcher = SiteWatcher(hass, entry, coordinator)

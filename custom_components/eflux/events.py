@@ -1,28 +1,36 @@
 """Central-system events into Home Assistant: session events on the bus, and new chargers.
 
-A charge point that connects for the first time (let in by "accept new chargers") is added to
-the entry's options; the options listener reloads the entry, and the charger comes back as a
-balanced charger with its own device.
+A charge point that boots for the first time (let in by "accept new chargers") is added to the
+entry's options; the options listener reloads the entry, and the charger reconnects as a balanced
+charger with its own device (its boot data is already stored by the central system). The
+update waits a few seconds so that the central system finishes configuring the charger (meter
+values, intervals) before the reload closes the socket.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later
 
 from .const import EVENT_SESSION_ENDED, EVENT_SESSION_STARTED
 from .core.central import (
     CentralEvent,
-    ChargerConnected,
+    ChargerBooted,
     Transaction,
     TransactionEnded,
     TransactionStarted,
 )
 from .core.runtime import LocalSite
 from .site_config import CONF_CHARGERS
+
+# Time for the central system's boot-time configuration before the reload closes the socket.
+NEW_CHARGER_SETTLE_S = 5.0
 
 
 def _session_data(tx: Transaction) -> dict[str, Any]:
@@ -56,11 +64,23 @@ def async_forward_central_events(
                     "stop_reason": tx.stop_reason,
                 },
             )
-        elif isinstance(event, ChargerConnected) and event.charge_point_id not in known:
+        elif isinstance(event, ChargerBooted) and event.charge_point_id not in known:
             known.add(event.charge_point_id)
-            chargers = [*entry.options.get(CONF_CHARGERS, []), event.charge_point_id]
-            hass.config_entries.async_update_entry(
-                entry, options={**entry.options, CONF_CHARGERS: chargers}
+            cancels.append(
+                async_call_later(hass, NEW_CHARGER_SETTLE_S, partial(add, event.charge_point_id))
             )
 
-    return site.central.add_listener(on_event)
+    @callback
+    def add(cp_id: str, _now: datetime) -> None:
+        chargers = [*entry.options.get(CONF_CHARGERS, []), cp_id]
+        hass.config_entries.async_update_entry(
+            entry, options={**entry.options, CONF_CHARGERS: chargers}
+        )
+
+    cancels: list[Callable[[], None]] = [site.central.add_listener(on_event)]
+
+    def stop() -> None:
+        for cancel in cancels:
+            cancel()
+
+    return stop

@@ -3,6 +3,7 @@ simulated charge points (sim/) that connect to it over real websockets."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -78,18 +79,60 @@ def entry(hass: HomeAssistant, options: dict[str, Any], config_dir: Path) -> Moc
     return entry
 
 
+class HarnessSim(SimChargePoint):
+    """The simulator, with its reader task's end collected.
+
+    Workaround for sim/chargepoint/core.py: when the central system closes the socket while the
+    charger is still booting (our reload after a new charger's boot), the reader task ends with
+    ConnectionClosedOK that nobody retrieves, and HA's test harness fails on that log line.
+    """
+
+    def spawn(self, work: Any, *, link: bool = False) -> asyncio.Task[Any]:
+        task = super().spawn(work, link=link)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return task
+
+
+async def configured(sim: SimChargePoint) -> None:
+    """Wait until the central system's boot-time configuration of a 1.6 charger is done (its
+    last step reads the changed keys back), so a test's reload does not cut it short."""
+    if sim.version == "1.6":
+        await sim.wait_for(lambda: len(sim.calls("GetConfiguration")) >= 2)
+
+
+async def wait_for_core_session_timers(hass: HomeAssistant) -> None:
+    """Workaround for core/controller.py: its 0.2 s delayed pass after a TransactionStarted is
+    a loop timer that `stop()` does not cancel; let it fire before unloading so that HA's
+    harness (which fails a test on a lingering timer) checks everything else."""
+    loop = asyncio.get_running_loop()
+
+    def pending() -> bool:
+        return any(
+            getattr(handle, "_callback", None) is not None
+            and getattr(handle._callback, "__qualname__", "") == "Controller._schedule"
+            and not handle.cancelled()
+            for handle in getattr(loop, "_scheduled", [])
+        )
+
+    async with asyncio.timeout(5):
+        while pending():
+            await asyncio.sleep(0.02)
+    await hass.async_block_till_done()
+
+
 @pytest.fixture
 async def loaded(hass: HomeAssistant, entry: MockConfigEntry) -> AsyncIterator[MockConfigEntry]:
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     yield entry
+    await wait_for_core_session_timers(hass)
     if entry.state.recoverable:
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
 
 
 @pytest.fixture
-async def make_sim(entry: MockConfigEntry) -> AsyncIterator[SimFactory]:
+async def make_sim(hass: HomeAssistant, entry: MockConfigEntry) -> AsyncIterator[SimFactory]:
     """Simulated chargers against the entry's port; closed after the test."""
     sims: list[SimChargePoint] = []
 
@@ -100,11 +143,13 @@ async def make_sim(entry: MockConfigEntry) -> AsyncIterator[SimFactory]:
         kwargs.setdefault("model", "Eve Single Pro")
         kwargs.setdefault("firmware", "6.4.0")
         url = f"ws://127.0.0.1:{entry.data[CONF_PORT]}"
-        sim = SimChargePoint(url, cp_id, version, **kwargs)
+        sim = HarnessSim(url, cp_id, version, **kwargs)
         sims.append(sim)
         await sim.start()
+        await configured(sim)
         return sim
 
     yield start
     for sim in sims:
         await sim.close()
+    await wait_for_core_session_timers(hass)

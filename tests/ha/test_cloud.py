@@ -16,7 +16,7 @@ from custom_components.eflux.const import CONF_CLOUD_TOKEN, CONF_CLOUD_URL, CONF
 from tests.cloud.conftest import Cloud, cloud  # noqa: F401 - the real back end as a fixture
 from tests.support.ports import free_port
 
-from .conftest import SimFactory
+from .conftest import HarnessSim, wait_for_core_session_timers
 from .helpers import until
 
 SYNC_SENSOR = "sensor.e_flux_site_cloud_sync"
@@ -47,9 +47,7 @@ async def test_lost_card_is_blocked_at_the_charger(
     site = entry.runtime_data.site
     assert (await site.central.authorize("ANN01")).accepted  # from the cloud's card list
 
-    from sim.chargepoint import SimChargePoint
-
-    sim = SimChargePoint(
+    sim = HarnessSim(
         f"ws://127.0.0.1:{entry.data[CONF_PORT]}", "CP-1", reconnect_delay=0.05,
         meter_interval=3600,
     )
@@ -73,6 +71,7 @@ async def test_lost_card_is_blocked_at_the_charger(
         assert hass.states.get(SYNC_SENSOR).state in ("ok", "pending")
     finally:
         await sim.close()
+        await wait_for_core_session_timers(hass)
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
 
