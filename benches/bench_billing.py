@@ -143,29 +143,31 @@ async def measure(url: str, accounts: int, sessions: int) -> dict[str, float]:
             "rerun": rerun, "documents": documents, "lines": float(lines)}
 
 
+def report(engine: str, r: dict[str, float], sessions: int) -> None:
+    """One engine's row, printed as soon as it is measured."""
+    print(f"{engine:<12}{r['insert']:>9.1f}s{r['total']:>12.1f}s"
+          f"{sessions / r['total']:>12.0f}{r['baseline']:>9.1f}s"
+          f"{r['total'] / r['baseline']:>7.1f}x{r['rerun']:>8.1f}s{r['documents']:>11.0f}"
+          f"{r['lines']:>10.0f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200 accounts, 10,000 sessions")
     args = parser.parse_args()
     accounts, sessions = (200, 10_000) if args.quick else (10_000, 1_000_000)
-    results: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        results["sqlite"] = asyncio.run(measure(str(Path(tmp) / "bench.sqlite"), accounts,
-                                                sessions))
-    try:
-        with postgres_database() as dsn:
-            results["postgresql"] = asyncio.run(measure(dsn, accounts, sessions))
-    except (RuntimeError, OSError) as err:
-        print(f"postgresql: skipped ({err})")
     print(f"invoicing {MONTH}: {accounts} accounts, {sessions} sessions"
           f" (baseline: the pure run_month on the same inputs, no storage)")
     print(f"{'engine':<12}{'insert':>10}{'invoice run':>13}{'sessions/s':>12}{'baseline':>10}"
-          f"{'ratio':>8}{'re-run':>9}{'documents':>11}{'lines':>10}")
-    for engine, r in results.items():
-        print(f"{engine:<12}{r['insert']:>9.1f}s{r['total']:>12.1f}s"
-              f"{sessions / r['total']:>12.0f}{r['baseline']:>9.1f}s"
-              f"{r['total'] / r['baseline']:>7.1f}x{r['rerun']:>8.1f}s{r['documents']:>11.0f}"
-              f"{r['lines']:>10.0f}")
+          f"{'ratio':>8}{'re-run':>9}{'documents':>11}{'lines':>10}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        report("sqlite", asyncio.run(measure(str(Path(tmp) / "bench.sqlite"), accounts,
+                                             sessions)), sessions)
+    try:
+        with postgres_database() as dsn:
+            report("postgresql", asyncio.run(measure(dsn, accounts, sessions)), sessions)
+    except (RuntimeError, OSError) as err:
+        print(f"postgresql: skipped ({err})")
     print("ratio = invoice run (load + rules + persist) / baseline (rules only)")
 
 
