@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +92,7 @@ def test_every_blueprint_is_valid_yaml_with_the_blueprint_header() -> None:
     files = sorted(BLUEPRINTS.glob("*.yaml"))
     assert len(files) >= 5
     for file in files:
-        data = yaml.load(file.read_text(), Loader=BlueprintLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(file.read_text(), Loader=BlueprintLoader)
         assert data["blueprint"]["domain"] == "automation", file.name
         assert data["blueprint"]["homeassistant"]["min_version"] == "2025.4.0", file.name
         assert data["blueprint"]["source_url"].endswith(f"/{file.name}"), file.name
