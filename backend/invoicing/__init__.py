@@ -17,8 +17,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..billing.calendar import Month
+from ..billing.charges import OneOffCharge
+from ..billing.outages import OutageCause
 from ..storage import Database
-from . import payments, prepaid, queries, switches
+from . import events, payments, prepaid, queries, switches
 from .models import (
     InvoiceDetail,
     InvoiceLineView,
@@ -49,6 +51,17 @@ class Invoicing:
     ) -> RunSummary:
         """Invoice `month` idempotently (a second run issues nothing and changes nothing)."""
         return await invoice_month(self.db, month, now=now, issued_on=issued_on)
+
+    async def add_charge(self, account_id: int, charge: OneOffCharge, *, now: datetime) -> int:
+        """A one-off charge (transfer, misuse, interest) for the invoice of `charge.on`'s month."""
+        return await events.add_charge(self.db, account_id, charge, now=now)
+
+    async def record_outage(
+        self, subscription_id: int, started_at: datetime, ended_at: datetime,
+        cause: OutageCause, *, now: datetime,
+    ) -> int:
+        return await events.record_outage(self.db, subscription_id, started_at, ended_at, cause,
+                                          now=now)
 
     # ---- documents (read) ---------------------------------------------------------------------
     async def list_invoices(

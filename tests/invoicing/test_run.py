@@ -136,3 +136,34 @@ async def test_payments_and_reminder(store: Store) -> None:
     paid = await inv.record_payment(invoice.id, 4651, now=datetime(2025, 3, 4, tzinfo=UTC))
     assert (paid.stage, paid.outstanding_cents) == ("paid", 0)
     assert (await inv.list_invoices(ann))[0].status == "paid"
+
+
+async def test_outage_credit_and_transfer_charge_from_the_store(store: Store) -> None:
+    from backend.billing.charges import transfer_charge
+    from backend.billing.outages import OutageCause
+    from backend.store import Invalid, NotFound
+    from tests.invoicing.world import local
+
+    world = await build(store)
+    ann, inv = world.ids["ann"], world.invoicing
+    sub = world.ids["cp_sub"]
+    await inv.record_outage(sub, local("2025-01-20 08:00"), local("2025-01-21 14:00"),
+                            OutageCause.OUR_SOFTWARE, now=RUN_AT)  # 30 h: 2 days
+    await inv.record_outage(sub, local("2025-01-22 08:00"), local("2025-01-22 19:00"),
+                            OutageCause.OUR_SOFTWARE, now=RUN_AT)  # 11 h: nothing
+    await inv.record_outage(sub, local("2025-01-23 08:00"), local("2025-01-25 08:00"),
+                            OutageCause.CHARGER_HARDWARE, now=RUN_AT)  # not ours: nothing
+    with pytest.raises(Invalid):
+        await inv.record_outage(sub, local("2025-01-23 08:00"), local("2025-01-22 08:00"),
+                                OutageCause.OUR_SOFTWARE, now=RUN_AT)
+    with pytest.raises(NotFound):
+        await inv.record_outage(999_999, local("2025-01-23 08:00"), local("2025-01-24 08:00"),
+                                OutageCause.OUR_SOFTWARE, now=RUN_AT)
+    await inv.add_charge(ann, transfer_charge("t1", str(ann), date(2025, 1, 28), str(sub)),
+                         now=RUN_AT)
+    await inv.run_month(Month.parse("2025-01"), now=RUN_AT)
+    (invoice, _) = await inv.list_invoices(ann)
+    lines = (await inv.get_invoice(invoice.id, ann)).lines
+    assert [(x.kind, x.gross_cents) for x in lines if x.kind in (
+        "outage_credit", "transfer_fee")] == [("outage_credit", -83), ("transfer_fee", 4500)]
+    assert invoice.gross_cents == 4651 - 83 + 4500
