@@ -23,6 +23,7 @@ from .const import DOMAIN, ISSUE_PORT_CONFLICT
 from .coordinator import EfluxCoordinator
 from .core.config import ConfigError
 from .core.runtime import LocalSite
+from .entity import async_register_site_device
 from .events import async_forward_central_events
 from .meter_link import async_link_meter
 from .services import async_setup_services
@@ -85,6 +86,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
     entry.runtime_data = EfluxRuntimeData(site=site, coordinator=coordinator, cloud=cloud)
     coordinator.async_start_push()
     entry.async_on_unload(coordinator.async_stop_push)
+    async_register_site_device(hass, entry)  # before the chargers that name it via_device
     entry.runtime_data.watcher = SiteWatcher(hass, entry, coordinator)
     entry.async_on_unload(entry.runtime_data.watcher.async_start())
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

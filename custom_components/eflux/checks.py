@@ -54,4 +54,3 @@ async def async_check_cloud(hass: HomeAssistant, url: str, token: str) -> str | 
     except (CloudUnavailable, CloudError):
         return "cloud_unreachable"
     return None
-

@@ -82,7 +82,9 @@ class EfluxCloud:
             await self.link.report_card_lost(uid)
         except CloudAuthError as err:
             self.entry.async_start_reauth(self.hass)
-            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="cloud_auth") from err
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="cloud_auth"
+            ) from err
         except CloudError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,

@@ -24,7 +24,9 @@ async def async_get_config_entry_diagnostics(
             {"data": dict(entry.data), "options": dict(entry.options)}, TO_REDACT
         ),
         "site": async_redact_data(runtime.coordinator.data.as_dict(), TO_REDACT),
-        "cloud": None if cloud is None else async_redact_data(_plain(asdict(cloud.status)), TO_REDACT),
+        "cloud": None
+        if cloud is None
+        else async_redact_data(_plain(asdict(cloud.status)), TO_REDACT),
     }
 
 

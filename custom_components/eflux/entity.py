@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -44,6 +47,22 @@ def charger_device_info(entry_id: str, charger: ChargerSnapshot) -> DeviceInfo:
     )
 
 
+def site_device_info(entry_id: str) -> DeviceInfo:
+    return DeviceInfo(
+        identifiers={(DOMAIN, site_device_id(entry_id))},
+        name="E-Flux site",
+        manufacturer=MANUFACTURER,
+        model="Local site",
+    )
+
+
+@callback
+def async_register_site_device(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **site_device_info(entry.entry_id)
+    )
+
+
 class EfluxEntity(CoordinatorEntity[EfluxCoordinator]):
     _attr_has_entity_name = True
 
@@ -59,13 +78,7 @@ class EfluxSiteEntity(EfluxEntity):
         super().__init__(coordinator, description)
         entry_id = coordinator.config_entry.entry_id
         self._attr_unique_id = f"{entry_id}_site_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, site_device_id(entry_id))},
-            name="E-Flux site",
-            manufacturer=MANUFACTURER,
-            model="Local site",
-            entry_type=None,
-        )
+        self._attr_device_info = site_device_info(entry_id)
 
 
 class EfluxChargerEntity(EfluxEntity):

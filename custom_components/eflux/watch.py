@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
@@ -24,9 +25,12 @@ from .const import (
     ISSUE_METER_STALE,
 )
 from .coordinator import EfluxCoordinator
+from .entity import charger_device_id
 
 OFFLINE_ISSUE_AFTER = timedelta(hours=1)
 CHECK_EVERY = timedelta(minutes=1)
+# A meter counts as stale before its first reading; give it this long after setup.
+STALE_GRACE = timedelta(minutes=2)
 
 
 class SiteWatcher:
@@ -39,16 +43,23 @@ class SiteWatcher:
         self._overloaded = False
         self._at_risk: set[str] = set()
         self._offline_since: dict[str, datetime] = {}
+        self._started = dt_util.utcnow()
+        self._devices: dict[str, tuple[str | None, str | None, str | None]] = {}
 
     @callback
     def async_start(self) -> Callable[[], None]:
-        remove_listener = self.coordinator.async_add_listener(self.async_update)
-        remove_timer = async_track_time_interval(self.hass, self._async_tick, CHECK_EVERY)
+        removers = [
+            self.coordinator.async_add_listener(self.async_update),
+            async_track_time_interval(self.hass, self._async_tick, CHECK_EVERY),
+            # An overload lives for one balancing pass (it is corrected in that pass), shorter
+            # than a snapshot: read it from the controller right after each pass.
+            self.coordinator.site.controller.add_listener(self._after_pass),
+        ]
         self.async_update()
 
         def stop() -> None:
-            remove_listener()
-            remove_timer()
+            for remove in removers:
+                remove()
 
         return stop
 
@@ -56,18 +67,22 @@ class SiteWatcher:
         return f"{kind}_{self.entry.entry_id}{'_' + subject if subject else ''}"
 
     @callback
-    def async_update(self) -> None:
-        snapshot = self.coordinator.data
-        overloaded = snapshot.balancer_status == "overload"
-        if overloaded and not self._overloaded:
+    def _after_pass(self) -> None:
+        result = self.coordinator.site.controller.result
+        overloaded = result is not None and result.site.overload
+        if overloaded and not self._overloaded and result is not None:
             self.hass.bus.async_fire(
                 EVENT_OVERLOAD,
                 {
-                    "circuits": list(snapshot.overloaded),
-                    "grid_current_a": list(snapshot.grid_current_a),
+                    "constraints": list(result.site.overloaded),
+                    "household_a": list(result.site.household_a),
                 },
             )
         self._overloaded = overloaded
+
+    @callback
+    def async_update(self) -> None:
+        snapshot = self.coordinator.data
         for charger in snapshot.chargers.values():
             risky = charger.ready_by_departure is False
             if risky and charger.id not in self._at_risk:
@@ -87,17 +102,37 @@ class SiteWatcher:
                 self._at_risk.add(charger.id)
             elif not risky:
                 self._at_risk.discard(charger.id)
-        self._meters()
-        self._offline(dt_util.utcnow())
+        now = dt_util.utcnow()
+        self._meters(now)
+        self._offline(now)
+        self._device_info()
 
     @callback
     def _async_tick(self, now: datetime) -> None:
+        self._meters(now)
         self._offline(now)
 
-    def _meters(self) -> None:
+    def _device_info(self) -> None:
+        """Manufacturer, model and firmware follow the charger's latest boot message."""
+        registry = dr.async_get(self.hass)
+        for charger in self.coordinator.data.chargers.values():
+            info = (charger.vendor, charger.model, charger.firmware)
+            if charger.vendor is None or self._devices.get(charger.id) == info:
+                continue
+            self._devices[charger.id] = info
+            device = registry.async_get_device(
+                {(DOMAIN, charger_device_id(self.entry.entry_id, charger.id))}
+            )
+            if device is not None:
+                registry.async_update_device(
+                    device.id, manufacturer=info[0], model=info[1], sw_version=info[2]
+                )
+
+    def _meters(self, now: datetime) -> None:
         for meter in self.coordinator.data.meters:
             issue_id = self._issue_id(ISSUE_METER_STALE, meter.name)
-            if meter.quality == "stale":
+            ever_read = meter.last_reading_at is not None
+            if meter.quality == "stale" and (ever_read or now - self._started > STALE_GRACE):
                 ir.async_create_issue(
                     self.hass,
                     DOMAIN,

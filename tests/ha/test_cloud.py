@@ -23,7 +23,10 @@ SYNC_SENSOR = "sensor.e_flux_site_cloud_sync"
 
 
 def _cloud_entry(
-    hass: HomeAssistant, cloud: Cloud, token: str, options: dict[str, Any]  # noqa: F811
+    hass: HomeAssistant,
+    cloud: Cloud,
+    token: str,
+    options: dict[str, Any],  # noqa: F811
 ) -> MockConfigEntry:
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -48,13 +51,17 @@ async def test_lost_card_is_blocked_at_the_charger(
     assert (await site.central.authorize("ANN01")).accepted  # from the cloud's card list
 
     sim = HarnessSim(
-        f"ws://127.0.0.1:{entry.data[CONF_PORT]}", "CP-1", reconnect_delay=0.05,
+        f"ws://127.0.0.1:{entry.data[CONF_PORT]}",
+        "CP-1",
+        reconnect_delay=0.05,
         meter_interval=3600,
     )
     await sim.start()
     try:
         await hass.services.async_call(
-            DOMAIN, "report_card_lost", {"config_entry_id": entry.entry_id, "card": "ANN01"},
+            DOMAIN,
+            "report_card_lost",
+            {"config_entry_id": entry.entry_id, "card": "ANN01"},
             blocking=True,
         )
         await sim.wait_for(lambda: sim.local_list.get("ANN01") == "Blocked")
@@ -92,12 +99,15 @@ async def test_a_rejected_token_starts_reauth(
     assert err.value.translation_key == "cloud_auth"
     with pytest.raises(HomeAssistantError):
         await hass.services.async_call(
-            DOMAIN, "report_card_lost", {"config_entry_id": entry.entry_id, "card": "ANN02"},
+            DOMAIN,
+            "report_card_lost",
+            {"config_entry_id": entry.entry_id, "card": "ANN02"},
             blocking=True,
         )
 
     [flow] = [
-        f for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        f
+        for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
         if f["context"]["source"] == SOURCE_REAUTH
     ]
     result = await hass.config_entries.flow.async_configure(
@@ -139,7 +149,9 @@ async def test_an_unreachable_cloud_is_a_clear_error(
     assert hass.states.get(SYNC_SENSOR).state == "offline"
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
-            DOMAIN, "report_card_lost", {"config_entry_id": entry.entry_id, "card": "X"},
+            DOMAIN,
+            "report_card_lost",
+            {"config_entry_id": entry.entry_id, "card": "X"},
             blocking=True,
         )
     assert err.value.translation_key == "cloud_unreachable"

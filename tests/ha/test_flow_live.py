@@ -30,8 +30,15 @@ from sim.modbus_meter import ModbusMeterSim
 from tests.cloud.conftest import Cloud, cloud  # noqa: F401 - the real back end as a fixture
 from tests.support.ports import LOOPBACK, free_port
 
-GRID = {"current_l1": 10.0, "current_l2": 4.0, "current_l3": 3.0, "voltage_l1": 230.0,
-        "voltage_l2": 230.0, "voltage_l3": 230.0, "total_power": 3910.0}
+GRID = {
+    "current_l1": 10.0,
+    "current_l2": 4.0,
+    "current_l3": 3.0,
+    "voltage_l1": 230.0,
+    "voltage_l2": 230.0,
+    "voltage_l3": 230.0,
+    "total_power": 3910.0,
+}
 
 
 @pytest.fixture
@@ -71,9 +78,10 @@ async def test_modbus_meter_is_read_before_it_is_saved(
     sim.fault = "exception"
     result = await hass.config_entries.flow.async_configure(flow_id, _modbus(port))
     assert result["errors"] == {"base": "meter_failed"}
-    assert "sdm630" in str(result["description_placeholders"]) or result[
-        "description_placeholders"
-    ]["reason"]
+    assert (
+        "sdm630" in str(result["description_placeholders"])
+        or result["description_placeholders"]["reason"]
+    )
     sim.fault = None
     closed = free_port()
     result = await hass.config_entries.flow.async_configure(flow_id, _modbus(closed))
@@ -142,7 +150,9 @@ async def test_options_change_grid_and_meter_and_reload(
 
 
 async def test_reconfigure_moves_the_port_and_links_the_cloud(
-    hass: HomeAssistant, loaded: MockConfigEntry, cloud: Cloud  # noqa: F811
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    cloud: Cloud,  # noqa: F811
 ) -> None:
     import socket
 

@@ -131,12 +131,16 @@ async def test_entity_actions(
     site = loaded.runtime_data.site
 
     await hass.services.async_call(
-        "number", "set_value", {"entity_id": "number.cp_1_maximum_current", "value": 10},
+        "number",
+        "set_value",
+        {"entity_id": "number.cp_1_maximum_current", "value": 10},
         blocking=True,
     )
     await hass.services.async_call(
-        "select", "select_option",
-        {"entity_id": "select.cp_1_charging_mode", "option": "fast"}, blocking=True,
+        "select",
+        "select_option",
+        {"entity_id": "select.cp_1_charging_mode", "option": "fast"},
+        blocking=True,
     )
     await settle(hass)
     charger = site.state().chargers["CP-1"]
@@ -177,8 +181,10 @@ async def test_entity_actions(
 
     departure = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
     await hass.services.async_call(
-        "datetime", "set_value",
-        {"entity_id": "datetime.cp_1_departure", "datetime": departure}, blocking=True,
+        "datetime",
+        "set_value",
+        {"entity_id": "datetime.cp_1_departure", "datetime": departure},
+        blocking=True,
     )
     await settle(hass)
     assert site.state().chargers["CP-1"].departure_at == departure

@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.eflux.const import CONF_METER, CONF_PORT, DOMAIN
 
-from .conftest import ENTRY_ID, HarnessSim, SimFactory, configured
+from .conftest import ENTRY_ID, HarnessSim, SimFactory, configured, wait_for_core_session_timers
 from .helpers import settle, until
 
 SENSORS = {
@@ -34,9 +34,7 @@ SENSORS = {
 
 def _set_grid(hass: HomeAssistant, l1: float, l2: float, l3: float, kw: float) -> None:
     for phase, amps in (("l1", l1), ("l2", l2), ("l3", l3)):
-        hass.states.async_set(
-            f"sensor.p1_current_{phase}", str(amps), {"unit_of_measurement": "A"}
-        )
+        hass.states.async_set(f"sensor.p1_current_{phase}", str(amps), {"unit_of_measurement": "A"})
     hass.states.async_set("sensor.p1_power", str(kw), {"unit_of_measurement": "kW"})
 
 
@@ -94,8 +92,13 @@ async def test_a_new_charger_becomes_a_device(hass: HomeAssistant, entry: MockCo
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     sim = HarnessSim(
-        f"ws://127.0.0.1:{entry.data[CONF_PORT]}", "NEW-7", reconnect_delay=0.05,
-        vendor="Alfen", model="Eve Single Pro", firmware="6.4.0", meter_interval=3600,
+        f"ws://127.0.0.1:{entry.data[CONF_PORT]}",
+        "NEW-7",
+        reconnect_delay=0.05,
+        vendor="Alfen",
+        model="Eve Single Pro",
+        firmware="6.4.0",
+        meter_interval=3600,
     )
     try:
         await sim.start()
@@ -105,9 +108,11 @@ async def test_a_new_charger_becomes_a_device(hass: HomeAssistant, entry: MockCo
         await until(hass, lambda: entry.options["chargers"] == ["NEW-7"])
         await until(
             hass,
-            lambda: entry.state is ConfigEntryState.LOADED
-            and "NEW-7" in entry.runtime_data.site.state().chargers
-            and entry.runtime_data.site.state().chargers["NEW-7"].online,
+            lambda: (
+                entry.state is ConfigEntryState.LOADED
+                and "NEW-7" in entry.runtime_data.site.state().chargers
+                and entry.runtime_data.site.state().chargers["NEW-7"].online
+            ),
         )
         await until(hass, lambda: hass.states.get("binary_sensor.new_7_online").state == "on")
         device = dr.async_get(hass).async_get_device({(DOMAIN, f"{ENTRY_ID}_NEW-7")})
@@ -177,3 +182,58 @@ async def test_unload_and_reload_leave_nothing_behind(
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("0.0.0.0", port))
     # the plugin's verify_cleanup then checks for lingering tasks and timers
+
+
+async def test_overload_departure_risk_and_a_stale_meter(
+    hass: HomeAssistant, entry: MockConfigEntry, make_sim: SimFactory
+) -> None:
+    hass.config_entries.async_update_entry(entry, options={**entry.options, CONF_METER: SENSORS})
+    _set_grid(hass, 5.0, 5.0, 5.0, 3.4)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    seen: list[Event] = []
+    for name in ("eflux_overload", "eflux_departure_at_risk"):
+        hass.bus.async_listen(name, seen.append)
+    site = entry.runtime_data.site
+    sim = await make_sim("CP-1")
+    await sim.plug_in("CARD-1")
+    await until(hass, lambda: site.state().chargers["CP-1"].limit_sent_a is not None)
+
+    _set_grid(hass, 30.0, 30.0, 30.0, 20.0)  # above the 25 A fuse with the car charging
+    await until(hass, lambda: any(e.event_type == "eflux_overload" for e in seen))
+    overload = next(e for e in seen if e.event_type == "eflux_overload")
+    assert overload.data["household_a"] == [30.0, 30.0, 30.0]
+    assert overload.data["constraints"]
+
+    device = dr.async_get(hass).async_get_device({(DOMAIN, f"{ENTRY_ID}_CP-1")})
+    assert device is not None
+    soon = dt_util.utcnow().replace(microsecond=0) + timedelta(minutes=20)
+    await hass.services.async_call(
+        DOMAIN,
+        "set_departure",
+        {
+            "device_id": device.id,
+            "departure": soon.isoformat(),
+            "soc": 10,
+            "battery_kwh": 80,
+            "target_soc": 100,
+        },
+        blocking=True,
+    )
+    await until(hass, lambda: any(e.event_type == "eflux_departure_at_risk" for e in seen))
+    risk = next(e for e in seen if e.event_type == "eflux_departure_at_risk")
+    assert risk.data["charge_point_id"] == "CP-1"
+    assert risk.data["shortfall_kwh"] > 0
+    assert hass.states.get("binary_sensor.cp_1_ready_by_departure").state == "off"
+
+    # The meter goes silent: after its timeout the repair issue appears, and leaves with it.
+    issue_id = f"meter_stale_{ENTRY_ID}_grid"
+    source = site.external_meter("grid")
+    source._last_good -= timedelta(minutes=5)  # noqa: SLF001 - age the last reading
+    source.check_stale()
+    await until(hass, lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None)
+    _set_grid(hass, 5.0, 5.0, 5.0, 3.4)
+    await until(hass, lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None)
+    await wait_for_core_session_timers(hass)
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
