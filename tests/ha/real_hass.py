@@ -6,6 +6,7 @@ from there everything goes through the public APIs the frontend uses.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
@@ -13,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -166,3 +168,40 @@ class HassProcess:
                         results.append(message["result"])
                         break
         return results
+
+
+class SimThread:
+    """A simulated charge point on its own event loop in a thread (the test itself is sync)."""
+
+    def __init__(self, url: str, cp_id: str) -> None:
+        self.url = url
+        self.cp_id = cp_id
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._sim: Any = None
+
+    def start(self) -> None:
+        from sim.chargepoint import SimChargePoint
+
+        self._thread.start()
+
+        async def begin() -> None:
+            self._sim = SimChargePoint(
+                self.url,
+                self.cp_id,
+                reconnect_delay=0.2,
+                vendor="Alfen",
+                model="Eve Single Pro",
+                firmware="6.4.0",
+                meter_interval=3600,
+            )
+            self._sim.spawn(self._sim.run())
+
+        asyncio.run_coroutine_threadsafe(begin(), self._loop).result(30)
+
+    def stop(self) -> None:
+        if self._sim is not None:
+            asyncio.run_coroutine_threadsafe(self._sim.close(), self._loop).result(30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(30)
+        self._loop.close()
