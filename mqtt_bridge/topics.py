@@ -105,7 +105,6 @@ def discovery_payload(topics: Topics, device: str, profile: Profile, value: Valu
                 "name": device,
                 "model": profile.name,
                 "manufacturer": profile.name.split()[0],
-                "via_device": f"{topics.base}_bridge",
             },
             "origin": {"name": "eflux-bridge"},
         }
