@@ -15,6 +15,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
@@ -27,7 +28,7 @@ from .entity import async_register_site_device
 from .events import async_forward_central_events
 from .meter_link import async_link_meter
 from .services import async_setup_services
-from .site_config import build_site_config
+from .site_config import CONF_CHARGERS, build_site_config
 from .watch import SiteWatcher
 
 PLATFORMS = [
@@ -120,6 +121,28 @@ async def _async_start_site(hass: HomeAssistant, entry: ConfigEntry, site: Local
 
 async def _async_options_changed(hass: HomeAssistant, entry: EfluxConfigEntry) -> None:
     await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: EfluxConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """A charger that is gone for good can be deleted while it is offline; the site cannot."""
+    prefix = f"{entry.entry_id}_"
+    chargers = {
+        ident[len(prefix) :]
+        for domain, ident in device.identifiers
+        if domain == DOMAIN and ident.startswith(prefix)
+    }
+    if not chargers:
+        return False
+    snapshot = entry.runtime_data.coordinator.data
+    if any(snapshot.chargers[c].online for c in chargers if c in snapshot.chargers):
+        return False
+    remaining = [c for c in entry.options.get(CONF_CHARGERS, []) if c not in chargers]
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_CHARGERS: remaining}
+    )
+    return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> bool:

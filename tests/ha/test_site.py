@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import socket
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
 
 from custom_components.eflux.const import CONF_METER, CONF_PORT, DOMAIN
 
@@ -237,3 +242,39 @@ async def test_overload_departure_risk_and_a_stale_meter(
     await wait_for_core_session_timers(hass)
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def test_an_offline_charger_device_can_be_removed(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    make_sim: SimFactory,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    assert await async_setup_component(hass, "config", {})
+    registry = dr.async_get(hass)
+    site_device = registry.async_get_device({(DOMAIN, ENTRY_ID)})
+    charger = registry.async_get_device({(DOMAIN, f"{ENTRY_ID}_CP-1")})
+    assert site_device is not None
+    assert charger is not None
+    client = await hass_ws_client(hass)
+
+    async def remove(device_id: str) -> dict[str, Any]:
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": loaded.entry_id,
+                "device_id": device_id,
+            }
+        )
+        return dict(await client.receive_json())
+
+    sim = await make_sim("CP-1")
+    await until(hass, lambda: loaded.runtime_data.coordinator.data.chargers["CP-1"].online)
+    assert not (await remove(charger.id))["success"]  # connected: not stale
+    assert not (await remove(site_device.id))["success"]  # the site stays
+    await sim.close()
+    await until(hass, lambda: not loaded.runtime_data.coordinator.data.chargers["CP-1"].online)
+    assert (await remove(charger.id))["success"]
+    await hass.async_block_till_done()
+    assert loaded.options["chargers"] == []
+    assert registry.async_get_device({(DOMAIN, f"{ENTRY_ID}_CP-1")}) is None
