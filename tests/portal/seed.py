@@ -71,7 +71,8 @@ async def seed(store: Store) -> Seeded:
     tariff = await store.sites.create_tariff(anna, "Home", now=NOW, per_kwh_cents=Decimal(30))
     site = await store.sites.create_site(anna, "Home", now=NOW)
     cp = await store.sites.create_charge_point(anna, "garage", now=NOW, name="Garage",
-                                               site_id=site.id, tariff_id=tariff.id)
+                                               site_id=site.id, tariff_id=tariff.id,
+                                               guest_usage=True)
     s.charge_point = cp.id
     batch = []
     for day in range(0, 80, 4):  # Anna charges every fourth day, Bob twice on her charger

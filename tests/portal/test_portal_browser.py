@@ -134,6 +134,11 @@ def test_switch_plan_fee_on_next_invoice(anna: Page, browser: Browser, server: P
 
     anna.goto("/portal/invoices")
     shot(anna, artifacts, "invoices")
+    # Bob charged on Anna's guest charger in November: she gets a credit note for it.
+    anna.locator("#credit-notes a").first.click()
+    assert anna.locator("h1").inner_text().startswith("Credit note")
+    assert anna.locator("#total").inner_text() == "€ 2,34"  # 7.8 kWh at € 0.30
+    anna.goto("/portal/invoices")
     anna.locator("#invoices a").first.click()
     lines = anna.locator("#lines").inner_text()
     assert "€ 7,50" in lines
