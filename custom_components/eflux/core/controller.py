@@ -34,7 +34,6 @@ from .balancing import (
     compile_site,
 )
 from .central import (
-    CentralError,
     CentralEvent,
     CentralSystem,
     ChargerBooted,
@@ -53,6 +52,7 @@ from .control.inputs import (
     refresh,
     with_plan,
 )
+from .control.safe_limits import SafeLimits
 from .control.sender import Channel, Command, LimitSender
 from .domain import DepartureRequest
 from .planning import CarPlan
@@ -104,10 +104,16 @@ class Controller:
         self._state = BalancerState()
         self.result: BalanceResult | None = None
         self.departures = Departures(site, cars or {}, self.settings.planner_interval)
+        self._planned_soc: dict[str, float | None] = {}
         self._sender = LimitSender(central, clock, self.settings.retry_after, self._sent)
-        self._safe_due: dict[str, datetime] = {}
-        self._safe_tasks: dict[str, asyncio.Task[None]] = {}
-        self.safe_errors: dict[str, str] = {}
+        self.safe_limits = SafeLimits(
+            central,
+            clock,
+            {cp: self._safe_amps(idents) for cp, idents in self._by_cp.items()},
+            self.settings.safe_limit_valid_for,
+            self.settings.retry_after,
+            self._notify,
+        )
         self._listeners: list[Callable[[], None]] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._timer: asyncio.Task[None] | None = None
@@ -121,8 +127,8 @@ class Controller:
         self._unsubscribe = self._central.add_listener(self._on_event)
         for cp_id, state in self._central.charge_points().items():
             self._refresh_charge_point(cp_id)
-            if state.online and cp_id in self._by_cp:
-                self._write_safe_limit(cp_id)
+            if state.online:
+                self.safe_limits.write(cp_id)
         self.recompute()
         self._timer = asyncio.get_running_loop().create_task(self._run_timer())
 
@@ -130,11 +136,11 @@ class Controller:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        tasks = [t for t in (self._timer, *self._safe_tasks.values()) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._timer = None
+        if self._timer is not None:
+            self._timer.cancel()
+            await asyncio.gather(self._timer, return_exceptions=True)
+            self._timer = None
+        await self.safe_limits.stop()
         await self._sender.stop()
 
     def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
@@ -280,10 +286,11 @@ class Controller:
             return
         if isinstance(event, ChargerConnected | ChargerBooted):
             self._sender.forget_acked(cp_id)
-            self._write_safe_limit(cp_id)
+            self.safe_limits.write(cp_id)
         if isinstance(event, TransactionStarted | TransactionEnded):
             self.departures.planned_at = None
         self._refresh_charge_point(cp_id)
+        self._replan_on_new_soc(cp_id)
         if isinstance(event, TransactionStarted):
             # An OCPP 1.6 charger learns its transaction id from the answer to
             # StartTransaction, which is still on its way: a TxProfile sent now may be
@@ -305,6 +312,15 @@ class Controller:
                 self.departures.planned_w(ident, now),
             )
             self._inputs[ident] = refresh(self._inputs.get(ident), new)
+
+    def _replan_on_new_soc(self, cp_id: str) -> None:
+        """A planned car whose SoC changed (or became known) is planned again."""
+        for ident in self._by_cp[cp_id]:
+            if ident in self.departures.requests:
+                soc = measured_soc(self._connector(ident))
+                if soc != self._planned_soc.get(ident):
+                    self._planned_soc[ident] = soc
+                    self.departures.planned_at = None
 
     def _connector(self, ident: str) -> Any:
         state = self._central.charge_points().get(self.bindings[ident].charge_point_id)
@@ -337,27 +353,13 @@ class Controller:
         return charger_id
 
     # ---- safe limit and timer -----------------------------------------------------------------
-    def _write_safe_limit(self, cp_id: str) -> None:
-        running = self._safe_tasks.get(cp_id)
-        if running is not None and not running.done():
-            return
-        task = asyncio.get_running_loop().create_task(self._safe_limit(cp_id))
-        self._safe_tasks[cp_id] = task
-
-    async def _safe_limit(self, cp_id: str) -> None:
-        idents = self._by_cp[cp_id]
-        amps = sum(self.bindings[i].safe_limit_a or self._chargers[i].max_current_a for i in idents)
-        valid_for = self.settings.safe_limit_valid_for
-        try:
-            await self._central.set_safe_limit(cp_id, amps, valid_for)
-        except CentralError as err:
-            _LOGGER.warning("%s: safe limit not set: %s", cp_id, err)
-            self.safe_errors[cp_id] = f"{type(err).__name__}: {err}"
-            self._safe_due[cp_id] = self._clock() + self.settings.retry_after
-        else:
-            self.safe_errors.pop(cp_id, None)
-            self._safe_due[cp_id] = self._clock() + valid_for / 2
-        self._notify()
+    def _safe_amps(self, idents: list[str]) -> float:
+        """A charge point's safe limit: its connectors' `safe_limit_a` (else their maximum)."""
+        total = 0.0
+        for ident in idents:
+            safe = self.bindings[ident].safe_limit_a
+            total += safe if safe is not None else self._chargers[ident].max_current_a
+        return total
 
     def _next_deadline(self) -> datetime | None:
         """The earliest moment after the last pass at which a pass may decide differently:
@@ -379,15 +381,18 @@ class Controller:
                 wait = min(wait, max(0.0, (deadline - self._clock()).total_seconds()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
-            now = self._clock()
-            self._sender.retry()
-            for cp_id, due in list(self._safe_due.items()):
-                if now >= due:
-                    del self._safe_due[cp_id]
-                    self._write_safe_limit(cp_id)
-            deadline = self._next_deadline()
-            if deadline is not None and now >= deadline:
-                self.recompute()
+            try:
+                self._tick()
+            except Exception:  # the timer must outlive any one bad pass
+                _LOGGER.exception("controller timer pass failed")
+
+    def _tick(self) -> None:
+        now = self._clock()
+        self._sender.retry()
+        self.safe_limits.renew_due()
+        deadline = self._next_deadline()
+        if deadline is not None and now >= deadline:
+            self.recompute()
 
     def _sent(self, ident: str) -> None:
         self._notify()
