@@ -102,9 +102,16 @@ async def test_commands_change_the_controller(api: Api, sim: SimChargePoint) -> 
     status, one = await api.call(
         "PUT",
         "/api/chargers/garage/departure",
-        {"departure_at": "2030-01-01T07:00:00+01:00", "soc_now": 40, "battery_kwh": 50},
+        {
+            "departure_at": "2030-01-01T07:00:00+01:00",
+            "soc_now": 40,
+            "battery_kwh": 50,
+            "target_soc": 0,
+        },
     )
     assert (status, one["departure_at"]) == (200, "2030-01-01T06:00:00+00:00")
+    stored = api.site.controller.departures.requests["garage"]
+    assert (stored.soc_now, stored.battery_kwh, stored.target_soc) == (40.0, 50.0, 0.0)
     status, one = await api.call("DELETE", "/api/chargers/garage/departure")
     assert (status, one["departure_at"]) == (200, None)
 

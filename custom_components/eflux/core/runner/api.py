@@ -152,7 +152,7 @@ async def put_departure(request: web.Request) -> web.Response:
         connector_id=binding.connector_id,
         departure_at=_time(body, "departure_at"),
         soc_now=_number(body, "soc_now", low=0.0, high=100.0, nullable=True),
-        target_soc=_number(body, "target_soc", low=0.0, high=100.0, nullable=True) or 100.0,
+        target_soc=_default(_number(body, "target_soc", low=0.0, high=100.0, nullable=True), 100.0),
         battery_kwh=_number(body, "battery_kwh", low=0.1, high=1000.0, nullable=True),
         max_power_kw=_number(body, "max_power_kw", low=0.1, high=1000.0, nullable=True),
     )
@@ -230,6 +230,10 @@ def _number(
     if not low <= value <= high:
         raise ApiError(400, "bad_request", f"{name} must be between {low:g} and {high:g}")
     return float(value)
+
+
+def _default(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 def _time(body: dict[str, Any], name: str) -> datetime:
