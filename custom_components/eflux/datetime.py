@@ -7,10 +7,11 @@ from datetime import datetime
 from homeassistant.components.datetime import DateTimeEntity, DateTimeEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from . import EfluxConfigEntry
 from .core.domain import DepartureRequest
-from .entity import EfluxChargerEntity, run_command
+from .entity import RestoredSetting, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -29,10 +30,15 @@ async def async_setup_entry(
     )
 
 
-class EfluxDeparture(EfluxChargerEntity, DateTimeEntity):
+class EfluxDeparture(RestoredSetting, DateTimeEntity):
     @property
     def native_value(self) -> datetime | None:
         return self.charger.departure_at
+
+    async def async_restore(self, state: str) -> None:
+        departure = dt_util.parse_datetime(state)
+        if departure is not None and departure > dt_util.utcnow():  # a past one is done
+            await self.async_set_value(departure)
 
     async def async_set_value(self, value: datetime) -> None:
         charger = self.charger

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.restore_state import RestoreEntity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
@@ -24,6 +27,7 @@ from .core.central import (
 from .core.control.snapshot import ChargerSnapshot
 
 MANUFACTURER = "E-Flux Local"
+_LOGGER = logging.getLogger(__name__)
 
 
 def site_device_id(entry_id: str) -> str:
@@ -102,6 +106,24 @@ class EfluxChargerEntity(EfluxEntity):
     @property
     def available(self) -> bool:
         return super().available and self.charger_id in self.coordinator.data.chargers
+
+
+class RestoredSetting(EfluxChargerEntity, RestoreEntity):
+    """A user setting (mode, cap, target SoC, departure) lives in the running site only; the
+    entity's last state gives it back after a restart or reload."""
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        last = await self.async_get_last_state()
+        if last is None or last.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
+            return
+        try:
+            await self.async_restore(last.state)
+        except (HomeAssistantError, ValueError) as err:
+            _LOGGER.warning("%s: not restored (%s): %s", self.entity_id, last.state, err)
+
+    async def async_restore(self, state: str) -> None:
+        raise NotImplementedError
 
 
 async def run_command(command: Awaitable[Any]) -> Any:

@@ -14,7 +14,7 @@ from . import EfluxConfigEntry
 from .const import MIN_CHARGING_AMPS
 from .core.control.snapshot import ChargerSnapshot
 from .core.runtime import LocalSite
-from .entity import EfluxChargerEntity, run_command
+from .entity import RestoredSetting, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -72,7 +72,7 @@ async def async_setup_entry(
     )
 
 
-class EfluxNumber(EfluxChargerEntity, NumberEntity):
+class EfluxNumber(RestoredSetting, NumberEntity):
     entity_description: ChargerNumberDescription
 
     @property
@@ -84,6 +84,10 @@ class EfluxNumber(EfluxChargerEntity, NumberEntity):
     @property
     def native_value(self) -> float | None:
         return self.entity_description.value_fn(self.charger, self.coordinator.site)
+
+    async def async_restore(self, state: str) -> None:
+        if float(state) != self.native_value:
+            await self.async_set_native_value(float(state))
 
     async def async_set_native_value(self, value: float) -> None:
         await run_command(

@@ -8,7 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import EfluxConfigEntry
 from .core.balancing import Mode
-from .entity import EfluxChargerEntity, run_command
+from .entity import RestoredSetting, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -30,11 +30,15 @@ async def async_setup_entry(
     )
 
 
-class EfluxModeSelect(EfluxChargerEntity, SelectEntity):
+class EfluxModeSelect(RestoredSetting, SelectEntity):
     @property
     def current_option(self) -> str:
         """The mode in force (the site's default when the user chose none)."""
         return self.charger.mode
+
+    async def async_restore(self, state: str) -> None:
+        if state != self.charger.mode:
+            await self.async_select_option(state)
 
     async def async_select_option(self, option: str) -> None:
         await run_command(self.coordinator.site.set_mode(self.charger_id, option))

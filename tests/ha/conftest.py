@@ -25,6 +25,7 @@ from custom_components.eflux.const import (
 )
 from custom_components.eflux.site_config import CONF_CHARGERS
 from sim.chargepoint import SimChargePoint
+from tests.cloud.conftest import cloud  # noqa: F401 - the real back end, as a fixture here too
 from tests.support.ports import free_port
 
 ENTRY_ID = "01JEFLUXTESTENTRY000000000"
@@ -115,7 +116,7 @@ async def wait_for_core_session_timers(hass: HomeAssistant) -> None:
         )
 
     async with asyncio.timeout(5):
-        while pending():
+        while pending():  # noqa: ASYNC110 - a loop timer has no event to wait on
             await asyncio.sleep(0.02)
     await hass.async_block_till_done()
 

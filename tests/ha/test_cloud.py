@@ -13,7 +13,7 @@ from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eflux.const import CONF_CLOUD_TOKEN, CONF_CLOUD_URL, CONF_PORT, DOMAIN
-from tests.cloud.conftest import Cloud, cloud  # noqa: F401 - the real back end as a fixture
+from tests.cloud.conftest import Cloud
 from tests.support.ports import free_port
 
 from .conftest import HarnessSim, wait_for_core_session_timers
@@ -26,7 +26,7 @@ def _cloud_entry(
     hass: HomeAssistant,
     cloud: Cloud,
     token: str,
-    options: dict[str, Any],  # noqa: F811
+    options: dict[str, Any],
 ) -> MockConfigEntry:
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -40,7 +40,7 @@ def _cloud_entry(
 
 async def test_lost_card_is_blocked_at_the_charger(
     hass: HomeAssistant,
-    cloud: Cloud,  # noqa: F811
+    cloud: Cloud,
     options: dict[str, Any],
     config_dir: Any,
 ) -> None:
@@ -85,7 +85,7 @@ async def test_lost_card_is_blocked_at_the_charger(
 
 async def test_a_rejected_token_starts_reauth(
     hass: HomeAssistant,
-    cloud: Cloud,  # noqa: F811
+    cloud: Cloud,
     options: dict[str, Any],
     config_dir: Any,
 ) -> None:

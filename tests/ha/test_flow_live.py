@@ -27,7 +27,7 @@ from custom_components.eflux.const import (
     DOMAIN,
 )
 from sim.modbus_meter import ModbusMeterSim
-from tests.cloud.conftest import Cloud, cloud  # noqa: F401 - the real back end as a fixture
+from tests.cloud.conftest import Cloud
 from tests.support.ports import LOOPBACK, free_port
 
 GRID = {
@@ -93,7 +93,7 @@ async def test_modbus_meter_is_read_before_it_is_saved(
     assert result["options"][CONF_METER] == {"type": "modbus", **_modbus(port)}
 
 
-async def test_cloud_token_is_checked_live(hass: HomeAssistant, cloud: Cloud) -> None:  # noqa: F811
+async def test_cloud_token_is_checked_live(hass: HomeAssistant, cloud: Cloud) -> None:
     flow_id = await _at_meter_menu(hass)
     await hass.config_entries.flow.async_configure(flow_id, {"next_step_id": "meter_none"})
     for given, error in (
@@ -152,7 +152,7 @@ async def test_options_change_grid_and_meter_and_reload(
 async def test_reconfigure_moves_the_port_and_links_the_cloud(
     hass: HomeAssistant,
     loaded: MockConfigEntry,
-    cloud: Cloud,  # noqa: F811
+    cloud: Cloud,
 ) -> None:
     import socket
 

@@ -33,4 +33,5 @@ def test_every_rule_is_marked_and_exemptions_have_reasons() -> None:
         status = rule if isinstance(rule, str) else rule["status"]
         assert status in ("done", "exempt", "todo"), name
         if status != "done":
-            assert isinstance(rule, dict) and rule.get("comment"), f"{name} needs a reason"
+            assert isinstance(rule, dict), name
+            assert rule.get("comment"), f"{name} needs a reason"

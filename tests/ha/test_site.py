@@ -234,7 +234,7 @@ async def test_overload_departure_risk_and_a_stale_meter(
     # The meter goes silent: after its timeout the repair issue appears, and leaves with it.
     issue_id = f"meter_stale_{ENTRY_ID}_grid"
     source = site.external_meter("grid")
-    source._last_good -= timedelta(minutes=5)  # noqa: SLF001 - age the last reading
+    source._last_good -= timedelta(minutes=5)  # age the last reading
     source.check_stale()
     await until(hass, lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None)
     _set_grid(hass, 5.0, 5.0, 5.0, 3.4)
@@ -278,3 +278,20 @@ async def test_an_offline_charger_device_can_be_removed(
     await hass.async_block_till_done()
     assert loaded.options["chargers"] == []
     assert registry.async_get_device({(DOMAIN, f"{ENTRY_ID}_CP-1")}) is None
+
+
+async def test_user_settings_survive_a_reload(hass: HomeAssistant, loaded: MockConfigEntry) -> None:
+    departure = dt_util.utcnow().replace(microsecond=0) + timedelta(hours=9)
+    for domain, service, data in (
+        ("number", "set_value", {"entity_id": "number.cp_1_maximum_current", "value": 11}),
+        ("number", "set_value", {"entity_id": "number.cp_1_target_state_of_charge", "value": 70}),
+        ("select", "select_option", {"entity_id": "select.cp_1_charging_mode", "option": "pv"}),
+        ("datetime", "set_value", {"entity_id": "datetime.cp_1_departure", "datetime": departure}),
+    ):
+        await hass.services.async_call(domain, service, data, blocking=True)
+    await settle(hass)
+    assert await hass.config_entries.async_reload(loaded.entry_id)
+    await hass.async_block_till_done()
+    charger = loaded.runtime_data.site.state().chargers["CP-1"]  # a new site
+    assert (charger.max_current_a, charger.target_soc, charger.mode) == (11.0, 70.0, "pv")
+    assert charger.departure_at == departure
