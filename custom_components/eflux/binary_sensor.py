@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import EfluxConfigEntry
 from .core.control.snapshot import ChargerSnapshot
-from .entity import EfluxChargerEntity
+from .entity import EfluxChargerEntity, charger_entities
 
 PARALLEL_UPDATES = 0
 
@@ -63,12 +63,7 @@ async def async_setup_entry(
     entry: EfluxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        EfluxBinarySensor(coordinator, charger_id, description)
-        for charger_id in coordinator.data.chargers
-        for description in BINARY_SENSORS
-    )
+    async_add_entities(charger_entities(entry, EfluxBinarySensor, BINARY_SENSORS))
 
 
 class EfluxBinarySensor(EfluxChargerEntity, BinarySensorEntity):

@@ -23,7 +23,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import EfluxConfigEntry
 from .const import DOMAIN
 from .core.control.snapshot import ChargerSnapshot
-from .entity import EfluxChargerEntity, run_command
+from .entity import EfluxChargerEntity, charger_entities, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -67,12 +67,7 @@ async def async_setup_entry(
     entry: EfluxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        EfluxButton(coordinator, charger_id, description)
-        for charger_id in coordinator.data.chargers
-        for description in BUTTONS
-    )
+    async_add_entities(charger_entities(entry, EfluxButton, BUTTONS))
 
 
 class EfluxButton(EfluxChargerEntity, ButtonEntity):

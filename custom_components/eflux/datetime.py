@@ -11,7 +11,7 @@ from homeassistant.util import dt as dt_util
 
 from . import EfluxConfigEntry
 from .core.domain import DepartureRequest
-from .entity import RestoredSetting, run_command
+from .entity import RestoredSetting, charger_entities, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -23,11 +23,7 @@ async def async_setup_entry(
     entry: EfluxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        EfluxDeparture(coordinator, charger_id, DEPARTURE)
-        for charger_id in coordinator.data.chargers
-    )
+    async_add_entities(charger_entities(entry, EfluxDeparture, (DEPARTURE,)))
 
 
 class EfluxDeparture(RestoredSetting, DateTimeEntity):

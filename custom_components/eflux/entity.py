@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -106,6 +106,20 @@ class EfluxChargerEntity(EfluxEntity):
     @property
     def available(self) -> bool:
         return super().available and self.charger_id in self.coordinator.data.chargers
+
+
+def charger_entities[E: EfluxChargerEntity](
+    entry: ConfigEntry,
+    factory: Callable[[EfluxCoordinator, str, Any], E],
+    descriptions: Iterable[EntityDescription],
+) -> list[E]:
+    """One entity per charger and description (every platform's async_setup_entry)."""
+    coordinator: EfluxCoordinator = entry.runtime_data.coordinator
+    return [
+        factory(coordinator, charger_id, description)
+        for charger_id in coordinator.data.chargers
+        for description in descriptions
+    ]
 
 
 class RestoredSetting(EfluxChargerEntity, RestoreEntity):

@@ -14,7 +14,7 @@ from . import EfluxConfigEntry
 from .const import MIN_CHARGING_AMPS
 from .core.control.snapshot import ChargerSnapshot
 from .core.runtime import LocalSite
-from .entity import RestoredSetting, run_command
+from .entity import RestoredSetting, charger_entities, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -64,12 +64,7 @@ async def async_setup_entry(
     entry: EfluxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        EfluxNumber(coordinator, charger_id, description)
-        for charger_id in coordinator.data.chargers
-        for description in NUMBERS
-    )
+    async_add_entities(charger_entities(entry, EfluxNumber, NUMBERS))
 
 
 class EfluxNumber(RestoredSetting, NumberEntity):

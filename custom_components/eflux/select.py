@@ -8,7 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import EfluxConfigEntry
 from .core.balancing import Mode
-from .entity import RestoredSetting, run_command
+from .entity import RestoredSetting, charger_entities, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -24,10 +24,7 @@ async def async_setup_entry(
     entry: EfluxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        EfluxModeSelect(coordinator, charger_id, MODE) for charger_id in coordinator.data.chargers
-    )
+    async_add_entities(charger_entities(entry, EfluxModeSelect, (MODE,)))
 
 
 class EfluxModeSelect(RestoredSetting, SelectEntity):

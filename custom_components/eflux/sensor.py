@@ -26,7 +26,7 @@ from homeassistant.helpers.typing import StateType
 
 from . import EfluxConfigEntry
 from .core.control.snapshot import ChargerSnapshot, SiteSnapshot
-from .entity import EfluxChargerEntity, EfluxSiteEntity
+from .entity import EfluxChargerEntity, EfluxSiteEntity, charger_entities
 
 PARALLEL_UPDATES = 0  # push: nothing to poll
 
@@ -231,11 +231,7 @@ async def async_setup_entry(
         for description in SITE_SENSORS
         if description.has_fn(snapshot)
     ]
-    entities.extend(
-        EfluxChargerSensor(coordinator, charger_id, description)
-        for charger_id in snapshot.chargers
-        for description in CHARGER_SENSORS
-    )
+    entities.extend(charger_entities(entry, EfluxChargerSensor, CHARGER_SENSORS))
     if entry.runtime_data.cloud is not None:
         entities.append(entry.runtime_data.cloud.sensor(coordinator))
     async_add_entities(entities)

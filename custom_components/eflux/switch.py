@@ -15,7 +15,7 @@ from . import EfluxConfigEntry
 from .core.balancing import Mode
 from .core.control.snapshot import ChargerSnapshot
 from .core.runtime import LocalSite
-from .entity import EfluxChargerEntity, run_command
+from .entity import EfluxChargerEntity, charger_entities, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -57,12 +57,7 @@ async def async_setup_entry(
     entry: EfluxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        EfluxSwitch(coordinator, charger_id, description)
-        for charger_id in coordinator.data.chargers
-        for description in SWITCHES
-    )
+    async_add_entities(charger_entities(entry, EfluxSwitch, SWITCHES))
 
 
 class EfluxSwitch(EfluxChargerEntity, SwitchEntity):
