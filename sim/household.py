@@ -190,10 +190,17 @@ def max_rise_a(
 
 
 class SimClock:
-    """Simulated time: starts at `start` and runs `speed` times faster than the real clock."""
+    """Simulated time: starts at `start` and runs `speed` times faster than the real clock.
+    Created with `running=False` it stands still at `start` until `run()` (the demo holds the
+    household's day while its processes start)."""
 
     def __init__(
-        self, start: datetime, speed: float = 1.0, monotonic: Callable[[], float] = time.monotonic
+        self,
+        start: datetime,
+        speed: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        *,
+        running: bool = True,
     ) -> None:
         if start.tzinfo is None:
             raise ValueError("the simulated clock needs a timezone-aware start")
@@ -202,10 +209,14 @@ class SimClock:
         self.start = start
         self.speed = speed
         self._monotonic = monotonic
-        self._origin = monotonic()
+        self._origin: float | None = monotonic() if running else None
+
+    def run(self) -> None:
+        if self._origin is None:
+            self._origin = self._monotonic()
 
     def elapsed_real_s(self) -> float:
-        return self._monotonic() - self._origin
+        return 0.0 if self._origin is None else self._monotonic() - self._origin
 
     def now(self) -> datetime:
         return self.start + timedelta(seconds=self.elapsed_real_s() * self.speed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import shutil
 import sys
 from collections.abc import Mapping
@@ -32,6 +33,7 @@ from .scenario import Scenario
 from .site_api import SiteApiError, SiteView
 
 TOKEN_FILE = "site-token.txt"
+INFO_FILE = "demo.json"
 METER_TICK_S = 0.2  # how often the grid meter measures (and the fuse is judged)
 TABLE_EVERY_S = 1.0
 
@@ -58,6 +60,7 @@ class Demo:
     urls: list[str] = field(default_factory=list)
     backend: Backend | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)  # .demo/demo.json: URLs and tokens
 
 
 def prepare_workdir(workdir: Path) -> None:
@@ -87,7 +90,7 @@ async def run(options: Options) -> int:
 async def start(demo: Demo) -> None:
     opts, scenario = demo.options, demo.options.scenario
     now = datetime.now(UTC)
-    clock = SimClock(scenario.household_start_at(now), opts.speed)
+    clock = SimClock(scenario.household_start_at(now), opts.speed, running=False)
     ports = Ports(central=free_port(), api=free_port(), modbus=free_port(), mqtt=0)
     broker = await parts.broker(demo.children, opts)
     ports = Ports(ports.central, ports.api, ports.modbus, broker.port)
@@ -96,40 +99,61 @@ async def start(demo: Demo) -> None:
     demo.cars = make_cars(scenario, central_url, now, speed=1.0)
     profile = HouseholdProfile(timezone=scenario.timezone)
     demo.grid = GridMeter(clock, [c.metered for c in demo.cars], scenario.fuse_a, profile)
-    await demo.grid.start(ports.modbus)
+    await demo.grid.start(ports.modbus, METER_TICK_S)
     if opts.backend:
-        backend = await start_backend(
-            demo.children, parts.tool_argv("eflux-backend"), opts.workdir / "backend"
-        )
-        token_file = opts.workdir / "backend" / TOKEN_FILE
-        demo.urls.append(f"cloud back end   {backend.url}/api/v1 (site token: {token_file})")
-        for email, password in backend.logins.items():
-            demo.urls.append(f"  login          {email} / {password}")
-        token_file.write_text(backend.site_token, encoding="utf-8")
-        demo.backend = backend
+        await _backend(demo)
     meter = await parts.bridge(demo.children, opts, ports)
-    if opts.hass:
-        settings = HassSettings(
-            ocpp_port=ports.central,
-            mqtt_port=ports.mqtt,
-            cloud_url=demo.backend.url if demo.backend else None,
-            cloud_token=demo.backend.site_token if demo.backend else None,
-        )
-        demo.api = await start_hass(
-            demo.children, parts.tool_argv("hass"), opts.workdir / "ha", scenario, settings
-        )
-        demo.urls.append(f"Home Assistant   {demo.api.base}  (login {OWNER[0]} / {OWNER[1]})")
-    else:
-        demo.api = await parts.local_site(demo.children, opts, ports, meter)
-        demo.urls.append(f"local site API   {demo.api.base}")
+    await _site(demo, ports, meter)
     demo.urls.append(f"OCPP central     {central_url}/<charge point id>")
     demo.urls.append(f"grid meter       modbus://127.0.0.1:{ports.modbus} (SDM630)")
     demo.urls.append(f"MQTT broker      mqtt://{broker.host}:{broker.port} ({broker.kind})")
+    demo.info.update(ocpp=central_url, modbus_port=ports.modbus, mqtt_port=ports.mqtt)
+    info = opts.workdir / INFO_FILE
+    info.write_text(json.dumps(demo.info, indent=2), encoding="utf-8")
+    info.chmod(0o600)  # tokens
+    assert demo.api is not None
     for car in demo.cars:
         await car.sim.start(wait_s=15.0)
+        await demo.api.wait_for_charger(car.spec)
     for car in demo.cars:
         await car.sim.plug_in(car.spec.card)
         await demo.api.set_departure(car.spec, car.departure)
+
+
+async def _backend(demo: Demo) -> None:
+    workdir = demo.options.workdir / "backend"
+    backend = await start_backend(demo.children, parts.tool_argv("eflux-backend"), workdir)
+    token_file = workdir / TOKEN_FILE
+    token_file.write_text(backend.site_token, encoding="utf-8")
+    demo.urls.append(f"cloud back end   {backend.url}/api/v1 (site token: {token_file})")
+    for email, password in backend.logins.items():
+        demo.urls.append(f"  login          {email} / {password}")
+    demo.info["backend"] = {"url": backend.url, "site_token": backend.site_token,
+                            "logins": backend.logins}  # fmt: skip
+    demo.backend = backend
+
+
+async def _site(demo: Demo, ports: Ports, meter: dict[str, Any]) -> None:
+    """The site runs inside Home Assistant (default) or in the standalone runner."""
+    opts = demo.options
+    if not opts.hass:
+        demo.api = await parts.local_site(demo.children, opts, ports, meter)
+        demo.urls.append(f"local site API   {demo.api.base}")
+        demo.info["local_api"] = demo.api.base
+        return
+    settings = HassSettings(
+        ocpp_port=ports.central,
+        mqtt_port=ports.mqtt,
+        cloud_url=demo.backend.url if demo.backend else None,
+        cloud_token=demo.backend.site_token if demo.backend else None,
+    )
+    site = await start_hass(
+        demo.children, parts.tool_argv("hass"), opts.workdir / "ha", opts.scenario, settings
+    )
+    demo.api = site
+    demo.urls.append(f"Home Assistant   {site.base}  (login {OWNER[0]} / {OWNER[1]})")
+    demo.info["hass"] = {"url": site.base, "username": OWNER[0], "password": OWNER[1],
+                         "access_token": site.client.token, "entry_id": site.entry_id}  # fmt: skip
 
 
 def print_intro(demo: Demo) -> None:
@@ -150,6 +174,7 @@ async def watch(demo: Demo) -> int:
     started = loop.time()
     next_table = started
     plans: Mapping[str, Mapping[str, Any]] = {}
+    demo.grid.clock.run()  # the household's day starts now
     while opts.duration_s is None or loop.time() - started < opts.duration_s:
         failed = demo.children.failed()
         if failed is not None:
@@ -157,8 +182,8 @@ async def watch(demo: Demo) -> int:
                 f"\ndemo: {failed.name} stopped unexpectedly (log: {failed.log})\n{failed.tail()}"
             )
             return 1
-        sample = demo.grid.tick()
-        if loop.time() >= next_table:
+        sample = demo.grid.latest
+        if sample is not None and loop.time() >= next_table:
             next_table += TABLE_EVERY_S
             with contextlib.suppress(OSError, ValueError, SiteApiError, HassError):
                 plans = await demo.api.chargers()
@@ -170,7 +195,7 @@ async def watch(demo: Demo) -> int:
                 text = table(sample, opts.scenario.fuse_a, rows, clocks, tz)
                 header = "\n".join(["E-Flux Local demo (Ctrl-C stops everything)", *demo.urls])
                 print(f"\x1b[2J\x1b[H{header}\n\n{text}", flush=True)
-        await asyncio.sleep(METER_TICK_S)
+        await asyncio.sleep(0.1)
     with contextlib.suppress(OSError, ValueError, SiteApiError, HassError):
         plans = await demo.api.chargers()
     with contextlib.suppress(OSError, ValueError, KeyError, SiteApiError, HassError):

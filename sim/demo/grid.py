@@ -9,6 +9,8 @@ chargers' own meter values reach the controller.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -49,7 +51,8 @@ class FuseRecord:
     fuse_a: float
     ticks: int = 0
     highest_a: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
-    over: list[tuple[float, int, float]] = field(default_factory=list)  # (t, phase, amps)
+    # (seconds since the meter started, phase, amps)
+    over: list[tuple[float, int, float]] = field(default_factory=list)
 
     def judge(self, sample: GridSample, t: float) -> None:
         self.ticks += 1
@@ -82,13 +85,26 @@ class GridMeter:
         self.export_kwh = 0.0
         self.latest: GridSample | None = None
         self._monotonic = monotonic
+        self._born = monotonic()
         self._last: float | None = None
+        self._task: asyncio.Task[None] | None = None
         self.tick()
 
-    async def start(self, port: int, host: str = "127.0.0.1") -> None:
+    async def start(self, port: int, tick_s: float, host: str = "127.0.0.1") -> None:
+        """Serve Modbus and measure every `tick_s` from now on (also while the rest starts)."""
         await self.modbus.start_tcp(host, port)
+        self._task = asyncio.create_task(self._measure(tick_s))
+
+    async def _measure(self, tick_s: float) -> None:
+        while True:
+            self.tick()
+            await asyncio.sleep(tick_s)
 
     async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
         await self.modbus.stop()
 
     def sample(self) -> GridSample:
@@ -138,6 +154,6 @@ class GridMeter:
                 "export_energy": self.export_kwh,
             }
         )
-        self.record.judge(sample, self.clock.elapsed_real_s())
+        self.record.judge(sample, now - self._born)
         self.latest = sample
         return sample

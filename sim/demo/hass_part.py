@@ -123,14 +123,18 @@ class HassSite:
             facts["cloud sync"] = "unknown" if state is None else str(state["state"])
         return facts
 
-    async def set_departure(self, charger: DemoCharger, departure: datetime) -> None:
-        entity = None
-        for _ in range(100):  # the charger's device appears once it has connected
-            entity = await self._entity(charger.id, "expected_finish")
-            if entity is not None:
-                break
+    async def wait_for_charger(self, charger: DemoCharger) -> None:
+        """Until the integration made the charger a device (it reloads its entry for each new
+        charger; the demo connects them one at a time, as an installer would)."""
+        for _ in range(200):
+            if await self._entity(charger.id, "expected_finish") is not None:
+                return
             self._entities.clear()
             await asyncio.sleep(0.3)
+        raise HassError(f"charger {charger.id} did not become a device in Home Assistant")
+
+    async def set_departure(self, charger: DemoCharger, departure: datetime) -> None:
+        entity = await self._entity(charger.id, "expected_finish")
         if entity is None:
             raise HassError(f"no E-Flux device for charger {charger.id} in Home Assistant")
         await self.client.call(

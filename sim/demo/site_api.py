@@ -23,6 +23,8 @@ class SiteView(Protocol):
 
     async def chargers(self) -> Mapping[str, Mapping[str, Any]]: ...
 
+    async def wait_for_charger(self, charger: DemoCharger) -> None: ...
+
     async def set_departure(self, charger: DemoCharger, departure: datetime) -> Any: ...
 
     async def close(self) -> None: ...
@@ -75,6 +77,9 @@ class SiteApi:
     async def chargers(self) -> dict[str, dict[str, Any]]:
         data = await self._request("GET", "/api/chargers")
         return {c["id"]: c for c in data["chargers"]}
+
+    async def wait_for_charger(self, charger: DemoCharger) -> None:
+        """The runner knows its chargers from site.yaml: nothing to wait for."""
 
     async def set_departure(self, charger: DemoCharger, departure: datetime) -> dict[str, Any]:
         # What the driver states in the app: when, how full, and the car's battery and SoC.

@@ -42,7 +42,7 @@ async def test_serves_household_plus_cars_per_wired_phase_over_modbus() -> None:
     one_on_l3 = MeteredCharger(charging_sim(8.0, 1), (2,))
     grid = meter(three, one_on_l3)
     port = free_port()
-    await grid.start(port)
+    await grid.start(port, tick_s=0.05)
     source = build_source(
         parse_meter_config(
             {"name": "grid", "kind": "modbus_tcp", "profile": "sdm630", "host": "127.0.0.1",

@@ -124,3 +124,16 @@ def test_sim_clock_runs_speed_times_faster() -> None:
     assert clock.to_sim(1.0) == timedelta(minutes=1)
     with pytest.raises(ValueError, match="speed"):
         SimClock(start, speed=0)
+
+
+def test_a_held_sim_clock_stands_still_until_run() -> None:
+    real = [10.0]
+    start = at("18:15")
+    clock = SimClock(start, speed=60.0, monotonic=lambda: real[0], running=False)
+    real[0] += 30
+    assert clock.now() == start
+    clock.run()
+    real[0] += 1
+    assert clock.now() == start + timedelta(minutes=1)
+    clock.run()  # a second run() does not restart it
+    assert clock.now() == start + timedelta(minutes=1)
