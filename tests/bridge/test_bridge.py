@@ -27,7 +27,7 @@ def bridge_for(broker: MosquittoBroker, port: int, clock: FakeClock | None = Non
         {"mqtt": {"host": broker.host, "port": broker.port},
          "devices": [{"name": "grid", "kind": "modbus_tcp", "host": "127.0.0.1", "port": port,
                       "profile": "sdm630", "poll_interval": 0.05, "request_timeout": 0.5,
-                      "timeout": 5}]},
+                      "timeout": 30}]},
         file="bridge.yaml",
     )  # fmt: skip
     return Bridge(config, clock=clock) if clock else Bridge(config)
@@ -114,7 +114,7 @@ async def test_silent_meter_goes_offline_and_comes_back(
         sim.fault = "silent"
         source = bridge.sources["grid"]
         await until(lambda: getattr(source, "failed_polls", 0) > 0, "a failed poll")
-        clock.advance(6)
+        clock.advance(31)
         assert source.status is Quality.STALE
         seen = len(live.on("eflux/grid/availability"))
         await live.wait_for("eflux/grid/availability", "offline", after=seen)

@@ -42,5 +42,6 @@ def modbus_config(profile: str, port: int, **extra: Any) -> dict[str, Any]:
         "profile": profile,
         "poll_interval": 0.05,
         "request_timeout": 0.5,
+        "timeout": 120,  # staleness is tested on a fake clock, never by waiting
         **extra,
     }

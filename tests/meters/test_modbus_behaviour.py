@@ -88,6 +88,7 @@ async def test_rtu_over_a_pseudo_terminal_pair(pty_pair: tuple[str, str]) -> Non
             "profile": "sdm120",
             "poll_interval": 0.05,
             "request_timeout": 1.0,
+            "timeout": 120,
         },
         where="test",
     )
@@ -226,7 +227,7 @@ async def test_two_meters_on_one_rs485_bus_share_the_port(pty_pair: tuple[str, s
     def on_bus(name: str, profile: str, device_id: int) -> ModbusMeterSource:
         cfg = {"name": name, "kind": "modbus_rtu", "serial_port": client_port, "baudrate": 19200,
                "profile": profile, "device_id": device_id, "poll_interval": 0.05,
-               "request_timeout": 0.3}  # fmt: skip
+               "request_timeout": 0.3, "timeout": 120}  # fmt: skip
         source = build_source(parse_meter_config(cfg, where="test"))
         assert isinstance(source, ModbusMeterSource)
         return source

@@ -33,7 +33,7 @@ async def mqtt_source(mqtt_broker: MosquittoBroker) -> AsyncIterator[Start]:
     async def start(profile: str, topic: str, **extra: Any) -> tuple[MqttMeterSource, Readings]:
         broker = {"host": mqtt_broker.host, "port": mqtt_broker.port, **extra.pop("broker", {})}
         data = {"name": f"m-{profile}", "kind": "mqtt", "profile": profile, "topic": topic,
-                "broker": broker, **extra}  # fmt: skip
+                "timeout": 120, "broker": broker, **extra}  # fmt: skip
         source = build_source(parse_meter_config(data, where="test"))
         assert isinstance(source, MqttMeterSource)
         readings = Readings(source)

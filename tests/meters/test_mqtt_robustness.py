@@ -25,8 +25,9 @@ from tests.support.ports import free_port
 
 
 def z2m_source(host: str, port: int, **broker: object) -> MqttMeterSource:
+    # a long timeout: these tests are about payloads, not staleness, and may run on a busy host
     cfg = {"name": "plug", "kind": "mqtt", "profile": "zigbee2mqtt", "topic": "z2m/plug",
-           "broker": {"host": host, "port": port, **broker}}  # fmt: skip
+           "timeout": 120, "broker": {"host": host, "port": port, **broker}}  # fmt: skip
     source = build_source(parse_meter_config(cfg, where="test"), fuse_a=25)
     assert isinstance(source, MqttMeterSource)
     return source
