@@ -1,4 +1,5 @@
-"""Sync with a local installation (site token): sessions up; cards, config and departures down."""
+"""Sync with a local installation (site token): sessions and open sessions up; cards, config and
+departures down."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from ..store import CardStatus, SessionIn
+from ..store import CardStatus, OpenSessionIn, SessionIn
 from . import schemas
 from .app_keys import CLOCK, STORE
 from .auth import site
@@ -30,6 +31,16 @@ async def post_sessions(request: web.Request) -> web.Response:
             for r in results
         ],
     })
+
+
+async def put_open_sessions(request: web.Request) -> web.Response:
+    """The site's open transactions, all of them: they replace its previous snapshot."""
+    own = await site(request)
+    data = await body(request, schemas.OPEN_SNAPSHOT)
+    items = [OpenSessionIn(**item) for item in data["sessions"]]
+    result = await request.app[STORE].open_sessions.replace(
+        own, data["taken_at"], items, now=request.app[CLOCK]())
+    return ok({"stored": result.stored, "open": result.count})
 
 
 async def get_cards(request: web.Request) -> web.Response:
@@ -99,6 +110,7 @@ async def report_lost(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     r = app.router
     r.add_post("/api/v1/sync/sessions", post_sessions)
+    r.add_put("/api/v1/sync/open-sessions", put_open_sessions)
     r.add_get("/api/v1/sync/cards", get_cards)
     r.add_get("/api/v1/sync/config", get_config)
     r.add_get("/api/v1/sync/departures", get_departures)

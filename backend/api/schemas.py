@@ -155,3 +155,32 @@ SESSION = vol.All(vol.Schema({
 SESSION_BATCH = vol.Schema({
     vol.Required("sessions"): vol.All([SESSION], vol.Length(min=1, max=MAX_BATCH)),
 })
+
+MAX_OPEN = 500  # open transactions per site snapshot
+
+
+def _one_row_per_transaction(data: dict[str, Any]) -> dict[str, Any]:
+    seen: set[tuple[str, str]] = set()
+    for index, item in enumerate(data["sessions"]):
+        key = (item["charge_point_id"], item["transaction_id"])
+        if key in seen:
+            raise vol.Invalid("the same transaction twice in one snapshot",
+                              path=["sessions", index, "transaction_id"])
+        seen.add(key)
+    return data
+
+
+OPEN_SESSION = vol.Schema({
+    vol.Required("charge_point_id"): text(48),
+    vol.Required("connector_id"): vol.All(integer, vol.Range(min=0, max=100)),
+    vol.Required("transaction_id"): text(64),
+    vol.Required("id_tag"): vol.Any(None, text(36, 0)),
+    vol.Required("started_at"): aware_time,
+    vol.Required("energy_kwh"): vol.All(number, vol.Range(min=0, max=1e6)),
+    vol.Required("power_w"): vol.Any(None, vol.All(number, vol.Range(min=0, max=1e7))),
+    vol.Required("updated_at"): aware_time,
+})
+OPEN_SNAPSHOT = vol.Schema(vol.All(vol.Schema({
+    vol.Required("taken_at"): aware_time,
+    vol.Required("sessions"): vol.All([OPEN_SESSION], vol.Length(max=MAX_OPEN)),
+}), _one_row_per_transaction))

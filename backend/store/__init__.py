@@ -32,6 +32,7 @@ from .models import (
     Tariff,
     User,
 )
+from .open_sessions import OpenSession, OpenSessionIn, OpenSessions, SnapshotResult
 from .plans import Plans, Subscription
 from .privacy import Privacy
 from .sessions import IngestResult, SessionIn, Sessions
@@ -40,9 +41,10 @@ from .sites import DepartureIn, Sites
 __all__ = [
     "Account", "AccountKind", "AuditEntry", "AuditLog", "CardDelta", "CardKind", "CardOrder",
     "CardRecord", "CardStatus", "Cards", "ChargePoint", "Conflict", "Departure", "DepartureIn",
-    "IngestResult", "Invalid", "IssuedToken", "ListedCard", "NotFound", "Plans", "Principal",
+    "IngestResult", "Invalid", "IssuedToken", "ListedCard", "NotFound", "OpenSession",
+    "OpenSessionIn", "OpenSessions", "Plans", "Principal",
     "Privacy", "Role", "SessionIn", "SessionRecord", "SessionSource", "Sessions", "Site", "Sites",
-    "Store", "StoreError", "Subscription", "Tariff", "User", "normalise_uid",
+    "SnapshotResult", "Store", "StoreError", "Subscription", "Tariff", "User", "normalise_uid",
 ]
 
 
@@ -54,6 +56,7 @@ class Store:
         self.cards = Cards(db)
         self.sites = Sites(db)
         self.sessions = Sessions(db, self.sites)
+        self.open_sessions = OpenSessions(db, self.sites)
         self.plans = Plans(db)
         self.privacy = Privacy(db, self.accounts, self.cards, self.sessions)
 
