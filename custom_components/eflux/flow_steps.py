@@ -131,50 +131,40 @@ def _profile_selector(kind: str) -> selector.SelectSelector:
     )
 
 
-def modbus_schema(defaults: dict[str, Any]) -> vol.Schema:
+# Meter forms carry no defaults of their own beyond the usual port and unit: what the user
+# entered before comes in as suggested values (`SiteStepsMixin._meter_step`).
+def modbus_schema() -> vol.Schema:
     return vol.Schema(
         {
-            vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, vol.UNDEFINED)): str,
-            vol.Required(
-                CONF_MODBUS_PORT, default=defaults.get(CONF_MODBUS_PORT, DEFAULT_MODBUS_PORT)
-            ): _box(1, 65535),
-            vol.Required(CONF_UNIT_ID, default=defaults.get(CONF_UNIT_ID, DEFAULT_UNIT_ID)): _box(
-                0, 247
-            ),
-            vol.Required(
-                CONF_PROFILE, default=defaults.get(CONF_PROFILE, vol.UNDEFINED)
-            ): _profile_selector(METER_MODBUS),
+            vol.Required(CONF_HOST): str,
+            vol.Required(CONF_MODBUS_PORT, default=DEFAULT_MODBUS_PORT): _box(1, 65535),
+            vol.Required(CONF_UNIT_ID, default=DEFAULT_UNIT_ID): _box(0, 247),
+            vol.Required(CONF_PROFILE): _profile_selector(METER_MODBUS),
         }
     )
 
 
-def mqtt_schema(defaults: dict[str, Any]) -> vol.Schema:
+def mqtt_schema() -> vol.Schema:
     return vol.Schema(
-        {
-            vol.Required(
-                CONF_PROFILE, default=defaults.get(CONF_PROFILE, vol.UNDEFINED)
-            ): _profile_selector(METER_MQTT),
-            vol.Required(CONF_TOPIC, default=defaults.get(CONF_TOPIC, vol.UNDEFINED)): str,
-        }
+        {vol.Required(CONF_PROFILE): _profile_selector(METER_MQTT), vol.Required(CONF_TOPIC): str}
     )
 
 
-def sensors_schema(defaults: dict[str, Any]) -> vol.Schema:
+def sensors_schema() -> vol.Schema:
     def pick(device_class: SensorDeviceClass) -> selector.EntitySelector:
         return selector.EntitySelector(
             selector.EntitySelectorConfig(domain="sensor", device_class=device_class)
         )
 
     current = pick(SensorDeviceClass.CURRENT)
-    fields: dict[Any, Any] = {
-        vol.Required(CONF_CURRENT_L1, default=defaults.get(CONF_CURRENT_L1, vol.UNDEFINED)): current
-    }
-    for key in (CONF_CURRENT_L2, CONF_CURRENT_L3):
-        fields[vol.Optional(key, description={"suggested_value": defaults.get(key)})] = current
-    fields[vol.Optional(CONF_POWER, description={"suggested_value": defaults.get(CONF_POWER)})] = (
-        pick(SensorDeviceClass.POWER)
+    return vol.Schema(
+        {
+            vol.Required(CONF_CURRENT_L1): current,
+            vol.Optional(CONF_CURRENT_L2): current,
+            vol.Optional(CONF_CURRENT_L3): current,
+            vol.Optional(CONF_POWER): pick(SensorDeviceClass.POWER),
+        }
     )
-    return vol.Schema(fields)
 
 
 def grid_errors(user_input: dict[str, Any]) -> dict[str, str]:
@@ -247,7 +237,7 @@ class SiteStepsMixin(FlowHandler):
     ) -> ConfigFlowResult:
         """A Modbus TCP meter, read once before it is saved."""
         if user_input is None:
-            return await self._meter_step(METER_MODBUS, modbus_schema({}), None)
+            return await self._meter_step(METER_MODBUS, modbus_schema(), None)
         meter = {CONF_METER_TYPE: METER_MODBUS, **user_input}
         meter[CONF_MODBUS_PORT] = int(meter[CONF_MODBUS_PORT])
         meter[CONF_UNIT_ID] = int(meter[CONF_UNIT_ID])
@@ -255,7 +245,7 @@ class SiteStepsMixin(FlowHandler):
         reason = await async_probe_meter(meter, fuse)
         if reason is not None:
             return await self._meter_step(
-                METER_MODBUS, modbus_schema({}), user_input, {"base": "meter_failed"}, reason
+                METER_MODBUS, modbus_schema(), user_input, {"base": "meter_failed"}, reason
             )
         return await self._meter_chosen(meter)
 
@@ -266,11 +256,11 @@ class SiteStepsMixin(FlowHandler):
         if not self.hass.config_entries.async_loaded_entries("mqtt"):
             return self.async_abort(reason="mqtt_not_configured")
         if user_input is None:
-            return await self._meter_step(METER_MQTT, mqtt_schema({}), None)
+            return await self._meter_step(METER_MQTT, mqtt_schema(), None)
         topic = str(user_input[CONF_TOPIC]).strip()
         if not topic or any(char in topic for char in "+#\0"):
             return await self._meter_step(
-                METER_MQTT, mqtt_schema({}), user_input, {CONF_TOPIC: "invalid_topic"}
+                METER_MQTT, mqtt_schema(), user_input, {CONF_TOPIC: "invalid_topic"}
             )
         return await self._meter_chosen(
             {CONF_METER_TYPE: METER_MQTT, CONF_PROFILE: user_input[CONF_PROFILE], CONF_TOPIC: topic}
@@ -281,13 +271,13 @@ class SiteStepsMixin(FlowHandler):
     ) -> ConfigFlowResult:
         """Existing HA sensors (DSMR, HomeWizard, ...) per phase."""
         if user_input is None:
-            return await self._meter_step(METER_SENSORS, sensors_schema({}), None)
-        phases = int(self._site.get("phases", DEFAULT_PHASES))
+            return await self._meter_step(METER_SENSORS, sensors_schema(), None)
+        phases = int(self._site.get(CONF_PHASES, DEFAULT_PHASES))
         if phases == 3 and not (
             user_input.get(CONF_CURRENT_L2) and user_input.get(CONF_CURRENT_L3)
         ):
             return await self._meter_step(
-                METER_SENSORS, sensors_schema({}), user_input, {"base": "phase_sensor_missing"}
+                METER_SENSORS, sensors_schema(), user_input, {"base": "phase_sensor_missing"}
             )
         return await self._meter_chosen({CONF_METER_TYPE: METER_SENSORS, **user_input})
 
