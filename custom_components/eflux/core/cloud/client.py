@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -18,6 +18,9 @@ import aiohttp
 from ..domain import Card, CardKind, CardListDelta, CardStatus, DepartureRequest, FinishedSession
 from .errors import CloudAuthError, CloudError, CloudRejected, CloudUnavailable
 from .outbox import session_to_json
+
+if TYPE_CHECKING:  # central imports cloud.outbox: a runtime import here would be circular
+    from ..central.model import Transaction
 
 DEFAULT_TIMEOUT = 15.0
 AUTHORIZE_TIMEOUT = 2.0  # charging never waits long for the internet
@@ -116,6 +119,18 @@ class CloudClient:
             for r in data["results"]
         ]
 
+    async def put_open_sessions(
+        self, transactions: Sequence[Transaction], *, taken_at: datetime
+    ) -> bool:
+        """Replace the site's open sessions in the cloud with these (all that run now).
+
+        False: the cloud holds a snapshot taken later already and kept it.
+        """
+        body = {"taken_at": taken_at.isoformat(),
+                "sessions": [open_session_json(tx) for tx in transactions]}
+        data = await self.request("PUT", "/sync/open-sessions", body)
+        return bool(data["stored"])
+
     async def card_delta(self, since: int) -> CardListDelta:
         data = await self.request("GET", f"/sync/cards?since={int(since)}")
         return CardListDelta(
@@ -184,6 +199,19 @@ def _answer(status: int, text: str, what: str) -> Any:
     if status >= 400:
         raise CloudRejected(status, str(data.get("error", "error")), str(data.get("detail", "")))
     return data
+
+
+def open_session_json(tx: Transaction) -> dict[str, Any]:
+    """One open transaction as PUT /sync/open-sessions takes it."""
+    power = tx.power_w
+    return {
+        "charge_point_id": tx.charge_point_id, "connector_id": tx.connector_id,
+        "transaction_id": tx.id, "id_tag": tx.id_tag, "started_at": tx.started_at.isoformat(),
+        # A meter running backwards or a car feeding back reads below 0: the cloud shows none.
+        "energy_kwh": max(0.0, tx.energy_wh) / 1000,
+        "power_w": None if power is None else max(0.0, power),
+        "updated_at": (tx.last_sample_at or tx.started_at).isoformat(),
+    }
 
 
 def _time(value: str | None) -> datetime | None:

@@ -9,6 +9,8 @@
 
 A finished transaction wakes the sync at once, so sessions reach the cloud within seconds
 while it answers; while it does not, they wait in the outbox (backoff, never dropped).
+A transaction starting, stopping or metering sends the snapshot of the open ones (throttled);
+the portal shows them live.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..central import CentralSystem
-from ..central.events import CentralEvent, TransactionEnded
+from ..central.events import (
+    CentralEvent,
+    TransactionEnded,
+    TransactionStarted,
+    TransactionUpdated,
+)
 from .client import CloudClient
 from .outbox import SqliteSessionOutbox
 from .sync import CloudSync, DepartureHandler, SyncStatus
@@ -40,12 +47,15 @@ class CloudLink:
         """Open the outbox beside the central system's database and start syncing."""
         outbox = SqliteSessionOutbox(central.config.db_path)
         await outbox.open()
-        link = cls(CloudSync(client, outbox, central, on_departure=on_departure, **sync_options),
-                   outbox)
+        sync = CloudSync(client, outbox, central, on_departure=on_departure,
+                         open_transactions=central.open_transactions, **sync_options)
+        link = cls(sync, outbox)
 
         def on_event(event: CentralEvent) -> None:
             if isinstance(event, TransactionEnded):
                 link.sync.wake()
+            if isinstance(event, TransactionStarted | TransactionUpdated | TransactionEnded):
+                link.sync.open_sessions_changed()
 
         link._unsubscribe = central.add_listener(on_event)
         link.sync.start()

@@ -1,11 +1,16 @@
-"""The local side of the cloud sync: sessions up; card list, departures and site config down.
+"""The local side of the cloud sync: sessions and open sessions up; card list, departures and
+site config down.
 
 One `attempt()` pushes the outbox in batches (oldest first, so sessions arrive in order of
-completion), pulls the card-list delta into the local list (which pushes it to the chargers)
-and hands new departures to the planner. `run()` repeats it: every `interval` while the cloud
-answers, after an exponential backoff with jitter while it does not, at once after `wake()`.
+completion), then the snapshot of the open transactions, pulls the card-list delta into the
+local list (which pushes it to the chargers) and hands new departures to the planner. `run()`
+repeats it: every `interval` while the cloud answers, after an exponential backoff with jitter
+while it does not, at once after `wake()`.
 Nothing is dropped: an entry leaves the outbox only when the cloud acknowledged it (created
 or duplicate); one the cloud refuses for good is parked with its reason, visible in the status.
+Open sessions are the opposite: only the latest snapshot matters, so one that cannot be sent is
+dropped (the next round or change sends a fresh one); between rounds a start, stop or meter
+value sends one, at most every `open_sessions_every` seconds.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import math
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import DepartureRequest, LocalCardList, OutboxEntry
 from .backoff import Backoff
@@ -25,10 +31,14 @@ from .client import CloudClient
 from .errors import CloudAuthError, CloudError, CloudRejected
 from .outbox import SqliteSessionOutbox
 
+if TYPE_CHECKING:  # central imports cloud.outbox: a runtime import here would be circular
+    from ..central.model import Transaction
+
 _LOGGER = logging.getLogger(__name__)
 DEPARTURES_CURSOR = "departures_after"
 CONFIG_KEY = "site_config"
 DepartureHandler = Callable[[DepartureRequest], Awaitable[object]]
+OpenTransactions = Callable[[], Sequence["Transaction"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +70,8 @@ class CloudSync:
         backoff: Backoff | None = None,
         batch_size: int = 100,
         interval: float = 60.0,
+        open_transactions: OpenTransactions | None = None,
+        open_sessions_every: float = 15.0,
     ) -> None:
         self.client = client
         self._outbox = outbox
@@ -75,6 +87,12 @@ class CloudSync:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[SyncStatus], None]] = []
+        self._open_transactions = open_transactions
+        self.open_sessions_every = open_sessions_every
+        self._open_lock = asyncio.Lock()  # snapshots leave in the order they were taken
+        self._open_changed = False
+        self._open_sent = -math.inf  # loop time of the last snapshot sent
+        self._open_task: asyncio.Task[None] | None = None
 
     # ---- status -----------------------------------------------------------------------------
     @property
@@ -94,6 +112,7 @@ class CloudSync:
     async def sync_once(self) -> None:
         """Push, pull cards, pull departures; raises the first CloudError."""
         await self._push_sessions()
+        await self._push_open_sessions()  # after the finished ones, which leave the snapshot
         await self._pull_cards()
         await self._pull_departures()
         await self._pull_config()
@@ -161,6 +180,39 @@ class CloudSync:
                               entry.session.transaction_id, err)
                 await self._outbox.outbox_mark_rejected(entry.id, str(err))
 
+    async def _push_open_sessions(self) -> None:
+        if self._open_transactions is None:
+            return
+        async with self._open_lock:
+            self._open_changed = False
+            self._open_sent = asyncio.get_running_loop().time()
+            taken_at = self._clock()
+            try:
+                await self.client.put_open_sessions(
+                    self._open_transactions(), taken_at=taken_at)
+            except CloudRejected as err:  # e.g. a charger's odd id: never stop the rest of sync
+                _LOGGER.warning("cloud refuses the open sessions: %s", err)
+
+    def open_sessions_changed(self) -> None:
+        """A transaction started, stopped or metered: send the snapshot soon (throttled)."""
+        self._open_changed = True
+        if self._open_task is None or self._open_task.done():
+            self._open_task = asyncio.get_running_loop().create_task(
+                self._send_open_when_due(), name="eflux-cloud-open")
+
+    async def _send_open_when_due(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._open_changed:
+            wait = self._open_sent + self.open_sessions_every - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue  # a sync round may have sent it meanwhile
+            try:
+                await self._push_open_sessions()
+            except CloudError as err:  # offline: nothing is queued, the next one is fresh
+                _LOGGER.debug("open sessions not sent: %s", err)
+                return
+
     async def _pull_cards(self) -> None:
         version = await self._cards.card_list_version()
         delta = await self.client.card_delta(version)
@@ -215,11 +267,12 @@ class CloudSync:
             self._task = asyncio.get_running_loop().create_task(self.run(), name="eflux-cloud")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._open_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._open_task = None
 
     async def report_card_lost(self, uid: str) -> None:
         """Block a card in the cloud, then pull the delta so local chargers refuse it at once."""
