@@ -1,4 +1,5 @@
-"""The dashboard: this month's kWh and costs, a 90-day chart, and the latest sessions live."""
+"""The dashboard: this month's kWh and costs, a 90-day chart, open sessions and the latest
+finished ones, live."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ..billing.calendar import Month, local_midnight
 from .chart import daily_chart
 from .ctx import account_of, db_of, now_of, today_of
 from .middleware import redirect
+from .open_sessions import open_rows
 from .queries import SessionFilter, daily_totals, session_cost_cents, sessions_for
 from .render import render
 
@@ -36,17 +38,20 @@ async def dashboard(request: web.Request) -> web.Response:
         month_count=len(month),
         chart=daily_chart(days),
         latest=[(s, session_cost_cents(s)) for s in recent[:LIVE_ROWS]],
+        running=await open_rows(request),
     )
 
 
 async def live(request: web.Request) -> web.Response:
-    """The latest sessions as JSON for the dashboard's refresh (portal.js polls it)."""
+    """Open and latest sessions as JSON for the dashboard's refresh (portal.js polls it)."""
     since = now_of(request) - timedelta(days=CHART_DAYS)
     recent = await sessions_for(db_of(request), account_of(request), SessionFilter(), since=since)
     return web.json_response({"sessions": [
         {"id": s.id, "charge_point": s.cp_ocpp_id, "started_at": s.started_at.isoformat(),
          "stopped_at": s.stopped_at.isoformat(), "energy_wh": s.energy_wh,
-         "cost_cents": session_cost_cents(s)} for s in recent[:LIVE_ROWS]]})
+         "cost_cents": session_cost_cents(s)} for s in recent[:LIVE_ROWS]],
+        "open": [{"cells": row.cells(), "live": row.live} for row in await open_rows(request)],
+    })
 
 
 def setup(app: web.Application) -> None:
