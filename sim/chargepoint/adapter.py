@@ -49,16 +49,25 @@ class ProtocolAdapter(ChargePoint):  # type: ignore[misc]  # the library is unty
         sim, behaviour = self.sim, self.sim.behaviour
         if behaviour.rejects_stack_level_above_zero and profile.stack_level > 0:
             return "Rejected"
-        if behaviour.rejects_zero_limit and profile.limit == 0:
+        if behaviour.rejects_zero_limit and 0 in profile.limits:
+            return "Rejected"
+        if len(profile.limits) > self.max_periods():
             return "Rejected"
         tx = sim.transaction
         if profile.purpose == TX and (
             tx is None or profile.transaction_id not in (None, tx.id, tx.local_id)
         ):
             return "Rejected"
-        amps = profile.amps(sim.car.phases)
+        if (
+            tx is not None
+            and profile.transaction_id is not None
+            and tx.tx_profiles_seen < behaviour.late_transaction_id
+        ):
+            # Still busy with StartTransaction's answer: the id it names is not known yet.
+            tx.tx_profiles_seen += 1
+            return "Rejected"
         if behaviour.ignores_first_limit_after_zero:
-            if amps == 0:
+            if profile.limit == 0:
                 sim._ignore_next_limit = True
             elif sim._ignore_next_limit:
                 sim._ignore_next_limit = False
@@ -66,6 +75,14 @@ class ProtocolAdapter(ChargePoint):  # type: ignore[misc]  # the library is unty
         sim.profiles.install(profile)
         sim.advance()
         return "Accepted"
+
+    def max_periods(self) -> int:
+        """ChargingScheduleMaxPeriods (1.6) or PeriodsPerSchedule (2.0.1) as configured."""
+        config = self.sim.configuration
+        raw = config.get("ChargingScheduleMaxPeriods") or config.get(
+            "SmartChargingCtrlr.PeriodsPerSchedule"
+        )
+        return int(raw) if raw and raw.strip().isdigit() else 24
 
     def clear_profiles(self, **criteria: Any) -> str:
         if self.sim.behaviour.clear_profile_is_noop:

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class SimBehaviour:
     boot_on_reconnect: bool = False  # most chargers only boot after a power cycle
+    # 1.6 firmwares busy with StartTransaction's answer: the first N TxProfiles naming the new
+    # transaction are rejected (its id is not known yet), later ones accepted
+    late_transaction_id: int = 0
     # ABB Terra AC
     rejects_stack_level_above_zero: bool = False
     clear_profile_is_noop: bool = False

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from .adapter import ProtocolAdapter
 from .behaviour import SimBehaviour
 from .car import MIN_CHARGING_AMPS, NOMINAL_VOLTAGE, Car
-from .profiles import ProfileBook
+from .profiles import ProfileBook, composite
 from .transaction import SimSample, SimTransaction
 
 _LOGGER = logging.getLogger(__name__)
@@ -233,15 +233,22 @@ class SimChargePoint:
         return len(self._queue)
 
     # ---- the car and the meter ----------------------------------------------------------------
-    def offered_a(self) -> float:
+    def offered_a(self, at: datetime | None = None) -> float:
+        """What the charger lets the car draw now (or at `at`, as its profiles stand now)."""
         if not self.available:
             return 0.0
         tx = self.transaction
-        limit = self.profiles.limit(1, tx.id if tx else None, self.clock(), self.car.phases)
+        when = self.clock() if at is None else at
+        limit = self.profiles.limit(1, tx.id if tx else None, when, self.car.phases)
         if self.behaviour.ignores_profiles:
             limit = None
         offered = self.max_current_a if limit is None else min(limit, self.max_current_a)
         return max(0.0, offered)
+
+    def composite(self, start: datetime, duration: int) -> list[dict[str, Any]]:
+        """GetCompositeSchedule's periods: what it will offer from `start` for `duration` s."""
+        edges = self.profiles.edges(start, start + timedelta(seconds=duration))
+        return composite(self.offered_a, edges)
 
     def advance(self) -> None:
         """Let the car draw current up to now, then follow the current limit."""

@@ -3,15 +3,19 @@
 Version-neutral: both protocol adapters store `SimProfile`s. Rules as OCPP 1.6 §3.13: per
 purpose the valid profile with the highest stack level wins; a ChargePointMax profile caps
 everything; a TxProfile beats TxDefault for the transaction it names; same id (or the same
-stack level and purpose) replaces.
+stack level and purpose) replaces. An Absolute schedule applies from its startSchedule, each
+period from its startPeriod, until its duration (if any) ends; the last period has no end.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from .car import NOMINAL_VOLTAGE
+from .timefmt import parse
 
 CP_MAX = "ChargePointMaxProfile"
 TX_DEFAULT = "TxDefaultProfile"
@@ -29,11 +33,44 @@ class SimProfile:
     phases: int | None = None
     transaction_id: str | None = None
     valid_to: datetime | None = None
+    start_schedule: datetime | None = None  # None: from when it was installed
+    later: tuple[tuple[int, float], ...] = ()  # (startPeriod s, limit) after the first period
+    duration: int | None = None  # seconds; None: the last period lasts
 
-    def amps(self, car_phases: int) -> float:
-        if self.unit == "A":
+    @property
+    def limits(self) -> tuple[float, ...]:
+        return (self.limit, *(limit for _, limit in self.later))
+
+    def limit_at(self, now: datetime) -> float | None:
+        """The limit of the period running at `now` (in `unit`); None outside the schedule."""
+        if self.valid_to is not None and now >= self.valid_to:
+            return None
+        if self.start_schedule is None:
             return self.limit
-        return self.limit / ((self.phases or car_phases) * NOMINAL_VOLTAGE)
+        elapsed = (now - self.start_schedule).total_seconds()
+        if elapsed < 0 or (self.duration is not None and elapsed >= self.duration):
+            return None
+        limit = self.limit
+        for start, value in self.later:
+            if elapsed >= start:
+                limit = value
+        return limit
+
+    def edges(self) -> list[datetime]:
+        """Moments at which `limit_at` may change."""
+        found = [self.valid_to] if self.valid_to is not None else []
+        if self.start_schedule is not None:
+            offsets = [0, *(start for start, _ in self.later)]
+            if self.duration is not None:
+                offsets.append(self.duration)
+            found += [self.start_schedule + timedelta(seconds=s) for s in offsets]
+        return found
+
+    def amps(self, car_phases: int, now: datetime) -> float | None:
+        limit = self.limit_at(now)
+        if limit is None or self.unit == "A":
+            return limit
+        return limit / ((self.phases or car_phases) * NOMINAL_VOLTAGE)
 
 
 class ProfileBook:
@@ -83,12 +120,12 @@ class ProfileBook:
         self, connector_id: int, transaction_id: str | None, now: datetime, car_phases: int
     ) -> float | None:
         """Amps per phase allowed on the connector now; None when no profile applies."""
-        valid = [p for p in self.profiles.values() if p.valid_to is None or now < p.valid_to]
+        valid = [p for p in self.profiles.values() if p.limit_at(now) is not None]
 
         def best(candidates: list[SimProfile]) -> float | None:
             if not candidates:
                 return None
-            return max(candidates, key=lambda p: p.stack_level).amps(car_phases)
+            return max(candidates, key=lambda p: p.stack_level).amps(car_phases, now)
 
         tx_limit = None
         if transaction_id is not None:
@@ -111,3 +148,36 @@ class ProfileBook:
         cap = best([p for p in valid if p.purpose == CP_MAX])
         limits = [value for value in (tx_limit, cap) if value is not None]
         return min(limits) if limits else None
+
+    def edges(self, start: datetime, end: datetime) -> list[datetime]:
+        """`start` and every moment in (start, end) at which some profile may change."""
+        inside = {e for p in self.profiles.values() for e in p.edges() if start < e < end}
+        return [start, *sorted(inside)]
+
+
+def schedule_fields(schedule: dict[str, Any]) -> dict[str, Any]:
+    """SimProfile fields from a chargingSchedule as the library hands it over (snake_case)."""
+    first, *rest = schedule["charging_schedule_period"]
+    start = schedule.get("start_schedule")
+    return {
+        "limit": float(first["limit"]),
+        "unit": schedule["charging_rate_unit"],
+        "phases": first.get("number_phases"),
+        "start_schedule": parse(start) if start else None,
+        "later": tuple((int(p["start_period"]), float(p["limit"])) for p in rest),
+        "duration": schedule.get("duration"),
+    }
+
+
+def composite(
+    limit_at: Callable[[datetime], float], edges: list[datetime]
+) -> list[dict[str, Any]]:
+    """GetCompositeSchedule periods (amps, seconds from the first edge): what the charger
+    will offer over the asked duration, one period per change."""
+    periods: list[dict[str, Any]] = []
+    for edge in edges:
+        limit = round(limit_at(edge), 1)
+        if not periods or periods[-1]["limit"] != limit:
+            offset = int((edge - edges[0]).total_seconds())
+            periods.append({"start_period": offset, "limit": limit})
+    return periods

@@ -17,6 +17,7 @@ class SimTransaction:
     card_status: str | None = None
     seq_no: int = 0
     remote_start_id: int | None = None
+    tx_profiles_seen: int = 0  # TxProfiles rejected as early (SimBehaviour.late_transaction_id)
 
     def next_seq(self) -> int:
         value = self.seq_no

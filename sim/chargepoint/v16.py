@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 
 from .adapter import ProtocolAdapter
-from .profiles import SimProfile
+from .profiles import SimProfile, schedule_fields
 from .sampling import SUPPORTED, measurands_from, sampled_values
 from .timefmt import iso, parse
 from .transaction import SimSample, SimTransaction
@@ -149,21 +148,17 @@ class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
         self, connector_id: int, cs_charging_profiles: dict[str, Any]
     ) -> Any:
         profile = cs_charging_profiles
-        schedule = profile["charging_schedule"]
-        period = schedule["charging_schedule_period"][0]
         status = self.apply_profile(
             SimProfile(
                 profile_id=int(profile["charging_profile_id"]),
                 connector_id=connector_id,
                 purpose=profile["charging_profile_purpose"],
                 stack_level=int(profile["stack_level"]),
-                limit=float(Decimal(str(period["limit"]))),
-                unit=schedule["charging_rate_unit"],
-                phases=period.get("number_phases"),
                 transaction_id=str(profile["transaction_id"])
                 if "transaction_id" in profile
                 else None,
                 valid_to=parse(profile["valid_to"]) if profile.get("valid_to") else None,
+                **schedule_fields(profile["charging_schedule"]),
             )
         )
         return call_result.SetChargingProfile(status=status)
@@ -180,15 +175,15 @@ class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
 
     @on("GetCompositeSchedule")
     def on_get_composite_schedule(self, connector_id: int, duration: int, **_: Any) -> Any:
-        limit = self.sim.offered_a()
+        start = self.sim.clock()
         return call_result.GetCompositeSchedule(
             status="Accepted",
             connector_id=connector_id,
-            schedule_start=iso(self.sim.clock()),
+            schedule_start=iso(start),
             charging_schedule={
                 "duration": duration,
                 "charging_rate_unit": "A",
-                "charging_schedule_period": [{"start_period": 0, "limit": round(limit, 1)}],
+                "charging_schedule_period": self.sim.composite(start, duration),
             },
         )
 

@@ -8,7 +8,7 @@ from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 
 from .adapter import ProtocolAdapter
-from .profiles import CP_MAX, SimProfile
+from .profiles import CP_MAX, SimProfile, schedule_fields
 from .sampling import SUPPORTED, measurands_from, sampled_values
 from .timefmt import iso, parse
 from .transaction import SimSample, SimTransaction
@@ -150,8 +150,6 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     @on("SetChargingProfile")
     def on_set_charging_profile(self, evse_id: int, charging_profile: dict[str, Any]) -> Any:
         profile = charging_profile
-        schedule = profile["charging_schedule"][0]
-        period = schedule["charging_schedule_period"][0]
         purpose = profile["charging_profile_purpose"]
         status = self.apply_profile(
             SimProfile(
@@ -159,11 +157,9 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
                 connector_id=evse_id,
                 purpose=CP_MAX if purpose == "ChargingStationMaxProfile" else purpose,
                 stack_level=int(profile["stack_level"]),
-                limit=float(period["limit"]),
-                unit=schedule["charging_rate_unit"],
-                phases=period.get("number_phases"),
                 transaction_id=profile.get("transaction_id"),
                 valid_to=parse(profile["valid_to"]) if profile.get("valid_to") else None,
+                **schedule_fields(profile["charging_schedule"][0]),
             )
         )
         return call_result.SetChargingProfile(status=status)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from ocpp.exceptions import OCPPError
 
@@ -101,26 +99,6 @@ async def test_limits_are_verified_from_the_next_meter_values(
         16.0,
     )
     assert central.charge_points()["LIM-IGNORES"].connectors[1].limit.verified is False  # type: ignore[union-attr]
-
-
-async def test_the_safe_limit_is_a_charge_point_max_profile_with_a_validity(
-    central: CentralSystem, make_sim: SimFactory, clock: FakeClock
-) -> None:
-    sim = await make_sim("LIM-SAFE")
-    await sim.plug_in("CARD-OK")
-    safe = await central.set_safe_limit("LIM-SAFE", 6.0, timedelta(minutes=10))
-    call = sim.calls("SetChargingProfile")[-1]
-    assert call["connectorId"] == 0
-    assert call["csChargingProfiles"]["chargingProfilePurpose"] == "ChargePointMaxProfile"
-    assert call["csChargingProfiles"]["validTo"] == (
-        clock() + timedelta(minutes=10)
-    ).isoformat().replace("+00:00", "Z")
-    assert (safe.amps, sim.amps) == (6.0, 6.0)
-    await central.set_current_limit("LIM-SAFE", 16.0)
-    assert sim.amps == 6.0  # the cap holds over a higher transaction limit
-    clock.advance(minutes=11)
-    sim.advance()
-    assert sim.amps == 16.0  # and expires when nobody renews it
 
 
 async def test_abb_gets_stack_level_0_and_an_overwrite_instead_of_a_clear(

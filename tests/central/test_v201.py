@@ -305,11 +305,15 @@ async def test_every_central_to_charger_message(
     assert await central.send("V201-CMDS", "GetLocalListVersion", {}) == {"versionNumber": 4}
     safe = await central.set_safe_limit("V201-CMDS", 6.0, timedelta(minutes=15))
     profile = sim.calls("SetChargingProfile")[-1]["chargingProfile"]
-    assert (profile["chargingProfilePurpose"], sim.profiles.profiles[1].limit) == (
+    assert (profile["chargingProfilePurpose"], sim.profiles.profiles[1].limits) == (
         "ChargingStationMaxProfile",
-        6.0,
+        (63.0, 6.0),
     )
-    assert profile["validTo"]
+    assert "validTo" not in profile  # a fallback for good once the schedule gets there
+    assert [p["limit"] for p in profile["chargingSchedule"][0]["chargingSchedulePeriod"]] == [
+        63.0,  # no cap (normal_amps not given) until the safe current takes over
+        6.0,
+    ]
     assert safe.purpose == "ChargePointMaxProfile"
     assert central.charge_points()["V201-CMDS"].safe_limit == safe
 

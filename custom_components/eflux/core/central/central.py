@@ -157,8 +157,11 @@ class CentralSystem:
     async def clear_current_limit(self, cp_id: str, connector: int = 0) -> None:
         await self._control.clear_current_limit(cp_id, connector)
 
-    async def set_safe_limit(self, cp_id: str, amps: float, valid_for: timedelta) -> CurrentLimit:
-        return await self._control.set_safe_limit(cp_id, amps, valid_for)
+    async def set_safe_limit(
+        self, cp_id: str, amps: float, valid_for: timedelta, normal_amps: float | None = None
+    ) -> CurrentLimit:
+        """ChargePointMaxProfile: `normal_amps` for `valid_for`, then `amps` until renewed."""
+        return await self._control.set_safe_limit(cp_id, amps, valid_for, normal_amps)
 
     async def set_availability(self, cp_id: str, connector: int, available: bool) -> str:
         return await self._control.set_availability(cp_id, connector, available)

@@ -9,6 +9,8 @@ after a pause twice.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -21,14 +23,22 @@ from .profiles import (
     TX_DEFAULT_PROFILE,
     TX_PROFILE,
     build_limit,
+    in_unit,
     one_decimal,
+    takes_fallback_period,
+    with_fallback,
 )
 from .rpc import OcppSession
 
+_LOGGER = logging.getLogger(__name__)
 PAUSED = "paused"
 # What "no limit" means when a charger cannot clear profiles (ABB): above any house fuse.
 UNLIMITED_AMPS = 63.0
 OK_AVAILABILITY = ("Accepted", "Scheduled")
+# Retries of a TxProfile rejected for a 1.6 transaction this young (its id may be on its way):
+# ~1.5 s in all, far more than an answer takes to be applied, short enough not to matter.
+EARLY_TX_RETRIES_S = (0.1, 0.2, 0.4, 0.8)
+YOUNG_TRANSACTION = timedelta(minutes=2)
 
 
 class ChargerControl:
@@ -36,6 +46,9 @@ class ChargerControl:
         self.hub = hub
         # (cp, connector) -> id tag of a transaction stopped to pause it (Wallbox)
         self._paused: dict[tuple[str, int], str] = {}
+        self._single_period_logged: set[str] = set()
+        # Chargers found to reject 0 A (not in the quirk table): paused by stopping from now on.
+        self._zero_refused: set[str] = set()
 
     def session(self, cp_id: str) -> OcppSession:
         session = self.hub.sessions.get(cp_id)
@@ -78,20 +91,43 @@ class ChargerControl:
         if amps > 0 and self._paused_on(cp_id, connector_id):
             return await self._resume(session, amps, phases, connector_id)
         running = self._running(cp_id, connector_id)
-        if amps == 0 and running and self.hub.quirks(cp_id).rejects_zero_amps:
+        if amps == 0 and running and self._rejects_zero(cp_id):
             return await self._pause_by_stop(session, running, phases)
         if not running:
             return await self._apply(session, TX_DEFAULT_PROFILE, connector_id, amps, phases, None)
         limit = None
         for tx in running:
             try:
-                limit = await self._apply(session, TX_PROFILE, tx.connector_id, amps, phases, tx)
+                limit = await self._apply_tx(session, tx, amps, phases)
             except CallRejected:
                 if amps > 0:
                     raise
-                return await self._pause_by_stop(session, running, phases)  # 0 A refused
+                # Rejected although it knows the transaction by now: 0 A is what it refuses.
+                _LOGGER.info("%s refuses a 0 A limit: paused by stopping instead", cp_id)
+                self._zero_refused.add(cp_id)
+                return await self._pause_by_stop(session, running, phases)
         assert limit is not None
         return limit
+
+    def _rejects_zero(self, cp_id: str) -> bool:
+        return self.hub.quirks(cp_id).rejects_zero_amps or cp_id in self._zero_refused
+
+    async def _apply_tx(
+        self, session: OcppSession, tx: Transaction, amps: float, phases: int | None
+    ) -> CurrentLimit:
+        """A TxProfile. A 1.6 charger learns a transaction's id from our answer to its
+        StartTransaction, and a limit sent right after can overtake that answer inside the
+        charger: rejected because the id is unknown, not because of the limit. So a rejection
+        for a young 1.6 transaction is retried shortly before it counts."""
+        for delay in EARLY_TX_RETRIES_S:
+            try:
+                return await self._apply(session, TX_PROFILE, tx.connector_id, amps, phases, tx)
+            except CallRejected:
+                young = self.hub.clock() - tx.started_at < YOUNG_TRANSACTION
+                if session.ocpp_version != "1.6" or not young:
+                    raise
+            await asyncio.sleep(delay)
+        return await self._apply(session, TX_PROFILE, tx.connector_id, amps, phases, tx)
 
     def _running(self, cp_id: str, connector_id: int) -> list[Transaction]:
         return [
@@ -177,20 +213,42 @@ class ChargerControl:
                 raise CallRejected(cp_id, "ClearChargingProfile", str(answer.get("status")), answer)
         self.hub.set_limit(cp_id, connector_id, None)
 
-    async def set_safe_limit(self, cp_id: str, amps: float, valid_for: timedelta) -> CurrentLimit:
+    async def set_safe_limit(
+        self, cp_id: str, amps: float, valid_for: timedelta, normal_amps: float | None = None
+    ) -> CurrentLimit:
+        """The charger's dead-man switch: `normal_amps` (default: no cap) for `valid_for`, then
+        `amps` with no end, so it falls back by itself when nobody renews this in time.
+
+        A charger that takes one schedule period only (ChargingScheduleMaxPeriods = 1) gets
+        the older ceiling instead: `amps` until `valid_for` ends, nothing afterwards."""
         session, hub = self.session(cp_id), self.hub
+        state, voltage = hub.state(cp_id), hub.config.nominal_voltage
+        two_periods = takes_fallback_period(state)
         spec = build_limit(
-            hub.state(cp_id),
+            state,
             hub.quirks(cp_id),
             purpose=CHARGE_POINT_MAX_PROFILE,
             connector_id=0,
-            amps=amps,
+            amps=UNLIMITED_AMPS if normal_amps is None else normal_amps,
             phases=None,
             now=hub.clock(),
             wanted_stack_level=hub.config.profile_stack_level,
-            nominal_voltage=hub.config.nominal_voltage,
+            nominal_voltage=voltage,
             valid_for=valid_for,
         )
+        if two_periods:
+            spec = with_fallback(spec, amps, valid_for, voltage)
+        else:
+            spec = replace(spec, limit=in_unit(amps, spec.unit, None, voltage))
+            if cp_id not in self._single_period_logged:
+                self._single_period_logged.add(cp_id)
+                _LOGGER.warning(
+                    "%s takes one schedule period only: its safe limit of %.1f A is a ceiling "
+                    "that ends after %s, not a fallback",
+                    cp_id,
+                    amps,
+                    valid_for,
+                )
         answer = await session.set_charging_profile(0, spec)
         limit = CurrentLimit(
             one_decimal(amps),

@@ -8,8 +8,9 @@ per phase and `W` the total; one decimal at most. The quirks table bends these p
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from .model import ChargePointState
 from .quirks import Quirks
@@ -33,6 +34,18 @@ class ProfileSpec:
     start_schedule: datetime
     transaction_id: str | None = None
     valid_to: datetime | None = None
+    # Periods after the first: (seconds after start_schedule, limit in `unit`), kept for good.
+    later: tuple[tuple[int, float], ...] = ()
+
+    def wire_periods(self) -> list[dict[str, Any]]:
+        """`chargingSchedulePeriod` as both OCPP versions spell it."""
+        periods = []
+        for start, limit in ((0, self.limit), *self.later):
+            period: dict[str, Any] = {"startPeriod": start, "limit": limit}
+            if self.phases is not None:
+                period["numberPhases"] = self.phases
+            periods.append(period)
+        return periods
 
 
 def one_decimal(value: float) -> float:
@@ -67,10 +80,8 @@ def build_limit(
         stack_level = min(stack_level, state.max_stack_level)
     if quirks.stack_level_zero_only:
         stack_level = 0
-    amps = one_decimal(max(0.0, amps))
-    unit, limit = "A", amps
-    if "A" not in state.allowed_rate_units:
-        unit, limit = "W", one_decimal(amps * (phases or 3) * nominal_voltage)
+    unit = "A" if "A" in state.allowed_rate_units else "W"
+    limit = in_unit(amps, unit, phases, nominal_voltage)
     return ProfileSpec(
         profile_id=profile_id(purpose, connector_id),
         purpose=purpose,
@@ -82,3 +93,27 @@ def build_limit(
         transaction_id=transaction_id,
         valid_to=now + valid_for if valid_for is not None else None,
     )
+
+
+def in_unit(amps: float, unit: str, phases: int | None, nominal_voltage: float) -> float:
+    """Amps per phase as a schedule limit in `unit` ("W": the total over the phases)."""
+    amps = one_decimal(max(0.0, amps))
+    return amps if unit == "A" else one_decimal(amps * (phases or 3) * nominal_voltage)
+
+
+def takes_fallback_period(state: ChargePointState) -> bool:
+    """A second period needs ChargingScheduleMaxPeriods ≥ 2 (unknown: assume it does)."""
+    periods = state.max_schedule_periods
+    return periods is None or periods >= 2
+
+
+def with_fallback(
+    spec: ProfileSpec, safe_amps: float, after: timedelta, nominal_voltage: float
+) -> ProfileSpec:
+    """`spec` (no end) dropping to `safe_amps` `after` from now: the charger's dead-man switch.
+
+    The schedule starts SCHEDULE_LEAD early (clock drift), so the switch is that much later in
+    it; the last period has no end, so the charger keeps the safe current until renewed."""
+    start = int((after + SCHEDULE_LEAD).total_seconds())
+    safe = in_unit(safe_amps, spec.unit, spec.phases, nominal_voltage)
+    return replace(spec, valid_to=None, later=((start, safe),))

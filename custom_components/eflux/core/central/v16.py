@@ -172,9 +172,6 @@ class V16Session(OcppSession):
         return await self.request("ChangeAvailability", {"connectorId": connector_id, "type": kind})
 
     async def set_charging_profile(self, connector_id: int, spec: ProfileSpec) -> dict[str, Any]:
-        period: dict[str, Any] = {"startPeriod": 0, "limit": spec.limit}
-        if spec.phases is not None:
-            period["numberPhases"] = spec.phases
         profile: dict[str, Any] = {
             "chargingProfileId": spec.profile_id,
             "stackLevel": spec.stack_level,
@@ -183,7 +180,7 @@ class V16Session(OcppSession):
             "chargingSchedule": {
                 "startSchedule": to_wire(spec.start_schedule),
                 "chargingRateUnit": spec.unit,
-                "chargingSchedulePeriod": [period],
+                "chargingSchedulePeriod": spec.wire_periods(),
             },
         }
         if spec.transaction_id is not None:

@@ -154,9 +154,6 @@ class V201Session(OcppSession):
         return await self.request("ChangeAvailability", payload)
 
     async def set_charging_profile(self, connector_id: int, spec: ProfileSpec) -> dict[str, Any]:
-        period: dict[str, Any] = {"startPeriod": 0, "limit": spec.limit}
-        if spec.phases is not None:
-            period["numberPhases"] = spec.phases
         profile: dict[str, Any] = {
             "id": spec.profile_id,
             "stackLevel": spec.stack_level,
@@ -167,7 +164,7 @@ class V201Session(OcppSession):
                     "id": spec.profile_id,
                     "startSchedule": to_wire(spec.start_schedule),
                     "chargingRateUnit": spec.unit,
-                    "chargingSchedulePeriod": [period],
+                    "chargingSchedulePeriod": spec.wire_periods(),
                 }
             ],
         }
