@@ -15,7 +15,7 @@ from custom_components.eflux.core.controller import Controller
 from tests.central.support import FakeClock, eventually
 
 from .conftest import SimFactory
-from .support import dynamic_limits, garage_site, last_limit, limit_of, profiles
+from .support import dynamic_limits, garage_site, last_limit, profiles
 
 SAFE = "ChargePointMaxProfile"
 
@@ -42,10 +42,13 @@ async def test_every_charger_gets_a_safe_limit_with_a_validity_at_start(
         for sim in sims:
             await eventually(lambda s=sim: bool(profiles(s, SAFE)))
             profile = profiles(sim, SAFE)[0]
-            assert limit_of(profile) == 16.0
-            assert profile["validTo"].startswith(
-                (clock.now + timedelta(hours=6)).date().isoformat()
-            )
+            assert "validTo" not in profile
+            # Its maximum until the validity ends (plus the minute the schedule starts early),
+            # then the safe current of a silent meter for good.
+            assert profile["chargingSchedule"]["chargingSchedulePeriod"] == [
+                {"startPeriod": 0, "limit": 16.0},
+                {"startPeriod": 6 * 3600 + 60, "limit": 6.0},
+            ]
 
 
 async def test_a_charger_that_connects_later_gets_its_safe_limit_too(

@@ -52,7 +52,7 @@ from .control.inputs import (
     refresh,
     with_plan,
 )
-from .control.safe_limits import SafeLimits
+from .control.safe_limits import SafeCurrent, SafeLimits
 from .control.sender import Channel, Command, LimitSender
 from .domain import DepartureRequest
 from .planning import CarPlan
@@ -60,7 +60,6 @@ from .planning import CarPlan
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_METER_TIMEOUT_S = 5.0
 _TICK = timedelta(microseconds=1)
-NEW_SESSION_DELAY_S = 0.2  # a reading exactly `timeout` old still counts
 
 
 def utc_now() -> datetime:
@@ -109,7 +108,7 @@ class Controller:
         self.safe_limits = SafeLimits(
             central,
             clock,
-            {cp: self._safe_amps(idents) for cp, idents in self._by_cp.items()},
+            {cp: self._safe_current(idents) for cp, idents in self._by_cp.items()},
             self.settings.safe_limit_valid_for,
             self.settings.retry_after,
             self._notify,
@@ -291,12 +290,8 @@ class Controller:
             self.departures.planned_at = None
         self._refresh_charge_point(cp_id)
         self._replan_on_new_soc(cp_id)
-        if isinstance(event, TransactionStarted):
-            # An OCPP 1.6 charger learns its transaction id from the answer to
-            # StartTransaction, which is still on its way: a TxProfile sent now may be
-            # rejected (and a rejected 0 A makes the central system stop the session).
-            asyncio.get_running_loop().call_later(NEW_SESSION_DELAY_S, self._schedule)
-            return
+        # A TxProfile that overtakes StartTransaction's answer is retried by the central
+        # system (a new 1.6 transaction's id may still be on its way), so no delay here.
         self._schedule()
 
     def _refresh_charge_point(self, cp_id: str) -> None:
@@ -307,7 +302,7 @@ class Controller:
             new = charger_input(
                 self._chargers[ident],
                 connector,
-                self._effective(ident),
+                self._users[ident],
                 self.departures.urgency_kw(ident, now),
                 self.departures.planned_w(ident, now),
             )
@@ -326,16 +321,6 @@ class Controller:
         state = self._central.charge_points().get(self.bindings[ident].charge_point_id)
         return connector_of(state, self.bindings[ident])
 
-    def _effective(self, ident: str) -> UserSettings:
-        """The user's settings, with the charge point's safe limit as a cap (the charger
-        enforces it anyway; the balancer must not count on more)."""
-        user = self._users[ident]
-        safe = self.bindings[ident].safe_limit_a
-        if safe is None:
-            return user
-        cap = safe if user.max_current_a is None else min(safe, user.max_current_a)
-        return UserSettings(user.mode, cap, user.target_soc)
-
     def _user(self, charger_id: str, **changes: Any) -> None:
         ident = self._known(charger_id)
         old = self._users[ident]
@@ -353,13 +338,19 @@ class Controller:
         return charger_id
 
     # ---- safe limit and timer -----------------------------------------------------------------
-    def _safe_amps(self, idents: list[str]) -> float:
-        """A charge point's safe limit: its connectors' `safe_limit_a` (else their maximum)."""
-        total = 0.0
+    def _safe_current(self, idents: list[str]) -> SafeCurrent:
+        """A charge point's dead-man switch, summed over its connectors: their maximum while
+        the controller renews it (never a cap on balancing), then their `safe_limit_a` (else
+        the safe current they get when a meter goes silent: losing the controller is no
+        safer than losing the meter)."""
+        normal = safe = 0.0
         for ident in idents:
-            safe = self.bindings[ident].safe_limit_a
-            total += safe if safe is not None else self._chargers[ident].max_current_a
-        return total
+            charger, configured = self._chargers[ident], self.bindings[ident].safe_limit_a
+            normal += charger.max_current_a
+            safe += min(
+                charger.max_current_a, charger.safe_current_a if configured is None else configured
+            )
+        return SafeCurrent(normal, safe)
 
     def _next_deadline(self) -> datetime | None:
         """The earliest moment after the last pass at which a pass may decide differently:

@@ -25,8 +25,8 @@ class ChargerBinding:
 
     charge_point_id: str
     connector_id: int = 1
-    # ChargePointMaxProfile written at start (and renewed): the most this charge point may draw
-    # without the controller. None: its max_current_a (no cap beyond the charger's own).
+    # What this charge point falls back to by itself when the controller stops renewing its
+    # ChargePointMaxProfile (it has its max_current_a until then). None: its safe_current_a.
     safe_limit_a: float | None = None
 
 
@@ -54,8 +54,11 @@ class MeterConfig:
 
 @dataclass(frozen=True, slots=True)
 class ControllerSettings:
-    # The ChargePointMaxProfile written at start and renewed at half its validity.
-    safe_limit_valid_for: timedelta = timedelta(hours=24)
+    # How long a charger keeps its normal maximum without hearing from the controller before
+    # its ChargePointMaxProfile drops it to the safe limit; renewed at half of it. Chargers keep
+    # that profile in flash: 30 min means ~48 writes a day (~17,500 a year, well within flash
+    # endurance) while a dead controller leaves a charger unwatched for 30 min at most.
+    safe_limit_valid_for: timedelta = timedelta(minutes=30)
     # How often the timer looks at the clock (deadlines: stale meters, delays, retries).
     tick_s: float = 0.25
     # A failed limit is sent again after this long (or at once when the charger reconnects).

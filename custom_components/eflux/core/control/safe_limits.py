@@ -1,5 +1,8 @@
-"""The ChargePointMaxProfile safe limit: written when a charger connects, renewed at half its
-validity (chargers keep it in flash: about twice a day, not on every change), retried on failure.
+"""The ChargePointMaxProfile safe limit, the charger's dead-man switch: its normal maximum for
+`valid_for`, then the safe current with no end. Written when a charger connects, renewed at
+half its validity (so the switch never trips while the controller runs), retried on failure.
+Chargers keep it in flash, so `valid_for` trades wear against how long a charger may run
+unwatched (ControllerSettings.safe_limit_valid_for).
 """
 
 from __future__ import annotations
@@ -7,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..central import CentralError, CentralSystem
@@ -14,12 +18,20 @@ from ..central import CentralError, CentralSystem
 _LOGGER = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class SafeCurrent:
+    """Per charge point: what it may draw while the controller lives, and without it."""
+
+    normal_a: float
+    safe_a: float
+
+
 class SafeLimits:
     def __init__(
         self,
         central: CentralSystem,
         clock: Callable[[], datetime],
-        amps: Mapping[str, float],  # per charge point
+        amps: Mapping[str, SafeCurrent],  # per charge point
         valid_for: timedelta,
         retry_after: timedelta,
         on_change: Callable[[], None],
@@ -58,7 +70,10 @@ class SafeLimits:
 
     async def _write(self, cp_id: str) -> None:
         try:
-            await self._central.set_safe_limit(cp_id, self._amps[cp_id], self._valid_for)
+            wanted = self._amps[cp_id]
+            await self._central.set_safe_limit(
+                cp_id, wanted.safe_a, self._valid_for, normal_amps=wanted.normal_a
+            )
         except CentralError as err:
             _LOGGER.warning("%s: safe limit not set: %s", cp_id, err)
             self.errors[cp_id] = f"{type(err).__name__}: {err}"
