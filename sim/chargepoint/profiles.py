@@ -169,9 +169,7 @@ def schedule_fields(schedule: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def composite(
-    limit_at: Callable[[datetime], float], edges: list[datetime]
-) -> list[dict[str, Any]]:
+def composite(limit_at: Callable[[datetime], float], edges: list[datetime]) -> list[dict[str, Any]]:
     """GetCompositeSchedule periods (amps, seconds from the first edge): what the charger
     will offer over the asked duration, one period per change."""
     periods: list[dict[str, Any]] = []

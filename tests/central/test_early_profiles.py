@@ -32,7 +32,8 @@ async def test_an_early_0_amp_limit_is_retried_and_the_session_kept(
     assert (paused.purpose, paused.amps, paused.status) == ("TxProfile", 0.0, "Accepted")
     assert tx_profiles(sim) == [0.0, 0.0, 0.0]  # two rejected as too early, the third taken
     assert sim.calls("RemoteStopTransaction") == []
-    assert sim.transaction is not None and sim.transaction.id == tx_id
+    assert sim.transaction is not None
+    assert sim.transaction.id == tx_id
     assert sim.amps == 0.0
     assert [t.id for t in central.open_transactions(sim.id)] == [tx_id]
     resumed = await central.set_current_limit(sim.id, 10.0)

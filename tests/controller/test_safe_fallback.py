@@ -67,4 +67,22 @@ async def test_a_new_session_is_paused_at_once_even_when_its_first_profile_comes
         tx_profiles = profiles(sim, "TxProfile")
         assert len(tx_profiles) >= 2  # the first one rejected as too early, then accepted
         assert sim.calls("RemoteStopTransaction") == []  # not mistaken for "0 A refused"
-        assert sim.transaction is not None and sim.transaction.id == tx_id
+        assert sim.transaction is not None
+        assert sim.transaction.id == tx_id
+
+
+async def test_a_one_period_charger_gets_a_ceiling_that_does_not_hold_balancing_back(
+    central: CentralSystem, make_sim: SimFactory, clock: FakeClock
+) -> None:
+    sim = await make_sim("ONE-PERIOD", configuration={"ChargingScheduleMaxPeriods": "1"})
+    await eventually(lambda: central.charge_points()[sim.id].max_schedule_periods == 1)
+    async with running(central, garage_site("ONE-PERIOD", safe_current_a=8.0), clock) as ctl:
+        ctl.meter_reading("grid", (0.0, 0.0, 0.0))
+        await sim.plug_in("CARD")
+        await eventually(lambda: sent(ctl, "ONE-PERIOD") == 16.0 and bool(profiles(sim, SAFE)))
+        [profile] = profiles(sim, SAFE)
+        assert profile["chargingSchedule"]["chargingSchedulePeriod"] == [
+            {"startPeriod": 0, "limit": 16.0}  # its maximum, not the 8 A it cannot fall back to
+        ]
+        assert "validTo" in profile
+        assert sim.amps == 16.0

@@ -343,14 +343,14 @@ class Controller:
         the controller renews it (never a cap on balancing), then their `safe_limit_a` (else
         the safe current they get when a meter goes silent: losing the controller is no
         safer than losing the meter)."""
-        normal = safe = 0.0
+        normal = safe = ceiling = 0.0
         for ident in idents:
             charger, configured = self._chargers[ident], self.bindings[ident].safe_limit_a
-            normal += charger.max_current_a
-            safe += min(
-                charger.max_current_a, charger.safe_current_a if configured is None else configured
-            )
-        return SafeCurrent(normal, safe)
+            top = charger.max_current_a
+            normal += top
+            safe += min(top, charger.safe_current_a if configured is None else configured)
+            ceiling += top if configured is None else min(top, configured)
+        return SafeCurrent(normal, safe, ceiling)
 
     def _next_deadline(self) -> datetime | None:
         """The earliest moment after the last pass at which a pass may decide differently:

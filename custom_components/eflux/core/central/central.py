@@ -158,10 +158,16 @@ class CentralSystem:
         await self._control.clear_current_limit(cp_id, connector)
 
     async def set_safe_limit(
-        self, cp_id: str, amps: float, valid_for: timedelta, normal_amps: float | None = None
+        self,
+        cp_id: str,
+        amps: float,
+        valid_for: timedelta,
+        normal_amps: float | None = None,
+        ceiling_amps: float | None = None,
     ) -> CurrentLimit:
-        """ChargePointMaxProfile: `normal_amps` for `valid_for`, then `amps` until renewed."""
-        return await self._control.set_safe_limit(cp_id, amps, valid_for, normal_amps)
+        """ChargePointMaxProfile: `normal_amps` for `valid_for`, then `amps` until renewed
+        (one-period chargers: `ceiling_amps` or `amps` until `valid_for` ends)."""
+        return await self._control.set_safe_limit(cp_id, amps, valid_for, normal_amps, ceiling_amps)
 
     async def set_availability(self, cp_id: str, connector: int, available: bool) -> str:
         return await self._control.set_availability(cp_id, connector, available)

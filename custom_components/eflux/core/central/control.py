@@ -214,13 +214,19 @@ class ChargerControl:
         self.hub.set_limit(cp_id, connector_id, None)
 
     async def set_safe_limit(
-        self, cp_id: str, amps: float, valid_for: timedelta, normal_amps: float | None = None
+        self,
+        cp_id: str,
+        amps: float,
+        valid_for: timedelta,
+        normal_amps: float | None = None,
+        ceiling_amps: float | None = None,
     ) -> CurrentLimit:
         """The charger's dead-man switch: `normal_amps` (default: no cap) for `valid_for`, then
         `amps` with no end, so it falls back by itself when nobody renews this in time.
 
         A charger that takes one schedule period only (ChargingScheduleMaxPeriods = 1) gets
-        the older ceiling instead: `amps` until `valid_for` ends, nothing afterwards."""
+        the older ceiling instead: `ceiling_amps` (default `amps`) until `valid_for` ends,
+        nothing afterwards."""
         session, hub = self.session(cp_id), self.hub
         state, voltage = hub.state(cp_id), hub.config.nominal_voltage
         two_periods = takes_fallback_period(state)
@@ -239,6 +245,7 @@ class ChargerControl:
         if two_periods:
             spec = with_fallback(spec, amps, valid_for, voltage)
         else:
+            amps = amps if ceiling_amps is None else ceiling_amps
             spec = replace(spec, limit=in_unit(amps, spec.unit, None, voltage))
             if cp_id not in self._single_period_logged:
                 self._single_period_logged.add(cp_id)

@@ -24,6 +24,9 @@ class SafeCurrent:
 
     normal_a: float
     safe_a: float
+    # A charger that cannot fall back (one schedule period) gets this ceiling instead: its
+    # configured safe_limit_a, else its maximum, so that balancing is not held at safe_a.
+    ceiling_a: float
 
 
 class SafeLimits:
@@ -72,7 +75,11 @@ class SafeLimits:
         try:
             wanted = self._amps[cp_id]
             await self._central.set_safe_limit(
-                cp_id, wanted.safe_a, self._valid_for, normal_amps=wanted.normal_a
+                cp_id,
+                wanted.safe_a,
+                self._valid_for,
+                normal_amps=wanted.normal_a,
+                ceiling_amps=wanted.ceiling_a,
             )
         except CentralError as err:
             _LOGGER.warning("%s: safe limit not set: %s", cp_id, err)
