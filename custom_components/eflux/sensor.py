@@ -55,6 +55,11 @@ def snake(value: str | None) -> str | None:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", value).lower()
 
 
+def _wh(kwh: float | None) -> float | None:
+    """kWh to the register's own resolution (Wh), without float noise in the state."""
+    return None if kwh is None else round(kwh, 3)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ChargerSensorDescription(SensorEntityDescription):
     value_fn: Callable[[ChargerSnapshot], StateType | datetime]
@@ -102,7 +107,7 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=2,
-        value_fn=lambda c: c.session_energy_kwh,
+        value_fn=lambda c: _wh(c.session_energy_kwh),
     ),
     ChargerSensorDescription(
         key="total_energy",
@@ -111,7 +116,7 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=1,
-        value_fn=lambda c: c.total_energy_kwh,
+        value_fn=lambda c: _wh(c.total_energy_kwh),
     ),
     ChargerSensorDescription(
         key="soc",

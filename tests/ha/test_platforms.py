@@ -19,12 +19,14 @@ from sim.chargepoint import Car
 from .conftest import SimFactory
 from .helpers import settle, until
 
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
 
 class SimClock:
+    """The simulator's time stands still unless the test moves it, so energy and SoC are exact.
+    It starts at the real time: the simulator applies charging profiles by their schedule,
+    which the central system writes in its own (real) time."""
+
     def __init__(self) -> None:
-        self.now = T0
+        self.now = datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now
@@ -50,8 +52,13 @@ async def test_platform_snapshot(
         def charger() -> ChargerSnapshot:
             return site.state().chargers["CP-1"]
 
-        # The balancer's first limit (6 A: it ramps up) and the car charging at 16 A until then.
-        await until(hass, lambda: charger().limit_sent_a == 6.0 and charger().status == "Charging")
+        # The balancer's first limit (6 A: it ramps up) reaches the car.
+        await until(hass, lambda: charger().limit_sent_a == 6.0)
+        # The simulator sends its status changes from separate tasks that may overtake each
+        # other; one more StatusNotification with a later timestamp settles it.
+        clock.now += timedelta(seconds=1)
+        await sim.adapter.status(1, sim.status)
+        await until(hass, lambda: charger().status == "Charging")
         clock.now += timedelta(minutes=10)
         await sim.sample_now()  # 10 min at 16 A, then 6 A
         await until(hass, lambda: charger().current_a == (6.0, 6.0, 6.0))
