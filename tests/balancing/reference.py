@@ -7,8 +7,10 @@ a mistake in the balancer's bookkeeping does not hide itself in the check.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from custom_components.eflux.core.balancing import (
+    BalancerState,
     ChargerAllocation,
     ChargerInput,
     Circuit,
@@ -34,6 +36,20 @@ def subtree(site: Site, circuit_id: str) -> set[str]:
 def chargers_below(site: Site, circuit_id: str) -> list[str]:
     below = subtree(site, circuit_id)
     return [c.id for c in site.chargers if c.circuit in below]
+
+
+def as_read(site: Site, inputs: SiteInputs, before: BalancerState) -> SiteInputs:
+    """The inputs as the balancer reads them: a plugged charger that was charging and has no
+    measured current yet draws its last limit (the meter above already sees it)."""
+    chargers = dict(inputs.chargers)
+    for charger in site.chargers:
+        inp, prev = chargers.get(charger.id), before.chargers.get(charger.id)
+        if inp is None or not inp.plugged or inp.measured_a is not None or prev is None:
+            continue
+        if prev.on:
+            assumed = tuple(prev.target_a if p in prev.grid_phases else 0.0 for p in charger.wiring)
+            chargers[charger.id] = replace(inp, measured_a=assumed)
+    return SiteInputs(inputs.meters, chargers)
 
 
 def own_draw(site: Site, inputs: SiteInputs, circuit_id: str, phase: int) -> float:

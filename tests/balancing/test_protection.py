@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from custom_components.eflux.core.balancing import (
     Charger,
     ChargerInput,
+    BalancerState,
     ChargerStatus,
     Circuit,
+    Mode,
     Phase,
     Reason,
     Site,
     SiteInputs,
+    Tuning,
     balance,
+    compile_site,
     per_phase,
 )
 from tests.balancing.driver import Driver
+
+T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
 
 def garage() -> Site:
@@ -136,18 +142,52 @@ def test_a_master_with_slaves_shares_its_group_limit() -> None:
     assert driver.at("slave0").text == "limited by circuit Keba master L1"
 
 
-def test_without_measured_currents_the_draw_counts_as_household_and_is_warned() -> None:
+def test_a_new_session_not_measured_yet_keeps_its_limit_instead_of_flapping() -> None:
+    """Regression (the demo at 25 A): a car that just started is seen by the grid meter before
+    its own meter values arrive. Counted as household load, it made the site look full and the
+    car was paused, then restarted after the start delay: 12 -> 0 -> 12 A. Its last limit now
+    counts as its draw until it is measured."""
+    site = Site(
+        circuits=(Circuit("grid", per_phase(25.0), metered=True, margin_a=1.0, name="grid"),),
+        chargers=(Charger("new", "grid", max_current_a=16.0),),
+        tuning=Tuning(ramp_step_a=None, hysteresis_a=0.0),
+    )
+    compiled = compile_site(site)
+    house = 12.0
+    unmeasured = {"new": ChargerInput(plugged=True)}  # no MeterValues from it yet
+    first = balance(compiled, SiteInputs({"grid": (house,) * 3}, unmeasured), BalancerState(), T0)
+    assert first.chargers["new"].target_a == 12.0  # 25 - 1 - 12
+    state, now = first.state, T0
+    for _ in range(5):  # the grid meter reads the house plus the car, the car still unmeasured
+        now += timedelta(seconds=1)
+        drawn = (house + 12.0,) * 3
+        result = balance(compiled, SiteInputs({"grid": drawn}, unmeasured), state, now)
+        assert result.chargers["new"].target_a == 12.0
+        assert result.changed == ()
+        assert result.site.household_a == (house, house, house)
+        assert any("no measured current from new yet" in w for w in result.site.warnings)
+        state = result.state
+    # Its meter values arrive: the measured draw takes over (and the warning goes).
+    measured = {"new": ChargerInput(plugged=True, measured_a=(12.0, 12.0, 12.0))}
+    result = balance(compiled, SiteInputs({"grid": (24.0,) * 3}, measured), state, now)
+    assert result.chargers["new"].target_a == 12.0
+    assert not result.site.warnings
+
+
+def test_a_paused_unmeasured_charger_is_not_subtracted() -> None:
+    """Only a charger allowed to draw gets its limit attributed: a paused one draws nothing."""
     driver = Driver(garage())
-    driver.plug("left")
+    driver.plug("left", mode=Mode.OFF)
     driver.step()
-    driver.inputs["left"] = ChargerInput(plugged=True)  # no measurements
+    driver.set("left", mode=None)
     result = balance(
         driver.compiled,
-        SiteInputs(meters={"grid": (6.0, 6.0, 6.0)}, chargers=driver.inputs),
+        SiteInputs({"grid": (6.0, 6.0, 6.0)}, {"left": ChargerInput(plugged=True, mode=Mode.OFF)}),
         driver.state,
         driver.now,
     )
-    assert any("no measured current from left" in w for w in result.site.warnings)
+    assert result.site.household_a == (6.0, 6.0, 6.0)
+    assert not result.site.warnings
 
 
 def test_a_held_small_step_keeps_its_reason_and_asks_for_no_wake_up() -> None:

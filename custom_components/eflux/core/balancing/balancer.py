@@ -147,7 +147,8 @@ def balance(
 def _charger_draws(
     cs: CompiledSite, inputs: SiteInputs, state: BalancerState
 ) -> tuple[list[list[float]], list[str]]:
-    """The chargers' own measured draw per circuit and grid phase (validating the inputs)."""
+    """The chargers' own draw per circuit and grid phase (validating the inputs): measured, or
+    for a charging one not measured yet, its last limit."""
     draws = [[0.0, 0.0, 0.0] for _ in cs.site.circuits]
     unmeasured: list[str] = []
     warnings: list[str] = []
@@ -167,12 +168,23 @@ def _charger_draws(
             draw = draws[cs.chains[index][0]]
             for phase, amps in contribution:
                 draw[phase] += amps
-        elif cs.metered_above[index] and (prev := state.chargers.get(ident)) and prev.on:
+        elif (
+            inp.plugged
+            and cs.metered_above[index]
+            and (prev := state.chargers.get(ident))
+            and prev.on
+        ):
+            # Not measured yet (a session that just started, a charger between samples): the
+            # meter above already sees its draw, so count its last limit as that draw rather
+            # than as household load, which would pause it again (6 -> 0 -> 6 A flapping).
             unmeasured.append(ident)
+            draw = draws[cs.chains[index][0]]
+            for phase in prev.grid_phases:
+                draw[phase] += prev.target_a
     if unmeasured:
         warnings.append(
-            f"no measured current from {', '.join(sorted(unmeasured))}: their draw counts as"
-            " household load, which lowers their own limit"
+            f"no measured current from {', '.join(sorted(unmeasured))} yet: their last limit"
+            " counts as their draw"
         )
     return draws, warnings
 
