@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from custom_components.eflux.core.balancing import (
+    BalancerState,
     Charger,
     ChargerInput,
-    BalancerState,
     ChargerStatus,
     Circuit,
     Mode,
