@@ -207,7 +207,8 @@ async def test_overload_departure_risk_and_a_stale_meter(
     _set_grid(hass, 30.0, 30.0, 30.0, 20.0)  # above the 25 A fuse with the car charging
     await until(hass, lambda: any(e.event_type == "eflux_overload" for e in seen))
     overload = next(e for e in seen if e.event_type == "eflux_overload")
-    assert overload.data["household_a"] == [30.0, 30.0, 30.0]
+    # 30 A at the grid minus the car's 6 A, or all of it when its draw was not measured yet
+    assert overload.data["household_a"] in ([24.0] * 3, [30.0] * 3)
     assert overload.data["constraints"]
 
     device = dr.async_get(hass).async_get_device({(DOMAIN, f"{ENTRY_ID}_CP-1")})
