@@ -30,3 +30,6 @@ class SimBehaviour:
     # Alfen: a wrong context on periodic samples, and the whole backlog replayed on connect
     meter_context: str = "Sample.Periodic"
     replays_meter_backlog: bool = False
+    # The phase names on Current.Import/Voltage per charger phase (default L1, L2, L3): a
+    # 1-phase charger whose meter sits on the grid's L3 may call its only phase "L3"
+    phase_labels: tuple[str, ...] | None = None

@@ -187,9 +187,18 @@ class SimChargePoint:
             await adapter.heartbeat()
 
     async def _sampling(self) -> None:
+        """Sample every interval. A newly configured interval applies within a second, as on a
+        real charger (sleeping the whole default 60 s first left a charger configured right
+        after its boot unmeasured for a minute)."""
+        loop = asyncio.get_running_loop()
+        last = loop.time()
         while True:
-            interval = self.meter_interval or self.configured_interval()
-            await asyncio.sleep(max(0.05, interval))
+            interval = max(0.05, self.meter_interval or self.configured_interval())
+            wait = last + interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(min(wait, 1.0))
+                continue
+            last = loop.time()
             await self.sample_now()
 
     def configured_interval(self) -> float:

@@ -39,15 +39,23 @@ def sampled_values(
             rows.append((measurand, sample.offered_a, "A", None, None))
         elif measurand == "Current.Import":
             for index in range(phases):
-                rows.append((measurand, sample.current_a[index], "A", f"L{index + 1}", None))
+                label = _phase(behaviour, index)
+                rows.append((measurand, sample.current_a[index], "A", label, None))
         elif measurand == "Voltage":
             for index in range(phases):
-                rows.append((measurand, sample.voltage_v, "V", f"L{index + 1}-N", None))
+                rows.append(
+                    (measurand, sample.voltage_v, "V", f"{_phase(behaviour, index)}-N", None)
+                )
         elif measurand == "SoC" and sample.soc is not None:
             rows.append((measurand, sample.soc, "Percent", None, "EV"))
     if behaviour.frequency_unit is not None:
         rows.append(("Frequency", 50.0, behaviour.frequency_unit, None, None))
     return [_encode(row, sample.context, version) for row in rows]
+
+
+def _phase(behaviour: SimBehaviour, index: int) -> str:
+    labels = behaviour.phase_labels
+    return labels[index] if labels is not None and index < len(labels) else f"L{index + 1}"
 
 
 def _encode(

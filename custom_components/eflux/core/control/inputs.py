@@ -71,8 +71,12 @@ def _measured(charger: Charger, connector: ConnectorState | None) -> tuple[float
     sample = connector.meter
     if not sample.current_a.known or sample.timestamp < connector.transaction.started_at:
         return None
-    values = sample.current_a.as_tuple()[: len(charger.wiring)]
-    return tuple(max(0.0, v) if v is not None else 0.0 for v in values)
+    values = sample.current_a.as_tuple()
+    if len(charger.wiring) == 1:
+        # One phase: whatever label the charger puts on it (none, "L1", or the grid phase its
+        # meter sits on, e.g. "L3" for a charger wired on L3) it is the current of that phase.
+        return (sum(max(0.0, v) for v in values if v is not None),)
+    return tuple(max(0.0, v) if v is not None else 0.0 for v in values[: len(charger.wiring)])
 
 
 def with_plan(inp: ChargerInput, urgency_kw: float, planned_w: float | None) -> ChargerInput:
