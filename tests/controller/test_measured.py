@@ -8,6 +8,8 @@ measurement would show.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from custom_components.eflux.core.balancing import Charger, Circuit, Phase, Site, per_phase
@@ -42,18 +44,18 @@ async def charging_and_sampled(
     await eventually(lambda: "Current.Import" in (sim.configuration.get(key) or ""))
     controller.meter_reading("grid", (HOUSE, HOUSE, HOUSE))
     await sim.plug_in("CARD")
-    await eventually(lambda: (sent(controller, ident) or 0.0) >= 6.0)
-    await sim.sample_now()
+    await eventually(lambda: sent(controller, ident) == 16.0)  # its TxProfile, 25 - 2 > 16
 
-    def measured() -> bool:
+    def measured() -> float | None:
         connector = central.charge_points()[sim.id].connectors.get(1)
-        return (
-            connector is not None
-            and connector.meter is not None
-            and (connector.meter.current_a.max() or 0.0) == CAR_A
-        )
+        return connector.meter.current_a.max() if connector and connector.meter else None
 
-    await eventually(measured)
+    for _ in range(100):  # until a sample taken under the new limit has arrived
+        await sim.sample_now()
+        if measured() == CAR_A:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the charger measured {measured()}, not {CAR_A} A")
 
 
 @pytest.mark.parametrize(

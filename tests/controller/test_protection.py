@@ -12,6 +12,7 @@ from custom_components.eflux.core.balancing import Site
 from custom_components.eflux.core.central import CentralSystem
 from custom_components.eflux.core.config import ControllerSettings
 from custom_components.eflux.core.controller import Controller
+from sim.chargepoint import SimChargePoint
 from tests.central.support import FakeClock, eventually
 
 from .conftest import SimFactory
@@ -67,10 +68,14 @@ async def test_a_new_session_gets_its_share_and_an_overload_lowers_every_charger
         controller.meter_reading("grid", (2.0, 2.0, 2.0))
         await a.plug_in("CARD")
         await b.plug_in("CARD")
+        await eventually(lambda: bool(sent(controller, "OVL-A") and sent(controller, "OVL-B")))
+        # The cars draw, their meters say so and the grid meter sees them (until then each car
+        # counts as drawing its limit, so the old reading of 2 A looked like an empty house).
+        drawn = [await sampled(central, sim) for sim in (a, b)]
+        controller.meter_reading("grid", (2.0 + sum(drawn),) * 3)
         await eventually(lambda: sent(controller, "OVL-A") == sent(controller, "OVL-B") == 11.5)
         for sim in (a, b):
-            await sim.sample_now()  # the cars draw 11.5 A
-        await eventually(lambda: controller.allocation("OVL-A").target_a == 11.5)  # type: ignore[union-attr]
+            await sampled(central, sim, 11.5)
         # The oven: 10 A more on L1, seen by the grid meter together with both cars.
         controller.meter_reading("grid", (12.0 + 23.0, 2.0 + 23.0, 2.0 + 23.0))
         await eventually(lambda: last_limit(a) == 6.5 and last_limit(b) == 6.5)
@@ -128,24 +133,39 @@ async def test_while_a_call_is_out_only_the_newest_limit_follows(
         controller.meter_reading("grid", (0.0, 0.0, 0.0))
         await sim.plug_in("CARD")
         await eventually(lambda: sent(controller, "NEWEST") == 16.0)
+        await sampled(central, sim, 16.0)  # its draw is measured (and stays at 16 A below)
         sent_before = len(dynamic_limits(sim))
-        controller.meter_reading("grid", (15.0, 0.0, 0.0))  # 10 A
+        controller.meter_reading("grid", (15.0 + 16.0, 16.0, 16.0))  # 10 A
         channel = controller.channel("NEWEST")
         assert channel is not None
         await asyncio.sleep(0)  # the call for 10 A is on its way
         assert channel.task is not None
         # Two more readings while it is out: 8 A is superseded by 7 A before it could be sent.
-        controller.meter_reading("grid", (17.0, 0.0, 0.0))
-        controller.meter_reading("grid", (18.0, 0.0, 0.0))
+        controller.meter_reading("grid", (17.0 + 16.0, 16.0, 16.0))
+        controller.meter_reading("grid", (18.0 + 16.0, 16.0, 16.0))
         await eventually(lambda: last_limit(sim) == 7.0)
         await _settle()
         assert dynamic_limits(sim)[sent_before:] == [10.0, 7.0]
 
 
+async def sampled(central: CentralSystem, sim: SimChargePoint, amps: float | None = None) -> float:
+    """Let the charger send samples until the central system has one of `amps` per phase
+    (None: what the car draws now); returns it."""
+    for _ in range(100):
+        await sim.sample_now()
+        want = sim.amps if amps is None else amps
+        connector = central.charge_points()[sim.id].connectors.get(1)
+        if connector is not None and connector.meter and connector.meter.current_a.max() == want:
+            return want
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{sim.id} never measured {amps} A")
+
+
 def sent(controller: Controller, ident: str) -> float | None:
-    """The last limit the charger accepted."""
+    """The last limit of a session the charger accepted (not an idle charger's default)."""
     channel = controller.channel(ident)
-    return channel.acked.amps if channel is not None and channel.acked is not None else None
+    acked = channel.acked if channel is not None else None
+    return acked.amps if acked is not None and not acked.plug_in else None
 
 
 async def _settle() -> None:

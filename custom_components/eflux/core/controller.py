@@ -52,6 +52,7 @@ from .control.inputs import (
     refresh,
     with_plan,
 )
+from .control.plug_in import plug_in_commands
 from .control.safe_limits import SafeCurrent, SafeLimits
 from .control.sender import Channel, Command, LimitSender
 from .domain import DepartureRequest
@@ -244,9 +245,19 @@ class Controller:
             allocation = result.chargers[ident]
             phases = allocation.phases if allocation.phases > 0 else None
             self._sender.want(ident, self.bindings[ident], Command(allocation.target_a, phases))
+        self._send_plug_in_limits(result)
         self._wake.set()
         self._notify()
         return result
+
+    def _send_plug_in_limits(self, result: BalanceResult) -> None:
+        """Idle chargers hold a TxDefaultProfile of what a new car may draw (control.plug_in)."""
+        modes = {c.id: self._users[c.id].mode or self.site.default_mode for c in self.site.chargers}
+        wanted = {i: c.wanted for i, c in self._sender.channels.items()}
+        charge_points = self._central.charge_points()
+        commands = plug_in_commands(self.site, self.bindings, modes, charge_points, wanted, result)
+        for ident, command in commands.items():
+            self._sender.want(ident, self.bindings[ident], command)
 
     def _replan(self, now: datetime) -> None:
         socs = {

@@ -25,6 +25,9 @@ QUICK_RETRY_S = 0.3
 class Command:
     amps: float
     phases: int | None  # None: as the charger is wired
+    # What an idle charger holds for the next car (control.plug_in): never equal to a
+    # session's own limit, so that one is sent even when the amps are the same.
+    plug_in: bool = False
 
 
 @dataclass(slots=True)
