@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from .errors import BillingError
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII only: \d also matches "２０２５"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -37,7 +37,7 @@ class Month:
     @classmethod
     def parse(cls, text: str) -> Month:
         """'2025-02' → Month(2025, 2); anything else is a clear error."""
-        match = _MONTH.match(text) if isinstance(text, str) else None
+        match = _MONTH.fullmatch(text) if isinstance(text, str) else None
         if match is None:
             raise BillingError(f"month must look like YYYY-MM, got {text!r}")
         return cls(int(match[1]), int(match[2]))
