@@ -7,7 +7,6 @@ a mistake in the balancer's bookkeeping does not hide itself in the check.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 
 from custom_components.eflux.core.balancing import (
     BalancerState,
@@ -38,18 +37,40 @@ def chargers_below(site: Site, circuit_id: str) -> list[str]:
     return [c.id for c in site.chargers if c.circuit in below]
 
 
-def as_read(site: Site, inputs: SiteInputs, before: BalancerState) -> SiteInputs:
-    """The inputs as the balancer reads them: a plugged charger that was charging and has no
-    measured current yet draws its last limit (the meter above already sees it)."""
-    chargers = dict(inputs.chargers)
-    for charger in site.chargers:
-        inp, prev = chargers.get(charger.id), before.chargers.get(charger.id)
+def assumed_draw(
+    site: Site, inputs: SiteInputs, before: BalancerState | None, circuit_id: str, phase: int
+) -> float:
+    """The last limits of plugged chargers below `circuit_id` that were charging and have no
+    measured current yet (the balancer counts them as drawing that much, see household)."""
+    if before is None:
+        return 0.0
+    total = 0.0
+    by_id = {c.id: c for c in site.chargers}
+    for ident in chargers_below(site, circuit_id):
+        inp, prev = inputs.chargers.get(ident), before.chargers.get(ident)
         if inp is None or not inp.plugged or inp.measured_a is not None or prev is None:
             continue
-        if prev.on:
-            assumed = tuple(prev.target_a if p in prev.grid_phases else 0.0 for p in charger.wiring)
-            chargers[charger.id] = replace(inp, measured_a=assumed)
-    return SiteInputs(inputs.meters, chargers)
+        if prev.on and phase in prev.grid_phases and phase in by_id[ident].wiring:
+            total += prev.target_a
+    return total
+
+
+def net_reading(
+    site: Site, inputs: SiteInputs, circuit: Circuit, phase: int, before: BalancerState | None
+) -> float:
+    """A meter's reading without the chargers' draw: measured, then the assumed draws, but not
+    below the household seen before (the last pass's, or without the assumption)."""
+    reading = inputs.meters[circuit.id]
+    est = reading[phase]
+    if not circuit.meter_includes_chargers:
+        return est
+    est -= own_draw(site, inputs, circuit.id, phase)
+    assumed = assumed_draw(site, inputs, before, circuit.id, phase)
+    if assumed > 0:
+        last = before.circuit_base.get(circuit.id) if before is not None else None
+        floor = est if last is None else min(last[phase], est)
+        est = max(est - assumed, floor)
+    return est
 
 
 def own_draw(site: Site, inputs: SiteInputs, circuit_id: str, phase: int) -> float:
@@ -65,20 +86,18 @@ def own_draw(site: Site, inputs: SiteInputs, circuit_id: str, phase: int) -> flo
     return total
 
 
-def household(site: Site, inputs: SiteInputs, circuit: Circuit) -> list[float]:
+def household(
+    site: Site, inputs: SiteInputs, circuit: Circuit, before: BalancerState | None = None
+) -> list[float]:
     """Non-charger load on each phase of `circuit` (never negative: export is no capacity)."""
     below = [0.0, 0.0, 0.0]
     for child in site.circuits:
         if child.parent == circuit.id:
-            child_load = household(site, inputs, child)
+            child_load = household(site, inputs, child, before)
             below = [below[p] + child_load[p] for p in range(3)]
-    reading = inputs.meters.get(circuit.id)
-    if circuit.metered and reading is not None:
+    if circuit.metered and inputs.meters.get(circuit.id) is not None:
         for p in range(3):
-            est = reading[p]
-            if circuit.meter_includes_chargers:
-                est -= own_draw(site, inputs, circuit.id, p)
-            below[p] = max(below[p], est, 0.0)
+            below[p] = max(below[p], net_reading(site, inputs, circuit, p, before), 0.0)
     return below
 
 
@@ -99,12 +118,13 @@ def violations(
     inputs: SiteInputs,
     allocations: Mapping[str, ChargerAllocation],
     modes: Mapping[str, Mode],
+    before: BalancerState | None = None,
 ) -> list[str]:
     """Every circuit (and the static budget) whose limit minus margin is exceeded with chargers
     drawing on it (a household load alone above the fuse is not the chargers' doing)."""
     found = []
     for circuit in site.circuits:
-        base = household(site, inputs, circuit)
+        base = household(site, inputs, circuit, before)
         load = phase_loads(site, allocations.values(), chargers_below(site, circuit.id))
         for p in range(3):
             cap = circuit.limit_a[p] - circuit.margin_a

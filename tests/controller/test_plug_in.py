@@ -98,3 +98,15 @@ async def test_a_charger_that_rejects_zero_gets_its_minimum(
         await eventually(lambda: channel.acked == channel.wanted)
         assert channel.error is None
         assert 0.0 not in defaults(sim)
+
+
+async def test_no_room_is_promised_while_the_meter_is_silent(
+    central: CentralSystem, make_sim: SimFactory, clock: FakeClock
+) -> None:
+    sim = await make_sim("SILENT")
+    async with running(central, garage_site("SILENT"), clock) as controller:
+        await eventually(lambda: defaults(sim)[-1:] == [0.0])  # no reading yet
+        controller.meter_reading("grid", (2.0, 2.0, 2.0))
+        await eventually(lambda: defaults(sim)[-1:] == [6.0])
+        controller.meter_reading("grid", None)  # the meter says its value is unusable
+        await eventually(lambda: defaults(sim)[-1:] == [0.0])

@@ -35,8 +35,8 @@ def balance(
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     site, tuning = cs.site, cs.site.tuning
-    draws, warnings = _charger_draws(cs, inputs, state)
-    loads = site_loads(cs, inputs.meters, draws, state.circuit_base)
+    draws, assumed, warnings = _charger_draws(cs, inputs, state)
+    loads = site_loads(cs, inputs.meters, draws, state.circuit_base, assumed)
     warnings += loads.warnings
     any_lost = bool(loads.lost_labels)
     left = loads.caps.copy()
@@ -146,10 +146,12 @@ def balance(
 
 def _charger_draws(
     cs: CompiledSite, inputs: SiteInputs, state: BalancerState
-) -> tuple[list[list[float]], list[str]]:
-    """The chargers' own draw per circuit and grid phase (validating the inputs): measured, or
-    for a charging one not measured yet, its last limit."""
+) -> tuple[list[list[float]], list[list[float]] | None, list[str]]:
+    """The chargers' own draw per circuit and grid phase (validating the inputs): measured, and
+    apart from it, for charging ones not measured yet, their last limit (household.site_loads
+    counts that only as far as the meter can have seen it)."""
     draws = [[0.0, 0.0, 0.0] for _ in cs.site.circuits]
+    assumed: list[list[float]] | None = None
     unmeasured: list[str] = []
     warnings: list[str] = []
     cache = cs.draw_cache
@@ -174,11 +176,13 @@ def _charger_draws(
             and (prev := state.chargers.get(ident))
             and prev.on
         ):
-            # Not measured yet (a session that just started, a charger between samples): the
-            # meter above already sees its draw, so count its last limit as that draw rather
-            # than as household load, which would pause it again (6 -> 0 -> 6 A flapping).
+            # A session that just started, or a charger between samples: the meter above may
+            # already see the car, and counting its draw as household load would pause it
+            # again (6 -> 0 -> 6 A flapping).
             unmeasured.append(ident)
-            draw = draws[cs.chains[index][0]]
+            if assumed is None:
+                assumed = [[0.0, 0.0, 0.0] for _ in cs.site.circuits]
+            draw = assumed[cs.chains[index][0]]
             for phase in prev.grid_phases:
                 draw[phase] += prev.target_a
     if unmeasured:
@@ -186,7 +190,7 @@ def _charger_draws(
             f"no measured current from {', '.join(sorted(unmeasured))} yet: their last limit"
             " counts as their draw"
         )
-    return draws, warnings
+    return draws, assumed, warnings
 
 
 def _draw_of(

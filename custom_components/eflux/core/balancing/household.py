@@ -42,9 +42,16 @@ def site_loads(
     meters: Mapping[str, PhaseAmps],
     draws: Sequence[list[float]],
     last_bases: Mapping[str, PhaseAmps],
+    assumed: Sequence[list[float]] | None = None,
 ) -> Loads:
     """Capacity per constraint for this pass; `draws[circuit]` is the chargers' own measured
-    draw per grid phase of the chargers hanging directly from that circuit."""
+    draw per grid phase of the chargers hanging directly from that circuit, `assumed[circuit]`
+    the last limits of charging ones not measured yet.
+
+    An assumed draw lowers the household load only down to the household seen before (the
+    last pass's, or without the assumption, whichever is lower): a car the meter already sees
+    is not counted as household, and one it does not see yet (readings lag) does not make the
+    house look emptier than it was."""
     circuits = cs.site.circuits
     for ident in meters:
         index = cs.circuit_index.get(ident)
@@ -56,6 +63,7 @@ def site_loads(
     loads = Loads(caps=caps, household_a=(0.0, 0.0, 0.0), pv_surplus_a=0.0, lost=lost)
     base: list[list[float]] = [[0.0, 0.0, 0.0] for _ in circuits]
     sub_draw: list[list[float]] = [list(d) for d in draws]
+    sub_assumed = [list(d) for d in assumed] if assumed is not None else None
     root = cs.root
     root_signed: list[float] | None = None
     for n in cs.bottom_up:
@@ -66,6 +74,9 @@ def site_loads(
             for p in range(3):
                 below[p] += child_base[p]
                 sub_draw[n][p] += child_draw[p]
+            if sub_assumed is not None:
+                for p in range(3):
+                    sub_assumed[n][p] += sub_assumed[child][p]
         if circuit.metered:
             reading = meters.get(circuit.id)
             if reading is not None and not valid_reading(reading):
@@ -76,6 +87,8 @@ def site_loads(
                     reading[p] - (sub_draw[n][p] if circuit.meter_includes_chargers else 0.0)
                     for p in range(3)
                 ]
+                if sub_assumed is not None and circuit.meter_includes_chargers:
+                    _subtract_assumed(signed, sub_assumed[n], last_bases.get(circuit.id))
                 for p in range(3):
                     below[p] = max(below[p], signed[p], 0.0)
                 loads.bases[circuit.id] = (below[0], below[1], below[2])
@@ -100,6 +113,14 @@ def site_loads(
     if root_signed is None and not circuits[root].metered:
         loads.household_a = (base[root][0], base[root][1], base[root][2])
     return loads
+
+
+def _subtract_assumed(signed: list[float], assumed: list[float], last: PhaseAmps | None) -> None:
+    """Take the assumed draws off, but not below the household seen before (see site_loads)."""
+    for p in range(3):
+        if assumed[p] > 0:
+            floor = signed[p] if last is None else min(last[p], signed[p])
+            signed[p] = max(signed[p] - assumed[p], floor)
 
 
 def _meter_lost(

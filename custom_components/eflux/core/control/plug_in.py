@@ -5,8 +5,8 @@ the next pass gives it a TxProfile: on a tight fuse that moment is an overload. 
 charger holds a TxDefaultProfile with what the balancer would admit a new car at right now:
 its minimum current while the grid connection has that much free on each of its phases (shared
 out among the idle chargers, so simultaneous plug-ins cannot all count on the same room), else
-0 A, and 0 A in modes that never start a car at once (off, pv) or while others wait for a
-turn. A charger that rejects 0 A (Wallbox) gets its minimum instead, the least it accepts.
+0 A, and 0 A in modes that never start a car at once (off, pv), while others wait for a turn
+or while a meter is silent. A charger that rejects 0 A (Wallbox) gets its minimum instead, the least it accepts.
 
 Only the grid connection's free current is known here (not that of the sub-circuits); the
 first pass after the plug-in corrects within a second whatever the default got wrong.
@@ -38,7 +38,8 @@ def plug_in_limits(
     at its minimum keeps it down to exactly the room it needs; one at 0 A waits for the
     minimum plus `hysteresis_a`, so a household load around the threshold does not toggle it)."""
     free = list(result.site.available_a)
-    queue = any(
+    # A silent meter leaves the household load unknown: no room can be promised then.
+    queue = bool(result.site.meters_lost) or any(
         a.status in (ChargerStatus.PAUSED, ChargerStatus.WAITING) and a.reason in _WAITING
         for a in result.chargers.values()
     )
