@@ -22,7 +22,7 @@ from sim.household import HouseholdProfile, SimClock
 
 from . import parts
 from .backend_part import Backend, start_backend
-from .cars import DemoCar, make_cars
+from .cars import DemoCar, holds_plug_in_default, make_cars
 from .configs import Ports
 from .grid import GridMeter
 from .hass_client import HassError
@@ -116,6 +116,7 @@ async def start(demo: Demo) -> None:
         await car.sim.start(wait_s=15.0)
         await demo.api.wait_for_charger(car.spec)
     for car in demo.cars:
+        await holds_plug_in_default(car.sim)
         await car.sim.plug_in(car.spec.card)
         await demo.api.set_departure(car.spec, car.departure)
 

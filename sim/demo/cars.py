@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -9,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from sim.chargepoint import SimChargePoint
-from sim.chargepoint.profiles import SimProfile
 
 from .grid import MeteredCharger
 from .report import CarRow
@@ -52,12 +52,17 @@ def _time(value: object) -> datetime | None:
     return None
 
 
-# Set in each charger at commissioning: a TxDefaultProfile of 0 A on the whole charger (stack
-# level 0), so a new session starts paused until the site gives it a limit of its own (a
-# TxProfile, which overrides it) instead of at the charger's maximum on top of the house.
-PAUSED_DEFAULT = SimProfile(
-    profile_id=900, connector_id=0, purpose="TxDefaultProfile", stack_level=0, limit=0.0, unit="A"
-)
+async def holds_plug_in_default(sim: SimChargePoint, wait_s: float = 15.0) -> bool:
+    """Wait until the site gave the charger its TxDefaultProfile (what a new car may draw):
+    a car arriving at a charger the site has not set up yet would draw the charger's maximum,
+    which in a real house does not happen seconds after commissioning."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    while loop.time() < deadline:
+        if any(p.purpose == "TxDefaultProfile" for p in sim.profiles.profiles.values()):
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 def make_cars(scenario: Scenario, central_url: str, now: datetime, speed: float) -> list[DemoCar]:
@@ -75,6 +80,5 @@ def make_cars(scenario: Scenario, central_url: str, now: datetime, speed: float)
             speed=speed,
             reconnect_delay=1.0,
         )
-        sim.profiles.install(PAUSED_DEFAULT)
         cars.append(DemoCar(spec, sim, now + spec.departure_in, sim.register_wh))
     return cars
