@@ -6,7 +6,8 @@ charger holds a TxDefaultProfile with what the balancer would admit a new car at
 its minimum current while the grid connection has that much free on each of its phases (shared
 out among the idle chargers, so simultaneous plug-ins cannot all count on the same room), else
 0 A, and 0 A in modes that never start a car at once (off, pv), while others wait for a turn
-or while a meter is silent. A charger that rejects 0 A (Wallbox) gets its minimum instead, the least it accepts.
+or while a meter is silent. A charger that rejects 0 A (Wallbox) gets its minimum instead, the
+least it accepts.
 
 Only the grid connection's free current is known here (not that of the sub-circuits); the
 first pass after the plug-in corrects within a second whatever the default got wrong.
