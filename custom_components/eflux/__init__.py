@@ -1,150 +1,35 @@
 """E-Flux Local: a local OCPP central system with load balancing, for Home Assistant.
 
-The entry runs one `LocalSite` (core: central system + meters + controller); this package only
-translates its snapshots into entities and entity actions into its commands.
+Without Home Assistant installed the package stays importable, so that the standalone
+`eflux-local` runner and `eflux-bridge` (which import `custom_components.eflux.core`) run
+anywhere; with it, HA finds its entry points here (they live in `entry_setup`).
 """
 
 from __future__ import annotations
 
-import errno
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.typing import ConfigType
-
-from .cloud import EfluxCloud, async_start_cloud, cloud_client
-from .const import DOMAIN, ISSUE_PORT_CONFLICT
-from .coordinator import EfluxCoordinator
-from .core.config import ConfigError
-from .core.runtime import LocalSite
-from .entity import async_register_site_device
-from .events import async_forward_central_events
-from .meter_link import async_link_meter
-from .services import async_setup_services
-from .site_config import CONF_CHARGERS, build_site_config
-from .watch import SiteWatcher
-
-PLATFORMS = [
-    Platform.BINARY_SENSOR,
-    Platform.BUTTON,
-    Platform.DATETIME,
-    Platform.NUMBER,
-    Platform.SELECT,
-    Platform.SENSOR,
-    Platform.SWITCH,
-]
-CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-
-
-@dataclass(slots=True)
-class EfluxRuntimeData:
-    """What a set-up entry holds while it runs."""
-
-    site: LocalSite
-    coordinator: EfluxCoordinator
-    cloud: EfluxCloud | None = None
-    watcher: SiteWatcher | None = field(default=None)
-
-
-type EfluxConfigEntry = ConfigEntry[EfluxRuntimeData]
-
-
-async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Services belong to the integration, not to an entry (they name the device)."""
-    async_setup_services(hass)
-    return True
-
-
-async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> bool:
-    """Start the site: the OCPP port opens, meters start, the controller runs."""
-    storage = Path(hass.config.path(DOMAIN))
-    await hass.async_add_executor_job(storage.mkdir, 0o755, True, True)
-    try:
-        config = build_site_config(entry.data, entry.options, storage, entry.entry_id)
-    except ConfigError as err:
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_config",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    client = cloud_client(hass, entry)
-    site = LocalSite(config, remote_authorizer=client.authorize if client else None)
-    await _async_start_site(hass, entry, site)
-    entry.async_on_unload(site.stop)  # runs last: after the platforms are gone
-    entry.async_on_unload(async_forward_central_events(hass, entry, site))
-    entry.async_on_unload(await async_link_meter(hass, entry, site))
-    cloud = await async_start_cloud(hass, entry, site, client)
-    if cloud is not None:
-        entry.async_on_unload(cloud.async_stop)
-    coordinator = EfluxCoordinator(hass, entry, site)
-    entry.runtime_data = EfluxRuntimeData(site=site, coordinator=coordinator, cloud=cloud)
-    coordinator.async_start_push()
-    entry.async_on_unload(coordinator.async_stop_push)
-    async_register_site_device(hass, entry)  # before the chargers that name it via_device
-    entry.runtime_data.watcher = SiteWatcher(hass, entry, coordinator)
-    entry.async_on_unload(entry.runtime_data.watcher.async_start())
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(entry.add_update_listener(_async_options_changed))
-    return True
-
-
-async def _async_start_site(hass: HomeAssistant, entry: ConfigEntry, site: LocalSite) -> None:
-    port = site.config.central.port
-    try:
-        await site.start()
-    except OSError as err:
-        if err.errno not in (errno.EADDRINUSE, errno.EACCES):
-            raise
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            f"{ISSUE_PORT_CONFLICT}_{entry.entry_id}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_PORT_CONFLICT,
-            translation_placeholders={"port": str(port)},
-        )
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="port_in_use",
-            translation_placeholders={"port": str(port)},
-        ) from err
-    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_PORT_CONFLICT}_{entry.entry_id}")
-
-
-async def _async_options_changed(hass: HomeAssistant, entry: EfluxConfigEntry) -> None:
-    await hass.config_entries.async_reload(entry.entry_id)
-
-
-async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: EfluxConfigEntry, device: dr.DeviceEntry
-) -> bool:
-    """A charger that is gone for good can be deleted while it is offline; the site cannot."""
-    prefix = f"{entry.entry_id}_"
-    chargers = {
-        ident[len(prefix) :]
-        for domain, ident in device.identifiers
-        if domain == DOMAIN and ident.startswith(prefix)
-    }
-    if not chargers:
-        return False
-    snapshot = entry.runtime_data.coordinator.data
-    if any(snapshot.chargers[c].online for c in chargers if c in snapshot.chargers):
-        return False
-    remaining = [c for c in entry.options.get(CONF_CHARGERS, []) if c not in chargers]
-    hass.config_entries.async_update_entry(
-        entry, options={**entry.options, CONF_CHARGERS: remaining}
+try:
+    import homeassistant  # noqa: F401 - only a probe: is Home Assistant installed?
+except ImportError:
+    pass
+else:
+    from .entry_setup import (
+        CONFIG_SCHEMA,
+        PLATFORMS,
+        EfluxConfigEntry,
+        EfluxRuntimeData,
+        async_remove_config_entry_device,
+        async_setup,
+        async_setup_entry,
+        async_unload_entry,
     )
-    return True
 
-
-async def async_unload_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> bool:
-    """Remove the entities; `site.stop` (registered at setup) then closes port, meters, tasks."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    __all__ = [
+        "CONFIG_SCHEMA",
+        "PLATFORMS",
+        "EfluxConfigEntry",
+        "EfluxRuntimeData",
+        "async_remove_config_entry_device",
+        "async_setup",
+        "async_setup_entry",
+        "async_unload_entry",
+    ]
