@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
@@ -72,3 +74,42 @@ def test_translations_match_strings() -> None:
     strings = _load(INTEGRATION / "strings.json")
     assert _load(INTEGRATION / "translations" / "en.json") == strings
     assert _keys(_load(INTEGRATION / "translations" / "nl.json")) == _keys(strings)
+
+
+# Home Assistant is only in the `test` extra: the runner and the bridge must work without it.
+_WITHOUT_HA = """
+import sys
+sys.modules["homeassistant"] = None  # importing it now raises ImportError, as when not installed
+import custom_components.eflux.core.runner as runner
+import mqtt_bridge.cli as bridge
+assert runner.main(["--config", sys.argv[1], "--check"]) == 0
+try:
+    bridge.main(["--help"])
+except SystemExit as done:
+    assert done.code == 0, done.code
+loaded = sorted(m for m in sys.modules if m.startswith("homeassistant."))
+assert not loaded, loaded
+print("no-ha-ok")
+"""
+
+
+def test_runner_and_bridge_run_without_home_assistant(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        "central: {port: 9000, accept_new_chargers: true}\n"
+        "circuits: [{id: grid, limit_a: 25}]\n"
+        "chargers: [{id: CP-1, charge_point: CP-1, circuit: grid, max_current_a: 16}]\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_HA, str(site)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "site.yaml: OK (1 chargers)" in done.stdout
+    assert "usage: eflux-bridge" in done.stdout
+    assert done.stdout.rstrip().endswith("no-ha-ok")

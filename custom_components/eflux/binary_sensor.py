@@ -14,9 +14,9 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EfluxConfigEntry
 from .core.control.snapshot import ChargerSnapshot
 from .entity import EfluxChargerEntity, charger_entities
+from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 0
 

@@ -20,10 +20,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EfluxConfigEntry
 from .const import DOMAIN
 from .core.control.snapshot import ChargerSnapshot
 from .entity import EfluxChargerEntity, charger_entities, run_command
+from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 1
 

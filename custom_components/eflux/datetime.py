@@ -9,9 +9,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from . import EfluxConfigEntry
 from .core.domain import DepartureRequest
 from .entity import RestoredSetting, charger_entities, run_command
+from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 1
 

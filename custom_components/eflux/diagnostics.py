@@ -8,8 +8,8 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from . import EfluxConfigEntry
 from .const import CONF_CLOUD_TOKEN
+from .entry_setup import EfluxConfigEntry
 
 TO_REDACT = {CONF_CLOUD_TOKEN, "card", "id_tag", "cards"}
 

@@ -10,11 +10,11 @@ from homeassistant.const import PERCENTAGE, UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EfluxConfigEntry
 from .const import MIN_CHARGING_AMPS
 from .core.control.snapshot import ChargerSnapshot
 from .core.runtime import LocalSite
 from .entity import RestoredSetting, charger_entities, run_command
+from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 1
 

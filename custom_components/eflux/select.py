@@ -6,9 +6,9 @@ from homeassistant.components.select import SelectEntity, SelectEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EfluxConfigEntry
 from .core.balancing import Mode
 from .entity import RestoredSetting, charger_entities, run_command
+from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 1
 

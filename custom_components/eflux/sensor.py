@@ -24,9 +24,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from . import EfluxConfigEntry
 from .core.control.snapshot import ChargerSnapshot, SiteSnapshot
 from .entity import EfluxChargerEntity, EfluxSiteEntity, charger_entities
+from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 0  # push: nothing to poll
 

@@ -11,11 +11,11 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import EfluxConfigEntry
 from .core.balancing import Mode
 from .core.control.snapshot import ChargerSnapshot
 from .core.runtime import LocalSite
 from .entity import EfluxChargerEntity, charger_entities, run_command
+from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 1
 

@@ -41,7 +41,7 @@ async def test_platform_snapshot(
     snapshot: SnapshotAssertion,
     platform: Platform,
 ) -> None:
-    with patch("custom_components.eflux.PLATFORMS", [platform]):
+    with patch("custom_components.eflux.entry_setup.PLATFORMS", [platform]):
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
         clock = SimClock()
