@@ -27,8 +27,9 @@ from .core.runtime import LocalSite
 from .entity import async_register_site_device
 from .events import async_forward_central_events
 from .meter_link import async_link_meter
+from .new_chargers import async_adopt_new_chargers
 from .services import async_setup_services
-from .site_config import CONF_CHARGERS, build_site_config
+from .site_config import CONF_CHARGERS, CONF_REMOVED, build_site_config
 from .watch import SiteWatcher
 
 PLATFORMS = [
@@ -78,8 +79,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
     site = LocalSite(config, remote_authorizer=client.authorize if client else None)
     await _async_start_site(hass, entry, site)
     entry.async_on_unload(site.stop)  # runs last: after the platforms are gone
-    entry.async_on_unload(async_forward_central_events(hass, entry, site))
+    entry.async_on_unload(async_forward_central_events(hass, site))
     entry.async_on_unload(await async_link_meter(hass, entry, site))
+    entry.async_on_unload(async_adopt_new_chargers(hass, entry, site))
     cloud = await async_start_cloud(hass, entry, site, client)
     if cloud is not None:
         entry.async_on_unload(cloud.async_stop)
@@ -139,8 +141,11 @@ async def async_remove_config_entry_device(
     if any(snapshot.chargers[c].online for c in chargers if c in snapshot.chargers):
         return False
     remaining = [c for c in entry.options.get(CONF_CHARGERS, []) if c not in chargers]
+    # Remembered, so that setup does not adopt it again from the central system's records;
+    # it is added again when it boots again.
+    removed = sorted({*entry.options.get(CONF_REMOVED, []), *chargers})
     hass.config_entries.async_update_entry(
-        entry, options={**entry.options, CONF_CHARGERS: remaining}
+        entry, options={**entry.options, CONF_CHARGERS: remaining, CONF_REMOVED: removed}
     )
     return True
 

@@ -1,36 +1,21 @@
-"""Central-system events into Home Assistant: session events on the bus, and new chargers.
-
-A charge point that boots for the first time (let in by "accept new chargers") is added to the
-entry's options; the options listener reloads the entry, and the charger reconnects as a balanced
-charger with its own device (its boot data is already stored by the central system). The
-update waits a few seconds so that the central system finishes configuring the charger (meter
-values, intervals) before the reload closes the socket.
-"""
+"""Central-system events into Home Assistant: session events on the bus (new chargers are
+added by `new_chargers`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from functools import partial
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.event import async_call_later
 
 from .const import EVENT_SESSION_ENDED, EVENT_SESSION_STARTED
 from .core.central import (
     CentralEvent,
-    ChargerBooted,
     Transaction,
     TransactionEnded,
     TransactionStarted,
 )
 from .core.runtime import LocalSite
-from .site_config import CONF_CHARGERS
-
-# Time for the central system's boot-time configuration before the reload closes the socket.
-NEW_CHARGER_SETTLE_S = 5.0
 
 
 def _session_data(tx: Transaction) -> dict[str, Any]:
@@ -44,11 +29,7 @@ def _session_data(tx: Transaction) -> dict[str, Any]:
 
 
 @callback
-def async_forward_central_events(
-    hass: HomeAssistant, entry: ConfigEntry, site: LocalSite
-) -> Callable[[], None]:
-    known = {binding.charge_point_id for binding in site.config.bindings.values()}
-
+def async_forward_central_events(hass: HomeAssistant, site: LocalSite) -> Callable[[], None]:
     @callback
     def on_event(event: CentralEvent) -> None:
         if isinstance(event, TransactionStarted):
@@ -64,23 +45,5 @@ def async_forward_central_events(
                     "stop_reason": tx.stop_reason,
                 },
             )
-        elif isinstance(event, ChargerBooted) and event.charge_point_id not in known:
-            known.add(event.charge_point_id)
-            cancels.append(
-                async_call_later(hass, NEW_CHARGER_SETTLE_S, partial(add, event.charge_point_id))
-            )
 
-    @callback
-    def add(cp_id: str, _now: datetime) -> None:
-        chargers = [*entry.options.get(CONF_CHARGERS, []), cp_id]
-        hass.config_entries.async_update_entry(
-            entry, options={**entry.options, CONF_CHARGERS: chargers}
-        )
-
-    cancels: list[Callable[[], None]] = [site.central.add_listener(on_event)]
-
-    def stop() -> None:
-        for cancel in cancels:
-            cancel()
-
-    return stop
+    return site.central.add_listener(on_event)

@@ -34,6 +34,7 @@ from .const import (
 from .core.config import ControllerSettings, SiteConfig, parse_site_config
 
 CONF_CHARGERS = "chargers"  # options: charge point ids seen so far (new ones are added)
+CONF_REMOVED = "removed_chargers"  # options: ids whose device the user removed (not re-adopted)
 GRID = "grid"
 METER_NAME = "grid"
 # What a wallbox usually takes; the user caps it lower with the max-current number.
