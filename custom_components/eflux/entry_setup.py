@@ -28,6 +28,7 @@ from .entity import async_register_site_device
 from .events import async_forward_central_events
 from .meter_link import async_link_meter
 from .new_chargers import async_adopt_new_chargers
+from .ocpp_schemas import load_ocpp_schemas
 from .services import async_setup_services
 from .site_config import CONF_CHARGERS, CONF_REMOVED, build_site_config
 from .watch import SiteWatcher
@@ -75,6 +76,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
             translation_key="invalid_config",
             translation_placeholders={"error": str(err)},
         ) from err
+    # Before the port opens: the first message of each kind would read its schema in the loop.
+    await hass.async_add_executor_job(load_ocpp_schemas)
     client = cloud_client(hass, entry)
     site = LocalSite(config, remote_authorizer=client.authorize if client else None)
     await _async_start_site(hass, entry, site)
