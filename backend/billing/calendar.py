@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from .errors import BillingError
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII only: \d also matches "２０２５"
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII only: \d also matches full-width digits
 
 
 @dataclass(frozen=True, slots=True, order=True)

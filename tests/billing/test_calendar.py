@@ -51,7 +51,13 @@ def test_month_properties() -> None:
     assert str(Month(2025, 3)) == "2025-03"
 
 
-@pytest.mark.parametrize("text", ["2025-13", "2025-1", "25-01", "2025/01", "", "2025-00", "２０２５-01", "2025-01\n"])
+FULL_WIDTH_2025 = "\uff12\uff10\uff12\uff15"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2025-13", "2025-1", "25-01", "2025/01", "", "2025-00", f"{FULL_WIDTH_2025}-01", "2025-01\n"],
+)
 def test_bad_month_is_a_clear_error(text: str) -> None:
     with pytest.raises(BillingError, match="month"):
         Month.parse(text)
