@@ -5,6 +5,8 @@ the pure domain; this package is its storage side).
     summary = await invoicing.run_month(Month.parse("2025-01"), now=now)    # idempotent
     page = await invoicing.list_invoices(scope=account_id)
     detail = await invoicing.get_invoice(invoice_id, scope=account_id)     # lines + VAT
+    await invoicing.record_indexation(Decimal("3.1"), planned_on, announced_on, now=now)
+    await invoicing.set_lease_driver(account_id, cp_id, Decimal("22.5"), iban, active_from, now=now)
     pdf = await invoicing.invoice_pdf(invoice_id, scope=account_id)         # bytes
 
 `scope` is the caller's account id (None = an admin): a document of another account raises
@@ -15,12 +17,13 @@ that does not allow the step `Conflict`.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from ..billing.calendar import Month
 from ..billing.charges import OneOffCharge
 from ..billing.outages import OutageCause
 from ..storage import Database
-from . import events, payments, prepaid, queries, switches
+from . import events, indexations, lease, payments, prepaid, queries, switches
 from .models import (
     InvoiceDetail,
     InvoiceLineView,
@@ -29,6 +32,7 @@ from .models import (
     PlanSwitchRecord,
     PrepaidEntryView,
     PrepaidLedgerView,
+    ReimbursementView,
     RunSummary,
     VatBreakdown,
 )
@@ -37,7 +41,8 @@ from .run import invoice_month
 
 __all__ = [
     "InvoiceDetail", "InvoiceLineView", "InvoiceSummary", "Invoicing", "PaymentState",
-    "PlanSwitchRecord", "PrepaidEntryView", "PrepaidLedgerView", "RunSummary", "VatBreakdown",
+    "PlanSwitchRecord", "PrepaidEntryView", "PrepaidLedgerView", "ReimbursementView", "RunSummary",
+    "VatBreakdown",
 ]
 
 
@@ -62,6 +67,28 @@ class Invoicing:
     ) -> int:
         return await events.record_outage(self.db, subscription_id, started_at, ended_at, cause,
                                           now=now)
+
+    async def record_indexation(
+        self, cpi_percent: Decimal, planned_on: date, announced_on: date, *, now: datetime
+    ) -> int:
+        """The yearly CPI indexation; fees of customers of more than 3 months follow it from
+        the billing month after it takes effect."""
+        return await indexations.record_indexation(self.db, cpi_percent, planned_on,
+                                                   announced_on, now=now)
+
+    # ---- lease drivers ------------------------------------------------------------------------
+    async def set_lease_driver(
+        self, account_id: int, charge_point_id: int, rate_cents_per_kwh: Decimal,
+        iban: str | None, active_from: date | None, *, now: datetime,
+    ) -> None:
+        """A lease driver's reimbursement terms (replacing earlier ones)."""
+        await lease.set_lease_driver(self.db, account_id, charge_point_id, rate_cents_per_kwh,
+                                     iban, active_from, now=now)
+
+    async def list_reimbursements(
+        self, account_id: int, scope: int | None
+    ) -> list[ReimbursementView]:
+        return await lease.list_reimbursements(self.db, account_id, scope)
 
     # ---- documents (read) ---------------------------------------------------------------------
     async def list_invoices(

@@ -30,6 +30,8 @@ from ..billing.sessions import ChargingSession, Network, SessionTariff
 from ..storage import Queries, Row, to_db
 from .contracts import load_contracts, load_plans
 from .convert import domain_invoice
+from .indexations import load_indexations
+from .lease import load_lease_drivers
 from .queries import line, summary
 from .switches import load_switches
 
@@ -276,6 +278,7 @@ async def load_month(db: Queries, month: Month) -> Loaded:
     month_input = MonthInput(
         month, [c for _, c in contracts], cards, sessions, await load_switches(db, plans),
         await _charges(db, month), await _outages(db, month), await _guest_owners(db),
+        lease_drivers=await load_lease_drivers(db), indexations=await load_indexations(db),
         previous=previous,
     )
     return Loaded(month_input, tuple(prepaid), prepaid_accounts, frozenset(prepaid_uids),

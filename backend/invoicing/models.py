@@ -113,3 +113,21 @@ class RunSummary:
     sessions: int  # sessions loaded for the month
     skipped: tuple[tuple[str, str], ...]  # (ref, reason) the run could not bill
     numbers: tuple[str, ...]  # first and last number issued per series, for the log
+
+
+@dataclass(frozen=True, slots=True)
+class ReimbursementView:
+    """A lease driver's home charging of one month, reimbursed at the lease company's rate
+    (no VAT: paid on the lease company's behalf); payable once an IBAN is set."""
+
+    account_id: int
+    month: str  # YYYY-MM of use
+    energy_wh: int
+    cents: int
+    rate_cents_per_kwh: Decimal
+    iban: str | None
+    session_ids: tuple[int, ...]
+
+    @property
+    def payable(self) -> bool:
+        return self.iban is not None and self.cents > 0

@@ -1,5 +1,5 @@
 """Storing a month's run in one transaction: documents, lines, the sessions each accounts for,
-the number series, and the prepaid deductions.
+the number series, the prepaid deductions and the lease reimbursements.
 
 Numbers stay gapless under concurrency: the series are advanced by compare-and-set (from the
 state the run was computed on), and a document's identity is UNIQUE, so of two runs of the same
@@ -16,6 +16,7 @@ from ..billing.invoices import DocumentKind, Invoice
 from ..storage import Queries, UniqueViolation, to_db
 from ..store.audit import AuditLog
 from ..store.errors import Conflict
+from .lease import store_reimbursements
 from .load import Loaded
 from .prepaid import NewEntry, add_entries
 
@@ -107,6 +108,7 @@ async def persist_run(
         for s in loaded.prepaid_sessions
     ]
     await add_entries(tx, deductions)
+    await store_reimbursements(tx, run, loaded.month_input.lease_drivers, now=now)
     if run.invoices:
         await AuditLog.add(tx, at=now, actor="invoice-run", account_id=None,
                            action="invoice.run", subject=f"month:{month}",
