@@ -23,7 +23,7 @@ from ..billing.calendar import Month
 from ..billing.charges import OneOffCharge
 from ..billing.outages import OutageCause
 from ..storage import Database
-from . import events, indexations, lease, payments, prepaid, queries, switches
+from . import events, guests, indexations, lease, payments, prepaid, queries, switches
 from .models import (
     InvoiceDetail,
     InvoiceLineView,
@@ -75,6 +75,17 @@ class Invoicing:
         the billing month after it takes effect."""
         return await indexations.record_indexation(self.db, cpi_percent, planned_on,
                                                    announced_on, now=now)
+
+    # ---- guest usage (art. 28.7) ---------------------------------------------------------------
+    async def set_electricity_cost(
+        self, account_id: int, cents_per_kwh: Decimal, *, now: datetime
+    ) -> None:
+        """What a guest-usage owner pays for electricity, incl. VAT (the not-recovered cap)."""
+        await guests.set_electricity_cost(self.db, account_id, cents_per_kwh, now=now)
+
+    async def flag_unrecovered(self, session_id: int, *, now: datetime) -> None:
+        """A guest session not recovered from the guest's MSP: paid out at most at cost."""
+        await guests.flag_unrecovered(self.db, session_id, now=now)
 
     # ---- lease drivers ------------------------------------------------------------------------
     async def set_lease_driver(

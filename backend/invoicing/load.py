@@ -30,6 +30,7 @@ from ..billing.sessions import ChargingSession, Network, SessionTariff
 from ..storage import Queries, Row, to_db
 from .contracts import load_contracts, load_plans
 from .convert import domain_invoice
+from .guests import load_unrecovered
 from .indexations import load_indexations
 from .lease import load_lease_drivers
 from .queries import line, summary
@@ -278,6 +279,7 @@ async def load_month(db: Queries, month: Month) -> Loaded:
     month_input = MonthInput(
         month, [c for _, c in contracts], cards, sessions, await load_switches(db, plans),
         await _charges(db, month), await _outages(db, month), await _guest_owners(db),
+        unrecovered_guest_sessions=await load_unrecovered(db, window),
         lease_drivers=await load_lease_drivers(db), indexations=await load_indexations(db),
         previous=previous,
     )

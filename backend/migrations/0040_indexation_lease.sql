@@ -34,3 +34,10 @@ CREATE TABLE lease_reimbursements (
     created_at TEXT NOT NULL,
     PRIMARY KEY (account_id, month)
 );
+
+-- Guest sessions the guest's MSP did not pay for (art. 28.7): their payout is capped at the
+-- owner's electricity cost (`guest_owner_settings`, 0010).
+CREATE TABLE guest_unrecovered_sessions (
+    session_id BIGINT PRIMARY KEY REFERENCES sessions (id),
+    flagged_at TEXT NOT NULL
+);
