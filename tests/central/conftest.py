@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
 from custom_components.eflux.core.central import AuthorizationSettings, CentralSystem
-from sim.chargepoint import SimChargePoint
 
-from .support import FakeClock, central_config, running_central
-
-SimFactory = Callable[..., Awaitable[SimChargePoint]]
+from .support import FakeClock, SimFactory, central_config, running_central, sims_against
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +32,5 @@ async def central(
 @pytest_asyncio.fixture(loop_scope="module")
 async def make_sim(central: CentralSystem, clock: FakeClock) -> AsyncIterator[SimFactory]:
     """Start simulated chargers against the module's central system; closed after the test."""
-    sims: list[SimChargePoint] = []
-
-    async def start(cp_id: str, version: str = "1.6", **kwargs: Any) -> SimChargePoint:
-        kwargs.setdefault("clock", clock)
-        kwargs.setdefault("reconnect_delay", 0.05)
-        kwargs.setdefault("meter_interval", 3600)  # tests send samples themselves
-        sim = SimChargePoint(f"ws://127.0.0.1:{central.port}", cp_id, version, **kwargs)
-        sims.append(sim)
-        await sim.start()
-        return sim
-
-    yield start
-    for sim in sims:
-        await sim.close()
+    async with sims_against(central, clock) as start:
+        yield start

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,6 +17,7 @@ from websockets.typing import Subprotocol
 
 from custom_components.eflux.core.central import CentralConfig, CentralSystem
 from custom_components.eflux.core.central.auth import RemoteAuthorizer
+from sim.chargepoint import SimChargePoint
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SUBPROTOCOL = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
@@ -62,6 +63,30 @@ async def running_central(
         yield central
     finally:
         await central.stop()
+
+
+SimFactory = Callable[..., Awaitable[SimChargePoint]]
+
+
+@asynccontextmanager
+async def sims_against(central: CentralSystem, clock: FakeClock) -> AsyncIterator[SimFactory]:
+    """A factory of simulated chargers on `central` and the fake clock; all closed at the end."""
+    sims: list[SimChargePoint] = []
+
+    async def start(cp_id: str, version: str = "1.6", **kwargs: Any) -> SimChargePoint:
+        kwargs.setdefault("clock", clock)
+        kwargs.setdefault("reconnect_delay", 0.05)
+        kwargs.setdefault("meter_interval", 3600)  # tests send samples themselves
+        sim = SimChargePoint(f"ws://127.0.0.1:{central.port}", cp_id, version, **kwargs)
+        sims.append(sim)
+        await sim.start()
+        return sim
+
+    try:
+        yield start
+    finally:
+        for sim in sims:
+            await sim.close()
 
 
 class RawCharger:
