@@ -14,6 +14,7 @@ from typing import Any
 
 from ..balancing import Mode, Site
 from ..central import CentralConfig
+from ..planning.tariff import Tariff
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 EXTERNAL = "external"  # a meter kind fed from outside (`ExternalMeterSource.push`)
@@ -68,6 +69,9 @@ class ControllerSettings:
     start_id_tag: str = "EFLUX-LOCAL"
     # Mode per charger at start (None or absent: the site's default mode).
     modes: Mapping[str, Mode] = field(default_factory=lambda: MappingProxyType({}))
+    # The price per kWh the planner prefers cheap hours by (site.yaml `tariff:`); prices pushed
+    # at runtime (`Controller.push_prices`) override it for the hours they cover.
+    tariff: Tariff | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +96,4 @@ class SiteConfig:
     controller: ControllerSettings = field(default_factory=ControllerSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     source: Path | None = None  # the file it was read from
+    timezone: str | None = None  # IANA name (site.yaml `timezone:`): the tariff's local time

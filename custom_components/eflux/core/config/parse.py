@@ -28,6 +28,7 @@ from ..balancing import (
 )
 from ..central import AuthorizationSettings, CentralConfig
 from ..errors import ConfigError
+from ..planning.tariff import Tariff
 from .model import (
     EXTERNAL,
     ApiSettings,
@@ -38,6 +39,7 @@ from .model import (
     SiteConfig,
 )
 from .reader import Section, phase_amps
+from .tariff import parse_tariff, parse_timezone
 
 MAX_CONFIG_BYTES = 1_000_000
 _PHASES = {"L1": Phase.L1, "L2": Phase.L2, "L3": Phase.L3}
@@ -97,7 +99,9 @@ def parse_site_config(
     except SiteConfigError as err:
         raise ConfigError(err.key, err.reason) from err
     central = _central(top.section("central"), base_dir, bindings)
-    controller = _controller(top.section("controller"), modes)
+    timezone = parse_timezone(top)
+    tariff = parse_tariff(top.section("tariff"), timezone)
+    controller = _controller(top.section("controller"), modes, tariff)
     api = _api(top.section("api"))
     top.done()
     return SiteConfig(
@@ -109,6 +113,7 @@ def parse_site_config(
         controller=controller,
         api=api,
         source=source,
+        timezone=timezone,
     )
 
 
@@ -289,7 +294,9 @@ def _central(sec: Section, base_dir: Path, bindings: Mapping[str, ChargerBinding
     return config
 
 
-def _controller(sec: Section, modes: Mapping[str, Mode]) -> ControllerSettings:
+def _controller(
+    sec: Section, modes: Mapping[str, Mode], tariff: Tariff | None
+) -> ControllerSettings:
     base = ControllerSettings()
     settings = ControllerSettings(
         safe_limit_valid_for=timedelta(
@@ -304,6 +311,7 @@ def _controller(sec: Section, modes: Mapping[str, Mode]) -> ControllerSettings:
         ),
         start_id_tag=sec.text("start_id_tag", base.start_id_tag),
         modes=MappingProxyType(dict(modes)),
+        tariff=tariff,
     )
     sec.done()
     return settings
