@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,10 +53,12 @@ from .control.inputs import (
     with_plan,
 )
 from .control.plug_in import plug_in_commands
+from .control.prices import HourPrice, PriceBook
 from .control.safe_limits import SafeCurrent, SafeLimits
 from .control.sender import Channel, Command, LimitSender
 from .domain import DepartureRequest
 from .planning import CarPlan
+from .planning.tariff import PriceEntry
 
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_METER_TIMEOUT_S = 5.0
@@ -103,7 +105,9 @@ class Controller:
         }
         self._state = BalancerState()
         self.result: BalanceResult | None = None
-        self.departures = Departures(site, cars or {}, self.settings.planner_interval)
+        self.departures = Departures(
+            site, cars or {}, self.settings.planner_interval, PriceBook(self.settings.tariff)
+        )
         self._planned_soc: dict[str, float | None] = {}
         self._sender = LimitSender(central, clock, self.settings.retry_after, self._sent)
         self.safe_limits = SafeLimits(
@@ -196,6 +200,15 @@ class Controller:
         self._known(charger_id)
         self.departures.clear(charger_id)
         self._schedule()
+
+    def push_prices(self, entries: Sequence[PriceEntry] | None) -> int:
+        """Day-ahead prices over the tariff (None: forget the pushed ones); re-planned at once."""
+        hours = self.departures.push_prices(entries, self._clock())
+        self._schedule()
+        return hours
+
+    def price_table(self) -> list[HourPrice]:
+        return self.departures.prices.table(self._clock())
 
     def charger_for(self, charge_point_id: str, connector_id: int = 1) -> str:
         """The balanced charger at this OCPP place (KeyError when none)."""

@@ -2,11 +2,13 @@
 
 The planner (`planning.plan`) is pure; this keeps the requests, turns them into `CarDemand`s with
 the car profile and the measured SoC, and hands the balancer `urgency_kw` and `planned_w`.
+Prices (the tariff, overridden by pushed day-ahead prices: `control.prices`) go to the planner,
+which uses the cheap hours whenever every car still makes its departure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -15,11 +17,21 @@ from ..config import CarProfile
 from ..domain import DepartureRequest
 from ..planning import CarDemand, CarPlan, Plan, PlanInputError, demand_from_request, plan
 from ..planning import urgency_kw as urgency_of
+from ..planning.slots import MAX_HORIZON
+from ..planning.tariff import PriceEntry
+from .prices import PriceBook
 
 
 class Departures:
-    def __init__(self, site: Site, cars: Mapping[str, CarProfile], interval: timedelta) -> None:
+    def __init__(
+        self,
+        site: Site,
+        cars: Mapping[str, CarProfile],
+        interval: timedelta,
+        prices: PriceBook | None = None,
+    ) -> None:
         self._site = site
+        self.prices = prices or PriceBook()
         self._chargers = {c.id: c for c in site.chargers}
         self._cars = cars
         self._interval = interval
@@ -38,6 +50,15 @@ class Departures:
     def clear(self, charger_id: str) -> None:
         if self.requests.pop(charger_id, None) is not None:
             self.planned_at = None
+
+    def push_prices(self, entries: Sequence[PriceEntry] | None, now: datetime) -> int:
+        """Dynamic prices over the tariff (`PriceBook.push`; None forgets the pushed ones);
+        re-plan at the next pass. Returns the number of hours pushed."""
+        hours = self.prices.push(entries, now) if entries is not None else 0
+        if entries is None:
+            self.prices.clear()
+        self.planned_at = None
+        return hours
 
     def due(self, now: datetime) -> bool:
         return self.planned_at is None or now >= self.next_at(now)
@@ -64,7 +85,11 @@ class Departures:
             except PlanInputError as err:
                 self.errors[ident] = str(err)
         self._demands = demands
-        self.plan = plan(list(demands.values()), now, max(0.0, capacity_kw)) if demands else None
+        self.plan = None
+        if demands:
+            until = max(d.departure_at for d in demands.values())
+            prices = self.prices.for_plan(now, min(until, now + MAX_HORIZON))
+            self.plan = plan(list(demands.values()), now, max(0.0, capacity_kw), prices)
         self.planned_at = now
 
     def car_plan(self, charger_id: str) -> CarPlan | None:
