@@ -136,8 +136,9 @@ async def test_pushed_prices_replan_and_bad_ones_change_nothing(
         # Day-ahead prices arrive: re-planned into the cheap hours without any other event.
         controller.push_prices(cheap_hours(clock, 3, 2))
         await eventually(lambda: sent(controller, "PUSH") == 0.0)
-        assert (car := controller.car_plan("PUSH")) is not None
-        assert car.estimated_cost == Decimal("1.00")
+        replanned = controller.car_plan("PUSH")
+        assert replanned is not None
+        assert replanned.estimated_cost == Decimal("1.00")
         before = dict(controller.departures.prices.pushed)
         overlapping = cheap_hours(clock, 1, 1) + cheap_hours(clock, 1, 1)
         with pytest.raises(PlanInputError, match="overlaps"):

@@ -1,7 +1,8 @@
 """`SiteSnapshot`: one consistent, immutable picture of the site for HA entities and the API.
 
 Built from the central system's charger states, the controller's decisions and the meters; plain
-values only (str, float, datetime, tuples), so `as_dict` turns it into JSON without surprises.
+values only (str, float, Decimal, datetime, tuples), so `as_dict` turns it into JSON without
+surprises (Decimal as text).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -62,6 +64,9 @@ class ChargerSnapshot:
     ready_by_departure: bool | None
     shortfall_kwh: float | None
     plan_error: str | None
+    # Per the prices the planner used (tariff or pushed); None when an hour it charges in has
+    # no price. JSON: a decimal string ("1.00"), money is never float.
+    estimated_cost: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, Decimal):
+        return str(value)
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

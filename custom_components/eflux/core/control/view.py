@@ -122,4 +122,5 @@ def charger_snapshot(
         ready_by_departure=car.will_make_it if car is not None else None,
         shortfall_kwh=car.shortfall_kwh if car is not None else None,
         plan_error=controller.departures.errors.get(ident),
+        estimated_cost=car.estimated_cost if car is not None else None,
     )

@@ -11,13 +11,16 @@ import json
 import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from ..config import ApiSettings
+from ..control.prices import parse_entries
 from ..control.snapshot import charger_dict
 from ..domain import DepartureRequest
+from ..planning.tariff import HOUR
 from ..runtime import LocalSite
 from .errors import ApiError, as_api_error, error_response
 from .events import EventStream
@@ -50,6 +53,9 @@ def build_app(site: LocalSite, settings: ApiSettings) -> web.Application:
     app.router.add_put("/api/chargers/{id}/departure", put_departure)
     app.router.add_delete("/api/chargers/{id}/departure", delete_departure)
     app.router.add_post("/api/chargers/{id}/ocpp/{action}", post_ocpp)
+    app.router.add_get("/api/prices", get_prices)
+    app.router.add_put("/api/prices", put_prices)
+    app.router.add_delete("/api/prices", delete_prices)
     return app
 
 
@@ -186,6 +192,55 @@ async def post_ocpp(request: web.Request) -> web.Response:
     payload = await _body(request, empty_ok=True)
     response = await site.send_ocpp(binding.charge_point_id, action, payload)
     return web.json_response({"response": response})
+
+
+# ---- prices -----------------------------------------------------------------------------------
+async def get_prices(request: web.Request) -> web.Response:
+    return web.json_response(_prices(request.app[SITE_KEY]))
+
+
+async def put_prices(request: web.Request) -> web.Response:
+    """Day-ahead prices over the tariff: a list of {start, end?, price}, or {"prices": [...]}.
+    Numbers are read as decimals from the JSON text (money is never float)."""
+    raw = await request.read()
+    try:
+        data = json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError) as err:
+        raise ApiError(400, "bad_request", f"body is not JSON: {err}") from None
+    if isinstance(data, dict):
+        unknown = sorted(set(data) - {"prices"})
+        if unknown:
+            raise ApiError(400, "bad_request", f"unknown field {unknown[0]!r}")
+        data = data.get("prices")
+    site = request.app[SITE_KEY]
+    hours = site.controller.push_prices(parse_entries(data))
+    return web.json_response({"hours_set": hours, **_prices(site)})
+
+
+async def delete_prices(request: web.Request) -> web.Response:
+    site = request.app[SITE_KEY]
+    site.controller.push_prices(None)
+    return web.json_response(_prices(site))
+
+
+def _prices(site: LocalSite) -> dict[str, Any]:
+    """The next 48 hours as the planner prices them, and where each price comes from."""
+    return {
+        "timezone": site.config.timezone,
+        "prices": [
+            {
+                "start": row.start.isoformat(),
+                "end": (row.start + HOUR).isoformat(),
+                "price": None if row.price is None else str(row.price),
+                "source": row.source,
+            }
+            for row in site.controller.price_table()
+        ],
+    }
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a price")
 
 
 # ---- body helpers -----------------------------------------------------------------------------
