@@ -111,3 +111,15 @@ def test_a_push_that_fails_changes_nothing() -> None:
     assert book.pushed == before
     assert book.push([], NOW) == 0  # e.g. Nordpool's raw_tomorrow before it is published
     assert book.pushed == before
+
+
+def test_replace_forgets_what_was_pushed_before() -> None:
+    book = PriceBook()
+    book.push([PriceEntry(at(1), at(2), Decimal(1))], NOW)
+    assert book.push([PriceEntry(at(3), at(4), Decimal(2))], NOW, replace=True) == 1
+    assert book.pushed == {at(3): Decimal(2)}
+    with pytest.raises(PlanInputError):  # a failing replace keeps the old prices
+        book.push([PriceEntry(at(5), at(5.5), Decimal(3))], NOW, replace=True)
+    assert book.pushed == {at(3): Decimal(2)}
+    assert book.push([], NOW, replace=True) == 0
+    assert book.pushed == {}

@@ -201,9 +201,9 @@ class Controller:
         self.departures.clear(charger_id)
         self._schedule()
 
-    def push_prices(self, entries: Sequence[PriceEntry] | None) -> int:
+    def push_prices(self, entries: Sequence[PriceEntry] | None, *, replace: bool = False) -> int:
         """Day-ahead prices over the tariff (None: forget the pushed ones); re-planned at once."""
-        hours = self.departures.push_prices(entries, self._clock())
+        hours = self.departures.push_prices(entries, self._clock(), replace=replace)
         self._schedule()
         return hours
 

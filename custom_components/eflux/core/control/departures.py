@@ -51,12 +51,12 @@ class Departures:
         if self.requests.pop(charger_id, None) is not None:
             self.planned_at = None
 
-    def push_prices(self, entries: Sequence[PriceEntry] | None, now: datetime) -> int:
+    def push_prices(
+        self, entries: Sequence[PriceEntry] | None, now: datetime, *, replace: bool = False
+    ) -> int:
         """Dynamic prices over the tariff (`PriceBook.push`; None forgets the pushed ones);
         re-plan at the next pass. Returns the number of hours pushed."""
-        hours = self.prices.push(entries, now) if entries is not None else 0
-        if entries is None:
-            self.prices.clear()
+        hours = self.prices.push(entries or [], now, replace=replace or entries is None)
         self.planned_at = None
         return hours
 

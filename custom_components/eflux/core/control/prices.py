@@ -48,18 +48,18 @@ class PriceBook:
         self.tariff = tariff
         self.pushed: dict[datetime, Decimal] = {}
 
-    def push(self, entries: Sequence[PriceEntry], now: datetime) -> int:
-        """Take these prices over the tariff; returns the number of whole hours they cover.
-        Nothing changes when any entry is invalid (PlanInputError names it)."""
-        if not entries:
-            return 0
+    def push(self, entries: Sequence[PriceEntry], now: datetime, *, replace: bool = False) -> int:
+        """Take these prices over the tariff (`replace`: instead of all pushed so far); returns
+        the number of whole hours they cover. Nothing changes when any entry is invalid
+        (PlanInputError names it)."""
         hourly = hourly_from_entries(entries)
-        if not hourly:
+        if entries and not hourly:
             raise PlanInputError("prices", "cover no whole hour (give `end` for quarter-hours)")
-        latest = max(hourly)
+        latest = max(hourly, default=now)
         if latest > now + PUSH_AHEAD:
             raise PlanInputError("prices", f"more than {PUSH_AHEAD.days} days ahead: {latest}")
-        self.pushed = {h: p for h, p in self.pushed.items() if h + HOUR > now}
+        kept = {} if replace else self.pushed
+        self.pushed = {h: p for h, p in kept.items() if h + HOUR > now}
         self.pushed.update({h: p for h, p in hourly.items() if h + HOUR > now})
         return len(hourly)
 
