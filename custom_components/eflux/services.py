@@ -1,23 +1,32 @@
-"""Services: departure, start/stop, a manual charging profile, lost cards and a sync now.
+"""Services: departure, start/stop, a manual charging profile, prices, lost cards, a sync now.
 
-Registered once in `async_setup`; charger services name the charger's device, cloud services
-the config entry. Each resolves its target and hands the call to core.
+Registered once in `async_setup`; charger services name the charger's device, site and cloud
+services the config entry. Each resolves its target and hands the call to core.
 """
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_DEVICE_ID
-from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.const import ATTR_DEVICE_ID, ATTR_ENTITY_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .core.control.prices import parse_entries
 from .core.control.snapshot import ChargerSnapshot
 from .core.domain import DepartureRequest
 from .entity import run_command
@@ -30,6 +39,8 @@ ATTR_TARGET_SOC = "target_soc"
 ATTR_CURRENT = "current"
 ATTR_PHASES = "phases"
 ATTR_CARD = "card"
+ATTR_PRICES = "prices"
+ATTR_REPLACE = "replace"
 
 SERVICE_SET_DEPARTURE = "set_departure"
 SERVICE_START = "start_charging"
@@ -37,6 +48,9 @@ SERVICE_STOP = "stop_charging"
 SERVICE_PROFILE = "set_charging_profile"
 SERVICE_CARD_LOST = "report_card_lost"
 SERVICE_SYNC = "sync_now"
+SERVICE_PRICES = "set_prices"
+# Price-sensor attributes read with `entity_id` (Nordpool; ENTSO-E), in this order.
+PRICE_ATTRIBUTES = ("raw_today", "raw_tomorrow", "prices_today", "prices_tomorrow")
 
 _PERCENT = vol.All(vol.Coerce(float), vol.Range(min=0, max=100))
 DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
@@ -56,6 +70,20 @@ PROFILE_SCHEMA = DEVICE_SCHEMA.extend(
         vol.Required(ATTR_CURRENT): vol.All(vol.Coerce(float), vol.Range(min=0, max=80)),
         vol.Optional(ATTR_PHASES): vol.All(vol.Coerce(int), vol.In([1, 3])),
     }
+)
+PRICES_SCHEMA = vol.All(
+    ENTRY_SCHEMA.extend(
+        {
+            # A list of {start, end?, price|value}, or the same as JSON text (what a template
+            # with `| to_json` renders when it cannot be turned back into a list).
+            vol.Optional(ATTR_PRICES): vol.Any(list, cv.string),
+            # A price sensor whose attributes hold such lists (Nordpool, ENTSO-E): read here,
+            # because datetimes in attributes do not survive a template.
+            vol.Optional(ATTR_ENTITY_ID): cv.entity_id,
+            vol.Optional(ATTR_REPLACE, default=False): cv.boolean,
+        }
+    ),
+    cv.has_at_least_one_key(ATTR_PRICES, ATTR_ENTITY_ID),
 )
 CARD_SCHEMA = ENTRY_SCHEMA.extend(
     {vol.Required(ATTR_CARD): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64))}
@@ -129,6 +157,41 @@ async def _profile(call: ServiceCall) -> None:
     )
 
 
+async def _set_prices(call: ServiceCall) -> ServiceResponse:
+    """Day-ahead prices per kWh over the tariff (e.g. Nordpool's raw_today + raw_tomorrow)."""
+    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    try:
+        items = _price_items(call)
+        entries = parse_entries(items)
+        controller = entry.runtime_data.site.controller
+        hours = controller.push_prices(entries, replace=call.data[ATTR_REPLACE])
+    except ValueError as err:  # PlanInputError names the entry and field; JSON errors too
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_value",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    return {"hours_set": hours}
+
+
+def _price_items(call: ServiceCall) -> list[Any]:
+    items: list[Any] = []
+    if ATTR_ENTITY_ID in call.data:
+        state = call.hass.states.get(call.data[ATTR_ENTITY_ID])
+        if state is None:
+            raise ValueError(f"{call.data[ATTR_ENTITY_ID]}: no such entity")
+        lists = [state.attributes.get(name) for name in PRICE_ATTRIBUTES]
+        if not any(isinstance(found, list) for found in lists):
+            raise ValueError(f"{state.entity_id}: none of {', '.join(PRICE_ATTRIBUTES)}")
+        items = [item for found in lists if isinstance(found, list) for item in found]
+    given: Any = call.data.get(ATTR_PRICES, [])
+    if isinstance(given, str):
+        given = json.loads(given, parse_float=Decimal)
+    if not isinstance(given, list):
+        raise ValueError(f"prices: must be a list of {{start, price}}, got {given!r:.40}")
+    return items + given
+
+
 def _cloud(hass: HomeAssistant, call: ServiceCall) -> Any:
     entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY_ID])
     if entry.runtime_data.cloud is None:
@@ -155,3 +218,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_SYNC, _sync, ENTRY_SCHEMA),
     ):
         hass.services.async_register(DOMAIN, name, handler, schema=schema)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_PRICES,
+        _set_prices,
+        schema=PRICES_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
