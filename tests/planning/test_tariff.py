@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.eflux.core.planning import PlanInputError
+from custom_components.eflux.core.control.prices import PriceBook
+from custom_components.eflux.core.planning import CarDemand, PlanInputError, plan
 from custom_components.eflux.core.planning.tariff import (
     PriceEntry,
     Tariff,
@@ -167,3 +168,26 @@ def test_bad_entries_are_refused_naming_the_entry(
         hourly_from_entries(entries)
     assert err.value.field == field
     assert reason in err.value.reason
+
+
+def test_the_worked_example_of_docs_load_balancing() -> None:
+    """docs/load-balancing.md, "Where the prices come from": 18:00, 26.7 kWh at 11 kW."""
+    now = datetime(2026, 3, 2, 18, tzinfo=AMS)
+    book = PriceBook(Tariff(AMS, DAY, (TariffZone(NIGHT, hours=(23, 7)),)))
+    morning, evening = (
+        datetime(2026, 3, 3, 7, 30, tzinfo=AMS),
+        datetime(2026, 3, 2, 19, 30, tzinfo=AMS),
+    )
+
+    def cost(departure: datetime) -> tuple[Decimal | None, datetime | None, float]:
+        car = CarDemand("car", departure, 60.0, 40.0, 11.0, 80.0)
+        result = plan([car], now, 17.0, book.for_plan(now, departure)).cars["car"]
+        return result.estimated_cost, result.expected_finish, round(result.shortfall_kwh, 1)
+
+    assert cost(morning) == (Decimal("5.60"), datetime(2026, 3, 3, 1, 30, tzinfo=AMS), 0.0)
+    assert cost(evening) == (Decimal("4.95"), None, 10.2)
+    pushed = PriceEntry(
+        datetime(2026, 3, 3, 3, tzinfo=AMS), datetime(2026, 3, 3, 5, tzinfo=AMS), Decimal("0.08")
+    )
+    book.push([pushed], now)
+    assert cost(morning) == (Decimal("2.74"), datetime(2026, 3, 3, 5, tzinfo=AMS), 0.0)
