@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from custom_components.eflux.core.balancing.allocation import water_fill
+from custom_components.eflux.core.balancing.allocation import FillPlan, water_fill
 from custom_components.eflux.core.balancing.topology import Membership
 from custom_components.eflux.core.balancing.work import Work
 
@@ -84,3 +84,32 @@ def test_water_fill_matches_the_reference(
     for cid in range(len(left)):
         used = sum(w.extra * wt for w in works for c, wt in w.members if c == cid)
         assert abs(after[cid] - (left[cid] - used)) < TOL
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    case=fills(),
+    other_left=st.lists(st.integers(min_value=-5, max_value=60), min_size=6, max_size=6),
+    change_room=st.booleans(),
+)
+def test_a_reused_plan_gives_what_a_fresh_one_does(
+    case: tuple[list[Membership], list[float], list[float]],
+    other_left: list[int],
+    change_room: bool,
+) -> None:
+    """The second pass reuses the first pass's FillPlan (or rebuilds it when a room changed):
+    its answer must be the one a pass without any plan gives, to the last bit."""
+    members, rooms, left = case
+    plans: dict[int, FillPlan] = {}
+    first = [work(m, r) for m, r in zip(members, rooms, strict=True)]
+    water_fill(first, list(left), plans, 3)
+    assert 3 in plans or all(r <= 0 for r in rooms)
+    second_rooms = [r + 1.5 if change_room and i == 0 else r for i, r in enumerate(rooms)]
+    second_left = [float(v) for v in other_left[: len(left)]]
+    reused = [work(m, r) for m, r in zip(members, second_rooms, strict=True)]
+    fresh = [work(m, r) for m, r in zip(members, second_rooms, strict=True)]
+    after_reused, after_fresh = list(second_left), list(second_left)
+    water_fill(reused, after_reused, plans, 3)
+    water_fill(fresh, after_fresh)
+    assert [(w.extra, w.limited_by) for w in reused] == [(w.extra, w.limited_by) for w in fresh]
+    assert after_reused == after_fresh

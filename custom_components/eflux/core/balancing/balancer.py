@@ -112,7 +112,7 @@ def balance(
         if work.admitted:
             tiers.setdefault(work.demand.tier, []).append(work)
     for tier in sorted(tiers, reverse=True):
-        water_fill(tiers[tier], left)
+        water_fill(tiers[tier], left, cs.fill_plans, tier)
     someone_waits = False
     for work in works:
         if work.admitted:

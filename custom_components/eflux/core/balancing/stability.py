@@ -27,6 +27,34 @@ def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning)
     low = demand.low
     steps = math.floor((low + work.extra) / tuning.resolution_a + 1e-6)
     raw = max(low, round(steps * tuning.resolution_a, 6))
+    if (  # the common case on a busy site: charging on, and not enough more to change anything
+        prev.on
+        and prev.target_a <= raw
+        and raw - prev.target_a < max(tuning.hysteresis_a - EPS, EPS)
+        and work.reason is not Reason.PV_STOP_DELAY
+        and work.short_since is None
+        and work.up_since is None
+        and prev.short_since is None
+        and prev.up_since is None
+        and option.grid_phases == prev.grid_phases
+        and option.phases == prev.phases
+        and demand.car_phases == prev.car_phases
+    ):
+        # What the general path below gives for this case, without its bookkeeping.
+        if work.limited_by == AT_HIGH:
+            reason, detail = demand.high_reason, demand.high_detail
+        else:
+            reason, detail = cs.limit_reasons[work.limited_by]
+        held = ChargerAllocation(
+            work.ident,
+            prev.target_a,
+            option.phases,
+            option.grid_phases,
+            ChargerStatus.CHARGING,
+            reason,
+            detail,
+        )
+        return held, prev, None
     if work.reason is Reason.PV_STOP_DELAY:
         reason, detail = Reason.PV_STOP_DELAY, ""
     elif work.limited_by == AT_HIGH:

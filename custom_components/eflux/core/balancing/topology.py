@@ -59,6 +59,7 @@ class CompiledSite:
     draw_cache: list[Any] = field(default_factory=list)  # per charger (balancer._charger_draws)
     stamp_cache: list[Any] = field(default_factory=list)  # per charger: (switched_at, its ts)
     loads_cache: list[Any] = field(default_factory=lambda: [None, None])  # (states, loads)
+    fill_plans: dict[int, Any] = field(default_factory=dict)  # per tier (allocation.FillPlan)
 
     @property
     def root(self) -> int:
