@@ -44,17 +44,11 @@ from .central import (
 )
 from .config import CarProfile, ChargerBinding, ControllerSettings
 from .control.departures import Departures
-from .control.inputs import (
-    UserSettings,
-    charger_input,
-    connector_of,
-    measured_soc,
-    refresh,
-    with_plan,
-)
+from .control.inputs import UserSettings, charger_input, connector_of, refresh
 from .control.plug_in import plug_in_commands
 from .control.prices import HourPrice, PriceBook
-from .control.safe_limits import SafeCurrent, SafeLimits
+from .control.replan import Replanner
+from .control.safe_limits import SafeLimits, safe_current
 from .control.sender import Channel, Command, LimitSender
 from .domain import DepartureRequest
 from .planning import CarPlan
@@ -108,12 +102,15 @@ class Controller:
         self.departures = Departures(
             site, cars or {}, self.settings.planner_interval, PriceBook(self.settings.tariff)
         )
-        self._planned_soc: dict[str, float | None] = {}
+        self._plans = Replanner(central, site, self._compiled.root, self.bindings, self.departures)
         self._sender = LimitSender(central, clock, self.settings.retry_after, self._sent)
         self.safe_limits = SafeLimits(
             central,
             clock,
-            {cp: self._safe_current(idents) for cp, idents in self._by_cp.items()},
+            {
+                cp: safe_current([self._chargers[i] for i in idents], self.bindings)
+                for cp, idents in self._by_cp.items()
+            },
             self.settings.safe_limit_valid_for,
             self.settings.retry_after,
             self._notify,
@@ -203,12 +200,17 @@ class Controller:
 
     def push_prices(self, entries: Sequence[PriceEntry] | None, *, replace: bool = False) -> int:
         """Day-ahead prices over the tariff (None: forget the pushed ones); re-planned at once."""
-        hours = self.departures.push_prices(entries, self._clock(), replace=replace)
+        hours = self._plans.push_prices(entries, self._clock(), replace=replace)
         self._schedule()
         return hours
 
     def price_table(self) -> list[HourPrice]:
-        return self.departures.prices.table(self._clock())
+        """The next 48 hours' prices per kWh and where each came from (tariff or pushed)."""
+        return self._plans.price_table(self._clock())
+
+    def price_now(self) -> HourPrice:
+        """The price the planner uses for the current hour."""
+        return self._plans.price_now(self._clock())
 
     def charger_for(self, charge_point_id: str, connector_id: int = 1) -> str:
         """The balanced charger at this OCPP place (KeyError when none)."""
@@ -245,8 +247,8 @@ class Controller:
         """One pass now: balance, send what changed, wake the timer for the next deadline."""
         now = self._clock()
         self._scheduled = False
-        if self.departures.due(now) and (self.departures.requests or self.departures.plan):
-            self._replan(now)
+        if self._plans.due(now):
+            self._plans.replan(now, self._inputs, self.result)
         meters = {
             cid: amps for cid, (amps, at) in self._meters.items() if now - at <= self._timeouts[cid]
         }
@@ -272,26 +274,6 @@ class Controller:
         for ident, command in commands.items():
             self._sender.want(ident, self.bindings[ident], command)
 
-    def _replan(self, now: datetime) -> None:
-        socs = {
-            ident: measured_soc(self._connector(ident))
-            for ident, inp in self._inputs.items()
-            if inp.plugged
-        }
-        smart = [i for i in socs if i in self.departures.requests]
-        capacity_kw = 0.0
-        if self.result is not None and smart:
-            amps = min(self.result.capacity_for(smart))
-            capacity_kw = amps * 3 * self.site.voltage_v / 1000.0
-        elif smart:
-            grid = self.site.circuits[self._compiled.root]
-            capacity_kw = (min(grid.limit_a) - grid.margin_a) * 3 * self.site.voltage_v / 1000.0
-        self.departures.replan(now, socs, capacity_kw)
-        for ident, inp in list(self._inputs.items()):
-            self._inputs[ident] = with_plan(
-                inp, self.departures.urgency_kw(ident, now), self.departures.planned_w(ident, now)
-            )
-
     def _schedule(self) -> None:
         """Recompute at the next turn of the loop (events that arrive together share a pass)."""
         if not self._scheduled and self._timer is not None:
@@ -311,9 +293,9 @@ class Controller:
             self._sender.forget_acked(cp_id)
             self.safe_limits.write(cp_id)
         if isinstance(event, TransactionStarted | TransactionEnded):
-            self.departures.planned_at = None
+            self._plans.session_changed()
         self._refresh_charge_point(cp_id)
-        self._replan_on_new_soc(cp_id)
+        self._plans.soc_changed(self._by_cp[cp_id])
         # A TxProfile that overtakes StartTransaction's answer is retried by the central
         # system (a new 1.6 transaction's id may still be on its way), so no delay here.
         self._schedule()
@@ -332,19 +314,6 @@ class Controller:
             )
             self._inputs[ident] = refresh(self._inputs.get(ident), new)
 
-    def _replan_on_new_soc(self, cp_id: str) -> None:
-        """A planned car whose SoC changed (or became known) is planned again."""
-        for ident in self._by_cp[cp_id]:
-            if ident in self.departures.requests:
-                soc = measured_soc(self._connector(ident))
-                if soc != self._planned_soc.get(ident):
-                    self._planned_soc[ident] = soc
-                    self.departures.planned_at = None
-
-    def _connector(self, ident: str) -> Any:
-        state = self._central.charge_points().get(self.bindings[ident].charge_point_id)
-        return connector_of(state, self.bindings[ident])
-
     def _user(self, charger_id: str, **changes: Any) -> None:
         ident = self._known(charger_id)
         old = self._users[ident]
@@ -361,21 +330,7 @@ class Controller:
             raise KeyError(f"unknown charger {charger_id!r}")
         return charger_id
 
-    # ---- safe limit and timer -----------------------------------------------------------------
-    def _safe_current(self, idents: list[str]) -> SafeCurrent:
-        """A charge point's dead-man switch, summed over its connectors: their maximum while
-        the controller renews it (never a cap on balancing), then their `safe_limit_a` (else
-        the safe current they get when a meter goes silent: losing the controller is no
-        safer than losing the meter)."""
-        normal = safe = ceiling = 0.0
-        for ident in idents:
-            charger, configured = self._chargers[ident], self.bindings[ident].safe_limit_a
-            top = charger.max_current_a
-            normal += top
-            safe += min(top, charger.safe_current_a if configured is None else configured)
-            ceiling += top if configured is None else min(top, configured)
-        return SafeCurrent(normal, safe, ceiling)
-
+    # ---- timer --------------------------------------------------------------------------------
     def _next_deadline(self) -> datetime | None:
         """The earliest moment after the last pass at which a pass may decide differently:
         a meter turning silent, a delay of the balancer, the planner's next slot."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..balancing import Charger
 from ..central import CentralError, CentralSystem
+from ..config import ChargerBinding
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -27,6 +29,23 @@ class SafeCurrent:
     # A charger that cannot fall back (one schedule period) gets this ceiling instead: its
     # configured safe_limit_a, else its maximum, so that balancing is not held at safe_a.
     ceiling_a: float
+
+
+def safe_current(
+    chargers: Iterable[Charger], bindings: Mapping[str, ChargerBinding]
+) -> SafeCurrent:
+    """A charge point's dead-man switch, summed over its connectors (`chargers`): their maximum
+    while the controller renews it (never a cap on balancing), then their `safe_limit_a` (else
+    the safe current they get when a meter goes silent: losing the controller is no safer than
+    losing the meter)."""
+    normal = safe = ceiling = 0.0
+    for charger in chargers:
+        configured = bindings[charger.id].safe_limit_a
+        top = charger.max_current_a
+        normal += top
+        safe += min(top, charger.safe_current_a if configured is None else configured)
+        ceiling += top if configured is None else min(top, configured)
+    return SafeCurrent(normal, safe, ceiling)
 
 
 class SafeLimits:
