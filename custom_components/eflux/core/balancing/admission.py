@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from .allocation import EPS, first_failure, reserve
+from .allocation import first_failure, reserve
 from .result import Reason
 from .site import Mode, Tuning
-from .topology import POOL_PV, CompiledSite
+from .topology import EPS, POOL_PV, CompiledSite
 from .work import Option, Work
 
 

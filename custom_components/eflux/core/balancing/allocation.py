@@ -16,10 +16,9 @@ import math
 from collections.abc import Sequence
 from operator import attrgetter
 
-from .topology import Membership
+from .topology import EPS, Membership
 from .work import AT_HIGH, Work
 
-EPS = 1e-9
 _ROOM = attrgetter("room")
 
 

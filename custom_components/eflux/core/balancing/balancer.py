@@ -14,7 +14,7 @@ from operator import attrgetter
 from types import MappingProxyType
 
 from .admission import admit_all
-from .allocation import EPS, water_fill
+from .allocation import water_fill
 from .demand import demand_for
 from .household import Loads, site_loads
 from .inputs import ChargerInput, SiteInputs
@@ -22,7 +22,7 @@ from .result import BalanceResult, ChargerAllocation, ChargerStatus, Reason, Sit
 from .site import Mode
 from .stability import pause_state, settle_admitted, settle_paused
 from .state import BalancerState, ChargerState
-from .topology import CompiledSite
+from .topology import EPS, CompiledSite
 from .work import Work
 
 _KEY = attrgetter("key")
@@ -81,7 +81,7 @@ def balance(
         work.fresh = prev_or_none is None
         if demand.high < demand.low:
             allocation, states[ident], _ = settle_paused(
-                work, demand.high_reason, demand.high_detail, now, tuning
+                cs, work, demand.high_reason, demand.high_detail, now, tuning
             )
             allocations[ident] = allocation
             if work.fresh or prev.target_a or prev.phases:
@@ -105,7 +105,9 @@ def balance(
             group, tie = 3, since_ts
         work.key = (-demand.tier, group, -inp.urgency_kw, tie, index)
         works.append(work)
-    works.sort(key=_KEY)
+    works = _in_last_order(cs, works)
+    works.sort(key=_KEY)  # nearly sorted already: the order rarely changes between passes
+    cs.order_cache[:] = [work.index for work in works]
     admit_all(cs, works, left, now, tuning)
     tiers: dict[int, list[Work]] = {}
     for work in works:
@@ -119,7 +121,9 @@ def balance(
             allocation, new_state, wake = settle_admitted(cs, work, now, tuning)
         else:
             someone_waits = someone_waits or work.reason is Reason.PAUSED_NO_CAPACITY
-            allocation, new_state, wake = settle_paused(work, work.reason, work.detail, now, tuning)
+            allocation, new_state, wake = settle_paused(
+                cs, work, work.reason, work.detail, now, tuning
+            )
         ident = work.ident
         allocations[ident] = allocation
         states[ident] = new_state
@@ -129,11 +133,17 @@ def balance(
         if wake is not None:
             wakes.append(wake)
     if someone_waits:  # a turn that ends may let a paused charger in
-        wakes.extend(
-            w.prev.switched_at + tuning.rotation_interval
-            for w in works
-            if w.admitted and w.prev.on and w.prev.switched_at is not None
+        # Only turns still running end after now: those of group 0 (see the key above).
+        turn_started = min(
+            (
+                since
+                for w in works
+                if w.admitted and w.key[1] == 0 and (since := w.prev.switched_at) is not None
+            ),
+            default=None,
         )
+        if turn_started is not None:
+            wakes.append(turn_started + tuning.rotation_interval)
     new_states = MappingProxyType(states)
     return BalanceResult(
         chargers=MappingProxyType(allocations),
@@ -142,6 +152,18 @@ def balance(
         changed=tuple(changed),
         next_check_at=min((w for w in wakes if w > now), default=None),
     )
+
+
+def _in_last_order(cs: CompiledSite, works: list[Work]) -> list[Work]:
+    """`works` (in charger order) in the order of the last pass, new ones at the end."""
+    slot: list[Work | None] = [None] * len(cs.site.chargers)
+    for work in works:
+        slot[work.index] = work
+    ordered = [found for i in cs.order_cache if (found := slot[i]) is not None]
+    if len(ordered) < len(works):
+        known = set(cs.order_cache)
+        ordered.extend(work for work in works if work.index not in known)
+    return ordered
 
 
 def _charger_draws(

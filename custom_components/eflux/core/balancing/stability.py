@@ -11,12 +11,11 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from .allocation import EPS
 from .result import ChargerAllocation, ChargerStatus, Reason
 from .site import Tuning
 from .state import ChargerState
-from .topology import CompiledSite
-from .work import AT_HIGH, Work
+from .topology import EPS, CompiledSite
+from .work import AT_HIGH, Demand, Option, Work
 
 Settled = tuple[ChargerAllocation, ChargerState, datetime | None]
 
@@ -26,35 +25,21 @@ def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning)
     assert option is not None
     low = demand.low
     steps = math.floor((low + work.extra) / tuning.resolution_a + 1e-6)
-    raw = max(low, round(steps * tuning.resolution_a, 6))
-    if (  # the common case on a busy site: charging on, and not enough more to change anything
+    amps = cs.step_amps.get(steps)
+    if amps is None:  # round() to 6 digits is slow, and there are only so many steps
+        amps = cs.step_amps[steps] = round(steps * tuning.resolution_a, 6)
+    raw = low if low > amps else amps
+    if (  # the common case on a busy site: charging, and not enough more to change anything
         prev.on
         and prev.target_a <= raw
-        and raw - prev.target_a < max(tuning.hysteresis_a - EPS, EPS)
+        and raw - prev.target_a < cs.hold_below_a
         and work.reason is not Reason.PV_STOP_DELAY
         and work.short_since is None
         and work.up_since is None
-        and prev.short_since is None
-        and prev.up_since is None
-        and option.grid_phases == prev.grid_phases
-        and option.phases == prev.phases
-        and demand.car_phases == prev.car_phases
     ):
-        # What the general path below gives for this case, without its bookkeeping.
-        if work.limited_by == AT_HIGH:
-            reason, detail = demand.high_reason, demand.high_detail
-        else:
-            reason, detail = cs.limit_reasons[work.limited_by]
-        held = ChargerAllocation(
-            work.ident,
-            prev.target_a,
-            option.phases,
-            option.grid_phases,
-            ChargerStatus.CHARGING,
-            reason,
-            detail,
-        )
-        return held, prev, None
+        held = _held(cs, work, prev, option, demand)
+        if held is not None:
+            return held
     if work.reason is Reason.PV_STOP_DELAY:
         reason, detail = Reason.PV_STOP_DELAY, ""
     elif work.limited_by == AT_HIGH:
@@ -126,15 +111,69 @@ def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning)
     return allocation, state, wake
 
 
+def _held(
+    cs: CompiledSite, work: Work, prev: ChargerState, option: Option, demand: Demand
+) -> Settled | None:
+    """The answer when a charging car keeps its limit (what the general path of
+    `settle_admitted` gives then, without its bookkeeping); None when something else changed.
+
+    It depends on nothing but `prev`, `option`, `demand` and `limited_by`, so the answer of the
+    last pass is handed out again while those are the very same (see `CompiledSite.held_cache`)."""
+    limited_by = work.limited_by
+    hit = cs.held_cache[work.index]
+    if (
+        hit is not None
+        and hit[0] is prev
+        and hit[1] is option
+        and hit[2] is demand
+        and hit[3] == limited_by
+    ):
+        settled: Settled = hit[4]
+        return settled
+    if not (
+        prev.short_since is None
+        and prev.up_since is None
+        and option.grid_phases == prev.grid_phases
+        and option.phases == prev.phases
+        and demand.car_phases == prev.car_phases
+    ):
+        return None
+    if limited_by == AT_HIGH:
+        reason, detail = demand.high_reason, demand.high_detail
+    else:
+        reason, detail = cs.limit_reasons[limited_by]
+    allocation = ChargerAllocation(
+        work.ident,
+        prev.target_a,
+        option.phases,
+        option.grid_phases,
+        ChargerStatus.CHARGING,
+        reason,
+        detail,
+    )
+    settled = (allocation, prev, None)
+    cs.held_cache[work.index] = (prev, option, demand, limited_by, settled)
+    return settled
+
+
 def settle_paused(
-    work: Work, reason: Reason, detail: str, now: datetime, tuning: Tuning
+    cs: CompiledSite, work: Work, reason: Reason, detail: str, now: datetime, tuning: Tuning
 ) -> Settled:
-    prev = work.prev
+    prev, ready_since, car_phases = work.prev, work.ready_since, work.demand.car_phases
+    unchanged = not prev.on and prev.ready_since == ready_since and prev.car_phases == car_phases
+    if unchanged:  # the state stays `prev`: the answer of the last pass still holds
+        hit = cs.paused_cache[work.index]
+        if hit is not None and hit[0] is prev and hit[1] is reason and hit[2] == detail:
+            settled: Settled = hit[3]
+            return settled
     waiting = reason is Reason.WAITING_START_DELAY
-    wake = work.ready_since + tuning.start_delay if waiting and work.ready_since else None
-    state = pause_state(prev, now, work.ready_since, work.demand.car_phases)
+    wake = ready_since + tuning.start_delay if waiting and ready_since else None
+    state = pause_state(prev, now, ready_since, car_phases)
     status = ChargerStatus.WAITING if waiting else ChargerStatus.PAUSED
-    return ChargerAllocation(work.ident, 0.0, 0, (), status, reason, detail), state, wake
+    settled = ChargerAllocation(work.ident, 0.0, 0, (), status, reason, detail), state, wake
+    if unchanged:
+        cs.paused_cache[work.index] = (prev, reason, detail, settled)
+    return settled
 
 
 def pause_state(

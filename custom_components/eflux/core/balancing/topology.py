@@ -28,6 +28,8 @@ POOL_NONE = 0
 POOL_STATIC = 1  # per phase: the static budget
 POOL_PV = 2  # total: the exported solar power
 
+EPS = 1e-9  # amps: below this, two currents are the same
+
 # (constraint id, amps it takes per amp offered to the charger)
 Membership = tuple[tuple[int, float], ...]
 
@@ -60,6 +62,12 @@ class CompiledSite:
     stamp_cache: list[Any] = field(default_factory=list)  # per charger: (switched_at, its ts)
     loads_cache: list[Any] = field(default_factory=lambda: [None, None])  # (states, loads)
     fill_plans: dict[int, Any] = field(default_factory=dict)  # per tier (allocation.FillPlan)
+    order_cache: list[int] = field(default_factory=list)  # chargers as the last pass ranked them
+    held_cache: list[Any] = field(default_factory=list)  # per charger (stability._held)
+    paused_cache: list[Any] = field(default_factory=list)  # per charger (stability.settle_paused)
+    step_amps: dict[int, float] = field(default_factory=dict)  # resolution steps -> amps
+    # An increase smaller than this is held (tuning.hysteresis_a; at least a rounding error).
+    hold_below_a: float = EPS
 
     @property
     def root(self) -> int:
@@ -173,6 +181,9 @@ def compile_site(site: Site) -> CompiledSite:
         demand_cache=[None] * len(site.chargers),
         draw_cache=[None] * len(site.chargers),
         stamp_cache=[None] * len(site.chargers),
+        held_cache=[None] * len(site.chargers),
+        paused_cache=[None] * len(site.chargers),
+        hold_below_a=max(site.tuning.hysteresis_a - EPS, EPS),
     )
 
 
