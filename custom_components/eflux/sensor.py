@@ -1,11 +1,13 @@
-"""Sensors: per charger (status, power, currents, energy, SoC, card, plan) and the site."""
+"""Sensors: per charger (status, power, currents, energy, SoC, card, plan, planned cost) and the
+site (grid, balancer, meter, the planner's current electricity price)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -20,10 +22,12 @@ from homeassistant.const import (
     UnitOfEnergy,
     UnitOfPower,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_utc_time_change
 from homeassistant.helpers.typing import StateType
 
+from .coordinator import EfluxCoordinator
 from .core.control.snapshot import ChargerSnapshot, SiteSnapshot
 from .entity import EfluxChargerEntity, EfluxSiteEntity, charger_entities
 from .entry_setup import EfluxConfigEntry
@@ -62,7 +66,7 @@ def _wh(kwh: float | None) -> float | None:
 
 @dataclass(frozen=True, kw_only=True)
 class ChargerSensorDescription(SensorEntityDescription):
-    value_fn: Callable[[ChargerSnapshot], StateType | datetime]
+    value_fn: Callable[[ChargerSnapshot], StateType | datetime | Decimal]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +140,15 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
         translation_key="expected_finish",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda c: c.expected_finish,
+    ),
+    ChargerSensorDescription(
+        # At the prices the planner used; unknown without a plan or when an hour it charges
+        # in has no price. Unit: HA's currency (async_setup_entry), as the prices should be.
+        key="planned_cost",
+        translation_key="planned_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        value_fn=lambda c: c.estimated_cost,
     ),
     ChargerSensorDescription(
         key="current_limit",
@@ -223,6 +236,21 @@ SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
     ),
 )
 
+# The price of the current hour is not in the snapshot: the entity reads the controller, and
+# again at every hour's start (no pass need happen then).
+PRICE_SENSOR = SensorEntityDescription(
+    key="electricity_price",
+    translation_key="electricity_price",
+    state_class=SensorStateClass.MEASUREMENT,
+)
+
+
+def in_currency(description: SensorEntityDescription, currency: str) -> SensorEntityDescription:
+    """A money description in HA's currency (per kWh for a price)."""
+    if description.device_class is SensorDeviceClass.MONETARY:
+        return replace(description, native_unit_of_measurement=currency)
+    return description
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -236,7 +264,10 @@ async def async_setup_entry(
         for description in SITE_SENSORS
         if description.has_fn(snapshot)
     ]
-    entities.extend(charger_entities(entry, EfluxChargerSensor, CHARGER_SENSORS))
+    currency = hass.config.currency
+    entities.append(EfluxPriceSensor(coordinator, PRICE_SENSOR, currency))
+    charger_sensors = [in_currency(d, currency) for d in CHARGER_SENSORS]
+    entities.extend(charger_entities(entry, EfluxChargerSensor, charger_sensors))
     if entry.runtime_data.cloud is not None:
         entities.append(entry.runtime_data.cloud.sensor(coordinator))
     async_add_entities(entities)
@@ -246,7 +277,7 @@ class EfluxChargerSensor(EfluxChargerEntity, SensorEntity):
     entity_description: ChargerSensorDescription
 
     @property
-    def native_value(self) -> StateType | datetime:
+    def native_value(self) -> StateType | datetime | Decimal:
         return self.entity_description.value_fn(self.charger)
 
 
@@ -256,3 +287,28 @@ class EfluxSiteSensor(EfluxSiteEntity, SensorEntity):
     @property
     def native_value(self) -> StateType:
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class EfluxPriceSensor(EfluxSiteEntity, SensorEntity):
+    """The price per kWh the planner uses for the current hour (pushed, else the tariff)."""
+
+    def __init__(
+        self, coordinator: EfluxCoordinator, description: SensorEntityDescription, currency: str
+    ) -> None:
+        super().__init__(coordinator, description)
+        self._attr_native_unit_of_measurement = f"{currency}/{UnitOfEnergy.KILO_WATT_HOUR}"
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        # Prices are per UTC hour (also in time zones a half hour off).
+        self.async_on_remove(
+            async_track_utc_time_change(self.hass, self._new_hour, minute=0, second=0)
+        )
+
+    @callback
+    def _new_hour(self, _: datetime) -> None:
+        self.async_write_ha_state()
+
+    @property
+    def native_value(self) -> Decimal | None:
+        return self.coordinator.site.controller.price_now().price

@@ -45,7 +45,7 @@ def test_dutch_is_not_english() -> None:
 
 
 PLATFORM_DESCRIPTIONS: dict[str, list[Any]] = {
-    "sensor": [*sensor.CHARGER_SENSORS, *sensor.SITE_SENSORS, SYNC_SENSOR],
+    "sensor": [*sensor.CHARGER_SENSORS, *sensor.SITE_SENSORS, sensor.PRICE_SENSOR, SYNC_SENSOR],
     "binary_sensor": list(binary_sensor.BINARY_SENSORS),
     "button": list(button.BUTTONS),
     "number": list(number.NUMBERS),
