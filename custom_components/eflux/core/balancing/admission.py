@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from .allocation import first_failure, reserve
 from .result import Reason
 from .site import Mode, Tuning
-from .topology import EPS, POOL_PV, CompiledSite
+from .topology import EPS, CompiledSite
 from .work import Option, Work
 
 
@@ -33,12 +32,10 @@ def admit_all(
     switch_cutoff = now - tuning.phase_switch_delay
     for work in works:
         demand, prev = work.demand, work.prev
-        low = demand.low
-        skip = pv_cid if demand.pool == POOL_PV else -1
         needs_pool = demand.mode is Mode.PV
         options: Sequence[Option] = demand.options
         probe = demand.up_probe
-        if probe is not None and _fits(left, probe, low, skip, pv_cid if needs_pool else -1):
+        if probe is not None and _fits(left, probe, demand.low, pv_cid if needs_pool else -1):
             work.up_since = prev.up_since or now
             if work.up_since <= switch_cutoff:
                 options = (probe, *options)
@@ -46,14 +43,17 @@ def admit_all(
         hard_only: Option | None = None
         fail = -1
         for option in options:
-            failed = first_failure(left, option.members, low, skip)
-            if failed >= 0:
-                fail = failed if fail < 0 else fail
-            elif needs_pool and left[pv_cid] < low * len(option.grid_phases) - EPS:
-                hard_only = hard_only or option
+            for cid, threshold in option.check:  # runs for every charger: kept inline
+                if left[cid] < threshold:
+                    if fail < 0:
+                        fail = cid
+                    break
             else:
-                chosen = option
-                break
+                if needs_pool and left[pv_cid] < demand.low * len(option.grid_phases) - EPS:
+                    hard_only = hard_only or option
+                else:
+                    chosen = option
+                    break
         if chosen is None and hard_only is None:
             turn_over = prev.on and work.key[1] == 2
             work.reason = Reason.PAUSED_ROTATION if turn_over else Reason.PAUSED_NO_CAPACITY
@@ -64,7 +64,7 @@ def admit_all(
             if prev.on:
                 work.short_since = prev.short_since or now
                 if work.short_since > stop_cutoff:
-                    _take(work, hard_only, left, -1)
+                    _take(work, hard_only, left)
                     work.room = 0.0
                     work.reason = Reason.PV_STOP_DELAY
                     continue
@@ -75,18 +75,20 @@ def admit_all(
             if work.ready_since > start_cutoff:
                 work.reason = Reason.WAITING_START_DELAY
                 continue
-        _take(work, chosen, left, skip if demand.mode is Mode.PV_MIN else -1)
+        _take(work, chosen, left)
 
 
-def _fits(left: list[float], option: Option, low: float, skip: int, pool: int) -> bool:
-    if first_failure(left, option.members, low, skip) >= 0:
+def _fits(left: list[float], option: Option, low: float, pool: int) -> bool:
+    if any(left[cid] < threshold for cid, threshold in option.check):
         return False
     return pool < 0 or left[pool] >= low * len(option.grid_phases) - EPS
 
 
-def _take(work: Work, option: Option, left: list[float], skip: int) -> None:
+def _take(work: Work, option: Option, left: list[float]) -> None:
     work.admitted = True
     work.option = option
     work.members = option.members
-    reserve(left, option.members, work.demand.low, skip)
-    work.room = max(0.0, work.demand.high - work.demand.low)
+    for cid, amps in option.take:
+        left[cid] -= amps
+    high, low = work.demand.high, work.demand.low
+    work.room = high - low if high > low else 0.0

@@ -1,4 +1,4 @@
-"""The arithmetic of sharing: capacity checks and max-min fair water-filling over constraints.
+"""Max-min fair water-filling over constraints: the arithmetic of sharing above the minimum.
 
 `left[cid]` is the capacity still free on a constraint (see `topology` for the ids). Chargers are
 first admitted at their minimum (see `admission`), then raised together: within a tier every
@@ -14,26 +14,9 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Sequence
-from operator import attrgetter
 
 from .topology import EPS, Membership
 from .work import AT_HIGH, Work
-
-_ROOM = attrgetter("room")
-
-
-def first_failure(left: list[float], members: Membership, amps: float, skip: int = -1) -> int:
-    """The first constraint that cannot take `amps` more, or -1 when all can."""
-    for cid, weight in members:
-        if cid != skip and left[cid] < amps * weight - EPS:
-            return cid
-    return -1
-
-
-def reserve(left: list[float], members: Membership, amps: float, skip: int = -1) -> None:
-    for cid, weight in members:
-        if cid != skip:
-            left[cid] -= amps * weight
 
 
 class FillPlan:

@@ -23,7 +23,7 @@ from .site import Mode
 from .stability import pause_state, settle_admitted, settle_paused
 from .state import BalancerState, ChargerState
 from .topology import EPS, CompiledSite
-from .work import Work
+from .work import Demand, Work
 
 _KEY = attrgetter("key")
 
@@ -46,7 +46,7 @@ def balance(
     wakes: list[datetime] = []
     get_input, get_state = inputs.chargers.get, state.chargers.get
     now_ts, turn_cutoff = now.timestamp(), now - tuning.rotation_interval
-    demand_cache, stamps = cs.demand_cache, cs.stamp_cache
+    pool = cs.work_cache
     changed: list[str] = []
     for index, charger in enumerate(site.chargers):
         ident = charger.id
@@ -65,20 +65,25 @@ def balance(
             if prev_or_none is None or prev.target_a or prev.phases:
                 changed.append(ident)
             continue
-        hit = demand_cache[index]
-        if (  # the demand of the last pass still holds (see demand.demand_for)
-            not any_lost
-            and hit is not None
-            and hit[0] is inp
-            and hit[1] == prev.on
-            and hit[2] == prev.phases
-            and hit[3] == prev.car_phases
+        work = pool[index]
+        if work is None:
+            work = pool[index] = Work(index, ident)
+        since = prev.switched_at
+        in_turn = since is None or since > turn_cutoff
+        if not (  # else the demand and the rank of the last pass still hold
+            work.inp is inp
+            and work.prev is prev
+            and work.in_turn is in_turn
+            and work.reusable
+            and since is not None
+            and not any_lost
         ):
-            demand = hit[4]
-        else:
-            demand = demand_for(cs, index, inp, prev, mode, loads, any_lost)
-        work = Work(index, ident, inp, prev, demand)
+            _rank(cs, work, inp, prev, mode, loads, any_lost, in_turn, now_ts)
+        demand = work.demand
         work.fresh = prev_or_none is None
+        work.admitted = False
+        work.reason, work.detail = Reason.PAUSED_NO_CAPACITY, ""
+        work.ready_since = work.short_since = work.up_since = None
         if demand.high < demand.low:
             allocation, states[ident], _ = settle_paused(
                 cs, work, demand.high_reason, demand.high_detail, now, tuning
@@ -87,23 +92,6 @@ def balance(
             if work.fresh or prev.target_a or prev.phases:
                 changed.append(ident)
             continue
-        # The order of admission (see the admission module), computed here because this
-        # runs for every charger in every pass.
-        since = prev.switched_at
-        if since is None:
-            since_ts, in_turn = now_ts, True
-        else:
-            stamp = stamps[index]
-            if stamp is None or stamp[0] is not since:
-                stamp = stamps[index] = (since, since.timestamp())
-            since_ts, in_turn = stamp[1], since > turn_cutoff
-        if prev.on:
-            group, tie = (0, since_ts) if in_turn else (2, -since_ts)
-        elif not prev.was_on or not in_turn:
-            group, tie = 1, since_ts
-        else:
-            group, tie = 3, since_ts
-        work.key = (-demand.tier, group, -inp.urgency_kw, tie, index)
         works.append(work)
     works = _in_last_order(cs, works)
     works.sort(key=_KEY)  # nearly sorted already: the order rarely changes between passes
@@ -116,9 +104,14 @@ def balance(
     for tier in sorted(tiers, reverse=True):
         water_fill(tiers[tier], left, cs.fill_plans, tier)
     someone_waits = False
+    given = [0.0] * (4 * cs.node_count)  # the new limits per circuit and phase (_site_status)
+    chains = cs.chains
     for work in works:
         if work.admitted:
             allocation, new_state, wake = settle_admitted(cs, work, now, tuning)
+            base, target = 3 * chains[work.index][0], new_state.target_a
+            for p in new_state.grid_phases:
+                given[base + p] += target
         else:
             someone_waits = someone_waits or work.reason is Reason.PAUSED_NO_CAPACITY
             allocation, new_state, wake = settle_paused(
@@ -147,11 +140,55 @@ def balance(
     new_states = MappingProxyType(states)
     return BalanceResult(
         chargers=MappingProxyType(allocations),
-        site=_site_status(cs, loads, state, new_states, warnings),
+        site=_site_status(cs, loads, state, new_states, _up_the_tree(cs, given), warnings),
         state=BalancerState(new_states, MappingProxyType(loads.bases)),
         changed=tuple(changed),
         next_check_at=min((w for w in wakes if w > now), default=None),
     )
+
+
+def _rank(
+    cs: CompiledSite,
+    work: Work,
+    inp: ChargerInput,
+    prev: ChargerState,
+    mode: Mode,
+    loads: Loads,
+    any_lost: bool,
+    in_turn: bool,
+    now_ts: float,
+) -> None:
+    """A charger's demand and its place in the order of admission (see the admission module),
+    for a new input or state."""
+    hit = cs.demand_cache[work.index]
+    if (  # the demand of the last pass still holds (see demand.demand_for)
+        not any_lost
+        and hit is not None
+        and hit[0] is inp
+        and hit[1] == prev.on
+        and hit[2] == prev.phases
+        and hit[3] == prev.car_phases
+    ):
+        demand: Demand = hit[4]
+    else:
+        demand = demand_for(cs, work.index, inp, prev, mode, loads, any_lost)
+    since = prev.switched_at
+    if since is None:
+        since_ts = now_ts
+    elif since is not work.since:
+        since_ts = since.timestamp()
+        work.since, work.since_ts = since, since_ts
+    else:
+        since_ts = work.since_ts
+    if prev.on:
+        group, tie = (0, since_ts) if in_turn else (2, -since_ts)
+    elif not prev.was_on or not in_turn:
+        group, tie = 1, since_ts
+    else:
+        group, tie = 3, since_ts
+    work.key = (-demand.tier, group, -inp.urgency_kw, tie, work.index)
+    work.inp, work.prev, work.demand, work.in_turn = inp, prev, demand, in_turn
+    work.reusable = not any_lost  # meter-loss caps depend on the loads of this pass
 
 
 def _in_last_order(cs: CompiledSite, works: list[Work]) -> list[Work]:
@@ -241,10 +278,8 @@ def _finite_sum(values: tuple[float, ...]) -> bool:
 
 
 def _circuit_loads(cs: CompiledSite, chargers: Mapping[str, ChargerState]) -> list[float]:
-    """Per constraint id, the amps the chargers' limits put on each circuit (and its total):
-    summed per circuit and phase, then up the tree."""
-    node_count = cs.node_count
-    load = [0.0] * (4 * node_count)
+    """Per constraint id, the amps the chargers' limits put on each circuit (and its total)."""
+    load = [0.0] * (4 * cs.node_count)
     index_of = cs.charger_index
     for ident, charger_state in chargers.items():
         index = index_of.get(ident)
@@ -253,7 +288,13 @@ def _circuit_loads(cs: CompiledSite, chargers: Mapping[str, ChargerState]) -> li
             target = charger_state.target_a
             for p in charger_state.grid_phases:
                 load[base + p] += target
-    parents = cs.parents
+    return _up_the_tree(cs, load)
+
+
+def _up_the_tree(cs: CompiledSite, load: list[float]) -> list[float]:
+    """`load` summed per circuit and phase by the chargers' own circuit, now added up the tree
+    (and per circuit over its phases); in place."""
+    node_count, parents = cs.node_count, cs.parents
     for n in cs.bottom_up:
         parent = parents[n]
         if parent >= 0:
@@ -268,11 +309,11 @@ def _site_status(
     loads: Loads,
     old: BalancerState,
     new: Mapping[str, ChargerState],
+    now_loads: list[float],  # _circuit_loads(cs, new), summed as the pass went
     warnings: list[str],
 ) -> SiteStatus:
     caps = loads.caps
     root = cs.root
-    now_loads = _circuit_loads(cs, new)
     allocated = now_loads[3 * root : 3 * root + 3]
     # Were the limits in force (from the previous pass) above any circuit under today's load?
     memo = cs.loads_cache

@@ -7,7 +7,7 @@ from .inputs import ChargerInput
 from .result import Reason
 from .site import Charger, MeterLossPolicy, Mode, Tuning
 from .state import ChargerState
-from .topology import POOL_NONE, POOL_PV, POOL_STATIC, CompiledSite
+from .topology import EPS, POOL_NONE, POOL_PV, POOL_STATIC, CompiledSite
 from .work import Demand, Option
 
 _POOLS = {Mode.STATIC: POOL_STATIC, Mode.PV: POOL_PV, Mode.PV_MIN: POOL_PV}
@@ -77,7 +77,7 @@ def _build(
     charger = site.chargers[index]
     car_phases = detect_car_phases(charger, inp, prev, site.tuning)
     pool = _POOLS.get(mode, POOL_NONE)
-    options, up_probe = _options(cs, index, charger, prev, car_phases, pool)
+    options, up_probe = _options(cs, index, charger, prev, car_phases, mode)
     caps: list[tuple[float, Reason, str]] = [(charger.max_current_a, Reason.MAX_CURRENT, "")]
     if inp.limit_a is not None:
         caps.append((inp.limit_a, Reason.MAX_CURRENT, "limit"))
@@ -113,20 +113,34 @@ def _options(
     charger: Charger,
     prev: ChargerState,
     car_phases: tuple[int, ...] | None,
-    pool: int,
+    mode: Mode,
 ) -> tuple[tuple[Option, ...], Option | None]:
     wiring = charger.wiring
     used = car_phases if car_phases is not None else tuple(range(len(wiring)))
     grid = tuple(sorted(wiring[k] for k in used))
-    full = Option(len(wiring), grid, cs.members(index, grid, pool))
+    full = _option(cs, index, len(wiring), grid, charger.min_current_a, mode)
     if not (charger.can_switch_phases and len(used) == 3):
         return (full,), None
-    single_grid = (wiring[0],)
-    single = Option(1, single_grid, cs.members(index, single_grid, pool))
+    single = _option(cs, index, 1, (wiring[0],), charger.min_current_a, mode)
     if prev.on and prev.phases == 1:
         # Back to three phases only once they have fitted for the phase-switch delay.
         return (single,), full
     return (full, single), None
+
+
+def _option(
+    cs: CompiledSite, index: int, phases: int, grid: tuple[int, ...], low: float, mode: Mode
+) -> Option:
+    pool = _POOLS.get(mode, POOL_NONE)
+    members = cs.members(index, grid, pool)
+    pv_cid = cs.total_cid(cs.pv_node)
+    # The PV surplus is not a hard limit for starting at the minimum: `pv` checks it on its
+    # own (a start waits for it), `pv_min` charges its minimum without any (and takes none).
+    check = tuple((cid, low * weight - EPS) for cid, weight in members if cid != pv_cid)
+    take = tuple(
+        (cid, low * weight) for cid, weight in members if mode is not Mode.PV_MIN or cid != pv_cid
+    )
+    return Option(phases, grid, members, check, take)
 
 
 def _meter_loss_caps(

@@ -59,7 +59,7 @@ class CompiledSite:
     # result: a miss only costs time.
     demand_cache: list[Any] = field(default_factory=list)  # per charger (demand.demand_for)
     draw_cache: list[Any] = field(default_factory=list)  # per charger (balancer._charger_draws)
-    stamp_cache: list[Any] = field(default_factory=list)  # per charger: (switched_at, its ts)
+    work_cache: list[Any] = field(default_factory=list)  # per charger (work.Work)
     loads_cache: list[Any] = field(default_factory=lambda: [None, None])  # (states, loads)
     fill_plans: dict[int, Any] = field(default_factory=dict)  # per tier (allocation.FillPlan)
     order_cache: list[int] = field(default_factory=list)  # chargers as the last pass ranked them
@@ -180,7 +180,7 @@ def compile_site(site: Site) -> CompiledSite:
         ),
         demand_cache=[None] * len(site.chargers),
         draw_cache=[None] * len(site.chargers),
-        stamp_cache=[None] * len(site.chargers),
+        work_cache=[None] * len(site.chargers),
         held_cache=[None] * len(site.chargers),
         paused_cache=[None] * len(site.chargers),
         hold_below_a=max(site.tuning.hysteresis_a - EPS, EPS),

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from .inputs import ChargerInput
 from .result import Reason
 from .site import Mode
-from .state import ChargerState
+from .state import FRESH, ChargerState
 from .topology import Membership
 
 AT_HIGH = -1  # `limited_by`: the charger's own upper bound (see `high_reason`), not a constraint
@@ -20,6 +20,11 @@ class Option(NamedTuple):
     phases: int  # phases commanded
     grid_phases: tuple[int, ...]
     members: Membership
+    # Admission at the minimum current, worked out once per demand: it fits while
+    # left[cid] >= threshold for every (cid, threshold) of `check`, and then takes the amps of
+    # `take` from each constraint (see `admission`).
+    check: tuple[tuple[int, float], ...]
+    take: tuple[tuple[int, float], ...]
 
 
 class Demand(NamedTuple):
@@ -38,7 +43,15 @@ class Demand(NamedTuple):
     car_phases: tuple[int, ...] | None
 
 
+# A placeholder until a pass works out the real demand (never used for a decision).
+NO_DEMAND = Demand(Mode.OFF, 0.0, 0.0, Reason.OFF, "", 0, 0, (), None, None)
+
+
 class Work:
+    """One charger's scratch for a pass. Kept per charger between passes (`CompiledSite.
+    work_cache`), so that a charger whose input and state are the very same objects keeps its
+    demand and rank; everything a pass decides is reset at its start (`balancer.balance`)."""
+
     __slots__ = (
         "admitted",
         "demand",
@@ -47,6 +60,7 @@ class Work:
         "fresh",
         "frozen",
         "ident",
+        "in_turn",
         "index",
         "inp",
         "key",
@@ -56,20 +70,27 @@ class Work:
         "prev",
         "ready_since",
         "reason",
+        "reusable",
         "room",
         "short_since",
+        "since",
+        "since_ts",
         "up_since",
     )
 
-    def __init__(
-        self, index: int, ident: str, inp: ChargerInput, prev: ChargerState, demand: Demand
-    ) -> None:
+    def __init__(self, index: int, ident: str) -> None:
         self.index = index
         self.ident = ident
-        self.inp = inp
-        self.prev = prev
-        self.demand = demand
+        # What the demand and the rank were worked out from (balancer._rank).
+        self.inp: ChargerInput | None = None
+        self.prev: ChargerState = FRESH
+        self.in_turn = False
+        self.reusable = False
+        self.since: datetime | None = None
+        self.since_ts = 0.0
+        self.demand: Demand = NO_DEMAND
         self.key: tuple[float, ...] = ()
+        # Decided by the pass.
         self.admitted = False
         self.option: Option | None = None
         self.members: Membership = ()
