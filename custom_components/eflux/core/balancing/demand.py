@@ -131,16 +131,21 @@ def _options(
 def _option(
     cs: CompiledSite, index: int, phases: int, grid: tuple[int, ...], low: float, mode: Mode
 ) -> Option:
+    """One way to run the charger (memoized: chargers of one circuit share their options)."""
     pool = _POOLS.get(mode, POOL_NONE)
+    pv_min = mode is Mode.PV_MIN
+    key = (cs.chains[index][0], phases, grid, pool, low, pv_min)
+    found: Option | None = cs.option_cache.get(key)
+    if found is not None:
+        return found
     members = cs.members(index, grid, pool)
     pv_cid = cs.total_cid(cs.pv_node)
     # The PV surplus is not a hard limit for starting at the minimum: `pv` checks it on its
     # own (a start waits for it), `pv_min` charges its minimum without any (and takes none).
     check = tuple((cid, low * weight - EPS) for cid, weight in members if cid != pv_cid)
-    take = tuple(
-        (cid, low * weight) for cid, weight in members if mode is not Mode.PV_MIN or cid != pv_cid
-    )
-    return Option(phases, grid, members, check, take)
+    take = tuple((cid, low * weight) for cid, weight in members if not pv_min or cid != pv_cid)
+    option = cs.option_cache[key] = Option(phases, grid, members, check, take)
+    return option
 
 
 def _meter_loss_caps(

@@ -66,6 +66,7 @@ class CompiledSite:
     held_cache: list[Any] = field(default_factory=list)  # per charger (stability._held)
     paused_cache: list[Any] = field(default_factory=list)  # per charger (stability.settle_paused)
     step_amps: dict[int, float] = field(default_factory=dict)  # resolution steps -> amps
+    option_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # demand._option
     # An increase smaller than this is held (tuning.hysteresis_a; at least a rounding error).
     hold_below_a: float = EPS
 
