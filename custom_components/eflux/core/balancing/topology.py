@@ -53,6 +53,8 @@ class CompiledSite:
     labels: tuple[str, ...]  # per constraint id: "garage L2", "grid total", "PV surplus"
     limit_reasons: tuple[tuple[Reason, str], ...]  # per constraint id: why a charger stops there
     idle: tuple[ChargerAllocation, ...]  # per charger: its answer while no car is connected
+    # An increase smaller than this is held (tuning.hysteresis_a; at least a rounding error).
+    hold_below_a: float
     _members: dict[tuple[int, tuple[int, ...], int], Membership] = field(default_factory=dict)
     # Memos keyed by the identity of what they were computed from, so a pass reuses the work of
     # the previous one for chargers whose input or state did not change. They never change a
@@ -67,8 +69,6 @@ class CompiledSite:
     paused_cache: list[Any] = field(default_factory=list)  # per charger (stability.settle_paused)
     step_amps: dict[int, float] = field(default_factory=dict)  # resolution steps -> amps
     option_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # demand._option
-    # An increase smaller than this is held (tuning.hysteresis_a; at least a rounding error).
-    hold_below_a: float = EPS
 
     @property
     def root(self) -> int:
