@@ -91,6 +91,8 @@ class SafeLimits:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _write(self, cp_id: str) -> None:
+        # The profile's validity runs from when it is sent, not from when the charger answers.
+        sent_at = self._clock()
         try:
             wanted = self._amps[cp_id]
             await self._central.set_safe_limit(
@@ -106,5 +108,5 @@ class SafeLimits:
             self._due[cp_id] = self._clock() + self._retry_after
         else:
             self.errors.pop(cp_id, None)
-            self._due[cp_id] = self._clock() + self._valid_for / 2
+            self._due[cp_id] = sent_at + self._valid_for / 2
         self._on_change()
