@@ -14,6 +14,7 @@ from typing import Any
 
 from ..balancing import Mode, Site
 from ..central import CentralConfig
+from ..planning.flexibility import FlexibilityTariff
 from ..planning.tariff import Tariff
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -72,6 +73,11 @@ class ControllerSettings:
     # The price per kWh the planner prefers cheap hours by (site.yaml `tariff:`); prices pushed
     # at runtime (`Controller.push_prices`) override it for the hours they cover.
     tariff: Tariff | None = None
+    # The flexibility-discount price per balanced charger (site.yaml `chargers[].flexibility`):
+    # what a stay costs, cheaper the longer the driver says the car stays. Absent: no price.
+    flexibility: Mapping[str, FlexibilityTariff] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 @dataclass(frozen=True, slots=True)

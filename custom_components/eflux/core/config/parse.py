@@ -28,7 +28,9 @@ from ..balancing import (
 )
 from ..central import AuthorizationSettings, CentralConfig
 from ..errors import ConfigError
+from ..planning.flexibility import FlexibilityTariff
 from ..planning.tariff import Tariff
+from .flexibility import parse_flexibility
 from .model import (
     EXTERNAL,
     ApiSettings,
@@ -85,13 +87,16 @@ def parse_site_config(
     bindings: dict[str, ChargerBinding] = {}
     cars: dict[str, CarProfile] = {}
     modes: dict[str, Mode] = {}
+    flexibility: dict[str, FlexibilityTariff] = {}
     for i, item in enumerate(top.items("chargers")):
-        charger, binding, car, mode = _charger(item, i)
+        charger, binding, car, mode, flex = _charger(item, i)
         chargers.append(charger)
         bindings[charger.id] = binding
         cars[charger.id] = car
         if mode is not None:
             modes[charger.id] = mode
+        if flex is not None:
+            flexibility[charger.id] = flex
     _unique_bindings(bindings)
     site = _site(top.section("site"), circuits, tuple(chargers))
     try:
@@ -101,7 +106,7 @@ def parse_site_config(
     central = _central(top.section("central"), base_dir, bindings)
     timezone = parse_timezone(top)
     tariff = parse_tariff(top.section("tariff"), timezone)
-    controller = _controller(top.section("controller"), modes, tariff)
+    controller = _controller(top.section("controller"), modes, tariff, flexibility)
     api = _api(top.section("api"))
     top.done()
     return SiteConfig(
@@ -141,7 +146,9 @@ def _circuit(item: Any, index: int, metered: set[str]) -> Circuit:
     return circuit
 
 
-def _charger(item: Any, index: int) -> tuple[Charger, ChargerBinding, CarProfile, Mode | None]:
+def _charger(
+    item: Any, index: int
+) -> tuple[Charger, ChargerBinding, CarProfile, Mode | None, FlexibilityTariff | None]:
     sec = Section(item, f"chargers[{index}]")
     ident = sec.text("id")
     sec.key = f"chargers[{ident}]"
@@ -167,8 +174,9 @@ def _charger(item: Any, index: int) -> tuple[Charger, ChargerBinding, CarProfile
         efficiency=sec.number("efficiency", 0.9, low=0.1, high=1.0),
     )
     mode = sec.enum("mode", Mode, None)
+    flexibility = parse_flexibility(sec.section("flexibility"))
     sec.done()
-    return charger, binding, car, mode
+    return charger, binding, car, mode, flexibility
 
 
 def _wiring(value: Any, key: str) -> tuple[Phase, ...]:
@@ -295,7 +303,10 @@ def _central(sec: Section, base_dir: Path, bindings: Mapping[str, ChargerBinding
 
 
 def _controller(
-    sec: Section, modes: Mapping[str, Mode], tariff: Tariff | None
+    sec: Section,
+    modes: Mapping[str, Mode],
+    tariff: Tariff | None,
+    flexibility: Mapping[str, FlexibilityTariff],
 ) -> ControllerSettings:
     base = ControllerSettings()
     settings = ControllerSettings(
@@ -312,6 +323,7 @@ def _controller(
         start_id_tag=sec.text("start_id_tag", base.start_id_tag),
         modes=MappingProxyType(dict(modes)),
         tariff=tariff,
+        flexibility=MappingProxyType(dict(flexibility)),
     )
     sec.done()
     return settings

@@ -67,14 +67,15 @@ def _zone(item: Any, key: str) -> TariffZone:
     return zone
 
 
-def money(value: Any, key: str) -> Decimal:
-    """A price per kWh: finite, negative allowed (paid to consume), from the value's text."""
+def money(value: Any, key: str, unit: str = "per kWh") -> Decimal:
+    """A price per kWh (or per `unit`): finite, negative allowed (paid to consume), from the
+    value's text."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ConfigError(key, f"must be a number (per kWh), got {type(value).__name__}")
+        raise ConfigError(key, f"must be a number ({unit}), got {type(value).__name__}")
     try:
         return check_price(Decimal(str(value).strip()), key)
     except InvalidOperation:
-        raise ConfigError(key, f"must be a number (per kWh), got {value!r}") from None
+        raise ConfigError(key, f"must be a number ({unit}), got {value!r}") from None
     except PlanInputError as err:
         raise ConfigError(key, err.reason) from None
 

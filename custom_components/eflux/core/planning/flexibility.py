@@ -35,9 +35,11 @@ class FlexibilityTariff:
         for name in ("price_per_kwh", "price_per_hour"):
             value = getattr(self, name)
             if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
-                raise PlanInputError(f"tariff.{name}", f"must be a Decimal ≥ 0, got {value!r}")
+                shown = value if isinstance(value, Decimal) else repr(value)
+                raise PlanInputError(f"tariff.{name}", f"must be a Decimal ≥ 0, got {shown}")
         best = Decimal(0)
-        for i, step in enumerate(sorted(self.discounts, key=lambda d: d.min_stay)):
+        # Judged from the shortest stay up, but named by the step's place as written.
+        for i, step in sorted(enumerate(self.discounts), key=lambda d: d[1].min_stay):
             key = f"tariff.discounts[{i}]"
             if step.min_stay < timedelta(0):
                 raise PlanInputError(f"{key}.min_stay", "must not be negative")
@@ -47,7 +49,8 @@ class FlexibilityTariff:
                 or not percent.is_finite()
                 or not 0 <= percent <= 100
             ):
-                raise PlanInputError(f"{key}.percent", f"must be a Decimal 0..100, got {percent!r}")
+                shown = percent if isinstance(percent, Decimal) else repr(percent)
+                raise PlanInputError(f"{key}.percent", f"must be a Decimal 0..100, got {shown}")
             if percent < best:
                 raise PlanInputError(
                     f"{key}.percent",
