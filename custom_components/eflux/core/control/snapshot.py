@@ -14,6 +14,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from .flex_price import FlexibilityPrice
+
 Phases = tuple[float | None, float | None, float | None]
 
 
@@ -67,6 +69,9 @@ class ChargerSnapshot:
     # Per the prices the planner used (tariff or pushed); None when an hour it charges in has
     # no price. JSON: a decimal string ("1.00"), money is never float.
     estimated_cost: Decimal | None = None
+    # The charge point's flexibility-discount price for this stay (`control.flex_price`); None
+    # without a flexibility tariff, a departure or a session.
+    flexibility: FlexibilityPrice | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from ..central import ChargePointState
 from ..config import MeterConfig
 from ..controller import Controller
 from ..meters.source import MeterSource
+from .flex_price import flexibility_price
 from .inputs import connector_of, measured_soc
 from .meter_feed import reading_amps
 from .snapshot import ChargerSnapshot, MeterStatus, Phases, SiteSnapshot
@@ -123,4 +124,10 @@ def charger_snapshot(
         shortfall_kwh=car.shortfall_kwh if car is not None else None,
         plan_error=controller.departures.errors.get(ident),
         estimated_cost=car.estimated_cost if car is not None else None,
+        flexibility=flexibility_price(
+            controller.settings.flexibility.get(ident),
+            request.departure_at if request is not None else None,
+            tx,
+            car,
+        ),
     )

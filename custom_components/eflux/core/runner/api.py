@@ -172,6 +172,9 @@ async def put_departure(request: web.Request) -> web.Response:
     if unknown:
         raise ApiError(400, "bad_request", f"unknown field {sorted(unknown)[0]!r}")
     await site.set_departure(departure)
+    # Plan now rather than at the next turn of the loop, so that the answer already carries
+    # the plan and the stay's flexibility price (the app shows them at once).
+    site.controller.recompute()
     return _charger(request)
 
 
