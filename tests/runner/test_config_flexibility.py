@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from custom_components.eflux.core.config import ConfigError, load_site_config
 from custom_components.eflux.core.planning import FlexDiscount, FlexibilityTariff
@@ -160,3 +161,17 @@ def test_mistakes_name_the_file_the_key_and_the_reason(
     assert caught.value.file == str(path)
     assert caught.value.key == key
     assert reason in caught.value.reason
+
+
+def test_the_documented_examples_parse(tmp_path: Path) -> None:
+    """The complete example of docs/configuration.md and the snippet of docs/load-balancing.md."""
+    docs = Path(__file__).parents[2] / "docs"
+    example = (docs / "configuration.md").read_text().split("## A complete example", 1)[1]
+    path = write(tmp_path, example.split("```yaml", 1)[1].split("```", 1)[0])
+    tariff = load_site_config(path).controller.flexibility["garage"]
+    assert tariff.discounts[1] == FlexDiscount(timedelta(hours=8), Decimal(25))
+    section = (docs / "load-balancing.md").read_text().split("## Flexibility discount", 1)[1]
+    snippet = yaml.safe_load(section.split("```yaml", 1)[1].split("```", 1)[0])
+    data = changed("chargers.1.flexibility", snippet["chargers"][0]["flexibility"])
+    tariff = load_site_config(write(tmp_path, data)).controller.flexibility["right"]
+    assert (tariff.price_per_kwh, tariff.price_per_hour) == (Decimal("0.30"), Decimal("0.50"))
