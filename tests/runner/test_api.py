@@ -11,34 +11,12 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from custom_components.eflux.core.config import parse_site_config
-from custom_components.eflux.core.runner.api import MAX_BODY_BYTES, build_app
-from custom_components.eflux.core.runtime import LocalSite
+from custom_components.eflux.core.runner.api import MAX_BODY_BYTES
 from sim.chargepoint import SimChargePoint
 from tests.central.support import eventually
-
-TOKEN = "0123456789abcdef-token"
-
-
-class Api:
-    def __init__(self, site: LocalSite, base: str, http: aiohttp.ClientSession) -> None:
-        self.site, self.base, self.http = site, base, http
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        raw: bytes | None = None,
-        token: str | None = TOKEN,
-    ) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        async with self.http.request(method, self.base + path, data=data, headers=headers) as r:
-            return r.status, await r.json()
+from tests.runner.support import TOKEN, Api, serving
 
 
 @pytest_asyncio.fixture
@@ -53,16 +31,8 @@ async def api(tmp_path: Path, unused_port: Callable[[], int]) -> AsyncIterator[A
         },
         base_dir=tmp_path,
     )
-    site = LocalSite(config)
-    await site.start()
-    runner = web.AppRunner(build_app(site, config.api))
-    await runner.setup()
-    port = unused_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    async with aiohttp.ClientSession() as http:
-        yield Api(site, f"http://127.0.0.1:{port}", http)
-    await runner.cleanup()
-    await site.stop()
+    async with serving(config, unused_port()) as served:
+        yield served
 
 
 @pytest_asyncio.fixture

@@ -8,18 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from custom_components.eflux.core.config import parse_site_config
-from custom_components.eflux.core.runner.api import build_app
-from custom_components.eflux.core.runtime import LocalSite
 from sim.chargepoint import SimChargePoint
 from tests.central.support import eventually
 
-from .test_api import TOKEN, Api
+from .support import TOKEN, Api, serving
 
 
 @pytest_asyncio.fixture
@@ -36,16 +32,8 @@ async def api(tmp_path: Path, unused_port: Callable[[], int]) -> AsyncIterator[A
         },
         base_dir=tmp_path,
     )
-    site = LocalSite(config)
-    await site.start()
-    runner = web.AppRunner(build_app(site, config.api))
-    await runner.setup()
-    port = unused_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    async with aiohttp.ClientSession() as http:
-        yield Api(site, f"http://127.0.0.1:{port}", http)
-    await runner.cleanup()
-    await site.stop()
+    async with serving(config, unused_port()) as served:
+        yield served
 
 
 def next_hour(after: int = 1) -> datetime:
