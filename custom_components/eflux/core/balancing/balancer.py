@@ -46,7 +46,7 @@ def balance(
     wakes: list[datetime] = []
     get_input, get_state = inputs.chargers.get, state.chargers.get
     now_ts, turn_cutoff = now.timestamp(), now - tuning.rotation_interval
-    pool = cs.work_cache
+    scratch = cs.work_cache
     changed: list[str] = []
     for index, charger in enumerate(site.chargers):
         ident = charger.id
@@ -65,9 +65,9 @@ def balance(
             if prev_or_none is None or prev.target_a or prev.phases:
                 changed.append(ident)
             continue
-        work = pool[index]
+        work = scratch[index]
         if work is None:
-            work = pool[index] = Work(index, ident)
+            work = scratch[index] = Work(index, ident)
         since = prev.switched_at
         in_turn = since is None or since > turn_cutoff
         if not (  # else the demand and the rank of the last pass still hold
@@ -126,7 +126,7 @@ def balance(
         if wake is not None:
             wakes.append(wake)
     if someone_waits:  # a turn that ends may let a paused charger in
-        # Only turns still running end after now: those of group 0 (see the key above).
+        # Only turns still running end after now: those of group 0 (see _rank).
         turn_started = min(
             (
                 since
