@@ -88,7 +88,9 @@ async def test_dsmr_reader_split_topics(mqtt_source: Start, mqtt_broker: Mosquit
 
 async def test_p1_monitor(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:
     _source, readings = await mqtt_source("p1_monitor", "p1monitor")
-    smartmeter = {"consumption_w": 1734, "production_w": 0, "consumption_kwh_low": 5461.394,
+    # Topic names and units as P1 Monitor's P1MQTT.py publishes them: power in kW, energy in kWh,
+    # phase power in W; each value a plain number.
+    smartmeter = {"consumption_kw": 1.734, "production_kw": 0.0, "consumption_kwh_low": 5461.394,
                   "consumption_kwh_high": 6014.562, "production_kwh_low": 1413.246,
                   "production_kwh_high": 3386.413}  # fmt: skip
     phase = {"consumption_l1_w": 1100, "consumption_l2_w": 434, "consumption_l3_w": 200,
@@ -100,7 +102,7 @@ async def test_p1_monitor(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> N
     await send(mqtt_broker, messages)
     reading = await readings.next(lambda r: r.current_a[2] is not None and r.export_kwh is not None)
     assert reading.power_w == (1100.0, 434.0, 200.0)
-    assert reading.total_power_w == 1734.0
+    assert reading.total_power_w == pytest.approx(1734.0)  # kW -> W
     assert reading.voltage_v == (233.0, 232.0, 234.0)
     assert reading.current_a == (5.0, 2.0, 1.0)
     assert reading.import_kwh == pytest.approx(5461.394 + 6014.562)

@@ -94,8 +94,11 @@ def _dsmr_combine(raw: Raw) -> dict[str, float]:
     return out
 
 
-# -- P1 Monitor: its API fields, lower-case, under <prefix>/smartmeter/ and <prefix>/phase/ ---
-_P1_SMARTMETER = ("consumption_w", "production_w", "consumption_kwh_low", "consumption_kwh_high",
+# -- P1 Monitor: one plain number per topic, <prefix>/smartmeter/* and <prefix>/phase/* -------
+# Names as P1 Monitor's own publisher builds them (p1mon/scripts/P1MQTT.py + apiconst.py, mirrored
+# in intelwolf/p1monitor): the smartmeter power topics carry kW (DSMR 1.7.0/2.7.0), not W; the
+# phase topics carry W, V and A.
+_P1_SMARTMETER = ("consumption_kw", "production_kw", "consumption_kwh_low", "consumption_kwh_high",
                   "production_kwh_low", "production_kwh_high")  # fmt: skip
 _P1_PHASE = (
     *(f"{d}_l{n}_w" for d in ("consumption", "production") for n in (1, 2, 3)),
@@ -116,7 +119,7 @@ def _p1_combine(raw: Raw) -> dict[str, float]:
         _put(out, f"power_l{n}", _net(raw, f"consumption_l{n}_w", f"production_l{n}_w"))
         _put(out, f"voltage_l{n}", raw.get(f"l{n}_v"))
         _put(out, f"current_l{n}", raw.get(f"l{n}_a"))
-    _put(out, "total_power", _net(raw, "consumption_w", "production_w"))
+    _put(out, "total_power", _net(raw, "consumption_kw", "production_kw", 1000.0))
     _put(out, "import_energy", _total(raw, "consumption_kwh_low", "consumption_kwh_high"))
     _put(out, "export_energy", _total(raw, "production_kwh_low", "production_kwh_high"))
     return out
