@@ -88,23 +88,24 @@ async def test_dsmr_reader_split_topics(mqtt_source: Start, mqtt_broker: Mosquit
 
 async def test_p1_monitor(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:
     _source, readings = await mqtt_source("p1_monitor", "p1monitor")
-    # Topic names and units as P1 Monitor's P1MQTT.py publishes them: power in kW, energy in kWh,
-    # phase power in W; each value a plain number.
+    # Topic names and units as P1 Monitor's P1MQTT.py publishes them, each value a plain number:
+    # power in kW (the phase `*_w` topics too: they carry the telegram's 21.7.0 ... 62.7.0 kW),
+    # energy in kWh. L2 exports here, so the sign of the net is checked per phase.
     smartmeter = {"consumption_kw": 1.734, "production_kw": 0.0, "consumption_kwh_low": 5461.394,
                   "consumption_kwh_high": 6014.562, "production_kwh_low": 1413.246,
                   "production_kwh_high": 3386.413}  # fmt: skip
-    phase = {"consumption_l1_w": 1100, "consumption_l2_w": 434, "consumption_l3_w": 200,
-             "production_l1_w": 0, "production_l2_w": 0, "production_l3_w": 0,
+    phase = {"consumption_l1_w": 1.9, "consumption_l2_w": 0.0, "consumption_l3_w": 0.2,
+             "production_l1_w": 0.0, "production_l2_w": 0.366, "production_l3_w": 0.0,
              "l1_v": 233.0, "l2_v": 232.0, "l3_v": 234.0,
-             "l1_a": 5.0, "l2_a": 2.0, "l3_a": 1.0}  # fmt: skip
+             "l1_a": 8.0, "l2_a": 2.0, "l3_a": 1.0}  # fmt: skip
     messages = [(f"p1monitor/smartmeter/{k}", str(v)) for k, v in smartmeter.items()]
     messages += [(f"p1monitor/phase/{k}", str(v)) for k, v in phase.items()]
     await send(mqtt_broker, messages)
     reading = await readings.next(lambda r: r.current_a[2] is not None and r.export_kwh is not None)
-    assert reading.power_w == (1100.0, 434.0, 200.0)
+    assert reading.power_w == pytest.approx((1900.0, -366.0, 200.0))  # kW -> W
     assert reading.total_power_w == pytest.approx(1734.0)  # kW -> W
     assert reading.voltage_v == (233.0, 232.0, 234.0)
-    assert reading.current_a == (5.0, 2.0, 1.0)
+    assert reading.current_a == (8.0, 2.0, 1.0)
     assert reading.import_kwh == pytest.approx(5461.394 + 6014.562)
     assert reading.export_kwh == pytest.approx(1413.246 + 3386.413)
 

@@ -95,9 +95,10 @@ def _dsmr_combine(raw: Raw) -> dict[str, float]:
 
 
 # -- P1 Monitor: one plain number per topic, <prefix>/smartmeter/* and <prefix>/phase/* -------
-# Names as P1 Monitor's own publisher builds them (p1mon/scripts/P1MQTT.py + apiconst.py, mirrored
-# in intelwolf/p1monitor): the smartmeter power topics carry kW (DSMR 1.7.0/2.7.0), not W; the
-# phase topics carry W, V and A.
+# As P1 Monitor's own publisher builds them (p1mon/scripts/P1MQTT.py, apiconst.py and
+# p1_port_shared_lib.py, mirrored in intelwolf/p1monitor): every power topic carries the
+# telegram's kW, the phase ones too despite their `_w` names (P1MQTT publishes status rows 74-79,
+# "Huidige KW verbruik/levering Lx", written unconverted from 21.7.0 ... 62.7.0); V and A as is.
 _P1_SMARTMETER = ("consumption_kw", "production_kw", "consumption_kwh_low", "consumption_kwh_high",
                   "production_kwh_low", "production_kwh_high")  # fmt: skip
 _P1_PHASE = (
@@ -116,7 +117,7 @@ def _p1_routes(topic: str, _paths: Mapping[str, str]) -> dict[str, Route]:
 def _p1_combine(raw: Raw) -> dict[str, float]:
     out: dict[str, float] = {}
     for n in (1, 2, 3):
-        _put(out, f"power_l{n}", _net(raw, f"consumption_l{n}_w", f"production_l{n}_w"))
+        _put(out, f"power_l{n}", _net(raw, f"consumption_l{n}_w", f"production_l{n}_w", 1000.0))
         _put(out, f"voltage_l{n}", raw.get(f"l{n}_v"))
         _put(out, f"current_l{n}", raw.get(f"l{n}_a"))
     _put(out, "total_power", _net(raw, "consumption_kw", "production_kw", 1000.0))
