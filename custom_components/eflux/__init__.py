@@ -12,11 +12,10 @@ try:
 except ImportError:
     pass
 else:
+    from .data import EfluxConfigEntry, EfluxRuntimeData
     from .entry_setup import (
         CONFIG_SCHEMA,
         PLATFORMS,
-        EfluxConfigEntry,
-        EfluxRuntimeData,
         async_remove_config_entry_device,
         async_setup,
         async_setup_entry,

@@ -15,8 +15,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .core.control.snapshot import ChargerSnapshot
+from .data import EfluxConfigEntry
 from .entity import EfluxChargerEntity, charger_entities
-from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 0
 

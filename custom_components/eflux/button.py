@@ -22,8 +22,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .core.control.snapshot import ChargerSnapshot
+from .data import EfluxConfigEntry
 from .entity import EfluxChargerEntity, charger_entities, run_command
-from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 1
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorEntityDescription
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -20,6 +19,7 @@ from .coordinator import EfluxCoordinator
 from .core.cloud import CloudAuthError, CloudClient, CloudError, SyncStatus
 from .core.cloud.link import CloudLink
 from .core.runtime import LocalSite
+from .data import EfluxConfigEntry
 from .entity import EfluxSiteEntity
 
 SYNC_STATES = ["ok", "pending", "offline", "auth_failed"]
@@ -40,7 +40,7 @@ def sync_state(status: SyncStatus) -> str:
     return "pending" if status.pending else "ok"
 
 
-def cloud_client(hass: HomeAssistant, entry: ConfigEntry) -> CloudClient | None:
+def cloud_client(hass: HomeAssistant, entry: EfluxConfigEntry) -> CloudClient | None:
     """A client when the entry has a cloud account (built before the site: it authorizes)."""
     if not entry.data.get(CONF_CLOUD_URL):
         return None
@@ -54,7 +54,7 @@ def cloud_client(hass: HomeAssistant, entry: ConfigEntry) -> CloudClient | None:
 class EfluxCloud:
     """Core's `CloudLink` for one entry, with HA's reactions to its status."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, link: CloudLink) -> None:
+    def __init__(self, hass: HomeAssistant, entry: EfluxConfigEntry, link: CloudLink) -> None:
         self.hass = hass
         self.entry = entry
         self.link = link
@@ -113,7 +113,7 @@ class EfluxCloud:
 
 
 async def async_start_cloud(
-    hass: HomeAssistant, entry: ConfigEntry, site: LocalSite, client: CloudClient | None
+    hass: HomeAssistant, entry: EfluxConfigEntry, site: LocalSite, client: CloudClient | None
 ) -> EfluxCloud | None:
     if client is None:
         return None

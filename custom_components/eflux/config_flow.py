@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.config_entries import (
-    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -21,6 +20,7 @@ from homeassistant.core import callback
 from .checks import async_check_cloud
 from .const import CONF_ACCEPT_NEW, CONF_CLOUD_TOKEN, CONF_CLOUD_URL, CONF_PORT, DOMAIN
 from .core.net import port_is_free
+from .data import EfluxConfigEntry
 from .flow_steps import (
     SiteStepsMixin,
     accept_schema,
@@ -48,7 +48,7 @@ class EfluxConfigFlow(SiteStepsMixin, ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> EfluxOptionsFlow:
+    def async_get_options_flow(config_entry: EfluxConfigEntry) -> EfluxOptionsFlow:
         return EfluxOptionsFlow()
 
     async def _port_error(self, port: int, own_port: int | None = None) -> str | None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .const import DOMAIN
 from .core.control.snapshot import SiteSnapshot
 from .core.runtime import LocalSite
+from .data import EfluxConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -24,9 +24,9 @@ _LOGGER = logging.getLogger(__name__)
 class EfluxCoordinator(DataUpdateCoordinator[SiteSnapshot]):
     """Holds the newest `SiteSnapshot` of one config entry's site."""
 
-    config_entry: ConfigEntry
+    config_entry: EfluxConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, site: LocalSite) -> None:
+    def __init__(self, hass: HomeAssistant, entry: EfluxConfigEntry, site: LocalSite) -> None:
         super().__init__(hass, _LOGGER, config_entry=entry, name=DOMAIN)
         self.site = site
         self.data = site.state()

@@ -10,8 +10,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .core.domain import DepartureRequest
+from .data import EfluxConfigEntry
 from .entity import RestoredSetting, charger_entities, run_command
-from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 1
 

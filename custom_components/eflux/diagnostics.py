@@ -9,7 +9,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_CLOUD_TOKEN
-from .entry_setup import EfluxConfigEntry
+from .data import EfluxConfigEntry
 
 TO_REDACT = {CONF_CLOUD_TOKEN, "card", "id_tag", "cards"}
 

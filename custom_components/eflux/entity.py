@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -25,6 +23,7 @@ from .core.central import (
     NoActiveTransaction,
 )
 from .core.control.snapshot import ChargerSnapshot
+from .data import EfluxConfigEntry
 
 MANUFACTURER = "E-Flux Local"
 _LOGGER = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ def site_device_info(entry_id: str) -> DeviceInfo:
 
 
 @callback
-def async_register_site_device(hass: HomeAssistant, entry: ConfigEntry) -> None:
+def async_register_site_device(hass: HomeAssistant, entry: EfluxConfigEntry) -> None:
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **site_device_info(entry.entry_id)
     )
@@ -108,13 +107,13 @@ class EfluxChargerEntity(EfluxEntity):
         return super().available and self.charger_id in self.coordinator.data.chargers
 
 
-def charger_entities[E: EfluxChargerEntity](
-    entry: ConfigEntry,
-    factory: Callable[[EfluxCoordinator, str, Any], E],
-    descriptions: Iterable[EntityDescription],
+def charger_entities[E: EfluxChargerEntity, D: EntityDescription](
+    entry: EfluxConfigEntry,
+    factory: Callable[[EfluxCoordinator, str, D], E],
+    descriptions: Iterable[D],
 ) -> list[E]:
     """One entity per charger and description (every platform's async_setup_entry)."""
-    coordinator: EfluxCoordinator = entry.runtime_data.coordinator
+    coordinator = entry.runtime_data.coordinator
     return [
         factory(coordinator, charger_id, description)
         for charger_id in coordinator.data.chargers
@@ -140,7 +139,7 @@ class RestoredSetting(EfluxChargerEntity, RestoreEntity):
         raise NotImplementedError
 
 
-async def run_command(command: Awaitable[Any]) -> Any:
+async def run_command[T](command: Awaitable[T]) -> T:
     """Await a core command; its errors become HA errors with a translated message."""
     try:
         return await command

@@ -7,10 +7,8 @@ translates its snapshots into entities and entity actions into its commands.
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
@@ -19,11 +17,12 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .cloud import EfluxCloud, async_start_cloud, cloud_client
+from .cloud import async_start_cloud, cloud_client
 from .const import DOMAIN, ISSUE_PORT_CONFLICT
 from .coordinator import EfluxCoordinator
 from .core.config import ConfigError
 from .core.runtime import LocalSite
+from .data import EfluxConfigEntry, EfluxRuntimeData
 from .entity import async_register_site_device
 from .events import async_forward_central_events
 from .meter_link import async_link_meter
@@ -43,19 +42,6 @@ PLATFORMS = [
     Platform.SWITCH,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-
-
-@dataclass(slots=True)
-class EfluxRuntimeData:
-    """What a set-up entry holds while it runs."""
-
-    site: LocalSite
-    coordinator: EfluxCoordinator
-    cloud: EfluxCloud | None = None
-    watcher: SiteWatcher | None = field(default=None)
-
-
-type EfluxConfigEntry = ConfigEntry[EfluxRuntimeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -100,7 +86,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
     return True
 
 
-async def _async_start_site(hass: HomeAssistant, entry: ConfigEntry, site: LocalSite) -> None:
+async def _async_start_site(hass: HomeAssistant, entry: EfluxConfigEntry, site: LocalSite) -> None:
     port = site.config.central.port
     try:
         await site.start()

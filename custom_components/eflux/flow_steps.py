@@ -10,8 +10,7 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.config_entries import ConfigFlowResult
-from homeassistant.data_entry_flow import FlowHandler
+from homeassistant.config_entries import ConfigEntryBaseFlow, ConfigFlowResult
 from homeassistant.helpers import selector
 
 from .checks import async_probe_meter, meter_profiles
@@ -52,7 +51,7 @@ from .const import (
 METER_STEPS = ["meter_modbus", "meter_mqtt", "meter_sensors", "meter_none"]
 
 
-def _box(low: float, high: float, unit: str | None = None, step: float = 1) -> Any:
+def _box(low: float, high: float, unit: str | None = None, step: float = 1) -> vol.All:
     config = selector.NumberSelectorConfig(
         min=low, max=high, step=step, mode=selector.NumberSelectorMode.BOX
     )
@@ -182,7 +181,7 @@ def grid_values(user_input: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class SiteStepsMixin(FlowHandler):
+class SiteStepsMixin(ConfigEntryBaseFlow):
     """Grid and meter steps; `_site` collects the answers, `async_site_done` finishes."""
 
     _site: dict[str, Any]

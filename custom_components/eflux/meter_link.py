@@ -11,9 +11,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from homeassistant.components import mqtt
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfElectricCurrent, UnitOfPower
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.helpers.event import (
     async_track_state_change_event,
     async_track_state_report_event,
@@ -36,6 +42,7 @@ from .core.control.meter_feed import ExternalMeterSource
 from .core.meters.mqtt_profiles import PROFILES, PayloadError, decode
 from .core.meters.reading import MeterReading, from_fields
 from .core.runtime import LocalSite
+from .data import EfluxConfigEntry
 from .site_config import METER_NAME
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,7 +81,7 @@ def sensor_reading(hass: HomeAssistant, meter: Mapping[str, Any]) -> MeterReadin
 
 
 async def async_link_meter(
-    hass: HomeAssistant, entry: ConfigEntry, site: LocalSite
+    hass: HomeAssistant, entry: EfluxConfigEntry, site: LocalSite
 ) -> Callable[[], None]:
     """Start feeding the site's external meter; returns what stops it."""
     meter = entry.options.get(CONF_METER) or {}
@@ -96,7 +103,9 @@ def _link_sensors(
     ]
 
     @callback
-    def push(_event: Event[Any] | None = None) -> None:
+    def push(
+        _event: Event[EventStateChangedData] | Event[EventStateReportedData] | None = None,
+    ) -> None:
         reading = sensor_reading(hass, meter)
         if reading is not None:
             source.push(reading)

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
 from .const import CONF_ACCEPT_NEW
 from .core.central import CentralEvent, ChargerBooted
 from .core.runtime import LocalSite
+from .data import EfluxConfigEntry
 from .site_config import CONF_CHARGERS, CONF_REMOVED
 
 # Time for the central system's boot-time configuration before the reload closes the socket;
@@ -30,7 +30,7 @@ NEW_CHARGER_SETTLE_S = 5.0
 
 @callback
 def async_adopt_new_chargers(
-    hass: HomeAssistant, entry: ConfigEntry, site: LocalSite
+    hass: HomeAssistant, entry: EfluxConfigEntry, site: LocalSite
 ) -> Callable[[], None]:
     """Add new charge points to the options after the settle window; returns what stops it."""
     known = set(entry.options.get(CONF_CHARGERS, []))
@@ -74,7 +74,7 @@ def async_adopt_new_chargers(
 
 
 @callback
-def async_add_chargers(hass: HomeAssistant, entry: ConfigEntry, cp_ids: list[str]) -> None:
+def async_add_chargers(hass: HomeAssistant, entry: EfluxConfigEntry, cp_ids: list[str]) -> None:
     """One options update (so one reload) for all of them; a re-added charger is no longer
     counted as removed."""
     chargers = list(entry.options.get(CONF_CHARGERS, []))

@@ -13,8 +13,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import MIN_CHARGING_AMPS
 from .core.control.snapshot import ChargerSnapshot
 from .core.runtime import LocalSite
+from .data import EfluxConfigEntry
 from .entity import RestoredSetting, charger_entities, run_command
-from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 1
 

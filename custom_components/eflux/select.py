@@ -7,8 +7,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .core.balancing import Mode
+from .data import EfluxConfigEntry
 from .entity import RestoredSetting, charger_entities, run_command
-from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 1
 

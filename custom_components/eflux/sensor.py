@@ -29,8 +29,8 @@ from homeassistant.helpers.typing import StateType
 
 from .coordinator import EfluxCoordinator
 from .core.control.snapshot import ChargerSnapshot, SiteSnapshot
+from .data import EfluxConfigEntry
 from .entity import EfluxChargerEntity, EfluxSiteEntity, charger_entities
-from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 0  # push: nothing to poll
 
@@ -245,7 +245,7 @@ PRICE_SENSOR = SensorEntityDescription(
 )
 
 
-def in_currency(description: SensorEntityDescription, currency: str) -> SensorEntityDescription:
+def in_currency[D: SensorEntityDescription](description: D, currency: str) -> D:
     """A money description in HA's currency (per kWh for a price)."""
     if description.device_class is SensorDeviceClass.MONETARY:
         return replace(description, native_unit_of_measurement=currency)

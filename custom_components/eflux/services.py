@@ -25,10 +25,12 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
+from .cloud import EfluxCloud
 from .const import DOMAIN
 from .core.control.prices import parse_entries
 from .core.control.snapshot import ChargerSnapshot
 from .core.domain import DepartureRequest
+from .data import EfluxConfigEntry
 from .entity import run_command
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
@@ -90,7 +92,7 @@ CARD_SCHEMA = ENTRY_SCHEMA.extend(
 )
 
 
-def _loaded_entry(hass: HomeAssistant, entry_id: str) -> Any:
+def _loaded_entry(hass: HomeAssistant, entry_id: str) -> EfluxConfigEntry:
     entry = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="unknown_entry")
@@ -99,7 +101,7 @@ def _loaded_entry(hass: HomeAssistant, entry_id: str) -> Any:
     return entry
 
 
-def _charger(hass: HomeAssistant, call: ServiceCall) -> tuple[Any, ChargerSnapshot]:
+def _charger(hass: HomeAssistant, call: ServiceCall) -> tuple[EfluxConfigEntry, ChargerSnapshot]:
     """The loaded entry and the charger behind the service call's device."""
     device = dr.async_get(hass).async_get(call.data[ATTR_DEVICE_ID])
     if device is not None:
@@ -192,7 +194,7 @@ def _price_items(call: ServiceCall) -> list[Any]:
     return items + given
 
 
-def _cloud(hass: HomeAssistant, call: ServiceCall) -> Any:
+def _cloud(hass: HomeAssistant, call: ServiceCall) -> EfluxCloud:
     entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY_ID])
     if entry.runtime_data.cloud is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_cloud")

@@ -14,8 +14,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .core.balancing import Mode
 from .core.control.snapshot import ChargerSnapshot
 from .core.runtime import LocalSite
+from .data import EfluxConfigEntry
 from .entity import EfluxChargerEntity, charger_entities, run_command
-from .entry_setup import EfluxConfigEntry
 
 PARALLEL_UPDATES = 1
 
@@ -23,7 +23,7 @@ PARALLEL_UPDATES = 1
 @dataclass(frozen=True, kw_only=True)
 class ChargerSwitchDescription(SwitchEntityDescription):
     is_on_fn: Callable[[ChargerSnapshot], bool | None]
-    set_fn: Callable[[LocalSite, ChargerSnapshot, bool], Awaitable[Any]]
+    set_fn: Callable[[LocalSite, ChargerSnapshot, bool], Awaitable[None]]
 
 
 async def _allow(site: LocalSite, charger: ChargerSnapshot, on: bool) -> None:

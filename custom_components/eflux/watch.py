@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
@@ -25,6 +24,7 @@ from .const import (
     ISSUE_METER_STALE,
 )
 from .coordinator import EfluxCoordinator
+from .data import EfluxConfigEntry
 from .entity import charger_device_id
 
 OFFLINE_ISSUE_AFTER = timedelta(hours=1)
@@ -35,7 +35,7 @@ STALE_GRACE = timedelta(minutes=2)
 
 class SiteWatcher:
     def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry, coordinator: EfluxCoordinator
+        self, hass: HomeAssistant, entry: EfluxConfigEntry, coordinator: EfluxCoordinator
     ) -> None:
         self.hass = hass
         self.entry = entry

@@ -1,0 +1,33 @@
+"""The typed config entry: what a set-up entry holds in `runtime_data` while it runs.
+
+A module of its own so that every part of the HA layer can name `EfluxConfigEntry` without
+importing `entry_setup` (which imports them all). The classes it holds import this module, so
+they are imported here for type checking only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+
+from .core.runtime import LocalSite
+
+if TYPE_CHECKING:
+    from .cloud import EfluxCloud
+    from .coordinator import EfluxCoordinator
+    from .watch import SiteWatcher
+
+
+@dataclass(slots=True)
+class EfluxRuntimeData:
+    """What a set-up entry holds while it runs."""
+
+    site: LocalSite
+    coordinator: EfluxCoordinator
+    cloud: EfluxCloud | None = None
+    watcher: SiteWatcher | None = None
+
+
+type EfluxConfigEntry = ConfigEntry[EfluxRuntimeData]
