@@ -4,7 +4,8 @@
     mount_portal(app, store, outbox=Path("outbox"))  # the portal under /portal/
 
 Security: a session cookie (HttpOnly, SameSite=Strict, Secure over https) whose id is replaced
-at login, a CSRF token on every form, rate-limited login and reset requests, password-reset
+at login, a CSRF token on every form, login and reset requests rate-limited in the database
+(shared by every process, kept across restarts), password-reset
 links written to the outbox directory (the dev "mail"), and a strict Content-Security-Policy.
 """
 
@@ -62,7 +63,7 @@ def create_portal(
     app[CLOCK] = clock
     app[CONFIG] = settings
     app[TEMPLATES] = environment()
-    app[LIMITER] = RateLimiter(settings.login_failures, settings.login_window)
+    app[LIMITER] = RateLimiter(store.db, settings.login_failures, settings.login_window)
     for module in _ROUTES:
         module.setup(app)
     app.router.add_static("/static/", _STATIC)

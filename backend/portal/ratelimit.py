@@ -1,37 +1,102 @@
-"""Failed-login counting per key (e-mail, client address) in a sliding window, in memory.
+"""Login and password-reset attempts counted per key (e-mail, client address) in the database.
 
-One process serves the portal; a restart forgets the counts, which only gives an attacker
-one more window after a restart he cannot cause from outside.
+Every back-end process on the same database shares the counts, and a restart keeps them.
+Each key has a fixed window that starts with its first attempt and lasts `window`; at most
+`limit` attempts fit in it. Keys are stored only as SHA-256 hashes (no e-mail addresses or
+client addresses at rest), and rows whose window has ended are pruned.
+
+An attempt takes its slot *before* the password is checked: checking "blocked?" first and
+counting the failure afterwards would let concurrent requests all pass the check for the last
+slot. Taking is one `INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING` per key, atomic on
+both engines (PostgreSQL re-checks the WHERE on the locked, newest row; SQLite has one writer),
+inside one transaction so an attempt is counted on all of its keys or on none.
+
+    taken = await limiter.take(["email:ann@x", "ip:10.0.0.1"], now)
+    if taken is None: ...                    # 429, nothing counted
+    if password_ok: await limiter.succeeded(taken, clear=["email:ann@x"])
 """
 
 from __future__ import annotations
 
-from collections import deque
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from ..storage import Database, to_db
+
+# The window restarts when the stored one has ended; otherwise one more hit, but only while
+# there is room (a WHERE that is false updates nothing and returns no row: blocked).
+_TAKE = (
+    "INSERT INTO portal_rate_limits (key_hash, hits, expires_at) VALUES (?, 1, ?)"
+    " ON CONFLICT (key_hash) DO UPDATE SET"
+    " hits = CASE WHEN portal_rate_limits.expires_at <= ? THEN 1"
+    " ELSE portal_rate_limits.hits + 1 END,"
+    " expires_at = CASE WHEN portal_rate_limits.expires_at <= ? THEN excluded.expires_at"
+    " ELSE portal_rate_limits.expires_at END"
+    " WHERE portal_rate_limits.expires_at <= ? OR portal_rate_limits.hits < ?"
+    " RETURNING expires_at"
+)
+# Only within the same window: a slot handed back after a restart must not free a new one.
+_GIVE_BACK = (
+    "UPDATE portal_rate_limits SET hits = hits - 1"
+    " WHERE key_hash = ? AND expires_at = ? AND hits > 0"
+)
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """The slots one attempt took: key hash → the end of the window it was counted in."""
+
+    windows: dict[str, str]
+
+
+class _Blocked(Exception):
+    """Raised inside the transaction to roll back the keys already counted."""
 
 
 class RateLimiter:
-    def __init__(self, limit: int, window: timedelta) -> None:
+    def __init__(self, db: Database, limit: int, window: timedelta) -> None:
+        self._db = db
         self._limit = limit
         self._window = window
-        self._failures: dict[str, deque[datetime]] = {}
+        self._next_prune: datetime | None = None
 
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self._window:
-            times.popleft()
-        if not times:
-            del self._failures[key]  # keep memory bounded by the keys with recent failures
-            return deque()
-        return times
+    async def take(self, keys: Sequence[str], now: datetime) -> Taken | None:
+        """Count one attempt on every key, or on none and answer None when any key is full."""
+        await self._prune(now)
+        stamp, ends = to_db(now), to_db(now + self._window)
+        windows: dict[str, str] = {}
+        try:
+            async with self._db.transaction() as tx:
+                # Sorted: concurrent attempts lock shared keys' rows in one order (no deadlock).
+                for key_hash in sorted({_hash(k) for k in keys}):
+                    row = await tx.fetchrow(_TAKE, key_hash, ends, stamp, stamp, stamp, self._limit)
+                    if row is None:
+                        raise _Blocked
+                    windows[key_hash] = str(row["expires_at"])
+        except _Blocked:
+            return None
+        return Taken(windows)
 
-    def blocked(self, keys: list[str], now: datetime) -> bool:
-        return any(len(self._recent(k, now)) >= self._limit for k in keys)
+    async def succeeded(self, taken: Taken, *, clear: Sequence[str] = ()) -> None:
+        """The attempt was good: hand its slots back, and forget the `clear` keys' counts."""
+        cleared = {_hash(k) for k in clear}
+        async with self._db.transaction() as tx:
+            for key_hash in sorted(cleared):
+                await tx.execute("DELETE FROM portal_rate_limits WHERE key_hash = ?", key_hash)
+            for key_hash, ends in sorted(taken.windows.items()):
+                if key_hash not in cleared:
+                    await tx.execute(_GIVE_BACK, key_hash, ends)
 
-    def fail(self, keys: list[str], now: datetime) -> None:
-        for key in keys:
-            self._recent(key, now)
-            self._failures.setdefault(key, deque()).append(now)
-
-    def clear(self, key: str) -> None:
-        self._failures.pop(key, None)
+    async def _prune(self, now: datetime) -> None:
+        # At most once per window and process; expired rows are also reset in place by _TAKE,
+        # so pruning only keeps the table small, and its timing does not matter.
+        if self._next_prune is not None and now < self._next_prune:
+            return
+        self._next_prune = now + self._window
+        await self._db.execute("DELETE FROM portal_rate_limits WHERE expires_at <= ?", to_db(now))

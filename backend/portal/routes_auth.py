@@ -30,13 +30,15 @@ async def login(request: web.Request) -> web.Response:
     now: datetime = request.app[CLOCK]()
     limiter = request.app[LIMITER]
     keys = [f"email:{email}", f"ip:{request.remote}"]
-    if limiter.blocked(keys, now):
+    # The slot is taken before the password is checked, so concurrent guesses cannot all
+    # pass a check for the last one; a good login hands it back.
+    taken = await limiter.take(keys, now)
+    if taken is None:
         return render(request, "login.html", 429, error="login.too_many", email=email)
     user = await request.app[STORE].accounts.verify_password(email, password)
     if user is None:
-        limiter.fail(keys, now)
         return render(request, "login.html", 401, error="login.failed", email=email)
-    limiter.clear(keys[0])
+    await limiter.succeeded(taken, clear=keys[:1])  # the address's failures stay counted
     sessions = web_sessions(request)
     await sessions.purge(now)
     old = request[CTX_SESSION]
@@ -71,9 +73,9 @@ async def reset_request(request: web.Request) -> web.Response:
     now: datetime = request.app[CLOCK]()
     limiter = request.app[LIMITER]
     keys = [f"reset:{email}", f"reset-ip:{request.remote}"]
-    if limiter.blocked(keys, now):
+    # Every request counts (never handed back): the outbox must not be flooded.
+    if await limiter.take(keys, now) is None:
         return render(request, "reset_request.html", 429, sent=False)
-    limiter.fail(keys, now)  # every request counts: the outbox must not be flooded
     user = await request.app[STORE].accounts.find_user(email)
     if user is not None and not user.disabled:
         token = await _resets(request).issue(user, now)
