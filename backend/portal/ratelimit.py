@@ -43,6 +43,17 @@ _GIVE_BACK = (
     " WHERE key_hash = ? AND expires_at = ? AND hits > 0"
 )
 
+# PostgreSQL: rows a concurrent `take` holds are skipped, so pruning (which locks rows in
+# expiry order) never waits on, nor deadlocks with, an attempt (which locks in key order).
+# SQLite has one writer at a time: no row locks to collide on.
+_PRUNE = {
+    "sqlite": "DELETE FROM portal_rate_limits WHERE expires_at <= ?",
+    "postgresql": (
+        "DELETE FROM portal_rate_limits WHERE key_hash IN (SELECT key_hash"
+        " FROM portal_rate_limits WHERE expires_at <= ? FOR UPDATE SKIP LOCKED)"
+    ),
+}
+
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
@@ -87,11 +98,12 @@ class RateLimiter:
         """The attempt was good: hand its slots back, and forget the `clear` keys' counts."""
         cleared = {_hash(k) for k in clear}
         async with self._db.transaction() as tx:
-            for key_hash in sorted(cleared):
-                await tx.execute("DELETE FROM portal_rate_limits WHERE key_hash = ?", key_hash)
-            for key_hash, ends in sorted(taken.windows.items()):
-                if key_hash not in cleared:
-                    await tx.execute(_GIVE_BACK, key_hash, ends)
+            # One sorted pass over both kinds: the same lock order as `take` (no deadlock).
+            for key_hash in sorted(cleared | taken.windows.keys()):
+                if key_hash in cleared:
+                    await tx.execute("DELETE FROM portal_rate_limits WHERE key_hash = ?", key_hash)
+                else:
+                    await tx.execute(_GIVE_BACK, key_hash, taken.windows[key_hash])
 
     async def _prune(self, now: datetime) -> None:
         # At most once per window and process; expired rows are also reset in place by _TAKE,
@@ -99,4 +111,4 @@ class RateLimiter:
         if self._next_prune is not None and now < self._next_prune:
             return
         self._next_prune = now + self._window
-        await self._db.execute("DELETE FROM portal_rate_limits WHERE expires_at <= ?", to_db(now))
+        await self._db.execute(_PRUNE[self._db.engine], to_db(now))

@@ -277,3 +277,26 @@ async def test_the_password_is_checked_only_within_the_budget(
             await portal.login(email, "wrong password")
         status, _, _ = await portal.login(email, PASSWORD)
         assert status == 429
+
+
+async def test_pruning_overlapping_attempts_on_ended_windows(shared_url: str) -> None:
+    """New processes prune while others restart the same ended windows: exact counts."""
+    stores = [await Store.open(shared_url) for _ in range(2)]
+    try:
+        first = RateLimiter(stores[0].db, LIMIT, WINDOW)
+        before = [
+            await first.take(["ip:hot", f"email:{i}"], NOW + timedelta(seconds=i))
+            for i in range(20)
+        ]
+        assert sum(t is not None for t in before) == LIMIT
+        later = NOW + WINDOW + timedelta(seconds=30)  # every window above has ended
+        fresh = [RateLimiter(stores[i % 2].db, LIMIT, WINDOW) for i in range(4)]
+        taken = await asyncio.gather(
+            *(fresh[i % 4].take(["ip:hot", f"email:{i}"], later) for i in range(20))
+        )
+        assert sum(t is not None for t in taken) == LIMIT
+        hits = {int(str(r["hits"])) for r in await rows(shared_url)}
+        assert hits == {1, LIMIT}  # the hot key is full; each e-mail counted once in its window
+    finally:
+        for store in stores:
+            await store.close()
