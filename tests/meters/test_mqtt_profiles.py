@@ -45,11 +45,23 @@ async def mqtt_source(mqtt_broker: MosquittoBroker) -> AsyncIterator[Start]:
     yield start
     for source in started:
         await source.stop()
+    # The session broker outlives the test: drop what `send` left retained (empty payload).
+    if _retained:
+        cleared: list[tuple[str, bytes | str]] = [(topic, b"") for topic in sorted(_retained)]
+        _retained.clear()
+        await asyncio.to_thread(publish, mqtt_broker.host, mqtt_broker.port, cleared, True)
+
+
+_retained: set[str] = set()
 
 
 async def send(broker: MosquittoBroker, messages: list[tuple[str, Any]]) -> None:
+    """Publish retained: `connected` is set when the SUBSCRIBE is sent, not acknowledged, so on a
+    loaded host a message could reach the broker before the subscription; retained, the broker
+    still delivers it (the last value per topic, which is all a reading needs)."""
     encoded = [(t, p if isinstance(p, str | bytes) else json.dumps(p)) for t, p in messages]
-    await asyncio.to_thread(publish, broker.host, broker.port, encoded)
+    _retained.update(t for t, _ in encoded)
+    await asyncio.to_thread(publish, broker.host, broker.port, encoded, True)
 
 
 async def reading_after(
@@ -216,7 +228,9 @@ async def test_mqtt_v5_with_username_and_password(
             client.username_pw_set("meter", "s3cret")
             client.connect(broker.host, broker.port)
             client.loop_start()
-            client.publish("z/plug", json.dumps({"power": 55.5}), qos=1).wait_for_publish(GUARD_S)
+            # retained: see `send` (a private broker, gone after the test)
+            message = client.publish("z/plug", json.dumps({"power": 55.5}), qos=1, retain=True)
+            message.wait_for_publish(GUARD_S)
             client.loop_stop()
             client.disconnect()
 
