@@ -1,6 +1,8 @@
 """Each MQTT profile against a real Mosquitto broker, fed the payload shapes its project
-documents (DSMR-reader split topics, P1 Monitor, Tasmota SML `tele/<t>/SENSOR`, Shelly Pro 3EM
-Gen2 `status/em:0` + `status/emdata:0`, a zigbee2mqtt plug, generic JSON paths).
+publishes (DSMR-reader split topics, P1 Monitor, Tasmota SML and ENERGY `tele/<t>/SENSOR`, Shelly
+Gen2+ `status/em:0` + `status/emdata:0`, Shelly 3EM Gen1 `emeter/<i>/<value>`, zigbee2mqtt plugs
+and three-phase meters, generic JSON paths). Where the payloads come from is in docs/meters.md,
+"Sources".
 """
 
 from __future__ import annotations
@@ -98,6 +100,68 @@ async def test_dsmr_reader_split_topics(mqtt_source: Start, mqtt_broker: Mosquit
     assert source.ignored_messages == 0
 
 
+def _complete(reading: MeterReading) -> bool:
+    """Every field set: every topic of the burst was handled before this reading."""
+    return None not in (*reading.power_w, *reading.voltage_v, *reading.current_a,
+                        reading.total_power_w, reading.import_kwh, reading.export_kwh)  # fmt: skip
+
+
+async def _live(broker: MosquittoBroker, messages: list[tuple[str, bytes | str]]) -> None:
+    """Publish not retained (in order, QoS 1): for messages sent once the subscription is proven
+    active by an earlier reading, as a live publisher would send them."""
+    await asyncio.to_thread(publish, broker.host, broker.port, messages, False)
+
+
+DSMR_THREE_PHASE = {
+    "electricity_delivered_1": "10380.353", "electricity_returned_1": "7597.135",
+    "electricity_delivered_2": "8622.956", "electricity_returned_2": "16555.202",
+    "electricity_currently_delivered": "0.512", "electricity_currently_returned": "0.000",
+    "phase_currently_delivered_l1": "0.210", "phase_currently_delivered_l2": "0.134",
+    "phase_currently_delivered_l3": "0.168", "phase_currently_returned_l1": "0.000",
+    "phase_currently_returned_l2": "0.000", "phase_currently_returned_l3": "0.000",
+    "phase_voltage_l1": "236.0", "phase_voltage_l2": "233.0", "phase_voltage_l3": "235.0",
+    "phase_power_current_l1": "1", "phase_power_current_l2": "1", "phase_power_current_l3": "1",
+}  # fmt: skip
+
+
+async def test_dsmr_reader_timestamp_keeps_a_steady_meter_fresh(
+    mqtt_source: Start, mqtt_broker: MosquittoBroker
+) -> None:
+    """DSMR-reader does not resend a topic whose value did not change; only `timestamp` changes
+    with every telegram of a steady meter, and it alone must produce a reading."""
+    source, readings = await mqtt_source("dsmr_reader", "dsmr/reading")
+    await send(mqtt_broker, [(f"dsmr/reading/{k}", v) for k, v in DSMR_THREE_PHASE.items()])
+    first = await readings.next(_complete)
+    seen = len(readings.items)
+    await _live(mqtt_broker, [("dsmr/reading/timestamp", "2026-12-01T05:40:11Z")])
+    again = await readings.next(after=seen)
+    assert again.total_power_w == first.total_power_w == pytest.approx(512.0)
+    assert again.timestamp >= first.timestamp
+    assert source.ignored_messages == 0
+
+
+async def test_dsmr_reader_one_phase_meter(
+    mqtt_source: Start, mqtt_broker: MosquittoBroker
+) -> None:
+    """A one-phase meter has no L2/L3 values: DSMR-reader publishes its None as an empty payload,
+    which is "no value", not a broken message."""
+    source, readings = await mqtt_source("dsmr_reader", "dsmr/reading")
+    one_phase = {k: v for k, v in DSMR_THREE_PHASE.items() if not k.endswith(("_l2", "_l3"))}
+    one_phase["electricity_currently_delivered"] = one_phase["phase_currently_delivered_l1"]
+    await send(mqtt_broker, [(f"dsmr/reading/{k}", v) for k, v in one_phase.items()])
+    await readings.next(lambda r: r.current_a[0] is not None and r.export_kwh is not None)
+    empty = [(f"dsmr/reading/{k}", b"") for k in DSMR_THREE_PHASE if k.endswith(("_l2", "_l3"))]
+    # ... then a changed value last: its reading proves every empty payload before it was handled
+    await _live(mqtt_broker, [*empty, ("dsmr/reading/electricity_currently_delivered", "0.250"),
+                              ("dsmr/reading/phase_currently_delivered_l1", "0.250")])  # fmt: skip
+    reading = await readings.next(lambda r: r.power_w[0] == pytest.approx(250.0))
+    assert reading.power_w[1:] == (None, None)
+    assert reading.voltage_v == (236.0, None, None)
+    assert reading.current_a == (1.0, None, None)
+    assert reading.total_power_w == pytest.approx(250.0)
+    assert source.ignored_messages == 0
+
+
 async def test_p1_monitor(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:
     _source, readings = await mqtt_source("p1_monitor", "p1monitor")
     # Topic names and units as P1 Monitor's P1MQTT.py publishes them, each value a plain number:
@@ -186,6 +250,108 @@ async def test_zigbee2mqtt_plug(mqtt_source: Start, mqtt_broker: MosquittoBroker
     assert reading.current_a == (8.95, None, None)
     assert reading.voltage_v == (229.0, None, None)
     assert reading.import_kwh == 132.56
+
+
+async def test_zigbee2mqtt_three_phase_meter(
+    mqtt_source: Start, mqtt_broker: MosquittoBroker
+) -> None:
+    """zigbee-herdsman-converters' three-phase exposes: `power` is phase A, phases B and C come
+    as `*_phase_b/_c`; produced energy is `produced_energy` (kWh)."""
+    _source, readings = await mqtt_source("zigbee2mqtt", "zigbee2mqtt/grid_meter")
+    payload = {"power": 1210, "power_phase_b": -430, "power_phase_c": 95,
+               "current": 5.3, "current_phase_b": 1.9, "current_phase_c": 0.5,
+               "voltage": 231.2, "voltage_phase_b": 230.4, "voltage_phase_c": 232.0,
+               "energy": 4821.37, "produced_energy": 1290.05, "linkquality": 87}  # fmt: skip
+    reading = await reading_after(readings, mqtt_broker, [("zigbee2mqtt/grid_meter", payload)])
+    assert reading.power_w == (1210.0, -430.0, 95.0)
+    assert reading.total_power_w == pytest.approx(875.0)
+    assert reading.current_a == (5.3, 1.9, 0.5)
+    assert reading.voltage_v == (231.2, 230.4, 232.0)
+    assert reading.import_kwh == 4821.37
+    assert reading.export_kwh == 1290.05
+
+
+async def test_tasmota_energy_plug(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:
+    """A one-channel Tasmota energy monitor: ENERGY values are plain numbers."""
+    _source, readings = await mqtt_source("tasmota_energy", "dishwasher")
+    payload = {"Time": "2023-02-05T20:31:48", "ENERGY": {
+        "TotalStartTime": "2023-02-05T11:04:13", "Total": 1290.3960, "Yesterday": 0.8540,
+        "Today": 0.1730, "Period": 2, "Power": 47.11, "ApparentPower": 60, "ReactivePower": 37,
+        "Factor": 0.79, "Voltage": 231, "Current": 0.262}}  # fmt: skip
+    reading = await reading_after(readings, mqtt_broker, [("tele/dishwasher/SENSOR", payload)])
+    assert reading.power_w == (47.11, None, None)
+    assert reading.total_power_w == 47.11
+    assert reading.voltage_v == (231.0, None, None)
+    assert reading.current_a == (0.262, None, None)
+    assert reading.import_kwh == 1290.396
+    assert reading.export_kwh is None
+
+
+async def test_tasmota_energy_three_phase(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:
+    """A three-phase Tasmota energy monitor (e.g. a Shelly 3EM on Tasmota): per-phase lists,
+    Total summed by Tasmota, ExportActive a list when all three phases measure export."""
+    _source, readings = await mqtt_source("tasmota_energy", "grid")
+    payload = {"Time": "2026-11-30T17:02:11", "ENERGY": {
+        "TotalStartTime": "2025-04-02T09:12:40", "Total": 6120.482, "Yesterday": 14.203,
+        "Today": 9.871, "TodaySumImport": 10.2, "TodaySumExport": 0.33,
+        "ExportActive": [102.113, 97.402, 88.011], "Power": [1204.1, -350.6, 80.2],
+        "ApparentPower": [1250, 380, 95], "ReactivePower": [335, 146, 51],
+        "Factor": [0.96, 0.92, 0.84], "Frequency": 50, "Voltage": [231.4, 229.8, 230.6],
+        "Current": [5.402, 1.653, 0.412]}}  # fmt: skip
+    reading = await reading_after(readings, mqtt_broker, [("tele/grid/SENSOR", payload)])
+    assert reading.power_w == (1204.1, -350.6, 80.2)
+    assert reading.total_power_w == pytest.approx(933.7)
+    assert reading.voltage_v == (231.4, 229.8, 230.6)
+    assert reading.current_a == (5.402, 1.653, 0.412)
+    assert reading.import_kwh == 6120.482
+    assert reading.export_kwh == pytest.approx(102.113 + 97.402 + 88.011)
+
+
+async def test_tasmota_energy_common_voltage_and_other_sensors(
+    mqtt_source: Start, mqtt_broker: MosquittoBroker
+) -> None:
+    """Voltage is one number when Tasmota treats it as common to all phases; telemetry of another
+    sensor on the same topic (no ENERGY) is not an error."""
+    source, readings = await mqtt_source("tasmota_energy", "pzem")
+    other = {"Time": "2026-11-30T17:02:01", "DS18B20": {"Temperature": 21.4}, "TempUnit": "C"}
+    payload = {
+        "Time": "2026-11-30T17:02:11",
+        "ENERGY": {
+            "Total": 312.5,
+            "Power": [400, 0, 1800],
+            "Voltage": 230,
+            "Current": [1.8, 0, 7.9],
+        },
+    }
+    await send(mqtt_broker, [("tele/pzem/SENSOR", other)])
+    reading = await reading_after(readings, mqtt_broker, [("tele/pzem/SENSOR", payload)])
+    assert reading.voltage_v == (230.0, 230.0, 230.0)
+    assert reading.total_power_w == 2200.0
+    assert source.ignored_messages == 0
+
+
+async def test_shelly_gen1_3em(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:
+    """Shelly 3EM (Gen1): one plain number per topic under shellies/<device id>/emeter/<i>/;
+    total and total_returned in Wh."""
+    base = "shellies/shellyem3-68C63AFB5856"
+    source, readings = await mqtt_source("shelly_gen1_3em", base)
+    values = {0: {"power": "1520.37", "pf": "0.97", "current": "6.61", "voltage": "231.05",
+                  "total": "2411876.2", "total_returned": "0.0"},
+              1: {"power": "-612.10", "pf": "-0.99", "current": "2.68", "voltage": "229.84",
+                  "total": "1806412.7", "total_returned": "912054.3"},
+              2: {"power": "75.22", "pf": "0.55", "current": "0.59", "voltage": "232.40",
+                  "total": "990311.0", "total_returned": "1204.9"}}  # fmt: skip
+    messages = [(f"{base}/emeter/{i}/{k}", v) for i, row in values.items() for k, v in row.items()]
+    messages += [(f"{base}/relay/0", "off"), (f"{base}/emeter/0/energy", "1123")]  # not used
+    await send(mqtt_broker, messages)
+    reading = await readings.next(_complete)
+    assert reading.power_w == (1520.37, -612.10, 75.22)
+    assert reading.total_power_w == pytest.approx(983.49)
+    assert reading.current_a == (6.61, 2.68, 0.59)
+    assert reading.voltage_v == (231.05, 229.84, 232.40)
+    assert reading.import_kwh == pytest.approx((2411876.2 + 1806412.7 + 990311.0) / 1000)
+    assert reading.export_kwh == pytest.approx((0.0 + 912054.3 + 1204.9) / 1000)
+    assert source.ignored_messages == 0
 
 
 async def test_generic_json_paths(mqtt_source: Start, mqtt_broker: MosquittoBroker) -> None:

@@ -13,10 +13,10 @@ poll_interval: 1.0         # seconds between Modbus polls
 timeout: 10                # seconds without a good reading -> stale
 fuse_a: 25                 # optional; readings above 10 x fuse are implausible
 ```
-MQTT sources take `profile` (dsmr_reader, p1_monitor, tasmota_sml, shelly_pro_3em, zigbee2mqtt,
-generic_json), `topic` (the device's topic or prefix), `paths` (generic_json, tasmota_sml) and a
-`broker` mapping (host, port, username, password, protocol 3.1.1|5, tls: {ca_file, certfile,
-keyfile, insecure}).
+MQTT sources take `profile` (dsmr_reader, p1_monitor, tasmota_sml, tasmota_energy, shelly_pro_3em,
+shelly_gen1_3em, zigbee2mqtt, generic_json), `topic` (the device's topic or prefix), `paths`
+(generic_json, tasmota_sml, zigbee2mqtt) and a `broker` mapping (host, port, username, password,
+protocol 3.1.1|5, tls: {ca_file, certfile, keyfile, insecure}).
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ MQTT_PROFILES = (
     "dsmr_reader",
     "p1_monitor",
     "tasmota_sml",
+    "tasmota_energy",
     "shelly_pro_3em",
+    "shelly_gen1_3em",
     "zigbee2mqtt",
     "generic_json",
 )
