@@ -24,6 +24,7 @@ from .demo import seed_demo
 from .invoicing.cli import add_parser as add_invoice_parser
 from .invoicing.cli import cmd_invoice
 from .portal import default_outbox
+from .portal.clientaddr import PROXY_HEADERS, ProxyTrust, access_logger
 from .storage import apply_migrations, open_database
 from .storage.timefmt import utc_now
 from .store import AccountKind, Conflict, NotFound, Role, Store
@@ -42,6 +43,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="bytes")
+    serve.add_argument("--trusted-proxies", type=_trusted_networks,
+                       default=os.environ.get("EFLUX_BACKEND_TRUSTED_PROXIES", ""),
+                       help="IPs/CIDRs of reverse proxies whose client header is believed,"
+                            " comma-separated (default: none, the peer is the client)")
+    serve.add_argument("--proxy-header", choices=PROXY_HEADERS, type=_proxy_header,
+                       default=os.environ.get("EFLUX_BACKEND_PROXY_HEADER", "x-forwarded-for"),
+                       help="the header those proxies set (default: %(default)s)")
     sub.add_parser("migrate", help="apply the database migrations and exit")
     admin = sub.add_parser("create-admin", help="an administrator (and a token for it)")
     admin.add_argument("--email", required=True)
@@ -56,6 +64,21 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="demo accounts, cards, plans and a site; prints tokens")
     add_invoice_parser(sub)
     return p
+
+
+def _trusted_networks(text: str) -> str:
+    """Checked here so a typo stops `serve` with a usage error, not at the first request."""
+    try:
+        ProxyTrust.parse(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
+def _proxy_header(text: str) -> str:
+    if text not in PROXY_HEADERS:  # argparse checks `choices` on the command line, not on $ENV
+        raise argparse.ArgumentTypeError(f"{text!r}: use one of {', '.join(PROXY_HEADERS)}")
+    return text
 
 
 async def _with_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[int]]) -> int:
@@ -118,9 +141,12 @@ async def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
+    proxies = ProxyTrust.parse(args.trusted_proxies, args.proxy_header)
+
     async def build() -> web.Application:
         store = await Store.open(args.database)
-        app = create_app(store, max_body_bytes=args.max_body, portal_outbox=default_outbox())
+        app = create_app(store, max_body_bytes=args.max_body, portal_outbox=default_outbox(),
+                         proxies=proxies)
 
         async def store_lifetime(_: web.Application) -> AsyncIterator[None]:
             yield
@@ -129,7 +155,8 @@ def serve(args: argparse.Namespace) -> int:
         app.cleanup_ctx.append(store_lifetime)
         return app
 
-    web.run_app(build(), host=args.host, port=args.port, print=None)
+    web.run_app(build(), host=args.host, port=args.port, print=None,
+                access_log_class=access_logger(proxies))
     return 0
 
 

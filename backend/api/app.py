@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..portal import mount_portal
+from ..portal.clientaddr import NO_PROXIES, PROXY_TRUST, ProxyTrust
 from ..storage.timefmt import utc_now
 from ..store import Store
 from . import routes_accounts, routes_cards, routes_charge_points, routes_sessions, routes_sync
@@ -27,16 +28,19 @@ def create_app(
     clock: Callable[[], datetime] = utc_now,
     max_body_bytes: int = DEFAULT_MAX_BODY,
     portal_outbox: Path | None = None,
+    proxies: ProxyTrust = NO_PROXIES,
 ) -> web.Application:
     """The API under /api/v1 over `store`; the caller owns the store (opens and closes it).
 
     With `portal_outbox` the web portal is mounted under /portal/ too (its dev e-mails go there).
+    `proxies` says which peers may name the client (X-Forwarded-For / Forwarded); none by default.
     """
     app = web.Application(
         middlewares=[error_middleware, auth_middleware], client_max_size=max_body_bytes
     )
     app[STORE] = store
     app[CLOCK] = clock
+    app[PROXY_TRUST] = proxies  # read by the portal through config_dict
     for module in (routes_accounts, routes_cards, routes_charge_points, routes_sessions,
                    routes_sync):
         module.setup(app)

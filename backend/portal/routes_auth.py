@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..store import NotFound
+from .clientaddr import request_client
 from .forms import field
 from .keys import CLOCK, CONFIG, LIMITER, STORE
 from .middleware import COOKIE, PREFIX, redirect, set_cookie, web_sessions
@@ -29,7 +30,7 @@ async def login(request: web.Request) -> web.Response:
     email, password = field(form, "email", 254).lower(), field(form, "password", 200)
     now: datetime = request.app[CLOCK]()
     limiter = request.app[LIMITER]
-    keys = [f"email:{email}", f"ip:{request.remote}"]
+    keys = [f"email:{email}", f"ip:{request_client(request)}"]
     # The slot is taken before the password is checked, so concurrent guesses cannot all
     # pass a check for the last one; a good login hands it back.
     taken = await limiter.take(keys, now)
@@ -72,7 +73,7 @@ async def reset_request(request: web.Request) -> web.Response:
     email = field(form, "email", 254).lower()
     now: datetime = request.app[CLOCK]()
     limiter = request.app[LIMITER]
-    keys = [f"reset:{email}", f"reset-ip:{request.remote}"]
+    keys = [f"reset:{email}", f"reset-ip:{request_client(request)}"]
     # Every request counts (never handed back): the outbox must not be flooded.
     if await limiter.take(keys, now) is None:
         return render(request, "reset_request.html", 429, sent=False)
