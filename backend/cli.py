@@ -1,4 +1,6 @@
-"""`eflux-backend`: serve, migrate, create-admin, create-token, seed-demo, invoice.
+"""`eflux-backend`: serve, migrate, create-admin, create-token, seed-demo, invoice, …
+
+(also rotate-card-epoch, the step after restoring a backup: see docs/backend.md).
 
 The database is `--database` (or $EFLUX_BACKEND_DATABASE): a SQLite path (the default,
 `eflux-backend.sqlite`) or a `postgresql://…` URL. Secrets are printed once, on stdout.
@@ -62,6 +64,8 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--name", default="cli")
     token.add_argument("--days", type=int, help="expires after this many days")
     sub.add_parser("seed-demo", help="demo accounts, cards, plans and a site; prints tokens")
+    sub.add_parser("rotate-card-epoch",
+                   help="after restoring a backup: every site replaces its card list")
     add_invoice_parser(sub)
     return p
 
@@ -140,6 +144,19 @@ async def cmd_seed_demo(args: argparse.Namespace) -> int:
     return await _with_store(args, work)
 
 
+async def cmd_rotate_card_epoch(args: argparse.Namespace) -> int:
+    """A restored database repeats card-list versions sites have seen with other changes;
+    a new epoch makes every site fetch the full list and replace its own."""
+    async def work(store: Store) -> int:
+        epoch = await store.cards.rotate_epoch(now=utc_now(), actor="cli",
+                                               reason="rotate-card-epoch")
+        _emit({"epoch": epoch.epoch, "previous": epoch.previous,
+               "card_version": epoch.started_version})
+        return 0
+
+    return await _with_store(args, work)
+
+
 def serve(args: argparse.Namespace) -> int:
     proxies = ProxyTrust.parse(args.trusted_proxies, args.proxy_header)
 
@@ -170,6 +187,7 @@ COMMANDS: dict[str, Command] = {
     "create-token": cmd_create_token,
     "seed-demo": cmd_seed_demo,
     "invoice": cmd_invoice,
+    "rotate-card-epoch": cmd_rotate_card_epoch,
 }
 
 

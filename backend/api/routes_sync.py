@@ -3,6 +3,7 @@ departures down."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from aiohttp import web
@@ -13,6 +14,8 @@ from .app_keys import CLOCK, STORE
 from .auth import site
 from .errors import ApiError
 from .http import body, ok, plain
+
+_EPOCH = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 async def post_sessions(request: web.Request) -> web.Response:
@@ -44,12 +47,20 @@ async def put_open_sessions(request: web.Request) -> web.Response:
 
 
 async def get_cards(request: web.Request) -> web.Response:
-    """The site's card-list delta since `?since=<version>` (0 or absent: the whole list)."""
+    """The site's card-list delta since `?since=<version>` (0 or absent: the whole list).
+
+    `?epoch=` is the epoch the site's version belongs to; on another one, or when `since` is
+    ahead of the counter (a restored database), the answer is the full list with `full: true`.
+    """
     own = await site(request)
     text = request.query.get("since", "0")
     if not text.isdigit() or len(text) > 18:
         raise ApiError(400, "invalid", "since must be a non-negative integer version")
-    delta = await request.app[STORE].cards.delta(own.account_id, int(text))
+    epoch = request.query.get("epoch")
+    if epoch is not None and _EPOCH.fullmatch(epoch) is None:
+        raise ApiError(400, "invalid", "epoch must be 1-64 letters, digits, '-' or '_'")
+    delta = await request.app[STORE].cards.delta(
+        own.account_id, int(text), epoch=epoch, now=request.app[CLOCK](), actor=f"site:{own.id}")
     return ok(delta)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..storage import Database, open_database
 from .accounts import Accounts, IssuedToken
 from .audit import AuditLog
+from .card_epoch import CardEpoch
 from .cards import CardDelta, Cards, ListedCard, normalise_uid
 from .errors import Conflict, Invalid, NotFound, StoreError
 from .models import (
@@ -39,10 +40,10 @@ from .sessions import IngestResult, SessionIn, Sessions
 from .sites import DepartureIn, Sites
 
 __all__ = [
-    "Account", "AccountKind", "AuditEntry", "AuditLog", "CardDelta", "CardKind", "CardOrder",
-    "CardRecord", "CardStatus", "Cards", "ChargePoint", "Conflict", "Departure", "DepartureIn",
-    "IngestResult", "Invalid", "IssuedToken", "ListedCard", "NotFound", "OpenSession",
-    "OpenSessionIn", "OpenSessions", "Plans", "Principal",
+    "Account", "AccountKind", "AuditEntry", "AuditLog", "CardDelta", "CardEpoch", "CardKind",
+    "CardOrder", "CardRecord", "CardStatus", "Cards", "ChargePoint", "Conflict", "Departure",
+    "DepartureIn", "IngestResult", "Invalid", "IssuedToken", "ListedCard", "NotFound",
+    "OpenSession", "OpenSessionIn", "OpenSessions", "Plans", "Principal",
     "Privacy", "Role", "SessionIn", "SessionRecord", "SessionSource", "Sessions", "Site", "Sites",
     "SnapshotResult", "Store", "StoreError", "Subscription", "Tariff", "User", "normalise_uid",
 ]

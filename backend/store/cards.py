@@ -14,7 +14,9 @@ from typing import Any
 
 from ..billing.plans import LOST_CARD_REPLACEMENT_FEE, PREPAID_MINIMUM_START_CENTS
 from ..storage import Database, Queries, UniqueViolation, from_db, to_db
+from ..storage.timefmt import utc_now
 from .audit import AuditLog
+from .card_epoch import CardEpoch, card_version, current_epoch, rotate_epoch
 from .errors import Conflict, NotFound
 from .models import CardKind, CardOrder, CardRecord, CardStatus
 from .rows import columns, one, page, record
@@ -36,9 +38,14 @@ class ListedCard:
 
 @dataclass(frozen=True, slots=True)
 class CardDelta:
+    """Changes after `since_version` up to `version`; `full`: the whole list, to replace the
+    site's own (a first pull, or a site on another epoch or ahead of the counter)."""
+
     since_version: int
     version: int
     cards: list[ListedCard]
+    full: bool = False
+    epoch: str = ""
 
 
 def normalise_uid(uid: str) -> str:
@@ -174,19 +181,43 @@ class Cards:
                     await tx.execute("UPDATE cards SET version = ? WHERE id = ?", version, card_id)
                     await _changed(tx, int(card_id), version, account_id)
 
-    async def delta(self, account_id: int, since: int) -> CardDelta:
-        """Cards of `account_id`'s lists changed after version `since` (0 = the full list)."""
+    async def delta(
+        self, account_id: int, since: int, *, epoch: str | None = None,
+        now: datetime | None = None, actor: str = "system",
+    ) -> CardDelta:
+        """Cards of `account_id`'s lists changed after version `since` (0 = the full list).
+
+        A site on another epoch, or one that has seen a version the counter has not reached
+        (the database went back to a backup), gets the full list instead. The latter also
+        starts a new epoch, so that sites behind the counter on the lost history resync too.
+        """
+        now = now or utc_now()
         async with self._db.transaction() as tx:
             # Read the counter first: every change up to it has committed (see module doc).
-            current = int(await tx.fetchval(
-                "SELECT value FROM counters WHERE name = 'card_version'"))
+            current = await card_version(tx)
+            known = await current_epoch(tx, now=now)
+            if since > current:
+                known = await rotate_epoch(tx, now=now, actor=actor, reason="site ahead",
+                                           detail={"since": since})
+            full = since == 0 or since > current or (epoch is not None and epoch != known.epoch)
+            start = 0 if full else since
             rows = await tx.fetch(
                 _LISTED + " WHERE c.id IN (SELECT card_id FROM card_changes"
                 "  WHERE account_id = ? AND version > ? AND version <= ?) ORDER BY c.id",
-                account_id, since, current,
+                account_id, start, current,
             )
         cards = [_listed(row, account_id) for row in rows]
-        return CardDelta(since, max(current, since), cards)
+        return CardDelta(start, current, cards, full, known.epoch)
+
+    async def epoch(self, *, now: datetime) -> CardEpoch:
+        """The card list's current epoch (created on first use)."""
+        async with self._db.transaction() as tx:
+            return await current_epoch(tx, now=now)
+
+    async def rotate_epoch(self, *, now: datetime, actor: str, reason: str) -> CardEpoch:
+        """Start a new epoch: every site's next pull is the full list (after a restore)."""
+        async with self._db.transaction() as tx:
+            return await rotate_epoch(tx, now=now, actor=actor, reason=reason)
 
     async def listed(self, uid: str, account_id: int) -> ListedCard | None:
         """One card as `account_id`'s sites would list it (None when unknown)."""
@@ -219,6 +250,7 @@ def _listed(row: dict[str, Any], account_id: int) -> ListedCard:
 
 
 async def _next_version(tx: Queries) -> int:
+    # A restored counter counts on from the backup: the epoch (card_epoch.py) tells sites apart.
     return int(await tx.fetchval(
         "UPDATE counters SET value = value + 1 WHERE name = 'card_version' RETURNING value"
     ))

@@ -111,6 +111,11 @@ class LocalCardList(Protocol):
         """Store the delta and push it to the connected chargers (SendLocalList)."""
         ...
 
+    async def replace_card_list(self, full: CardListDelta) -> None:
+        """Make the list exactly `full` (cards not in it leave; its version is taken even when
+        lower) and push it whole to the chargers (SendLocalList Full)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class DepartureRequest:

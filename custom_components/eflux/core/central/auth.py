@@ -111,33 +111,42 @@ class CardBook:
             return False
         if delta.since_version > self.version:
             raise CardListGap(self.version, delta.since_version)
-
-        async def work(db: aiosqlite.Connection) -> None:
-            await db.executemany(
-                "INSERT OR REPLACE INTO cards (uid, status, kind, expires_at, may_start, version)"
-                " VALUES (?,?,?,?,?,?)",
-                [
-                    (
-                        c.uid,
-                        c.status.value,
-                        c.kind.value,
-                        to_db(c.expires_at),
-                        int(c.may_start),
-                        delta.version,
-                    )
-                    for c in delta.cards
-                ],
-            )
-            await db.execute(
-                "INSERT OR REPLACE INTO settings (key, value) VALUES ('card_list_version', ?)",
-                (str(delta.version),),
-            )
-
-        await self._store.write(work)
+        await self._store.write(lambda db: _store_cards(db, delta, replace=False))
         for card in delta.cards:
             self._cards[normalise(card.uid)] = card
         self.version = delta.version
         return True
+
+    async def replace(self, full: CardListDelta) -> None:
+        """Make the list exactly `full` (the cloud's whole list): cards not in it are removed,
+        and its version is taken even when lower than ours (a cloud restored from a backup)."""
+        await self._store.write(lambda db: _store_cards(db, full, replace=True))
+        self._cards = {normalise(card.uid): card for card in full.cards}
+        self.version = full.version
+
+
+async def _store_cards(db: aiosqlite.Connection, delta: CardListDelta, *, replace: bool) -> None:
+    if replace:
+        await db.execute("DELETE FROM cards")
+    await db.executemany(
+        "INSERT OR REPLACE INTO cards (uid, status, kind, expires_at, may_start, version)"
+        " VALUES (?,?,?,?,?,?)",
+        [
+            (
+                c.uid,
+                c.status.value,
+                c.kind.value,
+                to_db(c.expires_at),
+                int(c.may_start),
+                delta.version,
+            )
+            for c in delta.cards
+        ],
+    )
+    await db.execute(
+        "INSERT OR REPLACE INTO settings (key, value) VALUES ('card_list_version', ?)",
+        (str(delta.version),),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from ..domain import Card, CardListDelta, LocalCardList
 from .auth import Authorizer, AuthResult, CardBook, RemoteAuthorizer
 from .compaction import compact_closed
 from .config import CentralConfig
-from .configure import push_cards
+from .configure import push_cards, push_full_list
 from .control import ChargerControl
 from .errors import CentralError
 from .events import CentralEvent, EventBus
@@ -194,6 +194,22 @@ class CentralSystem:
         """Store the delta (refusing blocked cards from now on) and push it in the background."""
         if await self._hub.cards.apply(delta) and self._hub.sessions:
             self._spawn(self.push_local_list(list(delta.cards)))
+
+    async def replace_card_list(self, full: CardListDelta) -> None:
+        """Make the local list exactly `full` and send it whole to the connected chargers."""
+        await self._hub.cards.replace(full)
+        for cp_id in list(self._hub.sessions):
+            self._spawn(self._push_full_list(cp_id))
+
+    async def _push_full_list(self, cp_id: str) -> None:
+        try:
+            session = self._control.session(cp_id)
+            if session.local_list_supported():
+                await push_full_list(session)
+            # A card dropped or blocked now may still sit in the charger's cache as accepted.
+            await session.request("ClearCache", {})
+        except CentralError as err:
+            _LOGGER.warning("%s: full local list push failed: %s", cp_id, err)
 
     async def authorize(self, id_tag: str) -> AuthResult:
         """How the central system judges `id_tag` right now."""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 
@@ -49,6 +49,16 @@ class CloudDeparture:
     id: int  # the cursor for the next pull
     request: DepartureRequest
     car: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CardPull:
+    """A card-list answer: a delta to merge, or (`full`) the whole list to replace ours with;
+    `epoch` names the cloud's card-list history (None: a cloud without epochs)."""
+
+    delta: CardListDelta
+    full: bool
+    epoch: str | None
 
 
 def api_base(url: str) -> str:
@@ -132,11 +142,18 @@ class CloudClient:
         return bool(data["stored"])
 
     async def card_delta(self, since: int) -> CardListDelta:
-        data = await self.request("GET", f"/sync/cards?since={int(since)}")
-        return CardListDelta(
+        return (await self.card_list(since)).delta
+
+    async def card_list(self, since: int, epoch: str | None = None) -> CardPull:
+        """Changes after `since` of epoch `epoch`; the full list when the cloud's history is
+        another one (restored from a backup) or `since` is 0."""
+        query = f"since={int(since)}" + ("" if epoch is None else f"&epoch={quote(epoch)}")
+        data = await self.request("GET", f"/sync/cards?{query}")
+        delta = CardListDelta(
             since_version=int(data["since_version"]), version=int(data["version"]),
             cards=tuple(_card(c) for c in data["cards"]),
         )
+        return CardPull(delta, bool(data.get("full", False)), data.get("epoch") or None)
 
     async def site_config(self) -> dict[str, Any]:
         """The site, its charge points, tariffs and subscriptions (as the API sends them)."""

@@ -3,7 +3,9 @@ site config down.
 
 One `attempt()` pushes the outbox in batches (oldest first, so sessions arrive in order of
 completion), then the snapshot of the open transactions, pulls the card-list delta into the
-local list (which pushes it to the chargers) and hands new departures to the planner. `run()`
+local list (which pushes it to the chargers) and hands new departures to the planner. When the
+cloud's card list is on another history (restored from a backup: another epoch, or behind our
+version) it answers with the full list, which replaces ours instead of being merged. `run()`
 repeats it: every `interval` while the cloud answers, after an exponential backoff with jitter
 while it does not, at once after `wake()`.
 Nothing is dropped: an entry leaves the outbox only when the cloud acknowledged it (created
@@ -37,6 +39,7 @@ if TYPE_CHECKING:  # central imports cloud.outbox: a runtime import here would b
 _LOGGER = logging.getLogger(__name__)
 DEPARTURES_CURSOR = "departures_after"
 CONFIG_KEY = "site_config"
+CARD_EPOCH_KEY = "card_list_epoch"  # the cloud's card-list history our version belongs to
 DepartureHandler = Callable[[DepartureRequest], Awaitable[object]]
 OpenTransactions = Callable[[], Sequence["Transaction"]]
 
@@ -215,9 +218,20 @@ class CloudSync:
 
     async def _pull_cards(self) -> None:
         version = await self._cards.card_list_version()
-        delta = await self.client.card_delta(version)
-        if delta.version > version:
+        epoch = await self._outbox.state_get(CARD_EPOCH_KEY)
+        pull = await self.client.card_list(version, epoch)
+        delta = pull.delta
+        if pull.full and version > 0:
+            # The cloud's history is not ours (restored from a backup, or we are ahead of
+            # it): merging would keep cards it no longer has and changes it lost.
+            _LOGGER.warning("cloud card list reset (epoch %s -> %s, version %d -> %d):"
+                            " replacing the local list", epoch, pull.epoch, version, delta.version)
+            await self._cards.replace_card_list(delta)
+        elif delta.version > version:
             await self._cards.apply_card_delta(delta)
+        # Only after the list is stored: a crash in between asks for the full list again.
+        if pull.epoch is not None and pull.epoch != epoch:
+            await self._outbox.state_set(CARD_EPOCH_KEY, pull.epoch)
 
     async def _pull_departures(self) -> None:
         after = int(await self._outbox.state_get(DEPARTURES_CURSOR) or 0)
