@@ -14,6 +14,10 @@ Late sessions: a session of an earlier month that no earlier document accounts f
 record that arrived late) is billed on this month's invoice, marked "late"; if a bundle covered
 it, the extra overage it causes in its own month goes on a separate overage invoice for that
 month, within the 3-month limit. For that, pass the month's accounted sessions too.
+Sessions of an earlier month in `open_months` (whose own run has not been made) are left to
+that run: only what a made run could not see is late. Late lines follow the month's own.
+Lease drivers' late home sessions go on this month's statement (see `lease`), unless
+`reimbursed` lists them.
 The idle fee needs the charge point's charging history: pass its earlier sessions as well.
 
 The run is a pure function of its inputs: the same inputs give the same documents and numbers,
@@ -58,6 +62,8 @@ class MonthInput:
     lease_drivers: Sequence[LeaseDriver] = ()
     indexations: Sequence[Indexation] = ()
     previous: Sequence[Invoice] = ()
+    open_months: frozenset[Month] = frozenset()  # earlier months not run yet
+    reimbursed: frozenset[str] = frozenset()  # sessions an earlier statement reimbursed
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +129,10 @@ def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = No
         s
         for s in everything
         if s.network is not Network.HOME
-        and (s.month == month or (s.month < month and s.id not in accounted))
+        and s.id not in accounted
+        and (s.month == month or (s.month < month and s.month not in inp.open_months))
     ]
+    billable.sort(key=lambda s: s.month != month)  # stable: the month's own, then late ones
     skipped = [
         Skipped(s.id, f"unknown card {s.card_uid}") for s in billable if s.card_uid not in cards
     ]
@@ -169,9 +177,19 @@ def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = No
             drafts.append(note)
     issued = {inv.draft.identity for inv in inp.previous}
     invoices, new_numbers = assign_numbers((d for d in drafts if d.identity not in issued), numbers)
+    home_at = _group(everything, lambda s: s.charge_point_id)
     reimbursements = tuple(
         r
         for d in sorted(inp.lease_drivers, key=lambda d: d.account_id)
-        if (r := monthly_reimbursement(d, at_point.get(d.charge_point_id, ()), month)) is not None
+        if (
+            r := monthly_reimbursement(
+                d,
+                home_at.get(d.charge_point_id, ()),
+                month,
+                reimbursed=inp.reimbursed,
+                open_months=inp.open_months,
+            )
+        )
+        is not None
     )
     return MonthRun(tuple(invoices), new_numbers, reimbursements, tuple(skipped))

@@ -4,14 +4,19 @@ The IBAN is checked by ISO 13616: country length and the mod-97 check digits. Ho
 reimbursed per month of use (Amsterdam time) at the lease company's rate per kWh, for sessions
 with the driver's cards at the driver's charge point from the day it became active (approved
 installation) on. It is a payment on the lease company's behalf, not a supply: no VAT.
+
+A month's statement also takes the late home sessions: sessions of an earlier month whose run
+was already made (so that run could not see them) and that no statement reimbursed yet. They
+are reimbursed at the rate in force when they started (the lease company's terms of that time)
+and listed as a separate group per month of use; each group is rounded on its own.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -69,12 +74,37 @@ class LeaseDriver:
     rate_cents_per_kwh: Decimal  # the lease company's reimbursement rate
     iban: str | None = None  # set (and checked) by the driver in the portal
     active_from: date | None = None  # the charge point's approval date
+    # The rate's history, (in force from, rate) in time order; empty: always the current rate.
+    rates: tuple[tuple[datetime, Decimal], ...] = ()
 
     def __post_init__(self) -> None:
         if self.iban is not None:
             object.__setattr__(self, "iban", normalize_iban(self.iban))
-        if exact(self.rate_cents_per_kwh, "reimbursement rate") < 0:
-            raise BillingError("a reimbursement rate must not be negative")
+        for rate in (self.rate_cents_per_kwh, *(r for _, r in self.rates)):
+            if exact(rate, "reimbursement rate") < 0:
+                raise BillingError("a reimbursement rate must not be negative")
+
+    def rate_at(self, moment: datetime) -> Decimal:
+        """The rate in force at `moment`; before the first known terms, the first ones (the
+        terms are entered after the approval they apply from)."""
+        found = self.rates[0][1] if self.rates else self.rate_cents_per_kwh
+        for since, rate in self.rates:
+            if since > moment:
+                break
+            found = rate
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class ReimbursedGroup:
+    """Sessions of one month of use at one rate: one line of the statement."""
+
+    usage_month: Month
+    rate_cents_per_kwh: Decimal
+    late: bool  # of an earlier month, after that month's run
+    energy_wh: int
+    cents: int
+    session_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +115,7 @@ class Reimbursement:
     cents: int
     iban: str | None
     session_ids: tuple[str, ...]
+    groups: tuple[ReimbursedGroup, ...] = ()
 
     @property
     def payable(self) -> bool:
@@ -93,25 +124,47 @@ class Reimbursement:
 
 
 def monthly_reimbursement(
-    driver: LeaseDriver, sessions: Iterable[ChargingSession], month: Month
+    driver: LeaseDriver,
+    sessions: Iterable[ChargingSession],
+    month: Month,
+    *,
+    reimbursed: Collection[str] = (),
+    open_months: Collection[Month] = (),
 ) -> Reimbursement | None:
+    """The statement of `month`: its own home sessions, plus late ones of earlier months that
+    are not in `open_months` (not run yet: their own run takes them) nor `reimbursed`."""
     if driver.active_from is None:
         return None
+    active_from = driver.active_from
     home = sorted(
         (
             s
             for s in sessions
-            if s.month == month
-            and s.charge_point_id == driver.charge_point_id
+            if s.charge_point_id == driver.charge_point_id
             and s.card_uid in driver.card_uids
-            and s.local_day >= driver.active_from
+            and s.local_day >= active_from
+            and s.id not in reimbursed
+            and (s.month == month or (s.month < month and s.month not in open_months))
         ),
         key=lambda s: (s.started_at, s.id),
     )
     if not home:
         return None
-    energy = sum(s.energy_wh for s in home)
-    cents = round_half_up(exact(driver.rate_cents_per_kwh) * Fraction(energy, 1000))
+    grouped: dict[tuple[bool, Month, Decimal], list[ChargingSession]] = {}
+    for s in home:
+        key = (s.month != month, s.month, driver.rate_at(s.started_at))
+        grouped.setdefault(key, []).append(s)
+    groups = []
+    for (late, usage, rate), items in sorted(grouped.items()):
+        energy = sum(s.energy_wh for s in items)
+        cents = round_half_up(exact(rate) * Fraction(energy, 1000))
+        groups.append(ReimbursedGroup(usage, rate, late, energy, cents, tuple(s.id for s in items)))
     return Reimbursement(
-        driver.account_id, month, energy, cents, driver.iban, tuple(s.id for s in home)
+        driver.account_id,
+        month,
+        sum(g.energy_wh for g in groups),
+        sum(g.cents for g in groups),
+        driver.iban,
+        tuple(sid for g in groups for sid in g.session_ids),
+        tuple(groups),
     )

@@ -8,6 +8,10 @@ month's own, the late ones no document accounts for yet, and the accounted ones 
 overage is compared with - plus, for flexible charge-point plans, the owner's own charging
 before that (the idle-fee history). A session's network: roaming by its origin; "home" when
 the card's account owns the charge point; else our own network.
+
+Late items: a session of an earlier month is late only when that month's run was made before
+(`invoice_runs`, read first, so a run that commits meanwhile is either seen whole - its
+documents included - or not at all); otherwise it waits for its own month's run.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class Loaded:
     prepaid_accounts: dict[str, int]  # session id → account id of prepaid sessions
     prepaid_uids: frozenset[str]  # prepaid cards without a subscription are not "unknown"
     session_count: int
+    run_at: datetime | None = None  # when this month's run was made (a re-run issues nothing)
 
 
 def _utc(day: date) -> str:
@@ -228,19 +233,48 @@ async def _previous(db: Queries, month: Month, window: tuple[str, str]) -> list[
     ]
 
 
+async def runs_made(db: Queries, month: Month) -> dict[Month, datetime]:
+    """The runs made of `month` and the months it may take late items from."""
+    rows = await db.fetch(
+        "SELECT month, run_at FROM invoice_runs WHERE month >= ? AND month <= ?",
+        str(month.plus(-LOOKBACK_MONTHS)), str(month))
+    return {Month.parse(r["month"]): _moment(r["run_at"]) for r in rows}
+
+
+async def _reimbursed(db: Queries, month: Month) -> frozenset[str]:
+    """Sessions of the window a statement reimbursed already (statements before 0060 list
+    theirs only as text)."""
+    since = str(month.plus(-LOOKBACK_MONTHS))
+    found = {str(r["session_id"]) for r in await db.fetch(
+        "SELECT session_id FROM reimbursed_sessions WHERE month >= ?", since)}
+    for row in await db.fetch(
+        "SELECT session_ids FROM lease_reimbursements WHERE month >= ?", since
+    ):
+        found.update(s for s in row["session_ids"].split(",") if s)
+    return frozenset(found)
+
+
 def _convert(
     rows: list[Row], month: Month, tariffs: _Tariffs, prepaid_uids: set[str],
     sessions: list[ChargingSession], prepaid: list[ChargingSession], accounts: dict[str, int],
+    open_months: frozenset[Month],
 ) -> None:
     for row in rows:
         session = _session(row, tariffs)
         sessions.append(session)  # prepaid ones too: a guest's prepaid session pays its owner
-        if session.card_uid in prepaid_uids and session.month == month and row["card_account"]:
+        # A late prepaid session is deducted too ("session:<id>" entries are never doubled).
+        due = session.month == month or (
+            month.plus(-LOOKBACK_MONTHS) <= session.month < month
+            and session.month not in open_months)
+        if session.card_uid in prepaid_uids and due and row["card_account"]:
             prepaid.append(session)
             accounts[session.id] = int(row["card_account"])
 
 
 async def load_month(db: Queries, month: Month) -> Loaded:
+    runs = await runs_made(db, month)  # first: see the note on late items above
+    open_months = frozenset(
+        m for k in range(1, LOOKBACK_MONTHS + 1) if (m := month.plus(-k)) not in runs)
     plans = await load_plans(db)
     contracts = await load_contracts(db, plans)
     cards, prepaid_uids = await _cards(db, contracts)
@@ -259,7 +293,8 @@ async def load_month(db: Queries, month: Month) -> Loaded:
         if not page:
             break
         after = int(page[-1]["id"])
-        _convert(page, month, tariffs, prepaid_uids, sessions, prepaid, prepaid_accounts)
+        _convert(page, month, tariffs, prepaid_uids, sessions, prepaid, prepaid_accounts,
+                 open_months)
         count += len(page)
     history_points = [
         c.charge_point_id for _, c in contracts
@@ -273,7 +308,8 @@ async def load_month(db: Queries, month: Month) -> Loaded:
             _SESSION_SQL + f" WHERE s.started_at < ? AND s.energy_wh > 0 AND s.charge_point_id"
             f" IN ({marks}) AND cp.account_id = c.account_id", window[0], *map(int, part),
         )
-        _convert(history, month, tariffs, prepaid_uids, sessions, prepaid, prepaid_accounts)
+        _convert(history, month, tariffs, prepaid_uids, sessions, prepaid, prepaid_accounts,
+                 open_months)
         count += len(history)
     previous = await _previous(db, month, window)
     month_input = MonthInput(
@@ -281,8 +317,8 @@ async def load_month(db: Queries, month: Month) -> Loaded:
         await _charges(db, month), await _outages(db, month), await _guest_owners(db),
         unrecovered_guest_sessions=await load_unrecovered(db, window),
         lease_drivers=await load_lease_drivers(db), indexations=await load_indexations(db),
-        previous=previous,
+        previous=previous, open_months=open_months, reimbursed=await _reimbursed(db, month),
     )
     return Loaded(month_input, tuple(prepaid), prepaid_accounts, frozenset(prepaid_uids),
-                  count)
+                  count, runs.get(month))
 

@@ -113,20 +113,37 @@ class RunSummary:
     sessions: int  # sessions loaded for the month
     skipped: tuple[tuple[str, str], ...]  # (ref, reason) the run could not bill
     numbers: tuple[str, ...]  # first and last number issued per series, for the log
+    run_at: datetime | None = None  # set when the month had been run before (a re-run)
+
+
+@dataclass(frozen=True, slots=True)
+class ReimbursementGroupView:
+    """One line of a statement: sessions of one month of use at one rate."""
+
+    usage_month: str  # YYYY-MM the sessions started in
+    late: bool  # of an earlier month, recorded after that month's run
+    rate_cents_per_kwh: Decimal
+    energy_wh: int
+    cents: int
 
 
 @dataclass(frozen=True, slots=True)
 class ReimbursementView:
-    """A lease driver's home charging of one month, reimbursed at the lease company's rate
-    (no VAT: paid on the lease company's behalf); payable once an IBAN is set."""
+    """A lease driver's statement of one month: that month's home charging and the late
+    sessions of earlier months, reimbursed at the lease company's rate of the time (no VAT:
+    paid on the lease company's behalf); payable once an IBAN is set."""
 
     account_id: int
-    month: str  # YYYY-MM of use
+    month: str  # YYYY-MM of the statement (the run that made it)
     energy_wh: int
     cents: int
-    rate_cents_per_kwh: Decimal
+    rate_cents_per_kwh: Decimal  # the rate of the month's own sessions
     iban: str | None
     session_ids: tuple[int, ...]
+    groups: tuple[ReimbursementGroupView, ...] = ()  # empty for statements made before 0060
+    status: str = "pending"  # pending, paid
+    paid_on: date | None = None
+    payout_reference: str | None = None
 
     @property
     def payable(self) -> bool:

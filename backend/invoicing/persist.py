@@ -3,7 +3,10 @@ the number series, the prepaid deductions and the lease reimbursements.
 
 Numbers stay gapless under concurrency: the series are advanced by compare-and-set (from the
 state the run was computed on), and a document's identity is UNIQUE, so of two runs of the same
-month one commits and the other changes nothing and is retried on fresh data.
+month one commits and the other changes nothing and is retried on fresh data. The run itself is
+recorded (`invoice_runs`, one row per month): a later re-run finds it and issues nothing. A
+late session is recorded in `late_sessions` (one row per session), so two runs of different
+months cannot both bill it.
 """
 
 from __future__ import annotations
@@ -67,12 +70,33 @@ def _kind(invoice: Invoice) -> str:
     return "credit_note" if invoice.draft.kind is DocumentKind.CREDIT_NOTE else "invoice"
 
 
+async def _late(tx: Queries, loaded: Loaded, run: MonthRun, ids: Mapping[str, int]) -> None:
+    """Record the late sessions the month's invoices bill (once each, across all runs)."""
+    month = loaded.month_input.month
+    earlier = {s.id for s in loaded.month_input.sessions if s.month < month}
+    rows = [
+        (int(sid), ids[inv.number], str(month))
+        for inv in run.invoices if inv.draft.kind is DocumentKind.INVOICE
+        for sid in dict.fromkeys(inv.draft.sessions) if sid in earlier
+    ]
+    try:
+        await tx.executemany(
+            "INSERT INTO late_sessions (session_id, invoice_id, run_month) VALUES (?, ?, ?)", rows)
+    except UniqueViolation as err:
+        raise Conflict("a late session was billed by a concurrent run") from err
+
+
 async def persist_run(
     tx: Queries, loaded: Loaded, run: MonthRun, numbers_before: Mapping[str, int], *,
     now: datetime,
 ) -> None:
     month = str(loaded.month_input.month)
     await _advance(tx, numbers_before, run.numbers)
+    made = await tx.fetchval(
+        "INSERT INTO invoice_runs (month, run_at) VALUES (?, ?) ON CONFLICT (month) DO NOTHING"
+        " RETURNING month", month, to_db(now))
+    if made is None:
+        raise Conflict(f"the run of {month} was made by a concurrent run")
     customers = await _customers(tx, {int(i.draft.account_id) for i in run.invoices})
     stamp = to_db(now)
     rows = []
@@ -100,6 +124,7 @@ async def persist_run(
                           a.gross))
         accounted += [(invoice_id, int(sid)) for sid in dict.fromkeys(inv.draft.sessions)]
     await tx.executemany(_LINE_SQL, lines)
+    await _late(tx, loaded, run, ids)
     await tx.executemany(
         "INSERT INTO invoice_sessions (invoice_id, session_id) VALUES (?, ?)", accounted)
     deductions: list[NewEntry] = [

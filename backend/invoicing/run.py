@@ -1,8 +1,8 @@
 """The monthly run over the store: load → backend.billing.run_month → persist, idempotently.
 
-Running a month again issues nothing new (its documents are among `previous`), takes no
-number and changes no row; a session recorded after the run is billed late on the next
-month's invoice. A run that lost a race with a concurrent one is retried on fresh data.
+Running a month again issues nothing new (its run is recorded), takes no number and changes no
+row; a session recorded after the run is billed (or reimbursed) late by the next month's run.
+A run that lost a race with a concurrent one is retried on fresh data.
 """
 
 from __future__ import annotations
@@ -60,6 +60,9 @@ async def invoice_month(
     for attempt in range(1, ATTEMPTS + 1):
         numbers = await load_numbers(db)
         loaded = await load_month(db, month)
+        if loaded.run_at is not None:
+            return RunSummary(str(month), 0, 0, 0, 0, 0, 0, loaded.session_count, (), (),
+                              run_at=loaded.run_at)
         run = compute(loaded, numbers, issued_on)
         try:
             async with db.transaction() as tx:
