@@ -262,9 +262,10 @@ def _shelly_gen1_combine(raw: Raw) -> dict[str, float]:
 
 
 # -- zigbee2mqtt: zigbee2mqtt/<friendly name>, the device's state object --------------------------
-# Source: Koenkk/zigbee-herdsman-converters lib/exposes.ts presets: power W, current A, voltage V,
-# energy kWh (consumed), produced_energy kWh, and for three-phase meters power/current/
-# voltage_phase_b/_c. `power` is phase A (ZCL ActivePower), so the total is the phases' sum.
+# Source: Koenkk/zigbee-herdsman-converters lib/exposes.ts presets (power W, current A, voltage V,
+# energy and produced_energy kWh, power/current/voltage_phase_b/_c) and its electricity-meter
+# lookup (ZCL activePower -> power, activePowerPhB -> power_phase_b): `power` is phase A, so the
+# total is the sum of the phases the device reports.
 Z2M_DEFAULT_PATHS: dict[str, str] = {
     "power_l1": "power", "current_l1": "current", "voltage_l1": "voltage",
     "import_energy": "energy", "export_energy": "produced_energy",
