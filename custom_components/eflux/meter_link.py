@@ -39,7 +39,8 @@ from .const import (
     METER_SENSORS,
 )
 from .core.control.meter_feed import ExternalMeterSource
-from .core.meters.mqtt_profiles import PROFILES, PayloadError, decode
+from .core.meters.mqtt_payload import PayloadError, decode
+from .core.meters.mqtt_profiles import PROFILES
 from .core.meters.reading import MeterReading, from_fields
 from .core.runtime import LocalSite
 from .data import EfluxConfigEntry

@@ -171,7 +171,8 @@ def _parse_mqtt(fields: Fields) -> MqttSettings:
         raise fields.error("paths", "generic_json needs at least one JSON path")
     if paths and profile not in PATH_PROFILES:
         raise fields.error("paths", f"not used by {profile} (only by {', '.join(PATH_PROFILES)})")
-    from .mqtt_profiles import check_paths, default_topic
+    from .mqtt_payload import check_paths
+    from .mqtt_profiles import default_topic
 
     check_paths(paths, paths_field)
     topic = fields.text("topic", default_topic(profile))

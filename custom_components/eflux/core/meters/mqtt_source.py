@@ -8,7 +8,8 @@ import logging
 from .backoff import EpisodeLog
 from .config import MeterSourceConfig
 from .mqtt_client import MqttConnection
-from .mqtt_profiles import PROFILES, PayloadError, Route, decode
+from .mqtt_payload import PayloadError, Route, decode
+from .mqtt_profiles import PROFILES
 from .reading import from_fields
 from .source import Clock, MeterSource, utc_now
 
