@@ -55,7 +55,9 @@ class ProtocolAdapter(ChargePoint):  # type: ignore[misc]  # the library is unty
             return "Rejected"
         tx = sim.transaction
         if profile.purpose == TX and (
-            tx is None or profile.transaction_id not in (None, tx.id, tx.local_id)
+            tx is None
+            or profile.connector_id != tx.connector_id
+            or profile.transaction_id not in (None, tx.id, tx.local_id)
         ):
             return "Rejected"
         if (

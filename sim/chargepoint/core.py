@@ -1,5 +1,10 @@
 """`SimChargePoint`: a charger with one or more connectors and a car, over real websockets.
 
+`connectors` is how many sockets the box reports (StatusNotification for each at connect;
+1.6 NumberOfConnectors); the car is on socket `connector_id`. The other sockets stay
+Available: one car per simulated box (a dual-socket box with a car on socket 2 is
+`connectors=2, connector_id=2`).
+
 It keeps what a real charger keeps across a lost connection: transaction messages wait in a
 queue (in order) and go out after reconnecting, so a central system that crashed mid-session
 still receives the StopTransaction. Time can run faster than real time (`speed`), and the
@@ -57,13 +62,19 @@ class SimChargePoint:
         call_timeout: float = 10.0,
         meter_interval: float | None = None,
         configuration: dict[str, str] | None = None,
+        connectors: int = 1,
+        connector_id: int = 1,
     ) -> None:
         if version not in ("1.6", "2.0.1"):
             raise ValueError(f"OCPP version must be 1.6 or 2.0.1, not {version!r}")
+        if not 1 <= connector_id <= connectors:
+            raise ValueError(f"the car's connector {connector_id} is not one of 1..{connectors}")
         self.url = url.rstrip("/")
         self.id = cp_id
         self.version = version
         self.car = car or Car()
+        self.connectors = connectors
+        self.connector_id = connector_id  # the socket the car uses
         self.vendor, self.model, self.firmware, self.serial = vendor, model, firmware, serial
         self.password = password
         self.max_current_a = max_current_a
@@ -172,7 +183,9 @@ class SimChargePoint:
             self.heartbeat_interval = await adapter.boot()
             self.boot_count += 1
         self.connected.set()
-        await adapter.status(1, self.status)
+        for connector in range(1, self.connectors + 1):
+            status = self.status if connector == self.connector_id else "Available"
+            await adapter.status(connector, status)
         if self.behaviour.replays_meter_backlog:
             for connector_id, tx_id, sample in list(self.sent_samples):
                 await adapter.request(adapter.meter_message(connector_id, sample, tx_id))
@@ -248,7 +261,7 @@ class SimChargePoint:
             return 0.0
         tx = self.transaction
         when = self.clock() if at is None else at
-        limit = self.profiles.limit(1, tx.id if tx else None, when, self.car.phases)
+        limit = self.profiles.limit(self.connector_id, tx.id if tx else None, when, self.car.phases)
         if self.behaviour.ignores_profiles:
             limit = None
         offered = self.max_current_a if limit is None else min(limit, self.max_current_a)
@@ -286,7 +299,7 @@ class SimChargePoint:
 
     async def _send_status(self) -> None:
         with contextlib.suppress(SimOffline, ConnectionClosed, TimeoutError):
-            await self.adapter.status(1, self.status)
+            await self.adapter.status(self.connector_id, self.status)
 
     def sample(self, context: str | None = None) -> SimSample:
         self.advance()
@@ -307,7 +320,7 @@ class SimChargePoint:
     async def sample_now(self) -> None:
         """Take a meter sample and send it (in the transaction queue when one runs)."""
         sample = self.sample()
-        await self.send_sample(sample)
+        await self.send_sample(sample, self.connector_id)
 
     async def send_sample(self, sample: SimSample, connector_id: int = 1) -> None:
         tx = self.transaction
@@ -347,7 +360,7 @@ class SimChargePoint:
         self.plugged = True
         self.advance()
         tx = SimTransaction(
-            connector_id=1,
+            connector_id=self.connector_id,
             id_tag=card,
             started_at=self.clock(),
             meter_start_wh=round(self.register_wh),

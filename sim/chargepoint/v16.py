@@ -37,7 +37,7 @@ class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     subprotocol = "ocpp1.6"
 
     def defaults(self) -> dict[str, str]:
-        return default_configuration()
+        return {**default_configuration(), "NumberOfConnectors": str(self.sim.connectors)}
 
     # ---- charger -> central -----------------------------------------------------------------
     async def boot(self) -> int:
@@ -241,7 +241,7 @@ class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     def after_trigger_message(self, requested_message: str, **_: Any) -> None:
         sim = self.sim
         work = {
-            "StatusNotification": lambda: self.status(1, sim.status),
+            "StatusNotification": lambda: self.status(sim.connector_id, sim.status),
             "Heartbeat": self.heartbeat,
             "MeterValues": sim.sample_now,
             "BootNotification": self.boot,

@@ -254,7 +254,7 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     @after("TriggerMessage")
     def after_trigger_message(self, requested_message: str, **_: Any) -> None:
         if requested_message == "StatusNotification":
-            self.sim.spawn(self.status(1, self.sim.status))
+            self.sim.spawn(self.status(self.sim.connector_id, self.sim.status))
         elif requested_message == "Heartbeat":
             self.sim.spawn(self.heartbeat())
 
