@@ -1,4 +1,7 @@
-"""The client's address as seen through trusted reverse proxies (rate limit keys, access log).
+"""The client's address (and scheme) as seen through trusted reverse proxies.
+
+The address keys the portal's login/reset rate limit and goes into the access log; the scheme
+decides the session cookie's Secure flag and the scheme of password-reset links.
 
 Behind a reverse proxy every connection comes from the proxy, so the peer address is the same
 for every client. The proxy names the client in a header, but anyone can send that header:
@@ -67,6 +70,12 @@ class ProxyTrust:
         return any(address in network for network in self.networks)
 
 
+@dataclass(frozen=True, slots=True)
+class _Hop:
+    address: IPAddress | None  # None: malformed, or not an address (`unknown`, `_hidden`)
+    proto: str | None = None  # RFC 7239 `proto=` of the element
+
+
 NO_PROXIES = ProxyTrust()
 PROXY_TRUST = web.AppKey("proxy_trust", ProxyTrust)
 
@@ -111,19 +120,19 @@ def _split(text: str, separator: str) -> Iterator[str]:
     yield text[start:]
 
 
-def _forwarded_for(element: str) -> IPAddress | None:
-    """The `for=` node of one RFC 7239 element; None if it has none, or not an address."""
-    found: str | None = None
+def _forwarded_for(element: str) -> _Hop:
+    """The `for=` node (and `proto=`) of one RFC 7239 element; no address if it is unusable."""
+    found: dict[str, str] = {}
     for pair in _split(element, ";"):
         match = _pair(pair)
         if match is None:
-            return None
-        name, value = match
-        if name.lower() == "for":
-            if found is not None:
-                return None  # two `for`s: which one the proxy meant is unknowable
-            found = value
-    return parse_address(found) if found is not None else None
+            return _Hop(None)
+        name, value = match[0].lower(), match[1]
+        if name in found:
+            return _Hop(None)  # two `for`s: which one the proxy meant is unknowable
+        found[name] = value
+    node = found.get("for")
+    return _Hop(parse_address(node) if node is not None else None, found.get("proto"))
 
 
 def _pair(pair: str) -> tuple[str, str] | None:
@@ -143,48 +152,86 @@ def _values(headers: Headers, name: str) -> list[str]:
     return [value for key, value in headers.items() if key.lower() == name]
 
 
-def _hops(headers: Headers, header: ProxyHeader) -> list[IPAddress | None]:
-    """The header's hops left to right, None for a malformed one; empty list items are skipped.
+def _hops(headers: Headers, header: ProxyHeader) -> list[_Hop]:
+    """The header's hops left to right (no address for a malformed one); empty items skipped.
 
     Several header lines are one list in order (RFC 7230 §3.2.2).
     """
-    hops: list[IPAddress | None] = []
+    hops: list[_Hop] = []
     for line in _values(headers, header):
         for item in _split(line, ","):
             if not item.strip():
                 continue
             hops.append(
-                parse_address(item) if header == "x-forwarded-for" else _forwarded_for(item)
+                _Hop(parse_address(item)) if header == "x-forwarded-for" else _forwarded_for(item)
             )
     return hops
 
 
-def client_address(peer: str | None, headers: Headers, trust: ProxyTrust) -> str | None:
-    """The client's address: the peer, unless it is a trusted proxy that names someone else.
+def _client_hop(headers: Headers, trust: ProxyTrust) -> _Hop | None:
+    """The hop that names the client, for a trusted peer; None: the peer named nobody.
 
     Walking from the right, each trusted hop vouches for the next one to its left. A malformed
     hop (`unknown`, an obfuscated name, garbage) ends the walk at the nearest trusted hop: what
     lies left of it was written by a party nobody vouches for. When every hop is trusted the
     leftmost is the client (a client inside a trusted network).
     """
+    found = None
+    for hop in reversed(_hops(headers, trust.header)):
+        if hop.address is None:
+            break
+        found = hop
+        if not trust.trusts(hop.address):
+            break
+    return found
+
+
+def _trusted_peer(peer: str | None, trust: ProxyTrust) -> IPAddress | None:
+    address = parse_address(peer) if peer else None
+    return address if address is not None and trust.trusts(address) else None
+
+
+def client_address(peer: str | None, headers: Headers, trust: ProxyTrust) -> str | None:
+    """The client's address: the peer, unless it is a trusted proxy that names someone else."""
     address = parse_address(peer) if peer else None
     if address is None:
         return peer or None  # not an IP peer (a Unix socket): nothing to trust it by
     if not trust.trusts(address):
         return str(address)
-    for hop in reversed(_hops(headers, trust.header)):
-        if hop is None:
-            break
-        address = hop
-        if not trust.trusts(hop):
-            break
-    return str(address)
+    hop = _client_hop(headers, trust)
+    return str(hop.address if hop is not None else address)
+
+
+def client_scheme(peer: str | None, headers: Headers, trust: ProxyTrust, own: str) -> str:
+    """`http` or `https` as the client used it: what a trusted proxy says, else `own`.
+
+    Forwarded: the `proto=` of the element that names the client (written by the proxy the
+    client talked to). X-Forwarded-Proto: the last value, the nearest proxy's. Anything but
+    http/https is ignored. A forged value can only hurt its sender (a Secure cookie over
+    plain http is not stored), unlike a forged address.
+    """
+    if _trusted_peer(peer, trust) is None:
+        return own
+    if trust.header == "forwarded":
+        hop = _client_hop(headers, trust)
+        proto = hop.proto if hop is not None else None
+    else:
+        values = [v for line in _values(headers, "x-forwarded-proto") for v in line.split(",")]
+        proto = next((v for v in reversed(values) if v.strip()), None)
+    proto = proto.strip().lower() if proto is not None else None
+    return proto if proto in ("http", "https") else own
 
 
 def request_client(request: web.Request) -> str:
     """`client_address` of a request, with the trust set on the application (or its parent)."""
     trust = request.config_dict.get(PROXY_TRUST, NO_PROXIES)
     return client_address(request.remote, request.headers, trust) or "unknown"
+
+
+def request_scheme(request: web.Request) -> str:
+    """`client_scheme` of a request: decides the Secure cookie flag and the reset link."""
+    trust = request.config_dict.get(PROXY_TRUST, NO_PROXIES)
+    return client_scheme(request.remote, request.headers, trust, request.scheme)
 
 
 def access_logger(trust: ProxyTrust) -> type[AbstractAccessLogger]:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from ..billing.errors import BillingError
 from ..store import NotFound, StoreError
+from .clientaddr import request_scheme
 from .forms import FormError
 from .keys import CLOCK, CONFIG, STORE
 from .render import CTX_SESSION, CTX_USER, render
@@ -43,7 +44,8 @@ def web_sessions(request: web.Request) -> WebSessions:
 def set_cookie(request: web.Request, response: web.StreamResponse, session: WebSession) -> None:
     response.set_cookie(
         COOKIE, session.secret, httponly=True, samesite="Strict", path=PREFIX + "/",
-        secure=request.secure, max_age=int(request.app[CONFIG].session_lifetime.total_seconds()),
+        secure=request_scheme(request) == "https",  # a TLS proxy in front says so
+        max_age=int(request.app[CONFIG].session_lifetime.total_seconds()),
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..store import NotFound
-from .clientaddr import request_client
+from .clientaddr import request_client, request_scheme
 from .forms import field
 from .keys import CLOCK, CONFIG, LIMITER, STORE
 from .middleware import COOKIE, PREFIX, redirect, set_cookie, web_sessions
@@ -80,7 +80,7 @@ async def reset_request(request: web.Request) -> web.Response:
     user = await request.app[STORE].accounts.find_user(email)
     if user is not None and not user.disabled:
         token = await _resets(request).issue(user, now)
-        link = f"{request.scheme}://{request.host}{PREFIX}/reset/{token}"
+        link = f"{request_scheme(request)}://{request.host}{PREFIX}/reset/{token}"
         write_mail(request.app[CONFIG].outbox, now, user.email, "E-Flux password reset",
                    f"Open this link within an hour to choose a new password:\n{link}\n")
     # The same answer for known and unknown addresses: no way to probe for accounts.

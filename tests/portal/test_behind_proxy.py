@@ -24,6 +24,7 @@ from backend.portal.clientaddr import ProxyTrust, access_logger
 from backend.store import Store
 
 from .conftest import Clock
+from .seed import seed
 
 LIMIT = 5  # PortalConfig.login_failures
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -42,13 +43,20 @@ async def serving(app: web.Application, **runner: object) -> AsyncIterator[str]:
         await handle.cleanup()
 
 
-def reverse_proxy(upstream: str, outbound: aiohttp.ClientSession) -> web.Application:
-    """A minimal nginx-like proxy: appends its peer to X-Forwarded-For and passes the rest."""
+def reverse_proxy(
+    upstream: str, outbound: aiohttp.ClientSession, proto: str | None = None
+) -> web.Application:
+    """A minimal nginx-like proxy: appends its peer to X-Forwarded-For and passes the rest.
+
+    With `proto` it also sets X-Forwarded-Proto (nginx: `$scheme`), as a proxy ending TLS does.
+    """
 
     async def forward(request: web.Request) -> web.Response:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         seen = request.headers.get("X-Forwarded-For")
         headers["X-Forwarded-For"] = f"{seen}, {request.remote}" if seen else str(request.remote)
+        if proto is not None:
+            headers["X-Forwarded-Proto"] = proto
         async with outbound.request(
             request.method,
             upstream + request.path_qs,
@@ -172,3 +180,43 @@ async def test_without_trusted_proxies_everyone_behind_the_proxy_shares_one_budg
         for n in range(LIMIT):
             assert await wrong_login(a, proxy, f"a{n}@x.test") == 401
         assert await wrong_login(b, proxy, "b0@x.test") == 429
+
+
+async def test_a_tls_proxy_makes_the_cookie_secure_and_the_reset_link_https(
+    store: Store,
+    tmp_path: Path,
+    loopback_aliases: None,
+) -> None:
+    seeded = await seed(store)
+    email = next(iter(seeded.emails.values()))
+    outbox = tmp_path / "outbox"
+    app = create_app(
+        store, clock=Clock(), portal_outbox=outbox, proxies=ProxyTrust.parse("127.0.0.1")
+    )
+    async with (
+        serving(app) as backend,
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(local_addr=("127.0.0.1", 0)),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        ) as outbound,
+        serving(reverse_proxy(backend, outbound, proto="https")) as proxy,
+        # The browser speaks https to the proxy: it keeps and sends Secure cookies.
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(local_addr=("127.0.0.3", 0)),
+            cookie_jar=aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[proxy]),
+        ) as a,
+        client("127.0.0.5") as d,
+    ):
+        async with a.get(proxy + "/portal/login") as page:
+            assert "Secure" in page.headers["Set-Cookie"]
+            match = _CSRF.search(await page.text())
+            assert match is not None
+        form = {"csrf": match.group(1), "email": email}
+        async with a.post(proxy + "/portal/reset", data=form, allow_redirects=False) as answer:
+            assert answer.status == 200
+        (mail,) = outbox.iterdir()
+        assert "\nhttps://" in mail.read_text()
+        # A direct, untrusted client claiming https gets the plain scheme.
+        forged = {"X-Forwarded-Proto": "https"}
+        async with d.get(backend + "/portal/login", headers=forged) as page:
+            assert "Secure" not in page.headers["Set-Cookie"]

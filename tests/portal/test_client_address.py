@@ -6,7 +6,13 @@ import pytest
 from multidict import CIMultiDict
 
 from backend.cli import parser
-from backend.portal.clientaddr import NO_PROXIES, ProxyTrust, client_address, parse_address
+from backend.portal.clientaddr import (
+    NO_PROXIES,
+    ProxyTrust,
+    client_address,
+    client_scheme,
+    parse_address,
+)
 
 PROXIES = ProxyTrust.parse("10.0.0.0/8, 192.0.2.10 2001:db8:ffff::/48")
 FORWARDED = ProxyTrust.parse("10.0.0.0/8", "forwarded")
@@ -190,3 +196,26 @@ def test_serve_takes_the_setting_from_the_option_or_the_environment(
     with pytest.raises(SystemExit):
         parser().parse_args(["serve", "--trusted-proxies", "10.0.0.1/8"])
     assert "host bits set" in capsys.readouterr().err
+
+
+def test_the_scheme_comes_from_a_trusted_proxy_only() -> None:
+    https = CIMultiDict([("X-Forwarded-Proto", "https")])
+    assert client_scheme("198.51.100.9", https, PROXIES, "http") == "http"  # untrusted peer
+    assert client_scheme("10.0.0.5", https, PROXIES, "http") == "https"
+    assert client_scheme("10.0.0.5", CIMultiDict(), PROXIES, "http") == "http"
+    last = CIMultiDict([("X-Forwarded-Proto", "http, HTTPS ")])  # the nearest proxy's
+    assert client_scheme("10.0.0.5", last, PROXIES, "http") == "https"
+    for odd in ("ftp", "javascript", " , ", "https://x"):
+        odd_header = CIMultiDict([("X-Forwarded-Proto", odd)])
+        assert client_scheme("10.0.0.5", odd_header, PROXIES, "http") == "http"
+    # Only the configured header family: Forwarded's proto is not read in x-forwarded-for mode.
+    assert client_scheme("10.0.0.5", fwd("for=1.1.1.1;proto=https"), PROXIES, "http") == "http"
+
+
+def test_forwarded_proto_is_the_one_of_the_client_element() -> None:
+    chain = fwd("for=203.0.113.7;proto=https, for=10.1.1.1;proto=http")
+    assert client_scheme("10.0.0.5", chain, FORWARDED, "http") == "https"
+    assert client_scheme("10.0.0.5", fwd("for=203.0.113.7"), FORWARDED, "http") == "http"
+    assert client_scheme("198.51.100.9", chain, FORWARDED, "http") == "http"
+    xfp = CIMultiDict([("X-Forwarded-Proto", "https")])
+    assert client_scheme("10.0.0.5", xfp, FORWARDED, "http") == "http"
