@@ -1,4 +1,4 @@
-"""`eflux-backend`: serve, migrate, create-admin, create-token, seed-demo, invoice, …
+"""`eflux-backend`: serve, migrate, create-admin, create-token, seed-demo, invoice, payouts, …
 
 (also rotate-card-epoch, the step after restoring a backup: see docs/backend.md).
 
@@ -25,8 +25,11 @@ from .api.app import DEFAULT_MAX_BODY
 from .demo import seed_demo
 from .invoicing.cli import add_parser as add_invoice_parser
 from .invoicing.cli import cmd_invoice
+from .invoicing.payouts_cli import add_parser as add_payouts_parser
+from .invoicing.payouts_cli import cmd_payouts
 from .portal import default_outbox
 from .portal.clientaddr import PROXY_HEADERS, ProxyTrust, access_logger
+from .portal.publicurl import ListenAddress, describe_links, parse_public_url
 from .storage import apply_migrations, open_database
 from .storage.timefmt import utc_now
 from .store import AccountKind, Conflict, NotFound, Role, Store
@@ -52,6 +55,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--proxy-header", choices=PROXY_HEADERS, type=_proxy_header,
                        default=os.environ.get("EFLUX_BACKEND_PROXY_HEADER", "x-forwarded-for"),
                        help="the header those proxies set (default: %(default)s)")
+    serve.add_argument("--public-url", type=_public_url,
+                       default=os.environ.get("EFLUX_BACKEND_PUBLIC_URL") or None,
+                       help="the URL users open the portal at, for links in mails (default:"
+                            " the address served on; never the request's Host header)")
     sub.add_parser("migrate", help="apply the database migrations and exit")
     admin = sub.add_parser("create-admin", help="an administrator (and a token for it)")
     admin.add_argument("--email", required=True)
@@ -67,6 +74,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("rotate-card-epoch",
                    help="after restoring a backup: every site replaces its card list")
     add_invoice_parser(sub)
+    add_payouts_parser(sub)
     return p
 
 
@@ -77,6 +85,13 @@ def _trusted_networks(text: str) -> str:
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
     return text
+
+
+def _public_url(text: str) -> str:
+    try:
+        return parse_public_url(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _proxy_header(text: str) -> str:
@@ -159,11 +174,16 @@ async def cmd_rotate_card_epoch(args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     proxies = ProxyTrust.parse(args.trusted_proxies, args.proxy_header)
+    logging.getLogger("backend.serve").log(
+        logging.INFO if args.public_url else logging.WARNING,
+        describe_links(args.public_url, args.host, args.port),
+    )
 
     async def build() -> web.Application:
         store = await Store.open(args.database)
         app = create_app(store, max_body_bytes=args.max_body, portal_outbox=default_outbox(),
-                         proxies=proxies)
+                         proxies=proxies, public_url=args.public_url,
+                         listen=ListenAddress(args.host, args.port))
 
         async def store_lifetime(_: web.Application) -> AsyncIterator[None]:
             yield
@@ -187,6 +207,7 @@ COMMANDS: dict[str, Command] = {
     "create-token": cmd_create_token,
     "seed-demo": cmd_seed_demo,
     "invoice": cmd_invoice,
+    "payouts": cmd_payouts,
     "rotate-card-epoch": cmd_rotate_card_epoch,
 }
 

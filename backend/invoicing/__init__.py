@@ -7,6 +7,7 @@ the pure domain; this package is its storage side).
     detail = await invoicing.get_invoice(invoice_id, scope=account_id)     # lines + VAT
     await invoicing.record_indexation(Decimal("3.1"), planned_on, announced_on, now=now)
     await invoicing.set_lease_driver(account_id, cp_id, Decimal("22.5"), iban, active_from, now=now)
+    await invoicing.mark_reimbursement_paid(account_id, "2025-02", paid_on, "EFLUX-R-…", now=now)
     pdf = await invoicing.invoice_pdf(invoice_id, scope=account_id)         # bytes
 
 `scope` is the caller's account id (None = an admin): a document of another account raises
@@ -23,7 +24,7 @@ from ..billing.calendar import Month
 from ..billing.charges import OneOffCharge
 from ..billing.outages import OutageCause
 from ..storage import Database
-from . import events, guests, indexations, lease, payments, prepaid, queries, switches
+from . import events, guests, indexations, lease, payments, payouts, prepaid, queries, switches
 from .models import (
     InvoiceDetail,
     InvoiceLineView,
@@ -100,6 +101,14 @@ class Invoicing:
         self, account_id: int, scope: int | None
     ) -> list[ReimbursementView]:
         return await lease.list_reimbursements(self.db, account_id, scope)
+
+    async def mark_reimbursement_paid(
+        self, account_id: int, month: str, paid_on: date, reference: str, *, now: datetime,
+        actor: str = "system",
+    ) -> ReimbursementView:
+        """Record a statement's bank transfer (pending → paid; a paid one never changes)."""
+        return await payouts.mark_paid(self.db, account_id, month, paid_on, reference, now=now,
+                                       actor=actor)
 
     # ---- documents (read) ---------------------------------------------------------------------
     async def list_invoices(

@@ -7,6 +7,7 @@ import re
 
 from aiohttp import web
 
+from ..api import routes_payouts
 from ..api.app_keys import STORE
 from ..api.auth import scope
 from ..api.errors import ApiError
@@ -58,3 +59,4 @@ def setup(app: web.Application) -> None:
     r.add_get("/api/v1/invoices/{id}.pdf", get_invoice_pdf)  # before {id}, which would match it
     r.add_get("/api/v1/invoices/{id}", get_invoice)
     r.add_get("/api/v1/credit-notes", list_credit_notes)
+    routes_payouts.setup(app)  # the lease drivers' statements, mounted with the documents
