@@ -1,9 +1,10 @@
-"""Base entities: one device per charge point, one for the site; core errors as HA errors."""
+"""Base entities: one device per charge point (and one per socket of a box with several), one
+for the site; core errors as HA errors."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, callback
@@ -24,8 +25,12 @@ from .core.central import (
 )
 from .core.control.snapshot import ChargerSnapshot
 from .data import EfluxConfigEntry
+from .sockets import SEPARATOR
 
 MANUFACTURER = "E-Flux Local"
+# Entities of the whole box, not of a socket: restart it, its connection, its availability
+# (ChangeAvailability on connector 0).
+BOX_KEYS = frozenset({"reset", "online", "available"})
 _LOGGER = logging.getLogger(__name__)
 
 
@@ -33,21 +38,56 @@ def site_device_id(entry_id: str) -> str:
     return entry_id
 
 
-def charger_device_id(entry_id: str, charger_id: str) -> str:
-    return f"{entry_id}_{charger_id}"
+def charger_device_id(entry_id: str, key: str) -> str:
+    """A charge point's device (`key` = its id), or a socket's (`<charge point id>:<n>`)."""
+    return f"{entry_id}_{key}"
+
+
+def socket_device_key(charger: ChargerSnapshot) -> str:
+    return f"{charger.charge_point_id}{SEPARATOR}{charger.connector_id}"
 
 
 def charger_device_info(entry_id: str, charger: ChargerSnapshot) -> DeviceInfo:
-    """Manufacturer, model and firmware come from the charger's boot message."""
+    """The charge point: manufacturer, model and firmware come from its boot message."""
     return DeviceInfo(
-        identifiers={(DOMAIN, charger_device_id(entry_id, charger.id))},
-        name=charger.name or charger.charge_point_id,
+        identifiers={(DOMAIN, charger_device_id(entry_id, charger.charge_point_id))},
+        name=_box_name(charger),
         manufacturer=charger.vendor,
         model=charger.model,
         sw_version=charger.firmware,
         serial_number=charger.charge_point_id,
         via_device=(DOMAIN, site_device_id(entry_id)),
     )
+
+
+def socket_device_info(entry_id: str, charger: ChargerSnapshot) -> DeviceInfo:
+    """One socket of a box with several, a sub-device of the charge point (as the OCPP
+    integration's "<charger> Connector <n>" devices)."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, charger_device_id(entry_id, socket_device_key(charger)))},
+        name=f"{_box_name(charger)} connector {charger.connector_id}",
+        via_device=(DOMAIN, charger_device_id(entry_id, charger.charge_point_id)),
+    )
+
+
+def _box_name(charger: ChargerSnapshot) -> str:
+    return charger.name or charger.charge_point_id
+
+
+def box_sockets_of(chargers: Mapping[str, ChargerSnapshot], cp_id: str) -> list[ChargerSnapshot]:
+    """The balanced chargers (sockets) of one charge point, socket 1 first."""
+    found = [c for c in chargers.values() if c.charge_point_id == cp_id]
+    return sorted(found, key=lambda c: c.connector_id)
+
+
+def charger_for_device(chargers: Mapping[str, ChargerSnapshot], key: str) -> ChargerSnapshot | None:
+    """The charger a device stands for: a charge point's device its first socket (as before
+    sockets were known, so automations on it keep working), a socket's device that socket."""
+    if key in chargers:
+        return chargers[key]
+    cp_id, _, number = key.rpartition(SEPARATOR)
+    sockets = box_sockets_of(chargers, cp_id) if number.isdigit() else []
+    return next((c for c in sockets if c.connector_id == int(number)), None)
 
 
 def site_device_info(entry_id: str) -> DeviceInfo:
@@ -85,7 +125,8 @@ class EfluxSiteEntity(EfluxEntity):
 
 
 class EfluxChargerEntity(EfluxEntity):
-    """An entity of one charge point's device."""
+    """An entity of one charger: on its charge point's device, or on its socket's device when
+    the box has several sockets (then what concerns the whole box stays on the box)."""
 
     def __init__(
         self, coordinator: EfluxCoordinator, charger_id: str, description: EntityDescription
@@ -94,9 +135,12 @@ class EfluxChargerEntity(EfluxEntity):
         entry_id = coordinator.config_entry.entry_id
         self.charger_id = charger_id
         self._attr_unique_id = f"{entry_id}_{charger_id}_{description.key}"
-        self._attr_device_info = charger_device_info(
-            entry_id, coordinator.data.chargers[charger_id]
-        )
+        charger = coordinator.data.chargers[charger_id]
+        several = len(box_sockets_of(coordinator.data.chargers, charger.charge_point_id)) > 1
+        if several and description.key not in BOX_KEYS:
+            self._attr_device_info = socket_device_info(entry_id, charger)
+        else:
+            self._attr_device_info = charger_device_info(entry_id, charger)
 
     @property
     def charger(self) -> ChargerSnapshot:
@@ -112,12 +156,16 @@ def charger_entities[E: EfluxChargerEntity, D: EntityDescription](
     factory: Callable[[EfluxCoordinator, str, D], E],
     descriptions: Iterable[D],
 ) -> list[E]:
-    """One entity per charger and description (every platform's async_setup_entry)."""
+    """One entity per charger and description (every platform's async_setup_entry); a box's
+    own entities (BOX_KEYS) once per charge point, with its first socket."""
     coordinator = entry.runtime_data.coordinator
+    chargers = coordinator.data.chargers
     return [
         factory(coordinator, charger_id, description)
-        for charger_id in coordinator.data.chargers
+        for charger_id, charger in chargers.items()
         for description in descriptions
+        if description.key not in BOX_KEYS
+        or box_sockets_of(chargers, charger.charge_point_id)[0].id == charger_id
     ]
 
 

@@ -23,13 +23,14 @@ from .coordinator import EfluxCoordinator
 from .core.config import ConfigError
 from .core.runtime import LocalSite
 from .data import EfluxConfigEntry, EfluxRuntimeData
-from .entity import async_register_site_device
+from .entity import async_register_site_device, site_device_id
 from .events import async_forward_central_events
 from .meter_link import async_link_meter
 from .new_chargers import async_adopt_new_chargers
 from .ocpp_schemas import load_ocpp_schemas
 from .services import async_setup_services
 from .site_config import CONF_CHARGERS, CONF_REMOVED, build_site_config
+from .sockets import CONF_CONNECTORS
 from .watch import SiteWatcher
 
 PLATFORMS = [
@@ -117,25 +118,37 @@ async def _async_options_changed(hass: HomeAssistant, entry: EfluxConfigEntry) -
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: EfluxConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """A charger that is gone for good can be deleted while it is offline; the site cannot."""
+    """A charger that is gone for good can be deleted while it is offline, with its sockets'
+    devices; the site cannot, nor one socket of a box (it goes with its box)."""
     prefix = f"{entry.entry_id}_"
+    registry = dr.async_get(hass)
+    site = registry.async_get_device({(DOMAIN, site_device_id(entry.entry_id))})
     chargers = {
         ident[len(prefix) :]
         for domain, ident in device.identifiers
         if domain == DOMAIN and ident.startswith(prefix)
     }
-    if not chargers:
+    # A socket's device hangs below its charge point's, a charge point's below the site's.
+    if not chargers or (site is not None and device.via_device_id not in (None, site.id)):
         return False
     snapshot = entry.runtime_data.coordinator.data
-    if any(snapshot.chargers[c].online for c in chargers if c in snapshot.chargers):
+    if any(c.online for c in snapshot.chargers.values() if c.charge_point_id in chargers):
         return False
-    remaining = [c for c in entry.options.get(CONF_CHARGERS, []) if c not in chargers]
+    known = entry.options.get(CONF_CHARGERS, [])
+    for socket in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if socket.via_device_id == device.id:  # the box's sockets (chargers have none)
+            registry.async_update_device(socket.id, remove_config_entry_id=entry.entry_id)
+    remaining = [c for c in known if c not in chargers]
     # Remembered, so that setup does not adopt it again from the central system's records;
     # it is added again when it boots again.
     removed = sorted({*entry.options.get(CONF_REMOVED, []), *chargers})
-    hass.config_entries.async_update_entry(
-        entry, options={**entry.options, CONF_CHARGERS: remaining, CONF_REMOVED: removed}
-    )
+    sockets = {
+        cp: n for cp, n in (entry.options.get(CONF_CONNECTORS) or {}).items() if cp in remaining
+    }
+    options = {**entry.options, CONF_CHARGERS: remaining, CONF_REMOVED: removed}
+    if CONF_CONNECTORS in entry.options:
+        options[CONF_CONNECTORS] = sockets
+    hass.config_entries.async_update_entry(entry, options=options)
     return True
 
 

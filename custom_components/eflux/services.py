@@ -1,7 +1,8 @@
 """Services: departure, start/stop, a manual charging profile, prices, lost cards, a sync now.
 
-Registered once in `async_setup`; charger services name the charger's device, site and cloud
-services the config entry. Each resolves its target and hands the call to core.
+Registered once in `async_setup`; charger services name the charger's device (a socket's
+device for a socket of a box with several; the box's own device means its first socket), site
+and cloud services the config entry. Each resolves its target and hands the call to core.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from .core.control.prices import parse_entries
 from .core.control.snapshot import ChargerSnapshot
 from .core.domain import DepartureRequest
 from .data import EfluxConfigEntry
-from .entity import run_command
+from .entity import charger_for_device, run_command
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_DEPARTURE = "departure"
@@ -113,7 +114,8 @@ def _charger(hass: HomeAssistant, call: ServiceCall) -> tuple[EfluxConfigEntry, 
                 if not ident.startswith(prefix):
                     continue
                 entry = _loaded_entry(hass, entry_id)
-                charger = entry.runtime_data.coordinator.data.chargers.get(ident[len(prefix) :])
+                chargers = entry.runtime_data.coordinator.data.chargers
+                charger = charger_for_device(chargers, ident[len(prefix) :])
                 if charger is not None:
                     return entry, charger
     raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_a_charger")

@@ -1,7 +1,7 @@
 """The config entry as the `site.yaml` document core reads (so core validates it, not HA).
 
-One grid circuit with the fuse and margin, one balanced charger per known charge point (its
-first connector), the meter chosen in the flow. HA sensors and HA's MQTT feed an `external`
+One grid circuit with the fuse and margin, one balanced charger per socket of each known charge
+point (`sockets`), the meter chosen in the flow. HA sensors and HA's MQTT feed an `external`
 meter; a Modbus meter is polled by core itself.
 """
 
@@ -32,6 +32,7 @@ from .const import (
     METER_NONE,
 )
 from .core.config import ControllerSettings, SiteConfig, parse_site_config
+from .sockets import balanced_sockets, socket_charger_id
 
 CONF_CHARGERS = "chargers"  # options: charge point ids seen so far (new ones are added)
 CONF_REMOVED = "removed_chargers"  # options: ids whose device the user removed (not re-adopted)
@@ -51,15 +52,18 @@ def site_document(
     margin = float(options.get(CONF_MARGIN_AMPS, DEFAULT_MARGIN_AMPS))
     meter = dict(options.get(CONF_METER) or {CONF_METER_TYPE: METER_NONE})
     limit: float | list[float] = fuse if phases == 3 else [fuse, 0.0, 0.0]
+    # Each socket of a box is a charger of the grid circuit with its own maximum (a box's own
+    # limit over its sockets is not known).
     chargers = [
         {
-            "id": cp_id,
+            "id": socket_charger_id(cp_id, connector),
             "charge_point": cp_id,
+            **({} if connector == 1 else {"connector": connector}),
             "circuit": GRID,
             "max_current_a": min(CHARGER_MAX_AMPS, fuse),
             **({} if phases == 3 else {"wiring": ["L1"]}),
         }
-        for cp_id in options.get(CONF_CHARGERS, [])
+        for cp_id, connector in balanced_sockets(options, options.get(CONF_CHARGERS, []))
     ]
     document: dict[str, Any] = {
         "central": {

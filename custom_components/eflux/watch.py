@@ -90,6 +90,7 @@ class SiteWatcher:
                     EVENT_DEPARTURE_AT_RISK,
                     {
                         "charge_point_id": charger.charge_point_id,
+                        "connector_id": charger.connector_id,
                         "departure": charger.departure_at.isoformat()
                         if charger.departure_at
                         else None,
@@ -117,11 +118,12 @@ class SiteWatcher:
         registry = dr.async_get(self.hass)
         for charger in self.coordinator.data.chargers.values():
             info = (charger.vendor, charger.model, charger.firmware)
-            if charger.vendor is None or self._devices.get(charger.id) == info:
+            cp_id = charger.charge_point_id
+            if charger.vendor is None or self._devices.get(cp_id) == info:
                 continue
-            self._devices[charger.id] = info
+            self._devices[cp_id] = info
             device = registry.async_get_device(
-                {(DOMAIN, charger_device_id(self.entry.entry_id, charger.id))}
+                {(DOMAIN, charger_device_id(self.entry.entry_id, cp_id))}
             )
             if device is not None:
                 registry.async_update_device(
