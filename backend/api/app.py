@@ -10,6 +10,7 @@ from aiohttp import web
 
 from ..portal import mount_portal
 from ..portal.clientaddr import NO_PROXIES, PROXY_TRUST, ProxyTrust
+from ..portal.publicurl import LISTEN_ADDRESS, PUBLIC_URL, ListenAddress, parse_public_url
 from ..storage.timefmt import utc_now
 from ..store import Store
 from . import routes_accounts, routes_cards, routes_charge_points, routes_sessions, routes_sync
@@ -29,11 +30,15 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY,
     portal_outbox: Path | None = None,
     proxies: ProxyTrust = NO_PROXIES,
+    public_url: str | None = None,
+    listen: ListenAddress | None = None,
 ) -> web.Application:
     """The API under /api/v1 over `store`; the caller owns the store (opens and closes it).
 
     With `portal_outbox` the web portal is mounted under /portal/ too (its dev e-mails go there).
     `proxies` says which peers may name the client (X-Forwarded-For / Forwarded); none by default.
+    Absolute links (password-reset mails) start with `public_url`; without it, with the
+    address the server listens on (`listen`, else the socket's): never with the Host header.
     """
     app = web.Application(
         middlewares=[error_middleware, auth_middleware], client_max_size=max_body_bytes
@@ -41,6 +46,10 @@ def create_app(
     app[STORE] = store
     app[CLOCK] = clock
     app[PROXY_TRUST] = proxies  # read by the portal through config_dict
+    if public_url:
+        app[PUBLIC_URL] = parse_public_url(public_url)
+    if listen is not None:
+        app[LISTEN_ADDRESS] = listen
     for module in (routes_accounts, routes_cards, routes_charge_points, routes_sessions,
                    routes_sync):
         module.setup(app)

@@ -9,10 +9,11 @@ from pathlib import Path
 from aiohttp import web
 
 from ..store import NotFound
-from .clientaddr import request_client, request_scheme
+from .clientaddr import request_client
 from .forms import field
 from .keys import CLOCK, CONFIG, LIMITER, STORE
 from .middleware import COOKIE, PREFIX, redirect, set_cookie, web_sessions
+from .publicurl import link_base
 from .render import CTX_SESSION, CTX_USER, render
 from .sessions import PasswordResets
 
@@ -80,7 +81,8 @@ async def reset_request(request: web.Request) -> web.Response:
     user = await request.app[STORE].accounts.find_user(email)
     if user is not None and not user.disabled:
         token = await _resets(request).issue(user, now)
-        link = f"{request_scheme(request)}://{request.host}{PREFIX}/reset/{token}"
+        # Never request.host: a forged Host header would mail the victim the attacker's link.
+        link = f"{link_base(request)}{PREFIX}/reset/{token}"
         write_mail(request.app[CONFIG].outbox, now, user.email, "E-Flux password reset",
                    f"Open this link within an hour to choose a new password:\n{link}\n")
     # The same answer for known and unknown addresses: no way to probe for accounts.

@@ -58,8 +58,8 @@ async def start_backend(children: Children, command: list[str], workdir: Path) -
         except (aiohttp.ClientError, TimeoutError):
             return False
 
-    await children.start(
-        "eflux-backend", [*base, "serve", "--host", "127.0.0.1", "--port", str(port)], ready=healthy
-    )
+    # The portal's reset mails link to the URL the demo prints (never the request's Host).
+    serve = [*base, "serve", "--host", "127.0.0.1", "--port", str(port), "--public-url", url]
+    await children.start("eflux-backend", serve, ready=healthy)
     logins = {email: user["password"] for email, user in seeded["users"].items()}
     return Backend(url, seeded["site_token"], logins)

@@ -182,7 +182,7 @@ async def test_without_trusted_proxies_everyone_behind_the_proxy_shares_one_budg
         assert await wrong_login(b, proxy, "b0@x.test") == 429
 
 
-async def test_a_tls_proxy_makes_the_cookie_secure_and_the_reset_link_https(
+async def test_a_tls_proxy_makes_the_cookie_secure_and_the_reset_link_is_the_public_url(
     store: Store,
     tmp_path: Path,
     loopback_aliases: None,
@@ -191,7 +191,11 @@ async def test_a_tls_proxy_makes_the_cookie_secure_and_the_reset_link_https(
     email = next(iter(seeded.emails.values()))
     outbox = tmp_path / "outbox"
     app = create_app(
-        store, clock=Clock(), portal_outbox=outbox, proxies=ProxyTrust.parse("127.0.0.1")
+        store,
+        clock=Clock(),
+        portal_outbox=outbox,
+        proxies=ProxyTrust.parse("127.0.0.1"),
+        public_url="https://portal.example.com",  # links never follow the request's Host
     )
     async with (
         serving(app) as backend,
@@ -215,7 +219,7 @@ async def test_a_tls_proxy_makes_the_cookie_secure_and_the_reset_link_https(
         async with a.post(proxy + "/portal/reset", data=form, allow_redirects=False) as answer:
             assert answer.status == 200
         (mail,) = outbox.iterdir()
-        assert "\nhttps://" in mail.read_text()
+        assert "\nhttps://portal.example.com/portal/reset/" in mail.read_text()
         # A direct, untrusted client claiming https gets the plain scheme.
         forged = {"X-Forwarded-Proto": "https"}
         async with d.get(backend + "/portal/login", headers=forged) as page:
