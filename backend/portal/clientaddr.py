@@ -1,7 +1,7 @@
 """The client's address (and scheme) as seen through trusted reverse proxies.
 
 The address keys the portal's login/reset rate limit and goes into the access log; the scheme
-decides the session cookie's Secure flag and the scheme of password-reset links.
+decides the session cookie's Secure flag (links in mails come from settings: publicurl.py).
 
 Behind a reverse proxy every connection comes from the proxy, so the peer address is the same
 for every client. The proxy names the client in a header, but anyone can send that header:
@@ -229,7 +229,7 @@ def request_client(request: web.Request) -> str:
 
 
 def request_scheme(request: web.Request) -> str:
-    """`client_scheme` of a request: decides the Secure cookie flag and the reset link."""
+    """`client_scheme` of a request: decides the Secure cookie flag (not links: publicurl.py)."""
     trust = request.config_dict.get(PROXY_TRUST, NO_PROXIES)
     return client_scheme(request.remote, request.headers, trust, request.scheme)
 
