@@ -9,12 +9,15 @@
 - a session flagged as not recovered from the guest's MSP is paid out at most at the owner's
   actual electricity cost for its energy (art. 28.7);
 - an owner with a VAT number gets the VAT shown (21 % within the amount); for an owner without
-  one (most homeowners) the payout is outside the scope of VAT.
+  one (most homeowners) the payout is outside the scope of VAT;
+- late guest sessions (of an earlier month whose run was made, not in `open_months`, and on no
+  credit note yet: not in `paid_out`) are paid with this month's credit note, after the
+  month's own, as "late:" lines with their own date.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -74,19 +77,29 @@ def guest_credit_note(
     *,
     unrecovered: frozenset[str] = frozenset(),
     maximum: SessionTariff | None = None,
+    paid_out: Collection[str] = (),
+    open_months: Collection[Month] = (),
 ) -> InvoiceDraft | None:
     """The month's credit note for `owner`, or None without guest sessions."""
     if maximum is not None:
         validate_guest_tariff(owner.tariff, maximum)
     rate = VatRate.STANDARD if owner.vat_registered else VatRate.OUT_OF_SCOPE
     guest = sorted(
-        (s for s in sessions if s.month == month and is_guest_session(s, owner, card_accounts)),
-        key=lambda s: (s.started_at, s.id),
+        (
+            s
+            for s in sessions
+            if (s.month == month or (s.month < month and s.month not in open_months))
+            and s.id not in paid_out
+            and is_guest_session(s, owner, card_accounts)
+        ),
+        key=lambda s: (s.month != month, s.started_at, s.id),
     )
     lines = []
     for session in guest:
         cents = owner.tariff.cost(session.energy_wh, session.duration).cents
         text = f"Guest session {session.id} at {session.charge_point_id}"
+        if session.month != month:
+            text = f"late: {text} {session.local_day}"
         if session.id in unrecovered:
             cost_cap = round_half_up(
                 exact(owner.electricity_cents_per_kwh) * Fraction(session.energy_wh, 1000)

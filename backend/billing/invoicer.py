@@ -39,7 +39,15 @@ from .contracts import Contract
 from .errors import BillingError
 from .guest_usage import GuestOwner, guest_credit_note
 from .indexation import Indexation
-from .invoices import DocumentKind, Invoice, InvoiceDraft, NumberState, assign_numbers, due_date
+from .invoices import (
+    DocumentKind,
+    Invoice,
+    InvoiceDraft,
+    LineKind,
+    NumberState,
+    assign_numbers,
+    due_date,
+)
 from .lease import LeaseDriver, Reimbursement, monthly_reimbursement
 from .outages import Outage
 from .sessions import ChargingSession, Network
@@ -64,6 +72,7 @@ class MonthInput:
     previous: Sequence[Invoice] = ()
     open_months: frozenset[Month] = frozenset()  # earlier months not run yet
     reimbursed: frozenset[str] = frozenset()  # sessions an earlier statement reimbursed
+    paid_out: frozenset[str] = frozenset()  # guest sessions an earlier credit note paid
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +133,6 @@ def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = No
         inp.indexations,
         _customer_since(inp.contracts),
     )
-    this_month = [s for s in everything if s.month == month]
     billable = [
         s
         for s in everything
@@ -161,8 +169,15 @@ def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = No
             )
         drafts += work.overage_drafts()
         skipped += work.skipped
-    at_point = _group(this_month, lambda s: s.charge_point_id)
+    at_point = _group(everything, lambda s: s.charge_point_id)
     card_accounts = {c.uid: c.account_id for c in inp.cards}
+    paid_out = inp.paid_out | {
+        line.ref
+        for inv in inp.previous
+        if inv.draft.kind is DocumentKind.CREDIT_NOTE
+        for line in inv.lines
+        if line.kind is LineKind.GUEST_USAGE
+    }
     for owner in sorted(inp.guest_owners, key=lambda o: o.account_id):
         at_owner = [s for cp in sorted(owner.charge_point_ids) for s in at_point.get(cp, ())]
         note = guest_credit_note(
@@ -172,19 +187,20 @@ def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = No
             month,
             issued_on,
             unrecovered=inp.unrecovered_guest_sessions,
+            paid_out=paid_out,
+            open_months=inp.open_months,
         )
         if note is not None:
             drafts.append(note)
     issued = {inv.draft.identity for inv in inp.previous}
     invoices, new_numbers = assign_numbers((d for d in drafts if d.identity not in issued), numbers)
-    home_at = _group(everything, lambda s: s.charge_point_id)
     reimbursements = tuple(
         r
         for d in sorted(inp.lease_drivers, key=lambda d: d.account_id)
         if (
             r := monthly_reimbursement(
                 d,
-                home_at.get(d.charge_point_id, ()),
+                at_point.get(d.charge_point_id, ()),
                 month,
                 reimbursed=inp.reimbursed,
                 open_months=inp.open_months,

@@ -254,6 +254,14 @@ async def _reimbursed(db: Queries, month: Month) -> frozenset[str]:
     return frozenset(found)
 
 
+async def _paid_out(db: Queries, month: Month) -> frozenset[str]:
+    """Guest sessions of the window a credit note paid out already (its lines' refs)."""
+    rows = await db.fetch(
+        "SELECT l.ref FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id"
+        " WHERE l.kind = 'guest_usage' AND i.month >= ?", str(month.plus(-LOOKBACK_MONTHS)))
+    return frozenset(r["ref"] for r in rows)
+
+
 def _convert(
     rows: list[Row], month: Month, tariffs: _Tariffs, prepaid_uids: set[str],
     sessions: list[ChargingSession], prepaid: list[ChargingSession], accounts: dict[str, int],
@@ -318,6 +326,7 @@ async def load_month(db: Queries, month: Month) -> Loaded:
         unrecovered_guest_sessions=await load_unrecovered(db, window),
         lease_drivers=await load_lease_drivers(db), indexations=await load_indexations(db),
         previous=previous, open_months=open_months, reimbursed=await _reimbursed(db, month),
+        paid_out=await _paid_out(db, month),
     )
     return Loaded(month_input, tuple(prepaid), prepaid_accounts, frozenset(prepaid_uids),
                   count, runs.get(month))

@@ -5,8 +5,9 @@ Numbers stay gapless under concurrency: the series are advanced by compare-and-s
 state the run was computed on), and a document's identity is UNIQUE, so of two runs of the same
 month one commits and the other changes nothing and is retried on fresh data. The run itself is
 recorded (`invoice_runs`, one row per month): a later re-run finds it and issues nothing. A
-late session is recorded in `late_sessions` (one row per session), so two runs of different
-months cannot both bill it.
+late session is recorded in `late_sessions` (one row per session), and a guest session can be
+on one credit-note line only (a partial UNIQUE index), so two runs of different months cannot
+both bill or pay out one.
 """
 
 from __future__ import annotations
@@ -123,7 +124,10 @@ async def persist_run(
                           str(item.quantity), item.unit, item.ref, a.rate.value, a.net, a.vat,
                           a.gross))
         accounted += [(invoice_id, int(sid)) for sid in dict.fromkeys(inv.draft.sessions)]
-    await tx.executemany(_LINE_SQL, lines)
+    try:
+        await tx.executemany(_LINE_SQL, lines)
+    except UniqueViolation as err:  # invoice_lines_guest_once (0060)
+        raise Conflict("a guest session was paid out by a concurrent run") from err
     await _late(tx, loaded, run, ids)
     await tx.executemany(
         "INSERT INTO invoice_sessions (invoice_id, session_id) VALUES (?, ?)", accounted)

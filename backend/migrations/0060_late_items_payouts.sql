@@ -21,6 +21,9 @@ CREATE TABLE late_sessions (
     run_month TEXT NOT NULL
 );
 
+-- A guest session is paid out on one credit-note line only (late ones by the next run).
+CREATE UNIQUE INDEX invoice_lines_guest_once ON invoice_lines (ref) WHERE kind = 'guest_usage';
+
 -- The lease company's rate over time (the rate in force when a session started applies).
 CREATE TABLE lease_driver_rates (
     account_id BIGINT NOT NULL REFERENCES accounts (id),

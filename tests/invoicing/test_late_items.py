@@ -67,6 +67,38 @@ async def test_late_session_on_the_next_invoice_after_the_month_own(store: Store
     assert [(int(r["session_id"]), r["run_month"]) for r in rows] == [(late, "2025-02")]
 
 
+async def guest_lines(store: Store, session_id: int) -> list[tuple[str, str, int]]:
+    rows = await store.db.fetch(
+        "SELECT i.number, l.description, l.gross_cents FROM invoice_lines l"
+        " JOIN invoices i ON i.id = l.invoice_id WHERE l.kind = 'guest_usage' AND l.ref = ?",
+        str(session_id),
+    )
+    return [(r["number"], r["description"], int(r["gross_cents"])) for r in rows]
+
+
+async def test_late_guest_session_paid_to_the_owner_on_the_next_credit_note(store: Store) -> None:
+    world = await build(store)
+    inv, bob = world.invoicing, world.ids["bob"]
+    await inv.run_month(JAN, now=run_at("2025-01"))
+    (jan_note,) = await inv.list_credit_notes(bob)
+    january = await inv.get_invoice(jan_note.id, bob)
+    late = await world.at_bob("CARL01", "2025-01-26 18:00", 60, 10_000)  # after January's run
+    await inv.run_month(FEB, now=run_at("2025-02"))
+    (feb_note,) = await inv.list_credit_notes(bob, month="2025-02")
+    # 10 kWh at Bob's guest tariff of 30 ct, on February's note (paid out with it, 15 April).
+    assert await guest_lines(store, late) == [
+        (feb_note.number, f"late: Guest session {late} at {await bob_cp(store)} 2025-01-26", 300)
+    ]
+    assert feb_note.due_on == date(2025, 4, 15)
+    assert await inv.get_invoice(jan_note.id, bob) == january
+    await inv.run_month(MAR, now=run_at("2025-03"))
+    assert len(await guest_lines(store, late)) == 1
+
+
+async def bob_cp(store: Store) -> str:
+    return str(await store.db.fetchval("SELECT id FROM charge_points WHERE ocpp_id = 'BOB-CP'"))
+
+
 async def test_a_rerun_of_a_made_month_leaves_late_items_to_the_next_run(store: Store) -> None:
     world = await build(store)
     inv = world.invoicing
@@ -109,12 +141,14 @@ async def test_runs_of_two_months_at_once_bill_a_late_session_once(schema_url: s
         world = await build(first)
         await Invoicing(first.db).run_month(JAN, now=run_at("2025-01"))
         late = await world.roaming("ANN01", "2025-01-26 12:00", 20, 3_000)
+        guest = await world.at_bob("CARL01", "2025-01-27 18:00", 60, 5_000)
         await asyncio.gather(
             Invoicing(first.db).run_month(FEB, now=run_at("2025-02")),
             Invoicing(second.db).run_month(MAR, now=run_at("2025-03")),
         )
         assert len(await billed_on(first, late)) == 1
         assert await first.db.fetchval("SELECT count(*) FROM late_sessions") == 1
+        assert len(await guest_lines(first, guest)) == 1
         numbers = [
             r["number"]
             for r in await first.db.fetch(
