@@ -4,8 +4,10 @@ transfer. A statement is `pending` until an admin records its bank transfer (dat
 reference); then it is `paid` and never changes again - later runs put late sessions on a new
 statement, and a second mark with other data is refused.
 
-Paid to the driver's current checked IBAN (`lease_drivers.iban`, mod-97 checked when entered);
-a statement without one (or of 0 cents) is listed as not payable and cannot be marked paid.
+Paid to the driver's current checked IBAN: the one they entered in the portal
+(`accounts.iban`), else the one in their lease terms (`lease_drivers.iban`), else the one on the
+statement - each mod-97 checked when entered. A statement without one (or of 0 cents) is listed
+as not payable and cannot be marked paid.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ async def payouts(db: Queries, month: str, account_id: int | None = None) -> lis
     if account_id is not None:
         args.append(account_id)
     rows = await db.fetch(
-        "SELECT r.account_id, a.name, r.month, r.cents, COALESCE(d.iban, r.iban) AS iban,"
+        "SELECT r.account_id, a.name, r.month, r.cents, COALESCE(a.iban, d.iban, r.iban) AS iban,"
         " r.status, r.paid_on, r.payout_reference FROM lease_reimbursements r"
         " JOIN accounts a ON a.id = r.account_id"
         " LEFT JOIN lease_drivers d ON d.account_id = r.account_id"

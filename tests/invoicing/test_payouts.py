@@ -20,6 +20,7 @@ from backend.api import create_app
 from backend.billing.calendar import Month
 from backend.invoicing import Invoicing
 from backend.invoicing.payouts import list_statements, mark_paid, payouts
+from backend.portal.orders import set_iban
 from backend.store import AccountKind, CardKind, Role, SessionIn, Store
 from backend.store.errors import Conflict, Invalid, NotFound
 from tests.invoicing.test_cli import cli
@@ -87,6 +88,10 @@ async def test_pending_then_paid_and_never_changed_by_later_runs(store: Store) -
         await mark_paid(store.db, d.lea, "2025-01", date(2025, 2, 11), "EFLUX-R-1", now=PAID_AT)
     with pytest.raises(Conflict, match="not payable"):
         await mark_paid(store.db, d.max, "2025-01", date(2025, 2, 10), "EFLUX-R-2", now=PAID_AT)
+    # Max enters his IBAN in the portal (accounts.iban): now his statement is payable to it.
+    await set_iban(store.db, d.max, "be68 5390 0754 7034", now=PAID_AT, actor="max")
+    (max_due,) = [p for p in await payouts(store.db, "2025-01") if p.account_id == d.max]
+    assert (max_due.iban, max_due.payable) == (OTHER_IBAN, True)
     # A January session arrives late: it goes on February's statement; January stays as paid.
     before = await list_statements(store.db, d.lea, month="2025-01")
     await late_home_session(store, "2025-01-25 18:00", 2_000, PAID_AT)
