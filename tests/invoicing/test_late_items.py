@@ -90,6 +90,11 @@ async def test_late_guest_session_paid_to_the_owner_on_the_next_credit_note(stor
         (feb_note.number, f"late: Guest session {late} at {await bob_cp(store)} 2025-01-26", 300)
     ]
     assert feb_note.due_on == date(2025, 4, 15)
+    # Carl's card is prepaid: the late session is deducted from his balance by the same run.
+    ledger = await inv.prepaid_ledger(world.ids["carl"], None)
+    sessions = [(e.entry_id, e.cents) for e in ledger.entries if e.kind == "session"]
+    assert sessions[1:] == [(f"session:{late}", -300)]
+    assert ledger.balance_cents == 2000 - 300 - 300  # January's 10 kWh and the late 10 kWh
     assert await inv.get_invoice(jan_note.id, bob) == january
     await inv.run_month(MAR, now=run_at("2025-03"))
     assert len(await guest_lines(store, late)) == 1
