@@ -71,6 +71,9 @@ def socket_device_info(entry_id: str, charger: ChargerSnapshot) -> DeviceInfo:
 
 
 def _box_name(charger: ChargerSnapshot) -> str:
+    # A socket's own name is its charger id (`<cp>:<n>`); the box is named after socket 1.
+    if charger.connector_id != 1:
+        return charger.charge_point_id
     return charger.name or charger.charge_point_id
 
 
