@@ -39,8 +39,15 @@ def box_sockets(options: Mapping[str, Any], cp_id: str) -> list[int]:
 
 
 def balanced_sockets(options: Mapping[str, Any], cp_ids: Iterable[str]) -> list[tuple[str, int]]:
-    """(charge point id, connector) of every balanced charger, box by box."""
-    return [(cp, n) for cp in cp_ids for n in box_sockets(options, cp)]
+    """(charge point id, connector) of every balanced charger, box by box. A socket whose id
+    is another charge point's ("X:2" next to a box "X") is left out rather than clash."""
+    boxes = list(cp_ids)
+    return [
+        (cp, n)
+        for cp in boxes
+        for n in box_sockets(options, cp)
+        if n == 1 or socket_charger_id(cp, n) not in boxes
+    ]
 
 
 def detected_sockets(state: ChargePointState | None) -> set[int]:

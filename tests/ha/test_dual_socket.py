@@ -292,7 +292,34 @@ def test_sockets_from_the_central_systems_records() -> None:
     assert with_sockets(options, {"B": {1, 2}}) == {"A": [1, 2], "B": [1, 2]}
     assert with_sockets({}, {"A": {1}}) is None
     assert balanced_sockets(options, ["A", "B"]) == [("A", 1), ("A", 2), ("B", 1)]
+    assert balanced_sockets(options, ["A", "A:2"]) == [("A", 1), ("A:2", 1)]  # no clash
     assert [socket_charger_id(cp, n) for cp, n in balanced_sockets(options, ["A"])] == [
         "A",
         "A:2",
     ]
+
+
+@pytest.mark.usefixtures("unload")
+async def test_a_box_known_from_the_records_gets_its_sockets_at_setup(
+    hass: HomeAssistant, entry: MockConfigEntry, make_sim: SimFactory
+) -> None:
+    """An entry from before sockets were known whose central system has already stored the
+    box's two connectors: setup adds socket 2 even while the box stays offline."""
+    await _setup(hass, entry, **{CONF_CHARGERS: []})
+    sim = await _dual(make_sim)  # stored: connectors 1 and 2, NumberOfConnectors 2
+    await sim.close()
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await _setup(hass, entry, **{CONF_CHARGERS: [BOX]})
+    assert CONF_CONNECTORS not in entry.options
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=6))
+    await until(hass, lambda: entry.options.get(CONF_CONNECTORS) == {BOX: [1, 2]})
+    await until(
+        hass,
+        lambda: (
+            entry.state is ConfigEntryState.LOADED
+            and SOCKET_2 in entry.runtime_data.site.state().chargers
+        ),
+    )
+    await settle(hass)
+    assert _device(hass, SOCKET_2).via_device_id == _device(hass, BOX).id
