@@ -128,3 +128,14 @@ class ProtocolAdapter(ChargePoint):  # type: ignore[misc]  # the library is unty
 
     def meter_message(self, connector_id: int, sample: SimSample, tx_id: str | None) -> Any:
         raise NotImplementedError
+
+
+def adapter_class(version: str) -> type[ProtocolAdapter]:
+    """The adapter of an OCPP version (imported late: each one imports this module)."""
+    if version == "1.6":
+        from .v16 import V16Adapter
+
+        return V16Adapter
+    from .v201 import V201Adapter
+
+    return V201Adapter

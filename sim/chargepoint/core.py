@@ -25,10 +25,11 @@ from typing import Any
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from .adapter import ProtocolAdapter
+from .adapter import ProtocolAdapter, adapter_class
 from .behaviour import SimBehaviour
 from .car import MIN_CHARGING_AMPS, NOMINAL_VOLTAGE, Car
 from .profiles import ProfileBook, composite
+from .reservations import SimReservations
 from .transaction import SimSample, SimTransaction
 
 _LOGGER = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class SimChargePoint:
         self.amps = 0.0
         self.limit_a: float | None = None  # from charging profiles; None = no profile
         self.profiles = ProfileBook()
+        self.reservations = SimReservations(self)
         # 1.6 keys or 2.0.1 "Component.Variable"; defaults of the adapter fill what is missing
         self.configuration: dict[str, str] = dict(configuration or {})
         self.local_list: dict[str, str] = {}
@@ -165,7 +167,7 @@ class SimChargePoint:
             open_timeout=self.call_timeout,
             ping_interval=None,
         ) as connection:
-            adapter = _adapter_class(self.version)(self, connection)
+            adapter = adapter_class(self.version)(self, connection)
             self._adapter = adapter
             reader = self.spawn(adapter.start(), link=True)
             try:
@@ -184,8 +186,8 @@ class SimChargePoint:
             self.boot_count += 1
         self.connected.set()
         for connector in range(1, self.connectors + 1):
-            status = self.status if connector == self.connector_id else "Available"
-            await adapter.status(connector, status)
+            idle = self.reservations.idle_status(connector)
+            await adapter.status(connector, self.status if connector == self.connector_id else idle)
         if self.behaviour.replays_meter_backlog:
             for connector_id, tx_id, sample in list(self.sent_samples):
                 await adapter.request(adapter.meter_message(connector_id, sample, tx_id))
@@ -283,7 +285,7 @@ class SimChargePoint:
         self.limit_a = offered if offered < self.max_current_a else None
         self.amps = self.car.current_for(offered) if self.transaction and self.plugged else 0.0
         if self.transaction is None:
-            new_status = "Preparing" if self.plugged else "Available"
+            new_status = self.reservations.idle_status(self.connector_id, self.plugged)
         elif self.amps > 0:
             new_status = "Charging"
         elif self.car.full:
@@ -355,7 +357,7 @@ class SimChargePoint:
         return self.transaction.id if self.transaction else None
 
     async def begin_transaction(self, card: str, remote_start_id: int | None = None) -> None:
-        if self.transaction is not None:
+        if self.transaction is not None or not self.reservations.admits(self.connector_id, card):
             return
         self.plugged = True
         self.advance()
@@ -365,6 +367,7 @@ class SimChargePoint:
             started_at=self.clock(),
             meter_start_wh=round(self.register_wh),
             remote_start_id=remote_start_id,
+            reservation_id=self.reservations.use(self.connector_id, card),
         )
         if self.version == "2.0.1":
             tx.id = f"{self.id}-{int(tx.started_at.timestamp() * 1000)}"
@@ -413,13 +416,3 @@ class SimChargePoint:
     ) -> dict[str, Any]:
         await self.wait_for(lambda: len(self.calls(action)) >= count, wait_s)
         return self.calls(action)[count - 1]
-
-
-def _adapter_class(version: str) -> type[ProtocolAdapter]:
-    if version == "1.6":
-        from .v16 import V16Adapter
-
-        return V16Adapter
-    from .v201 import V201Adapter
-
-    return V201Adapter

@@ -17,6 +17,7 @@ class SimTransaction:
     card_status: str | None = None
     seq_no: int = 0
     remote_start_id: int | None = None
+    reservation_id: int | None = None  # the reservation this start uses (and ends)
     tx_profiles_seen: int = 0  # TxProfiles rejected as early (SimBehaviour.late_transaction_id)
 
     def next_seq(self) -> int:

@@ -9,6 +9,7 @@ from ocpp.v16 import ChargePoint, call, call_result
 
 from .adapter import ProtocolAdapter
 from .profiles import SimProfile, schedule_fields
+from .reservations import SimReservation
 from .sampling import SUPPORTED, measurands_from, sampled_values
 from .timefmt import iso, parse
 from .transaction import SimSample, SimTransaction
@@ -75,6 +76,7 @@ class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
             id_tag=tx.id_tag or "",
             meter_start=int(tx.meter_start_wh),
             timestamp=iso(tx.started_at),
+            reservation_id=tx.reservation_id,
         )
 
     def start_result(self, tx: SimTransaction, result: Any) -> None:
@@ -124,7 +126,8 @@ class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     # ---- central -> charger ------------------------------------------------------------------
     @on("RemoteStartTransaction")
     def on_remote_start(self, id_tag: str, **_: Any) -> Any:
-        busy = self.sim.transaction is not None
+        sim = self.sim
+        busy = sim.transaction is not None or not sim.reservations.admits(sim.connector_id, id_tag)
         return call_result.RemoteStartTransaction(status="Rejected" if busy else "Accepted")
 
     @after("RemoteStartTransaction")
@@ -266,6 +269,20 @@ class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     @on("ClearCache")
     def on_clear_cache(self) -> Any:
         return call_result.ClearCache(status="Accepted")
+
+    @on("ReserveNow")
+    def on_reserve_now(
+        self, connector_id: int, expiry_date: str, id_tag: str, reservation_id: int, **extra: Any
+    ) -> Any:
+        reservation = SimReservation(
+            reservation_id, connector_id, id_tag, parse(expiry_date), extra.get("parent_id_tag")
+        )
+        return call_result.ReserveNow(status=self.sim.reservations.reserve(reservation))
+
+    @on("CancelReservation")
+    def on_cancel_reservation(self, reservation_id: int) -> Any:
+        ok = self.sim.reservations.cancel(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if ok else "Rejected")
 
     @on("DataTransfer")
     def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:

@@ -9,6 +9,7 @@ from ocpp.v201 import ChargePoint, call, call_result
 
 from .adapter import ProtocolAdapter
 from .profiles import CP_MAX, SimProfile, schedule_fields
+from .reservations import SimReservation
 from .sampling import SUPPORTED, measurands_from, sampled_values
 from .timefmt import iso, parse
 from .transaction import SimSample, SimTransaction
@@ -25,6 +26,7 @@ def default_variables() -> dict[str, str]:
         "SmartChargingCtrlr.PeriodsPerSchedule": "24",
         "LocalAuthListCtrlr.Enabled": "true",
         "LocalAuthListCtrlr.ItemsPerMessage": "50",
+        "ReservationCtrlr.Enabled": "true",
     }
 
 
@@ -95,7 +97,9 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
         sample = self.sim.sample(context="Transaction.Begin")
         token = {"idToken": tx.id_tag, "type": "ISO14443"} if tx.id_tag else None
         trigger = "RemoteStart" if tx.remote_start_id is not None else "Authorized"
-        return self._event(tx, "Started", trigger, sample, id_token=token)
+        return self._event(
+            tx, "Started", trigger, sample, id_token=token, reservation_id=tx.reservation_id
+        )
 
     def start_result(self, tx: SimTransaction, result: Any) -> None:
         info = result.id_token_info or {}
@@ -128,7 +132,8 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     # ---- central -> charger ------------------------------------------------------------------
     @on("RequestStartTransaction")
     def on_request_start(self, id_token: dict[str, Any], remote_start_id: int, **_: Any) -> Any:
-        busy = self.sim.transaction is not None
+        sim, card = self.sim, str(id_token["id_token"])
+        busy = sim.transaction is not None or not sim.reservations.admits(sim.connector_id, card)
         return call_result.RequestStartTransaction(status="Rejected" if busy else "Accepted")
 
     @after("RequestStartTransaction")
@@ -246,6 +251,27 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     @on("ClearCache")
     def on_clear_cache(self) -> Any:
         return call_result.ClearCache(status="Accepted")
+
+    @on("ReserveNow")
+    def on_reserve_now(
+        self, id: int, expiry_date_time: str, id_token: dict[str, Any], **extra: Any
+    ) -> Any:
+        if self.sim.configuration.get("ReservationCtrlr.Enabled", "true").lower() == "false":
+            return call_result.ReserveNow(status="Rejected")
+        group = (extra.get("group_id_token") or {}).get("id_token")
+        reservation = SimReservation(
+            id,
+            int(extra.get("evse_id") or 0),
+            str(id_token["id_token"]),
+            parse(expiry_date_time),
+            group,
+        )
+        return call_result.ReserveNow(status=self.sim.reservations.reserve(reservation))
+
+    @on("CancelReservation")
+    def on_cancel_reservation(self, reservation_id: int) -> Any:
+        ok = self.sim.reservations.cancel(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if ok else "Rejected")
 
     @on("TriggerMessage")
     def on_trigger_message(self, requested_message: str, **_: Any) -> Any:

@@ -16,7 +16,9 @@ from .errors import (
     ChargePointOffline,
     InvalidRequest,
     NoActiveTransaction,
+    ReservationNotSupported,
     UnknownChargePoint,
+    UnknownReservation,
 )
 from .events import (
     CentralEvent,
@@ -26,6 +28,8 @@ from .events import (
     ChargerNotified,
     LimitChecked,
     MeterSampled,
+    ReservationEnded,
+    ReservationMade,
     StatusChanged,
     TransactionEnded,
     TransactionStarted,
@@ -37,6 +41,7 @@ from .model import (
     CurrentLimit,
     MeterSample,
     PhaseValues,
+    Reservation,
     Transaction,
 )
 from .quirks import QUIRK_TABLE, Quirks, quirks_for
@@ -69,11 +74,16 @@ __all__ = [
     "NoActiveTransaction",
     "PhaseValues",
     "Quirks",
+    "Reservation",
+    "ReservationEnded",
+    "ReservationMade",
+    "ReservationNotSupported",
     "StatusChanged",
     "Transaction",
     "TransactionEnded",
     "TransactionStarted",
     "TransactionUpdated",
     "UnknownChargePoint",
+    "UnknownReservation",
     "quirks_for",
 ]

@@ -15,11 +15,11 @@ from .compaction import compact_closed
 from .config import CentralConfig
 from .configure import push_cards, push_full_list
 from .control import ChargerControl
-from .errors import CentralError
+from .errors import CentralError, UnknownReservation
 from .events import CentralEvent, EventBus
 from .hub import ChargerHub
 from .ledger import Ledger
-from .model import ChargePointState, CurrentLimit, Transaction
+from .model import ChargePointState, CurrentLimit, Reservation, Transaction
 from .server import CentralServer
 from .store import Store
 
@@ -105,6 +105,7 @@ class CentralSystem:
             raise
         self._running = True
         self._spawn(self._maintain())
+        self._spawn(self._expire_reservations())
         _LOGGER.info("OCPP central system listening on %s:%d", self.config.host, self.port)
 
     async def _stop_serving(self) -> None:
@@ -169,6 +170,37 @@ class CentralSystem:
         (one-period chargers: `ceiling_amps` or `amps` until `valid_for` ends)."""
         return await self._control.set_safe_limit(cp_id, amps, valid_for, normal_amps, ceiling_amps)
 
+    async def reserve(
+        self,
+        cp_id: str,
+        connector_id: int,
+        id_tag: str,
+        expires_at: datetime,
+        parent_id_tag: str | None = None,
+    ) -> Reservation:
+        """ReserveNow: hold `connector_id` (0: any) for `id_tag` until `expires_at`.
+
+        The accepted reservation, or: ReservationNotSupported (a 1.6 charger without the
+        Reservation profile; nothing sent), CallRejected with the charger's status (Faulted,
+        Occupied, Rejected, Unavailable), ChargePointOffline, CallTimeout."""
+        session = self._control.session(cp_id)
+        return await self._hub.reservations.reserve(
+            session, connector_id, id_tag, expires_at, parent_id_tag
+        )
+
+    async def cancel_reservation(self, reservation_id: int) -> Reservation:
+        """CancelReservation; the ended reservation. UnknownReservation when it is not open;
+        CallRejected when the charger no longer holds it (ended here as Removed)."""
+        reservation = self._hub.reservations.find(reservation_id)
+        if reservation is None:
+            raise UnknownReservation(reservation_id)
+        session = self._control.session(reservation.charge_point_id)
+        return await self._hub.reservations.cancel(session, reservation_id)
+
+    def reservations(self, cp_id: str | None = None) -> list[Reservation]:
+        """Open reservations (of one charger), oldest first."""
+        return self._hub.reservations.open(cp_id)
+
     async def set_availability(self, cp_id: str, connector: int, available: bool) -> str:
         return await self._control.set_availability(cp_id, connector, available)
 
@@ -227,6 +259,14 @@ class CentralSystem:
                 await self.compact_samples()
             except Exception:
                 _LOGGER.exception("sample compaction failed")
+
+    async def _expire_reservations(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.reservation_check_interval)
+            try:
+                await self._hub.reservations.expire_due()
+            except Exception:
+                _LOGGER.exception("reservation expiry check failed")
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)

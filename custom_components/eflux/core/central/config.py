@@ -70,3 +70,5 @@ class CentralConfig:
     # Closed transactions keep one meter sample per bucket.
     sample_bucket: timedelta = timedelta(minutes=5)
     maintenance_interval: float = 3600.0
+    # How often open reservations are checked for expiry (1.6 chargers never tell).
+    reservation_check_interval: float = 1.0

@@ -31,6 +31,7 @@ V201_VARIABLES = (
     ("SmartChargingCtrlr", "PeriodsPerSchedule"),
     ("LocalAuthListCtrlr", "Enabled"),
     ("LocalAuthListCtrlr", "ItemsPerMessage"),
+    ("ReservationCtrlr", "Enabled"),
 )
 
 

@@ -67,6 +67,22 @@ class NoActiveTransaction(CentralError):
         self.cp_id = cp_id
 
 
+class ReservationNotSupported(CentralError):
+    """The charger says (SupportedFeatureProfiles) it has no Reservation profile: not sent."""
+
+    def __init__(self, cp_id: str, profiles: str) -> None:
+        super().__init__(
+            f"{cp_id} does not support reservations (its feature profiles: {profiles or 'none'})"
+        )
+        self.cp_id = cp_id
+
+
+class UnknownReservation(CentralError):
+    def __init__(self, what: object) -> None:
+        super().__init__(f"no open reservation {what}")
+        self.what = what
+
+
 class CardListGap(CentralError):
     """A card list delta that does not follow the stored version (a full resync is needed)."""
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .model import ChargePointState, CurrentLimit, MeterSample, Transaction
+from .model import ChargePointState, CurrentLimit, MeterSample, Reservation, Transaction
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -80,6 +80,21 @@ class ChargerNotified(CentralEvent):
 
     action: str
     payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationMade(CentralEvent):
+    """The charger accepted a ReserveNow."""
+
+    reservation: Reservation
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationEnded(CentralEvent):
+    """Used by a transaction, cancelled, expired or removed by the charger (`reason`)."""
+
+    reservation: Reservation
+    reason: str
 
 
 Listener = Callable[[CentralEvent], None]

@@ -29,8 +29,16 @@ from .events import (
     TransactionUpdated,
 )
 from .ledger import Ledger
-from .model import ChargePointState, ConnectorState, CurrentLimit, MeterSample, Transaction
+from .model import (
+    ChargePointState,
+    ConnectorState,
+    CurrentLimit,
+    MeterSample,
+    Reservation,
+    Transaction,
+)
 from .quirks import STANDARD, Quirks, quirks_for
+from .reservations import ReservationBook
 from .store import Store
 
 if TYPE_CHECKING:
@@ -64,6 +72,7 @@ class ChargerHub:
         self.states: dict[str, ChargePointState] = {}
         self.sessions: dict[str, OcppSession] = {}
         self._quirks: dict[str, Quirks] = {}
+        self.reservations = ReservationBook(self)
 
     async def load(self) -> None:
         self.states = {
@@ -74,6 +83,7 @@ class ChargerHub:
             self._quirks[state.id] = quirks_for(state.vendor, state.model)
         for tx in await self.ledger.load():
             self._set_connector(tx.charge_point_id, tx.connector_id, transaction=tx)
+        await self.reservations.load()
 
     # ---- charge points -----------------------------------------------------------------------
     def state(self, cp_id: str) -> ChargePointState:
@@ -188,6 +198,11 @@ class ChargerHub:
 
     def set_limit(self, cp_id: str, connector_id: int, limit: CurrentLimit | None) -> None:
         self._set_connector(cp_id, connector_id, limit=limit)
+
+    def show_reservation(
+        self, cp_id: str, connector_id: int, reservation: Reservation | None
+    ) -> None:
+        self._set_connector(cp_id, connector_id, reservation=reservation)
 
     # ---- meter values and transactions -------------------------------------------------------
     async def meter(

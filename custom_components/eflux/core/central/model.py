@@ -113,6 +113,32 @@ class Transaction:
 
 
 @dataclass(frozen=True, slots=True)
+class Reservation:
+    """A connector held for one card until `expires_at` (OCPP ReserveNow).
+
+    `id` is the central system's reservationId (unique for good: SQLite AUTOINCREMENT). A
+    reservation is open until it is used by a transaction, cancelled, or expires.
+    """
+
+    id: int
+    charge_point_id: str
+    connector_id: int  # 2.0.1: the EVSE id; 0: any connector of the charger
+    id_tag: str
+    expires_at: datetime
+    created_at: datetime
+    parent_id_tag: str | None = None
+    status: str | None = None  # the charger's answer to ReserveNow
+    ended_at: datetime | None = None
+    # Used, Cancelled, Expired, Removed (2.0.1 charger), or the charger's refusal
+    end_reason: str | None = None
+    transaction_id: str | None = None  # the transaction that used it
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectorState:
     connector_id: int  # 2.0.1: the EVSE id
     status: str | None = None
@@ -124,6 +150,7 @@ class ConnectorState:
     transaction: Transaction | None = None
     meter: MeterSample | None = None  # newest sample by the charger's own timestamp
     limit: CurrentLimit | None = None
+    reservation: Reservation | None = None  # the open one, if any
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
     from ..domain import Card
     from .hub import ChargerHub
-    from .model import Transaction
+    from .model import Reservation, Transaction
     from .profiles import ProfileSpec
 
 _LOGGER = logging.getLogger(__name__)
@@ -324,6 +324,16 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
 
     async def local_list_version(self) -> int:
         raise NotImplementedError
+
+    async def reserve_now(self, reservation: Reservation) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def cancel_reservation(self, reservation_id: int) -> dict[str, Any]:
+        return await self.request("CancelReservation", {"reservationId": reservation_id})
+
+    def reservations_refused(self) -> str | None:
+        """Why the charger cannot take reservations (its feature profiles), or None."""
+        return None
 
     async def send_local_list(
         self, version: int, full: bool, cards: Sequence[Card], now: datetime

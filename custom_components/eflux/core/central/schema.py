@@ -75,6 +75,22 @@ CREATE TABLE IF NOT EXISTS cards (
     may_start INTEGER NOT NULL,
     version INTEGER NOT NULL
 );
+-- AUTOINCREMENT: a reservationId is never handed out twice, even after rows are deleted.
+CREATE TABLE IF NOT EXISTS reservations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    charge_point_id TEXT NOT NULL,
+    connector_id INTEGER NOT NULL,
+    id_tag TEXT NOT NULL,
+    parent_id_tag TEXT,
+    expires_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT,
+    ended_at TEXT,
+    end_reason TEXT,
+    transaction_id TEXT
+);
+CREATE INDEX IF NOT EXISTS reservations_open ON reservations (charge_point_id)
+    WHERE ended_at IS NULL;
 CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL

@@ -12,7 +12,7 @@ from .auth import AuthResult, card_info
 from .configure import configure_v16
 from .errors import RpcCode, RpcError
 from .meter import parse_meter_values
-from .model import Transaction
+from .model import Reservation, Transaction
 from .profiles import ProfileSpec
 from .quirks import V16_UNITS
 from .rpc import OcppSession, on
@@ -86,7 +86,7 @@ class V16Session(OcppSession):
 
     @on("StartTransaction")
     async def on_start_transaction(
-        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
+        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **extra: Any
     ) -> dict[str, Any]:
         started_at = parse_timestamp(timestamp)
         if meter_start < 0:
@@ -107,6 +107,10 @@ class V16Session(OcppSession):
         tx, created = await self.hub.start_transaction(template, start_key)
         if not created:  # the same start again (a retry): the same answer
             auth = AuthResult(tx.card_status, "stored", auth.expires_at)
+        else:
+            await self.hub.reservations.used(
+                self.id, tx.connector_id, id_tag, extra.get("reservation_id"), tx.id
+            )
         return {"transactionId": int(tx.id), "idTagInfo": id_tag_info(auth)}
 
     @on("StopTransaction")
@@ -195,6 +199,24 @@ class V16Session(OcppSession):
         return await self.request(
             "ClearChargingProfile", {"connectorId": connector_id, "chargingProfilePurpose": purpose}
         )
+
+    async def reserve_now(self, reservation: Reservation) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "connectorId": reservation.connector_id,
+            "expiryDate": to_wire(reservation.expires_at),
+            "idTag": reservation.id_tag,
+            "reservationId": reservation.id,
+        }
+        if reservation.parent_id_tag is not None:
+            payload["parentIdTag"] = reservation.parent_id_tag
+        return await self.request("ReserveNow", payload)
+
+    def reservations_refused(self) -> str | None:
+        profiles = self.hub.state(self.id).configuration.get("SupportedFeatureProfiles")
+        if profiles is None:  # not read (yet): let the charger answer for itself
+            return None
+        names = {part.strip() for part in profiles.split(",")}
+        return None if "Reservation" in names else profiles
 
     async def local_list_version(self) -> int:
         answer = await self.request("GetLocalListVersion", {})

@@ -16,7 +16,7 @@ from ..domain import Card
 from .auth import AuthResult, card_info
 from .configure import configure_v201
 from .meter import parse_meter_values
-from .model import MeterSample, Transaction
+from .model import MeterSample, Reservation, Transaction
 from .profiles import CHARGE_POINT_MAX_PROFILE, ProfileSpec
 from .rpc import OcppSession, on
 from .timeutil import parse_timestamp, to_wire
@@ -83,6 +83,13 @@ class V201Session(OcppSession):
         if tx is None:
             tx = await self._start(tx_id, int(evse.get("id") or 1), at, token, auth, samples)
             samples = []  # stored with the start
+            await self.hub.reservations.used(
+                self.id, tx.connector_id, tx.id_tag, extra.get("reservation_id"), tx.id
+            )
+        elif extra.get("reservation_id") is not None:  # the card came after the cable
+            await self.hub.reservations.used(
+                self.id, tx.connector_id, tx.id_tag, extra["reservation_id"], tx.id
+            )
         elif tx.is_open and auth is not None and tx.id_tag is None:
             tx = await self.hub.update_transaction(
                 replace(tx, id_tag=str(token), card_status=auth.status)
@@ -125,6 +132,15 @@ class V201Session(OcppSession):
         await self.hub.meter(self.id, evse_id, tx, samples)
         return {}
 
+    @on("ReservationStatusUpdate")
+    async def on_reservation_status_update(
+        self, reservation_id: int, reservation_update_status: str, **_: Any
+    ) -> dict[str, Any]:
+        await self.hub.reservations.charger_ended(
+            self.id, reservation_id, reservation_update_status
+        )
+        return {}
+
     @on("NotifyEvent")
     def on_notify_event(
         self, generated_at: str, seq_no: int, event_data: list[Any], **_: Any
@@ -146,6 +162,23 @@ class V201Session(OcppSession):
 
     async def remote_stop(self, tx: Transaction) -> dict[str, Any]:
         return await self.request("RequestStopTransaction", {"transactionId": tx.id})
+
+    async def reserve_now(self, reservation: Reservation) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "id": reservation.id,
+            "expiryDateTime": to_wire(reservation.expires_at),
+            "idToken": {"idToken": reservation.id_tag, "type": "ISO14443"},
+        }
+        if reservation.connector_id:
+            payload["evseId"] = reservation.connector_id
+        if reservation.parent_id_tag is not None:
+            payload["groupIdToken"] = {"idToken": reservation.parent_id_tag, "type": "Central"}
+        return await self.request("ReserveNow", payload)
+
+    def reservations_refused(self) -> str | None:
+        # ReservationCtrlr.Enabled, where a charger reports it (read with the other variables).
+        enabled = self.hub.state(self.id).configuration.get("ReservationCtrlr.Enabled")
+        return "ReservationCtrlr.Enabled=false" if enabled and enabled.lower() == "false" else None
 
     async def change_availability(self, connector_id: int, operative: bool) -> dict[str, Any]:
         payload: dict[str, Any] = {"operationalStatus": "Operative" if operative else "Inoperative"}

@@ -31,6 +31,15 @@ class MeterStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class ReservationStatus:
+    """An open OCPP reservation of the charger's connector (held for one card)."""
+
+    id: int
+    id_tag: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ChargerSnapshot:
     id: str
     name: str
@@ -72,6 +81,8 @@ class ChargerSnapshot:
     # The charge point's flexibility-discount price for this stay (`control.flex_price`); None
     # without a flexibility tariff, a departure or a session.
     flexibility: FlexibilityPrice | None = None
+    # The connector's open reservation (ReserveNow), if any.
+    reservation: ReservationStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,14 +6,14 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ..balancing import Mode
-from ..central import ChargePointState
+from ..central import ChargePointState, ConnectorState
 from ..config import MeterConfig
 from ..controller import Controller
 from ..meters.source import MeterSource
 from .flex_price import flexibility_price
 from .inputs import connector_of, measured_soc
 from .meter_feed import reading_amps
-from .snapshot import ChargerSnapshot, MeterStatus, Phases, SiteSnapshot
+from .snapshot import ChargerSnapshot, MeterStatus, Phases, ReservationStatus, SiteSnapshot
 
 
 def build_snapshot(
@@ -130,4 +130,10 @@ def charger_snapshot(
             tx,
             car,
         ),
+        reservation=_reservation(connector),
     )
+
+
+def _reservation(connector: ConnectorState | None) -> ReservationStatus | None:
+    held = connector.reservation if connector is not None else None
+    return ReservationStatus(held.id, held.id_tag, held.expires_at) if held is not None else None

@@ -16,7 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..config import ApiSettings
+from ..central import ReservationNotSupported
+from ..config import ApiSettings, ChargerBinding
 from ..control.prices import parse_entries
 from ..control.snapshot import charger_dict
 from ..domain import DepartureRequest
@@ -52,6 +53,8 @@ def build_app(site: LocalSite, settings: ApiSettings) -> web.Application:
     app.router.add_post("/api/chargers/{id}/stop", post_stop)
     app.router.add_put("/api/chargers/{id}/departure", put_departure)
     app.router.add_delete("/api/chargers/{id}/departure", delete_departure)
+    app.router.add_post("/api/chargers/{id}/reservation", post_reservation)
+    app.router.add_delete("/api/chargers/{id}/reservation", delete_reservation)
     app.router.add_post("/api/chargers/{id}/ocpp/{action}", post_ocpp)
     app.router.add_get("/api/prices", get_prices)
     app.router.add_put("/api/prices", put_prices)
@@ -181,6 +184,51 @@ async def put_departure(request: web.Request) -> web.Response:
 async def delete_departure(request: web.Request) -> web.Response:
     await request.app[SITE_KEY].clear_departure(request.match_info["id"])
     return _charger(request)
+
+
+async def post_reservation(request: web.Request) -> web.Response:
+    """ReserveNow on the charger's connector: only `id_tag` may start there until
+    `expires_at`. Answers the charger's state, whose `reservation` carries the id."""
+    body = await _body(request)
+    unknown = set(body) - {"id_tag", "expires_at"}
+    if unknown:
+        raise ApiError(400, "bad_request", f"unknown field {sorted(unknown)[0]!r}")
+    id_tag = _field(body, "id_tag", (str,))
+    if not id_tag.strip():
+        raise ApiError(400, "bad_request", "id_tag must not be empty")
+    expires_at = _time(body, "expires_at")
+    site = request.app[SITE_KEY]
+    binding = _binding(request)
+    try:
+        await site.central.reserve(
+            binding.charge_point_id, binding.connector_id, id_tag, expires_at
+        )
+    except ReservationNotSupported as err:
+        raise ApiError(409, "not_supported", str(err)) from None
+    return _charger(request)
+
+
+async def delete_reservation(request: web.Request) -> web.Response:
+    """CancelReservation of the connector's open reservation."""
+    site = request.app[SITE_KEY]
+    binding = _binding(request)
+    held = [
+        r
+        for r in site.central.reservations(binding.charge_point_id)
+        if r.connector_id == binding.connector_id
+    ]
+    if not held:
+        raise ApiError(404, "not_found", f"charger {request.match_info['id']!r} has no reservation")
+    await site.central.cancel_reservation(held[0].id)
+    return _charger(request)
+
+
+def _binding(request: web.Request) -> ChargerBinding:
+    ident = request.match_info["id"]
+    binding = request.app[SITE_KEY].controller.bindings.get(ident)
+    if binding is None:
+        raise ApiError(404, "not_found", f"unknown charger {ident!r}")
+    return binding
 
 
 async def post_ocpp(request: web.Request) -> web.Response:
