@@ -28,6 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from .adapter import ProtocolAdapter, adapter_class
 from .behaviour import SimBehaviour
 from .car import MIN_CHARGING_AMPS, NOMINAL_VOLTAGE, Car
+from .driver import DriverActions
 from .profiles import ProfileBook, composite
 from .reservations import SimReservations
 from .transaction import SimSample, SimTransaction
@@ -41,7 +42,7 @@ class SimOffline(Exception):
     """The simulated charger has no connection right now."""
 
 
-class SimChargePoint:
+class SimChargePoint(DriverActions):
     def __init__(
         self,
         url: str,
@@ -346,59 +347,6 @@ class SimChargePoint:
         if self._adapter is None:
             raise SimOffline(self.id)
         return self._adapter
-
-    # ---- what a driver does -------------------------------------------------------------------
-    async def plug_in(self, card: str | None = None) -> str | None:
-        """Plug the car in; with a card, start a transaction. Returns its id once known."""
-        self.plugged = True
-        self.advance()
-        if card is not None:
-            await self.begin_transaction(card)
-        return self.transaction.id if self.transaction else None
-
-    async def begin_transaction(self, card: str, remote_start_id: int | None = None) -> None:
-        if self.transaction is not None or not self.reservations.admits(self.connector_id, card):
-            return
-        self.plugged = True
-        self.advance()
-        tx = SimTransaction(
-            connector_id=self.connector_id,
-            id_tag=card,
-            started_at=self.clock(),
-            meter_start_wh=round(self.register_wh),
-            remote_start_id=remote_start_id,
-            reservation_id=self.reservations.use(self.connector_id, card),
-        )
-        if self.version == "2.0.1":
-            tx.id = f"{self.id}-{int(tx.started_at.timestamp() * 1000)}"
-        self.transaction = tx
-
-        def accepted(result: Any) -> None:
-            self._require_adapter().start_result(tx, result)
-            self.advance()
-
-        await self.queue(lambda: self._require_adapter().start_message(tx), accepted)
-        self.advance()
-
-    async def unplug(self, reason: str = "EVDisconnected") -> None:
-        await self.end_transaction(reason)
-        self.plugged = False
-        self.advance()
-
-    async def end_transaction(self, reason: str = "Local") -> None:
-        tx = self.transaction
-        if tx is None:
-            return
-        sample = self.sample(context="Transaction.End")
-        self.transaction = None
-        self.finished.append(tx)
-
-        def build() -> Any:
-            return self._require_adapter().stop_message(tx, sample, reason)
-
-        self.profiles.drop_transaction(tx.id or tx.local_id)
-        self.advance()
-        await self.queue(build)
 
     # ---- helpers for tests ----------------------------------------------------------------------
     async def wait_for(self, predicate: Callable[[], bool], wait_s: float = 5.0) -> None:
