@@ -247,6 +247,12 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
                 raise ChargePointOffline(self.id) from None
             finally:
                 self._pending = None
+                # A shutdown may fail the future while the send was still under way (or this
+                # task was cancelled): the caller already has its error, so mark it read.
+                if future.done() and not future.cancelled():
+                    future.exception()
+                else:
+                    future.cancel()
 
     async def _send(self, text: str) -> None:
         try:
