@@ -29,25 +29,32 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest_asyncio.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    url = database_url
-    schema = None
-    if url.startswith("postgresql://"):
-        # One schema per test on the session's database: tests never see each other's rows.
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        conn = await asyncpg.connect(url)
-        await conn.execute(f'CREATE SCHEMA "{schema}"')
+async def schema_url(database_url: str) -> AsyncIterator[str]:
+    """An empty database of this test's own that several stores, or another process, can open:
+    the SQLite file, or a fresh schema on the session's PostgreSQL database (tests never see
+    each other's rows)."""
+    if not database_url.startswith("postgresql://"):
+        yield database_url
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(database_url)
+    await conn.execute(f'CREATE SCHEMA "{schema}"')
+    await conn.close()
+    try:
+        yield f"{database_url}?search_path={schema}"
+    finally:
+        conn = await asyncpg.connect(database_url)
+        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await conn.close()
-        url = f"{url}?search_path={schema}"
-    opened = await Store.open(url)
+
+
+@pytest_asyncio.fixture
+async def store(schema_url: str) -> AsyncIterator[Store]:
+    opened = await Store.open(schema_url)
     try:
         yield opened
     finally:
         await opened.close()
-        if schema is not None:
-            conn = await asyncpg.connect(database_url)
-            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-            await conn.close()
 
 
 class Api:

@@ -14,7 +14,7 @@ from backend.api import create_app
 from backend.store import Store
 
 # The back-end suite's store on each engine (a SQLite file; a PostgreSQL schema per test).
-from tests.backend.conftest import database_url, store  # noqa: F401
+from tests.backend.conftest import database_url, schema_url, store  # noqa: F401
 
 from .client import Portal
 from .seed import NOW, Seeded, seed

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -31,26 +29,8 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest_asyncio.fixture
-async def shared_url(database_url: str) -> AsyncIterator[str]:
-    """A database URL several stores can open: the SQLite file, or a fresh PostgreSQL schema."""
-    if not database_url.startswith("postgresql://"):
-        yield database_url
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(database_url)
-    await conn.execute(f'CREATE SCHEMA "{schema}"')
-    await conn.close()
-    try:
-        yield f"{database_url}?search_path={schema}"
-    finally:
-        conn = await asyncpg.connect(database_url)
-        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await conn.close()
-
-
-@pytest_asyncio.fixture
-async def seeded(shared_url: str) -> Seeded:
-    store = await Store.open(shared_url)
+async def seeded(schema_url: str) -> Seeded:
+    store = await Store.open(schema_url)
     try:
         return await seed(store)
     finally:
@@ -78,14 +58,14 @@ async def rows(url: str) -> list[dict[str, object]]:
 
 
 async def test_the_limit_survives_a_restart(
-    shared_url: str, seeded: Seeded, tmp_path: Path
+    schema_url: str, seeded: Seeded, tmp_path: Path
 ) -> None:
     clock = Clock()
     email = seeded.emails["anna"]
-    async with backend(shared_url, clock, tmp_path) as portal:
+    async with backend(schema_url, clock, tmp_path) as portal:
         for _ in range(LIMIT):
             assert (await portal.login(email, "wrong password"))[0] == 401
-    async with backend(shared_url, clock, tmp_path) as restarted:
+    async with backend(schema_url, clock, tmp_path) as restarted:
         status, _, html = await restarted.login(email)  # the right password, still too late
         assert status == 429
         assert "Too many failed attempts" in html
@@ -95,13 +75,13 @@ async def test_the_limit_survives_a_restart(
 
 
 async def test_two_processes_share_one_budget(
-    shared_url: str, seeded: Seeded, tmp_path: Path
+    schema_url: str, seeded: Seeded, tmp_path: Path
 ) -> None:
     clock = Clock()
     email = seeded.emails["anna"]
     async with (
-        backend(shared_url, clock, tmp_path) as one,
-        backend(shared_url, clock, tmp_path) as two,
+        backend(schema_url, clock, tmp_path) as one,
+        backend(schema_url, clock, tmp_path) as two,
     ):
         for portal in (one, two, one, two, one):
             assert (await portal.login(email, "wrong password"))[0] == 401
@@ -112,10 +92,10 @@ async def test_two_processes_share_one_budget(
 
 
 async def test_a_good_login_hands_its_slot_back(
-    shared_url: str, seeded: Seeded, tmp_path: Path
+    schema_url: str, seeded: Seeded, tmp_path: Path
 ) -> None:
     clock = Clock()
-    async with backend(shared_url, clock, tmp_path) as portal:
+    async with backend(schema_url, clock, tmp_path) as portal:
         for _ in range(LIMIT - 1):
             assert (await portal.login(seeded.emails["anna"], "wrong password"))[0] == 401
         for _ in range(3):  # good logins from the same address do not use up its budget
@@ -126,26 +106,26 @@ async def test_a_good_login_hands_its_slot_back(
 
 
 async def test_a_good_login_clears_its_address_failures_only_for_its_email(
-    shared_url: str,
+    schema_url: str,
     seeded: Seeded,
     tmp_path: Path,
 ) -> None:
     clock = Clock()
     email = seeded.emails["anna"]
-    async with backend(shared_url, clock, tmp_path) as portal:
+    async with backend(schema_url, clock, tmp_path) as portal:
         for _ in range(LIMIT - 1):
             assert (await portal.login(email, "wrong password"))[0] == 401
         assert (await portal.login(email))[0] == 303
-    hits = sorted(int(str(r["hits"])) for r in await rows(shared_url))
+    hits = sorted(int(str(r["hits"])) for r in await rows(schema_url))
     assert hits == [LIMIT - 1]  # the e-mail's row is gone; the address keeps its 4 failures
 
 
 async def test_the_window_ends_exactly_after_its_length(
-    shared_url: str, seeded: Seeded, tmp_path: Path
+    schema_url: str, seeded: Seeded, tmp_path: Path
 ) -> None:
     clock = Clock()
     email = seeded.emails["anna"]
-    async with backend(shared_url, clock, tmp_path) as portal:
+    async with backend(schema_url, clock, tmp_path) as portal:
         for _ in range(LIMIT):
             assert (await portal.login(email, "wrong password"))[0] == 401
         clock.now = NOW + WINDOW - timedelta(microseconds=1)
@@ -157,12 +137,12 @@ async def test_the_window_ends_exactly_after_its_length(
 
 
 async def test_reset_requests_are_counted_across_processes(
-    shared_url: str, seeded: Seeded, tmp_path: Path
+    schema_url: str, seeded: Seeded, tmp_path: Path
 ) -> None:
     clock = Clock()
     outbox = tmp_path / "outbox"
     form = {"email": seeded.emails["anna"]}
-    async with backend(shared_url, clock, outbox) as one, backend(shared_url, clock, outbox) as two:
+    async with backend(schema_url, clock, outbox) as one, backend(schema_url, clock, outbox) as two:
         for portal in (one, two, one, two, one):
             assert (await portal.post("/portal/reset", form))[0] == 200
         assert (await two.post("/portal/reset", form))[0] == 429
@@ -170,13 +150,13 @@ async def test_reset_requests_are_counted_across_processes(
 
 
 async def test_concurrent_wrong_logins_at_the_limit(
-    shared_url: str, seeded: Seeded, tmp_path: Path
+    schema_url: str, seeded: Seeded, tmp_path: Path
 ) -> None:
     clock = Clock()
     email = seeded.emails["anna"]
     async with (
-        backend(shared_url, clock, tmp_path) as one,
-        backend(shared_url, clock, tmp_path) as two,
+        backend(schema_url, clock, tmp_path) as one,
+        backend(schema_url, clock, tmp_path) as two,
     ):
         assert (await one.login(email, "wrong password"))[0] == 401  # one slot used
         forms = []
@@ -198,8 +178,8 @@ async def test_concurrent_wrong_logins_at_the_limit(
     assert sorted(statuses) == [401] * (LIMIT - 1) + [429] * (16 - LIMIT + 1)
 
 
-async def test_concurrent_takes_on_two_stores_never_exceed_the_limit(shared_url: str) -> None:
-    stores = [await Store.open(shared_url) for _ in range(2)]
+async def test_concurrent_takes_on_two_stores_never_exceed_the_limit(schema_url: str) -> None:
+    stores = [await Store.open(schema_url) for _ in range(2)]
     try:
         limiters = [RateLimiter(s.db, LIMIT, WINDOW) for s in stores]
         for round_ in range(3):  # a few rounds: the race must lose every time, not once
@@ -217,8 +197,8 @@ async def test_concurrent_takes_on_two_stores_never_exceed_the_limit(shared_url:
             await store.close()
 
 
-async def test_a_blocked_key_counts_nothing_on_the_others(shared_url: str) -> None:
-    store = await Store.open(shared_url)
+async def test_a_blocked_key_counts_nothing_on_the_others(schema_url: str) -> None:
+    store = await Store.open(schema_url)
     try:
         limiter = RateLimiter(store.db, 2, WINDOW)
         assert await limiter.take(["ip:a"], NOW) is not None
@@ -231,13 +211,13 @@ async def test_a_blocked_key_counts_nothing_on_the_others(shared_url: str) -> No
         await store.close()
 
 
-async def test_ended_windows_are_pruned_and_keys_are_hashed(shared_url: str) -> None:
-    store = await Store.open(shared_url)
+async def test_ended_windows_are_pruned_and_keys_are_hashed(schema_url: str) -> None:
+    store = await Store.open(schema_url)
     try:
         limiter = RateLimiter(store.db, LIMIT, WINDOW)
         await limiter.take(["email:old@portal.test", "ip:198.51.100.1"], NOW)
         await limiter.take(["email:later@portal.test"], NOW + WINDOW / 2)
-        stored = await rows(shared_url)
+        stored = await rows(schema_url)
         assert len(stored) == 3
         assert not any(
             "portal.test" in str(r["key_hash"]) or "198.51" in str(r["key_hash"]) for r in stored
@@ -245,16 +225,16 @@ async def test_ended_windows_are_pruned_and_keys_are_hashed(shared_url: str) -> 
         # Another process starting after the first window ended prunes it at its first take.
         fresh = RateLimiter(store.db, LIMIT, WINDOW)
         await fresh.take(["email:new@portal.test"], NOW + WINDOW)
-        assert len(await rows(shared_url)) == 2
+        assert len(await rows(schema_url)) == 2
         # The first limiter prunes again once a window has passed since its last pruning.
         await limiter.take(["email:new@portal.test"], NOW + WINDOW * 3 / 2)
-        assert [int(str(r["hits"])) for r in await rows(shared_url)] == [2]
+        assert [int(str(r["hits"])) for r in await rows(schema_url)] == [2]
     finally:
         await store.close()
 
 
-async def test_a_slot_handed_back_after_its_window_ended_frees_nothing(shared_url: str) -> None:
-    store = await Store.open(shared_url)
+async def test_a_slot_handed_back_after_its_window_ended_frees_nothing(schema_url: str) -> None:
+    store = await Store.open(schema_url)
     try:
         limiter = RateLimiter(store.db, 1, WINDOW)
         old = await limiter.take(["ip:c"], NOW)
@@ -268,20 +248,20 @@ async def test_a_slot_handed_back_after_its_window_ended_frees_nothing(shared_ur
 
 
 async def test_the_password_is_checked_only_within_the_budget(
-    shared_url: str, seeded: Seeded, tmp_path: Path
+    schema_url: str, seeded: Seeded, tmp_path: Path
 ) -> None:
     clock = Clock()
     email = seeded.emails["anna"]
-    async with backend(shared_url, clock, tmp_path) as portal:
+    async with backend(schema_url, clock, tmp_path) as portal:
         for _ in range(LIMIT):
             await portal.login(email, "wrong password")
         status, _, _ = await portal.login(email, PASSWORD)
         assert status == 429
 
 
-async def test_pruning_overlapping_attempts_on_ended_windows(shared_url: str) -> None:
+async def test_pruning_overlapping_attempts_on_ended_windows(schema_url: str) -> None:
     """New processes prune while others restart the same ended windows: exact counts."""
-    stores = [await Store.open(shared_url) for _ in range(2)]
+    stores = [await Store.open(schema_url) for _ in range(2)]
     try:
         first = RateLimiter(stores[0].db, LIMIT, WINDOW)
         before = [
@@ -295,7 +275,7 @@ async def test_pruning_overlapping_attempts_on_ended_windows(shared_url: str) ->
             *(fresh[i % 4].take(["ip:hot", f"email:{i}"], later) for i in range(20))
         )
         assert sum(t is not None for t in taken) == LIMIT
-        hits = {int(str(r["hits"])) for r in await rows(shared_url)}
+        hits = {int(str(r["hits"])) for r in await rows(schema_url)}
         assert hits == {1, LIMIT}  # the hot key is full; each e-mail counted once in its window
     finally:
         for store in stores:
