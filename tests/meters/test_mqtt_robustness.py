@@ -210,3 +210,45 @@ async def test_probe_of_a_quiet_mqtt_topic_says_why(mqtt_broker: MosquittoBroker
            "timeout": 0.5, "broker": broker}  # fmt: skip
     with pytest.raises(MeterProbeError, match=r"quiet: no usable message within 0\.5 s"):
         await probe(parse_meter_config(cfg, where="test"))
+
+
+async def test_mqtt_v5_with_username_and_password(
+    private_mqtt_broker: Callable[..., MosquittoBroker], tmp_path: Path
+) -> None:
+    passwords = tmp_path / "passwd"
+    command = ["mosquitto_passwd", "-b", "-c", str(passwords), "meter", "s3cret"]
+    await asyncio.to_thread(subprocess.run, command, check=True)
+    # `user root`: a broker started as root otherwise drops to `mosquitto`, which cannot read
+    # the test's private directory (ignored when the tests do not run as root).
+    broker = private_mqtt_broker(f"allow_anonymous false\npassword_file {passwords}\nuser root\n")
+    cfg = {"name": "auth", "kind": "mqtt", "profile": "zigbee2mqtt", "topic": "z/plug",
+           "broker": {"host": broker.host, "port": broker.port, "protocol": "5",
+                      "username": "meter", "password": "s3cret"}}  # fmt: skip
+    source = build_source(parse_meter_config(cfg, where="test"))
+    assert isinstance(source, MqttMeterSource)
+    readings = Readings(source)
+    await source.start()
+    try:
+        await asyncio.wait_for(source.connection.connected.wait(), GUARD_S)
+
+        def publish_authenticated() -> None:
+            import paho.mqtt.client as mqtt
+            from paho.mqtt.enums import CallbackAPIVersion
+
+            client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+            client.username_pw_set("meter", "s3cret")
+            client.connect(broker.host, broker.port)
+            client.loop_start()
+            # retained: see `send` (a private broker, gone after the test)
+            message = client.publish("z/plug", json.dumps({"power": 55.5}), qos=1, retain=True)
+            message.wait_for_publish(GUARD_S)
+            client.loop_stop()
+            client.disconnect()
+
+        await asyncio.to_thread(publish_authenticated)
+        # On a loaded machine the source may first report itself stale (no reading yet within
+        # its timeout); the published value must still arrive.
+        reading = await readings.next(lambda r: r.quality is not Quality.STALE)
+        assert reading.total_power_w == 55.5
+    finally:
+        await source.stop()
