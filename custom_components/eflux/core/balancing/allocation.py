@@ -27,14 +27,14 @@ class FillPlan:
     left, so a pass reuses the previous pass's plan while its `signature` still matches: on a
     busy site the same chargers are admitted the same way pass after pass."""
 
-    __slots__ = ("by_room", "cohorts", "numbers", "signature", "slope", "users")
+    __slots__ = ("by_room", "cohort_of", "cohorts", "signature", "slope", "users")
 
     def __init__(
         self, tier: Sequence[Work], signature: list[tuple[int, Membership, float]], size: int
     ) -> None:
         self.signature = signature
         by_members: dict[int, int] = {}  # id(membership) -> cohort number
-        self.numbers = by_members
+        self.cohort_of = [-1] * len(tier)  # per position: its cohort number (-1: frozen)
         self.cohorts: list[tuple[Membership, list[int]]] = []
         moving: list[int] = []  # per cohort: its chargers that have room to rise
         for position, work in enumerate(tier):
@@ -46,6 +46,7 @@ class FillPlan:
                 self.cohorts.append((work.members, []))
                 moving.append(0)
             self.cohorts[number][1].append(position)
+            self.cohort_of[position] = number
             moving[number] += 1
         self.slope = [0.0] * size
         self.users: dict[int, list[int]] = {}
@@ -92,9 +93,9 @@ def water_fill(
     frozen = [0.0] * len(left)  # extra amps given to stopped chargers, per constraint
     heap = [(max(left[cid], 0.0) / slope[cid], cid) for cid in users]
     heapq.heapify(heap)
-    by_room = [tier[p] for p in plan.by_room]
+    order, cohort_of = plan.by_room, plan.cohort_of
+    by_room = [tier[p] for p in order]
     next_high, remaining, now = 0, len(by_room), 0.0
-    numbers = plan.numbers
     while remaining:
         t_full, full = math.inf, -1
         while heap:
@@ -115,11 +116,11 @@ def water_fill(
         if t_high <= t_full:  # chargers reach their own maximum
             now = t_high
             while next_high < len(by_room) and by_room[next_high].room <= now + EPS:
-                work = by_room[next_high]
+                work, position = by_room[next_high], order[next_high]
                 next_high += 1
                 if not work.frozen:
                     work.frozen, work.extra, work.limited_by = True, work.room, AT_HIGH
-                    entry = stopped.setdefault(numbers[id(work.members)], [0.0, 0.0])
+                    entry = stopped.setdefault(cohort_of[position], [0.0, 0.0])
                     entry[0] += 1
                     entry[1] += work.room
         else:  # a constraint is full: everyone still rising through it stops
