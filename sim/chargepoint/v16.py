@@ -134,16 +134,23 @@ class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     def after_remote_start(self, id_tag: str, **_: Any) -> None:
         self.sim.spawn(self.sim.begin_transaction(id_tag))
 
+    def _is_current(self, transaction_id: int) -> bool:
+        tx = self.sim.transaction
+        if tx is None:
+            return False
+        # A real charger handles the StartTransaction answer before the next CALL; here that
+        # answer may still be on its way to the queue, so the id it carries is the only one the
+        # central system can know (the queue sends the stop with the real id afterwards).
+        return tx.id is None or str(transaction_id) in (tx.id, tx.local_id)
+
     @on("RemoteStopTransaction")
     def on_remote_stop(self, transaction_id: int) -> Any:
-        tx = self.sim.transaction
-        ok = tx is not None and str(transaction_id) in (tx.id, tx.local_id)
+        ok = self._is_current(transaction_id)
         return call_result.RemoteStopTransaction(status="Accepted" if ok else "Rejected")
 
     @after("RemoteStopTransaction")
     def after_remote_stop(self, transaction_id: int) -> None:
-        tx = self.sim.transaction
-        if tx is not None and str(transaction_id) in (tx.id, tx.local_id):
+        if self._is_current(transaction_id):
             self.sim.spawn(self.sim.end_transaction("Remote"))
 
     @on("SetChargingProfile")
