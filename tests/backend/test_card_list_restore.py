@@ -18,7 +18,8 @@ import pytest_asyncio
 
 from backend.store import CardStatus
 from custom_components.eflux.core.central import CentralSystem
-from custom_components.eflux.core.cloud import CloudClient, CloudSync, SqliteSessionOutbox
+from custom_components.eflux.core.central.outbox import SqliteSessionOutbox
+from custom_components.eflux.core.cloud import CloudClient, CloudSync
 from custom_components.eflux.core.cloud.sync import CARD_EPOCH_KEY
 from sim.chargepoint import SimChargePoint
 from tests.central.support import FakeClock, central_config, eventually, running_central

@@ -17,6 +17,7 @@ from websockets.typing import Subprotocol
 
 from custom_components.eflux.core.central import CentralConfig, CentralSystem
 from custom_components.eflux.core.central.auth import RemoteAuthorizer
+from custom_components.eflux.core.central.outbox import SqliteSessionOutbox
 from sim.chargepoint import SimChargePoint
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -182,8 +183,6 @@ async def eventually(predicate: Any, wait_s: float = 5.0) -> None:
 
 
 async def outbox_sessions(db_path: Path) -> list[Any]:
-    from custom_components.eflux.core.cloud.outbox import SqliteSessionOutbox
-
     outbox = SqliteSessionOutbox(db_path)
     await outbox.open()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from custom_components.eflux.core.central import AuthorizationSettings, CentralConfig
-from custom_components.eflux.core.cloud import SqliteSessionOutbox
+from custom_components.eflux.core.central.outbox import SqliteSessionOutbox
 from tests.central.support import FakeClock, RawCharger, boot_v16, central_config, iso
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from custom_components.eflux.core.central.outbox import enqueue, ensure_schema
 from custom_components.eflux.core.cloud import Backoff, CloudClient, CloudSync
-from custom_components.eflux.core.cloud.outbox import enqueue, ensure_schema
 from custom_components.eflux.core.domain import DepartureRequest, FinishedSession
 from tests.central.support import FakeClock, RawCharger, eventually, running_central
 

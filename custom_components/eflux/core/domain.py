@@ -89,14 +89,38 @@ class OutboxEntry:
 
 
 class SessionOutbox(Protocol):
-    """The local outbox the central system fills and the cloud sync drains (never drops)."""
+    """The outbox the central system fills and the cloud sync drains (never drops).
+
+    Beside the queue it keeps the sync's few values that must survive a restart (cursors,
+    the card list's epoch, the site config), in the same file.
+    """
 
     async def outbox_pending(self, limit: int) -> list[OutboxEntry]:
-        """The oldest unsent entries, in order of completion."""
+        """The oldest unsent entries, in order of completion (parked ones left out)."""
         ...
 
     async def outbox_mark_sent(self, ids: Sequence[int]) -> None:
         """Mark entries as delivered (the cloud acknowledged them)."""
+        ...
+
+    async def outbox_mark_rejected(self, entry_id: int, reason: str) -> None:
+        """Park an entry the cloud refuses for good (kept, visible, retryable)."""
+        ...
+
+    async def outbox_unsent_count(self) -> int:
+        """How many entries wait to be sent (parked ones not counted)."""
+        ...
+
+    async def outbox_rejected_count(self) -> int:
+        """How many entries are parked."""
+        ...
+
+    async def state_get(self, key: str) -> str | None:
+        """A value the sync keeps across restarts, or None."""
+        ...
+
+    async def state_set(self, key: str, value: str) -> None:
+        """Store a value the sync keeps across restarts."""
         ...
 
 

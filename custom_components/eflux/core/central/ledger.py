@@ -4,7 +4,7 @@ Rules (DESIGN §3): a transaction is on disk before the charger hears about it; 
 applied by their own timestamps, so an offline backlog replayed late never overwrites newer
 live values; an energy register that runs backwards sets `energy_flagged` and never yields
 negative energy; a stop for a transaction never seen is kept as an orphan; the finished
-session enters the cloud outbox in the same SQLite transaction that closes it.
+session enters the outbox (outbox.py) in the same SQLite transaction that closes it.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from datetime import datetime
 
 import aiosqlite
 
-from ..cloud.outbox import enqueue
 from ..domain import FinishedSession
 from . import records
 from .model import MeterSample, PhaseValues, Transaction
+from .outbox import enqueue
 from .store import Store
 
 # Chargers round registers (kWh with two decimals): smaller steps back are not a reset.

@@ -1,4 +1,4 @@
-"""SQLite schema of the central system (the outbox table comes from core/cloud/outbox.py)."""
+"""SQLite schema of the central system (the outbox tables come from outbox.py)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS charge_points (

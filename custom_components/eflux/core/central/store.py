@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from ..cloud.outbox import ensure_schema as ensure_outbox_schema
+from .outbox import ensure_schema as ensure_outbox_schema
 from .schema import SCHEMA
 
 _LOGGER = logging.getLogger(__name__)

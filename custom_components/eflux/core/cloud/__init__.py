@@ -9,9 +9,9 @@ from .client import (
     SessionAck,
     api_base,
     check_token,
+    session_to_json,
 )
 from .errors import CloudAuthError, CloudError, CloudRejected, CloudUnavailable
-from .outbox import SqliteSessionOutbox, enqueue, session_to_json
 from .sync import CloudSync, SyncStatus
 
 __all__ = [
@@ -26,10 +26,8 @@ __all__ = [
     "CloudSync",
     "CloudUnavailable",
     "SessionAck",
-    "SqliteSessionOutbox",
     "SyncStatus",
     "api_base",
     "check_token",
-    "enqueue",
     "session_to_json",
 ]

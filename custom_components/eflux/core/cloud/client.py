@@ -17,9 +17,8 @@ import aiohttp
 
 from ..domain import Card, CardKind, CardListDelta, CardStatus, DepartureRequest, FinishedSession
 from .errors import CloudAuthError, CloudError, CloudRejected, CloudUnavailable
-from .outbox import session_to_json
 
-if TYPE_CHECKING:  # central imports cloud.outbox: a runtime import here would be circular
+if TYPE_CHECKING:  # type only: importing `core.cloud` does not load the central system
     from ..central.model import Transaction
 
 DEFAULT_TIMEOUT = 15.0
@@ -255,3 +254,21 @@ def _departure(data: dict[str, Any]) -> CloudDeparture:
         ),
         car=data.get("car"),
     )
+
+
+def session_to_json(session: FinishedSession) -> str:
+    """A finished session as POST /sessions carries it (the cloud's wire format)."""
+    data: dict[str, Any] = {
+        "charge_point_id": session.charge_point_id,
+        "transaction_id": session.transaction_id,
+        "connector_id": session.connector_id,
+        "id_tag": session.id_tag,
+        "started_at": session.started_at.isoformat(),
+        "stopped_at": session.stopped_at.isoformat(),
+        "meter_start_wh": session.meter_start_wh,
+        "meter_stop_wh": session.meter_stop_wh,
+        "energy_wh": session.energy_wh,
+        "stop_reason": session.stop_reason,
+        "energy_flagged": session.energy_flagged,
+    }
+    return json.dumps(data, separators=(",", ":"))

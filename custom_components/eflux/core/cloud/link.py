@@ -24,8 +24,8 @@ from ..central.events import (
     TransactionStarted,
     TransactionUpdated,
 )
+from ..central.outbox import SqliteSessionOutbox
 from .client import CloudClient
-from .outbox import SqliteSessionOutbox
 from .sync import CloudSync, DepartureHandler, SyncStatus
 
 

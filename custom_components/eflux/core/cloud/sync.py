@@ -27,13 +27,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..domain import DepartureRequest, LocalCardList, OutboxEntry
+from ..domain import DepartureRequest, LocalCardList, OutboxEntry, SessionOutbox
 from .backoff import Backoff
 from .client import CloudClient
 from .errors import CloudAuthError, CloudError, CloudRejected
-from .outbox import SqliteSessionOutbox
 
-if TYPE_CHECKING:  # central imports cloud.outbox: a runtime import here would be circular
+if TYPE_CHECKING:  # type only: importing `core.cloud` does not load the central system
     from ..central.model import Transaction
 
 _LOGGER = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ class CloudSync:
     def __init__(
         self,
         client: CloudClient,
-        outbox: SqliteSessionOutbox,
+        outbox: SessionOutbox,
         cards: LocalCardList,
         *,
         on_departure: DepartureHandler | None = None,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from custom_components.eflux.core.cloud.outbox import SqliteSessionOutbox, enqueue, ensure_schema
+from custom_components.eflux.core.central.outbox import SqliteSessionOutbox, enqueue, ensure_schema
 from custom_components.eflux.core.domain import FinishedSession
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -54,5 +54,33 @@ async def test_an_uncommitted_enqueue_is_not_visible(tmp_path: Path) -> None:
             assert await outbox.outbox_pending(10) == []
             await central_db.rollback()
         assert await outbox.outbox_pending(10) == []
+    finally:
+        await outbox.close()
+
+
+async def test_a_payload_written_by_an_earlier_release_still_drains(tmp_path: Path) -> None:
+    """The stored form did not change when the outbox moved from core/cloud to core/central."""
+    path = tmp_path / "central.sqlite"
+    earlier = (
+        '{"charge_point_id":"CP1","transaction_id":"7","connector_id":1,"id_tag":"04A1B2C3",'
+        '"started_at":"2026-11-23T08:00:00+00:00","stopped_at":"2026-11-23T09:00:00+00:00",'
+        '"meter_start_wh":1000.0,"meter_stop_wh":8400.5,"energy_wh":7400.5,'
+        '"stop_reason":null,"energy_flagged":false}'
+    )
+    async with aiosqlite.connect(path) as central_db:
+        await ensure_schema(central_db)
+        await enqueue(central_db, _session("8"))
+        await central_db.execute(
+            "INSERT INTO session_outbox (charge_point_id, transaction_id, payload, created_at)"
+            " VALUES ('CP1', '7', ?, ?)", (earlier, T0.isoformat()))
+        await central_db.commit()
+        async with central_db.execute("SELECT payload FROM session_outbox ORDER BY id") as cur:
+            written = [str(row[0]) async for row in cur]
+    assert written[0] == earlier.replace('"7"', '"8"')  # what we write is what we wrote before
+    outbox = SqliteSessionOutbox(path)
+    await outbox.open()
+    try:
+        pending = await outbox.outbox_pending(10)
+        assert [e.session for e in pending] == [_session("8"), _session("7")]
     finally:
         await outbox.close()

@@ -1,17 +1,21 @@
-"""The local outbox of finished sessions, in the central system's SQLite file.
+"""The outbox of finished sessions, in the central system's SQLite file.
 
 The central system calls `enqueue` on its own connection inside the same SQLite transaction
 that closes the transaction record, so a finished session is never stored without its outbox
-entry (a crash between the two is impossible). The sync client drains the outbox through
-`SqliteSessionOutbox`, which opens its own connection (WAL mode lets both work side by side).
+entry (a crash between the two is impossible). The cloud sync drains the outbox through the
+`SessionOutbox` protocol (core/domain.py), implemented here by `SqliteSessionOutbox` on a
+connection of its own (WAL mode lets both work side by side).
 Entries are never deleted when sent, only stamped, so a lost acknowledgement is just resent
 and the cloud's idempotency key (site, charge point, transaction id) absorbs the duplicate.
+A payload is the stored form of a session (JSON of its fields); what goes on the wire to the
+cloud is the cloud's own business (core/cloud/client.py).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,25 +57,18 @@ async def ensure_schema(db: aiosqlite.Connection) -> None:
             await db.execute(f"ALTER TABLE session_outbox ADD COLUMN {name} {kind}")
 
 
-def session_to_json(session: FinishedSession) -> str:
-    data: dict[str, Any] = {
-        "charge_point_id": session.charge_point_id,
-        "transaction_id": session.transaction_id,
-        "connector_id": session.connector_id,
-        "id_tag": session.id_tag,
-        "started_at": session.started_at.isoformat(),
-        "stopped_at": session.stopped_at.isoformat(),
-        "meter_start_wh": session.meter_start_wh,
-        "meter_stop_wh": session.meter_stop_wh,
-        "energy_wh": session.energy_wh,
-        "stop_reason": session.stop_reason,
-        "energy_flagged": session.energy_flagged,
-    }
+def _payload(session: FinishedSession) -> str:
+    """The stored form of a session: its fields in order, datetimes in ISO 8601."""
+    data = {f.name: _plain(getattr(session, f.name)) for f in fields(session)}
     return json.dumps(data, separators=(",", ":"))
 
 
-def session_from_json(text: str) -> FinishedSession:
-    data = json.loads(text)
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _session(payload: str) -> FinishedSession:
+    data = json.loads(payload)
     return FinishedSession(
         charge_point_id=data["charge_point_id"],
         transaction_id=data["transaction_id"],
@@ -99,12 +96,12 @@ async def enqueue(
     await db.execute(
         "INSERT OR IGNORE INTO session_outbox"
         " (charge_point_id, transaction_id, payload, created_at) VALUES (?, ?, ?, ?)",
-        (session.charge_point_id, session.transaction_id, session_to_json(session), created),
+        (session.charge_point_id, session.transaction_id, _payload(session), created),
     )
 
 
 class SqliteSessionOutbox:
-    """`SessionOutbox` over the central system's SQLite file, on a connection of its own."""
+    """The `SessionOutbox` over the central system's SQLite file, on a connection of its own."""
 
     def __init__(self, path: Path | str) -> None:
         self._path = str(path)
@@ -138,7 +135,7 @@ class SqliteSessionOutbox:
         return [
             OutboxEntry(
                 id=int(row[0]),
-                session=session_from_json(str(row[1])),
+                session=_session(str(row[1])),
                 created_at=datetime.fromisoformat(str(row[2])),
             )
             for row in rows
