@@ -32,6 +32,7 @@ from ..billing.outages import Outage, OutageCause
 from ..billing.plans import PlanForm, PlanKind
 from ..billing.sessions import ChargingSession, Network, SessionTariff
 from ..storage import Queries, Row, to_db
+from ..store.tariff_parts import TariffParts
 from .contracts import load_contracts, load_plans
 from .convert import domain_invoice
 from .guests import load_unrecovered
@@ -68,16 +69,21 @@ class _Tariffs:
     """One SessionTariff per distinct stored tariff (millions of sessions, few tariffs)."""
 
     def __init__(self) -> None:
-        self._known: dict[tuple[str, str, str, str], SessionTariff] = {}
+        self._known: dict[TariffParts, SessionTariff] = {}
 
-    def get(self, row: Row) -> SessionTariff:
-        key = (row["start_cents"], row["per_kwh_cents"], row["per_minute_cents"],
-               row["tariff_basis"])
-        found = self._known.get(key)
+    def get(self, parts: TariffParts) -> SessionTariff:
+        found = self._known.get(parts)
         if found is None:
-            found = SessionTariff(Decimal(key[0]), Decimal(key[1]), Decimal(key[2]), Basis(key[3]))
-            self._known[key] = found
+            found = domain_tariff(parts)
+            self._known[parts] = found
         return found
+
+
+def domain_tariff(parts: TariffParts) -> SessionTariff:
+    return SessionTariff(
+        start_cents=Decimal(parts.start_cents), per_kwh_cents=Decimal(parts.per_kwh_cents),
+        per_minute_cents=Decimal(parts.per_minute_cents), basis=Basis(parts.basis),
+    )
 
 
 _SESSION_SQL = (
@@ -98,9 +104,10 @@ def _session(row: Row, tariffs: _Tariffs) -> ChargingSession:
         network = Network.HOME if home else Network.OWN
         point = str(row["charge_point_id"]) if row["charge_point_id"] else row["cp_ocpp_id"]
     return ChargingSession(
-        str(row["id"]), row["uid"] or row["id_tag"] or "", point, _moment(row["started_at"]),
-        _moment(row["stopped_at"]), int(row["energy_wh"]), network, tariffs.get(row),
-        fast=bool(row["fast"]),
+        id=str(row["id"]), card_uid=row["uid"] or row["id_tag"] or "", charge_point_id=point,
+        started_at=_moment(row["started_at"]), stopped_at=_moment(row["stopped_at"]),
+        energy_wh=int(row["energy_wh"]), network=network,
+        tariff=tariffs.get(TariffParts.of_session_row(row)), fast=bool(row["fast"]),
     )
 
 
@@ -128,7 +135,8 @@ async def _cards(
         if contract is None:
             continue  # no subscription: its sessions are reported as of an unknown card
         at = blocked.get(int(row["id"])) if row["status"] in ("lost", "blocked") else None
-        cards.append(CardRecord(row["uid"], str(row["account_id"]), contract.id, at))
+        cards.append(CardRecord(uid=row["uid"], account_id=str(row["account_id"]),
+                                contract_id=contract.id, blocked_at=at))
     return cards, prepaid
 
 
@@ -142,9 +150,10 @@ async def _charges(db: Queries, month: Month) -> list[OneOffCharge]:
     ):
         on = local_day(row["created_at"])
         charges.append(OneOffCharge(
-            f"card-order:{row['id']}", str(row["account_id"]), on, LineKind.LOST_CARD_FEE,
-            f"Replacement for lost card {row['uid'] or ''}".strip(),
-            Price(int(row["fee_cents"]), Basis(row["fee_basis"])),
+            id=f"card-order:{row['id']}", account_id=str(row["account_id"]), on=on,
+            kind=LineKind.LOST_CARD_FEE,
+            description=f"Replacement for lost card {row['uid'] or ''}".strip(),
+            price=Price(int(row["fee_cents"]), Basis(row["fee_basis"])),
         ))
     for row in await db.fetch(
         "SELECT id, account_id, on_day, kind, description, cents, basis, vat_rate"
@@ -152,9 +161,10 @@ async def _charges(db: Queries, month: Month) -> list[OneOffCharge]:
         month.first.isoformat(), month.end.isoformat(),
     ):
         charges.append(OneOffCharge(
-            f"charge:{row['id']}", str(row["account_id"]), date.fromisoformat(row["on_day"]),
-            LineKind(row["kind"]), row["description"],
-            Price(int(row["cents"]), Basis(row["basis"]), VatRate(row["vat_rate"])),
+            id=f"charge:{row['id']}", account_id=str(row["account_id"]),
+            on=date.fromisoformat(row["on_day"]), kind=LineKind(row["kind"]),
+            description=row["description"],
+            price=Price(int(row["cents"]), Basis(row["basis"]), VatRate(row["vat_rate"])),
         ))
     return charges
 
@@ -168,8 +178,9 @@ async def _outages(db: Queries, month: Month) -> list[Outage]:
         "SELECT id, subscription_id, started_at, ended_at, cause FROM outages"
         " WHERE ended_at >= ? AND ended_at < ?", _utc(month.first), _utc(month.end),
     )
-    return [Outage(f"outage:{r['id']}", str(r["subscription_id"]), _moment(r["started_at"]),
-                   _moment(r["ended_at"]), OutageCause(r["cause"])) for r in rows]
+    return [Outage(id=f"outage:{r['id']}", contract_id=str(r["subscription_id"]),
+                   started_at=_moment(r["started_at"]), ended_at=_moment(r["ended_at"]),
+                   cause=OutageCause(r["cause"])) for r in rows]
 
 
 async def _guest_owners(db: Queries) -> list[GuestOwner]:
@@ -188,10 +199,9 @@ async def _guest_owners(db: Queries) -> list[GuestOwner]:
         # Choice: one guest tariff per owner, that of their first guest charge point.
         first = points[0]
         found.append(GuestOwner(
-            str(account), frozenset(str(p["id"]) for p in points),
-            SessionTariff(Decimal(first["start_cents"]), Decimal(first["per_kwh_cents"]),
-                          Decimal(first["per_minute_cents"]), Basis(first["basis"])),
-            Decimal(first["electricity_cents_per_kwh"] or "0"),
+            account_id=str(account), charge_point_ids=frozenset(str(p["id"]) for p in points),
+            tariff=domain_tariff(TariffParts.of_tariff_row(first)),
+            electricity_cents_per_kwh=Decimal(first["electricity_cents_per_kwh"] or "0"),
             vat_registered=bool(first["vat_number"]),
         ))
     return found
@@ -321,13 +331,15 @@ async def load_month(db: Queries, month: Month) -> Loaded:
         count += len(history)
     previous = await _previous(db, month, window)
     month_input = MonthInput(
-        month, [c for _, c in contracts], cards, sessions, await load_switches(db, plans),
-        await _charges(db, month), await _outages(db, month), await _guest_owners(db),
+        month=month, contracts=[c for _, c in contracts], cards=cards, sessions=sessions,
+        switches=await load_switches(db, plans), charges=await _charges(db, month),
+        outages=await _outages(db, month), guest_owners=await _guest_owners(db),
         unrecovered_guest_sessions=await load_unrecovered(db, window),
         lease_drivers=await load_lease_drivers(db), indexations=await load_indexations(db),
         previous=previous, open_months=open_months, reimbursed=await _reimbursed(db, month),
         paid_out=await _paid_out(db, month),
     )
-    return Loaded(month_input, tuple(prepaid), prepaid_accounts, frozenset(prepaid_uids),
-                  count, runs.get(month))
+    return Loaded(month_input=month_input, prepaid_sessions=tuple(prepaid),
+                  prepaid_accounts=prepaid_accounts, prepaid_uids=frozenset(prepaid_uids),
+                  session_count=count, run_at=runs.get(month))
 

@@ -46,10 +46,11 @@ def summarize(loaded: Loaded, run: MonthRun) -> RunSummary:
     prepaid = {s.id for s in loaded.month_input.sessions if s.card_uid in loaded.prepaid_uids}
     skipped = tuple((s.ref, s.reason) for s in run.skipped if s.ref not in prepaid)
     return RunSummary(
-        str(loaded.month_input.month), len(run.invoices), kinds[DocumentKind.INVOICE],
-        kinds[DocumentKind.OVERAGE_INVOICE], kinds[DocumentKind.CREDIT_NOTE], invoiced,
-        credited, loaded.session_count, skipped,
-        tuple(f"{first[s]} .. {last[s]}" for s in sorted(first)),
+        month=str(loaded.month_input.month), issued=len(run.invoices),
+        invoices=kinds[DocumentKind.INVOICE], overage_invoices=kinds[DocumentKind.OVERAGE_INVOICE],
+        credit_notes=kinds[DocumentKind.CREDIT_NOTE], invoiced_gross_cents=invoiced,
+        credited_gross_cents=credited, sessions=loaded.session_count, skipped=skipped,
+        numbers=tuple(f"{first[s]} .. {last[s]}" for s in sorted(first)),
     )
 
 
@@ -61,8 +62,11 @@ async def invoice_month(
         numbers = await load_numbers(db)
         loaded = await load_month(db, month)
         if loaded.run_at is not None:
-            return RunSummary(str(month), 0, 0, 0, 0, 0, 0, loaded.session_count, (), (),
-                              run_at=loaded.run_at)
+            return RunSummary(
+                month=str(month), issued=0, invoices=0, overage_invoices=0, credit_notes=0,
+                invoiced_gross_cents=0, credited_gross_cents=0, sessions=loaded.session_count,
+                skipped=(), numbers=(), run_at=loaded.run_at,
+            )
         run = compute(loaded, numbers, issued_on)
         try:
             async with db.transaction() as tx:

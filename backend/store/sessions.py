@@ -19,9 +19,9 @@ from .errors import NotFound
 from .models import SessionRecord, SessionSource, Site
 from .rows import columns, record, records
 from .sites import Sites
+from .tariff_parts import ZERO, TariffParts
 
 _SESSION = columns(SessionRecord)
-_ZERO = ("0", "0", "0", "incl_vat")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ class Sessions:
         results = []
         async with self._db.transaction() as tx:
             cards = await _cards_by_uid(tx, {s.id_tag for s in batch if s.id_tag})
-            cps: dict[str, tuple[int, tuple[str, str, str, str]]] = {}
+            cps: dict[str, tuple[int, TariffParts]] = {}
             for item in batch:
                 if item.charge_point_id not in cps:
                     cps[item.charge_point_id] = await self._cp_and_tariff(tx, site, item, now)
@@ -72,23 +72,21 @@ class Sessions:
 
     async def _cp_and_tariff(
         self, tx: Queries, site: Site, item: SessionIn, now: datetime
-    ) -> tuple[int, tuple[str, str, str, str]]:
+    ) -> tuple[int, TariffParts]:
         cp_id = await self._sites.site_charge_point(tx, site, item.charge_point_id, now)
         row = await tx.fetchrow(
             "SELECT t.start_cents, t.per_kwh_cents, t.per_minute_cents, t.basis"
             " FROM charge_points c JOIN tariffs t ON t.id = c.tariff_id WHERE c.id = ?",
             cp_id,
         )
-        tariff = _ZERO if row is None else (
-            row["start_cents"], row["per_kwh_cents"], row["per_minute_cents"], row["basis"])
-        return cp_id, tariff
+        return cp_id, ZERO if row is None else TariffParts.of_tariff_row(row)
 
     async def add_roaming(
         self, operator: str, item: SessionIn, *, now: datetime, start_cents: Decimal,
         per_kwh_cents: Decimal, per_minute_cents: Decimal,
     ) -> IngestResult:
         """A session of one of our cards at another operator's charge point (passed on in full)."""
-        tariff = (str(start_cents), str(per_kwh_cents), str(per_minute_cents), "incl_vat")
+        tariff = TariffParts.of_decimals(start_cents, per_kwh_cents, per_minute_cents)
         where = _Where(f"roaming:{operator}", None, None, SessionSource.ROAMING, operator)
         async with self._db.transaction() as tx:
             cards = await _cards_by_uid(tx, {item.id_tag} if item.id_tag else set())
@@ -157,7 +155,7 @@ class _Where:
 
 async def _insert(
     tx: Queries, where: _Where, item: SessionIn, cards: dict[str, tuple[int, int | None]],
-    tariff: tuple[str, str, str, str], now: datetime,
+    tariff: TariffParts, now: datetime,
 ) -> IngestResult:
     """Insert once; a session already stored under the same key is reported as a duplicate."""
     card_id, account_id = cards.get(normalise_uid(item.id_tag or ""), (None, None))
@@ -172,7 +170,7 @@ async def _insert(
         item.transaction_id, item.connector_id, card_id, account_id, item.id_tag,
         where.source.value, where.operator, to_db(item.started_at), to_db(item.stopped_at),
         round(item.energy_wh), float(item.meter_start_wh), float(item.meter_stop_wh),
-        item.stop_reason, int(item.energy_flagged), *tariff, to_db(now),
+        item.stop_reason, int(item.energy_flagged), *tariff.columns(), to_db(now),
     )
     created = new_id is not None
     if not created:
