@@ -1,19 +1,23 @@
 """Typed access to one YAML mapping, with errors that name the full key (`chargers[CP1].mode`).
 
 Every getter records the key it read; `done()` then refuses keys nobody asked for, so a typo such
-as `max_curent_a` is an error instead of a silently ignored setting.
+as `max_curent_a` is an error instead of a silently ignored setting, and names the nearest known
+key ("did you mean `max_current_a`?"). Top-level keys starting with `x-` are the file's own
+(YAML anchors shared by several chargers, like docker-compose's `x-` keys) and are ignored.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any
 
 from ..errors import ConfigError
 
 _MISSING: Any = object()
+EXTENSION_PREFIX = "x-"  # top-level keys for YAML anchors, ignored
 
 
 class Section:
@@ -102,9 +106,20 @@ class Section:
             raise ConfigError(self.path(name), f"must be one of {allowed}, got {value!r}") from None
 
     def done(self) -> None:
-        unknown = sorted(str(k) for k in self.data if k not in self._seen)
+        unknown = sorted(
+            str(k) for k in self.data if k not in self._seen and not self._extension(k)
+        )
         if unknown:
-            raise ConfigError(self.path(unknown[0]), "unknown setting")
+            raise ConfigError(self.path(unknown[0]), unknown_reason(unknown[0], self._seen))
+
+    def _extension(self, name: Any) -> bool:
+        return not self.key and isinstance(name, str) and name.startswith(EXTENSION_PREFIX)
+
+
+def unknown_reason(name: str, known: Iterable[str]) -> str:
+    """'unknown setting', with the closest known key when one is close enough."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f"unknown setting; did you mean `{close[0]}`?" if close else "unknown setting"
 
 
 def number(value: Any, key: str, *, low: float | None = None, high: float | None = None) -> float:

@@ -41,6 +41,33 @@ class Backoff:
         self._failures = 0
 
 
+# pymodbus logs every unanswered request at ERROR with a dump of the last frames; during a meter
+# outage that floods the log once per poll. Our sources log each outage once (EpisodeLog), so the
+# library's own records are kept at DEBUG (seen with --log-level DEBUG, never as errors).
+LIBRARY_LOGGERS = ("pymodbus", "pymodbus.logging")
+
+
+class DemoteToDebug(logging.Filter):
+    """A logger filter that turns every record into a DEBUG one (handlers at INFO drop it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno = logging.DEBUG
+        record.levelname = logging.getLevelName(logging.DEBUG)
+        return True
+
+
+_DEMOTE = DemoteToDebug()
+
+
+def quiet_library_logs() -> None:
+    """Demote the Modbus library's records to DEBUG (idempotent; filters sit on the logger
+    that emits, so each library logger gets its own)."""
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _DEMOTE not in logger.filters:
+            logger.addFilter(_DEMOTE)
+
+
 class EpisodeLog:
     """Log a problem once when it starts (or changes kind) and once when it ends, not per poll."""
 

@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from ..config import SiteConfig, load_site_config
+from ..config.checks import circuit_warnings
 from ..errors import ConfigError
+from ..meters.backoff import quiet_library_logs
 from ..runtime import LocalSite
 from .api import build_app
 
@@ -36,11 +38,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    quiet_library_logs()
     try:
         config = load_site_config(args.config)
     except ConfigError as err:
         print(f"eflux-local: invalid configuration: {err}", file=sys.stderr)
         return 2
+    for warning in circuit_warnings(config.site.circuits):
+        if args.check:
+            print(f"{args.config}: warning: {warning}")
+        else:
+            _LOGGER.warning("%s: %s", args.config, warning)
     if args.check:
         print(f"{args.config}: OK ({len(config.site.chargers)} chargers)")
         return 0
