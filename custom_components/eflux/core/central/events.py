@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .model import ChargePointState, CurrentLimit, MeterSample, Reservation, Transaction
+from .model import (
+    ChargePointState,
+    CurrentLimit,
+    EvChargingNeeds,
+    ExternalLimit,
+    FirmwareUpdate,
+    MeterSample,
+    Reservation,
+    Transaction,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -95,6 +104,39 @@ class ReservationEnded(CentralEvent):
 
     reservation: Reservation
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityEventReported(CentralEvent):
+    """SecurityEventNotification (1.6 security extension, 2.0.1): for the logbook and alerts."""
+
+    kind: str  # the spec's security event type, e.g. "InvalidCentralSystemCertificate"
+    occurred_at: datetime
+    tech_info: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareStatusChanged(CentralEvent):
+    """A firmware status from the charger (1.6 plain or signed, 2.0.1)."""
+
+    status: str
+    request_id: int | None
+    update: FirmwareUpdate | None  # the update it belongs to, when the central started one
+
+
+@dataclass(frozen=True, slots=True)
+class EvChargingNeedsReported(CentralEvent):
+    connector_id: int
+    needs: EvChargingNeeds
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalLimitChanged(CentralEvent):
+    """NotifyChargingLimit (`limit` set) or ClearedChargingLimit (`limit` None)."""
+
+    connector_id: int  # 0: the whole charger
+    source: str
+    limit: ExternalLimit | None
 
 
 Listener = Callable[[CentralEvent], None]

@@ -28,6 +28,7 @@ from .events import (
     TransactionStarted,
     TransactionUpdated,
 )
+from .firmware import FirmwareFiles
 from .ledger import Ledger
 from .model import (
     ChargePointState,
@@ -73,6 +74,7 @@ class ChargerHub:
         self.sessions: dict[str, OcppSession] = {}
         self._quirks: dict[str, Quirks] = {}
         self.reservations = ReservationBook(self)
+        self.firmware = FirmwareFiles()  # one-time download URLs (firmware.py)
 
     async def load(self) -> None:
         self.states = {

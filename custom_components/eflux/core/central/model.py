@@ -139,6 +139,56 @@ class Reservation:
 
 
 @dataclass(frozen=True, slots=True)
+class EvChargingNeeds:
+    """What the car said it needs (2.0.1 NotifyEVChargingNeeds, ISO 15118): for the planner."""
+
+    received_at: datetime
+    energy_transfer: str  # requestedEnergyTransfer: AC_single_phase, AC_three_phase, DC ...
+    departure_at: datetime | None = None
+    energy_wh: float | None = None  # energyAmount
+    max_current_a: float | None = None  # AC: evMaxCurrent
+    min_current_a: float | None = None
+    max_power_w: float | None = None  # DC: evMaxPower
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalLimit:
+    """A limit set on the charger by someone else (2.0.1 NotifyChargingLimit: EMS, SO, CSO):
+    the balancer keeps a charger's share within it. `periods` are (seconds from
+    `start`, limit) in `unit` ("A" per phase or "W" total), as the charger reported them."""
+
+    source: str  # chargingLimitSource: EMS, Other, SO, CSO
+    received_at: datetime
+    grid_critical: bool | None = None
+    unit: str | None = None
+    start: datetime | None = None
+    periods: tuple[tuple[int, float], ...] = ()
+
+    def limit_at(self, at: datetime) -> float | None:
+        """The limit in force at `at` (None: no schedule, or before it starts)."""
+        begin = self.start or self.received_at
+        offset = (at - begin).total_seconds()
+        current = None
+        for start_s, limit in self.periods:
+            if start_s <= offset:
+                current = limit
+        return current
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareUpdate:
+    """The newest firmware update: what the central sent and the charger's latest status."""
+
+    request_id: int
+    file_name: str
+    requested_at: datetime
+    status: str  # "Requested" until the charger reports; then its FirmwareStatus
+    status_at: datetime
+    signed: bool = False
+    version_before: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectorState:
     connector_id: int  # 2.0.1: the EVSE id
     status: str | None = None
@@ -151,6 +201,7 @@ class ConnectorState:
     meter: MeterSample | None = None  # newest sample by the charger's own timestamp
     limit: CurrentLimit | None = None
     reservation: Reservation | None = None  # the open one, if any
+    ev_needs: EvChargingNeeds | None = None  # 2.0.1 only; cleared when the transaction ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +220,11 @@ class ChargePointState:
     safe_limit: CurrentLimit | None = None
     # Read back from the charger: 1.6 GetConfiguration keys, 2.0.1 "Component.Variable".
     configuration: Mapping[str, str] = field(default_factory=dict)
+    # 2.0.1 NotifyChargingLimit per EVSE (0: the whole station) and source, until cleared.
+    external_limits: Mapping[tuple[int, str], ExternalLimit] = field(default_factory=dict)
+    # 2.0.1 ReportChargingProfiles: the profiles installed on each EVSE, as reported (raw).
+    reported_profiles: Mapping[int, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    firmware_update: FirmwareUpdate | None = None
 
     @property
     def allowed_rate_units(self) -> tuple[str, ...]:
@@ -216,6 +272,15 @@ class ChargePointState:
     @property
     def phases_in_use(self) -> int:
         return self.current_a.phases_in_use()
+
+    def external_limit(self, connector_id: int, at: datetime) -> tuple[float, str] | None:
+        """The lowest external limit (value, unit) on this connector or the whole charger now."""
+        found = [
+            (value, limit.unit or "A")
+            for (evse, _), limit in self.external_limits.items()
+            if evse in (0, connector_id) and (value := limit.limit_at(at)) is not None
+        ]
+        return min(found) if found else None
 
     @property
     def active_transactions(self) -> list[Transaction]:

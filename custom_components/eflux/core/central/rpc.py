@@ -28,7 +28,7 @@ from ocpp.routing import after as _after
 from ocpp.routing import on as _on
 from websockets.exceptions import ConnectionClosed
 
-from . import validation
+from . import firmware, validation
 from .errors import (
     CallErrorReceived,
     CallTimeout,
@@ -290,9 +290,18 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
         return {"currentTime": to_wire(self.hub.clock())}
 
     @on("FirmwareStatusNotification")
-    def on_firmware_status(self, status: str, **_: Any) -> dict[str, Any]:
-        self.notify("FirmwareStatusNotification", {"status": status})
+    def on_firmware_status(self, status: str, **extra: Any) -> dict[str, Any]:
+        self.firmware_status(status, extra.get("request_id"))
         return {}
+
+    def firmware_status(
+        self, status: str, request_id: int | None, action: str = "FirmwareStatusNotification"
+    ) -> None:
+        note: dict[str, Any] = {"status": status}
+        if request_id is not None:
+            note["requestId"] = request_id
+        self.notify(action, note)
+        firmware.record_status(self.hub, self.id, status, request_id)
 
     @on("DataTransfer")
     def on_data_transfer(self, vendor_id: str, **extra: Any) -> dict[str, Any]:

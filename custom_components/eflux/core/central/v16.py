@@ -13,9 +13,10 @@ from .configure import configure_v16
 from .errors import RpcCode, RpcError
 from .meter import parse_meter_values
 from .model import Reservation, Transaction
+from .notifications import V16Notifications
 from .profiles import ProfileSpec
 from .quirks import V16_UNITS
-from .rpc import OcppSession, on
+from .rpc import on
 from .timeutil import parse_timestamp, to_wire
 
 _LOGGER = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def _connector(value: int, *, allow_zero: bool) -> int:
     return value
 
 
-class V16Session(OcppSession):
+class V16Session(V16Notifications):
     ocpp_version: ClassVar[str] = "1.6"
 
     def prepare_payload(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -17,8 +17,10 @@ from .auth import AuthResult, card_info
 from .configure import configure_v201
 from .meter import parse_meter_values
 from .model import MeterSample, Reservation, Transaction
+from .notifications import V201Notifications
 from .profiles import CHARGE_POINT_MAX_PROFILE, ProfileSpec
-from .rpc import OcppSession, on
+from .reports import save_ev_needs
+from .rpc import on
 from .timeutil import parse_timestamp, to_wire
 
 _REMOTE_START_IDS = itertools.count(1)
@@ -33,7 +35,7 @@ def id_token_info(result: AuthResult) -> dict[str, Any]:
     return info
 
 
-class V201Session(OcppSession):
+class V201Session(V201Notifications):
     ocpp_version: ClassVar[str] = "2.0.1"
 
     # ---- charger -> central ----------------------------------------------------------------
@@ -97,6 +99,7 @@ class V201Session(OcppSession):
         if tx.is_open and event_type == "Ended":
             reason = transaction_info.get("stopped_reason") or "Local"
             await self.hub.stop_transaction(tx, None, at, reason, samples)
+            save_ev_needs(self.hub, self.id, tx.connector_id, None)  # they were this car's
         elif samples:
             await self.hub.meter(self.id, tx.connector_id, tx, samples)
         return {"idTokenInfo": id_token_info(auth)} if auth is not None else {}
