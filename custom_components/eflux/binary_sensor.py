@@ -14,7 +14,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .core.control.snapshot import ChargerSnapshot
+from .core.runtime import ChargerSnapshot
 from .data import EfluxConfigEntry
 from .entity import EfluxChargerEntity, charger_entities
 

@@ -21,7 +21,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .core.control.snapshot import ChargerSnapshot
+from .core.runtime import ChargerSnapshot
 from .data import EfluxConfigEntry
 from .entity import EfluxChargerEntity, charger_entities, run_command
 
@@ -77,7 +77,7 @@ class EfluxButton(EfluxChargerEntity, ButtonEntity):
         charger, description = self.charger, self.entity_description
         answer = await run_command(
             self.coordinator.site.send_ocpp(
-                charger.charge_point_id, description.action, description.payload_fn(charger)
+                charger.id, description.action, description.payload_fn(charger)
             )
         )
         if answer.get("status") not in description.ok:

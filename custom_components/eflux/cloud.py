@@ -16,9 +16,14 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_CLOUD_TOKEN, CONF_CLOUD_URL, DOMAIN
 from .coordinator import EfluxCoordinator
-from .core.cloud import CloudAuthError, CloudClient, CloudError, SyncStatus
-from .core.cloud.link import CloudLink
-from .core.runtime import LocalSite
+from .core.runtime import (
+    CloudAuthError,
+    CloudClient,
+    CloudError,
+    CloudLink,
+    LocalSite,
+    SyncStatus,
+)
 from .data import EfluxConfigEntry
 from .entity import EfluxSiteEntity
 
@@ -117,7 +122,7 @@ async def async_start_cloud(
 ) -> EfluxCloud | None:
     if client is None:
         return None
-    link = await CloudLink.start(client, site.central, on_departure=site.set_departure)
+    link = await site.connect_cloud(client)
     return EfluxCloud(hass, entry, link)
 
 

@@ -14,8 +14,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .const import DOMAIN
-from .core.control.snapshot import SiteSnapshot
-from .core.runtime import LocalSite
+from .core.runtime import LocalSite, SiteSnapshot
 from .data import EfluxConfigEntry
 
 _LOGGER = logging.getLogger(__name__)

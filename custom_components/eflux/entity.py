@@ -17,13 +17,13 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import EfluxCoordinator
-from .core.central import (
+from .core.runtime import (
     CallRejected,
     CentralError,
     ChargePointOffline,
+    ChargerSnapshot,
     NoActiveTransaction,
 )
-from .core.control.snapshot import ChargerSnapshot
 from .data import EfluxConfigEntry
 from .sockets import SEPARATOR
 

@@ -20,8 +20,7 @@ from homeassistant.helpers.typing import ConfigType
 from .cloud import async_start_cloud, cloud_client
 from .const import DOMAIN, ISSUE_PORT_CONFLICT
 from .coordinator import EfluxCoordinator
-from .core.config import ConfigError
-from .core.runtime import LocalSite
+from .core.runtime import ConfigError, LocalSite
 from .data import EfluxConfigEntry, EfluxRuntimeData
 from .entity import async_register_site_device, site_device_id
 from .events import async_forward_central_events

@@ -9,13 +9,13 @@ from typing import Any
 from homeassistant.core import HomeAssistant, callback
 
 from .const import EVENT_SESSION_ENDED, EVENT_SESSION_STARTED
-from .core.central import (
+from .core.runtime import (
     CentralEvent,
+    LocalSite,
     Transaction,
     TransactionEnded,
     TransactionStarted,
 )
-from .core.runtime import LocalSite
 
 
 def _session_data(tx: Transaction) -> dict[str, Any]:
@@ -46,4 +46,4 @@ def async_forward_central_events(hass: HomeAssistant, site: LocalSite) -> Callab
                 },
             )
 
-    return site.central.add_listener(on_event)
+    return site.add_event_listener(on_event)

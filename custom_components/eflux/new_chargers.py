@@ -23,8 +23,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
 from .const import CONF_ACCEPT_NEW
-from .core.central import CentralEvent, ChargerBooted, StatusChanged
-from .core.runtime import LocalSite
+from .core.runtime import CentralEvent, ChargerBooted, LocalSite, StatusChanged
 from .data import EfluxConfigEntry
 from .site_config import CONF_CHARGERS, CONF_REMOVED
 from .sockets import (
@@ -87,8 +86,8 @@ def async_adopt_new_chargers(
         ):
             settle()
 
-    remove_listener = site.central.add_listener(on_event)
-    stored = site.central.charge_points()
+    remove_listener = site.add_event_listener(on_event)
+    stored = site.charge_points()
     if entry.options.get(CONF_ACCEPT_NEW, True):
         removed = set(entry.options.get(CONF_REMOVED, []))
         found(cp for cp, state in stored.items() if state.booted_at and cp not in removed)
@@ -115,7 +114,7 @@ def async_add_chargers(
     charger is no longer counted as removed."""
     chargers = list(entry.options.get(CONF_CHARGERS, []))
     new = [cp for cp in cp_ids if cp not in chargers]
-    stored = site.central.charge_points()
+    stored = site.charge_points()
     sockets = with_sockets(
         entry.options, {cp: detected_sockets(stored.get(cp)) for cp in chargers + new}
     )

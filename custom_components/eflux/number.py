@@ -11,8 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import MIN_CHARGING_AMPS
-from .core.control.snapshot import ChargerSnapshot
-from .core.runtime import LocalSite
+from .core.runtime import ChargerSnapshot, LocalSite
 from .data import EfluxConfigEntry
 from .entity import RestoredSetting, charger_entities, run_command
 
@@ -29,7 +28,7 @@ def _max_current(charger: ChargerSnapshot, site: LocalSite) -> float:
     """The user's cap, or the charger's own maximum when the user set none."""
     if charger.max_current_a is not None:
         return charger.max_current_a
-    return site.controller.charger(charger.id).max_current_a
+    return site.charger_max_current(charger.id)
 
 
 NUMBERS: tuple[ChargerNumberDescription, ...] = (
@@ -74,7 +73,7 @@ class EfluxNumber(RestoredSetting, NumberEntity):
     def native_max_value(self) -> float:
         if self.entity_description.native_max_value is not None:
             return self.entity_description.native_max_value
-        return self.coordinator.site.controller.charger(self.charger_id).max_current_a
+        return self.coordinator.site.charger_max_current(self.charger_id)
 
     @property
     def native_value(self) -> float | None:

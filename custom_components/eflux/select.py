@@ -6,7 +6,7 @@ from homeassistant.components.select import SelectEntity, SelectEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .core.balancing import Mode
+from .core.runtime import Mode
 from .data import EfluxConfigEntry
 from .entity import RestoredSetting, charger_entities, run_command
 

@@ -28,7 +28,7 @@ from homeassistant.helpers.event import async_track_utc_time_change
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import EfluxCoordinator
-from .core.control.snapshot import ChargerSnapshot, SiteSnapshot
+from .core.runtime import ChargerSnapshot, SiteSnapshot
 from .data import EfluxConfigEntry
 from .entity import EfluxChargerEntity, EfluxSiteEntity, charger_entities
 
@@ -311,4 +311,4 @@ class EfluxPriceSensor(EfluxSiteEntity, SensorEntity):
 
     @property
     def native_value(self) -> Decimal | None:
-        return self.coordinator.site.controller.price_now().price
+        return self.coordinator.site.price_now().price

@@ -28,9 +28,8 @@ from homeassistant.util import dt as dt_util
 
 from .cloud import EfluxCloud
 from .const import DOMAIN
-from .core.control.prices import parse_entries
-from .core.control.snapshot import ChargerSnapshot
 from .core.domain import DepartureRequest
+from .core.runtime import ChargerSnapshot
 from .data import EfluxConfigEntry
 from .entity import charger_for_device, run_command
 
@@ -152,11 +151,8 @@ async def _stop(call: ServiceCall) -> None:
 async def _profile(call: ServiceCall) -> None:
     entry, charger = _charger(call.hass, call)
     await run_command(
-        entry.runtime_data.site.central.set_current_limit(
-            charger.charge_point_id,
-            call.data[ATTR_CURRENT],
-            call.data.get(ATTR_PHASES),
-            charger.connector_id,
+        entry.runtime_data.site.set_current_limit(
+            charger.id, call.data[ATTR_CURRENT], call.data.get(ATTR_PHASES)
         )
     )
 
@@ -165,10 +161,8 @@ async def _set_prices(call: ServiceCall) -> ServiceResponse:
     """Day-ahead prices per kWh over the tariff (e.g. Nordpool's raw_today + raw_tomorrow)."""
     entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     try:
-        items = _price_items(call)
-        entries = parse_entries(items)
-        controller = entry.runtime_data.site.controller
-        hours = controller.push_prices(entries, replace=call.data[ATTR_REPLACE])
+        site = entry.runtime_data.site
+        hours = await site.push_prices(_price_items(call), replace=call.data[ATTR_REPLACE])
     except ValueError as err:  # PlanInputError names the entry and field; JSON errors too
         raise ServiceValidationError(
             translation_domain=DOMAIN,

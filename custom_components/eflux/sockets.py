@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .core.central import ChargePointState
+from .core.runtime import ChargePointState
 
 CONF_CONNECTORS = "connectors"
 SEPARATOR = ":"

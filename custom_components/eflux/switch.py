@@ -11,9 +11,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .core.balancing import Mode
-from .core.control.snapshot import ChargerSnapshot
-from .core.runtime import LocalSite
+from .core.runtime import ChargerSnapshot, LocalSite, Mode
 from .data import EfluxConfigEntry
 from .entity import EfluxChargerEntity, charger_entities, run_command
 
@@ -32,7 +30,7 @@ async def _allow(site: LocalSite, charger: ChargerSnapshot, on: bool) -> None:
 
 
 async def _available(site: LocalSite, charger: ChargerSnapshot, on: bool) -> None:
-    await site.central.set_availability(charger.charge_point_id, 0, on)
+    await site.set_availability(charger.id, on)
 
 
 SWITCHES: tuple[ChargerSwitchDescription, ...] = (

@@ -24,6 +24,7 @@ from .const import (
     ISSUE_METER_STALE,
 )
 from .coordinator import EfluxCoordinator
+from .core.runtime import BalanceResult
 from .data import EfluxConfigEntry
 from .entity import charger_device_id
 
@@ -53,7 +54,7 @@ class SiteWatcher:
             async_track_time_interval(self.hass, self._async_tick, CHECK_EVERY),
             # An overload lives for one balancing pass (it is corrected in that pass), shorter
             # than a snapshot: read it from the controller right after each pass.
-            self.coordinator.site.controller.add_listener(self._after_pass),
+            self.coordinator.site.add_pass_listener(self._after_pass),
         ]
         self.async_update()
 
@@ -67,10 +68,9 @@ class SiteWatcher:
         return f"{kind}_{self.entry.entry_id}{'_' + subject if subject else ''}"
 
     @callback
-    def _after_pass(self) -> None:
-        result = self.coordinator.site.controller.result
-        overloaded = result is not None and result.site.overload
-        if overloaded and not self._overloaded and result is not None:
+    def _after_pass(self, result: BalanceResult) -> None:
+        overloaded = result.site.overload
+        if overloaded and not self._overloaded:
             self.hass.bus.async_fire(
                 EVENT_OVERLOAD,
                 {

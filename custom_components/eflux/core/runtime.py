@@ -1,9 +1,14 @@
 """`LocalSite`: a whole local site from one `SiteConfig` (central system, meters, controller).
 
-What Home Assistant and the standalone runner both run. No Home Assistant imports: HA feeds
-sensor values through an `ExternalMeterSource` (`kind: external`) and listens with
-`add_listener`, which gets a fresh `SiteSnapshot` after every change (coalesced per turn of the
-event loop, so a burst of events costs one snapshot).
+What Home Assistant and the standalone runner both run, and the one door they use into the
+core: commands by charger id (`SiteCommands`) and read models (snapshots, prices, central
+events, the last balancing pass). The types a client needs with them are re-exported here
+(plain shared data types are in `domain`), so a client imports from core only this module
+and `domain` (tests/test_architecture.py holds it to that).
+
+No Home Assistant imports: HA feeds sensor values through an `ExternalMeterSource`
+(`kind: external`) and listens with `add_listener`, which gets a fresh `SiteSnapshot` after
+every change (coalesced per turn of the event loop, so a burst of events costs one snapshot).
 """
 
 from __future__ import annotations
@@ -11,45 +16,92 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import datetime
 
-from .balancing import Mode
-from .central import CentralSystem
+from .balancing import BalanceResult, Mode
+from .central import (
+    CallRejected,
+    CentralError,
+    CentralEvent,
+    CentralSystem,
+    ChargePointOffline,
+    ChargePointState,
+    ChargerBooted,
+    CurrentLimit,
+    NoActiveTransaction,
+    Reservation,
+    ReservationNotSupported,
+    StatusChanged,
+    Transaction,
+    TransactionEnded,
+    TransactionStarted,
+)
 from .central.auth import RemoteAuthorizer
-from .config import EXTERNAL, MeterConfig, SiteConfig
+from .clock import SYSTEM_CLOCK, Clock, Now, as_clock
+from .cloud import CloudAuthError, CloudClient, CloudError, SyncStatus
+from .cloud.link import CloudLink
+from .config import EXTERNAL, ConfigError, MeterConfig, SiteConfig
 from .control.meter_feed import ExternalMeterSource, reading_amps
-from .control.snapshot import ChargerSnapshot, SiteSnapshot
+from .control.prices import HourPrice
+from .control.snapshot import ChargerSnapshot, SiteSnapshot, charger_dict
 from .control.view import build_snapshot, charger_snapshot
 from .controller import Controller
-from .domain import DepartureRequest
 from .meters.reading import MeterReading
 from .meters.source import MeterSource
+from .site_commands import SiteCommands
+
+__all__ = [
+    "BalanceResult",
+    "CallRejected",
+    "CentralError",
+    "CentralEvent",
+    "ChargePointOffline",
+    "ChargePointState",
+    "ChargerBooted",
+    "ChargerSnapshot",
+    "CloudAuthError",
+    "CloudClient",
+    "CloudError",
+    "CloudLink",
+    "ConfigError",
+    "CurrentLimit",
+    "HourPrice",
+    "LocalSite",
+    "Mode",
+    "NoActiveTransaction",
+    "Reservation",
+    "ReservationNotSupported",
+    "SiteSnapshot",
+    "StatusChanged",
+    "SyncStatus",
+    "Transaction",
+    "TransactionEnded",
+    "TransactionStarted",
+    "charger_dict",
+]
 
 _LOGGER = logging.getLogger(__name__)
 SnapshotListener = Callable[[SiteSnapshot], None]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class LocalSite:
+class LocalSite(SiteCommands):
     def __init__(
         self,
         config: SiteConfig,
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock | Now = SYSTEM_CLOCK,
         remote_authorizer: RemoteAuthorizer | None = None,
     ) -> None:
         self.config = config
-        self._clock = clock
+        # The site's one clock; its parts take it as a plain `now` function for now.
+        self.clock = as_clock(clock)
+        self._clock = self.clock
         self.central = CentralSystem(
-            config.central, clock=clock, remote_authorizer=remote_authorizer
+            config.central, clock=self.clock, remote_authorizer=remote_authorizer
         )
         self.meters: dict[str, tuple[MeterConfig, MeterSource]] = {
-            meter.name: (meter, _build_meter(meter, config, clock)) for meter in config.meters
+            meter.name: (meter, _build_meter(meter, config, self.clock)) for meter in config.meters
         }
         self.controller = Controller(
             self.central,
@@ -58,7 +110,7 @@ class LocalSite:
             cars=config.cars,
             settings=config.controller,
             meter_timeouts={m.circuit: m.timeout_s for m in config.meters},
-            clock=clock,
+            clock=self.clock,
         )
         self._listeners: list[SnapshotListener] = []
         self._unsubscribe: list[Callable[[], None]] = []
@@ -121,48 +173,47 @@ class LocalSite:
 
         return remove
 
+    def add_event_listener(self, callback: Callable[[CentralEvent], None]) -> Callable[[], None]:
+        """`callback(event)` for every event of the central system (sessions, boots, statuses)."""
+        return self.central.add_listener(callback)
+
+    def add_pass_listener(self, callback: Callable[[BalanceResult], None]) -> Callable[[], None]:
+        """`callback(result)` after every balancing pass (and every limit sent): for what lives
+        one pass only and no snapshot shows, such as an overload the pass corrected."""
+
+        def after_pass() -> None:
+            if self.controller.result is not None:
+                callback(self.controller.result)
+
+        return self.controller.add_listener(after_pass)
+
+    def charge_points(self) -> Mapping[str, ChargePointState]:
+        """Every charge point the central system has stored, balanced here or not."""
+        return self.central.charge_points()
+
+    def charger_max_current(self, charger_id: str) -> float:
+        """The most the charger may draw (its configured maximum), whatever the user's cap."""
+        return self.controller.charger(charger_id).max_current_a
+
+    def price_table(self) -> list[HourPrice]:
+        """The next 48 hours' prices per kWh and where each came from (tariff or pushed)."""
+        return self.controller.price_table()
+
+    def price_now(self) -> HourPrice:
+        """The price the planner uses for the current hour."""
+        return self.controller.price_now()
+
+    async def connect_cloud(self, client: CloudClient) -> CloudLink:
+        """Start syncing with the cloud: sessions out, cards and departures in (the caller
+        stops the link)."""
+        return await CloudLink.start(client, self.central, on_departure=self.set_departure)
+
     def external_meter(self, name: str) -> ExternalMeterSource:
         """The meter `name` of kind `external`, to `push(reading)` into (KeyError otherwise)."""
         _, source = self.meters[name]
         if not isinstance(source, ExternalMeterSource):
             raise KeyError(f"meter {name!r} is not of kind {EXTERNAL!r}")
         return source
-
-    # ---- commands -----------------------------------------------------------------------------
-    async def set_mode(self, charger_id: str, mode: Mode | str | None) -> None:
-        self.controller.set_mode(charger_id, None if mode is None else Mode(mode))
-
-    async def set_max_current(self, charger_id: str, amps: float | None) -> None:
-        self.controller.set_max_current(charger_id, amps)
-
-    async def set_target_soc(self, charger_id: str, soc: float | None) -> None:
-        self.controller.set_target_soc(charger_id, soc)
-
-    async def set_departure(self, request: DepartureRequest) -> str:
-        """Plan the car; returns the id of the charger it was given to."""
-        return self.controller.set_departure(request)
-
-    async def clear_departure(self, charger_id: str) -> None:
-        self.controller.clear_departure(charger_id)
-
-    async def start_charging(self, charger_id: str, id_tag: str | None = None) -> str:
-        """RemoteStart on the charger's connector; the charger's answer status."""
-        self.controller.user_settings(charger_id)  # KeyError when unknown
-        binding = self.controller.bindings[charger_id]
-        tag = id_tag or self.config.controller.start_id_tag
-        return await self.central.remote_start(binding.charge_point_id, binding.connector_id, tag)
-
-    async def stop_charging(self, charger_id: str) -> str:
-        """RemoteStop of the transaction on the charger's connector."""
-        self.controller.user_settings(charger_id)
-        binding = self.controller.bindings[charger_id]
-        return await self.central.remote_stop(binding.charge_point_id, binding.connector_id)
-
-    async def send_ocpp(
-        self, charge_point_id: str, action: str, payload: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Any OCPP message from the central system; the charger's answer payload."""
-        return await self.central.send(charge_point_id, action, payload)
 
     # ---- plumbing -----------------------------------------------------------------------------
     def _meter_listener(self, meter: MeterConfig) -> Callable[[MeterReading], None]:
