@@ -17,7 +17,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from .balancing import (
@@ -42,6 +42,7 @@ from .central import (
     TransactionEnded,
     TransactionStarted,
 )
+from .clock import utc_now
 from .config import CarProfile, ChargerBinding, ControllerSettings
 from .control.departures import Departures
 from .control.inputs import UserSettings, charger_input, connector_of, refresh
@@ -57,10 +58,6 @@ from .planning.tariff import PriceEntry
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_METER_TIMEOUT_S = 5.0
 _TICK = timedelta(microseconds=1)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Controller:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, overload
 
+from ..clock import utc_now
 from ..domain import Card, CardListDelta, LocalCardList
 from .auth import Authorizer, AuthResult, CardBook, RemoteAuthorizer
 from .compaction import compact_closed
@@ -26,10 +27,6 @@ from .store import Store
 _LOGGER = logging.getLogger(__name__)
 # Samples outside any transaction (idle chargers' clock-aligned registers) are kept this long.
 IDLE_SAMPLE_RETENTION = timedelta(days=7)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class CentralSystem:

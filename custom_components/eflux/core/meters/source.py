@@ -12,18 +12,15 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from ..clock import utc_now as utc_now  # re-exported: the meters and the bridge import it here
 from .reading import MeterReading, Quality, assess
 
 _LOGGER = logging.getLogger(__name__)
 
 type Clock = Callable[[], datetime]
 type Listener = Callable[[MeterReading], None]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class MeterSource(ABC):
