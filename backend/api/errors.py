@@ -9,10 +9,12 @@ from collections.abc import Awaitable, Callable
 import voluptuous as vol
 from aiohttp import web
 
-from ..storage import ReferenceViolation
+from ..parse import ParseError
+from ..storage import ReferenceViolation, Unavailable
 from ..store import Conflict, Invalid, NotFound, StoreError
 
 _LOGGER = logging.getLogger(__name__)
+RETRY_AFTER_S = 5  # an unavailable database: ask clients to come back soon
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -24,8 +26,16 @@ class ApiError(Exception):
         self.detail = detail
 
 
-def error_response(status: int, error: str, detail: str) -> web.Response:
-    return web.json_response({"error": error, "detail": detail}, status=status)
+def error_response(
+    status: int, error: str, detail: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response({"error": error, "detail": detail}, status=status, headers=headers)
+
+
+def unavailable_response(err: Unavailable) -> web.Response:
+    _LOGGER.warning("database unavailable: %s", err)
+    return error_response(503, "unavailable", "the database is unavailable; retry later",
+                          {"Retry-After": str(RETRY_AFTER_S)})
 
 
 def invalid_detail(err: vol.Invalid) -> str:
@@ -47,12 +57,19 @@ _STORE_ERRORS: dict[type[StoreError], tuple[int, str]] = {
 }
 
 
+_KEPT_HEADERS = frozenset({"Allow", "Retry-After"})  # a 405 names the methods it allows
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as err:
         return error_response(err.status, err.error, err.detail)
+    except ParseError as err:
+        return error_response(err.status, err.code, err.detail)
+    except Unavailable as err:
+        return unavailable_response(err)
     except vol.Invalid as err:
         return error_response(400, "invalid", invalid_detail(err))
     except json.JSONDecodeError as err:
@@ -69,7 +86,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if err.status < 400:
             raise
         code = (err.reason or "error").lower().replace(" ", "_")
-        return error_response(err.status, code, err.reason or "error")
+        headers = {k: v for k, v in err.headers.items() if k in _KEPT_HEADERS}
+        return error_response(err.status, code, err.reason or "error", headers)
     except Exception:
         _LOGGER.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", "internal error; it has been logged")

@@ -13,6 +13,7 @@ from typing import Any
 import voluptuous as vol
 from aiohttp import web
 
+from .. import parse
 from .auth import scope
 from .errors import ApiError
 
@@ -46,22 +47,20 @@ def _dumps(value: Any) -> str:
 
 
 async def body(request: web.Request, schema: vol.Schema) -> Any:
-    """The JSON body validated by `schema` (size limit: the app's client_max_size → 413)."""
+    """The JSON body validated by `schema`: size (the app's client_max_size → 413), UTF-8,
+    depth and strings checked by `parse.json_value` (→ 400) before the schema sees it."""
     if request.content_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
-    raw = await request.read()
-    try:
-        data = json.loads(raw)
-    except UnicodeDecodeError as err:
-        raise ApiError(400, "malformed_json", "the body is not UTF-8 text") from err
-    return schema(data)
+    raw = await request.read()  # the app's client_max_size bounds it already
+    return schema(parse.json_value(raw, max_bytes=None))
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
     text = request.match_info[name]
-    if not text.isdigit() or len(text) > 18:
-        raise ApiError(404, "not_found", f"no {name} {text[:40]!r}")
-    return int(text)
+    try:
+        return parse.digits(text, name)
+    except parse.ParseError:
+        raise ApiError(404, "not_found", f"no {name} {text[:40]!r}") from None
 
 
 def page_args(request: web.Request) -> tuple[int, int]:
@@ -75,11 +74,15 @@ def page_args(request: web.Request) -> tuple[int, int]:
 
 def _int_query(request: web.Request, name: str, default: int) -> int:
     text = request.query.get(name)
-    if text is None:
-        return default
-    if not text.isdigit() or len(text) > 18:
-        raise ApiError(400, "invalid", f"{name} must be a non-negative integer")
-    return int(text)
+    return default if text is None else query_int(text, name)
+
+
+def query_int(text: str, name: str) -> int:
+    """A query parameter that is a non-negative integer (ASCII digits, at most 18)."""
+    try:
+        return parse.digits(text, name)
+    except parse.ParseError as err:
+        raise ApiError(400, "invalid", err.detail) from None
 
 
 async def listing(

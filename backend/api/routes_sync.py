@@ -13,7 +13,7 @@ from . import schemas
 from .app_keys import CLOCK, STORE
 from .auth import site
 from .errors import ApiError
-from .http import body, ok, plain
+from .http import body, ok, plain, query_int
 
 _EPOCH = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -53,14 +53,12 @@ async def get_cards(request: web.Request) -> web.Response:
     ahead of the counter (a restored database), the answer is the full list with `full: true`.
     """
     own = await site(request)
-    text = request.query.get("since", "0")
-    if not text.isdigit() or len(text) > 18:
-        raise ApiError(400, "invalid", "since must be a non-negative integer version")
+    since = query_int(request.query.get("since", "0"), "since")
     epoch = request.query.get("epoch")
     if epoch is not None and _EPOCH.fullmatch(epoch) is None:
         raise ApiError(400, "invalid", "epoch must be 1-64 letters, digits, '-' or '_'")
     delta = await request.app[STORE].cards.delta(
-        own.account_id, int(text), epoch=epoch, now=request.app[CLOCK](), actor=f"site:{own.id}")
+        own.account_id, since, epoch=epoch, now=request.app[CLOCK](), actor=f"site:{own.id}")
     return ok(delta)
 
 
@@ -81,10 +79,8 @@ async def get_config(request: web.Request) -> web.Response:
 async def get_departures(request: web.Request) -> web.Response:
     """Departures set after `?after=<id>` on this site's charge points, oldest first."""
     own = await site(request)
-    text = request.query.get("after", "0")
-    if not text.isdigit() or len(text) > 18:
-        raise ApiError(400, "invalid", "after must be a non-negative integer id")
-    found = await request.app[STORE].sites.departures_for_site(own.id, after=int(text))
+    after = query_int(request.query.get("after", "0"), "after")
+    found = await request.app[STORE].sites.departures_for_site(own.id, after=after)
     return ok({"items": [{**plain(d), "ocpp_id": ocpp_id} for d, ocpp_id in found]})
 
 

@@ -9,13 +9,22 @@ from typing import Any
 
 import voluptuous as vol
 
+from .. import parse
 from ..store import AccountKind, CardKind, Role
 
 MAX_BATCH = 500  # sessions per sync batch
 
 
+def _clean(value: str) -> str:
+    try:
+        return parse.clean_text(value)
+    except parse.ParseError as err:
+        raise vol.Invalid(err.detail) from None
+
+
 def text(max_len: int, min_len: int = 1) -> vol.All:
-    return vol.All(str, vol.Length(min=min_len, max=max_len))
+    """Text of `min_len`-`max_len` characters without NUL or lone surrogates."""
+    return vol.All(str, vol.Length(min=min_len, max=max_len), _clean)
 
 
 def integer(value: Any) -> int:
@@ -33,15 +42,11 @@ def number(value: Any) -> float:
 
 
 def aware_time(value: Any) -> datetime:
-    if not isinstance(value, str) or len(value) > 40:
-        raise vol.Invalid("expected an ISO-8601 time with a timezone")
+    """An ISO-8601 time with a timezone in years 1900-2199 (no overflow into UTC)."""
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as err:
-        raise vol.Invalid("expected an ISO-8601 time with a timezone") from err
-    if parsed.tzinfo is None:
-        raise vol.Invalid("the time needs a timezone (e.g. Z or +01:00)")
-    return parsed
+        return parse.aware_time(value)
+    except parse.ParseError as err:
+        raise vol.Invalid(err.detail.removeprefix("time: ")) from None
 
 
 def cents(value: Any) -> Decimal:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from aiohttp import web
 
 from ..billing.calendar import local_date
+from ..parse import ParseError, digits
 from ..storage import Database
 from ..store import Store, User
 from .keys import CLOCK, STORE
@@ -45,7 +46,7 @@ def db_of(request: web.Request) -> Database:
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
-    text = request.match_info[name]
-    if not text.isdigit() or len(text) > 18:
-        raise web.HTTPNotFound()
-    return int(text)
+    try:
+        return digits(request.match_info[name], name)
+    except ParseError:
+        raise web.HTTPNotFound() from None

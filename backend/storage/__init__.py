@@ -6,7 +6,7 @@ backend/migrations/; the repositories in backend/store/ speak only the `Database
 
 from __future__ import annotations
 
-from .engine import Database, Queries, ReferenceViolation, Row, UniqueViolation
+from .engine import Database, Queries, ReferenceViolation, Row, Unavailable, UniqueViolation
 from .migrate import apply_migrations, migration_files
 from .timefmt import from_db, to_db
 
@@ -15,6 +15,7 @@ __all__ = [
     "Queries",
     "ReferenceViolation",
     "Row",
+    "Unavailable",
     "UniqueViolation",
     "apply_migrations",
     "from_db",

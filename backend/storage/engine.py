@@ -21,6 +21,11 @@ class ReferenceViolation(Exception):
     """A FOREIGN KEY constraint refused a row: it names a record that does not exist."""
 
 
+class Unavailable(Exception):
+    """The database cannot be reached or cannot take the statement now (server down, connection
+    lost, file locked by another process, disk full): worth retrying later (HTTP 503)."""
+
+
 class Queries(Protocol):
     """What can run SQL: the database itself (one statement, auto-commit) or a transaction."""
 

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
 from typing import Any
 
 import asyncpg
 
-from .engine import Queries, ReferenceViolation, Row, RowHelpers, UniqueViolation
+from .engine import Queries, ReferenceViolation, Row, RowHelpers, Unavailable, UniqueViolation
+
+CONNECT_TIMEOUT_S = 10.0  # a server that does not answer is unavailable, not a hung request
+# The server is down, restarting, out of connections or out of disk, or the connection died.
+_GONE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
 
 
 @lru_cache(maxsize=1024)
@@ -28,6 +38,24 @@ def translate(err: Exception) -> Exception:
     if isinstance(err, asyncpg.ForeignKeyViolationError):
         return ReferenceViolation(str(err))
     return err
+
+
+def _lost(err: BaseException) -> bool:
+    if isinstance(err, _GONE):
+        return True
+    # asyncpg says "connection is closed" / "pool is closing" with a bare InterfaceError.
+    return isinstance(err, asyncpg.InterfaceError) and ("clos" in str(err))
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """Connection failures as `Unavailable`; every other error passes unchanged."""
+    try:
+        yield
+    except Exception as err:
+        if _lost(err):
+            raise Unavailable(f"PostgreSQL is unavailable: {type(err).__name__}: {err}") from err
+        raise
 
 
 class _Conn(RowHelpers):
@@ -61,25 +89,30 @@ class PostgresDatabase(RowHelpers):
 
     @classmethod
     async def connect(cls, dsn: str) -> PostgresDatabase:
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10,
+                                         timeout=CONNECT_TIMEOUT_S)
         return cls(pool)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Queries]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield _Conn(conn)
+        with _reachable():
+            async with self._pool.acquire() as conn, conn.transaction():
+                yield _Conn(conn)
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        async with self._pool.acquire() as conn:
-            return await _Conn(conn).fetch(sql, *args)
+        with _reachable():
+            async with self._pool.acquire() as conn:
+                return await _Conn(conn).fetch(sql, *args)
 
     async def execute(self, sql: str, *args: Any) -> None:
-        async with self._pool.acquire() as conn:
-            await _Conn(conn).execute(sql, *args)
+        with _reachable():
+            async with self._pool.acquire() as conn:
+                await _Conn(conn).execute(sql, *args)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
-            await _Conn(conn).executemany(sql, rows)
+        with _reachable():
+            async with self._pool.acquire() as conn, conn.transaction():
+                await _Conn(conn).executemany(sql, rows)
 
     async def run_script(self, script: str) -> None:
         async with self._pool.acquire() as conn, conn.transaction():

@@ -8,13 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import aiosqlite
 
-from .engine import Queries, ReferenceViolation, Row, RowHelpers, UniqueViolation
+from .engine import Queries, ReferenceViolation, Row, RowHelpers, Unavailable, UniqueViolation
+
+BUSY_TIMEOUT_MS = 5000
+# Another process holds the file's lock past the busy timeout, the disk is full or failing, or
+# the file cannot be opened: the database is there but cannot take the statement now.
+_UNAVAILABLE = ("database is locked", "unable to open", "disk i/o error", "disk is full",
+                "readonly database")
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as err:
+        if any(text in str(err).lower() for text in _UNAVAILABLE):
+            raise Unavailable(f"SQLite is unavailable: {err}") from err
+        raise
 
 
 class _Conn(RowHelpers):
@@ -61,28 +77,38 @@ class SqliteDatabase(RowHelpers):
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def connect(cls, path: str) -> SqliteDatabase:
+    async def connect(cls, path: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> SqliteDatabase:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         conn = await aiosqlite.connect(path, isolation_level=None)
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
+        await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         return cls(conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Queries]:
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            with _reachable():
+                await self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._q
+                with _reachable():
+                    yield self._q
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
                 raise
-            await self._conn.execute("COMMIT")
+            with _reachable():
+                try:
+                    await self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
+                    raise
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         async with self._lock:
-            return await self._q.fetch(sql, *args)
+            with _reachable():
+                return await self._q.fetch(sql, *args)
 
     async def execute(self, sql: str, *args: Any) -> None:
         async with self.transaction() as tx:
