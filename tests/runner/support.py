@@ -31,6 +31,8 @@ class Api:
         token: str | None = TOKEN,
     ) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if method != "GET":  # what the API's cross-site guard asks of commands
+            headers["Content-Type"] = "application/json"
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         async with self.http.request(method, self.base + path, data=data, headers=headers) as r:
             return r.status, await r.json()

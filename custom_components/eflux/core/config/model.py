@@ -86,6 +86,9 @@ class ApiSettings:
     host: str = "127.0.0.1"
     port: int = 8088
     token: str | None = None  # required when `host` is not a loopback address
+    # Names (besides loopback names and IP literals) a client may reach the API by, as sent in
+    # the Host header (runner/guard.py refuses any other: DNS rebinding).
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def loopback(self) -> bool:
