@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ..billing.errors import BillingError
+from ..storage import Unavailable
 from ..store import NotFound, StoreError
 from .clientaddr import request_scheme
 from .forms import FormError
@@ -22,6 +23,7 @@ PREFIX = "/portal"
 COOKIE = "eflux_portal"
 PUBLIC = ("/login", "/reset", "/static/")
 MAX_FORM = 64 * 1024
+RETRY_AFTER_S = 5
 
 _HEADERS = {
     # Scripts and styles only from our own files: an injected <script> would not run anyway.
@@ -106,6 +108,10 @@ async def portal_middleware(request: web.Request, handler: Handler) -> web.Strea
     except StoreError as err:
         response = render(request, "error.html", 400, message_key="error.generic",
                           detail=str(err))
+    except Unavailable:  # the database is down or locked: come back, nothing was lost
+        _LOGGER.warning("portal: database unavailable on %s %s", request.method, request.path)
+        response = render(request, "error.html", 503, message_key="error.unavailable")
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
     except Exception:
         _LOGGER.exception("portal error on %s %s", request.method, request.path)
         response = render(request, "error.html", 500, message_key="error.internal")
