@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import struct
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -27,6 +29,48 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.value += timedelta(seconds=seconds)
+
+
+class ManualClock(FakeClock):
+    """A site `Clock` whose sleepers wake only when the test moves time (`step`).
+
+    `step(parked)` waits (in real time) until `parked` tasks sleep on the clock, which tells
+    that nothing of the source is in flight (a Modbus request runs in real time), then moves
+    to the earliest wake-up and wakes whoever is due. `slept` holds every requested delay.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slept: list[float] = []
+        self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def now(self) -> datetime:
+        return self.value
+
+    def monotonic(self) -> float:
+        return (self.value - datetime(2026, 1, 1, tzinfo=UTC)).total_seconds()
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        wake = asyncio.get_running_loop().create_future()
+        entry = (self.value + timedelta(seconds=max(0.0, seconds)), next(self._order), wake)
+        heapq.heappush(self._sleepers, entry)
+        await wake
+
+    def parked(self) -> int:
+        return sum(1 for *_, fut in self._sleepers if not fut.done())
+
+    async def step(self, parked: int) -> None:
+        await until(lambda: self.parked() >= parked, f"{parked} tasks asleep on the clock")
+        while self._sleepers and self._sleepers[0][2].done():  # cancelled sleepers
+            heapq.heappop(self._sleepers)
+        self.value = max(self.value, self._sleepers[0][0])
+        while self._sleepers and self._sleepers[0][0] <= self.value:
+            fut = heapq.heappop(self._sleepers)[2]
+            if not fut.done():
+                fut.set_result(None)
+        await asyncio.sleep(0)
 
 
 class Readings:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-from .backoff import Backoff, EpisodeLog
+from .backoff import Backoff, EpisodeLog, quiet_library_logs
 from .config import MeterSourceConfig
 from .modbus_io import ModbusReadError
 from .modbus_line import ModbusLine
 from .profile import load_profile
-from .reading import from_fields
+from .reading import Quality, from_fields
 from .source import Clock, MeterSource, utc_now
 
 _LOGGER = logging.getLogger(__name__)
@@ -26,8 +25,11 @@ class ModbusMeterSource(MeterSource):
         self.cfg = cfg
         self.settings = cfg.modbus
         self.profile = load_profile(cfg.modbus.profile)
+        quiet_library_logs()
         self.episodes = EpisodeLog(_LOGGER, cfg.name)
-        self.backoff = Backoff(initial=min(1.0, cfg.modbus.poll_interval_s), maximum=30.0)
+        self.backoff = Backoff(
+            initial=min(1.0, cfg.modbus.poll_interval_s), maximum=min(30.0, cfg.timeout_s)
+        )
         self.failed_polls = 0
         self._line: ModbusLine | None = None
 
@@ -35,7 +37,7 @@ class ModbusMeterSource(MeterSource):
         self._line = ModbusLine.acquire(self.cfg)
         while True:
             delay = await self.poll_once()
-            await asyncio.sleep(delay)
+            await self.clock.sleep(delay)
 
     async def poll_once(self) -> float:
         """One poll (connecting first when needed); returns the delay before the next one."""
@@ -46,12 +48,23 @@ class ModbusMeterSource(MeterSource):
             self.failed_polls += 1
             self.episodes.problem(err.kind, str(err))
             if err.kind in ("connect", "timeout"):
-                return self.backoff.next_delay()
+                return self.retry_delay()
             return self.settings.poll_interval_s
         self.episodes.recovered()
         self.backoff.reset()
         self._publish(from_fields(self.name, self.now(), values))
         return self.settings.poll_interval_s
+
+    def retry_delay(self) -> float:
+        """After a lost connection or an unanswered poll: back off (a gateway that is down is not
+        hammered), but never past the moment the source turns stale, and once it is stale try at
+        every poll interval, so a meter that answers again is back within one poll."""
+        poll = self.settings.poll_interval_s
+        if self.status is Quality.STALE:
+            self.backoff.next_delay()  # still counts the failure
+            return poll
+        until_stale = self.seconds_until_stale()
+        return max(poll, min(self.backoff.next_delay(), until_stale))
 
     async def _close(self) -> None:
         line, self._line = self._line, None

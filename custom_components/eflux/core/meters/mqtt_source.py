@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from .backoff import EpisodeLog
+from .backoff import Backoff, EpisodeLog
 from .config import MeterSourceConfig
 from .mqtt_client import MqttConnection
 from .mqtt_payload import PayloadError, Route, decode
@@ -30,7 +30,14 @@ class MqttMeterSource(MeterSource):
         self.settings = cfg.mqtt
         self.profile = PROFILES[cfg.mqtt.profile]
         self.routes: dict[str, Route] = self.profile.routes(cfg.mqtt.topic, cfg.mqtt.paths)
-        self.connection = MqttConnection(cfg.mqtt.broker, name=cfg.name, on_message=self.handle)
+        # Reconnects back off, but never longer than the source's timeout: a broker that is
+        # back is read again before (or soon after) the meter would count as silent.
+        self.connection = MqttConnection(
+            cfg.mqtt.broker,
+            name=cfg.name,
+            on_message=self.handle,
+            backoff=Backoff(initial=0.5, maximum=min(30.0, cfg.timeout_s)),
+        )
         self.rejected = EpisodeLog(_LOGGER, f"{cfg.name} payloads")
         self.ignored_messages = 0
         self._raw: dict[str, float] = {}

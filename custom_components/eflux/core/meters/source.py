@@ -1,6 +1,7 @@
 """The meter-source contract: start/stop, listeners, the latest reading and stale detection.
 
-Staleness is judged against an injectable clock, so tests move a fake clock instead of sleeping.
+Staleness is judged against an injectable clock (the site's `Clock`, or a bare `now` function
+that a test moves by hand), and poll loops sleep on it, so a `ScaledClock` runs them faster.
 A source that has never produced a good reading counts as stale (the safe side for balancing).
 """
 
@@ -14,12 +15,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from ..clock import Clock as SiteClock
+from ..clock import Now, as_clock
 from ..clock import utc_now as utc_now  # re-exported: the meters and the bridge import it here
 from .reading import MeterReading, Quality, assess
 
 _LOGGER = logging.getLogger(__name__)
 
-type Clock = Callable[[], datetime]
+type Clock = SiteClock | Now  # the site's clock, or a bare `now` (sleeps in real time)
 type Listener = Callable[[MeterReading], None]
 
 
@@ -39,7 +42,7 @@ class MeterSource(ABC):
         self.name = name
         self.timeout_s = timeout_s
         self.fuse_a = fuse_a
-        self._clock = clock
+        self.clock = as_clock(clock)
         self._listeners: list[Listener] = []
         self._latest: MeterReading | None = None
         self._last_good: datetime | None = None
@@ -106,7 +109,14 @@ class MeterSource(ABC):
         return self._latest.quality
 
     def now(self) -> datetime:
-        return self._clock()
+        return self.clock.now()
+
+    def seconds_until_stale(self) -> float:
+        """How long the last good reading still counts (0 when stale or never read)."""
+        if self._last_good is None:
+            return 0.0
+        left = self._last_good + timedelta(seconds=self.timeout_s) - self.now()
+        return max(0.0, left.total_seconds())
 
     def _publish(self, reading: MeterReading) -> MeterReading:
         """Mark implausible values, remember the reading, and tell the listeners."""
@@ -151,5 +161,5 @@ class MeterSource(ABC):
     async def _watchdog(self) -> None:
         period = max(0.05, min(1.0, self.timeout_s / 4))
         while True:
-            await asyncio.sleep(period)
+            await self.clock.sleep(period)
             self.check_stale()
