@@ -8,7 +8,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..store import NotFound
+from ..store import NotFound, User
+from ..store.security import check_password
 from .clientaddr import request_client
 from .forms import field
 from .keys import CLOCK, CONFIG, LIMITER, STORE
@@ -37,7 +38,7 @@ async def login(request: web.Request) -> web.Response:
     taken = await limiter.take(keys, now)
     if taken is None:
         return render(request, "login.html", 429, error="login.too_many", email=email)
-    user = await request.app[STORE].accounts.verify_password(email, password)
+    user = await _verify(request, email, password)
     if user is None:
         return render(request, "login.html", 401, error="login.failed", email=email)
     await limiter.succeeded(taken, clear=keys[:1])  # the address's failures stay counted
@@ -50,6 +51,20 @@ async def login(request: web.Request) -> web.Response:
     response = redirect("/dashboard")
     set_cookie(request, response, fresh)
     return response
+
+
+async def _verify(request: web.Request, email: str, password: str) -> User | None:
+    """The user for a right e-mail and password; the same scrypt work either way (no oracle).
+
+    The store's check skips the hash for an e-mail it does not know (7.5 ms against 63 ms),
+    so an unknown or disabled address is checked against a hash that matches nothing.
+    """
+    accounts = request.app[STORE].accounts
+    known = await accounts.find_user(email)
+    if known is None or known.disabled:
+        check_password(password, None)
+        return None
+    return await accounts.verify_password(email, password)
 
 
 async def logout(request: web.Request) -> web.Response:

@@ -29,9 +29,14 @@ def hash_password(password: str) -> str:
     return f"scrypt${salt.hex()}${digest.hex()}"
 
 
+# Checked against when there is no hash (unknown e-mail, no password set yet): the same scrypt
+# work is done, so the answer's timing does not tell which e-mails have an account.
+_NO_HASH = "scrypt$" + "00" * 16 + "$" + "00" * 64
+
+
 def check_password(password: str, stored: str | None) -> bool:
-    if not stored or not stored.startswith("scrypt$"):
-        return False
-    _, salt_hex, digest_hex = stored.split("$", 2)
+    parts = stored.split("$") if stored else []
+    usable = len(parts) == 3 and parts[0] == "scrypt"
+    _, salt_hex, digest_hex = parts if usable else _NO_HASH.split("$")
     digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), **_SCRYPT)
-    return hmac.compare_digest(digest.hex(), digest_hex)
+    return hmac.compare_digest(digest.hex(), digest_hex) and usable
