@@ -42,7 +42,8 @@ from custom_components.eflux.core.central import (
 from custom_components.eflux.core.config import ControllerSettings
 from custom_components.eflux.core.control.meter_feed import reading_amps
 from custom_components.eflux.core.controller import Controller
-from custom_components.eflux.core.meters.config import build_source, parse_meter_config
+from custom_components.eflux.core.meters.build import build_source
+from custom_components.eflux.core.meters.config import parse_meter_config
 from custom_components.eflux.core.meters.reading import MeterReading
 from sim.chargepoint import Car, SimChargePoint
 from tests.support.mosquitto import MosquittoBroker, broker_or_reason

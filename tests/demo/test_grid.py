@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.eflux.core.meters.config import build_source, parse_meter_config
+from custom_components.eflux.core.meters.build import build_source
+from custom_components.eflux.core.meters.config import parse_meter_config
 from custom_components.eflux.core.meters.reading import MeterReading
 from sim.chargepoint import Car, SimChargePoint
 from sim.chargepoint.transaction import SimTransaction

@@ -247,7 +247,8 @@ def _build_meter(
     fuse = meter.options.get("fuse_a") or max(circuit.limit_a)
     if meter.kind == EXTERNAL:
         return ExternalMeterSource(meter.name, timeout_s=meter.timeout_s, clock=clock, fuse_a=fuse)
-    from .meters.config import build_source, parse_meter_config
+    from .meters.build import build_source
+    from .meters.config import parse_meter_config
 
     settings = parse_meter_config(meter.options, where=f"meters[{meter.name}]")
     return build_source(settings, clock=clock, fuse_a=float(fuse))

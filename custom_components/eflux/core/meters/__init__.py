@@ -4,7 +4,8 @@ Public API: `MeterReading`, `Quality`, `MeterSource`, `parse_meter_config`, `bui
 `MeterConfigError`, `load_profile`, `probe` (see docs/meters.md).
 """
 
-from .config import MeterSourceConfig, SourceKind, build_source, parse_meter_config
+from .build import build_source
+from .config import MeterSourceConfig, SourceKind, parse_meter_config
 from .errors import MeterConfigError, MeterProbeError
 from .probe import probe
 from .profile import Profile, builtin_profiles, load_profile

@@ -1,5 +1,5 @@
 """Meter source settings: parsed from a mapping (YAML, config entry) with clear errors, and
-turned into a running `MeterSource` by `build_source`.
+turned into a running `MeterSource` by `build.build_source`.
 
 ```yaml
 name: grid                 # required, unique
@@ -24,14 +24,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import MeterConfigError
-from .source import Clock, utc_now
+from .mqtt_payload import check_paths
+from .mqtt_profiles import default_topic
+from .profile import load_profile
 from .values import Fields
-
-if TYPE_CHECKING:
-    from .source import MeterSource
 
 
 class SourceKind(StrEnum):
@@ -133,8 +132,6 @@ def parse_meter_config(data: Mapping[str, Any], *, where: str) -> MeterSourceCon
 
 
 def _parse_modbus(fields: Fields, kind: SourceKind) -> ModbusSettings:
-    from .profile import load_profile
-
     profile = fields.text("profile")
     try:
         load_profile(profile)
@@ -171,9 +168,6 @@ def _parse_mqtt(fields: Fields) -> MqttSettings:
         raise fields.error("paths", "generic_json needs at least one JSON path")
     if paths and profile not in PATH_PROFILES:
         raise fields.error("paths", f"not used by {profile} (only by {', '.join(PATH_PROFILES)})")
-    from .mqtt_payload import check_paths
-    from .mqtt_profiles import default_topic
-
     check_paths(paths, paths_field)
     topic = fields.text("topic", default_topic(profile))
     if any(c in topic for c in "#+") or topic != topic.strip("/"):
@@ -215,20 +209,3 @@ def parse_broker(fields: Fields) -> BrokerSettings:
         keepalive_s=fields.integer("keepalive", 30, low=5, high=3600),
     )
 
-
-def build_source(
-    cfg: MeterSourceConfig, *, clock: Clock = utc_now, fuse_a: float | None = None
-) -> MeterSource:
-    """A source for `cfg` (not started: call `await source.start()`). `fuse_a` overrides the
-    config's fuse for the plausibility check (10 x fuse).
-    """
-    fuse = fuse_a if fuse_a is not None else cfg.fuse_a
-    if cfg.mqtt is not None:
-        from .mqtt_source import MqttMeterSource
-
-        return MqttMeterSource(cfg, clock=clock, fuse_a=fuse)
-    if cfg.modbus is None:
-        raise MeterConfigError("kind", f"{cfg.kind} has no settings")
-    from .modbus_source import ModbusMeterSource
-
-    return ModbusMeterSource(cfg, clock=clock, fuse_a=fuse)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from .config import MeterSourceConfig, build_source
+from .build import build_source
+from .config import MeterSourceConfig
 from .errors import MeterProbeError
 from .modbus_io import ModbusReadError
 from .modbus_line import ModbusLine
