@@ -10,30 +10,30 @@ import hmac
 import json
 import math
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
-from ..central import ReservationNotSupported
 from ..config import ApiSettings, ChargerBinding
-from ..control.prices import parse_entries
-from ..control.snapshot import charger_dict
 from ..domain import DepartureRequest
-from ..planning.tariff import HOUR
-from ..runtime import LocalSite
+from ..runtime import LocalSite, ReservationNotSupported, charger_dict
 from .errors import ApiError, as_api_error, error_response
 from .events import EventStream
+from .guard import guard
+from .jsonbody import BodyError, read_json
 
 MAX_BODY_BYTES = 64 * 1024
+HOUR = timedelta(hours=1)
 SITE_KEY = web.AppKey("site", LocalSite)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def build_app(site: LocalSite, settings: ApiSettings) -> web.Application:
     app: web.Application = web.Application(
-        client_max_size=MAX_BODY_BYTES, middlewares=[_errors, _auth(settings.token)]
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[_errors, guard(settings.allowed_hosts), _auth(settings.token)],
     )
     app[SITE_KEY] = site
     stream = EventStream(site)
@@ -152,10 +152,7 @@ async def post_stop(request: web.Request) -> web.Response:
 async def put_departure(request: web.Request) -> web.Response:
     body = await _body(request)
     site = request.app[SITE_KEY]
-    ident = request.match_info["id"]
-    binding = site.controller.bindings.get(ident)
-    if binding is None:
-        raise ApiError(404, "not_found", f"unknown charger {ident!r}")
+    binding = _binding(request)
     departure = DepartureRequest(
         charge_point_id=binding.charge_point_id,
         connector_id=binding.connector_id,
@@ -177,7 +174,7 @@ async def put_departure(request: web.Request) -> web.Response:
     await site.set_departure(departure)
     # Plan now rather than at the next turn of the loop, so that the answer already carries
     # the plan and the stay's flexibility price (the app shows them at once).
-    site.controller.recompute()
+    site.recompute()
     return _charger(request)
 
 
@@ -197,12 +194,9 @@ async def post_reservation(request: web.Request) -> web.Response:
     if not id_tag.strip():
         raise ApiError(400, "bad_request", "id_tag must not be empty")
     expires_at = _time(body, "expires_at")
-    site = request.app[SITE_KEY]
-    binding = _binding(request)
+    _binding(request)
     try:
-        await site.central.reserve(
-            binding.charge_point_id, binding.connector_id, id_tag, expires_at
-        )
+        await request.app[SITE_KEY].reserve(request.match_info["id"], id_tag, expires_at)
     except ReservationNotSupported as err:
         raise ApiError(409, "not_supported", str(err)) from None
     return _charger(request)
@@ -210,38 +204,29 @@ async def post_reservation(request: web.Request) -> web.Response:
 
 async def delete_reservation(request: web.Request) -> web.Response:
     """CancelReservation of the connector's open reservation."""
-    site = request.app[SITE_KEY]
-    binding = _binding(request)
-    held = [
-        r
-        for r in site.central.reservations(binding.charge_point_id)
-        if r.connector_id == binding.connector_id
-    ]
-    if not held:
+    _binding(request)
+    if await request.app[SITE_KEY].cancel_reservation(request.match_info["id"]) is None:
         raise ApiError(404, "not_found", f"charger {request.match_info['id']!r} has no reservation")
-    await site.central.cancel_reservation(held[0].id)
     return _charger(request)
 
 
 def _binding(request: web.Request) -> ChargerBinding:
-    ident = request.match_info["id"]
-    binding = request.app[SITE_KEY].controller.bindings.get(ident)
-    if binding is None:
-        raise ApiError(404, "not_found", f"unknown charger {ident!r}")
-    return binding
+    """The charger of the path (404 when unknown), before the request is looked at further."""
+    try:
+        return request.app[SITE_KEY].binding(request.match_info["id"])
+    except KeyError as err:
+        raise ApiError(404, "not_found", str(err.args[0])) from None
 
 
 async def post_ocpp(request: web.Request) -> web.Response:
     site = request.app[SITE_KEY]
     ident = request.match_info["id"]
-    binding = site.controller.bindings.get(ident)
-    if binding is None:
-        raise ApiError(404, "not_found", f"unknown charger {ident!r}")
+    _binding(request)
     action = request.match_info["action"]
     if not action.isascii() or not action.isalnum() or len(action) > 64:
         raise ApiError(400, "bad_request", f"not an OCPP action name: {action!r}")
     payload = await _body(request, empty_ok=True)
-    response = await site.send_ocpp(binding.charge_point_id, action, payload)
+    response = await site.send_ocpp(ident, action, payload)
     return web.json_response({"response": response})
 
 
@@ -264,13 +249,13 @@ async def put_prices(request: web.Request) -> web.Response:
             raise ApiError(400, "bad_request", f"unknown field {unknown[0]!r}")
         data = data.get("prices")
     site = request.app[SITE_KEY]
-    hours = site.controller.push_prices(parse_entries(data))
+    hours = await site.push_prices(data)
     return web.json_response({"hours_set": hours, **_prices(site)})
 
 
 async def delete_prices(request: web.Request) -> web.Response:
     site = request.app[SITE_KEY]
-    site.controller.push_prices(None)
+    await site.clear_prices()
     return web.json_response(_prices(site))
 
 
@@ -285,7 +270,7 @@ def _prices(site: LocalSite) -> dict[str, Any]:
                 "price": None if row.price is None else str(row.price),
                 "source": row.source,
             }
-            for row in site.controller.price_table()
+            for row in site.price_table()
         ],
     }
 
@@ -302,9 +287,9 @@ async def _body(request: web.Request, *, empty_ok: bool = False) -> dict[str, An
             return {}
         raise ApiError(400, "bad_request", "a JSON object is required")
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ApiError(400, "bad_request", f"body is not JSON: {err}") from None
+        data = read_json(raw, max_bytes=MAX_BODY_BYTES)
+    except BodyError as err:  # too deep, not UTF-8, NUL or lone surrogate: 400, never a 500
+        raise ApiError(400, "bad_request", str(err)) from None
     if not isinstance(data, dict):
         raise ApiError(400, "bad_request", "body must be a JSON object")
     return data
