@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import logging
 
+from custom_components.eflux.core.runner.timebase import add_time_options, clock_from_args
+
 from .car import Car
 from .core import SimChargePoint
 
@@ -26,6 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--vendor", default="E-Flux")
     parser.add_argument("--model", default="SimCharger")
     parser.add_argument("-v", "--verbose", action="store_true")
+    add_time_options(parser)  # the same --time-scale/--time-epoch as eflux-local
     return parser.parse_args(argv)
 
 
@@ -40,6 +43,7 @@ async def main_async(args: argparse.Namespace) -> None:
         car,
         password=args.password,
         speed=args.speed,
+        clock=clock_from_args(args),
         vendor=args.vendor,
         model=args.model,
     )
@@ -50,7 +54,7 @@ async def main_async(args: argparse.Namespace) -> None:
         await sim.plug_in(args.card)
     try:
         while not runner.done():
-            await asyncio.sleep(5)
+            await sim.timers.sleep(5)
             limit = "none" if sim.limit_a is None else f"{sim.limit_a:.1f} A"
             print(
                 f"{sim.status:<14} limit {limit:<8} drawing {sim.amps:4.1f} A  "

@@ -16,6 +16,8 @@ class Car:
     max_current_a: float = 16.0  # per phase
     phases: int = 3  # 1 or 3
     efficiency: float = 0.92  # grid energy that ends up in the battery
+    # A car that takes more than it is offered (a faulty on-board charger): amps above the offer
+    overdraw_a: float = 0.0
 
     @property
     def full(self) -> bool:
@@ -25,7 +27,7 @@ class Car:
         """Amps per phase the car draws when the charger offers `offered_a`."""
         if self.full or offered_a < MIN_CHARGING_AMPS:
             return 0.0
-        return round(min(offered_a, self.max_current_a), 1)
+        return round(min(offered_a, self.max_current_a) + self.overdraw_a, 1)
 
     def charge(self, amps: float, seconds: float) -> float:
         """Draw `amps` per phase for `seconds`; returns the grid energy in Wh."""

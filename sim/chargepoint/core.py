@@ -8,7 +8,9 @@ Available: one car per simulated box (a dual-socket box with a car on socket 2 i
 It keeps what a real charger keeps across a lost connection: transaction messages wait in a
 queue (in order) and go out after reconnecting, so a central system that crashed mid-session
 still receives the StopTransaction. Time can run faster than real time (`speed`), and the
-clock can be replaced (offline backlogs with old timestamps).
+clock can be replaced (offline backlogs with old timestamps). A site `Clock` (a `ScaledClock`
+shared with the local site) also paces the charger's own timers: sampling, heartbeats and
+reconnects run on its time. `draw_listeners` hear every change of what the car draws.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from custom_components.eflux.core.clock import Clock, Now, as_clock
 
 from .adapter import ProtocolAdapter, adapter_class
 from .behaviour import SimBehaviour
@@ -58,7 +62,7 @@ class SimChargePoint(DriverActions):
         max_current_a: float = 32.0,
         register_wh: float = 1_000_000.0,
         behaviour: SimBehaviour | None = None,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | Now | None = None,
         speed: float = 1.0,
         reconnect_delay: float = 0.5,
         call_timeout: float = 10.0,
@@ -82,7 +86,8 @@ class SimChargePoint(DriverActions):
         self.max_current_a = max_current_a
         self.register_wh = register_wh
         self.behaviour = behaviour or SimBehaviour()
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock: Now = clock or (lambda: datetime.now(UTC))
+        self.timers = as_clock(self.clock)  # what sampling, heartbeats and reconnects wait on
         self.speed = speed
         self.reconnect_delay = reconnect_delay
         self.call_timeout = call_timeout
@@ -98,6 +103,7 @@ class SimChargePoint(DriverActions):
         self.status = "Available"
         self.available = True
         self.amps = 0.0
+        self.draw_listeners: list[Callable[[SimChargePoint], None]] = []
         self.limit_a: float | None = None  # from charging profiles; None = no profile
         self.profiles = ProfileBook()
         self.reservations = SimReservations(self)
@@ -127,7 +133,7 @@ class SimChargePoint(DriverActions):
                 _LOGGER.debug("%s: connection ended: %r", self.id, err)
             if self._closing:
                 break
-            await asyncio.sleep(self.reconnect_delay)
+            await self.timers.sleep(self.reconnect_delay)
 
     async def start(self, wait_s: float = 10.0) -> None:
         """Run in the background and wait until booted (tests and benches)."""
@@ -199,22 +205,22 @@ class SimChargePoint(DriverActions):
 
     async def _heartbeats(self, adapter: ProtocolAdapter) -> None:
         while True:
-            await asyncio.sleep(max(1, self.heartbeat_interval))
+            await self.timers.sleep(max(1, self.heartbeat_interval))
             await adapter.heartbeat()
 
     async def _sampling(self) -> None:
         """Sample every interval. A newly configured interval applies within a second, as on a
         real charger (sleeping the whole default 60 s first left a charger configured right
         after its boot unmeasured for a minute)."""
-        loop = asyncio.get_running_loop()
-        last = loop.time()
+        clock = self.timers
+        last = clock.monotonic()
         while True:
             interval = max(0.05, self.meter_interval or self.configured_interval())
-            wait = last + interval - loop.time()
+            wait = last + interval - clock.monotonic()
             if wait > 0:
-                await asyncio.sleep(min(wait, 1.0))
+                await clock.sleep(min(wait, 1.0))
                 continue
-            last = loop.time()
+            last = clock.monotonic()
             await self.sample_now()
 
     def configured_interval(self) -> float:
@@ -284,7 +290,11 @@ class SimChargePoint(DriverActions):
         self._last_advance = now
         offered = self.offered_a()
         self.limit_a = offered if offered < self.max_current_a else None
+        drawn = self.amps
         self.amps = self.car.current_for(offered) if self.transaction and self.plugged else 0.0
+        if self.amps != drawn:
+            for listener in tuple(self.draw_listeners):
+                listener(self)
         if self.transaction is None:
             new_status = self.reservations.idle_status(self.connector_id, self.plugged)
         elif self.amps > 0:

@@ -42,7 +42,7 @@ from .central import (
     TransactionEnded,
     TransactionStarted,
 )
-from .clock import utc_now
+from .clock import Clock, Now, as_clock, utc_now
 from .config import CarProfile, ChargerBinding, ControllerSettings
 from .control.departures import Departures
 from .control.inputs import UserSettings, charger_input, connector_of, refresh
@@ -70,12 +70,13 @@ class Controller:
         cars: Mapping[str, CarProfile] | None = None,
         settings: ControllerSettings | None = None,
         meter_timeouts: Mapping[str, float] | None = None,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock | Now = utc_now,
     ) -> None:
         self.site = site
         self.settings = settings or ControllerSettings()
         self._central = central
         self._clock = clock
+        self._site_clock = as_clock(clock)  # its sleep paces the timer (ScaledClock: faster)
         self._compiled = compile_site(site)
         self._chargers = {c.id: c for c in site.chargers}
         self.bindings: Mapping[str, ChargerBinding] = bindings or {
@@ -346,12 +347,21 @@ class Controller:
             deadline = self._next_deadline()
             if deadline is not None:
                 wait = min(wait, max(0.0, (deadline - self._clock()).total_seconds()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+            await self._sleep_unless_woken(wait)
             try:
                 self._tick()
             except Exception:  # the timer must outlive any one bad pass
                 _LOGGER.exception("controller timer pass failed")
+
+    async def _sleep_unless_woken(self, seconds: float) -> None:
+        """Sleep `seconds` of the site clock's time, or less when a pass wakes the timer."""
+        sleeping = asyncio.ensure_future(self._site_clock.sleep(seconds))
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
+            woken.cancel()
 
     def _tick(self) -> None:
         now = self._clock()

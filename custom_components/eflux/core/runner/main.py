@@ -17,12 +17,14 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from ..clock import Clock
 from ..config import SiteConfig, load_site_config
 from ..config.checks import circuit_warnings
 from ..errors import ConfigError
 from ..meters.backoff import quiet_library_logs
 from ..runtime import LocalSite
 from .api import build_app
+from .timebase import add_time_options, clock_from_args
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", required=True, help="path to site.yaml")
     parser.add_argument("--check", action="store_true", help="validate the file and exit")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    add_time_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -53,17 +56,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{args.config}: OK ({len(config.site.chargers)} chargers)")
         return 0
     try:
-        asyncio.run(run(config))
+        clock = clock_from_args(args)
+        if args.time_scale != 1:
+            _LOGGER.info("simulated time x%g from %s", args.time_scale, clock.now().isoformat())
+        asyncio.run(run(config, clock=clock))
     except OSError as err:
         print(f"eflux-local: cannot start: {err}", file=sys.stderr)
         return 1
     return 0
 
 
-async def run(config: SiteConfig, stop: asyncio.Event | None = None) -> None:
-    """Run until `stop` is set (or SIGINT/SIGTERM when none is given)."""
+async def run(
+    config: SiteConfig, stop: asyncio.Event | None = None, *, clock: Clock | None = None
+) -> None:
+    """Run until `stop` is set (or SIGINT/SIGTERM when none is given); `clock`: the site's
+    time (a `ScaledClock` for --time-scale), the real clock by default."""
     stop = stop or _stop_on_signals()
-    site = LocalSite(config)
+    site = LocalSite(config) if clock is None else LocalSite(config, clock=clock)
     await site.start()
     runner: web.AppRunner | None = None
     try:
