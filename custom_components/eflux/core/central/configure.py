@@ -58,13 +58,22 @@ async def configure_v16(session: V16Session) -> None:
     try:
         configuration = await read_configuration_v16(session)
         await hub.save_configuration(cp_id, configuration)
+        _ready(session)
         if not hub.quirks(cp_id).rejects_configuration_changes:
             await _change_v16(session, configuration)
             keys = ["MeterValueSampleInterval", "MeterValuesSampledData"]
             await hub.save_configuration(cp_id, await read_configuration_v16(session, keys))
         await sync_local_list(session)
     except CentralError as err:
+        _ready(session)  # what it has will do; limits fail on their own if it is gone
         _LOGGER.warning("%s: configuration after boot incomplete: %s", cp_id, err)
+
+
+def _ready(session: OcppSession) -> None:
+    """Profiles may go out once the configuration they are built from is read, and never
+    while the charger's boot is Pending approval."""
+    if session.id not in session.hub.pending:
+        session.hub.mark_ready(session)
 
 
 async def read_configuration_v16(
@@ -106,6 +115,7 @@ async def configure_v201(session: V201Session) -> None:
     try:
         variables = await session.get_variables(V201_VARIABLES)
         await hub.save_configuration(cp_id, variables)
+        _ready(session)
         if not hub.quirks(cp_id).rejects_configuration_changes:
             config = hub.config
             await session.set_variables(
@@ -123,6 +133,7 @@ async def configure_v201(session: V201Session) -> None:
             await hub.save_configuration(cp_id, await session.get_variables(V201_VARIABLES[:2]))
         await sync_local_list(session)
     except CentralError as err:
+        _ready(session)
         _LOGGER.warning("%s: configuration after boot incomplete: %s", cp_id, err)
 
 

@@ -130,11 +130,18 @@ class ChargerControl:
         return await self._apply(session, TX_PROFILE, tx.connector_id, amps, phases, tx)
 
     def _running(self, cp_id: str, connector_id: int) -> list[Transaction]:
-        return [
-            tx
-            for tx in self.hub.ledger.open_transactions(cp_id)
-            if connector_id in (0, tx.connector_id)
-        ]
+        """The live transaction of each connector concerned: a TxProfile for any other would
+        be refused by the charger (and the ledger keeps one open per connector anyway)."""
+        ledger = self.hub.ledger
+        connectors = sorted(
+            {
+                tx.connector_id
+                for tx in ledger.open_transactions(cp_id)
+                if connector_id in (0, tx.connector_id)
+            }
+        )
+        live = (ledger.open_on_connector(cp_id, c) for c in connectors)
+        return [tx for tx in live if tx is not None]
 
     def _paused_on(self, cp_id: str, connector_id: int) -> list[int]:
         return [
@@ -153,6 +160,7 @@ class ChargerControl:
         tx: Transaction | None,
     ) -> CurrentLimit:
         cp_id, hub = session.id, self.hub
+        await hub.wait_ready(session)  # never before the boot is answered and configured
         quirks = hub.quirks(cp_id)
         spec = build_limit(
             hub.state(cp_id),
@@ -202,6 +210,7 @@ class ChargerControl:
 
     async def clear_current_limit(self, cp_id: str, connector_id: int) -> None:
         session = self.session(cp_id)
+        await self.hub.wait_ready(session)
         if self.hub.quirks(cp_id).clear_profile_is_noop:
             await self._apply(session, TX_DEFAULT_PROFILE, connector_id, UNLIMITED_AMPS, None, None)
             for tx in self._running(cp_id, connector_id):
@@ -228,6 +237,7 @@ class ChargerControl:
         the older ceiling instead: `ceiling_amps` (default `amps`) until `valid_for` ends,
         nothing afterwards."""
         session, hub = self.session(cp_id), self.hub
+        await hub.wait_ready(session)
         state, voltage = hub.state(cp_id), hub.config.nominal_voltage
         two_periods = takes_fallback_period(state)
         spec = build_limit(

@@ -27,6 +27,14 @@ class ChargePointOffline(CentralError):
         self.cp_id = cp_id
 
 
+class NotReady(ChargePointOffline):
+    """Connected, but not yet booted and configured (or its boot is Pending approval)."""
+
+    def __init__(self, cp_id: str) -> None:
+        super().__init__(cp_id)
+        self.args = (f"charge point {cp_id!r} is connected but not ready (booting or pending)",)
+
+
 class CallTimeout(CentralError):
     def __init__(self, cp_id: str, action: str, timeout: float) -> None:
         super().__init__(f"{cp_id}: no answer to {action} within {timeout:g} s")

@@ -7,7 +7,9 @@ state that a crash could take back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import records
 from .auth import Authorizer, CardBook
 from .config import CentralConfig
+from .errors import ChargePointOffline, NotReady
 from .events import (
     ChargerBooted,
     ChargerConnected,
@@ -46,6 +49,9 @@ if TYPE_CHECKING:
     from .rpc import OcppSession
 
 _LOGGER = logging.getLogger(__name__)
+# How long a command waits for a connected charger to become ready (boot answered and its
+# configuration read, or the boot grace of server.py over) before NotReady.
+READY_WAIT_S = 45.0
 # A limit is judged on the first sample received this long after it was sent.
 LIMIT_SETTLE = timedelta(seconds=5)
 # Measured current may exceed a limit by this much (meter accuracy, car control loop).
@@ -73,6 +79,11 @@ class ChargerHub:
         self.states: dict[str, ChargePointState] = {}
         self.sessions: dict[str, OcppSession] = {}
         self._quirks: dict[str, Quirks] = {}
+        # Charge points whose last BootNotification was answered Pending (boot.py).
+        self.pending: set[str] = set()
+        self._ready: weakref.WeakKeyDictionary[OcppSession, asyncio.Event] = (
+            weakref.WeakKeyDictionary()
+        )
         self.reservations = ReservationBook(self)
         self.firmware = FirmwareFiles()  # one-time download URLs (firmware.py)
 
@@ -83,7 +94,9 @@ class ChargerHub:
         }
         for state in self.states.values():
             self._quirks[state.id] = quirks_for(state.vendor, state.model)
-        for tx in await self.ledger.load():
+        await self.ledger.load()
+        await self.ledger.supersede_duplicates()
+        for tx in self.ledger.open_transactions():
             self._set_connector(tx.charge_point_id, tx.connector_id, transaction=tx)
         await self.reservations.load()
 
@@ -115,6 +128,32 @@ class ChargerHub:
         await self.store.write(lambda db: records.save_charge_point(db, state))
         self.bus.emit(ChargerConnected(cp_id, now, session.ocpp_version))
         return previous
+
+    # ---- readiness: no profile or command before the charger is booted and configured --------
+    def _ready_event(self, session: OcppSession) -> asyncio.Event:
+        event = self._ready.get(session)
+        if event is None:
+            event = self._ready[session] = asyncio.Event()
+        return event
+
+    def mark_ready(self, session: OcppSession) -> None:
+        """The charger's boot was answered Accepted (or it skipped booting) and its
+        configuration was read: charging profiles may go to it from now on."""
+        self._ready_event(session).set()
+
+    def is_ready(self, session: OcppSession) -> bool:
+        return self._ready_event(session).is_set()
+
+    async def wait_ready(self, session: OcppSession) -> None:
+        """Until `mark_ready`; NotReady after READY_WAIT_S (a Pending or silent charger)."""
+        if self.is_ready(session):
+            return
+        try:
+            await asyncio.wait_for(self._ready_event(session).wait(), READY_WAIT_S)
+        except TimeoutError:
+            raise NotReady(session.id) from None
+        if session.closed:
+            raise ChargePointOffline(session.id)
 
     def detach(self, session: OcppSession, reason: str) -> None:
         cp_id = session.id
@@ -262,7 +301,9 @@ class ChargerHub:
     async def start_transaction(
         self, template: Transaction, start_key: str | None, samples: Sequence[MeterSample] = ()
     ) -> tuple[Transaction, bool]:
-        tx, created = await self.ledger.start(template, start_key, samples)
+        tx, created, superseded = await self.ledger.start(template, start_key, samples)
+        for old in superseded:
+            self.bus.emit(TransactionEnded(old.charge_point_id, self.clock(), old))
         if created:
             self._show_transaction(tx)
             self.bus.emit(TransactionStarted(tx.charge_point_id, self.clock(), tx))

@@ -9,6 +9,7 @@ session enters the outbox (outbox.py) in the same SQLite transaction that closes
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -17,10 +18,11 @@ import aiosqlite
 
 from ..domain import FinishedSession
 from . import records
-from .model import MeterSample, PhaseValues, Transaction
-from .outbox import enqueue
+from .model import SUPERSEDED, MeterSample, PhaseValues, Transaction
+from .outbox import enqueue, replace_pending
 from .store import Store
 
+_LOGGER = logging.getLogger(__name__)
 # Chargers round registers (kWh with two decimals): smaller steps back are not a reset.
 REGISTER_TOLERANCE_WH = 10.0
 
@@ -92,6 +94,25 @@ def close(
     )
 
 
+async def supersede(
+    db: aiosqlite.Connection, old: Transaction, newer: Transaction, now: datetime
+) -> Transaction:
+    """Close `old` because `newer` started on its connector: at that start (or now, if that
+    is not later than `old`'s own start), energy from its last register, flagged, queued."""
+    at = newer.started_at if newer.started_at > old.started_at else now
+    closed = replace(close(old, None, at, SUPERSEDED), energy_flagged=True)
+    await records.update_transaction(db, closed)
+    await enqueue(db, finished_session(closed), now=now)
+    _LOGGER.warning(
+        "%s/%d: transaction %s closed (superseded by %s, which started on the same connector)",
+        old.charge_point_id,
+        old.connector_id,
+        old.id,
+        newer.id or "a new transaction",
+    )
+    return closed
+
+
 def finished_session(tx: Transaction) -> FinishedSession:
     assert tx.stopped_at is not None
     return FinishedSession(
@@ -159,10 +180,15 @@ class Ledger:
 
     async def start(
         self, tx: Transaction, start_key: str | None, samples: Sequence[MeterSample] = ()
-    ) -> tuple[Transaction, bool]:
-        """Store a new transaction; (existing, False) when the same start was seen before."""
+    ) -> tuple[Transaction, bool, list[Transaction]]:
+        """Store a new transaction: (it, True, the ones it superseded), or (existing, False, [])
+        when the same start was seen before.
 
-        async def work(db: aiosqlite.Connection) -> tuple[Transaction, bool]:
+        One open transaction per connector: the older open ones there are closed in the same
+        SQLite transaction (see `supersede`), so a charger that lost its stops never leaves a
+        pile of open transactions that all get charging profiles."""
+
+        async def work(db: aiosqlite.Connection) -> tuple[Transaction, bool, list[Transaction]]:
             existing = None
             if start_key is not None:
                 existing = await records.find_transaction(
@@ -171,20 +197,53 @@ class Ledger:
             if existing is None and tx.id:
                 existing = await records.find_transaction(db, tx.charge_point_id, ocpp_id=tx.id)
             if existing is not None:
-                return existing, False
+                return existing, False, []
             stored = await records.insert_transaction(db, tx, start_key)
             stored = apply_samples(stored, samples)
             await records.insert_samples(
                 db, tx.charge_point_id, tx.connector_id, stored.record_id, samples
             )
             await records.update_transaction(db, stored)
-            return stored, True
+            others = [
+                t for t in self.open_transactions(tx.charge_point_id)
+                if t.connector_id == tx.connector_id
+            ]  # fmt: skip
+            # The newest start stays open (the one just heard of wins a tie).
+            newest = max([*others, stored], key=lambda t: (t.started_at, t is stored))
+            closed = [
+                await supersede(db, old, newest, self._clock())
+                for old in [*others, stored]
+                if old is not newest
+            ]
+            stored = next((c for c in closed if c.record_id == stored.record_id), stored)
+            return stored, True, [c for c in closed if c.record_id != stored.record_id]
 
-        stored, created = await self._store.write(work)
+        stored, created, superseded = await self._store.write(work)
+        for old in superseded:
+            self._keep(old)
         known = self.find_open(stored.charge_point_id, stored.id)
         if known is not None:  # already tracked, with its live values
-            return known, created
-        return self._keep(stored), created
+            return known, created, superseded
+        return self._keep(stored), created, superseded
+
+    async def supersede_duplicates(self) -> list[Transaction]:
+        """Close all but the newest open transaction of each connector (a file written before
+        the one-per-connector rule may hold several); the closed ones."""
+        groups: dict[tuple[str, int], list[Transaction]] = {}
+        for tx in self.open_transactions():
+            groups.setdefault((tx.charge_point_id, tx.connector_id), []).append(tx)
+        piles = [sorted(g, key=lambda t: t.started_at) for g in groups.values() if len(g) > 1]
+        if not piles:
+            return []
+
+        async def work(db: aiosqlite.Connection) -> list[Transaction]:
+            now = self._clock()
+            return [await supersede(db, old, pile[-1], now) for pile in piles for old in pile[:-1]]
+
+        closed = await self._store.write(work)
+        for tx in closed:
+            self._keep(tx)
+        return closed
 
     async def record_samples(
         self, cp_id: str, connector_id: int, tx: Transaction | None, samples: Sequence[MeterSample]
@@ -215,7 +274,14 @@ class Ledger:
         reason: str | None,
         samples: Sequence[MeterSample] = (),
     ) -> Transaction:
-        """Close `tx` and queue its finished session, in one SQLite transaction."""
+        """Close `tx` and queue its finished session, in one SQLite transaction.
+
+        A superseded transaction (closed here with an estimate) is closed again by its own
+        late stop: the charger's figures replace the estimate, in the outbox too while its
+        entry is unsent (once sent, the cloud keeps the flagged estimate: logged)."""
+        correcting = tx.superseded
+        if correcting:  # reopened to take its last samples and the charger's own figures
+            tx = replace(tx, stopped_at=None, meter_stop_wh=None, stop_reason=None)
         closed = close(apply_samples(tx, samples), meter_stop_wh, stopped_at, reason)
 
         async def work(db: aiosqlite.Connection) -> None:
@@ -223,7 +289,15 @@ class Ledger:
                 db, tx.charge_point_id, tx.connector_id, tx.record_id, samples
             )
             await records.update_transaction(db, closed)
-            await enqueue(db, finished_session(closed), now=self._clock())
+            session = finished_session(closed)
+            if correcting and not await replace_pending(db, session):
+                _LOGGER.warning(
+                    "%s: transaction %s was sent to the cloud as superseded (flagged) before"
+                    " its own stop came; the cloud keeps that estimate",
+                    tx.charge_point_id,
+                    tx.id,
+                )
+            await enqueue(db, session, now=self._clock())
 
         await self._store.write(work)
         return self._keep(closed)

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# Stop reason of a transaction the central system closed because a newer one started on its
+# connector (ledger.supersede).
+SUPERSEDED = "Superseded"
 # A phase drawing less than this is counted as unused (car electronics, measurement noise).
 PHASE_IN_USE_AMPS = 1.0
 
@@ -110,6 +113,12 @@ class Transaction:
     @property
     def phases_in_use(self) -> int:
         return self.current_a.phases_in_use()
+
+    @property
+    def superseded(self) -> bool:
+        """Closed by the central system when a newer transaction started on its connector
+        (SUPERSEDED); its own late stop may still come and corrects it."""
+        return self.stop_reason == SUPERSEDED
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,6 +100,17 @@ async def enqueue(
     )
 
 
+async def replace_pending(db: aiosqlite.Connection, session: FinishedSession) -> bool:
+    """Put `session` in place of its queued, unsent entry (a correction of an estimate, see
+    ledger.stop); False when there is no such entry (none, or already sent)."""
+    cursor = await db.execute(
+        "UPDATE session_outbox SET payload = ? WHERE charge_point_id = ? AND transaction_id = ?"
+        " AND sent_at IS NULL",
+        (_payload(session), session.charge_point_id, session.transaction_id),
+    )
+    return cursor.rowcount > 0
+
+
 class SqliteSessionOutbox:
     """The `SessionOutbox` over the central system's SQLite file, on a connection of its own."""
 

@@ -133,7 +133,7 @@ class V16Session(V16Notifications):
                 stop_reason=reason,
             )
             await self.hub.orphan_stop(template, float(meter_stop), samples)
-        elif tx.is_open:
+        elif tx.is_open or tx.superseded:  # superseded: its own stop replaces our estimate
             await self.hub.stop_transaction(tx, float(meter_stop), stopped_at, reason, samples)
         answer: dict[str, Any] = {}
         stop_tag = extra.get("id_tag")

@@ -7,23 +7,33 @@ charger's own transaction id is kept as the transaction id.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 
 from ..domain import Card
+from . import batching
 from .auth import AuthResult, card_info
 from .configure import configure_v201
 from .meter import parse_meter_values
 from .model import MeterSample, Reservation, Transaction
 from .notifications import V201Notifications
 from .profiles import CHARGE_POINT_MAX_PROFILE, ProfileSpec
-from .reports import save_ev_needs
+from .reports import save_ev_needs, variable_key
 from .rpc import on
 from .timeutil import parse_timestamp, to_wire
 
 _REMOTE_START_IDS = itertools.count(1)
+# (component, variable) or (component, variable, variable instance)
+Variable = tuple[str, str] | tuple[str, str, str]
+# What one GetVariables / SetVariables message may hold (DeviceDataCtrlr, per action).
+MESSAGE_LIMITS: tuple[Variable, ...] = (
+    ("DeviceDataCtrlr", "ItemsPerMessage", "GetVariables"),
+    ("DeviceDataCtrlr", "ItemsPerMessage", "SetVariables"),
+    ("DeviceDataCtrlr", "BytesPerMessage", "GetVariables"),
+    ("DeviceDataCtrlr", "BytesPerMessage", "SetVariables"),
+)
 # Before a driver presents a token (cable first), a 2.0.1 transaction has no card status yet.
 NO_TOKEN = "NoToken"  # noqa: S105 - a status, not a secret
 
@@ -37,6 +47,7 @@ def id_token_info(result: AuthResult) -> dict[str, Any]:
 
 class V201Session(V201Notifications):
     ocpp_version: ClassVar[str] = "2.0.1"
+    limits_read = False  # the message limits below, once per connection
 
     # ---- charger -> central ----------------------------------------------------------------
     @on("BootNotification")
@@ -100,6 +111,10 @@ class V201Session(V201Notifications):
             reason = transaction_info.get("stopped_reason") or "Local"
             await self.hub.stop_transaction(tx, None, at, reason, samples)
             save_ev_needs(self.hub, self.id, tx.connector_id, None)  # they were this car's
+        elif tx.superseded and event_type == "Ended":  # its own end replaces our estimate
+            await self.hub.stop_transaction(
+                tx, None, at, transaction_info.get("stopped_reason") or "Local", samples
+            )
         elif samples:
             await self.hub.meter(self.id, tx.connector_id, tx, samples)
         return {"idTokenInfo": id_token_info(auth)} if auth is not None else {}
@@ -223,33 +238,56 @@ class V201Session(V201Notifications):
             },
         )
 
-    async def get_variables(self, names: Sequence[tuple[str, str]]) -> dict[str, str]:
-        answer = await self.request(
-            "GetVariables",
-            {
-                "getVariableData": [
-                    {"component": {"name": c}, "variable": {"name": v}} for c, v in names
-                ]
-            },
-        )
+    async def get_variables(self, names: Sequence[Variable]) -> dict[str, str]:
+        """Values by "Component.Variable[instance]"; as many requests as the charger's
+        ItemsPerMessage / BytesPerMessage for GetVariables need."""
+        await self._read_message_limits()
         values = {}
-        for result in answer.get("getVariableResult") or []:
-            if result.get("attributeStatus") == "Accepted" and "attributeValue" in result:
-                key = f"{result['component']['name']}.{result['variable']['name']}"
-                values[key] = str(result["attributeValue"])
+        for batch in self._batches("GetVariables", "getVariableData", names, _variable_data):
+            answer = await self.request("GetVariables", {"getVariableData": _variable_data(batch)})
+            values |= _accepted(answer)
         return values
 
     async def set_variables(self, values: Sequence[tuple[str, str, str]]) -> list[str]:
-        answer = await self.request(
-            "SetVariables",
-            {
-                "setVariableData": [
-                    {"attributeValue": value, "component": {"name": c}, "variable": {"name": v}}
-                    for c, v, value in values
-                ]
-            },
+        await self._read_message_limits()
+        statuses = []
+        for batch in self._batches("SetVariables", "setVariableData", values, _set_data):
+            answer = await self.request("SetVariables", {"setVariableData": _set_data(batch)})
+            statuses += [
+                str(r.get("attributeStatus")) for r in answer.get("setVariableResult") or []
+            ]
+        return statuses
+
+    async def _read_message_limits(self) -> None:
+        """Once per connection: the message limits, ItemsPerMessage for GetVariables alone
+        first (a request can be no smaller), then the others within it."""
+        if self.limits_read:
+            return
+        self.limits_read = True
+        for names in (MESSAGE_LIMITS[:1], MESSAGE_LIMITS[1:]):
+            values = {}
+            for batch in self._batches("GetVariables", "getVariableData", names, _variable_data):
+                answer = await self.request(
+                    "GetVariables", {"getVariableData": _variable_data(batch)}
+                )
+                values |= _accepted(answer)
+            await self.hub.save_configuration(self.id, values)
+
+    def _batches[T](
+        self,
+        action: str,
+        field: str,
+        items: Sequence[T],
+        data: Callable[[Sequence[T]], list[dict[str, Any]]],
+    ) -> list[list[T]]:
+        configuration = self.hub.state(self.id).configuration
+        return batching.split(
+            items,
+            lambda batch: {field: data(batch)},
+            action,
+            batching.limit(configuration, f"DeviceDataCtrlr.ItemsPerMessage[{action}]"),
+            batching.limit(configuration, f"DeviceDataCtrlr.BytesPerMessage[{action}]"),
         )
-        return [str(r.get("attributeStatus")) for r in answer.get("setVariableResult") or []]
 
     async def local_list_version(self) -> int:
         answer = await self.request("GetLocalListVersion", {})
@@ -280,6 +318,29 @@ class V201Session(V201Notifications):
     def local_list_supported(self) -> bool:
         enabled = self.hub.state(self.id).configuration.get("LocalAuthListCtrlr.Enabled")
         return enabled is None or enabled.lower() != "false"
+
+
+def _variable(c: str, v: str, instance: str | None = None) -> dict[str, Any]:
+    return {
+        "component": {"name": c},
+        "variable": {"name": v, **({"instance": instance} if instance else {})},
+    }
+
+
+def _accepted(answer: dict[str, Any]) -> dict[str, str]:
+    return {
+        variable_key(result["component"], result["variable"]): str(result["attributeValue"])
+        for result in answer.get("getVariableResult") or []
+        if result.get("attributeStatus") == "Accepted" and "attributeValue" in result
+    }
+
+
+def _variable_data(names: Sequence[Variable]) -> list[dict[str, Any]]:
+    return [_variable(*name) for name in names]
+
+
+def _set_data(values: Sequence[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    return [{"attributeValue": value, **_variable(c, v)} for c, v, value in values]
 
 
 def _purpose(purpose: str) -> str:
