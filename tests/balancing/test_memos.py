@@ -1,6 +1,6 @@
-"""The memos a CompiledSite keeps between passes (demands, ranks, fill plans, held and paused
-answers, the last order) only save time: a site that has seen many passes answers exactly what a
-freshly compiled one answers for the same inputs, state and moment."""
+"""The memos a PassMemo keeps between passes (demands, ranks, fill plans, held and paused
+answers, the last order) only save time: a memo that has seen many passes answers exactly what a
+pass without one (and a freshly compiled site) answers for the same inputs, state and moment."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from custom_components.eflux.core.balancing import (
     Circuit,
     CompiledSite,
     Mode,
+    PassMemo,
     Phase,
     Site,
     SiteInputs,
@@ -33,10 +35,10 @@ T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
 
 def same_as_fresh(
-    warm: CompiledSite, inputs: SiteInputs, state: BalancerState, now: datetime
+    warm: PassMemo, inputs: SiteInputs, state: BalancerState, now: datetime
 ) -> BalanceResult:
-    got = balance(warm, inputs, state, now)
-    want = balance(compile_site(warm.site), inputs, state, now)
+    got = balance(warm.compiled, inputs, state, now, warm)
+    want = balance(compile_site(warm.compiled.site), inputs, state, now)
     assert got.chargers == want.chargers
     assert got.state == want.state
     assert got.changed == want.changed
@@ -65,7 +67,7 @@ def followed(site: Site, inputs: SiteInputs, result: BalanceResult) -> SiteInput
 @given(data=st.data(), instant=st.booleans())
 def test_a_warm_site_answers_what_a_fresh_one_does(data: st.DataObject, instant: bool) -> None:
     site = data.draw(sites(instant=instant))
-    warm = compile_site(site)
+    warm = PassMemo(compile_site(site))
     state, now = BalancerState(), T0
     inputs = data.draw(site_inputs(site, silent=True))
     for _ in range(data.draw(st.integers(min_value=2, max_value=10))):
@@ -104,7 +106,7 @@ def test_a_busy_building_answers_what_a_fresh_one_does() -> None:
         for i in range(60)
     )
     site = Site(circuits=tuple(circuits), chargers=chargers, static_budget_a=per_phase(40.0))
-    warm = compile_site(site)
+    warm = PassMemo(compile_site(site))
     modes = [Mode.DYNAMIC, Mode.DYNAMIC, Mode.FAST, Mode.PV_MIN, Mode.SMART, Mode.STATIC]
     cars = {
         c.id: ChargerInput(plugged=True, mode=rng.choice(modes), planned_w=4000.0) for c in chargers
@@ -133,3 +135,10 @@ def test_a_busy_building_answers_what_a_fresh_one_does() -> None:
             for p in allocation.grid_phases:
                 drawn[p] += allocation.target_a
         now += timedelta(seconds=rng.choice([1, 1, 1, 10, 120]))
+
+
+def test_a_memo_of_another_site_is_refused() -> None:
+    site = Site(circuits=(Circuit("grid", per_phase(25.0)),), chargers=(Charger("a", "grid"),))
+    other: CompiledSite = compile_site(site)
+    with pytest.raises(ValueError, match="another compiled site"):
+        balance(compile_site(site), SiteInputs(), BalancerState(), T0, PassMemo(other))

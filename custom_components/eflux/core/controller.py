@@ -27,6 +27,7 @@ from .balancing import (
     ChargerAllocation,
     ChargerInput,
     Mode,
+    PassMemo,
     PhaseAmps,
     Site,
     SiteInputs,
@@ -96,6 +97,7 @@ class Controller:
             if c.metered
         }
         self._state = BalancerState()
+        self._memo = PassMemo(self._compiled)
         self.result: BalanceResult | None = None
         self.departures = Departures(
             site, cars or {}, self.settings.planner_interval, PriceBook(self.settings.tariff)
@@ -250,7 +252,8 @@ class Controller:
         meters = {
             cid: amps for cid, (amps, at) in self._meters.items() if now - at <= self._timeouts[cid]
         }
-        result = balance(self._compiled, SiteInputs(meters, dict(self._inputs)), self._state, now)
+        inputs = SiteInputs(meters, dict(self._inputs))
+        result = balance(self._compiled, inputs, self._state, now, self._memo)
         self._state, self.result = result.state, result
         self._last_pass_at = now
         self.passes += 1

@@ -1,12 +1,14 @@
 """Load balancing: share the grid connection among chargers, per phase, over a circuit tree.
 
 Pure functions over immutable dataclasses; no clock, no I/O, no asyncio. Build a `CompiledSite`
-once with `compile_site(site)`, then call `balance(compiled, inputs, state, now)` on every meter
-reading or charger event and keep `result.state` for the next call.
+once with `compile_site(site)` and a `PassMemo(compiled)` beside the state, then call
+`balance(compiled, inputs, state, now, memo)` on every meter reading or charger event and keep
+`result.state` (and the memo, which only saves time) for the next call.
 """
 
 from .balancer import balance
 from .inputs import ChargerInput, SiteInputs
+from .memo import PassMemo
 from .result import BalanceResult, ChargerAllocation, ChargerStatus, Reason, SiteStatus
 from .site import (
     ALL_PHASES,
@@ -39,6 +41,7 @@ __all__ = [
     "CompiledSite",
     "MeterLossPolicy",
     "Mode",
+    "PassMemo",
     "Phase",
     "PhaseAmps",
     "Reason",

@@ -9,45 +9,91 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from operator import attrgetter
 from types import MappingProxyType
 
 from .admission import admit_all
 from .allocation import water_fill
-from .demand import demand_for
+from .demand import Ranking, demand_for
 from .household import Loads, site_loads
 from .inputs import ChargerInput, SiteInputs
+from .memo import Draw, DrawHit, PassMemo
 from .result import BalanceResult, ChargerAllocation, ChargerStatus, Reason, SiteStatus
 from .site import Mode
 from .stability import pause_state, settle_admitted, settle_paused
 from .state import BalancerState, ChargerState
 from .topology import EPS, CompiledSite
-from .work import Demand, Work
+from .work import Work
 
 _KEY = attrgetter("key")
 
 
 def balance(
-    cs: CompiledSite, inputs: SiteInputs, state: BalancerState, now: datetime
+    cs: CompiledSite,
+    inputs: SiteInputs,
+    state: BalancerState,
+    now: datetime,
+    memo: PassMemo | None = None,
 ) -> BalanceResult:
-    """Share the site's capacity among its chargers for this moment (see the module doc)."""
+    """Share the site's capacity among its chargers for this moment (see the module doc).
+
+    `memo` (a `PassMemo` of this very `cs`, kept by the caller between passes) only saves time;
+    without it the pass works everything out afresh and answers the same."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    site, tuning = cs.site, cs.site.tuning
-    draws, assumed, warnings = _charger_draws(cs, inputs, state)
+    if memo is None:
+        memo = PassMemo(cs)
+    elif memo.compiled is not cs:
+        raise ValueError("memo belongs to another compiled site")
+    draws, assumed, warnings = _charger_draws(cs, memo, inputs, state)
     loads = site_loads(cs, inputs.meters, draws, state.circuit_base, assumed)
     warnings += loads.warnings
-    any_lost = bool(loads.lost_labels)
+    ranking = Ranking(cs, memo, loads, bool(loads.lost_labels), now.timestamp())
+    out = _Outcome()
+    works = _sessions(ranking, inputs, state, now, out)
+    works.sort(key=_KEY)
     left = loads.caps.copy()
-    allocations: dict[str, ChargerAllocation] = {}
-    states: dict[str, ChargerState] = {}
+    _allocate(cs, memo, works, left, now)
+    given = _settle(cs, memo, works, now, out)
+    turn_ends = _turn_end(works, cs.site.tuning.rotation_interval)
+    if turn_ends is not None:
+        out.wakes.append(turn_ends)
+    new_states = MappingProxyType(out.states)
+    return BalanceResult(
+        chargers=MappingProxyType(out.allocations),
+        site=_site_status(cs, memo, loads, state, new_states, _up_the_tree(cs, given), warnings),
+        state=BalancerState(new_states, MappingProxyType(loads.bases)),
+        changed=tuple(out.changed),
+        next_check_at=min((w for w in out.wakes if w > now), default=None),
+    )
+
+
+class _Outcome:
+    """What a pass decides, filled in step by step."""
+
+    __slots__ = ("allocations", "changed", "states", "wakes")
+
+    def __init__(self) -> None:
+        self.allocations: dict[str, ChargerAllocation] = {}
+        self.states: dict[str, ChargerState] = {}
+        self.changed: list[str] = []  # chargers whose limit or phases changed
+        self.wakes: list[datetime] = []
+
+
+def _sessions(
+    ranking: Ranking, inputs: SiteInputs, state: BalancerState, now: datetime, out: _Outcome
+) -> list[Work]:
+    """Step 1: settle the chargers with no car, off, or unable to charge at all; rank the others
+    (their `Work`, in charger order) for admission."""
+    cs, memo = ranking.cs, ranking.memo
+    site, tuning = cs.site, cs.site.tuning
+    allocations, states, changed = out.allocations, out.states, out.changed
     works: list[Work] = []
-    wakes: list[datetime] = []
     get_input, get_state = inputs.chargers.get, state.chargers.get
-    now_ts, turn_cutoff = now.timestamp(), now - tuning.rotation_interval
-    scratch = cs.work_cache
-    changed: list[str] = []
+    turn_cutoff = now - tuning.rotation_interval
+    scratch = memo.works
+    any_lost = ranking.any_lost
     for index, charger in enumerate(site.chargers):
         ident = charger.id
         inp = get_input(ident)
@@ -78,7 +124,7 @@ def balance(
             and since is not None
             and not any_lost
         ):
-            _rank(cs, work, inp, prev, mode, loads, any_lost, in_turn, now_ts)
+            _rank(ranking, work, inp, prev, mode, in_turn)
         demand = work.demand
         work.fresh = prev_or_none is None
         work.admitted = False
@@ -86,36 +132,48 @@ def balance(
         work.ready_since = work.short_since = work.up_since = None
         if demand.high < demand.low:
             allocation, states[ident], _ = settle_paused(
-                cs, work, demand.high_reason, demand.high_detail, now, tuning
+                cs, memo, work, demand.high_reason, demand.high_detail, now, tuning
             )
             allocations[ident] = allocation
             if work.fresh or prev.target_a or prev.phases:
                 changed.append(ident)
             continue
         works.append(work)
-    works = _in_last_order(cs, works)
-    works.sort(key=_KEY)  # nearly sorted already: the order rarely changes between passes
-    cs.order_cache[:] = [work.index for work in works]
-    admit_all(cs, works, left, now, tuning)
+    return works
+
+
+def _allocate(
+    cs: CompiledSite, memo: PassMemo, works: list[Work], left: list[float], now: datetime
+) -> None:
+    """Step 2: admit the ranked chargers at their minimum, then share what is left, tier by tier
+    (updates `left` and each work)."""
+    admit_all(cs, works, left, now, cs.site.tuning)
     tiers: dict[int, list[Work]] = {}
     for work in works:
         if work.admitted:
             tiers.setdefault(work.demand.tier, []).append(work)
     for tier in sorted(tiers, reverse=True):
-        water_fill(tiers[tier], left, cs.fill_plans, tier)
-    someone_waits = False
-    given = [0.0] * (4 * cs.node_count)  # the new limits per circuit and phase (_site_status)
+        water_fill(tiers[tier], left, memo.fill_plans, tier)
+
+
+def _settle(
+    cs: CompiledSite, memo: PassMemo, works: list[Work], now: datetime, out: _Outcome
+) -> list[float]:
+    """Step 3: from each allocation to the limit given (increases held calmly, see stability);
+    returns the new limits summed per circuit and phase of the chargers' own circuits."""
+    tuning = cs.site.tuning
+    given = [0.0] * (4 * cs.node_count)
     chains = cs.chains
+    allocations, states, changed, wakes = out.allocations, out.states, out.changed, out.wakes
     for work in works:
         if work.admitted:
-            allocation, new_state, wake = settle_admitted(cs, work, now, tuning)
+            allocation, new_state, wake = settle_admitted(cs, memo, work, now, tuning)
             base, target = 3 * chains[work.index][0], new_state.target_a
             for p in new_state.grid_phases:
                 given[base + p] += target
         else:
-            someone_waits = someone_waits or work.reason is Reason.PAUSED_NO_CAPACITY
             allocation, new_state, wake = settle_paused(
-                cs, work, work.reason, work.detail, now, tuning
+                cs, memo, work, work.reason, work.detail, now, tuning
             )
         ident = work.ident
         allocations[ident] = allocation
@@ -125,56 +183,34 @@ def balance(
             changed.append(ident)
         if wake is not None:
             wakes.append(wake)
-    if someone_waits:  # a turn that ends may let a paused charger in
-        # Only turns still running end after now: those of group 0 (see _rank).
-        turn_started = min(
-            (
-                since
-                for w in works
-                if w.admitted and w.key[1] == 0 and (since := w.prev.switched_at) is not None
-            ),
-            default=None,
-        )
-        if turn_started is not None:
-            wakes.append(turn_started + tuning.rotation_interval)
-    new_states = MappingProxyType(states)
-    return BalanceResult(
-        chargers=MappingProxyType(allocations),
-        site=_site_status(cs, loads, state, new_states, _up_the_tree(cs, given), warnings),
-        state=BalancerState(new_states, MappingProxyType(loads.bases)),
-        changed=tuple(changed),
-        next_check_at=min((w for w in wakes if w > now), default=None),
+    return given
+
+
+def _turn_end(works: list[Work], rotation_interval: timedelta) -> datetime | None:
+    """Step 4: while a charger waits for capacity, the earliest end of a running turn (it may let
+    the waiting one in). Only turns still running end after now: those of group 0 (_rank)."""
+    if not any(not w.admitted and w.reason is Reason.PAUSED_NO_CAPACITY for w in works):
+        return None
+    started = min(
+        (
+            since
+            for w in works
+            if w.admitted and w.key[1] == 0 and (since := w.prev.switched_at) is not None
+        ),
+        default=None,
     )
+    return None if started is None else started + rotation_interval
 
 
 def _rank(
-    cs: CompiledSite,
-    work: Work,
-    inp: ChargerInput,
-    prev: ChargerState,
-    mode: Mode,
-    loads: Loads,
-    any_lost: bool,
-    in_turn: bool,
-    now_ts: float,
+    ranking: Ranking, work: Work, inp: ChargerInput, prev: ChargerState, mode: Mode, in_turn: bool
 ) -> None:
     """A charger's demand and its place in the order of admission (see the admission module),
     for a new input or state."""
-    hit = cs.demand_cache[work.index]
-    if (  # the demand of the last pass still holds (see demand.demand_for)
-        not any_lost
-        and hit is not None
-        and hit[0] is inp
-        and hit[1] == prev.on
-        and hit[2] == prev.phases
-        and hit[3] == prev.car_phases
-    ):
-        demand: Demand = hit[4]
-    else:
-        demand = demand_for(cs, work.index, inp, prev, mode, loads, any_lost)
+    demand = demand_for(ranking, work.index, inp, prev, mode)
     since = prev.switched_at
     if since is None:
-        since_ts = now_ts
+        since_ts = ranking.now_ts
     elif since is not work.since:
         since_ts = since.timestamp()
         work.since, work.since_ts = since, since_ts
@@ -188,23 +224,11 @@ def _rank(
         group, tie = 3, since_ts
     work.key = (-demand.tier, group, -inp.urgency_kw, tie, work.index)
     work.inp, work.prev, work.demand, work.in_turn = inp, prev, demand, in_turn
-    work.reusable = not any_lost  # meter-loss caps depend on the loads of this pass
-
-
-def _in_last_order(cs: CompiledSite, works: list[Work]) -> list[Work]:
-    """`works` (in charger order) in the order of the last pass, new ones at the end."""
-    slot: list[Work | None] = [None] * len(cs.site.chargers)
-    for work in works:
-        slot[work.index] = work
-    ordered = [found for i in cs.order_cache if (found := slot[i]) is not None]
-    if len(ordered) < len(works):
-        known = set(cs.order_cache)
-        ordered.extend(work for work in works if work.index not in known)
-    return ordered
+    work.reusable = not ranking.any_lost  # meter-loss caps depend on the loads of this pass
 
 
 def _charger_draws(
-    cs: CompiledSite, inputs: SiteInputs, state: BalancerState
+    cs: CompiledSite, memo: PassMemo, inputs: SiteInputs, state: BalancerState
 ) -> tuple[list[list[float]], list[list[float]] | None, list[str]]:
     """The chargers' own draw per circuit and grid phase (validating the inputs): measured, and
     apart from it, for charging ones not measured yet, their last limit (household.site_loads
@@ -213,7 +237,7 @@ def _charger_draws(
     assumed: list[list[float]] | None = None
     unmeasured: list[str] = []
     warnings: list[str] = []
-    cache = cs.draw_cache
+    cache = memo.draws
     index_of = cs.charger_index
     for ident, inp in inputs.chargers.items():
         index = index_of.get(ident)
@@ -221,8 +245,8 @@ def _charger_draws(
             raise ValueError(f"input for unknown charger {ident!r}")
         hit = cache[index]
         if hit is None or hit[0] is not inp:
-            hit = cache[index] = (inp, _draw_of(cs, index, inp))
-        contribution = hit[1]
+            hit = cache[index] = DrawHit(inp, _draw_of(cs, index, inp))
+        contribution = hit.draw
         if isinstance(contribution, str):
             warnings.append(contribution)
         elif contribution is not None:
@@ -252,9 +276,7 @@ def _charger_draws(
     return draws, assumed, warnings
 
 
-def _draw_of(
-    cs: CompiledSite, index: int, inp: ChargerInput
-) -> tuple[tuple[int, float], ...] | str | None:
+def _draw_of(cs: CompiledSite, index: int, inp: ChargerInput) -> Draw:
     """A charger's measured draw per grid phase; a warning if unusable; None if not measured."""
     measured = inp.measured_a
     if measured is None:
@@ -306,6 +328,7 @@ def _up_the_tree(cs: CompiledSite, load: list[float]) -> list[float]:
 
 def _site_status(
     cs: CompiledSite,
+    memo: PassMemo,
     loads: Loads,
     old: BalancerState,
     new: Mapping[str, ChargerState],
@@ -316,15 +339,15 @@ def _site_status(
     root = cs.root
     allocated = now_loads[3 * root : 3 * root + 3]
     # Were the limits in force (from the previous pass) above any circuit under today's load?
-    memo = cs.loads_cache
-    in_force = memo[1] if memo[0] is old.chargers else _circuit_loads(cs, old.chargers)
+    last = memo.in_force
+    in_force = last[1] if last and last[0] is old.chargers else _circuit_loads(cs, old.chargers)
     overloaded = tuple(
         cs.labels[cid]
         for n in range(len(cs.site.circuits))
         for cid in (3 * n, 3 * n + 1, 3 * n + 2, cs.total_cid(n))
         if in_force[cid] > 0 and in_force[cid] > caps[cid] + EPS
     )
-    memo[0], memo[1] = new, now_loads  # the next pass checks these limits against its loads
+    memo.in_force = (new, now_loads)  # the next pass checks these limits against its loads
     return SiteStatus(
         household_a=loads.household_a,
         allocated_a=(allocated[0], allocated[1], allocated[2]),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .household import Loads
 from .inputs import ChargerInput
+from .memo import PassMemo
 from .result import Reason
 from .site import Charger, MeterLossPolicy, Mode, Tuning
 from .state import ChargerState
@@ -36,48 +39,27 @@ def detect_car_phases(
     return known
 
 
+class Ranking(NamedTuple):
+    """What a pass ranks every charger against (balancer._rank, demand_for)."""
+
+    cs: CompiledSite
+    memo: PassMemo
+    loads: Loads
+    any_lost: bool  # a meter is silent: the demands of this pass are not kept
+    now_ts: float
+
+
 def demand_for(
-    cs: CompiledSite,
-    index: int,
-    inp: ChargerInput,
-    prev: ChargerState,
-    mode: Mode,
-    loads: Loads,
-    any_lost: bool,
+    ranking: Ranking, index: int, inp: ChargerInput, prev: ChargerState, mode: Mode
 ) -> Demand:
-    """The charger's request, reused from the last pass when its input and state allow."""
-    cache = cs.demand_cache
-    if not any_lost:
-        hit = cache[index]
-        if (
-            hit is not None
-            and hit[0] is inp
-            and hit[1] == prev.on
-            and hit[2] == prev.phases
-            and hit[3] == prev.car_phases
-        ):
-            cached: Demand = hit[4]
-            return cached
-    demand = _build(cs, index, inp, prev, mode, loads, any_lost)
-    # Meter-loss caps depend on the loads and the previous limit: those demands are not kept.
-    cache[index] = None if any_lost else (inp, prev.on, prev.phases, prev.car_phases, demand)
-    return demand
-
-
-def _build(
-    cs: CompiledSite,
-    index: int,
-    inp: ChargerInput,
-    prev: ChargerState,
-    mode: Mode,
-    loads: Loads,
-    any_lost: bool,
-) -> Demand:
+    """What the charger asks for in this pass (balancer._rank keeps it, with the charger's
+    `Work`, while the input and state are the very same objects)."""
+    cs = ranking.cs
     site = cs.site
     charger = site.chargers[index]
     car_phases = detect_car_phases(charger, inp, prev, site.tuning)
     pool = _POOLS.get(mode, POOL_NONE)
-    options, up_probe = _options(cs, index, charger, prev, car_phases, mode)
+    options, up_probe = _options(cs, ranking.memo, index, charger, prev, car_phases, mode)
     caps: list[tuple[float, Reason, str]] = [(charger.max_current_a, Reason.MAX_CURRENT, "")]
     if inp.limit_a is not None:
         caps.append((inp.limit_a, Reason.MAX_CURRENT, "limit"))
@@ -88,8 +70,8 @@ def _build(
         else:
             # Below the minimum the car charges at the minimum: faster never misses a departure.
             caps.append((max(planned_a, charger.min_current_a), Reason.LIMITED_BY_PLAN, ""))
-    if any_lost:
-        caps.extend(_meter_loss_caps(cs, index, prev, loads))
+    if ranking.any_lost:
+        caps.extend(_meter_loss_caps(cs, index, prev, ranking.loads))
     high, reason, detail = min(caps, key=lambda cap: cap[0])
     if high < charger.min_current_a and reason is Reason.MAX_CURRENT:
         reason = Reason.PAUSED_BELOW_MINIMUM
@@ -109,6 +91,7 @@ def _build(
 
 def _options(
     cs: CompiledSite,
+    memo: PassMemo,
     index: int,
     charger: Charger,
     prev: ChargerState,
@@ -118,10 +101,10 @@ def _options(
     wiring = charger.wiring
     used = car_phases if car_phases is not None else tuple(range(len(wiring)))
     grid = tuple(sorted(wiring[k] for k in used))
-    full = _option(cs, index, len(wiring), grid, charger.min_current_a, mode)
+    full = _option(cs, memo, index, len(wiring), grid, charger.min_current_a, mode)
     if not (charger.can_switch_phases and len(used) == 3):
         return (full,), None
-    single = _option(cs, index, 1, (wiring[0],), charger.min_current_a, mode)
+    single = _option(cs, memo, index, 1, (wiring[0],), charger.min_current_a, mode)
     if prev.on and prev.phases == 1:
         # Back to three phases only once they have fitted for the phase-switch delay.
         return (single,), full
@@ -129,22 +112,32 @@ def _options(
 
 
 def _option(
-    cs: CompiledSite, index: int, phases: int, grid: tuple[int, ...], low: float, mode: Mode
+    cs: CompiledSite,
+    memo: PassMemo,
+    index: int,
+    phases: int,
+    grid: tuple[int, ...],
+    low: float,
+    mode: Mode,
 ) -> Option:
-    """One way to run the charger (memoized: chargers of one circuit share their options)."""
+    """One way to run the charger (kept in `PassMemo.options`: chargers of one circuit share
+    their options)."""
     pool = _POOLS.get(mode, POOL_NONE)
     pv_min = mode is Mode.PV_MIN
     key = (cs.chains[index][0], phases, grid, pool, low, pv_min)
-    found: Option | None = cs.option_cache.get(key)
+    found = memo.options.get(key)
     if found is not None:
         return found
-    members = cs.members(index, grid, pool)
+    shared = (cs.chains[index][0], grid, pool)
+    members = memo.members.get(shared)
+    if members is None:
+        members = memo.members[shared] = cs.members(index, grid, pool)
     pv_cid = cs.total_cid(cs.pv_node)
     # The PV surplus is not a hard limit for starting at the minimum: `pv` checks it on its
     # own (a start waits for it), `pv_min` charges its minimum without any (and takes none).
     check = tuple((cid, low * weight - EPS) for cid, weight in members if cid != pv_cid)
     take = tuple((cid, low * weight) for cid, weight in members if not pv_min or cid != pv_cid)
-    option = cs.option_cache[key] = Option(phases, grid, members, check, take)
+    option = memo.options[key] = Option(phases, grid, members, check, take)
     return option
 
 

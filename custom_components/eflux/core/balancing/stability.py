@@ -11,23 +11,24 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from .memo import HeldHit, PassMemo, PausedHit, Settled
 from .result import ChargerAllocation, ChargerStatus, Reason
 from .site import Tuning
 from .state import ChargerState
 from .topology import EPS, CompiledSite
 from .work import AT_HIGH, Demand, Option, Work
 
-Settled = tuple[ChargerAllocation, ChargerState, datetime | None]
 
-
-def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning) -> Settled:
+def settle_admitted(
+    cs: CompiledSite, memo: PassMemo, work: Work, now: datetime, tuning: Tuning
+) -> Settled:
     prev, option, demand = work.prev, work.option, work.demand
     assert option is not None
     low = demand.low
     steps = math.floor((low + work.extra) / tuning.resolution_a + 1e-6)
-    amps = cs.step_amps.get(steps)
+    amps = memo.step_amps.get(steps)
     if amps is None:  # round() to 6 digits is slow, and there are only so many steps
-        amps = cs.step_amps[steps] = round(steps * tuning.resolution_a, 6)
+        amps = memo.step_amps[steps] = round(steps * tuning.resolution_a, 6)
     raw = low if low > amps else amps
     if (  # the common case on a busy site: charging, and not enough more to change anything
         prev.on
@@ -37,7 +38,7 @@ def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning)
         and work.short_since is None
         and work.up_since is None
     ):
-        held = _held(cs, work, prev, option, demand)
+        held = _held(cs, memo, work, prev, option, demand)
         if held is not None:
             return held
     if work.reason is Reason.PV_STOP_DELAY:
@@ -112,24 +113,23 @@ def settle_admitted(cs: CompiledSite, work: Work, now: datetime, tuning: Tuning)
 
 
 def _held(
-    cs: CompiledSite, work: Work, prev: ChargerState, option: Option, demand: Demand
+    cs: CompiledSite, memo: PassMemo, work: Work, prev: ChargerState, option: Option, demand: Demand
 ) -> Settled | None:
     """The answer when a charging car keeps its limit (what the general path of
     `settle_admitted` gives then, without its bookkeeping); None when something else changed.
 
     It depends on nothing but `prev`, `option`, `demand` and `limited_by`, so the answer of the
-    last pass is handed out again while those are the very same (see `CompiledSite.held_cache`)."""
+    last pass is handed out again while those are the very same (see `PassMemo.held`)."""
     limited_by = work.limited_by
-    hit = cs.held_cache[work.index]
+    hit = memo.held[work.index]
     if (
         hit is not None
-        and hit[0] is prev
-        and hit[1] is option
-        and hit[2] is demand
-        and hit[3] == limited_by
+        and hit.prev is prev
+        and hit.option is option
+        and hit.demand is demand
+        and hit.limited_by == limited_by
     ):
-        settled: Settled = hit[4]
-        return settled
+        return hit.settled
     if not (
         prev.short_since is None
         and prev.up_since is None
@@ -152,27 +152,32 @@ def _held(
         detail,
     )
     settled = (allocation, prev, None)
-    cs.held_cache[work.index] = (prev, option, demand, limited_by, settled)
+    memo.held[work.index] = HeldHit(prev, option, demand, limited_by, settled)
     return settled
 
 
 def settle_paused(
-    cs: CompiledSite, work: Work, reason: Reason, detail: str, now: datetime, tuning: Tuning
+    cs: CompiledSite,
+    memo: PassMemo,
+    work: Work,
+    reason: Reason,
+    detail: str,
+    now: datetime,
+    tuning: Tuning,
 ) -> Settled:
     prev, ready_since, car_phases = work.prev, work.ready_since, work.demand.car_phases
     unchanged = not prev.on and prev.ready_since == ready_since and prev.car_phases == car_phases
     if unchanged:  # the state stays `prev`: the answer of the last pass still holds
-        hit = cs.paused_cache[work.index]
-        if hit is not None and hit[0] is prev and hit[1] is reason and hit[2] == detail:
-            settled: Settled = hit[3]
-            return settled
+        hit = memo.paused[work.index]
+        if hit is not None and hit.prev is prev and hit.reason is reason and hit.detail == detail:
+            return hit.settled
     waiting = reason is Reason.WAITING_START_DELAY
     wake = ready_since + tuning.start_delay if waiting and ready_since else None
     state = pause_state(prev, now, ready_since, car_phases)
     status = ChargerStatus.WAITING if waiting else ChargerStatus.PAUSED
     settled = ChargerAllocation(work.ident, 0.0, 0, (), status, reason, detail), state, wake
     if unchanged:
-        cs.paused_cache[work.index] = (prev, reason, detail, settled)
+        memo.paused[work.index] = PausedHit(prev, reason, detail, settled)
     return settled
 
 

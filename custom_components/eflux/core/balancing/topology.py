@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from .result import ChargerAllocation, ChargerStatus, Reason
 from .site import (
@@ -55,20 +54,6 @@ class CompiledSite:
     idle: tuple[ChargerAllocation, ...]  # per charger: its answer while no car is connected
     # An increase smaller than this is held (tuning.hysteresis_a; at least a rounding error).
     hold_below_a: float
-    _members: dict[tuple[int, tuple[int, ...], int], Membership] = field(default_factory=dict)
-    # Memos keyed by the identity of what they were computed from, so a pass reuses the work of
-    # the previous one for chargers whose input or state did not change. They never change a
-    # result: a miss only costs time.
-    demand_cache: list[Any] = field(default_factory=list)  # per charger (demand.demand_for)
-    draw_cache: list[Any] = field(default_factory=list)  # per charger (balancer._charger_draws)
-    work_cache: list[Any] = field(default_factory=list)  # per charger (work.Work)
-    loads_cache: list[Any] = field(default_factory=lambda: [None, None])  # (states, loads)
-    fill_plans: dict[int, Any] = field(default_factory=dict)  # per tier (allocation.FillPlan)
-    order_cache: list[int] = field(default_factory=list)  # chargers as the last pass ranked them
-    held_cache: list[Any] = field(default_factory=list)  # per charger (stability._held)
-    paused_cache: list[Any] = field(default_factory=list)  # per charger (stability.settle_paused)
-    step_amps: dict[int, float] = field(default_factory=dict)  # resolution steps -> amps
-    option_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # demand._option
 
     @property
     def root(self) -> int:
@@ -78,14 +63,9 @@ class CompiledSite:
         return 3 * self.node_count + node
 
     def members(self, charger: int, grid_phases: tuple[int, ...], pool: int) -> Membership:
-        """The constraints a charger loads when it draws on `grid_phases` (memoized per circuit,
-        so chargers of one circuit on the same phases share one tuple: see `water_fill`)."""
-        chain = self.chains[charger]
-        key = (chain[0], grid_phases, pool)
-        found = self._members.get(key)
-        if found is not None:
-            return found
-        nodes = list(chain)
+        """The constraints a charger loads when it draws on `grid_phases` (a pass keeps one
+        tuple per circuit, phases and pool in `PassMemo.members`: see `water_fill`)."""
+        nodes = list(self.chains[charger])
         if pool == POOL_STATIC:
             nodes.append(self.static_node)
         width = float(len(grid_phases))
@@ -93,9 +73,7 @@ class CompiledSite:
         built += [(self.total_cid(n), width) for n in nodes if self.has_total[n]]
         if pool == POOL_PV:
             built.append((self.total_cid(self.pv_node), width))
-        result = tuple(built)
-        self._members[key] = result
-        return result
+        return tuple(built)
 
     def constraint_label(self, cid: int) -> str:
         """Human name of a constraint: "garage L2", "grid total", "static budget L1"..."""
@@ -179,11 +157,6 @@ def compile_site(site: Site) -> CompiledSite:
             ChargerAllocation(c.id, 0.0, 0, (), ChargerStatus.IDLE, Reason.NO_CAR)
             for c in site.chargers
         ),
-        demand_cache=[None] * len(site.chargers),
-        draw_cache=[None] * len(site.chargers),
-        work_cache=[None] * len(site.chargers),
-        held_cache=[None] * len(site.chargers),
-        paused_cache=[None] * len(site.chargers),
         hold_below_a=max(site.tuning.hysteresis_a - EPS, EPS),
     )
 

@@ -29,7 +29,7 @@ class Option(NamedTuple):
 
 class Demand(NamedTuple):
     """What a charger asks for; depends only on its input and a few fields of its state, so a
-    pass reuses the previous one when neither changed (see `demand.demand_for`)."""
+    pass reuses the previous one when neither changed (see `balancer._rank`)."""
 
     mode: Mode
     low: float
@@ -48,8 +48,8 @@ NO_DEMAND = Demand(Mode.OFF, 0.0, 0.0, Reason.OFF, "", 0, 0, (), None, None)
 
 
 class Work:
-    """One charger's scratch for a pass. Kept per charger between passes (`CompiledSite.
-    work_cache`), so that a charger whose input and state are the very same objects keeps its
+    """One charger's scratch for a pass. Kept per charger between passes (`PassMemo.works`),
+    so that a charger whose input and state are the very same objects keeps its
     demand and rank; everything a pass decides is reset at its start (`balancer.balance`)."""
 
     __slots__ = (
