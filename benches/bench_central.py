@@ -61,7 +61,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def start_server(kind: str, workdir: Path) -> tuple[subprocess.Popen[str], int]:
+def start_server(
+    kind: str, workdir: Path, extra: list[str] | None = None
+) -> tuple[subprocess.Popen[str], int]:
     if kind == "bare":
         command = [sys.executable, str(PROCESSES), "--serve-bare"]
     else:
@@ -69,7 +71,7 @@ def start_server(kind: str, workdir: Path) -> tuple[subprocess.Popen[str], int]:
         command = [
             sys.executable,
             "-m",
-            "custom_components.eflux.core.central",
+            "sim.central_process",
             "--host",
             "127.0.0.1",
             "--port",
@@ -81,6 +83,7 @@ def start_server(kind: str, workdir: Path) -> tuple[subprocess.Popen[str], int]:
         ]
         if kind == "eflux-thread":
             command.append("--validate-in-thread")
+        command += extra or []
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     line = process.stdout.readline()

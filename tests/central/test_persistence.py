@@ -68,7 +68,7 @@ async def _start_process(db: Path, port: int) -> tuple[asyncio.subprocess.Proces
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "custom_components.eflux.core.central",
+        "sim.central_process",
         "--host",
         "127.0.0.1",
         "--port",

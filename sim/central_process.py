@@ -1,6 +1,7 @@
-"""Run the central system as its own process:
+"""The central system alone in a process of its own, for tests and benches (a site runs it
+inside `eflux-local` or Home Assistant):
 
-    python -m custom_components.eflux.core.central --port 9000 --db central.sqlite --accept-new
+    python -m sim.central_process --port 9000 --db central.sqlite --accept-new
 
 Prints `ready port=<port>` once it listens (port 0 picks a free one), stops on SIGTERM/SIGINT.
 """
@@ -13,13 +14,14 @@ import logging
 import signal
 from pathlib import Path
 
-from .central import CentralSystem
-from .config import AuthorizationSettings, CentralConfig
+from custom_components.eflux.core.central import CentralSystem
+from custom_components.eflux.core.central.config import AuthorizationSettings, CentralConfig
+from custom_components.eflux.core.central.ratelimit import RateLimit
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="E-Flux Local OCPP central system")
-    parser.add_argument("--host", default="0.0.0.0")  # noqa: S104 - chargers are on the LAN
+    parser.add_argument("--host", default="0.0.0.0")  # chargers are on the LAN
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--db", type=Path, default=Path("eflux_central.sqlite"))
     parser.add_argument("--accept-new", action="store_true", help="accept unknown charge points")
@@ -29,6 +31,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--meter-interval", type=int, default=10, help="meter sample interval (s)")
     parser.add_argument("--call-timeout", type=float, default=30.0)
     parser.add_argument("--validate-in-thread", action="store_true")
+    parser.add_argument(
+        "--rate-limit", type=float, default=RateLimit().rate, help="CALLs/s per charger (0: off)"
+    )
     parser.add_argument("--log-level", default="WARNING")
     return parser.parse_args(argv)
 
@@ -43,6 +48,7 @@ def config_from(args: argparse.Namespace) -> CentralConfig:
         meter_sample_interval=args.meter_interval,
         call_timeout=args.call_timeout,
         validate_in_thread=args.validate_in_thread,
+        rate_limit=RateLimit(rate=args.rate_limit),
         authorization=AuthorizationSettings(
             free_charging=args.free_charging, cards=frozenset(args.card)
         ),
