@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from ..clock import utc_now
 from ..domain import FinishedSession, OutboxEntry
 
 SCHEMA = """
@@ -92,7 +93,7 @@ async def enqueue(
     A session already queued (same charge point and transaction id) is left as it was: a
     StopTransaction replayed by a charger must not queue it twice.
     """
-    created = (now or datetime.now(UTC)).isoformat()
+    created = (now or utc_now()).isoformat()
     await db.execute(
         "INSERT OR IGNORE INTO session_outbox"
         " (charge_point_id, transaction_id, payload, created_at) VALUES (?, ?, ?, ?)",
@@ -155,7 +156,7 @@ class SqliteSessionOutbox:
     async def outbox_mark_sent(self, ids: Sequence[int]) -> None:
         if not ids:
             return
-        sent = datetime.now(UTC).isoformat()
+        sent = utc_now().isoformat()
         await self._conn.executemany(
             "UPDATE session_outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL",
             [(sent, entry_id) for entry_id in ids],
@@ -180,7 +181,7 @@ class SqliteSessionOutbox:
         await self._conn.execute(
             "UPDATE session_outbox SET rejected_at = ?, rejected_reason = ?"
             " WHERE id = ? AND sent_at IS NULL",
-            (datetime.now(UTC).isoformat(), reason[:500], entry_id),
+            (utc_now().isoformat(), reason[:500], entry_id),
         )
         await self._conn.commit()
 

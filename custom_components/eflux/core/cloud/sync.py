@@ -24,9 +24,10 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..clock import utc_now
 from ..domain import DepartureRequest, LocalCardList, OutboxEntry, SessionOutbox
 from .backoff import Backoff
 from .client import CloudClient
@@ -67,7 +68,7 @@ class CloudSync:
         cards: LocalCardList,
         *,
         on_departure: DepartureHandler | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         backoff: Backoff | None = None,
         batch_size: int = 100,
