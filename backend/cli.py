@@ -27,6 +27,7 @@ from .invoicing.cli import add_parser as add_invoice_parser
 from .invoicing.cli import cmd_invoice
 from .invoicing.payouts_cli import add_parser as add_payouts_parser
 from .invoicing.payouts_cli import cmd_payouts
+from .payments import ProviderSettings
 from .portal import default_outbox
 from .portal.clientaddr import PROXY_HEADERS, ProxyTrust, access_logger
 from .portal.publicurl import ListenAddress, describe_links, parse_public_url
@@ -59,6 +60,11 @@ def parser() -> argparse.ArgumentParser:
                        default=os.environ.get("EFLUX_BACKEND_PUBLIC_URL") or None,
                        help="the URL users open the portal at, for links in mails (default:"
                             " the address served on; never the request's Host header)")
+    serve.add_argument("--payments-url", default=os.environ.get("EFLUX_PAYMENTS_URL") or None,
+                       help="the payment provider's API base URL (Mollie v2 shape) for prepaid"
+                            " top-ups (default: none; top-ups are then unavailable)")
+    serve.add_argument("--payments-key", default=os.environ.get("EFLUX_PAYMENTS_KEY") or None,
+                       help="the payment provider's API key ($EFLUX_PAYMENTS_KEY)")
     sub.add_parser("migrate", help="apply the database migrations and exit")
     admin = sub.add_parser("create-admin", help="an administrator (and a token for it)")
     admin.add_argument("--email", required=True)
@@ -174,6 +180,7 @@ async def cmd_rotate_card_epoch(args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     proxies = ProxyTrust.parse(args.trusted_proxies, args.proxy_header)
+    payments = _payment_settings(args.payments_url, args.payments_key)
     logging.getLogger("backend.serve").log(
         logging.INFO if args.public_url else logging.WARNING,
         describe_links(args.public_url, args.host, args.port),
@@ -183,7 +190,7 @@ def serve(args: argparse.Namespace) -> int:
         store = await Store.open(args.database)
         app = create_app(store, max_body_bytes=args.max_body, portal_outbox=default_outbox(),
                          proxies=proxies, public_url=args.public_url,
-                         listen=ListenAddress(args.host, args.port))
+                         listen=ListenAddress(args.host, args.port), payments=payments)
 
         async def store_lifetime(_: web.Application) -> AsyncIterator[None]:
             yield
@@ -195,6 +202,18 @@ def serve(args: argparse.Namespace) -> int:
     web.run_app(build(), host=args.host, port=args.port, print=None,
                 access_log_class=access_logger(proxies))
     return 0
+
+
+def _payment_settings(url: str | None, key: str | None) -> ProviderSettings | None:
+    """Both or neither: a URL without a key (or the reverse) is a usage error at start."""
+    if url is None and key is None:
+        return None
+    if url is None or key is None:
+        raise SystemExit("eflux-backend serve: --payments-url and --payments-key go together")
+    try:
+        return ProviderSettings(url, key)
+    except ValueError as err:
+        raise SystemExit(f"eflux-backend serve: {err}") from None
 
 
 def _emit(data: dict[str, Any]) -> None:

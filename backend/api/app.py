@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ..payments import PAYMENTS, PaymentProvider, Payments, ProviderSettings
 from ..portal import mount_portal
 from ..portal.clientaddr import NO_PROXIES, PROXY_TRUST, ProxyTrust
 from ..portal.publicurl import LISTEN_ADDRESS, PUBLIC_URL, ListenAddress, parse_public_url
@@ -32,6 +33,7 @@ def create_app(
     proxies: ProxyTrust = NO_PROXIES,
     public_url: str | None = None,
     listen: ListenAddress | None = None,
+    payments: ProviderSettings | None = None,
 ) -> web.Application:
     """The API under /api/v1 over `store`; the caller owns the store (opens and closes it).
 
@@ -39,6 +41,7 @@ def create_app(
     `proxies` says which peers may name the client (X-Forwarded-For / Forwarded); none by default.
     Absolute links (password-reset mails) start with `public_url`; without it, with the
     address the server listens on (`listen`, else the socket's): never with the Host header.
+    With `payments` (the provider's base URL and API key) prepaid top-ups go through it.
     """
     app = web.Application(
         middlewares=[error_middleware, auth_middleware], client_max_size=max_body_bytes
@@ -56,6 +59,23 @@ def create_app(
     from ..invoicing import routes as invoice_routes  # invoicing imports api: mount it last
 
     invoice_routes.setup(app)
+    _mount_payments(app, store, clock, payments)
     if portal_outbox is not None:
         mount_portal(app, store, outbox=portal_outbox, clock=clock)
     return app
+
+
+def _mount_payments(app: web.Application, store: Store, clock: Callable[[], datetime],
+                    settings: ProviderSettings | None) -> None:
+    from ..payments import routes as payment_routes  # it imports api: mounted last too
+
+    payment_routes.setup(app)
+    if settings is None:
+        return  # the routes answer 404 "not set up"; the portal says so too
+    provider = PaymentProvider(settings)
+    app[PAYMENTS] = Payments(store, provider, clock)
+
+    async def close(_: web.Application) -> None:
+        await provider.close()
+
+    app.on_cleanup.append(close)  # type: ignore[arg-type]  # aiosignal typing skew

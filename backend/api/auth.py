@@ -8,7 +8,9 @@ from ..store import Principal, Site
 from .app_keys import CLOCK, STORE
 from .errors import ApiError, Handler
 
-PUBLIC = frozenset({"/api/v1/health"})
+# The provider's webhook carries no token: it names a payment id, which is then looked up at
+# the provider (nothing in its body is believed).
+PUBLIC = frozenset({"/api/v1/health", "/api/v1/payments/webhook"})
 PRINCIPAL = "eflux_principal"  # request key (aiohttp 3.11 has no typed RequestKey)
 MAX_TOKEN_LENGTH = 200
 

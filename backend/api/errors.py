@@ -10,6 +10,7 @@ import voluptuous as vol
 from aiohttp import web
 
 from ..parse import ParseError
+from ..payments.provider import ProviderError, ProviderUnavailable
 from ..storage import ReferenceViolation, Unavailable
 from ..store import Conflict, Invalid, NotFound, StoreError
 
@@ -70,6 +71,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(err.status, err.code, err.detail)
     except Unavailable as err:
         return unavailable_response(err)
+    except ProviderUnavailable as err:  # before ProviderError, its base
+        _LOGGER.warning("payment provider unavailable: %s", err)
+        return error_response(503, "provider_unavailable",
+                              "the payment provider cannot be reached; retry later",
+                              {"Retry-After": str(RETRY_AFTER_S)})
+    except ProviderError as err:
+        _LOGGER.error("payment provider error: %s", err)
+        return error_response(502, "provider_error", "the payment provider's answer was unusable")
     except vol.Invalid as err:
         return error_response(400, "invalid", invalid_detail(err))
     except json.JSONDecodeError as err:

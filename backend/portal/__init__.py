@@ -31,6 +31,7 @@ from . import (
     routes_invoices,
     routes_sessions,
     routes_subscription,
+    routes_top_ups,
 )
 from .keys import CLOCK, CONFIG, LIMITER, STORE, TEMPLATES, PortalConfig
 from .middleware import PREFIX, portal_middleware
@@ -41,7 +42,8 @@ __all__ = ["PREFIX", "PortalConfig", "create_portal", "default_outbox", "mount_p
 
 _STATIC = Path(__file__).resolve().parent / "static"
 _ROUTES = (routes_auth, routes_dashboard, routes_cards, routes_sessions, routes_invoices,
-           routes_subscription, routes_charge_points, routes_advisor, routes_admin)
+           routes_subscription, routes_charge_points, routes_advisor, routes_admin,
+           routes_top_ups)
 
 
 def default_outbox() -> Path:

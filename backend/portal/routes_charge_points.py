@@ -1,9 +1,7 @@
 """Charge points: guest usage and its (capped) tariff, installation orders with inspection
-reports, the prepaid balance with top-up, and a lease driver's bank account."""
+reports, the prepaid balance (top-ups: routes_top_ups.py), and a lease driver's bank account."""
 
 from __future__ import annotations
-
-import secrets
 
 from aiohttp import web
 
@@ -11,11 +9,10 @@ from ..billing.errors import BillingError
 from ..billing.guest_usage import validate_guest_tariff
 from ..billing.money import Basis
 from ..billing.sessions import SessionTariff
-from ..invoicing import Invoicing
 from ..store import AccountKind
 from . import orders
 from .ctx import account_of, actor_of, db_of, now_of, path_id, store_of
-from .forms import FormError, amount, field, tariff_part
+from .forms import FormError, field, tariff_part
 from .keys import CONFIG
 from .middleware import redirect
 from .render import render
@@ -57,19 +54,6 @@ async def set_guest_usage(request: web.Request) -> web.Response:
     return redirect("/charge-points?done=guest")
 
 
-async def top_up(request: web.Request) -> web.Response:
-    form = await request.post()
-    cents = amount(form, "amount")
-    if not 0 < cents <= orders.MAX_TOP_UP_CENTS:
-        raise FormError("prepaid.range", max=orders.MAX_TOP_UP_CENTS // 100)
-    account_id = account_of(request)
-    # A real payment provider's reference would go here; the portal makes one per request.
-    await Invoicing(db_of(request)).top_up(account_id, f"portal:{secrets.token_hex(8)}", cents,
-                                           at=now_of(request))
-    await store_of(request).cards.touch_account(account_id)  # sites learn "may start" now
-    return redirect("/charge-points?done=topup")
-
-
 async def bank_account(request: web.Request) -> web.Response:
     form = await request.post()
     try:
@@ -83,5 +67,4 @@ async def bank_account(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     app.router.add_get("/charge-points", charge_points)
     app.router.add_post("/charge-points/{id}/guest", set_guest_usage)
-    app.router.add_post("/prepaid/top-up", top_up)
     app.router.add_post("/bank-account", bank_account)
