@@ -163,8 +163,14 @@ class SimChargePoint(DriverActions):
 
     async def _connect_once(self) -> None:
         headers = {}
-        if self.password is not None:
-            token = base64.b64encode(f"{self.id}:{self.password}".encode()).decode()
+        # A password the central system set (rotation) replaces the one it started with.
+        password = (
+            self.configuration.get("AuthorizationKey")
+            or self.configuration.get("SecurityCtrlr.BasicAuthPassword")
+            or self.password
+        )
+        if password is not None:
+            token = base64.b64encode(f"{self.id}:{password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         subprotocol = "ocpp1.6" if self.version == "1.6" else "ocpp2.0.1"
         async with connect(

@@ -21,6 +21,7 @@ from .events import CentralEvent, EventBus
 from .hub import ChargerHub
 from .ledger import Ledger
 from .model import ChargePointState, CurrentLimit, Reservation, Transaction
+from .rotation import rotate_password
 from .server import CentralServer
 from .store import Store
 
@@ -197,6 +198,16 @@ class CentralSystem:
     def reservations(self, cp_id: str | None = None) -> list[Reservation]:
         """Open reservations (of one charger), oldest first."""
         return self._hub.reservations.open(cp_id)
+
+    async def rotate_password(self, cp_id: str, password: str | None = None) -> str:
+        """Give a connected charger a new basic-auth password (a strong generated one unless
+        given), stored before it is sent; the old one stays valid until the new one is used.
+        Returns the new password (for the user's records)."""
+        return await rotate_password(self._control.session(cp_id), password)
+
+    def unprotected_charge_points(self) -> list[str]:
+        """Charge points whose connection uses no password or certificate (HA: a repair)."""
+        return sorted(cp for cp, state in self._hub.states.items() if state.unprotected)
 
     async def set_availability(self, cp_id: str, connector: int, available: bool) -> str:
         return await self._control.set_availability(cp_id, connector, available)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 ACCEPTED = ("Accepted", "RebootRequired")
+# Write-only by the spec, yet some chargers report them: never kept in the database.
+SECRET_KEYS = frozenset({"AuthorizationKey"})
 # 2.0.1 variables read after boot (Component.Variable).
 V201_VARIABLES = (
     ("SampledDataCtrlr", "TxUpdatedInterval"),
@@ -84,7 +86,7 @@ async def read_configuration_v16(
     return {
         str(item["key"]): str(item.get("value", ""))
         for item in answer.get("configurationKey") or []
-        if isinstance(item, dict) and "key" in item
+        if isinstance(item, dict) and "key" in item and item["key"] not in SECRET_KEYS
     }
 
 

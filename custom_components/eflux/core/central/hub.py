@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import records
 from .auth import Authorizer, CardBook
 from .config import CentralConfig
+from .credentials import Credentials
 from .errors import ChargePointOffline, NotReady
 from .events import (
     ChargerBooted,
@@ -85,6 +86,7 @@ class ChargerHub:
             weakref.WeakKeyDictionary()
         )
         self.reservations = ReservationBook(self)
+        self.credentials = Credentials(config.passwords, store, clock)
         self.firmware = FirmwareFiles()  # one-time download URLs (firmware.py)
 
     async def load(self) -> None:
@@ -94,6 +96,7 @@ class ChargerHub:
         }
         for state in self.states.values():
             self._quirks[state.id] = quirks_for(state.vendor, state.model)
+        await self.credentials.load()
         await self.ledger.load()
         await self.ledger.supersede_duplicates()
         for tx in self.ledger.open_transactions():
@@ -115,14 +118,24 @@ class ChargerHub:
         if state is not None:
             self.states[cp_id] = replace(state, last_seen=self.clock())
 
-    async def attach(self, session: OcppSession) -> OcppSession | None:
+    def welcomes_new(self) -> bool:
+        """Whether a charge point neither configured nor seen before may connect."""
+        return self.config.accept_new_chargers
+
+    async def attach(
+        self, session: OcppSession, *, security_profile: int | None = None
+    ) -> OcppSession | None:
         """Register a new session; returns the one it replaces (the caller closes it)."""
         cp_id = session.id
         previous = self.sessions.get(cp_id)
         self.sessions[cp_id] = session
         now = self.clock()
         state = replace(
-            self.state(cp_id), online=True, last_seen=now, ocpp_version=session.ocpp_version
+            self.state(cp_id),
+            online=True,
+            last_seen=now,
+            ocpp_version=session.ocpp_version,
+            security_profile=security_profile,
         )
         self.states[cp_id] = state
         await self.store.write(lambda db: records.save_charge_point(db, state))

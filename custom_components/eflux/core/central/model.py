@@ -229,11 +229,20 @@ class ChargePointState:
     safe_limit: CurrentLimit | None = None
     # Read back from the charger: 1.6 GetConfiguration keys, 2.0.1 "Component.Variable".
     configuration: Mapping[str, str] = field(default_factory=dict)
+    # How its current (or last) connection authenticated: OCPP security profile 1 (password),
+    # 2 (password over TLS), 3 (client certificate), 0 (nothing: see `unprotected`).
+    security_profile: int | None = None
     # 2.0.1 NotifyChargingLimit per EVSE (0: the whole station) and source, until cleared.
     external_limits: Mapping[tuple[int, str], ExternalLimit] = field(default_factory=dict)
     # 2.0.1 ReportChargingProfiles: the profiles installed on each EVSE, as reported (raw).
     reported_profiles: Mapping[int, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
     firmware_update: FirmwareUpdate | None = None
+
+    @property
+    def unprotected(self) -> bool:
+        """Connected without any password or certificate: anyone on the LAN could use its id
+        (HA raises a repair: "charger X connects without a password")."""
+        return self.security_profile == 0
 
     @property
     def allowed_rate_units(self) -> tuple[str, ...]:

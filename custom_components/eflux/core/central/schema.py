@@ -91,6 +91,21 @@ CREATE TABLE IF NOT EXISTS reservations (
 );
 CREATE INDEX IF NOT EXISTS reservations_open ON reservations (charge_point_id)
     WHERE ended_at IS NULL;
+-- Passwords the central system set by rotation (credentials.py): salted SHA-256, never text.
+CREATE TABLE IF NOT EXISTS charger_passwords (
+    charge_point_id TEXT PRIMARY KEY,
+    salt TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    previous_salt TEXT,
+    previous_digest TEXT,
+    replaced_config TEXT NOT NULL,
+    rotated_at TEXT NOT NULL
+);
+-- Charge points approved while the boot policy holds new ones Pending (boot.py).
+CREATE TABLE IF NOT EXISTS approved_charge_points (
+    charge_point_id TEXT PRIMARY KEY,
+    approved_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL

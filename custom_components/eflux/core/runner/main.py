@@ -24,6 +24,7 @@ from ..errors import ConfigError
 from ..meters.backoff import quiet_library_logs
 from ..runtime import LocalSite
 from .api import build_app
+from .passwords import password_entry
 from .timebase import add_time_options, clock_from_args
 
 _LOGGER = logging.getLogger(__name__)
@@ -33,11 +34,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="eflux-local", description="Run an E-Flux Local site without Home Assistant."
     )
-    parser.add_argument("--config", required=True, help="path to site.yaml")
+    parser.add_argument("--config", help="path to site.yaml (required to run or check)")
+    parser.add_argument(
+        "--generate-password",
+        metavar="CHARGE_POINT_ID",
+        help="print a strong password for that charge point (site.yaml central.passwords) and exit",
+    )
     parser.add_argument("--check", action="store_true", help="validate the file and exit")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     add_time_options(parser)
     args = parser.parse_args(argv)
+    if args.generate_password is not None:
+        print(password_entry(args.generate_password))
+        return 0
+    if args.config is None:
+        parser.error("--config is required")
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
