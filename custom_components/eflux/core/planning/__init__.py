@@ -7,7 +7,14 @@ and reports per car the expected finish time, whether it makes it and the shortf
 """
 
 from .flexibility import FlexDiscount, FlexibilityTariff, FlexQuote, quote
-from .model import CarDemand, PlanInputError, demand_from_request, energy_needed_kwh, urgency_kw
+from .model import (
+    CarDemand,
+    Limit,
+    PlanInputError,
+    demand_from_request,
+    energy_needed_kwh,
+    urgency_kw,
+)
 from .planner import CarPlan, Plan, plan
 from .slots import SLOT, Slot
 
@@ -18,6 +25,7 @@ __all__ = [
     "FlexDiscount",
     "FlexQuote",
     "FlexibilityTariff",
+    "Limit",
     "Plan",
     "PlanInputError",
     "Slot",

@@ -30,6 +30,9 @@ class CarDemand:
     target_soc: float = 100.0  # percent
     efficiency: float = 0.9  # battery energy per grid energy
     priority: int = 0
+    # The shared limits it draws on (`Limit.key`) and how much of each one kW of its power takes:
+    # 1000 / (V x its phases) amps on each phase it uses. Empty: only the overall budget.
+    loads: tuple[tuple[str, float], ...] = ()
 
     @property
     def energy_needed_kwh(self) -> float:
@@ -44,6 +47,27 @@ class CarDemand:
         _number(self.target_soc, f"{key}.target_soc", low=0.0, high=100.0)
         _number(self.max_power_kw, f"{key}.max_power_kw", low=0.0)
         _number(self.efficiency, f"{key}.efficiency", low=0.0, low_open=True, high=1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A limit the planned cars share (a circuit's phase in amps, a total): its capacity per
+    quarter-hour from the one `now` is in (the last value holds beyond the list)."""
+
+    key: str
+    capacity: tuple[float, ...]
+
+    def at(self, index: int) -> float:
+        return self.capacity[min(index, len(self.capacity) - 1)]
+
+    def validate(self) -> None:
+        if not self.capacity:
+            raise PlanInputError(f"limits[{self.key}]", "needs at least one value")
+        for i, value in enumerate(self.capacity):
+            if not isinstance(value, int | float) or math.isnan(value) or value < 0:
+                raise PlanInputError(
+                    f"limits[{self.key}].capacity[{i}]", f"must be a number ≥ 0, got {value!r}"
+                )
 
 
 def energy_needed_kwh(

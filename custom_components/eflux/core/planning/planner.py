@@ -1,27 +1,32 @@
 """The departure-time planner: share the power so that every car is full by its departure.
 
-Two greedy passes over an exact flow (see `flow`):
-1. who gets energy when there is not enough for everyone: cars in order of priority, then least
-   laxity (time left minus time needed at full power), each given as much as it can get without
-   taking anything from the cars before it;
-2. when: slots in order of price (unknown prices last), then time, each filled as far as the
-   energy from pass 1 allows while everything already placed stays possible.
-Both are exact for this structure (the sets of feasible deliveries form a polymatroid), so: every
-car makes its departure whenever any schedule can do it; otherwise as much energy as possible is
-delivered, to the most pressing cars first; and no feasible schedule is cheaper. Without prices,
-pass 2 charges as early as possible.
+Power per car per quarter-hour is a linear program (`lp`) under every limit the cars share: each
+circuit's phases (a three-phase car loads its three, a one-phase car the one it is wired to),
+circuit totals, the site budget, each over the capacity left after the household forecast of
+that quarter. Passes, by priority class (higher first) and within one by least laxity (time
+left minus time needed at full power):
+1. which departures are met: each car in turn is promised its full need when that is still
+   possible together with every car promised before it (so a car that cannot make it never
+   takes the room a car that can would need);
+2. how much the others get: each in turn as much as the promises allow;
+3. when: the cheapest schedule that keeps every amount of 1-2 (unknown prices count above every
+   known one), charging as early as possible among equal prices.
+So every car makes its departure whenever any schedule can do it together with the cars ahead
+of it, a car is planned nothing only when the cars ahead of it leave no room, and no schedule
+that gives the same energy is cheaper.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from .flow import EPS, Network
-from .model import CarDemand, PlanInputError
-from .slots import Slot, build_slots, hourly_prices
+from .lp import EPS, EnergyLP
+from .model import CarDemand, Limit, PlanInputError
+from .slots import Slot, build_slots, hourly_prices, quarter_floor, quarter_index
 
 CENT = Decimal("0.01")
 
@@ -66,51 +71,113 @@ def plan(
     now: datetime,
     capacity_kw: float | Sequence[float],
     prices: Mapping[datetime, Decimal] | None = None,
+    *,
+    limits: Sequence[Limit] = (),
 ) -> Plan:
-    """Plan the smart-charging cars from `now` (see the module doc).
+    """Plan the cars with a departure from `now` (see the module doc).
 
     `capacity_kw` is what these cars may draw together: one value, or one per quarter-hour from
-    the one `now` is in. `prices` are per kWh, keyed by the start of their hour."""
+    the one `now` is in (math.inf: only `limits` bound them). `limits` are the circuits' phases
+    and totals the cars load by `CarDemand.loads`. `prices` are per kWh, by the hour's start."""
     if now.tzinfo is None:
         raise PlanInputError("now", "must be timezone-aware")
+    keys = {limit.key for limit in limits}
+    for limit in limits:
+        limit.validate()
     seen: set[str] = set()
     for car in cars:
         car.validate()
         if car.charger_id in seen:
             raise PlanInputError(f"cars[{car.charger_id}]", "two cars on one charger")
         seen.add(car.charger_id)
+        for key, _ in car.loads:
+            if key not in keys:
+                raise PlanInputError(f"cars[{car.charger_id}].loads", f"unknown limit {key!r}")
     slots = build_slots(now, (c.departure_at for c in cars), capacity_kw, hourly_prices(prices))
     needs = [car.energy_needed_kwh for car in cars]
-    edge_caps = [
-        [car.max_power_kw * s.hours if s.end <= car.departure_at else 0.0 for s in slots]
-        for car in cars
-    ]
-    slot_caps = [s.capacity_kw * s.hours for s in slots]
     laxities = [_laxity(car, need, now) for car, need in zip(cars, needs, strict=True)]
-    urgent_first = sorted(
-        range(len(cars)), key=lambda i: (-cars[i].priority, laxities[i], cars[i].departure_at)
-    )
-    # Pass 1: how much each car can have, most pressing first.
-    sharing = Network(edge_caps, slot_caps)
-    everywhere = [True] * len(slots)
-    granted = [0.0] * len(cars)
-    for i in urgent_first:
-        granted[i] = sharing.fill_car(i, needs[i], everywhere)
-    # Pass 2: when, cheapest (then earliest) slots first.
-    timing = Network(edge_caps, slot_caps)
-    wants = list(granted)
-    opened = [False] * len(slots)
-    for s in sorted(range(len(slots)), key=lambda s: _slot_rank(slots[s])):
-        opened[s] = True
-        timing.fill_slot(s, wants, urgent_first, opened)
+    energy = _schedule(cars, needs, laxities, slots, limits, now)
     return Plan(
         now=now,
         slots=slots,
         cars={
-            car.charger_id: _car_plan(car, needs[i], timing.flow[i], slots, laxities[i])
+            car.charger_id: _car_plan(car, needs[i], energy[i], slots, laxities[i])
             for i, car in enumerate(cars)
         },
     )
+
+
+_BUDGET = "\x00budget"  # the overall `capacity_kw`, loaded by every car at 1 per kW
+
+
+def _schedule(
+    cars: Sequence[CarDemand],
+    needs: list[float],
+    laxities: list[timedelta],
+    slots: tuple[Slot, ...],
+    limits: Sequence[Limit],
+    now: datetime,
+) -> list[list[float]]:
+    if not slots:
+        return [[] for _ in cars]
+    first = quarter_floor(now)
+    index = [quarter_index(first, slot.start) for slot in slots]
+    capacity: dict[str, list[float]] = {_BUDGET: [slot.capacity_kw for slot in slots]}
+    for limit in limits:
+        capacity[limit.key] = [limit.at(k) for k in index]
+    weights = [{_BUDGET: 1.0, **dict(car.loads)} for car in cars]
+    parked = [[slot.end <= car.departure_at for slot in slots] for car in cars]
+    lp = EnergyLP(
+        [car.max_power_kw for car in cars],
+        parked,
+        [slot.hours for slot in slots],
+        weights,
+        capacity,
+        needs,
+    )
+    order = sorted(
+        range(len(cars)), key=lambda i: (-cars[i].priority, laxities[i], cars[i].departure_at)
+    )
+    timing = _timing_costs(slots, order)
+    energy = lp.solve(needs, timing)  # usually every car makes it: one solve
+    if energy is not None:
+        return energy
+    floors = [0.0] * len(cars)
+    for priority in sorted({car.priority for car in cars}, reverse=True):
+        group = [i for i in order if cars[i].priority == priority]
+        for i in group:  # 1. promise full needs, most pressing first
+            floors[i] = needs[i]
+            if lp.solve(floors) is None:
+                floors[i] = 0.0
+        for i in group:  # 2. the rest: as much as the promises leave, most pressing first
+            if floors[i] < needs[i]:
+                alone = [[-1.0 if k == i else 0.0] * len(slots) for k in range(len(cars))]
+                most = lp.solve(floors, alone)
+                floors[i] = max(0.0, sum(most[i])) if most is not None else 0.0
+    return (
+        lp.solve(floors, timing)
+        or lp.solve([f * (1 - 1e-6) for f in floors], timing)
+        or [[0.0] * len(slots) for _ in cars]
+    )
+
+
+def _timing_costs(slots: tuple[Slot, ...], order: Sequence[int]) -> list[list[float]]:
+    """Per kWh: the price (unknown: above every known one) plus a little per slot, so that among
+    equal prices the earlier slot wins, a little more for the more pressing car (it charges
+    first). Without any price, only time counts."""
+    known = [float(slot.price) for slot in slots if slot.price is not None]
+    distinct = sorted(set(known))
+    gap = min((b - a for a, b in itertools.pairwise(distinct)), default=1.0)
+    step = gap / (len(slots) + 1) / 2 if known else 1.0
+    unknown = max(known, default=0.0) + gap
+    prices = [float(slot.price) if slot.price is not None else unknown for slot in slots]
+    if not known:
+        prices = [0.0] * len(slots)
+    costs: list[list[float]] = [[] for _ in order]
+    for rank, i in enumerate(order):
+        lean = step * (1.0 + 0.5 * (len(order) - rank) / len(order))
+        costs[i] = [price + lean * s for s, price in enumerate(prices)]
+    return costs
 
 
 def _laxity(car: CarDemand, need: float, now: datetime) -> timedelta:

@@ -19,7 +19,7 @@ MAX_HORIZON = timedelta(days=7)
 class Slot:
     start: datetime
     end: datetime
-    capacity_kw: float  # what the smart chargers may draw together
+    capacity_kw: float  # what the planned cars may draw together (inf: only the limits)
     price: Decimal | None  # per kWh, None when not known
 
     @property
@@ -29,6 +29,11 @@ class Slot:
 
 def quarter_floor(moment: datetime) -> datetime:
     return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+
+
+def quarter_index(first: datetime, moment: datetime) -> int:
+    """Which quarter-hour after `first` (a quarter's start) `moment` is in."""
+    return int((moment - first) / SLOT)
 
 
 def hourly_prices(prices: Mapping[datetime, Decimal] | None) -> dict[datetime, Decimal]:
@@ -77,7 +82,7 @@ def build_slots(
     ordered = sorted(bounds)
     slots = []
     for start, stop in itertools.pairwise(ordered):
-        index = int((start - first) / SLOT)
+        index = quarter_index(first, start)
         capacity = capacities[min(index, len(capacities) - 1)]
         hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         slots.append(Slot(start, stop, capacity, prices.get(hour)))
@@ -89,6 +94,6 @@ def _capacities(capacity_kw: float | Sequence[float]) -> list[float]:
     if not values:
         raise PlanInputError("capacity_kw", "needs at least one value")
     for i, value in enumerate(values):
-        if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        if not isinstance(value, int | float) or math.isnan(value) or value < 0:
             raise PlanInputError(f"capacity_kw[{i}]", f"must be a number ≥ 0, got {value!r}")
     return [float(v) for v in values]
