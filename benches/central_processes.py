@@ -4,6 +4,8 @@ bare `ocpp`-library central it is compared with, and the load (raw OCPP 1.6 char
     python benches/central_processes.py --serve-bare
     python benches/central_processes.py --load --port P --count N --duration S --burst S \
         --meter-interval S --heartbeat-interval S --settle S
+    python benches/central_processes.py --flood --port P --duration S   # one flooding charger
+    python benches/central_processes.py --quiet --port P --duration S   # a quiet one, timed
 """
 
 from __future__ import annotations
@@ -227,10 +229,65 @@ async def run_load(args: argparse.Namespace) -> None:
     )
 
 
+# ---- one charger flooding, one quiet charger timing its Heartbeats (bench_flood.py) --------
+async def flood(args: argparse.Namespace) -> None:
+    """Heartbeats back to back without waiting for answers (answers are read and dropped)."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    async with connect(
+        f"ws://127.0.0.1:{args.port}/FLOODER",
+        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        ping_interval=None,
+        max_queue=None,
+    ) as connection:
+
+        async def drain() -> None:
+            async for _ in connection:
+                counts["answers"] += 1
+
+        counts = {"sent": 0, "answers": 0}
+        reader = asyncio.get_running_loop().create_task(drain())
+        print("flooding", flush=True)
+        end = time.perf_counter() + args.duration
+        try:
+            while time.perf_counter() < end:
+                await connection.send(f'[2,"h{counts["sent"]}","Heartbeat",{{}}]')
+                counts["sent"] += 1
+                if counts["sent"] % 100 == 0:
+                    await asyncio.sleep(0)  # let the reader drain answers
+        except ConnectionClosed:
+            pass
+        reader.cancel()
+        print(json.dumps(counts), flush=True)
+
+
+async def quiet(args: argparse.Namespace) -> None:
+    """One Heartbeat every 20 ms, each timed from send to answer."""
+    from websockets.asyncio.client import connect
+
+    async with connect(
+        f"ws://127.0.0.1:{args.port}/QUIET",
+        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        ping_interval=None,
+    ) as connection:
+        client = LoadClient(connection, "QUIET")
+        await client.call("BootNotification", {"chargePointVendor": "B", "chargePointModel": "Q"})
+        await asyncio.sleep(args.settle)
+        end = time.perf_counter() + args.duration
+        while time.perf_counter() < end:
+            await client.call("Heartbeat", {}, client.latencies)
+            await asyncio.sleep(0.02)
+        client.reader.cancel()
+        print(json.dumps({"latencies": client.latencies}), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--serve-bare", action="store_true")
     parser.add_argument("--load", action="store_true")
+    parser.add_argument("--flood", action="store_true")
+    parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--count", type=int, default=0)
     parser.add_argument("--duration", type=float, default=30.0)
@@ -243,8 +300,12 @@ def main() -> None:
         asyncio.run(serve_bare(args.port))
     elif args.load:
         asyncio.run(run_load(args))
+    elif args.flood:
+        asyncio.run(flood(args))
+    elif args.quiet:
+        asyncio.run(quiet(args))
     else:
-        parser.error("--serve-bare or --load")
+        parser.error("--serve-bare, --load, --flood or --quiet")
 
 
 if __name__ == "__main__":

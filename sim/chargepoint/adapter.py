@@ -30,7 +30,10 @@ class ProtocolAdapter(ChargePoint):  # type: ignore[misc]  # the library is unty
         """The configuration keys (1.6) or variables (2.0.1) a fresh charger has."""
         raise NotImplementedError
 
+    last_frame_bytes = 0  # the size of the newest frame from the central system
+
     async def route_message(self, raw_msg: str) -> None:
+        self.last_frame_bytes = len(raw_msg.encode())
         try:
             message = json.loads(raw_msg)
         except ValueError:

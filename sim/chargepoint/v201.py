@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ocpp.exceptions import FormatViolationError, OccurrenceConstraintViolationError
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 
@@ -14,7 +15,13 @@ from .sampling import SUPPORTED, measurands_from, sampled_values
 from .timefmt import iso, parse
 from .transaction import SimSample, SimTransaction
 
-READ_ONLY = {"SmartChargingCtrlr.RateUnit", "SmartChargingCtrlr.ProfileStackLevel"}
+LIMITS = (
+    "DeviceDataCtrlr.ItemsPerMessage[GetVariables]",
+    "DeviceDataCtrlr.ItemsPerMessage[SetVariables]",
+    "DeviceDataCtrlr.BytesPerMessage[GetVariables]",
+    "DeviceDataCtrlr.BytesPerMessage[SetVariables]",
+)
+READ_ONLY = {"SmartChargingCtrlr.RateUnit", "SmartChargingCtrlr.ProfileStackLevel", *LIMITS}
 
 
 def default_variables() -> dict[str, str]:
@@ -27,6 +34,10 @@ def default_variables() -> dict[str, str]:
         "LocalAuthListCtrlr.Enabled": "true",
         "LocalAuthListCtrlr.ItemsPerMessage": "50",
         "ReservationCtrlr.Enabled": "true",
+        LIMITS[0]: "16",
+        LIMITS[1]: "16",
+        LIMITS[2]: "8192",
+        LIMITS[3]: "8192",
     }
 
 
@@ -181,11 +192,21 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
         )
         return call_result.ClearChargingProfile(status=status)
 
+    def _check_size(self, action: str, items: int) -> None:
+        """What a real station does with a message above its DeviceDataCtrlr limits."""
+        config = self.sim.configuration
+        if items > int(config.get(f"DeviceDataCtrlr.ItemsPerMessage[{action}]") or items):
+            raise OccurrenceConstraintViolationError(description=f"{items} items in {action}")
+        size = int(config.get(f"DeviceDataCtrlr.BytesPerMessage[{action}]") or 0)
+        if size and self.last_frame_bytes > size:
+            raise FormatViolationError(description=f"{self.last_frame_bytes} bytes > {size}")
+
     @on("GetVariables")
     def on_get_variables(self, get_variable_data: list[dict[str, Any]]) -> Any:
+        self._check_size("GetVariables", len(get_variable_data))
         results = []
         for item in get_variable_data:
-            key = f"{item['component']['name']}.{item['variable']['name']}"
+            key = _key(item)
             value = self.sim.configuration.get(key)
             result = {
                 "attribute_status": "Accepted" if value is not None else "UnknownVariable",
@@ -199,9 +220,10 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
 
     @on("SetVariables")
     def on_set_variables(self, set_variable_data: list[dict[str, Any]]) -> Any:
+        self._check_size("SetVariables", len(set_variable_data))
         results = []
         for item in set_variable_data:
-            key = f"{item['component']['name']}.{item['variable']['name']}"
+            key = _key(item)
             status = self._set(key, str(item["attribute_value"]))
             results.append(
                 {
@@ -283,6 +305,13 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
             self.sim.spawn(self.status(self.sim.connector_id, self.sim.status))
         elif requested_message == "Heartbeat":
             self.sim.spawn(self.heartbeat())
+
+
+def _key(item: dict[str, Any]) -> str:
+    """ "Component.Variable", "[instance]" added when the variable has one."""
+    variable = item["variable"]
+    key = f"{item['component']['name']}.{variable['name']}"
+    return f"{key}[{variable['instance']}]" if variable.get("instance") else key
 
 
 def _connector_status(status: str) -> str:

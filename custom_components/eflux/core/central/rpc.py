@@ -49,6 +49,7 @@ from .framing import (
     call_text,
     parse_frame,
 )
+from .ratelimit import RateGate
 from .timeutil import to_wire
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
         self._tasks: set[asyncio.Task[Any]] = set()
         self.closed = False
         self.booted = False  # a BootNotification came on this connection
+        self._gate = RateGate(hub.config.rate_limit)
 
     # ---- receiving -------------------------------------------------------------------------
     async def serve(self) -> None:
@@ -115,6 +117,9 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
             while True:
                 message = await self.connection.recv()
                 await self.route_message(message)
+                # recv() does not suspend while frames are buffered: without this, a charger
+                # that floods would hold the event loop and starve every other charger.
+                await asyncio.sleep(0)
         except ConnectionClosed:
             pass
         finally:
@@ -123,7 +128,7 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
     async def route_message(self, raw_msg: str | bytes) -> None:
         self.hub.touch(self.id)
         if isinstance(raw_msg, bytes):
-            await self._send_error(
+            await self.send_error(
                 "-1", RpcCode.RPC_FRAMEWORK_ERROR, "binary frames are not OCPP-J; send text frames"
             )
             return
@@ -131,7 +136,7 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
             frame = parse_frame(raw_msg)
         except FrameError as err:
             _LOGGER.warning("%s: unusable frame: %s", self.id, err.description)
-            await self._send_error(err.unique_id, err.code, err.description)
+            await self.send_error(err.unique_id, err.code, err.description)
             return
         if isinstance(frame, CallFrame):
             await self._on_call(frame, raw_msg)
@@ -139,12 +144,14 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
             self._on_answer(frame)
 
     async def _on_call(self, frame: CallFrame, raw: str) -> None:
+        if not await self._gate.admit(self, frame):
+            return
         previous = self._answered.get(frame.unique_id)
         if previous is not None:
             if previous[0] == hash(raw):  # the same CALL again: same answer, handled once
                 await self._send(previous[1])
             else:
-                await self._send_error(
+                await self.send_error(
                     frame.unique_id,
                     RpcCode.PROTOCOL_ERROR,
                     f"message id {frame.unique_id} was already used for another CALL",
@@ -265,7 +272,7 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
     ) -> str:
         return call_error_text(unique_id, code, description, self.ocpp_version, details)
 
-    async def _send_error(self, unique_id: str, code: RpcCode, description: str) -> None:
+    async def send_error(self, unique_id: str, code: RpcCode, description: str) -> None:
         await self._send(self._error_text(unique_id, code, description))
 
     async def accept_boot(
@@ -273,11 +280,12 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
     ) -> dict[str, Any]:
         """Record a BootNotification; the answer both versions give."""
         self.booted = True
-        await self.hub.boot(self.id, vendor, model, firmware, serial)
+        state = await self.hub.boot(self.id, vendor, model, firmware, serial)
+        status = state.boot_status or "Accepted"  # or Pending until approved (admission.py)
         return {
-            "status": "Accepted",
+            "status": status,
             "currentTime": to_wire(self.hub.clock()),
-            "interval": self.hub.config.heartbeat_interval,
+            "interval": self.hub.admission.boot_interval(status),
         }
 
     # ---- handlers alike in both versions (the route map finds inherited ones) --------------
