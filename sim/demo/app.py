@@ -127,6 +127,7 @@ async def _backend(demo: Demo) -> None:
     token_file = workdir / TOKEN_FILE
     token_file.write_text(backend.site_token, encoding="utf-8")
     demo.urls.append(f"cloud back end   {backend.url}/api/v1 (site token: {token_file})")
+    demo.urls.append(f"payments (sim)   {backend.payments_url} (portal top-ups pay here)")
     for email, password in backend.logins.items():
         demo.urls.append(f"  login          {email} / {password}")
     demo.info["backend"] = {"url": backend.url, "site_token": backend.site_token,
