@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from backend.api import create_app
+from backend.payments import ProviderSettings
 from backend.store import Store
+from sim.payments import SimProvider
 
 T = TypeVar("T")
 
@@ -31,6 +33,8 @@ class PortalServer:
         self.store: Store | None = None
         self.runner: web.AppRunner | None = None
         self.port = 0
+        self.payments = SimProvider("test_browser_key")  # the local payment provider
+        self.payments_runner: web.AppRunner | None = None
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
@@ -53,8 +57,14 @@ class PortalServer:
         self.run(self._start())
 
     async def _start(self) -> None:
+        self.payments_runner = web.AppRunner(self.payments.app())
+        await self.payments_runner.setup()
+        await web.TCPSite(self.payments_runner, "127.0.0.1", 0).start()
+        self.payments.base_url = f"http://127.0.0.1:{self.payments_runner.addresses[0][1]}"
         self.store = await Store.open(str(self.database))
-        app = create_app(self.store, clock=self.clock, portal_outbox=self.outbox)
+        app = create_app(self.store, clock=self.clock, portal_outbox=self.outbox,
+                         payments=ProviderSettings(self.payments.base_url,
+                                                   self.payments.api_key))
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -70,5 +80,7 @@ class PortalServer:
     async def _stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+        if self.payments_runner is not None:
+            await self.payments_runner.cleanup()
         if self.store is not None:
             await self.store.close()

@@ -272,9 +272,16 @@ def test_charge_points_advisor_and_installation(anna: Page, browser: Browser,
     cp.locator("button").click()
     anna.wait_for_url("**done=guest")
     assert cp.locator("input[name=guest_usage]").is_checked()
+    # Top-up through the payment provider: pending until the provider says paid.
     anna.fill("input[name=amount]", "25,00")
     anna.click("#top-up")
-    anna.wait_for_url("**done=topup")
+    anna.wait_for_url("**/portal/top-ups/*")
+    assert anna.locator("#status").inner_text() == "pending"
+    anna.click("#pay")  # to the provider's checkout page, then back
+    anna.click("#pay")
+    anna.wait_for_url("**/portal/top-ups/*")
+    assert anna.locator("#status").inner_text() == "paid"
+    anna.goto("/portal/charge-points")
     assert anna.locator("#balance").inner_text() == "€ 25,00"
     shot(anna, artifacts, "charge-points")
 
