@@ -8,6 +8,7 @@ top-up list fetch the same way, so a lost webhook delays nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -15,7 +16,9 @@ from ..storage import Database
 from ..store import Invalid, Store
 from . import ledger
 from .ledger import Payment
-from .provider import PAYMENT_ID, PaymentProvider
+from .provider import PAYMENT_ID, PaymentProvider, ProviderError
+
+_LOGGER = logging.getLogger(__name__)
 
 MAX_TOP_UP_CENTS = 50000  # €500 at once: a typo must not book thousands
 MIN_TOP_UP_CENTS = 100
@@ -70,11 +73,22 @@ class Payments:
         return await self._refresh(payment.provider_id) or payment
 
     async def list_fresh(self, account_id: int, *, limit: int = 20) -> list[Payment]:
-        """The account's payments, the newest open ones fetched from the provider first."""
+        """The account's payments, the newest open ones fetched from the provider first.
+
+        The first provider failure stops the fetching (the rest shown as last known), so a
+        provider that hangs costs one timeout, not one per payment."""
         items = await ledger.list_for(self.db, account_id, limit=limit)
-        fresh = []
+        fresh: list[Payment] = []
+        reachable = True
         for index, item in enumerate(items):
-            fresh.append(await self.refresh(item) if index < REFRESH_AT_MOST else item)
+            if reachable and index < REFRESH_AT_MOST:
+                try:
+                    item = await self.refresh(item)
+                except ProviderError as err:
+                    _LOGGER.warning("top-ups of account %s shown as last known: %s",
+                                    account_id, err)
+                    reachable = False
+            fresh.append(item)
         return fresh
 
     async def _refresh(self, provider_id: str) -> Payment | None:

@@ -17,7 +17,6 @@ from ..payments import (
     Payment,
     Payments,
     ProviderError,
-    ProviderUnavailable,
 )
 from ..payments import ledger as payment_ledger
 from .ctx import account_of, actor_of, path_id, store_of
@@ -81,10 +80,7 @@ async def top_ups(request: web.Request) -> web.Response:
     account_id = account_of(request)
     items: list[Payment] = []
     if payments is not None:
-        try:
-            items = await payments.list_fresh(account_id)
-        except (ProviderUnavailable, ProviderError):
-            items = await payment_ledger.list_for(payments.db, account_id)
+        items = await payments.list_fresh(account_id)  # last known where the provider fails
     account = await store_of(request).accounts.get_account(account_id)
     return render(request, "top_ups.html", items=items, account=account,
                   set_up=payments is not None)

@@ -128,6 +128,8 @@ async def test_provider_down(world: PayWorld) -> None:
     calls = world.provider.webhook_calls
     assert [c[1] for c in calls] == [503] * world.provider.webhook_attempts
     assert await world.balance() == 0
+    status, listed = await world.call("GET", f"/accounts/{world.account_id}/top-ups")
+    assert (status, [p["status"] for p in listed["items"]]) == (200, ["open"])  # last known
     world.provider.down = False
     await world.provider.call_webhook(str(payment["provider_id"]))  # the provider retries later
     assert await world.balance() == 2500
