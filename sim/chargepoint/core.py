@@ -114,6 +114,9 @@ class SimChargePoint(DriverActions):
         self.received: list[tuple[str, dict[str, Any]]] = []  # CALLs from the central system
         self.sent_samples: list[tuple[int, str | None, SimSample]] = []
         self.close_reason: str | None = None
+        self.reboot_pending = False  # after a firmware install: boot on the next connection
+        self.firmware_downloads: list[bytes | None] = []  # what each update fetched
+        self.firmware_gate: asyncio.Event | None = None  # set: downloads wait for it
         self._queue: deque[tuple[Builder, OnResult | None]] = deque()
         self._flush_lock = asyncio.Lock()
         self._adapter: ProtocolAdapter | None = None
@@ -194,7 +197,8 @@ class SimChargePoint(DriverActions):
                     task.cancel()
 
     async def _on_connected(self, adapter: ProtocolAdapter) -> None:
-        if self.boot_count == 0 or self.behaviour.boot_on_reconnect:
+        if self.boot_count == 0 or self.behaviour.boot_on_reconnect or self.reboot_pending:
+            self.reboot_pending = False
             self.heartbeat_interval = await adapter.boot()
             self.boot_count += 1
         self.connected.set()

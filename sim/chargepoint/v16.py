@@ -8,6 +8,7 @@ from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 
 from .adapter import ProtocolAdapter
+from .firmware import install
 from .profiles import SimProfile, schedule_fields
 from .reservations import SimReservation
 from .sampling import SUPPORTED, measurands_from, sampled_values
@@ -290,6 +291,32 @@ class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     def on_cancel_reservation(self, reservation_id: int) -> Any:
         ok = self.sim.reservations.cancel(reservation_id)
         return call_result.CancelReservation(status="Accepted" if ok else "Rejected")
+
+    @on("UpdateFirmware")
+    def on_update_firmware(self, location: str, retrieve_date: str, **_: Any) -> Any:
+        return call_result.UpdateFirmware()
+
+    @after("UpdateFirmware")
+    def after_update_firmware(self, location: str, **_: Any) -> None:
+        async def report(status: str) -> None:
+            await self.request(call.FirmwareStatusNotification(status=status))
+
+        self.sim.spawn(install(self.sim, location, report, signed=False))
+
+    @on("SignedUpdateFirmware")
+    def on_signed_update_firmware(self, request_id: int, firmware: dict[str, Any], **_: Any) -> Any:
+        return call_result.SignedUpdateFirmware(status="Accepted")
+
+    @after("SignedUpdateFirmware")
+    def after_signed_update_firmware(
+        self, request_id: int, firmware: dict[str, Any], **_: Any
+    ) -> None:
+        async def report(status: str) -> None:
+            await self.request(
+                call.SignedFirmwareStatusNotification(status=status, request_id=request_id)
+            )
+
+        self.sim.spawn(install(self.sim, firmware["location"], report, signed=True))
 
     @on("DataTransfer")
     def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:

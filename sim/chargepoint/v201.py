@@ -9,6 +9,7 @@ from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 
 from .adapter import ProtocolAdapter
+from .firmware import install
 from .profiles import CP_MAX, SimProfile, schedule_fields
 from .reservations import SimReservation
 from .sampling import SUPPORTED, measurands_from, sampled_values
@@ -294,6 +295,20 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     def on_cancel_reservation(self, reservation_id: int) -> Any:
         ok = self.sim.reservations.cancel(reservation_id)
         return call_result.CancelReservation(status="Accepted" if ok else "Rejected")
+
+    @on("UpdateFirmware")
+    def on_update_firmware(self, request_id: int, firmware: dict[str, Any], **_: Any) -> Any:
+        return call_result.UpdateFirmware(status="Accepted")
+
+    @after("UpdateFirmware")
+    def after_update_firmware(self, request_id: int, firmware: dict[str, Any], **_: Any) -> None:
+        async def report(status: str) -> None:
+            await self.request(
+                call.FirmwareStatusNotification(status=status, request_id=request_id)
+            )
+
+        signed = "signature" in firmware
+        self.sim.spawn(install(self.sim, firmware["location"], report, signed=signed))
 
     @on("TriggerMessage")
     def on_trigger_message(self, requested_message: str, **_: Any) -> Any:

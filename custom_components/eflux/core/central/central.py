@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, overload
 
@@ -18,9 +19,10 @@ from .configure import push_cards, push_full_list
 from .control import ChargerControl
 from .errors import CentralError, UnknownReservation
 from .events import CentralEvent, EventBus
+from .firmware import update_firmware
 from .hub import ChargerHub
 from .ledger import Ledger
-from .model import ChargePointState, CurrentLimit, Reservation, Transaction
+from .model import ChargePointState, CurrentLimit, FirmwareUpdate, Reservation, Transaction
 from .rotation import rotate_password
 from .server import CentralServer
 from .store import Store
@@ -204,6 +206,21 @@ class CentralSystem:
         given), stored before it is sent; the old one stays valid until the new one is used.
         Returns the new password (for the user's records)."""
         return await rotate_password(self._control.session(cp_id), password)
+
+    async def update_firmware(
+        self,
+        cp_id: str,
+        path: Path,
+        signature: str | None = None,
+        signing_certificate: str | None = None,
+    ) -> FirmwareUpdate:
+        """Offer the file at `path` on a one-time URL and ask the charger to install it
+        (signed when `signature` and `signing_certificate` are given); its progress is
+        `charge_points()[cp_id].firmware_update` and FirmwareStatusChanged events."""
+        session = self._control.session(cp_id)
+        return await update_firmware(
+            session, path, signature=signature, signing_certificate=signing_certificate
+        )
 
     def unprotected_charge_points(self) -> list[str]:
         """Charge points whose connection uses no password or certificate (HA: a repair)."""

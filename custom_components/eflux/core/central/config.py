@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from .ratelimit import RateLimit
+
 # What a load balancer needs per phase, plus SoC when the car shares it. Chargers that reject
 # part of the list get the shorter fallbacks (see configure.py).
 DEFAULT_MEASURANDS: tuple[str, ...] = (
@@ -60,6 +62,8 @@ class CentralConfig:
     ping_interval: float = 25.0
     ping_timeout: float = 20.0
     max_frame_bytes: int = 64 * 1024
+    # CALLs a charger may send: a burst, then a rate; what happens beyond (ratelimit.py).
+    rate_limit: RateLimit = field(default_factory=RateLimit)
     # jsonschema validation inline (default) or in a worker thread as the ocpp library does.
     validate_in_thread: bool = False
     # Used when a charger only takes limits in W: W = A x phases x this.

@@ -37,17 +37,6 @@ _LOGGER = logging.getLogger(__name__)
 FIRMWARE_PATH = "/firmware/"
 FIRMWARE_URL_TTL = timedelta(hours=6)
 MAX_FIRMWARE_BYTES = 256 * 1024 * 1024
-# The statuses after which an update is over (both versions' spellings).
-FINAL_STATUSES = frozenset(
-    {
-        "Installed",
-        "InstallationFailed",
-        "DownloadFailed",
-        "InstallVerificationFailed",
-        "InvalidSignature",
-        "InstallRebooting",  # 2.0.1: installed, booting into it
-    }
-)
 _REQUEST_IDS = itertools.count(int(time.time()) % 1_000_000_000)
 
 

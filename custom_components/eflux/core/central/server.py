@@ -26,6 +26,8 @@ from websockets.headers import build_www_authenticate_basic, parse_authorization
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from .firmware import FIRMWARE_PATH
+from .handshake import QuietHandshakeConnection
 from .hub import ChargerHub
 from .rpc import OcppSession
 from .v16 import V16Session
@@ -87,6 +89,7 @@ class CentralServer:
             compression=None,
             ssl=self._ssl_context(),
             server_header="E-Flux Local",
+            create_connection=QuietHandshakeConnection,
         )
 
     async def stop(self) -> None:
@@ -104,6 +107,8 @@ class CentralServer:
         return context
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        if request.path.startswith(FIRMWARE_PATH):  # a charger fetching an update (firmware.py)
+            return self.hub.firmware.respond(connection, request)
         try:
             cp_id = charge_point_id(request.path)
         except InvalidPath as err:

@@ -30,6 +30,7 @@ from ..central import AuthorizationSettings, CentralConfig
 from ..errors import ConfigError
 from ..planning.flexibility import FlexibilityTariff
 from ..planning.tariff import Tariff
+from .central_limits import parse_rate_limit
 from .flexibility import parse_flexibility
 from .model import (
     EXTERNAL,
@@ -295,6 +296,7 @@ def _central(sec: Section, base_dir: Path, bindings: Mapping[str, ChargerBinding
             "meter_sample_interval_s", base.meter_sample_interval, low=1
         ),
         authorization=auth,
+        rate_limit=parse_rate_limit(sec.section("rate_limit")),
     )
     if config.port > 65535:
         raise ConfigError(sec.path("port"), f"must be ≤ 65535, got {config.port}")

@@ -19,6 +19,7 @@ from aiohttp import web
 from ..config import ApiSettings, ChargerBinding
 from ..domain import DepartureRequest
 from ..runtime import LocalSite, ReservationNotSupported, charger_dict
+from . import routes_firmware
 from .errors import ApiError, as_api_error, error_response
 from .events import EventStream
 from .guard import guard
@@ -59,6 +60,7 @@ def build_app(site: LocalSite, settings: ApiSettings) -> web.Application:
     app.router.add_get("/api/prices", get_prices)
     app.router.add_put("/api/prices", put_prices)
     app.router.add_delete("/api/prices", delete_prices)
+    routes_firmware.add_routes(app, SITE_KEY)
     return app
 
 
