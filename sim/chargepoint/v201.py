@@ -35,6 +35,7 @@ def default_variables() -> dict[str, str]:
         "LocalAuthListCtrlr.Enabled": "true",
         "LocalAuthListCtrlr.ItemsPerMessage": "50",
         "ReservationCtrlr.Enabled": "true",
+        "TariffCostCtrlr.Currency": "EUR",
         LIMITS[0]: "16",
         LIMITS[1]: "16",
         LIMITS[2]: "8192",
@@ -295,6 +296,10 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     def on_cancel_reservation(self, reservation_id: int) -> Any:
         ok = self.sim.reservations.cancel(reservation_id)
         return call_result.CancelReservation(status="Accepted" if ok else "Rejected")
+
+    @on("CostUpdated")
+    def on_cost_updated(self, total_cost: float, transaction_id: str) -> Any:
+        return call_result.CostUpdated()
 
     @on("UpdateFirmware")
     def on_update_firmware(self, request_id: int, firmware: dict[str, Any], **_: Any) -> Any:

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from .balancing import (
@@ -211,6 +212,10 @@ class Controller:
     def price_now(self) -> HourPrice:
         """The price the planner uses for the current hour."""
         return self._plans.price_now(self._clock())
+
+    def price_at(self, at: datetime) -> Decimal | None:
+        """The price per kWh of the hour `at` is in (tariff or pushed): 2.0.1 session costs."""
+        return self._plans.price_now(at).price
 
     def charger_for(self, charge_point_id: str, connector_id: int = 1) -> str:
         """The balanced charger at this OCPP place (KeyError when none)."""

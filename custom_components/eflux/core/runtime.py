@@ -112,6 +112,7 @@ class LocalSite(SiteCommands):
             meter_timeouts={m.circuit: m.timeout_s for m in config.meters},
             clock=self.clock,
         )
+        self.central.set_price_source(self.controller.price_at)  # costs on 2.0.1 displays
         self._listeners: list[SnapshotListener] = []
         self._unsubscribe: list[Callable[[], None]] = []
         self._notify_pending = False

@@ -17,6 +17,7 @@ from .compaction import compact_closed
 from .config import CentralConfig
 from .configure import push_cards, push_full_list
 from .control import ChargerControl
+from .cost import PriceSource, cost_updates
 from .errors import CentralError, UnknownReservation
 from .events import CentralEvent, EventBus
 from .firmware import update_firmware
@@ -106,6 +107,7 @@ class CentralSystem:
         self._running = True
         self._spawn(self._maintain())
         self._spawn(self._expire_reservations())
+        self._spawn(cost_updates(self._hub, self._hub.cost))
         _LOGGER.info("OCPP central system listening on %s:%d", self.config.host, self.port)
 
     async def _stop_serving(self) -> None:
@@ -221,6 +223,11 @@ class CentralSystem:
         return await update_firmware(
             session, path, signature=signature, signing_certificate=signing_certificate
         )
+
+    def set_price_source(self, price_at: PriceSource | None) -> None:
+        """Where 2.0.1 costs come from: the price per kWh (config.currency) in force at a
+        moment, None for an hour without one. Without a source no costs are sent."""
+        self._hub.cost.price_at = price_at
 
     def unprotected_charge_points(self) -> list[str]:
         """Charge points whose connection uses no password or certificate (HA: a repair)."""

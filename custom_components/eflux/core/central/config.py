@@ -64,6 +64,10 @@ class CentralConfig:
     max_frame_bytes: int = 64 * 1024
     # CALLs a charger may send: a burst, then a rate; what happens beyond (ratelimit.py).
     rate_limit: RateLimit = field(default_factory=RateLimit)
+    # 2.0.1 costs on the charger's display (cost.py): prices are in this currency; CostUpdated
+    # every this many seconds during a session (0: only the total at the end).
+    currency: str = "EUR"
+    cost_update_interval: float = 900.0
     # jsonschema validation inline (default) or in a worker thread as the ocpp library does.
     validate_in_thread: bool = False
     # Used when a charger only takes limits in W: W = A x phases x this.

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import records
 from .auth import Authorizer, CardBook
 from .config import CentralConfig
+from .cost import CostBook
 from .credentials import Credentials
 from .errors import ChargePointOffline, NotReady
 from .events import (
@@ -88,6 +89,7 @@ class ChargerHub:
         self.reservations = ReservationBook(self)
         self.credentials = Credentials(config.passwords, store, clock)
         self.firmware = FirmwareFiles()  # one-time download URLs (firmware.py)
+        self.cost = CostBook(config.currency, config.cost_update_interval)  # cost.py
 
     async def load(self) -> None:
         self.states = {

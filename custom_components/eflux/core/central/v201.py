@@ -117,7 +117,18 @@ class V201Session(V201Notifications):
             )
         elif samples:
             await self.hub.meter(self.id, tx.connector_id, tx, samples)
-        return {"idTokenInfo": id_token_info(auth)} if auth is not None else {}
+        answer = {"idTokenInfo": id_token_info(auth)} if auth is not None else {}
+        if event_type == "Ended":
+            await self._total_cost(tx_id, answer)
+        return answer
+
+    async def _total_cost(self, tx_id: str, answer: dict[str, Any]) -> None:
+        """The session's cost on the charger's display, when the site has prices (cost.py)."""
+        ended = await self.hub.ledger.find(self.id, tx_id)
+        if ended is not None and not ended.is_open:
+            cost = await self.hub.cost.cost(self.hub, ended)
+            if cost is not None:
+                answer["totalCost"] = float(cost)  # JSON has no decimals; cents stay exact
 
     async def _start(
         self,
@@ -242,7 +253,7 @@ class V201Session(V201Notifications):
         """Values by "Component.Variable[instance]"; as many requests as the charger's
         ItemsPerMessage / BytesPerMessage for GetVariables need."""
         await self._read_message_limits()
-        values = {}
+        values: dict[str, str] = {}
         for batch in self._batches("GetVariables", "getVariableData", names, _variable_data):
             answer = await self.request("GetVariables", {"getVariableData": _variable_data(batch)})
             values |= _accepted(answer)
@@ -265,7 +276,7 @@ class V201Session(V201Notifications):
             return
         self.limits_read = True
         for names in (MESSAGE_LIMITS[:1], MESSAGE_LIMITS[1:]):
-            values = {}
+            values: dict[str, str] = {}
             for batch in self._batches("GetVariables", "getVariableData", names, _variable_data):
                 answer = await self.request(
                     "GetVariables", {"getVariableData": _variable_data(batch)}

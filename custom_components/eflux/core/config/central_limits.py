@@ -3,6 +3,9 @@ flood protection and 2.0.1 running-cost updates)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..central.config import CentralConfig
 from ..central.ratelimit import ACTIONS, RateLimit
 from ..errors import ConfigError
 from .reader import Section
@@ -23,3 +26,17 @@ def parse_rate_limit(sec: Section) -> RateLimit:
     )
     sec.done()
     return limit
+
+
+def parse_cost(sec: Section) -> dict[str, Any]:
+    """`currency` (ISO 4217, the tariff's) and `cost_update_interval_s` (0: only the total)."""
+    base = CentralConfig()
+    currency = sec.text("currency", base.currency)
+    if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+        raise ConfigError(
+            sec.path("currency"), f"must be an ISO 4217 code like EUR, got {currency!r}"
+        )
+    interval = sec.number("cost_update_interval_s", base.cost_update_interval, low=0.0)
+    if 0 < interval < 60:
+        raise ConfigError(sec.path("cost_update_interval_s"), "must be 0 (off) or at least 60")
+    return {"currency": currency.upper(), "cost_update_interval": float(interval)}

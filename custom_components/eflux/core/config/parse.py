@@ -30,7 +30,7 @@ from ..central import AuthorizationSettings, CentralConfig
 from ..errors import ConfigError
 from ..planning.flexibility import FlexibilityTariff
 from ..planning.tariff import Tariff
-from .central_limits import parse_rate_limit
+from .central_limits import parse_cost, parse_rate_limit
 from .flexibility import parse_flexibility
 from .model import (
     EXTERNAL,
@@ -297,6 +297,7 @@ def _central(sec: Section, base_dir: Path, bindings: Mapping[str, ChargerBinding
         ),
         authorization=auth,
         rate_limit=parse_rate_limit(sec.section("rate_limit")),
+        **parse_cost(sec),
     )
     if config.port > 65535:
         raise ConfigError(sec.path("port"), f"must be ≤ 65535, got {config.port}")
