@@ -59,7 +59,7 @@ def __getattr__(name: str) -> Any:
     return globals()[name]
 
 
-if "homeassistant" in sys.modules:
+if sys.modules.get("homeassistant") is not None:
     # Home Assistant is loading us (in its import executor): bind the entry points now, so no
     # lookup imports the HA layer later inside its event loop.
     __getattr__("async_setup")

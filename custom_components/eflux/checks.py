@@ -7,6 +7,7 @@ reason to show; the work itself is core's (`core.meters.probe`, `core.cloud.chec
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -24,15 +25,21 @@ PROBE_TIMEOUT_S = 15.0
 
 
 def meter_profiles(kind: str) -> list[str]:
-    """Built-in device profiles for a Modbus or an MQTT meter."""
+    """Built-in device profiles for a Modbus or an MQTT meter (Modbus: files, so call it in
+    the executor)."""
     return list(builtin_profiles() if kind == METER_MODBUS else MQTT_PROFILES)
 
 
-async def async_probe_meter(meter: dict[str, Any], fuse_a: float) -> str | None:
+async def async_probe_meter(
+    hass: HomeAssistant, meter: dict[str, Any], fuse_a: float
+) -> str | None:
     """Read the Modbus meter once; None when it gave a plausible reading, else the reason."""
     try:
         entry = {k: v for k, v in meter_entry(meter, fuse_a).items() if k != "circuit"}
-        settings = parse_meter_config(entry, where="meter")
+        # Parsing reads the profile's YAML file: in the executor.
+        settings = await hass.async_add_executor_job(
+            functools.partial(parse_meter_config, entry, where="meter")
+        )
         async with asyncio.timeout(PROBE_TIMEOUT_S):
             await probe(settings, fuse_a=fuse_a)
     except (MeterConfigError, MeterProbeError) as err:

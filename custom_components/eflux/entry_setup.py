@@ -20,7 +20,7 @@ from homeassistant.helpers.typing import ConfigType
 from .cloud import async_start_cloud, cloud_client
 from .const import DOMAIN, ISSUE_PORT_CONFLICT
 from .coordinator import EfluxCoordinator
-from .core.runtime import ConfigError, LocalSite
+from .core.runtime import CloudClient, ConfigError, LocalSite
 from .data import EfluxConfigEntry, EfluxRuntimeData
 from .entity import async_register_site_device, site_device_id
 from .events import async_forward_central_events
@@ -54,8 +54,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
     """Start the site: the OCPP port opens, meters start, the controller runs."""
     storage = Path(hass.config.path(DOMAIN))
     await hass.async_add_executor_job(storage.mkdir, 0o755, True, True)
+    client = cloud_client(hass, entry)
     try:
-        config = build_site_config(entry.data, entry.options, storage, entry.entry_id)
+        # In the executor: a Modbus meter's profile is a YAML file read while the site is built.
+        site = await hass.async_add_executor_job(_build_site, entry, storage, client)
     except ConfigError as err:
         raise ConfigEntryError(
             translation_domain=DOMAIN,
@@ -64,8 +66,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
         ) from err
     # Before the port opens: the first message of each kind would read its schema in the loop.
     await hass.async_add_executor_job(load_ocpp_schemas)
-    client = cloud_client(hass, entry)
-    site = LocalSite(config, remote_authorizer=client.authorize if client else None)
     await _async_start_site(hass, entry, site)
     entry.async_on_unload(site.stop)  # runs last: after the platforms are gone
     entry.async_on_unload(async_forward_central_events(hass, site))
@@ -84,6 +84,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_changed))
     return True
+
+
+def _build_site(entry: EfluxConfigEntry, storage: Path, client: CloudClient | None) -> LocalSite:
+    config = build_site_config(entry.data, entry.options, storage, entry.entry_id)
+    return LocalSite(config, remote_authorizer=client.authorize if client else None)
 
 
 async def _async_start_site(hass: HomeAssistant, entry: EfluxConfigEntry, site: LocalSite) -> None:

@@ -49,6 +49,8 @@ from .const import (
 )
 
 METER_STEPS = ["meter_modbus", "meter_mqtt", "meter_sensors", "meter_none"]
+# The meter menu again, with the error mqtt_not_configured as its description.
+METER_MQTT_MISSING = "mqtt_not_configured"
 
 
 def _box(low: float, high: float, unit: str | None = None, step: float = 1) -> vol.All:
@@ -122,30 +124,36 @@ def token_schema() -> vol.Schema:
     )
 
 
-def _profile_selector(kind: str) -> selector.SelectSelector:
+def _profile_selector(profiles: list[str]) -> selector.SelectSelector:
+    """Device profiles by their translated names (selector.profile in strings.json)."""
     return selector.SelectSelector(
         selector.SelectSelectorConfig(
-            options=meter_profiles(kind), mode=selector.SelectSelectorMode.DROPDOWN
+            options=profiles,
+            mode=selector.SelectSelectorMode.DROPDOWN,
+            translation_key=CONF_PROFILE,
         )
     )
 
 
 # Meter forms carry no defaults of their own beyond the usual port and unit: what the user
 # entered before comes in as suggested values (`SiteStepsMixin._meter_step`).
-def modbus_schema() -> vol.Schema:
+def modbus_schema(profiles: list[str]) -> vol.Schema:
     return vol.Schema(
         {
             vol.Required(CONF_HOST): str,
             vol.Required(CONF_MODBUS_PORT, default=DEFAULT_MODBUS_PORT): _box(1, 65535),
             vol.Required(CONF_UNIT_ID, default=DEFAULT_UNIT_ID): _box(0, 247),
-            vol.Required(CONF_PROFILE): _profile_selector(METER_MODBUS),
+            vol.Required(CONF_PROFILE): _profile_selector(profiles),
         }
     )
 
 
 def mqtt_schema() -> vol.Schema:
     return vol.Schema(
-        {vol.Required(CONF_PROFILE): _profile_selector(METER_MQTT), vol.Required(CONF_TOPIC): str}
+        {
+            vol.Required(CONF_PROFILE): _profile_selector(meter_profiles(METER_MQTT)),
+            vol.Required(CONF_TOPIC): str,
+        }
     )
 
 
@@ -210,6 +218,13 @@ class SiteStepsMixin(ConfigEntryBaseFlow):
         """Where the grid readings come from."""
         return self.async_show_menu(step_id="meter", menu_options=METER_STEPS)
 
+    async def async_step_mqtt_not_configured(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The meter menu again, saying that HA's MQTT is not set up (an abort would lose
+        what was entered so far)."""
+        return self.async_show_menu(step_id=METER_MQTT_MISSING, menu_options=METER_STEPS)
+
     def _meter_defaults(self, kind: str) -> dict[str, Any]:
         meter = self._site_defaults().get(CONF_METER) or {}
         return dict(meter) if meter.get(CONF_METER_TYPE) == kind else {}
@@ -235,16 +250,18 @@ class SiteStepsMixin(ConfigEntryBaseFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """A Modbus TCP meter, read once before it is saved."""
+        # The built-in profiles are files: listed (and read, by the probe) in the executor.
+        schema = modbus_schema(await self.hass.async_add_executor_job(meter_profiles, METER_MODBUS))
         if user_input is None:
-            return await self._meter_step(METER_MODBUS, modbus_schema(), None)
+            return await self._meter_step(METER_MODBUS, schema, None)
         meter = {CONF_METER_TYPE: METER_MODBUS, **user_input}
         meter[CONF_MODBUS_PORT] = int(meter[CONF_MODBUS_PORT])
         meter[CONF_UNIT_ID] = int(meter[CONF_UNIT_ID])
         fuse = float(self._site.get(CONF_FUSE_AMPS, DEFAULT_FUSE_AMPS))
-        reason = await async_probe_meter(meter, fuse)
+        reason = await async_probe_meter(self.hass, meter, fuse)
         if reason is not None:
             return await self._meter_step(
-                METER_MODBUS, modbus_schema(), user_input, {"base": "meter_failed"}, reason
+                METER_MODBUS, schema, user_input, {"base": "meter_failed"}, reason
             )
         return await self._meter_chosen(meter)
 
@@ -253,7 +270,7 @@ class SiteStepsMixin(ConfigEntryBaseFlow):
     ) -> ConfigFlowResult:
         """A meter on MQTT, received through Home Assistant's own MQTT integration."""
         if not self.hass.config_entries.async_loaded_entries("mqtt"):
-            return self.async_abort(reason="mqtt_not_configured")
+            return await self.async_step_mqtt_not_configured()
         if user_input is None:
             return await self._meter_step(METER_MQTT, mqtt_schema(), None)
         topic = str(user_input[CONF_TOPIC]).strip()

@@ -131,5 +131,13 @@ async def test_one_phase_needs_only_l1(hass: HomeAssistant) -> None:
 async def test_mqtt_needs_the_mqtt_integration(hass: HomeAssistant) -> None:
     flow_id = await _to_meter_menu(hass, free_port())
     result = await hass.config_entries.flow.async_configure(flow_id, {"next_step_id": "meter_mqtt"})
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "mqtt_not_configured"
+    # The meter menu again, saying why; nothing entered so far is lost.
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "mqtt_not_configured"
+    assert result["menu_options"] == ["meter_modbus", "meter_mqtt", "meter_sensors", "meter_none"]
+    result = await hass.config_entries.flow.async_configure(flow_id, {"next_step_id": "meter_none"})
+    assert result["step_id"] == "cloud"
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"][CONF_FUSE_AMPS] == 25
+    assert result["options"][CONF_METER] == {"type": "none"}

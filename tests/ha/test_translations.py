@@ -13,6 +13,8 @@ import yaml
 from custom_components.eflux import binary_sensor, button, number, select, sensor, switch
 from custom_components.eflux import datetime as eflux_datetime
 from custom_components.eflux.cloud import SYNC_SENSOR
+from custom_components.eflux.core.meters.config import MQTT_PROFILES
+from custom_components.eflux.core.meters.profile import builtin_profiles
 
 ROOT = Path(__file__).resolve().parents[2] / "custom_components" / "eflux"
 STRINGS = json.loads((ROOT / "strings.json").read_text(encoding="utf-8"))
@@ -40,7 +42,12 @@ def test_every_string_is_translated_with_the_same_placeholders(language: str) ->
 def test_dutch_is_not_english() -> None:
     english = _leaves(STRINGS)
     dutch = _leaves(json.loads((ROOT / "translations" / "nl.json").read_text()))
-    same = [k for k, v in english.items() if dutch[k] == v and len(v.split()) > 2]
+    # Product names (selector.profile) are the same in every language.
+    same = [
+        k
+        for k, v in english.items()
+        if dutch[k] == v and len(v.split()) > 2 and not k.startswith("selector.profile.")
+    ]
     assert same == []
 
 
@@ -97,3 +104,8 @@ def test_exception_and_issue_keys_used_in_code_exist() -> None:
     assert used <= known, used - known
     for issue in ("meter_stale", "charger_offline", "port_conflict"):
         assert issue in STRINGS["issues"]
+
+
+def test_every_meter_profile_has_a_translated_name() -> None:
+    names = STRINGS["selector"]["profile"]["options"]
+    assert set(names) == set(builtin_profiles()) | set(MQTT_PROFILES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import Any
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
@@ -11,6 +12,14 @@ from pymodbus.framer import FramerType
 
 from .config import MeterSourceConfig, ModbusSettings, SourceKind
 from .profile import Profile, decode_fields
+
+# The unit id's keyword: `slave` up to pymodbus 3.9, `device_id` since 3.10. Home Assistant pins
+# pymodbus (3.8.3 in 2025.4, 3.13.1 in 2026.7), so the manifest admits a range and both work.
+UNIT_KEYWORD = (
+    "device_id"
+    if "device_id" in inspect.signature(AsyncModbusTcpClient.read_holding_registers).parameters
+    else "slave"
+)
 
 
 class ModbusReadError(Exception):
@@ -21,10 +30,13 @@ class ModbusReadError(Exception):
         self.kind = kind
 
 
-def make_client(cfg: MeterSourceConfig) -> Any:
-    """A pymodbus async client for the source kind; pymodbus' own reconnect is off (we pace it)."""
+def make_client(cfg: MeterSourceConfig, time_scale: float = 1.0) -> Any:
+    """A pymodbus async client for the source kind; pymodbus' own reconnect is off (we pace it).
+    pymodbus waits in real time: on a site clock `time_scale` times faster, the request timeout
+    (in site seconds) is that much shorter in real seconds."""
     mb = _settings(cfg)
-    common: dict[str, Any] = {"timeout": mb.request_timeout_s, "retries": 0, "name": cfg.name}
+    timeout = mb.request_timeout_s / time_scale
+    common: dict[str, Any] = {"timeout": timeout, "retries": 0, "name": cfg.name}
     if cfg.kind is SourceKind.MODBUS_RTU:
         assert mb.serial_port is not None
         return AsyncModbusSerialClient(
@@ -47,11 +59,11 @@ def _settings(cfg: MeterSourceConfig) -> ModbusSettings:
     return cfg.modbus
 
 
-async def connect(client: Any, cfg: MeterSourceConfig) -> None:
+async def connect(client: Any, cfg: MeterSourceConfig, time_scale: float = 1.0) -> None:
     mb = _settings(cfg)
     where = mb.serial_port or f"{mb.host}:{mb.port}"
     try:
-        ok = await asyncio.wait_for(client.connect(), mb.request_timeout_s + 1)
+        ok = await asyncio.wait_for(client.connect(), (mb.request_timeout_s + 1) / time_scale)
     except (OSError, TimeoutError, ModbusException) as err:
         raise ModbusReadError("connect", f"cannot connect to {where}: {err}") from err
     if not ok:
@@ -69,7 +81,7 @@ async def read_fields(client: Any, profile: Profile, device_id: int) -> dict[str
         )
         what = f"{block.register_type} registers {block.address}+{block.count}"
         try:
-            reply = await read(block.address, count=block.count, device_id=device_id)
+            reply = await read(block.address, count=block.count, **{UNIT_KEYWORD: device_id})
         except (TimeoutError, OSError, ModbusException) as err:
             raise ModbusReadError("timeout", f"no answer reading {what}: {err}") from err
         if reply.isError():
