@@ -79,7 +79,10 @@ async def _check_csrf(request: web.Request, session: WebSession | None) -> None:
         return
     if request.content_length is not None and request.content_length > MAX_FORM:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_FORM, actual_size=request.content_length)
-    form = await request.post()
+    try:
+        form = await request.post()  # parsed once here; handlers get the cached copy
+    except (UnicodeDecodeError, ValueError):  # raw bytes that are not UTF-8: a 400, not a 500
+        raise web.HTTPBadRequest(reason="the form is not UTF-8 text") from None
     sent = form.get("csrf")
     if session is None or not isinstance(sent, str) or not hmac.compare_digest(
             sent.encode(), session.csrf.encode()):
