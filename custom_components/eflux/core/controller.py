@@ -44,12 +44,15 @@ from .central import (
     TransactionEnded,
     TransactionStarted,
 )
+from .central.events import EvChargingNeedsReported
 from .clock import Clock, Now, as_clock, utc_now
 from .config import CarProfile, ChargerBinding, ControllerSettings
 from .control.departures import Departures
+from .control.household_history import HouseholdHistory
 from .control.inputs import UserSettings, charger_input, connector_of, refresh
 from .control.plug_in import plug_in_commands
 from .control.prices import HourPrice, PriceBook
+from .control.promises import PlanEvents
 from .control.replan import Replanner
 from .control.safe_limits import SafeLimits, safe_current
 from .control.sender import Channel, Command, LimitSender
@@ -103,7 +106,22 @@ class Controller:
         self.departures = Departures(
             site, cars or {}, self.settings.planner_interval, PriceBook(self.settings.tariff)
         )
-        self._plans = Replanner(central, site, self._compiled.root, self.bindings, self.departures)
+        planner = self.settings.planner
+        self.plan_events = PlanEvents()
+        self._plans = Replanner(
+            central,
+            site,
+            self.bindings,
+            self.departures,
+            mode_of=lambda ident: self._users[ident].mode,
+            cap_of=lambda ident: self._users[ident].max_current_a,
+            history=HouseholdHistory(
+                planner.history_db, margin_a=planner.household_margin_a, weeks=planner.history_weeks
+            ),
+            settings=planner,
+            cards=self.settings.cards,
+            events=self.plan_events,
+        )
         self._sender = LimitSender(central, clock, self.settings.retry_after, self._sent)
         self.safe_limits = SafeLimits(
             central,
@@ -191,17 +209,20 @@ class Controller:
         """Plan this car (re-planned at once); returns the charger it was given to."""
         ident = self.charger_for(request.charge_point_id, request.connector_id)
         self.departures.set(ident, request)
+        self._plans.mark("target_set")
         self._schedule()
         return ident
 
     def clear_departure(self, charger_id: str) -> None:
         self._known(charger_id)
+        self._plans.mark("departure_set")
         self.departures.clear(charger_id)
         self._schedule()
 
     def push_prices(self, entries: Sequence[PriceEntry] | None, *, replace: bool = False) -> int:
         """Day-ahead prices over the tariff (None: forget the pushed ones); re-planned at once."""
         hours = self._plans.push_prices(entries, self._clock(), replace=replace)
+        self._plans.mark("departure_set")
         self._schedule()
         return hours
 
@@ -265,6 +286,9 @@ class Controller:
         for ident in result.changed:
             allocation = result.chargers[ident]
             phases = allocation.phases if allocation.phases > 0 else None
+        self._plans.observe(result.state.circuit_base, now)
+        if self._plans.due(now):  # the household surprised the plan: re-plan in a moment
+            self._schedule()
             self._sender.want(ident, self.bindings[ident], Command(allocation.target_a, phases))
         self._send_plug_in_limits(result)
         self._wake.set()
@@ -299,7 +323,9 @@ class Controller:
             self._sender.forget_acked(cp_id)
             self.safe_limits.write(cp_id)
         if isinstance(event, TransactionStarted | TransactionEnded):
-            self._plans.session_changed()
+            self._plans.session_changed(isinstance(event, TransactionStarted))
+        if isinstance(event, EvChargingNeedsReported):
+            self._plans.mark("ev_charging_needs")
         self._refresh_charge_point(cp_id)
         self._plans.soc_changed(self._by_cp[cp_id])
         # A TxProfile that overtakes StartTransaction's answer is retried by the central
@@ -343,7 +369,7 @@ class Controller:
         candidates = [at + self._timeouts[cid] + _TICK for cid, (_, at) in self._meters.items()]
         if self.result is not None and self.result.next_check_at is not None:
             candidates.append(self.result.next_check_at)
-        if self.departures.requests:
+        if self.departures.planning:
             candidates.append(self.departures.next_at(self._last_pass_at))
         return min((c for c in candidates if c > self._last_pass_at), default=None)
 

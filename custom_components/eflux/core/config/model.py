@@ -34,14 +34,50 @@ class ChargerBinding:
 
 @dataclass(frozen=True, slots=True)
 class CarProfile:
-    """The car usually parked at a charger: what the planner needs when the driver says less."""
+    """A car: the one usually parked at a charger, or the one a card names (`CardProfile`);
+    what the planner needs when the driver says less."""
 
     battery_kwh: float | None = None
-    max_power_kw: float | None = None
+    max_power_kw: float | None = None  # AC, what the car's on-board charger takes
     efficiency: float = 0.9
 
 
 @dataclass(frozen=True, slots=True)
+    name: str = ""
+    phases: int | None = None  # 1 or 3 (None: as many as the charger has)
+    target_soc: float | None = None  # percent, when the driver states none
+    # Usual departure per weekday (0 = Monday), local time "HH:MM" of the site's timezone.
+    departures: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class CardProfile:
+    """A charge card (RFID id tag) that names its driver and car (site.yaml `cards`, the local
+    API, the cloud's card vehicle): a session started with it plans with that car."""
+
+    id_tag: str
+    driver: str = ""
+    car: CarProfile | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityTariff:
+    """Keep the 15-minute average import of `circuit` under `target_kw` (Belgium's capacity
+    tariff); the target rises only when a car would otherwise miss its departure."""
+
+    circuit: str
+    target_kw: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlannerSettings:
+    household_margin_a: float = 2.0  # added to the household forecast of every quarter-hour
+    history_weeks: int = 4  # the forecast is the median of this many weeks
+    phase_switch_interval: timedelta = timedelta(minutes=5)  # at most one 1p/3p switch per
+    phase_switch_grace: timedelta = timedelta(minutes=1)  # no switch in a session's first
+    capacity_tariff: CapacityTariff | None = None
+    timezone: str | None = None  # IANA name: the cars' usual departures are local times
+    history_db: Path | None = None  # the site's SQLite (household history); None: memory only
 class MeterConfig:
     """A meter measuring one circuit. `kind` "external" is fed from outside (HA sensors,
     `ExternalMeterSource.push`); other kinds are built by `core.meters` from `options` (the
@@ -76,6 +112,9 @@ class ControllerSettings:
     # The flexibility-discount price per balanced charger (site.yaml `chargers[].flexibility`):
     # what a stay costs, cheaper the longer the driver says the car stays. Absent: no price.
     flexibility: Mapping[str, FlexibilityTariff] = field(
+    planner: PlannerSettings = field(default_factory=PlannerSettings)
+    # Cards by id tag that name a driver and a car.
+    cards: Mapping[str, CardProfile] = field(default_factory=lambda: MappingProxyType({}))
         default_factory=lambda: MappingProxyType({})
     )
 

@@ -7,6 +7,7 @@ checks types, names and cross references, and turns relative paths into ones nex
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -42,6 +43,7 @@ from .model import (
     SiteConfig,
 )
 from .reader import Section, phase_amps
+from .planner import parse_card_profiles, parse_planner
 from .tariff import parse_tariff, parse_timezone
 
 MAX_CONFIG_BYTES = 1_000_000
@@ -110,6 +112,8 @@ def parse_site_config(
     controller = _controller(top.section("controller"), modes, tariff, flexibility)
     api = _api(top.section("api"))
     top.done()
+    planner = parse_planner(top.section("planner"), known, timezone, central.db_path)
+    controller = replace(controller, planner=planner, cards=parse_card_profiles(top))
     return SiteConfig(
         central=central,
         site=site,

@@ -1,25 +1,41 @@
-"""Departures stated by drivers, and the plan made from them (re-planned on every change).
+"""Departures, stated or known, and the plan made from them (re-planned on every change).
 
-The planner (`planning.plan`) is pure; this keeps the requests, turns them into `CarDemand`s with
-the car profile and the measured SoC, and hands the balancer `urgency_kw` and `planned_w`.
-Prices (the tariff, overridden by pushed day-ahead prices: `control.prices`) go to the planner,
-which uses the cheap hours whenever every car still makes its departure.
+The planner (`planning.plan`) is pure; this keeps the drivers' requests, adds the departures the
+site knows by itself (the car's ISO 15118 charging needs, the default departure of the car named
+by the session's card), turns them into `CarDemand`s and hands the balancer `urgency_kw` and
+`planned_w`. Prices (the tariff, overridden by pushed day-ahead prices: `control.prices`) go to
+the planner, which uses the cheap hours whenever every car still makes its departure.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from ..balancing import Site
+from ..central.model import EvChargingNeeds
 from ..config import CarProfile
 from ..domain import DepartureRequest
-from ..planning import CarDemand, CarPlan, Plan, PlanInputError, demand_from_request, plan
+from ..planning import CarDemand, CarPlan, Limit, Plan, PlanInputError, demand_from_request, plan
 from ..planning import urgency_kw as urgency_of
 from ..planning.slots import MAX_HORIZON
 from ..planning.tariff import PriceEntry
+from .plan_capacity import CarShape
 from .prices import PriceBook
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    """A plugged car as the planner sees it."""
+
+    soc: float | None
+    shape: CarShape
+    car: CarProfile  # the car named by the session's card, else the charger's usual car
+    needs: EvChargingNeeds | None = None  # 2.0.1 NotifyEVChargingNeeds of this session
+    session_wh: float = 0.0  # energy charged in this session so far
+    default_departure: datetime | None = None  # the card's car's departure for today
 
 
 class Departures:
@@ -35,7 +51,8 @@ class Departures:
         self._chargers = {c.id: c for c in site.chargers}
         self._cars = cars
         self._interval = interval
-        self.requests: dict[str, DepartureRequest] = {}
+        self.requests: dict[str, DepartureRequest] = {}  # what drivers stated
+        self.active: dict[str, DepartureRequest] = {}  # planned: stated or known by the site
         self.errors: dict[str, str] = {}
         self.plan: Plan | None = None
         self.planned_at: datetime | None = None
@@ -50,6 +67,14 @@ class Departures:
     def clear(self, charger_id: str) -> None:
         if self.requests.pop(charger_id, None) is not None:
             self.planned_at = None
+
+    def car_profile(self, charger_id: str) -> CarProfile:
+        return self._cars.get(charger_id, CarProfile())
+
+    @property
+    def planning(self) -> bool:
+        """Something to plan, or a plan to keep up to date."""
+        return bool(self.requests or self.active or self.plan)
 
     def push_prices(
         self, entries: Sequence[PriceEntry] | None, now: datetime, *, replace: bool = False
@@ -73,15 +98,20 @@ class Departures:
         later = self.planned_at + self._interval
         return min(later, boundary) if boundary is not None else later
 
-    def replan(self, now: datetime, socs: Mapping[str, float | None], capacity_kw: float) -> None:
-        """Plan the plugged cars that have a departure; `socs` are the plugged chargers."""
+    def replan(
+        self, now: datetime, parked: Mapping[str, Parked], limits: Sequence[Limit] = ()
+    ) -> None:
+        """Plan the plugged cars (`parked`, those that follow a plan) that have a departure."""
         self.errors.clear()
+        self.active = {}
         demands: dict[str, CarDemand] = {}
-        for ident, request in self.requests.items():
-            if ident not in socs:
+        for ident, car in parked.items():
+            request = self.requests.get(ident) or _known_departure(ident, car, now)
+            if request is None:
                 continue
+            self.active[ident] = request
             try:
-                demands[ident] = self._demand(ident, request, socs[ident])
+                demands[ident] = self._demand(ident, request, car)
             except PlanInputError as err:
                 self.errors[ident] = str(err)
         self._demands = demands
@@ -89,7 +119,7 @@ class Departures:
         if demands:
             until = max(d.departure_at for d in demands.values())
             prices = self.prices.for_plan(now, min(until, now + MAX_HORIZON))
-            self.plan = plan(list(demands.values()), now, max(0.0, capacity_kw), prices)
+            self.plan = plan(list(demands.values()), now, math.inf, prices, limits=limits)
         self.planned_at = now
 
     def car_plan(self, charger_id: str) -> CarPlan | None:
@@ -108,16 +138,42 @@ class Departures:
             return None
         return self.plan.power_w_at(charger_id, now)
 
-    def _demand(self, ident: str, request: DepartureRequest, soc: float | None) -> CarDemand:
+    def _demand(self, ident: str, request: DepartureRequest, car: Parked) -> CarDemand:
         charger = self._chargers[ident]
-        car = self._cars.get(ident, CarProfile())
-        wired_kw = charger.max_current_a * len(charger.wiring) * self._site.voltage_v / 1000.0
-        max_kw = min(car.max_power_kw, wired_kw) if car.max_power_kw is not None else wired_kw
-        return demand_from_request(
-            replace(request, charge_point_id=ident),  # the plan is keyed by balanced charger
+        profile = car.car
+        max_kw = car.shape.max_kw
+        needs = car.needs
+        if needs is not None and needs.max_current_a is not None:
+            n = len(car.shape.grid_phases)
+            max_kw = min(max_kw, needs.max_current_a * n * self._site.voltage_v / 1000.0)
+        request = replace(request, charge_point_id=ident)  # the plan is keyed by charger
+        if request.soc_now is None and car.soc is None and needs is not None and needs.energy_wh:
+            # The car said how much energy it wants (ISO 15118): plan that, less what it got.
+            left_kwh = max(0.0, needs.energy_wh - car.session_wh) / 1000.0
+            full = 100.0 if left_kwh > 0 else 0.0
+            demand = CarDemand(
+                ident, request.departure_at, max(left_kwh, 0.001), 0.0, max_kw, full, 1.0
+            )
+            demand = replace(demand, priority=charger.priority, loads=car.shape.loads)
+            demand.validate()
+            return demand
+        demand = demand_from_request(
+            request,
             max_power_kw=max_kw,
-            battery_kwh=car.battery_kwh,
-            soc_now=soc,
-            efficiency=car.efficiency,
+            battery_kwh=profile.battery_kwh,
+            soc_now=car.soc,
+            efficiency=profile.efficiency,
             priority=charger.priority,
         )
+        return replace(demand, loads=car.shape.loads)
+
+
+def _known_departure(ident: str, car: Parked, now: datetime) -> DepartureRequest | None:
+    """A departure nobody stated: the car's own (ISO 15118), else its card's default."""
+    target = car.car.target_soc if car.car.target_soc is not None else 100.0
+    needs = car.needs
+    if needs is not None and needs.departure_at is not None and needs.departure_at > now:
+        return DepartureRequest(ident, needs.departure_at, target_soc=target)
+    if car.default_departure is not None and car.default_departure > now:
+        return DepartureRequest(ident, car.default_departure, target_soc=target)
+    return None

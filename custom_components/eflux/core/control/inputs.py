@@ -52,7 +52,7 @@ def charger_input(
         limit = 0.0  # full enough: pause (the balancer says why)
     return ChargerInput(
         plugged=plugged,
-        mode=user.mode,
+        mode=plan_mode(user.mode, planned_w),
         measured_a=_measured(charger, connector) if plugged else None,
         limit_a=limit,
         urgency_kw=urgency_kw,
@@ -79,7 +79,19 @@ def _measured(charger: Charger, connector: ConnectorState | None) -> tuple[float
     return tuple(max(0.0, v) if v is not None else 0.0 for v in values[: len(charger.wiring)])
 
 
-def with_plan(inp: ChargerInput, urgency_kw: float, planned_w: float | None) -> ChargerInput:
-    if inp.urgency_kw == urgency_kw and inp.planned_w == planned_w:
+def plan_mode(mode: Mode | None, planned_w: float | None) -> Mode | None:
+    """A car with a plan follows it: the balancer gets a planned `dynamic` car (or one in the
+    site's default mode, which is planned only when that follows plans) as `smart`."""
+    if planned_w is not None and mode in (None, Mode.DYNAMIC):
+        return Mode.SMART
+    return mode
+
+
+def with_plan(
+    inp: ChargerInput, urgency_kw: float, planned_w: float | None, mode: Mode | None
+) -> ChargerInput:
+    """`mode`: the user's setting (None: the site's default)."""
+    mode = plan_mode(mode, planned_w)
+    if inp.urgency_kw == urgency_kw and inp.planned_w == planned_w and inp.mode == mode:
         return inp
-    return replace(inp, urgency_kw=urgency_kw, planned_w=planned_w)
+    return replace(inp, urgency_kw=urgency_kw, planned_w=planned_w, mode=mode)

@@ -1,24 +1,36 @@
-"""The controller's side of the departure planner: when it plans, with which SoCs, power budget
-and prices, and what the plan changes in the balancer's inputs.
+"""The controller's side of the departure planner: when it plans, with which cars, capacity and
+prices, and what the plan changes in the balancer's inputs.
 
 `Departures` keeps the drivers' requests and the plan; this wires it to the running site: the
-SoCs the chargers report, the power the balancer could give the smart cars, and the prices
-(tariff, overridden by pushed day-ahead prices). Every change here only marks the plan as due;
-the controller re-plans at its next pass.
+cars plugged in (their SoC, the car their card names, their ISO 15118 needs), the capacity per
+circuit, phase and quarter-hour after the household forecast (`plan_capacity`,
+`HouseholdHistory`), and the promises made (`promises`). Every change here only marks the plan
+as due, with its reason; the controller re-plans at its next pass.
+
+Cars that follow the plan: `smart`, and `dynamic` with a departure (the balancer gets them as
+`smart`: the plan caps them, protection can only lower that). Others keep what the balancer
+gives them and the planner counts it as taken.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from ..balancing import BalanceResult, ChargerInput, Site
+from ..balancing import BalanceResult, ChargerInput, Mode, PhaseAmps, Site
 from ..central import CentralSystem, ConnectorState
-from ..config import ChargerBinding
+from ..config import CardProfile, CarProfile, ChargerBinding, PlannerSettings
+from ..planning.slots import MAX_HORIZON, SLOT, quarter_floor
 from ..planning.tariff import PriceEntry
-from .departures import Departures
+from .departures import Departures, Parked
+from .household_history import HouseholdHistory
 from .inputs import connector_of, measured_soc, with_plan
+from .plan_capacity import car_shape, plan_limits, reserved_amps
 from .prices import HourPrice
+from .promises import PlanEvents
+
+FOLLOWS_PLAN = (Mode.SMART, Mode.DYNAMIC)
 
 
 class Replanner:
@@ -26,22 +38,59 @@ class Replanner:
         self,
         central: CentralSystem,
         site: Site,
-        root: int,
         bindings: Mapping[str, ChargerBinding],
         departures: Departures,
+        *,
+        mode_of: Callable[[str], Mode | None],
+        cap_of: Callable[[str], float | None],
+        history: HouseholdHistory,
+        settings: PlannerSettings,
+        cards: Mapping[str, CardProfile],
+        events: PlanEvents,
     ) -> None:
         self.departures = departures
+        self.history = history
+        self.events = events
+        self.cards: dict[str, CardProfile] = dict(cards)
         self._central = central
-        self._site = site
-        self._root = root
+        self.site = site
         self._bindings = bindings
+        self._mode_of = mode_of  # the user's setting (None: the site's default)
+        self._cap_of = cap_of
+        self._settings = settings
+        self._zone = ZoneInfo(settings.timezone or "UTC")
         self._planned_soc: dict[str, float | None] = {}
+        self._reasons: set[str] = set()
+        self._expected: dict[str, PhaseAmps] = {}  # household planned for the current quarter
+
+    def mark(self, reason: str) -> None:
+        """Something material changed: re-plan at the next pass and say why."""
+        self._reasons.add(reason)
+        self.departures.planned_at = None
 
     def due(self, now: datetime) -> bool:
-        """A plan is owed (something changed, or its interval or slot is over) and there is
-        something to plan or an old plan to drop."""
-        departures = self.departures
-        return departures.due(now) and bool(departures.requests or departures.plan)
+        """A plan is owed (something changed, or its interval or slot is over)."""
+        return self.departures.due(now) and (self.departures.planning or self._has_cars())
+
+    def _has_cars(self) -> bool:
+        return bool(self.cards) or any(
+            c.ev_needs is not None for c in self._central_connectors().values()
+        )
+
+    def observe(self, household: Mapping[str, PhaseAmps], now: datetime) -> None:
+        """The household load the last pass saw per metered circuit: recorded, and a
+        re-plan when it is above what the plan counted on (forecast plus margin)."""
+        self.history.observe(household, now)
+        if self.departures.plan is None or not self.departures.plan.cars:
+            return
+        for circuit, amps in household.items():
+            expected = self._expected.get(circuit)
+            above = expected is not None and any(
+                a > e + 1e-6 for a, e in zip(amps, expected, strict=True)
+            )
+            if above:
+                self._expected.pop(circuit)  # once per surprise; the re-plan sets it anew
+                self.mark("household_above_forecast")
 
     def replan(
         self,
@@ -50,41 +99,126 @@ class Replanner:
         result: BalanceResult | None,
     ) -> None:
         """Plan the plugged cars and give every charger's input its urgency and planned power."""
-        socs = {
-            ident: measured_soc(self._connector(ident))
-            for ident, inp in inputs.items()
-            if inp.plugged
-        }
-        smart = [i for i in socs if i in self.departures.requests]
-        capacity_kw = 0.0
-        if result is not None and smart:
-            amps = min(result.capacity_for(smart))
-            capacity_kw = amps * 3 * self._site.voltage_v / 1000.0
-        elif smart:  # no pass yet: the grid connection's limit is all we know
-            grid = self._site.circuits[self._root]
-            capacity_kw = (min(grid.limit_a) - grid.margin_a) * 3 * self._site.voltage_v / 1000.0
-        self.departures.replan(now, socs, capacity_kw)
+        parked: dict[str, Parked] = {}
+        others: list[str] = []
+        for ident, inp in inputs.items():
+            if not inp.plugged:
+                continue
+            if (self._mode_of(ident) or self.site.default_mode) not in FOLLOWS_PLAN:
+                others.append(ident)
+                continue
+            parked[ident] = self._parked(ident, now, result)
+        limits = plan_limits(
+            self.site,
+            self._forecast(now),
+            self._quarters(now, parked),
+            reserved_amps(self.site, result, others),
+        )
+        self.departures.replan(now, parked, limits)
+        plan = self.departures.plan
+        self.events.compare(
+            plan.cars if plan is not None else {},
+            {i: r.departure_at for i, r in self.departures.active.items()},
+            self._reasons,
+            now,
+        )
+        self._reasons.clear()
         for ident, inp in list(inputs.items()):
             inputs[ident] = with_plan(
-                inp, self.departures.urgency_kw(ident, now), self.departures.planned_w(ident, now)
+                inp,
+                self.departures.urgency_kw(ident, now),
+                self.departures.planned_w(ident, now),
+                self._mode_of(ident),
             )
 
-    def session_changed(self) -> None:
+    def _parked(self, ident: str, now: datetime, result: BalanceResult | None) -> Parked:
+        connector = self._connector(ident)
+        tx = connector.transaction if connector is not None else None
+        card = self.cards.get(tx.id_tag) if tx is not None and tx.id_tag else None
+        car = card.car if card is not None and card.car is not None else None
+        car = car or self.departures.car_profile(ident)
+        charger = next(c for c in self.site.chargers if c.id == ident)
+        state = result.state.chargers.get(ident) if result is not None else None
+        cap = self._cap_of(ident)
+        amps = charger.max_current_a if cap is None else min(cap, charger.max_current_a)
+        shape = car_shape(
+            self.site,
+            charger,
+            car.phases,
+            state.car_phases if state is not None else None,
+            amps,
+            car.max_power_kw,
+        )
+        return Parked(
+            soc=measured_soc(connector),
+            shape=shape,
+            car=car,
+            needs=connector.ev_needs if connector is not None else None,
+            session_wh=tx.energy_wh if tx is not None else 0.0,
+            default_departure=self._usual_departure(car, now) if card is not None else None,
+        )
+
+    def _usual_departure(self, car: CarProfile, now: datetime) -> datetime | None:
+        """The next of the car's usual departures (site local time) after `now`."""
+        local = now.astimezone(self._zone)
+        for days in range(8):
+            day = local.date() + timedelta(days=days)
+            at = car.departures.get(day.weekday())
+            if at is None:
+                continue
+            hour, minute = (int(x) for x in at.split(":"))
+            moment = datetime.combine(day, time(hour, minute), self._zone)
+            if moment > now:
+                return moment
+        return None
+
+    def _quarters(self, now: datetime, parked: Mapping[str, Parked]) -> int:
+        """Quarter-hours from now's to the last departure that may be planned."""
+        latest = [r.departure_at for i, r in self.departures.requests.items() if i in parked]
+        for car in parked.values():
+            if car.needs is not None and car.needs.departure_at is not None:
+                latest.append(car.needs.departure_at)
+            if car.default_departure is not None:
+                latest.append(car.default_departure)
+        end = min(max(latest, default=now), now + MAX_HORIZON)
+        return int((end - quarter_floor(now)) / SLOT) + 1
+
+    def _forecast(self, now: datetime) -> Callable[[str, int], PhaseAmps]:
+        first = quarter_floor(now)
+        margin = self.history.margin_a
+        self._expected = {}
+
+        def forecast(circuit: str, q: int) -> PhaseAmps:
+            amps = self.history.forecast(circuit, first + q * SLOT)
+            if q == 0:  # what is seen now counts for the quarter it is seen in
+                peak = self.history.peak(circuit)
+                amps = (
+                    max(amps[0], peak[0] + margin),
+                    max(amps[1], peak[1] + margin),
+                    max(amps[2], peak[2] + margin),
+                )
+                self._expected[circuit] = amps
+            return amps
+
+        return forecast
+
+    def session_changed(self, started: bool) -> None:
         """A transaction started or ended: the plugged cars changed."""
-        self.departures.planned_at = None
+        self.mark("plugged_in" if started else "unplugged")
 
     def soc_changed(self, idents: Iterable[str]) -> None:
         """A planned car whose SoC changed (or became known) is planned again."""
         for ident in idents:
-            if ident in self.departures.requests:
+            if ident in self.departures.active or ident in self.departures.requests:
                 soc = measured_soc(self._connector(ident))
                 if soc != self._planned_soc.get(ident):
                     self._planned_soc[ident] = soc
-                    self.departures.planned_at = None
+                    self.mark("soc")
 
     def push_prices(
         self, entries: Sequence[PriceEntry] | None, now: datetime, *, replace: bool = False
     ) -> int:
+        self._reasons.add("prices")
         return self.departures.push_prices(entries, now, replace=replace)
 
     def price_table(self, now: datetime) -> list[HourPrice]:
@@ -97,3 +231,11 @@ class Replanner:
     def _connector(self, ident: str) -> ConnectorState | None:
         binding = self._bindings[ident]
         return connector_of(self._central.charge_points().get(binding.charge_point_id), binding)
+
+    def _central_connectors(self) -> dict[str, ConnectorState]:
+        out: dict[str, ConnectorState] = {}
+        for ident in self._bindings:
+            connector = self._connector(ident)
+            if connector is not None:
+                out[ident] = connector
+        return out
