@@ -30,7 +30,10 @@ async def webhook(request: web.Request) -> web.Response:
     """`id=tr_…` as a form (what Mollie sends). Anything else in the body is ignored: the
     status comes from the provider. An id we never made is answered 200 and changes nothing."""
     payments = payments_of(request)
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "invalid", "the webhook body is not UTF-8 form data") from None
     provider_id = form.get("id")
     if not isinstance(provider_id, str):
         raise ApiError(400, "invalid", "the webhook needs a payment id (form field id)")

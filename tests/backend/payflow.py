@@ -45,7 +45,10 @@ class PayWorld:
             return response.status, await response.json(content_type=None)
 
     async def webhook(self, form: dict[str, str] | None = None, **kw: Any) -> int:
-        async with self.http.post(self.url("/api/v1/payments/webhook"), data=form, **kw) as r:
+        if form is not None:
+            kw["data"] = form
+        async with self.http.post(self.url("/api/v1/payments/webhook"), **kw) as r:
+            assert r.status < 500 or r.headers.get("Retry-After"), await r.text()
             return r.status
 
     async def balance(self) -> int:
