@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ocpp.exceptions import OccurrenceConstraintViolationError
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 
@@ -15,7 +16,12 @@ from .sampling import SUPPORTED, measurands_from, sampled_values
 from .timefmt import iso, parse
 from .transaction import SimSample, SimTransaction
 
-READ_ONLY = {"NumberOfConnectors", "SupportedFeatureProfiles", "ChargeProfileMaxStackLevel"}
+READ_ONLY = {
+    "NumberOfConnectors",
+    "SupportedFeatureProfiles",
+    "ChargeProfileMaxStackLevel",
+    "GetConfigurationMaxKeys",
+}
 
 
 def default_configuration(interval: int = 60) -> dict[str, str]:
@@ -32,6 +38,7 @@ def default_configuration(interval: int = 60) -> dict[str, str]:
         "ChargingScheduleMaxPeriods": "24",
         "LocalAuthListEnabled": "true",
         "SendLocalListMaxLength": "50",
+        "GetConfigurationMaxKeys": "20",
     }
 
 
@@ -208,6 +215,9 @@ class V16Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
     @on("GetConfiguration")
     def on_get_configuration(self, key: list[str] | None = None) -> Any:
         config = self.sim.configuration
+        most = int(config.get("GetConfigurationMaxKeys") or 0)
+        if key and most and len(key) > most:  # what a real charger may do with too many
+            raise OccurrenceConstraintViolationError(description=f"{len(key)} keys > {most}")
         wanted = key or list(config)
         return call_result.GetConfiguration(
             configuration_key=[

@@ -49,6 +49,27 @@ async def test_get_and_set_variables_fit_the_stations_message_limits(
     )
 
 
+@pytest.mark.asyncio(loop_scope="module")
+async def test_get_configuration_keys_fit_get_configuration_max_keys(
+    central: CentralSystem, make_sim: SimFactory
+) -> None:
+    sim = await make_sim("ONE-KEY", configuration={"GetConfigurationMaxKeys": "1"})
+    wanted = str(central.config.meter_sample_interval)
+    await eventually(lambda: len([c for c in sim.calls("GetConfiguration") if c.get("key")]) >= 2)
+    keyed = [c["key"] for c in sim.calls("GetConfiguration") if c.get("key")]
+    assert all(len(keys) == 1 for keys in keyed)
+    assert {k for keys in keyed for k in keys} >= {
+        "MeterValueSampleInterval",
+        "MeterValuesSampledData",
+    }
+    await eventually(
+        lambda: (
+            central.charge_points()["ONE-KEY"].configuration.get("MeterValueSampleInterval")
+            == wanted
+        )
+    )
+
+
 def data(names: list[str]) -> dict[str, Any]:
     return {"getVariableData": [{"component": {"name": n}, "variable": {"name": n}} for n in names]}
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..domain import Card
+from . import batching
 from .auth import card_status
 from .errors import CallRejected, CentralError
 
@@ -81,8 +82,21 @@ def _ready(session: OcppSession) -> None:
 async def read_configuration_v16(
     session: V16Session, keys: Sequence[str] | None = None
 ) -> dict[str, str]:
-    payload: dict[str, Any] = {"key": list(keys)} if keys else {}
-    answer = await session.request("GetConfiguration", payload)
+    """All keys, or these in as many requests as the charger's GetConfigurationMaxKeys needs."""
+    if not keys:
+        return _configuration(await session.request("GetConfiguration", {}))
+    most = batching.limit(session.hub.state(session.id).configuration, "GetConfigurationMaxKeys")
+    values: dict[str, str] = {}
+    for batch in batching.split(keys, _keys, "GetConfiguration", most, None):
+        values |= _configuration(await session.request("GetConfiguration", _keys(batch)))
+    return values
+
+
+def _keys(keys: Sequence[str]) -> dict[str, Any]:
+    return {"key": list(keys)}
+
+
+def _configuration(answer: dict[str, Any]) -> dict[str, str]:
     return {
         str(item["key"]): str(item.get("value", ""))
         for item in answer.get("configurationKey") or []
