@@ -40,9 +40,6 @@ class CarProfile:
     battery_kwh: float | None = None
     max_power_kw: float | None = None  # AC, what the car's on-board charger takes
     efficiency: float = 0.9
-
-
-@dataclass(frozen=True, slots=True)
     name: str = ""
     phases: int | None = None  # 1 or 3 (None: as many as the charger has)
     target_soc: float | None = None  # percent, when the driver states none
@@ -78,6 +75,9 @@ class PlannerSettings:
     capacity_tariff: CapacityTariff | None = None
     timezone: str | None = None  # IANA name: the cars' usual departures are local times
     history_db: Path | None = None  # the site's SQLite (household history); None: memory only
+
+
+@dataclass(frozen=True, slots=True)
 class MeterConfig:
     """A meter measuring one circuit. `kind` "external" is fed from outside (HA sensors,
     `ExternalMeterSource.push`); other kinds are built by `core.meters` from `options` (the
@@ -109,12 +109,12 @@ class ControllerSettings:
     # The price per kWh the planner prefers cheap hours by (site.yaml `tariff:`); prices pushed
     # at runtime (`Controller.push_prices`) override it for the hours they cover.
     tariff: Tariff | None = None
-    # The flexibility-discount price per balanced charger (site.yaml `chargers[].flexibility`):
-    # what a stay costs, cheaper the longer the driver says the car stays. Absent: no price.
-    flexibility: Mapping[str, FlexibilityTariff] = field(
     planner: PlannerSettings = field(default_factory=PlannerSettings)
     # Cards by id tag that name a driver and a car.
     cards: Mapping[str, CardProfile] = field(default_factory=lambda: MappingProxyType({}))
+    # The flexibility-discount price per balanced charger (site.yaml `chargers[].flexibility`):
+    # what a stay costs, cheaper the longer the driver says the car stays. Absent: no price.
+    flexibility: Mapping[str, FlexibilityTariff] = field(
         default_factory=lambda: MappingProxyType({})
     )
 
