@@ -204,25 +204,25 @@ class Controller:
         request = self.departures.requests.get(charger_id)
         if request is not None and soc is not None:
             self.departures.set(charger_id, _with_target(request, soc))
+        self._plans.mark("target_set")
 
     def set_departure(self, request: DepartureRequest) -> str:
         """Plan this car (re-planned at once); returns the charger it was given to."""
         ident = self.charger_for(request.charge_point_id, request.connector_id)
         self.departures.set(ident, request)
-        self._plans.mark("target_set")
+        self._plans.mark("departure_set")
         self._schedule()
         return ident
 
     def clear_departure(self, charger_id: str) -> None:
         self._known(charger_id)
-        self._plans.mark("departure_set")
         self.departures.clear(charger_id)
+        self._plans.mark("departure_set")
         self._schedule()
 
     def push_prices(self, entries: Sequence[PriceEntry] | None, *, replace: bool = False) -> int:
         """Day-ahead prices over the tariff (None: forget the pushed ones); re-planned at once."""
         hours = self._plans.push_prices(entries, self._clock(), replace=replace)
-        self._plans.mark("departure_set")
         self._schedule()
         return hours
 
@@ -281,14 +281,14 @@ class Controller:
         inputs = SiteInputs(meters, dict(self._inputs))
         result = balance(self._compiled, inputs, self._state, now, self._memo)
         self._state, self.result = result.state, result
+        self._plans.observe(result.state.circuit_base, now)
+        if self._plans.due(now):  # the household surprised the plan: re-plan in a moment
+            self._schedule()
         self._last_pass_at = now
         self.passes += 1
         for ident in result.changed:
             allocation = result.chargers[ident]
             phases = allocation.phases if allocation.phases > 0 else None
-        self._plans.observe(result.state.circuit_base, now)
-        if self._plans.due(now):  # the household surprised the plan: re-plan in a moment
-            self._schedule()
             self._sender.want(ident, self.bindings[ident], Command(allocation.target_a, phases))
         self._send_plug_in_limits(result)
         self._wake.set()

@@ -110,10 +110,10 @@ def parse_site_config(
     timezone = parse_timezone(top)
     tariff = parse_tariff(top.section("tariff"), timezone)
     controller = _controller(top.section("controller"), modes, tariff, flexibility)
-    api = _api(top.section("api"))
-    top.done()
     planner = parse_planner(top.section("planner"), known, timezone, central.db_path)
     controller = replace(controller, planner=planner, cards=parse_card_profiles(top))
+    api = _api(top.section("api"))
+    top.done()
     return SiteConfig(
         central=central,
         site=site,
