@@ -2,8 +2,9 @@
 
 Body: {"path": "/absolute/path/to/file"} and, for a signed update, "signature" (base64, as
 the vendor ships it) and "signing_certificate" (PEM). The central system serves the file on a
-one-time URL of its OCPP port; the answer is the update as it stands ("Requested"), and its
-progress shows in the charger's `firmware` field and the event stream.
+one-time URL of its OCPP port; the answer is the update as it stands ("Requested"). Progress:
+the central system's `ChargePointState.firmware_update`; the installed version is the charger's
+`firmware` field after its next boot.
 """
 
 from __future__ import annotations
