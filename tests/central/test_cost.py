@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,7 @@ async def test_one_price_costs_the_energy_times_the_price(steps: list[int], pric
         wh += step
         samples.append(MeterSample(T0 + timedelta(minutes=i + 1), energy_wh=float(wh)))
     cost = session_cost(BASE, samples, lambda _at: price)
-    assert cost == (Decimal(wh) / 1000 * price).quantize(Decimal("0.01"))
+    assert cost == (Decimal(wh) / 1000 * price).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 async def test_an_hour_without_price_means_no_cost() -> None:
