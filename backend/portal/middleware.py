@@ -83,6 +83,8 @@ async def _check_csrf(request: web.Request, session: WebSession | None) -> None:
         form = await request.post()  # parsed once here; handlers get the cached copy
     except (UnicodeDecodeError, ValueError):  # raw bytes that are not UTF-8: a 400, not a 500
         raise web.HTTPBadRequest(reason="the form is not UTF-8 text") from None
+    if any(not isinstance(value, str) for value in form.values()):  # no page takes files
+        raise web.HTTPBadRequest(reason="the form may hold text fields only")
     sent = form.get("csrf")
     if session is None or not isinstance(sent, str) or not hmac.compare_digest(
             sent.encode(), session.csrf.encode()):

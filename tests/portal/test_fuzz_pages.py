@@ -51,6 +51,15 @@ class Visitor:
         assert found is not None
         self.csrf = found.group(1)
 
+    async def upload(self, path: str) -> None:
+        """A multipart form with every field a file (pages read text fields only)."""
+        form = aiohttp.FormData({"csrf": self.csrf})
+        for name in FIELDS:
+            form.add_field(name, b"2026-01-01", filename="x.txt")
+        async with self.http.post(self.world.url(path), data=form,
+                                  allow_redirects=False) as response:
+            assert response.status < 500, (path, "multipart", response.status)
+
     async def send(self, method: str, path: str, body: bytes | None = None) -> int:
         headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None \
             else {}
@@ -112,6 +121,7 @@ async def test_every_portal_route_with_nasty_ids_queries_and_forms(
                                + b"&amount=\xff\xfe&email=\xc3")  # raw bytes, not UTF-8
                 await who.send(method, _fill(template, "1"),
                                _form(who.csrf, {"amount": NASTY[-1]}))  # over the form cap
+                await who.upload(_fill(template, "1"))
 
 
 @settings(max_examples=80, deadline=None, derandomize=True,
