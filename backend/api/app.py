@@ -14,7 +14,14 @@ from ..portal.clientaddr import NO_PROXIES, PROXY_TRUST, ProxyTrust
 from ..portal.publicurl import LISTEN_ADDRESS, PUBLIC_URL, ListenAddress, parse_public_url
 from ..storage.timefmt import utc_now
 from ..store import Store
-from . import routes_accounts, routes_cards, routes_charge_points, routes_sessions, routes_sync
+from . import (
+    routes_accounts,
+    routes_cards,
+    routes_charge_points,
+    routes_review,
+    routes_sessions,
+    routes_sync,
+)
 from .app_keys import CLOCK, STORE
 from .auth import auth_middleware
 from .errors import error_middleware
@@ -53,8 +60,8 @@ def create_app(
         app[PUBLIC_URL] = parse_public_url(public_url)
     if listen is not None:
         app[LISTEN_ADDRESS] = listen
-    for module in (routes_accounts, routes_cards, routes_charge_points, routes_sessions,
-                   routes_sync):
+    for module in (routes_accounts, routes_cards, routes_charge_points, routes_review,
+                   routes_sessions, routes_sync):
         module.setup(app)
     from ..invoicing import routes as invoice_routes  # invoicing imports api: mount it last
 

@@ -25,7 +25,8 @@ async def create_card(request: web.Request) -> web.Response:
     kind: CardKind = data["kind"]
     card = await store.cards.create_card(
         data["uid"], kind, now=request.app[CLOCK](), account_id=data.get("account_id"),
-        label=data.get("label"), expires_at=data.get("expires_at"), actor=actor(request))
+        label=data.get("label"), expires_at=data.get("expires_at"), actor=actor(request),
+        roaming_authorized=data["roaming_authorized"])
     return ok(card, 201)
 
 

@@ -66,6 +66,9 @@ NAME = text(200)
 ADDRESS = text(500)
 EMAIL = vol.All(text(254), vol.Match(r"^[^@\s]+@[^@\s]+$", msg="expected an e-mail address"))
 UID = vol.All(text(36), vol.Match(r"^[!-~]+$", msg="expected printable ASCII without spaces"))
+# A card we issue: the OpenAPI pattern (RFID UIDs are hex; no markup, no separators).
+CARD_UID = vol.All(text(36), vol.Match(r"^[0-9A-Za-z]+$", msg="expected letters and digits only"))
+MAX_POWER_KW = vol.Any(None, vol.All(number, vol.Range(min=1, max=1000)))
 ID = vol.All(integer, vol.Range(min=1, max=2**63 - 1))
 
 ACCOUNT = vol.Schema({
@@ -104,6 +107,7 @@ CHARGE_POINT = vol.Schema({
     vol.Optional("guest_usage", default=False): bool,
     vol.Optional("tariff_id"): vol.Any(None, ID),
     vol.Optional("fast", default=False): bool,
+    vol.Optional("max_power_kw"): MAX_POWER_KW,
     vol.Optional("account_id"): ID,
 })
 CHARGE_POINT_CHANGE = vol.Schema({
@@ -111,6 +115,7 @@ CHARGE_POINT_CHANGE = vol.Schema({
     vol.Optional("location"): vol.Any(None, ADDRESS),
     vol.Optional("guest_usage"): bool,
     vol.Optional("tariff_id"): vol.Any(None, ID),
+    vol.Optional("max_power_kw"): MAX_POWER_KW,
 })
 DEPARTURE = vol.Schema({
     vol.Required("departure_at"): aware_time,
@@ -122,7 +127,8 @@ DEPARTURE = vol.Schema({
     vol.Optional("max_power_kw"): vol.Any(None, vol.All(number, vol.Range(min=1, max=1000))),
 })
 CARD = vol.Schema({
-    vol.Required("uid"): UID,
+    vol.Required("uid"): CARD_UID,
+    vol.Optional("roaming_authorized", default=False): bool,
     vol.Optional("kind", default="subscription"): vol.Coerce(CardKind),
     vol.Optional("account_id"): vol.Any(None, ID),
     vol.Optional("label"): vol.Any(None, NAME),

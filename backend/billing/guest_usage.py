@@ -31,6 +31,12 @@ from .sessions import ChargingSession, SessionTariff
 
 PAYOUT_DAY = 15
 
+# The platform's cap on what an owner may ask guests (art. 28.3), incl. VAT.
+PLATFORM_GUEST_MAXIMUM = SessionTariff(
+    start_cents=Decimal(100), per_kwh_cents=Decimal(75), per_minute_cents=Decimal(10),
+    basis=Basis.GROSS,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class GuestOwner:
@@ -51,6 +57,17 @@ def validate_guest_tariff(tariff: SessionTariff, maximum: SessionTariff) -> Sess
                 f"{getattr(maximum, name)} (art. 28.3)"
             )
     return tariff
+
+
+def check_guest_maximum(tariff: SessionTariff, maximum: SessionTariff) -> None:
+    """Art. 28.3 for a tariff set in any basis: one excl. VAT is compared with VAT added."""
+    factor = Fraction(100 + VatRate.STANDARD.percent, 100) if tariff.basis is Basis.NET else 1
+    for name in ("start_cents", "per_kwh_cents", "per_minute_cents"):
+        if exact(getattr(tariff, name)) * factor > exact(getattr(maximum, name)):
+            raise BillingError(
+                f"guest tariff {name} {getattr(tariff, name)} ({tariff.basis.value}) exceeds the"
+                f" platform maximum {getattr(maximum, name)} incl. VAT (art. 28.3)"
+            )
 
 
 def payout_date(month: Month) -> date:

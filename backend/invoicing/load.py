@@ -93,6 +93,9 @@ _SESSION_SQL = (
     " cp.account_id AS cp_account, cp.fast FROM sessions s"
     " LEFT JOIN cards c ON c.id = s.card_id LEFT JOIN charge_points cp ON cp.id = s.charge_point_id"
 )
+# Only what passed the door: nothing waiting in (or rejected by) the review queue, and no
+# foreign card's session (kept on the charge point owner's account, billed to nobody).
+_CHECKED = " s.review IN ('none', 'accepted', 'corrected') AND s.flag IS NULL AND"
 
 
 def _session(row: Row, tariffs: _Tariffs) -> ChargingSession:
@@ -305,8 +308,9 @@ async def load_month(db: Queries, month: Month) -> Loaded:
     after = 0
     while True:  # in pages, so a month of millions never holds all its raw rows at once
         page = await db.fetch(
-            _SESSION_SQL + " WHERE s.started_at >= ? AND s.started_at < ? AND s.id > ?"
-            " ORDER BY s.id LIMIT ?", *window, after, PAGE,
+            _SESSION_SQL + " WHERE" + _CHECKED
+            + " s.started_at >= ? AND s.started_at < ? AND s.id > ? ORDER BY s.id LIMIT ?",
+            *window, after, PAGE,
         )
         if not page:
             break
@@ -323,8 +327,9 @@ async def load_month(db: Queries, month: Month) -> Loaded:
         part = history_points[chunk:chunk + 500]
         marks = ", ".join("?" for _ in part)
         history = await db.fetch(
-            _SESSION_SQL + f" WHERE s.started_at < ? AND s.energy_wh > 0 AND s.charge_point_id"
-            f" IN ({marks}) AND cp.account_id = c.account_id", window[0], *map(int, part),
+            _SESSION_SQL + " WHERE" + _CHECKED
+            + f" s.started_at < ? AND s.energy_wh > 0 AND s.charge_point_id IN ({marks})"
+            " AND cp.account_id = c.account_id", window[0], *map(int, part),
         )
         _convert(history, month, tariffs, prepaid_uids, sessions, prepaid, prepaid_accounts,
                  open_months)

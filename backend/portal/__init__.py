@@ -29,6 +29,7 @@ from . import (
     routes_charge_points,
     routes_dashboard,
     routes_invoices,
+    routes_review,
     routes_sessions,
     routes_subscription,
     routes_top_ups,
@@ -43,7 +44,7 @@ __all__ = ["PREFIX", "PortalConfig", "create_portal", "default_outbox", "mount_p
 _STATIC = Path(__file__).resolve().parent / "static"
 _ROUTES = (routes_auth, routes_dashboard, routes_cards, routes_sessions, routes_invoices,
            routes_subscription, routes_charge_points, routes_advisor, routes_admin,
-           routes_top_ups)
+           routes_review, routes_top_ups)
 
 
 def default_outbox() -> Path:

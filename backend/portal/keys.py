@@ -5,22 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import jinja2
 from aiohttp import web
 
-from ..billing.money import Basis
+from ..billing.guest_usage import PLATFORM_GUEST_MAXIMUM
 from ..billing.sessions import SessionTariff
 from ..store import Store
 from .ratelimit import RateLimiter
 
-# The platform's cap on what an owner may ask guests (art. 28.3), incl. VAT.
-DEFAULT_GUEST_MAXIMUM = SessionTariff(
-    start_cents=Decimal(100), per_kwh_cents=Decimal(75), per_minute_cents=Decimal(10),
-    basis=Basis.GROSS,
-)
+DEFAULT_GUEST_MAXIMUM = PLATFORM_GUEST_MAXIMUM  # art. 28.3; the store enforces it too
 
 
 @dataclass(frozen=True, slots=True)

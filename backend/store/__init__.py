@@ -36,15 +36,18 @@ from .models import (
 from .open_sessions import OpenSession, OpenSessionIn, OpenSessions, SnapshotResult
 from .plans import Plans, Subscription
 from .privacy import Privacy
+from .review import Correction, Review
 from .sessions import IngestResult, SessionIn, Sessions
 from .sites import DepartureIn, Sites
 
 __all__ = [
     "Account", "AccountKind", "AuditEntry", "AuditLog", "CardDelta", "CardEpoch", "CardKind",
-    "CardOrder", "CardRecord", "CardStatus", "Cards", "ChargePoint", "Conflict", "Departure",
+    "CardOrder", "CardRecord", "CardStatus", "Cards", "ChargePoint", "Conflict", "Correction",
+    "Departure",
     "DepartureIn", "IngestResult", "Invalid", "IssuedToken", "ListedCard", "NotFound",
     "OpenSession", "OpenSessionIn", "OpenSessions", "Plans", "Principal",
-    "Privacy", "Role", "SessionIn", "SessionRecord", "SessionSource", "Sessions", "Site", "Sites",
+    "Privacy", "Review", "Role", "SessionIn", "SessionRecord", "SessionSource", "Sessions",
+    "Site", "Sites",
     "SnapshotResult", "Store", "StoreError", "Subscription", "Tariff", "User", "normalise_uid",
 ]
 
@@ -59,6 +62,7 @@ class Store:
         self.sessions = Sessions(db, self.sites)
         self.open_sessions = OpenSessions(db, self.sites)
         self.plans = Plans(db)
+        self.review = Review(db)
         self.privacy = Privacy(db, self.accounts, self.cards, self.sessions)
 
     @classmethod

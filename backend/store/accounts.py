@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..billing.errors import BillingError
+from ..billing.lease import normalize_iban
 from ..storage import Database, UniqueViolation, to_db
 from .audit import AuditLog
-from .errors import Conflict
+from .errors import Conflict, Invalid
 from .models import Account, AccountKind, Principal, Role, Site, User
 from .rows import columns, one, page, record
 from .security import check_password, hash_password, new_token, same_hash, token_hash
@@ -45,6 +47,11 @@ class Accounts:
         vat_number: str | None = None,
         actor: str = "system",
     ) -> Account:
+        if iban is not None:
+            try:  # the payout list pays to it: only a checked IBAN is stored (ISO 13616)
+                iban = normalize_iban(iban)
+            except BillingError as err:
+                raise Invalid(str(err)) from err
         async with self._db.transaction() as tx:
             row = await tx.fetchrow(
                 "INSERT INTO accounts (kind, name, email, address, iban, vat_number, created_at)"

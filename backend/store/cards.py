@@ -67,15 +67,17 @@ class Cards:
         label: str | None = None,
         expires_at: datetime | None = None,
         actor: str = "system",
+        roaming_authorized: bool = False,
     ) -> CardRecord:
         try:
             async with self._db.transaction() as tx:
                 version = await _next_version(tx)
                 row = await tx.fetchrow(
                     "INSERT INTO cards (uid, account_id, kind, status, label, expires_at, version,"
-                    f" created_at) VALUES (?, ?, ?, 'active', ?, ?, ?, ?) RETURNING {_CARD}",
+                    " created_at, roaming_authorized) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?)"
+                    f" RETURNING {_CARD}",
                     normalise_uid(uid), account_id, kind.value, label, to_db(expires_at),
-                    version, to_db(now),
+                    version, to_db(now), int(roaming_authorized),
                 )
                 assert row is not None
                 await _changed(tx, int(row["id"]), version, account_id)

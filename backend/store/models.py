@@ -115,6 +115,7 @@ class ChargePoint:
     tariff_id: int | None
     fast: bool
     created_at: datetime
+    max_power_kw: float | None = None  # None: 22 kW, or 350 kW for a DC fast charger
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ class CardRecord:
     expires_at: datetime | None
     version: int
     created_at: datetime
+    roaming_authorized: bool = False  # billed to its owner at charge points closed to guests
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +169,9 @@ class SessionRecord:
     per_minute_cents: Decimal
     tariff_basis: str
     received_at: datetime
+    flag: str | None = None  # "foreign_card": another account's card, billed to nobody
+    review: str = "none"  # none, pending, accepted, corrected, rejected (the review queue)
+    review_reasons: str = ""  # the plausibility rules it failed, "; "-separated
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..storage import Database, from_db, to_db
+from ..storage import Database, Queries, from_db, to_db
 from .cards import normalise_uid
+from .door import IMPLAUSIBLE, bill_to, implausible_open
 from .models import Site
+from .point_history import card_facts, point_at
 from .sites import Sites
 
 STALE_AFTER = timedelta(minutes=5)  # five missed 60 s sync rounds: the site is offline
@@ -51,6 +53,7 @@ class OpenSession:
     updated_at: datetime
     seen_at: datetime  # when the back end last received the site's snapshot
     live: bool  # False: the site has been quiet longer than STALE_AFTER
+    flag: str | None = None  # foreign_card or implausible: not shown to the card's account
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,21 +64,22 @@ class SnapshotResult:
 
 _INSERT = (
     "INSERT INTO open_sessions (site_id, charge_point_id, cp_ocpp_id, connector_id,"
-    " transaction_id, id_tag, started_at, energy_wh, power_w, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " transaction_id, id_tag, started_at, energy_wh, power_w, updated_at, flag)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-# Visible to the account whose card charges, and to the owner of the charge point.
+# Visible to the owner of the charge point, and to the account whose card charges unless the
+# door flagged the session (a foreign card at a closed charge point, or implausible).
 _SELECT = (
     "SELECT o.site_id, o.charge_point_id, c.name AS charge_point_name, o.cp_ocpp_id,"
     " o.connector_id, o.transaction_id, k.id AS card_id, k.label AS card_label,"
     " k.account_id AS card_account_id, o.id_tag,"
-    " o.started_at, o.energy_wh, o.power_w, o.updated_at, s.received_at"
+    " o.started_at, o.energy_wh, o.power_w, o.updated_at, s.received_at, o.flag"
     " FROM open_sessions o"
     " JOIN open_snapshots s ON s.site_id = o.site_id"
     " JOIN charge_points c ON c.id = o.charge_point_id"
     " LEFT JOIN cards k ON k.uid = o.id_tag"
 )
-_IN_SCOPE = " WHERE (k.account_id = ? OR c.account_id = ?)"
+_IN_SCOPE = " WHERE ((k.account_id = ? AND o.flag IS NULL) OR c.account_id = ?)"
 
 
 class OpenSessions:
@@ -105,7 +109,8 @@ class OpenSessions:
                 if item.charge_point_id not in cps:
                     cps[item.charge_point_id] = await self._sites.site_charge_point(
                         tx, site, item.charge_point_id, now)
-                rows.append(_row(site.id, cps[item.charge_point_id], item))
+                flag = await _flag(tx, cps[item.charge_point_id], item, now)
+                rows.append(_row(site.id, cps[item.charge_point_id], item, flag))
             if rows:
                 await tx.executemany(_INSERT, rows)
         return SnapshotResult(stored=True, count=len(rows))
@@ -131,12 +136,23 @@ class OpenSessions:
         return _time(row["taken_at"]), _time(row["received_at"])
 
 
-def _row(site_id: int, cp_id: int, item: OpenSessionIn) -> tuple[Any, ...]:
+async def _flag(tx: Queries, cp_id: int, item: OpenSessionIn, now: datetime) -> str | None:
+    """The door's rules for a running session (`door`): foreign_card, implausible or None."""
+    point, _ = await point_at(tx, cp_id, item.started_at)
+    card = await card_facts(tx, item.id_tag) if item.id_tag else None
+    flag = bill_to(card, point).flag
+    if flag is None and implausible_open(started_at=item.started_at,
+                                         energy_wh=item.energy_kwh * 1000, point=point, now=now):
+        flag = IMPLAUSIBLE
+    return flag
+
+
+def _row(site_id: int, cp_id: int, item: OpenSessionIn, flag: str | None) -> tuple[Any, ...]:
     return (
         site_id, cp_id, item.charge_point_id, item.connector_id, item.transaction_id,
         normalise_uid(item.id_tag) if item.id_tag else None, to_db(item.started_at),
         round(item.energy_kwh * 1000), None if item.power_w is None else round(item.power_w),
-        to_db(item.updated_at),
+        to_db(item.updated_at), flag,
     )
 
 
@@ -161,4 +177,5 @@ def _open_session(
         started_at=_time(row["started_at"]), energy_kwh=int(row["energy_wh"]) / 1000,
         power_w=None if row["power_w"] is None else int(row["power_w"]),
         updated_at=_time(row["updated_at"]), seen_at=seen, live=now - seen <= stale_after,
+        flag=row["flag"],
     )

@@ -15,11 +15,13 @@ from typing import Any
 
 from ..storage import Database, Queries, to_db
 from .cards import normalise_uid
+from .door import BillTo, CardFacts, PointFacts, bill_to, implausible
 from .errors import NotFound
 from .models import SessionRecord, SessionSource, Site
+from .point_history import card_facts, point_at
 from .rows import columns, record, records
 from .sites import Sites
-from .tariff_parts import ZERO, TariffParts
+from .tariff_parts import TariffParts
 
 _SESSION = columns(SessionRecord)
 
@@ -57,29 +59,25 @@ class Sessions:
     async def ingest(
         self, site: Site, batch: list[SessionIn], *, now: datetime
     ) -> list[IngestResult]:
-        """Store a site's batch once; duplicates (in the batch or from before) are reported."""
+        """Store a site's batch once; duplicates (in the batch or from before) are reported.
+
+        Each session is checked at the door (`door`): whom it is billed to, and whether it is
+        plausible (else it waits in the review queue)."""
         results = []
         async with self._db.transaction() as tx:
             cards = await _cards_by_uid(tx, {s.id_tag for s in batch if s.id_tag})
-            cps: dict[str, tuple[int, TariffParts]] = {}
+            cps: dict[str, int] = {}
             for item in batch:
                 if item.charge_point_id not in cps:
-                    cps[item.charge_point_id] = await self._cp_and_tariff(tx, site, item, now)
-                cp_id, tariff = cps[item.charge_point_id]
-                where = _Where(f"site:{site.id}", site.id, cp_id, SessionSource.OWN_NETWORK, None)
-                results.append(await _insert(tx, where, item, cards, tariff, now))
+                    cps[item.charge_point_id] = await self._sites.site_charge_point(
+                        tx, site, item.charge_point_id, now)
+                point, tariff = await point_at(tx, cps[item.charge_point_id], item.started_at)
+                card = cards.get(normalise_uid(item.id_tag or ""))
+                where = _Where(f"site:{site.id}", site.id, point.id, SessionSource.OWN_NETWORK,
+                               None)
+                checked = _Checked(bill_to(card, point), _reasons(item, point, now))
+                results.append(await _insert(tx, where, item, checked, tariff, now))
         return results
-
-    async def _cp_and_tariff(
-        self, tx: Queries, site: Site, item: SessionIn, now: datetime
-    ) -> tuple[int, TariffParts]:
-        cp_id = await self._sites.site_charge_point(tx, site, item.charge_point_id, now)
-        row = await tx.fetchrow(
-            "SELECT t.start_cents, t.per_kwh_cents, t.per_minute_cents, t.basis"
-            " FROM charge_points c JOIN tariffs t ON t.id = c.tariff_id WHERE c.id = ?",
-            cp_id,
-        )
-        return cp_id, ZERO if row is None else TariffParts.of_tariff_row(row)
 
     async def add_roaming(
         self, operator: str, item: SessionIn, *, now: datetime, start_cents: Decimal,
@@ -90,7 +88,10 @@ class Sessions:
         where = _Where(f"roaming:{operator}", None, None, SessionSource.ROAMING, operator)
         async with self._db.transaction() as tx:
             cards = await _cards_by_uid(tx, {item.id_tag} if item.id_tag else set())
-            return await _insert(tx, where, item, cards, tariff, now)
+            card = cards.get(normalise_uid(item.id_tag or ""))
+            who = BillTo(card.id, card.account_id) if card else BillTo(None, None)
+            checked = _Checked(who, _reasons(item, None, now))
+            return await _insert(tx, where, item, checked, tariff, now)
 
     async def get_session(self, session_id: int, scope: int | None = None) -> SessionRecord:
         row = await self._db.fetchrow(*_scoped_session(session_id, scope))
@@ -133,13 +134,28 @@ def _scoped_session(session_id: int, scope: int | None) -> tuple[Any, ...]:
     return (sql + _VISIBLE, session_id, scope, scope)
 
 
-async def _cards_by_uid(tx: Queries, uids: set[str]) -> dict[str, tuple[int, int | None]]:
-    found: dict[str, tuple[int, int | None]] = {}
+async def _cards_by_uid(tx: Queries, uids: set[str]) -> dict[str, CardFacts]:
+    found: dict[str, CardFacts] = {}
     for uid in {normalise_uid(u) for u in uids}:
-        row = await tx.fetchrow("SELECT id, account_id FROM cards WHERE uid = ?", uid)
-        if row is not None:
-            found[uid] = (int(row["id"]), row["account_id"])
+        card = await card_facts(tx, uid)
+        if card is not None:
+            found[uid] = card
     return found
+
+
+def _reasons(item: SessionIn, point: PointFacts | None, now: datetime) -> list[str]:
+    return implausible(
+        started_at=item.started_at, stopped_at=item.stopped_at, energy_wh=item.energy_wh,
+        meter_start_wh=item.meter_start_wh, meter_stop_wh=item.meter_stop_wh, point=point,
+        now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """The door's verdict: whom it is billed to, and the rules it fails (empty: none)."""
+
+    who: BillTo
+    reasons: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,23 +170,24 @@ class _Where:
 
 
 async def _insert(
-    tx: Queries, where: _Where, item: SessionIn, cards: dict[str, tuple[int, int | None]],
-    tariff: TariffParts, now: datetime,
+    tx: Queries, where: _Where, item: SessionIn, checked: _Checked, tariff: TariffParts,
+    now: datetime,
 ) -> IngestResult:
     """Insert once; a session already stored under the same key is reported as a duplicate."""
-    card_id, account_id = cards.get(normalise_uid(item.id_tag or ""), (None, None))
+    who = checked.who
     new_id = await tx.fetchval(
         "INSERT INTO sessions (origin, site_id, charge_point_id, cp_ocpp_id, transaction_id,"
         " connector_id, card_id, account_id, id_tag, source, operator, started_at, stopped_at,"
         " energy_wh, meter_start_wh, meter_stop_wh, stop_reason, energy_flagged, start_cents,"
-        " per_kwh_cents, per_minute_cents, tariff_basis, received_at) VALUES"
-        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (origin, cp_ocpp_id, transaction_id) DO NOTHING RETURNING id",
+        " per_kwh_cents, per_minute_cents, tariff_basis, received_at, flag, review,"
+        " review_reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        " ?, ?, ?, ?, ?) ON CONFLICT (origin, cp_ocpp_id, transaction_id) DO NOTHING RETURNING id",
         where.origin, where.site_id, where.charge_point_id, item.charge_point_id,
-        item.transaction_id, item.connector_id, card_id, account_id, item.id_tag,
+        item.transaction_id, item.connector_id, who.card_id, who.account_id, item.id_tag,
         where.source.value, where.operator, to_db(item.started_at), to_db(item.stopped_at),
         round(item.energy_wh), float(item.meter_start_wh), float(item.meter_stop_wh),
-        item.stop_reason, int(item.energy_flagged), *tariff.columns(), to_db(now),
+        item.stop_reason, int(item.energy_flagged), *tariff.columns(), to_db(now), who.flag,
+        "pending" if checked.reasons else "none", "; ".join(checked.reasons),
     )
     created = new_id is not None
     if not created:

@@ -8,10 +8,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ..billing.errors import BillingError
+from ..billing.guest_usage import PLATFORM_GUEST_MAXIMUM, check_guest_maximum
+from ..billing.money import Basis
+from ..billing.sessions import SessionTariff
 from ..storage import Database, Queries, UniqueViolation, to_db
 from .audit import AuditLog
-from .errors import Conflict, NotFound
+from .errors import Conflict, Invalid, NotFound
 from .models import ChargePoint, Departure, Site, Tariff
+from .point_history import record_setting
 from .rows import columns, one, page, record, records, scoped
 
 _SITE = columns(Site)
@@ -32,8 +37,9 @@ class DepartureIn:
 
 
 class Sites:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, guest_maximum: SessionTariff = PLATFORM_GUEST_MAXIMUM) -> None:
         self._db = db
+        self.guest_maximum = guest_maximum
 
     # ---- sites --------------------------------------------------------------------------------
     async def create_site(
@@ -125,12 +131,15 @@ class Sites:
         guest_usage: bool = False,
         tariff_id: int | None = None,
         fast: bool = False,
+        max_power_kw: float | None = None,
     ) -> ChargePoint:
         try:
             async with self._db.transaction() as tx:
+                await self._check_guest_tariff(tx, guest_usage, tariff_id)
                 return await self._insert_cp(
                     tx, account_id, ocpp_id, now, name=name, site_id=site_id, location=location,
                     guest_usage=guest_usage, tariff_id=tariff_id, fast=fast,
+                    max_power_kw=max_power_kw,
                 )
         except UniqueViolation as err:
             raise Conflict(f"charge point {ocpp_id!r} exists already on this site") from err
@@ -141,24 +150,49 @@ class Sites:
     ) -> ChargePoint:
         row = await tx.fetchrow(
             "INSERT INTO charge_points (account_id, site_id, ocpp_id, name, location, guest_usage,"
-            f" tariff_id, fast, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_CP}",
+            " tariff_id, fast, max_power_kw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            f" RETURNING {_CP}",
             account_id, fields.get("site_id"), ocpp_id, fields.get("name") or ocpp_id,
             fields.get("location"), int(bool(fields.get("guest_usage"))),
-            fields.get("tariff_id"), int(bool(fields.get("fast"))), to_db(now),
+            fields.get("tariff_id"), int(bool(fields.get("fast"))), fields.get("max_power_kw"),
+            to_db(now),
         )
         assert row is not None
+        await record_setting(tx, int(row["id"]), row["tariff_id"], bool(row["guest_usage"]), now)
         await AuditLog.add(tx, at=now, actor="system", account_id=account_id,
                            action="charge_point.create", subject=f"charge_point:{row['id']}")
         return record(ChargePoint, row)
 
     async def site_charge_point(self, tx: Queries, site: Site, ocpp_id: str, now: datetime) -> int:
-        """The id of a site's charge point; one the site reports first is registered on the spot."""
-        cp_id = await tx.fetchval(
-            "SELECT id FROM charge_points WHERE site_id = ? AND ocpp_id = ?", site.id, ocpp_id
+        """The id of a site's charge point; one the site reports first is registered on the spot
+        (on the site owner's account). A site speaks only for its owner's charge points."""
+        row = await tx.fetchrow(
+            "SELECT id, account_id FROM charge_points WHERE site_id = ? AND ocpp_id = ?",
+            site.id, ocpp_id,
         )
-        if cp_id is None:
-            cp_id = (await self._insert_cp(tx, site.account_id, ocpp_id, now, site_id=site.id)).id
-        return int(cp_id)
+        if row is None:
+            return (await self._insert_cp(tx, site.account_id, ocpp_id, now, site_id=site.id)).id
+        if int(row["account_id"]) != site.account_id:
+            raise Invalid(f"charge point {ocpp_id!r} is not this site's account's")
+        return int(row["id"])
+
+    async def _check_guest_tariff(
+        self, tx: Queries, guest_usage: bool, tariff_id: int | None
+    ) -> None:
+        """A charge point open to guests asks no more than the platform maximum (art. 28.3)."""
+        if not guest_usage or tariff_id is None:
+            return
+        row = await tx.fetchrow(
+            "SELECT start_cents, per_kwh_cents, per_minute_cents, basis FROM tariffs WHERE id = ?",
+            tariff_id)
+        if row is None:
+            raise NotFound(f"tariff {tariff_id} not found")
+        tariff = SessionTariff(Decimal(row["start_cents"]), Decimal(row["per_kwh_cents"]),
+                               Decimal(row["per_minute_cents"]), Basis(row["basis"]))
+        try:
+            check_guest_maximum(tariff, self.guest_maximum)
+        except BillingError as err:
+            raise Invalid(str(err)) from err
 
     async def get_charge_point(self, cp_id: int, scope: int | None = None) -> ChargePoint:
         return await one(self._db, ChargePoint, "charge_points", cp_id, scope)
@@ -177,9 +211,10 @@ class Sites:
     async def update_charge_point(
         self, cp_id: int, scope: int | None, *, now: datetime, actor: str, **changes: Any
     ) -> ChargePoint:
-        """Change name, location, guest_usage or tariff_id of a charge point in scope."""
+        """Change name, location, guest_usage, tariff_id or max_power_kw of a charge point in
+        scope; a change of tariff or guest setting is kept in its history (point_history)."""
         current = await self.get_charge_point(cp_id, scope)
-        allowed = {"name", "location", "guest_usage", "tariff_id"}
+        allowed = {"name", "location", "guest_usage", "tariff_id", "max_power_kw"}
         values = {k: v for k, v in changes.items() if k in allowed}
         if "tariff_id" in values and values["tariff_id"] is not None:
             await self.get_tariff(int(values["tariff_id"]), current.account_id)
@@ -188,11 +223,16 @@ class Sites:
         if "guest_usage" in values:
             values["guest_usage"] = int(bool(values["guest_usage"]))
         assignments = ", ".join(f"{k} = ?" for k in values)
+        guest = bool(values.get("guest_usage", current.guest_usage))
+        tariff_id = values.get("tariff_id", current.tariff_id)
         async with self._db.transaction() as tx:
+            await self._check_guest_tariff(tx, guest, tariff_id)
             await tx.execute(
                 f"UPDATE charge_points SET {assignments} WHERE id = ?",
                 *values.values(), cp_id,
             )
+            if (guest, tariff_id) != (current.guest_usage, current.tariff_id):
+                await record_setting(tx, cp_id, tariff_id, guest, now)
             await AuditLog.add(tx, at=now, actor=actor, account_id=current.account_id,
                                action="charge_point.update", subject=f"charge_point:{cp_id}",
                                detail=values)

@@ -66,6 +66,9 @@ async def test_an_older_snapshot_arriving_late_changes_nothing(api: Api) -> None
 
 
 async def test_users_read_open_sessions_in_scope(api: Api) -> None:
+    # CP2 is open to guests: bob's card charges there as a guest (a closed one: test_door.py).
+    await api.store.sites.create_charge_point(api.ids["ann"], "CP2", now=NOW,
+                                              site_id=api.ids["site"], guest_usage=True)
     await api.call("PUT", "/sync/open-sessions", "site", json=snapshot(
         running("1", tag="ann01"), running("2", cp="CP2", tag="bob01", power=None)))
     status, body = await api.call("GET", "/sessions/open", "ann")

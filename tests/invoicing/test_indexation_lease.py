@@ -95,7 +95,7 @@ async def lease_world(store: Store) -> tuple[Invoicing, int, int]:
         began = local(start)
         item = SessionIn("LEA-CP", f"l{n}", 1, "LEA01", began, began + timedelta(hours=2),
                          0.0, float(wh), float(wh))
-        await store.sessions.ingest(site, [item], now=began)
+        await store.sessions.ingest(site, [item], now=item.stopped_at)
     return Invoicing(store.db), driver.id, cp.id
 
 

@@ -56,7 +56,7 @@ async def drivers(store: Store) -> Drivers:
     item = SessionIn(
         "MAX-CP", "m1", 1, "MAX01", began, began + timedelta(hours=1), 0.0, 5_000.0, 5_000.0
     )
-    await store.sessions.ingest(site, [item], now=began)
+    await store.sessions.ingest(site, [item], now=item.stopped_at)
     await invoicing.set_lease_driver(
         max_.id, cp.id, Decimal("20"), None, date(2025, 1, 1), now=THEN
     )

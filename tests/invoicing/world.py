@@ -50,7 +50,7 @@ class World:
         site = await self.store.sites.get_site(self.ids["bob_site"])
         item = SessionIn("BOB-CP", f"t{self.counter}", 1, card, began,
                          began + timedelta(minutes=minutes), 0.0, float(wh), float(wh))
-        (result,) = await self.store.sessions.ingest(site, [item], now=began)
+        (result,) = await self.store.sessions.ingest(site, [item], now=item.stopped_at)
         return result.session_id
 
 

@@ -70,7 +70,9 @@ async def seed(store: Store) -> Seeded:
                                                       account_id=account, label=label)).id
     tariff = await store.sites.create_tariff(anna, "Home", now=NOW, per_kwh_cents=Decimal(30))
     site = await store.sites.create_site(anna, "Home", now=NOW)
-    cp = await store.sites.create_charge_point(anna, "garage", now=NOW, name="Garage",
+    # Added before the sessions below (older ones would wait in the review queue).
+    added = NOW - timedelta(days=90)
+    cp = await store.sites.create_charge_point(anna, "garage", now=added, name="Garage",
                                                site_id=site.id, tariff_id=tariff.id,
                                                guest_usage=True)
     s.charge_point = cp.id
