@@ -56,6 +56,7 @@ from .control.promises import PlanEvents
 from .control.replan import Replanner
 from .control.safe_limits import SafeLimits, safe_current
 from .control.sender import Channel, Command, LimitSender
+from .control.site_limits import SiteLimits
 from .domain import DepartureRequest
 from .planning import CarPlan
 from .planning.tariff import PriceEntry
@@ -107,6 +108,7 @@ class Controller:
             site, cars or {}, self.settings.planner_interval, PriceBook(self.settings.tariff)
         )
         planner = self.settings.planner
+        self.limits = SiteLimits(site, planner.capacity_tariff)
         self.plan_events = PlanEvents()
         self._plans = Replanner(
             central,
@@ -121,6 +123,7 @@ class Controller:
             settings=planner,
             cards=self.settings.cards,
             events=self.plan_events,
+            tariff=self.limits.tariff,
         )
         self._sender = LimitSender(central, clock, self.settings.retry_after, self._sent)
         self.safe_limits = SafeLimits(
@@ -183,6 +186,8 @@ class Controller:
             self._meters.pop(circuit_id, None)
         else:
             self._meters[circuit_id] = (amps, self._clock())
+        if self.limits.observe(circuit_id, amps, self._clock()):
+            self.apply_limits(None)
         self.recompute()
 
     def meter_fresh(self, circuit_id: str) -> bool:
@@ -260,6 +265,10 @@ class Controller:
 
     def channel(self, charger_id: str) -> Channel | None:
         return self._sender.channels.get(charger_id)
+
+    @property
+    def replanner(self) -> Replanner:
+        return self._plans
 
     def car_plan(self, charger_id: str) -> CarPlan | None:
         return self.departures.car_plan(charger_id)
@@ -369,6 +378,8 @@ class Controller:
         candidates = [at + self._timeouts[cid] + _TICK for cid, (_, at) in self._meters.items()]
         if self.result is not None and self.result.next_check_at is not None:
             candidates.append(self.result.next_check_at)
+        if (expiry := self.limits.circuits.next_expiry()) is not None:
+            candidates.append(expiry)
         if self.departures.planning:
             candidates.append(self.departures.next_at(self._last_pass_at))
         return min((c for c in candidates if c > self._last_pass_at), default=None)
@@ -397,8 +408,33 @@ class Controller:
             sleeping.cancel()
             woken.cancel()
 
+    def apply_limits(self, reason: str | None) -> None:
+        """Run with the circuits' limits in force now (`limits`); `reason`: re-plan too."""
+        site = self.limits.circuits.site()
+        if site is not self.site:
+            self.site, self._compiled = site, compile_site(site)
+            self._memo = PassMemo(self._compiled)
+        if reason is not None:
+            self._plans.set_site(self.limits.circuits.planning_site(), reason)
+        self._schedule()
+
+    def carry_planner(self, old: Controller) -> None:
+        """Take over the planner's side of `old` (a controller this one replaces): promises
+        and their listeners, circuit overrides, the capacity tariff's quarter, cards, history."""
+        self.plan_events = self._plans.events = old.plan_events
+        self.limits.circuits.overrides.update(old.limits.circuits.overrides)
+        if old.limits.tariff is not None and self.limits.tariff is not None:
+            self.limits.tariff = self._plans.tariff = old.limits.tariff
+        self._plans.cards.update(old.replanner.cards)
+        self._plans.history = old.replanner.history
+        self.apply_limits("circuit_limit_changed")
+
     def _tick(self) -> None:
         now = self._clock()
+        if self.limits.circuits.expire(now):
+            self.apply_limits("circuit_limit_expired")
+        if self.limits.update_budget(now):
+            self.apply_limits(None)
         self._sender.retry()
         self.safe_limits.renew_due()
         deadline = self._next_deadline()

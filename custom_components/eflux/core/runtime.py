@@ -42,8 +42,10 @@ from .clock import SYSTEM_CLOCK, Clock, Now, as_clock
 from .cloud import CloudAuthError, CloudClient, CloudError, SyncStatus
 from .cloud.link import CloudLink
 from .config import EXTERNAL, ConfigError, MeterConfig, SiteConfig
+from .control.circuit_limits import CircuitLimitError, CircuitOverride
 from .control.meter_feed import ExternalMeterSource, reading_amps
 from .control.prices import HourPrice
+from .control.promises import PlanChanged
 from .control.snapshot import ChargerSnapshot, SiteSnapshot, charger_dict
 from .control.view import build_snapshot, charger_snapshot
 from .controller import Controller
@@ -60,6 +62,8 @@ __all__ = [
     "ChargePointState",
     "ChargerBooted",
     "ChargerSnapshot",
+    "CircuitLimitError",
+    "CircuitOverride",
     "CloudAuthError",
     "CloudClient",
     "CloudError",
@@ -70,6 +74,7 @@ __all__ = [
     "LocalSite",
     "Mode",
     "NoActiveTransaction",
+    "PlanChanged",
     "Reservation",
     "ReservationNotSupported",
     "SiteSnapshot",
@@ -187,6 +192,14 @@ class LocalSite(SiteCommands):
                 callback(self.controller.result)
 
         return self.controller.add_listener(after_pass)
+
+    def add_plan_listener(self, callback: Callable[[PlanChanged], None]) -> Callable[[], None]:
+        """`callback(change)` the moment a car's promise changes (ready by its departure or
+        not, its finish), with the reason (Home Assistant fires it as `eflux_plan_changed`)."""
+        return self.controller.plan_events.add_listener(callback)
+
+    def recent_plan_changes(self) -> list[PlanChanged]:
+        return list(self.controller.plan_events.recent)
 
     def charge_points(self) -> Mapping[str, ChargePointState]:
         """Every charge point the central system has stored, balanced here or not."""

@@ -14,7 +14,10 @@ from typing import Any
 
 from .balancing import Mode
 from .central import CentralSystem, CurrentLimit, Reservation
-from .config import ChargerBinding, SiteConfig
+from .clock import Clock
+from .config import CardProfile, CarProfile, ChargerBinding, SiteConfig
+from .config.planner import parse_car
+from .control.circuit_limits import CircuitLimitError, CircuitOverride
 from .control.prices import parse_entries
 from .controller import Controller
 from .domain import DepartureRequest
@@ -26,6 +29,7 @@ class SiteCommands:
     config: SiteConfig
     central: CentralSystem
     controller: Controller
+    clock: Clock
 
     def binding(self, charger_id: str) -> ChargerBinding:
         """Where the charger is in OCPP: its charge point and connector."""
@@ -56,6 +60,68 @@ class SiteCommands:
         """One balancing and planning pass now rather than at the next turn of the loop, so
         that what is read right after a command already shows its effect."""
         self.controller.recompute()
+
+    # ---- circuits: limits that change while running (grid operator, demand response) -----------
+    def set_circuit_limit(
+        self,
+        circuit_id: str,
+        *,
+        limit_a: float | tuple[float, float, float] | None = None,
+        total_limit_a: float | None = None,
+        expires_at: datetime | None = None,
+        min_kw_per_charger: float | None = None,
+        reason: str = "",
+    ) -> CircuitOverride:
+        """Override the circuit's limit (per phase, one value for all three, and/or its total)
+        until `expires_at` or `clear_circuit_limit`; never above the configured fuse.
+        KeyError: unknown circuit; CircuitLimitError (a ValueError) names a bad value."""
+        if isinstance(limit_a, int | float) and not isinstance(limit_a, bool):
+            limit_a = (float(limit_a), float(limit_a), float(limit_a))
+        if limit_a is not None and (not isinstance(limit_a, tuple) or len(limit_a) != 3):
+            raise CircuitLimitError("limit_a", "one number or three (L1, L2, L3)")
+        override = self.controller.limits.circuits.set(
+            circuit_id,
+            self.clock.now(),
+            limit_a=limit_a,
+            total_limit_a=total_limit_a,
+            expires_at=expires_at,
+            min_kw_per_charger=min_kw_per_charger,
+            reason=reason,
+        )
+        self.controller.apply_limits("circuit_limit_changed")
+        return override
+
+    def clear_circuit_limit(self, circuit_id: str) -> bool:
+        """Back to the configured limit; False when there was no override."""
+        cleared = self.controller.limits.circuits.clear(circuit_id)
+        if cleared:
+            self.controller.apply_limits("circuit_limit_changed")
+        return cleared
+
+    def circuit_limits(self) -> dict[str, CircuitOverride]:
+        """The overrides in force, by circuit."""
+        return dict(self.controller.limits.circuits.overrides)
+
+    # ---- cards that name a driver and a car ---------------------------------------------------
+    def card_profiles(self) -> dict[str, CardProfile]:
+        return dict(self.controller.replanner.cards)
+
+    def card_profile(self, id_tag: str) -> CardProfile | None:
+        return self.controller.replanner.cards.get(id_tag)
+
+    def set_card_profile(self, id_tag: str, driver: str, car: object | None) -> CardProfile:
+        """Name the card's driver and car (`car`: the fields of site.yaml `cars`, or None);
+        sessions started with the card from now on plan with it. ConfigError names a bad field."""
+        tag = id_tag.strip()
+        if not tag or len(tag) > 64 or len(driver) > 100:
+            raise ValueError("a card id of 1 to 64 characters, a driver of at most 100")
+        vehicle: CarProfile | None = None if car is None else parse_car(car, "car")
+        profile = CardProfile(tag, driver=driver.strip(), car=vehicle)
+        self.controller.replanner.set_card(profile)
+        return profile
+
+    def clear_card_profile(self, id_tag: str) -> bool:
+        return self.controller.replanner.set_card(CardProfile(id_tag), remove=True)
 
     # ---- prices ---------------------------------------------------------------------------------
     async def push_prices(self, items: object, *, replace: bool = False) -> int:

@@ -14,7 +14,9 @@ gives them and the planner counts it as taken.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +25,7 @@ from ..central import CentralSystem, ConnectorState
 from ..config import CardProfile, CarProfile, ChargerBinding, PlannerSettings
 from ..planning.slots import MAX_HORIZON, SLOT, quarter_floor
 from ..planning.tariff import PriceEntry
+from .capacity_tariff import CapacityTariffMeter
 from .departures import Departures, Parked
 from .household_history import HouseholdHistory
 from .inputs import connector_of, measured_soc, with_plan
@@ -47,6 +50,7 @@ class Replanner:
         settings: PlannerSettings,
         cards: Mapping[str, CardProfile],
         events: PlanEvents,
+        tariff: CapacityTariffMeter | None = None,
     ) -> None:
         self.departures = departures
         self.history = history
@@ -62,6 +66,22 @@ class Replanner:
         self._planned_soc: dict[str, float | None] = {}
         self._reasons: set[str] = set()
         self._expected: dict[str, PhaseAmps] = {}  # household planned for the current quarter
+        self.tariff = tariff
+
+    def set_card(self, profile: CardProfile, *, remove: bool = False) -> bool:
+        """A card's driver and car (from the API or the cloud); sessions plan with it."""
+        if remove:
+            existed = self.cards.pop(profile.id_tag, None) is not None
+        else:
+            existed = self.cards.get(profile.id_tag) is not None
+            self.cards[profile.id_tag] = profile
+        self.mark("card_changed")
+        return existed
+
+    def set_site(self, site: Site, reason: str) -> None:
+        """The circuits' limits changed while running (an override, its expiry)."""
+        self.site = site
+        self.mark(reason)
 
     def mark(self, reason: str) -> None:
         """Something material changed: re-plan at the next pass and say why."""
@@ -108,13 +128,18 @@ class Replanner:
                 others.append(ident)
                 continue
             parked[ident] = self._parked(ident, now, result)
-        limits = plan_limits(
-            self.site,
-            self._forecast(now),
-            self._quarters(now, parked),
-            reserved_amps(self.site, result, others),
-        )
-        self.departures.replan(now, parked, limits)
+        forecast = self._forecast(now)
+        quarters = self._quarters(now, parked)
+        reserved = reserved_amps(self.site, result, others)
+
+        def replan_with(target_kw: float | None) -> int:
+            site = self._tariff_site(target_kw)
+            self.departures.replan(now, parked, plan_limits(site, forecast, quarters, reserved))
+            return self._on_time(now)
+
+        on_time = replan_with(None)
+        if self.tariff is not None and on_time < self._planned_ahead(now):
+            self._raise_target(replan_with, on_time)
         plan = self.departures.plan
         self.events.compare(
             plan.cars if plan is not None else {},
@@ -130,6 +155,49 @@ class Replanner:
                 self.departures.planned_w(ident, now),
                 self._mode_of(ident),
             )
+
+    def _tariff_site(self, target_kw: float | None) -> Site:
+        """The site with the capacity tariff's target as its circuit's total (None: in force)."""
+        tariff = self.tariff
+        if tariff is None:
+            return self.site
+        kw = tariff.target_kw if target_kw is None else target_kw
+        amps = kw * 1000.0 / self.site.voltage_v
+        circuits = tuple(
+            replace(c, total_limit_a=min(c.total_limit_a or math.inf, amps))
+            if c.id == tariff.circuit
+            else c
+            for c in self.site.circuits
+        )
+        return replace(self.site, circuits=circuits)
+
+    def _on_time(self, now: datetime) -> int:
+        plan = self.departures.plan
+        return sum(1 for c in plan.cars.values() if c.will_make_it) if plan is not None else 0
+
+    def _planned_ahead(self, now: datetime) -> int:
+        return sum(1 for r in self.departures.active.values() if r.departure_at > now)
+
+    def _raise_target(self, replan_with: Callable[[float | None], int], on_time: int) -> None:
+        """Raise the tariff's target to the least that lets as many cars make it as the fuse
+        does, when that is more than the target lets; else keep the plan at the target."""
+        tariff = self.tariff
+        assert tariff is not None
+        circuit = next(c for c in self.site.circuits if c.id == tariff.circuit)
+        low, high = tariff.target_kw, sum(circuit.limit_a) * self.site.voltage_v / 1000.0
+        best = replan_with(high)
+        if best <= on_time or high <= low:
+            replan_with(None)
+            return
+        for _ in range(8):  # to within 1/256 of the range
+            middle = (low + high) / 2
+            if replan_with(middle) >= best:
+                high = middle
+            else:
+                low = middle
+        tariff.raise_to(high)
+        self._reasons.add("capacity_target_raised")
+        replan_with(None)
 
     def _parked(self, ident: str, now: datetime, result: BalanceResult | None) -> Parked:
         connector = self._connector(ident)

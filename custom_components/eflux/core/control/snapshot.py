@@ -83,6 +83,9 @@ class ChargerSnapshot:
     flexibility: FlexibilityPrice | None = None
     # The connector's open reservation (ReserveNow), if any.
     reservation: ReservationStatus | None = None
+    # The driver and car the session's card names (site.yaml `cards`, API, cloud), if any.
+    driver: str | None = None
+    car: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,13 @@ class SiteSnapshot:
     warnings: tuple[str, ...]
     meters: tuple[MeterStatus, ...]
     chargers: Mapping[str, ChargerSnapshot]
+    # Capacity tariff (`planner.capacity_tariff`): the running quarter-hour's average import so
+    # far, the month's highest quarter-hour and the target in force; None without one.
+    capacity_quarter_average_kw: float | None = None
+    capacity_month_peak_kw: float | None = None
+    capacity_target_kw: float | None = None
+    # Circuit limits set while running, by circuit: limit_a, total_limit_a, expires_at, reason.
+    circuit_limits: Mapping[str, Mapping[str, Any]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: datetimes as ISO 8601 text, enums as their values."""

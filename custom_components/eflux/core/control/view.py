@@ -13,6 +13,7 @@ from ..meters.source import MeterSource
 from .flex_price import flexibility_price
 from .inputs import connector_of, measured_soc
 from .meter_feed import reading_amps
+from .plan_view import planner_fields
 from .snapshot import ChargerSnapshot, MeterStatus, Phases, ReservationStatus, SiteSnapshot
 
 
@@ -66,6 +67,7 @@ def build_snapshot(
         warnings=status.warnings if status is not None else (),
         meters=tuple(meter_rows),
         chargers={c.id: charger_snapshot(controller, c.id, charge_points) for c in site.chargers},
+        **planner_fields(controller, now),
     )
 
 
@@ -81,7 +83,8 @@ def charger_snapshot(
     user = controller.user_settings(ident)
     allocation = controller.allocation(ident)
     channel = controller.channel(ident)
-    request = controller.departures.requests.get(ident)
+    request = controller.departures.active.get(ident) or controller.departures.requests.get(ident)
+    card = controller.replanner.cards.get(tx.id_tag) if tx is not None and tx.id_tag else None
     car = controller.car_plan(ident)
     mode = user.mode or controller.site.default_mode
     power = tx.power_w if tx is not None and tx.power_w is not None else None
@@ -131,6 +134,8 @@ def charger_snapshot(
             car,
         ),
         reservation=_reservation(connector),
+        driver=card.driver or None if card is not None else None,
+        car=(card.car.name or None) if card is not None and card.car is not None else None,
     )
 
 

@@ -19,7 +19,7 @@ from aiohttp import web
 from ..config import ApiSettings, ChargerBinding
 from ..domain import DepartureRequest
 from ..runtime import LocalSite, ReservationNotSupported, charger_dict
-from . import routes_firmware
+from . import routes_firmware, routes_planner
 from .errors import ApiError, as_api_error, error_response
 from .events import EventStream
 from .guard import guard
@@ -61,6 +61,7 @@ def build_app(site: LocalSite, settings: ApiSettings) -> web.Application:
     app.router.add_put("/api/prices", put_prices)
     app.router.add_delete("/api/prices", delete_prices)
     routes_firmware.add_routes(app, SITE_KEY)
+    routes_planner.add_routes(app, SITE_KEY)  # circuit limits, card vehicles, plan changes
     return app
 
 
