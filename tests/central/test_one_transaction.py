@@ -69,7 +69,7 @@ async def test_no_profile_before_the_boot_answer_and_only_for_the_live_transacti
         async with RawCharger.connect(central.port, "PILE") as raw:
             early = asyncio.create_task(central.set_current_limit("PILE", 10.0))
             # A round trip gives the limit every chance to go out (it did, before the fix).
-            await raw.call_ok("Heartbeat", {})
+            await (await raw.connection.ping())
             await raw.call_ok("BootNotification", boot_v16())
             assert not [c for c in raw.calls_from_central if c[2] == "SetChargingProfile"]
             first = (await answer_until(raw, "SetChargingProfile"))[-1]
@@ -130,6 +130,25 @@ async def test_no_profile_before_the_boot_answer_and_only_for_the_live_transacti
     assert (queued[tx_a].energy_wh, queued[tx_a].stop_reason) == (800.0, "EVDisconnected")
     assert queued[tx_a].energy_flagged  # it overlapped another: worth a look
     assert tx_b not in queued
+
+
+async def test_a_charger_reconnecting_without_booting_gets_its_limit_at_once(
+    tmp_path: Path,
+) -> None:
+    config = central_config(tmp_path)
+    async with (
+        running_central(config, FakeClock()) as central,
+        RawCharger.connect(central.port, "NOBOOT") as raw,
+    ):
+        await raw.call_ok(
+            "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+        )
+        limit = asyncio.create_task(central.set_current_limit("NOBOOT", 12.0))
+        # the first CALL from the central system is the profile: no waiting for a boot
+        profile = await raw.next_call_from_central()
+        assert profile[2] == "SetChargingProfile"
+        await raw.send(json.dumps([3, profile[1], {"status": "Accepted"}]))
+        assert (await limit).amps == 12.0
 
 
 async def test_2_0_1_started_on_a_busy_evse_closes_the_older_and_its_late_end_corrects_it(

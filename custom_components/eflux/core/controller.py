@@ -88,6 +88,10 @@ class Controller:
         self.bindings: Mapping[str, ChargerBinding] = bindings or {
             c.id: ChargerBinding(c.id) for c in site.chargers
         }
+        # Monitor-only chargers (`managed: false`): no limit, plug-in profile or safe limit is
+        # ever sent to them, and the balancer sees no car there: their draw is load that the
+        # meters of their circuits measure, like the household's, so the others get the rest.
+        self._unmanaged = frozenset(i for i, b in self.bindings.items() if not b.managed)
         self._by_cp: dict[str, list[str]] = {}
         for ident, binding in self.bindings.items():
             self._by_cp.setdefault(binding.charge_point_id, []).append(ident)
@@ -132,6 +136,7 @@ class Controller:
             {
                 cp: safe_current([self._chargers[i] for i in idents], self.bindings)
                 for cp, idents in self._by_cp.items()
+                if self._unmanaged.isdisjoint(idents)
             },
             self.settings.safe_limit_valid_for,
             self.settings.retry_after,
@@ -165,6 +170,20 @@ class Controller:
             self._timer = None
         await self.safe_limits.stop()
         await self._sender.stop()
+
+    def carry_over(self, old: Controller) -> None:
+        """Take over what the user, the planner's clients and the meters told `old`, a
+        controller of the same site with fewer chargers (`LocalSite.add_chargers`): settings,
+        departures, pushed prices and the circuits' latest readings (with their age)."""
+        for ident, settings in old._users.items():
+            if ident in self._users:
+                self._users[ident] = settings
+        for ident, request in old.departures.requests.items():
+            if ident in self._chargers:
+                self.departures.set(ident, request)
+        self.departures.prices = old.departures.prices
+        self._meters.update({c: got for c, got in old._meters.items() if c in self._timeouts})
+        self.carry_planner(old)
 
     def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
         """`callback()` after every pass and every limit sent (read the state then)."""
@@ -296,6 +315,8 @@ class Controller:
         self._last_pass_at = now
         self.passes += 1
         for ident in result.changed:
+            if ident in self._unmanaged:
+                continue
             allocation = result.chargers[ident]
             phases = allocation.phases if allocation.phases > 0 else None
             self._sender.want(ident, self.bindings[ident], Command(allocation.target_a, phases))
@@ -311,7 +332,8 @@ class Controller:
         charge_points = self._central.charge_points()
         commands = plug_in_commands(self.site, self.bindings, modes, charge_points, wanted, result)
         for ident, command in commands.items():
-            self._sender.want(ident, self.bindings[ident], command)
+            if ident not in self._unmanaged:
+                self._sender.want(ident, self.bindings[ident], command)
 
     def _schedule(self) -> None:
         """Recompute at the next turn of the loop (events that arrive together share a pass)."""
@@ -353,6 +375,8 @@ class Controller:
                 self.departures.urgency_kw(ident, now),
                 self.departures.planned_w(ident, now),
             )
+            if ident in self._unmanaged:
+                new = ChargerInput()
             self._inputs[ident] = refresh(self._inputs.get(ident), new)
 
     def _user(self, charger_id: str, **changes: Any) -> None:

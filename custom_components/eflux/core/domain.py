@@ -20,6 +20,7 @@ class CardStatus(StrEnum):
     BLOCKED = "blocked"
     LOST = "lost"
     EXPIRED = "expired"
+    INVALID = "invalid"  # known, but not valid here (OCPP Invalid)
 
 
 class CardKind(StrEnum):
@@ -40,6 +41,9 @@ class Card:
     kind: CardKind = CardKind.SUBSCRIPTION
     expires_at: datetime | None = None
     may_start: bool = True
+    # OCPP group (1.6 parentIdTag, 2.0.1 groupIdToken): cards of one group may stop each
+    # other's sessions; the site's master-pass group may stop any session.
+    group_id: str | None = None
 
     def accepts_at(self, now: datetime) -> bool:
         """Whether this card may start a session at `now`."""

@@ -24,6 +24,7 @@ import aiosqlite
 from ..domain import Card, CardKind, CardListDelta, CardStatus
 from .config import AuthorizationSettings
 from .errors import CardListGap
+from .sitecards import SiteCards
 from .store import Store
 from .timeutil import from_db, to_db, to_wire
 
@@ -41,8 +42,10 @@ def normalise(uid: str) -> str:
 @dataclass(frozen=True, slots=True)
 class AuthResult:
     status: str  # idTagInfo / idTokenInfo status
-    source: str  # local-list, config, remote, cache, stale-cache, free-charging, default
+    source: str  # site, local-list, config, remote, cache, stale-cache, free-charging, default
     expires_at: datetime | None = None
+    group_id: str | None = None  # 1.6 parentIdTag, 2.0.1 groupIdToken
+    master_pass: bool = False  # of the site's master-pass group: may stop any session
 
     @property
     def accepted(self) -> bool:
@@ -50,6 +53,8 @@ class AuthResult:
 
 
 def card_status(card: Card, now: datetime) -> str:
+    if card.status is CardStatus.INVALID:
+        return INVALID
     if card.status in (CardStatus.BLOCKED, CardStatus.LOST) or not card.may_start:
         return BLOCKED
     if card.status is CardStatus.EXPIRED or (
@@ -64,7 +69,16 @@ def card_info(card: Card, now: datetime, expiry_key: str) -> dict[str, Any]:
     info: dict[str, Any] = {"status": card_status(card, now)}
     if card.expires_at is not None:
         info[expiry_key] = to_wire(card.expires_at)
+    if card.group_id is not None:  # the key tells the version
+        info.update(group_info(card.group_id, v16=expiry_key == "expiryDate"))
     return info
+
+
+def group_info(group_id: str, *, v16: bool) -> dict[str, Any]:
+    """1.6 parentIdTag (20 characters at most) or 2.0.1 groupIdToken."""
+    if v16:
+        return {"parentIdTag": group_id[:20]}
+    return {"groupIdToken": {"idToken": group_id[:36], "type": "Central"}}
 
 
 class CardBook:
@@ -82,7 +96,7 @@ class CardBook:
             ) as c:
                 row = await c.fetchone()
             async with db.execute(
-                "SELECT uid, status, kind, expires_at, may_start FROM cards"
+                "SELECT uid, status, kind, expires_at, may_start, group_id FROM cards"
             ) as cursor:
                 cards = [
                     Card(
@@ -91,6 +105,7 @@ class CardBook:
                         kind=CardKind(r[2]),
                         expires_at=from_db(r[3]),
                         may_start=bool(r[4]),
+                        group_id=r[5],
                     )
                     async for r in cursor
                 ]
@@ -129,8 +144,8 @@ async def _store_cards(db: aiosqlite.Connection, delta: CardListDelta, *, replac
     if replace:
         await db.execute("DELETE FROM cards")
     await db.executemany(
-        "INSERT OR REPLACE INTO cards (uid, status, kind, expires_at, may_start, version)"
-        " VALUES (?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO cards (uid, status, kind, expires_at, may_start, version,"
+        " group_id) VALUES (?,?,?,?,?,?,?)",
         [
             (
                 c.uid,
@@ -139,6 +154,7 @@ async def _store_cards(db: aiosqlite.Connection, delta: CardListDelta, *, replac
                 to_db(c.expires_at),
                 int(c.may_start),
                 delta.version,
+                c.group_id,
             )
             for c in delta.cards
         ],
@@ -165,7 +181,8 @@ class Authorizer:
         remote: RemoteAuthorizer | None,
     ) -> None:
         self._settings = settings
-        self._config_cards = {normalise(uid) for uid in settings.cards}
+        self._config_cards = config_cards(settings)
+        self.site_cards: SiteCards | None = None  # cards set through the local API
         self._cards = cards
         self._store = store
         self._clock = clock
@@ -175,7 +192,7 @@ class Authorizer:
     async def load(self) -> None:
         async def work(db: aiosqlite.Connection) -> list[tuple[str, _Cached]]:
             async with db.execute(
-                "SELECT uid, status, kind, expires_at, may_start, known, fetched_at"
+                "SELECT uid, status, kind, expires_at, may_start, known, fetched_at, group_id"
                 " FROM remote_authorizations"
             ) as cursor:
                 return [(r[0], _cached_from_row(r)) async for r in cursor]
@@ -188,8 +205,11 @@ class Authorizer:
         card = self._cards.get(key)
         if card is not None:
             return self._judge(card, now, "local-list")
+        site = self.site_cards.get(key) if self.site_cards is not None else None
+        if site is not None:
+            return self._judge(site, now, "site")
         if key in self._config_cards:
-            return AuthResult(ACCEPTED, "config", now + self._settings.accepted_for)
+            return self._judge(self._config_cards[key], now, "config")
         cached = self._cache.get(key)
         if cached is not None and self._fresh(cached, now):
             return self._judge_cached(cached, now, "cache")
@@ -212,7 +232,14 @@ class Authorizer:
         expiry = now + self._settings.accepted_for
         if card.expires_at is not None:
             expiry = min(expiry, card.expires_at)
-        return AuthResult(status, source, expiry if status == ACCEPTED else card.expires_at)
+        master = self._settings.master_pass_group
+        return AuthResult(
+            status,
+            source,
+            expiry if status == ACCEPTED else card.expires_at,
+            card.group_id,
+            master is not None and card.group_id == master and status == ACCEPTED,
+        )
 
     def _judge_cached(self, cached: _Cached, now: datetime, source: str) -> AuthResult:
         if cached.card is None:  # the cloud does not know this card
@@ -235,8 +262,15 @@ class Authorizer:
         return now - cached.fetched_at < ttl
 
 
+def config_cards(settings: AuthorizationSettings) -> dict[str, Card]:
+    """Cards from the configuration by normalised uid: plain ids are accepted cards."""
+    cards = {normalise(uid): Card(uid, CardStatus.ACTIVE) for uid in settings.cards}
+    cards.update({normalise(card.uid): card for card in settings.card_entries})
+    return cards
+
+
 def _cached_from_row(row: Iterable[object]) -> _Cached:
-    uid, status, kind, expires_at, may_start, known, fetched_at = tuple(row)
+    uid, status, kind, expires_at, may_start, known, fetched_at, group_id = tuple(row)
     card = None
     if known:
         card = Card(
@@ -245,6 +279,7 @@ def _cached_from_row(row: Iterable[object]) -> _Cached:
             kind=CardKind(str(kind)),
             expires_at=from_db(expires_at if isinstance(expires_at, str) else None),
             may_start=bool(may_start),
+            group_id=str(group_id) if group_id is not None else None,
         )
     moment = from_db(str(fetched_at))
     assert moment is not None
@@ -255,7 +290,8 @@ async def _save_cached(db: aiosqlite.Connection, key: str, entry: _Cached) -> No
     card = entry.card
     await db.execute(
         "INSERT OR REPLACE INTO remote_authorizations"
-        " (uid, status, kind, expires_at, may_start, known, fetched_at) VALUES (?,?,?,?,?,?,?)",
+        " (uid, status, kind, expires_at, may_start, known, fetched_at, group_id)"
+        " VALUES (?,?,?,?,?,?,?,?)",
         (
             key,
             card.status.value if card else None,
@@ -264,5 +300,6 @@ async def _save_cached(db: aiosqlite.Connection, key: str, entry: _Cached) -> No
             int(card.may_start) if card else None,
             int(card is not None),
             to_db(entry.fetched_at),
+            card.group_id if card else None,
         ),
     )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..clock import utc_now
 from ..domain import Card, CardListDelta, LocalCardList
-from .auth import Authorizer, AuthResult, CardBook, RemoteAuthorizer
+from .auth import Authorizer, AuthResult, CardBook, RemoteAuthorizer, config_cards
 from .compaction import compact_closed
 from .config import CentralConfig
 from .configure import push_cards, push_full_list
@@ -25,7 +25,9 @@ from .hub import ChargerHub
 from .ledger import Ledger
 from .model import ChargePointState, CurrentLimit, FirmwareUpdate, Reservation, Transaction
 from .rotation import rotate_password
+from .rpc import OcppSession
 from .server import CentralServer
+from .sitecards import SiteCards
 from .store import Store
 
 _LOGGER = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class CentralSystem:
         self._bus = EventBus()
         cards = CardBook(self._store)
         authorizer = Authorizer(config.authorization, cards, self._store, clock, remote_authorizer)
+        self._site_cards = authorizer.site_cards = SiteCards(self._store)
         self._hub = ChargerHub(
             config, clock, self._store, Ledger(self._store, clock), self._bus, authorizer, cards
         )
@@ -99,6 +102,7 @@ class CentralSystem:
         try:
             await self._hub.cards.load()
             await self._hub.authorizer.load()
+            await self._site_cards.load()
             await self._hub.load()
             await self._server.start()
         except BaseException:
@@ -209,6 +213,20 @@ class CentralSystem:
         Returns the new password (for the user's records)."""
         return await rotate_password(self._control.session(cp_id), password)
 
+    async def approve(self, cp_id: str) -> None:
+        """Accept `cp_id` from now on (boot policy `pending`); a connected charger held Pending
+        is asked to boot again at once (TriggerMessage), others are Accepted at their next
+        BootNotification."""
+        was_pending = cp_id in self._hub.admission.pending
+        await self._hub.admission.approve(cp_id)
+        session = self._hub.sessions.get(cp_id)
+        if was_pending and session is not None and not session.closed:
+            session.spawn(_boot_again(session))
+
+    def pending_charge_points(self) -> list[str]:
+        """Charge points whose last boot was answered Pending (waiting for `approve`)."""
+        return sorted(self._hub.admission.pending)
+
     async def update_firmware(
         self,
         cp_id: str,
@@ -275,6 +293,22 @@ class CentralSystem:
         except CentralError as err:
             _LOGGER.warning("%s: full local list push failed: %s", cp_id, err)
 
+    def cards(self) -> dict[str, list[Card]]:
+        """Every card the site knows, by where it comes from: "site" (set here at runtime),
+        "config" (site.yaml / options) and "cloud" (the versioned local list)."""
+        return {
+            "site": self._site_cards.all(),
+            "config": sorted(config_cards(self.config.authorization).values(), key=_uid),
+            "cloud": sorted(self._hub.cards.all(), key=_uid),
+        }
+
+    async def set_card(self, card: Card) -> Card:
+        """Add or change a site card (status, expiry, group); judged from the next Authorize."""
+        return await self._site_cards.put(card)
+
+    async def remove_card(self, uid: str) -> bool:
+        return await self._site_cards.remove(uid)
+
     async def authorize(self, id_tag: str) -> AuthResult:
         """How the central system judges `id_tag` right now."""
         return await self._hub.authorizer.authorize(id_tag)
@@ -304,6 +338,17 @@ class CentralSystem:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+async def _boot_again(session: OcppSession) -> None:
+    try:
+        await session.request("TriggerMessage", {"requestedMessage": "BootNotification"})
+    except CentralError as err:  # it boots again by itself after the Pending interval
+        _LOGGER.info("%s: approved; TriggerMessage BootNotification failed: %s", session.id, err)
+
+
+def _uid(card: Card) -> str:
+    return card.uid
 
 
 if TYPE_CHECKING:  # mypy checks that the central system is the LocalCardList the cloud sync fills

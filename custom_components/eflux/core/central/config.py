@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from ..domain import Card
 from .ratelimit import RateLimit
 
 # What a load balancer needs per phase, plus SoC when the car shares it. Chargers that reject
@@ -32,6 +33,11 @@ class AuthorizationSettings:
 
     free_charging: bool = False
     cards: frozenset[str] = frozenset()
+    # Cards with a status, expiry or group of their own (site.yaml `central.cards` entries).
+    card_entries: tuple[Card, ...] = ()
+    # Cards whose group is this one are master passes: they may stop any session (2.0.1
+    # AuthCtrlr.MasterPassGroupId; on 1.6 the central system stops the sessions itself).
+    master_pass_group: str | None = None
     remote_timeout: float = 2.0
     remote_cache_ttl: timedelta = timedelta(hours=12)
     remote_negative_ttl: timedelta = timedelta(minutes=5)
@@ -44,6 +50,9 @@ class CentralConfig:
     host: str = "0.0.0.0"  # noqa: S104 - chargers live on the LAN
     port: int = 9000  # 0 picks a free port (tests)
     accept_new_chargers: bool = False
+    # "pending": chargers neither configured nor approved connect but boot Pending until
+    # approved (admission.py); otherwise accept_new_chargers decides (all / listed only).
+    boot_policy: str = ""
     known_charge_points: frozenset[str] = frozenset()
     # Security profile 1: HTTP basic auth per charge point (username = charge point id).
     passwords: Mapping[str, str] = field(default_factory=dict)
@@ -52,6 +61,11 @@ class CentralConfig:
     # Security profile 2: TLS with this certificate chain and key.
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # Security profile 3: client certificates signed by this CA (PEM), subject CN = the charge
+    # point id. Optional per charger unless required (then TLS refuses chargers without one);
+    # a charger with a valid certificate needs no password.
+    tls_client_ca: Path | None = None
+    require_client_certificate: bool = False
     heartbeat_interval: int = 300
     meter_sample_interval: int = 10
     measurands: tuple[str, ...] = DEFAULT_MEASURANDS

@@ -73,10 +73,9 @@ async def configure_v16(session: V16Session) -> None:
 
 
 def _ready(session: OcppSession) -> None:
-    """Profiles may go out once the configuration they are built from is read, and never
-    while the charger's boot is Pending approval."""
-    if session.id not in session.hub.pending:
-        session.hub.mark_ready(session)
+    """Profiles may go out once the configuration they are built from is read (never while
+    the charger's boot is Pending approval: admission.py)."""
+    session.hub.admission.mark_ready(session)
 
 
 async def read_configuration_v16(
@@ -147,6 +146,9 @@ async def configure_v201(session: V201Session) -> None:
                 if all(status in ACCEPTED for status in statuses):
                     break
             await hub.save_configuration(cp_id, await session.get_variables(V201_VARIABLES[:2]))
+            master = hub.config.authorization.master_pass_group
+            if master is not None:  # C16: the charger lets this group stop any session
+                await session.set_variables([("AuthCtrlr", "MasterPassGroupId", master)])
         await sync_local_list(session)
     except CentralError as err:
         _ready(session)

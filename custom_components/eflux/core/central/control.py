@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from .errors import CallRejected, ChargePointOffline, NoActiveTransaction
+from .errors import CallRejected, ChargePointOffline, NoActiveTransaction, NotReady
 from .hub import ChargerHub
 from .model import CurrentLimit, Transaction
 from .profiles import (
@@ -59,11 +59,18 @@ class ChargerControl:
     async def send(self, cp_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await self.session(cp_id).request(action, payload)
 
+    def _not_pending(self, cp_id: str) -> None:
+        """Neither OCPP version allows a remote start/stop to a charger whose boot is Pending."""
+        if cp_id in self.hub.admission.pending:
+            raise NotReady(cp_id)
+
     async def remote_start(self, cp_id: str, connector_id: int, id_tag: str) -> str:
+        self._not_pending(cp_id)
         answer = await self.session(cp_id).remote_start(connector_id, id_tag)
         return _require(cp_id, "RemoteStart", answer, ("Accepted",))
 
     async def remote_stop(self, cp_id: str, connector_or_transaction: int | str) -> str:
+        self._not_pending(cp_id)
         tx = self._transaction(cp_id, connector_or_transaction)
         answer = await self.session(cp_id).remote_stop(tx)
         return _require(cp_id, "RemoteStop", answer, ("Accepted",))
@@ -160,7 +167,7 @@ class ChargerControl:
         tx: Transaction | None,
     ) -> CurrentLimit:
         cp_id, hub = session.id, self.hub
-        await hub.wait_ready(session)  # never before the boot is answered and configured
+        await hub.admission.wait_ready(session)  # never before the boot is answered and configured
         quirks = hub.quirks(cp_id)
         spec = build_limit(
             hub.state(cp_id),
@@ -210,7 +217,7 @@ class ChargerControl:
 
     async def clear_current_limit(self, cp_id: str, connector_id: int) -> None:
         session = self.session(cp_id)
-        await self.hub.wait_ready(session)
+        await self.hub.admission.wait_ready(session)
         if self.hub.quirks(cp_id).clear_profile_is_noop:
             await self._apply(session, TX_DEFAULT_PROFILE, connector_id, UNLIMITED_AMPS, None, None)
             for tx in self._running(cp_id, connector_id):
@@ -237,7 +244,7 @@ class ChargerControl:
         the older ceiling instead: `ceiling_amps` (default `amps`) until `valid_for` ends,
         nothing afterwards."""
         session, hub = self.session(cp_id), self.hub
-        await hub.wait_ready(session)
+        await hub.admission.wait_ready(session)
         state, voltage = hub.state(cp_id), hub.config.nominal_voltage
         two_periods = takes_fallback_period(state)
         spec = build_limit(

@@ -7,20 +7,18 @@ state that a crash could take back.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import records
+from .admission import Admission
 from .auth import Authorizer, CardBook
 from .config import CentralConfig
 from .cost import CostBook
 from .credentials import Credentials
-from .errors import ChargePointOffline, NotReady
 from .events import (
     ChargerBooted,
     ChargerConnected,
@@ -51,9 +49,6 @@ if TYPE_CHECKING:
     from .rpc import OcppSession
 
 _LOGGER = logging.getLogger(__name__)
-# How long a command waits for a connected charger to become ready (boot answered and its
-# configuration read, or the boot grace of server.py over) before NotReady.
-READY_WAIT_S = 45.0
 # A limit is judged on the first sample received this long after it was sent.
 LIMIT_SETTLE = timedelta(seconds=5)
 # Measured current may exceed a limit by this much (meter accuracy, car control loop).
@@ -81,11 +76,7 @@ class ChargerHub:
         self.states: dict[str, ChargePointState] = {}
         self.sessions: dict[str, OcppSession] = {}
         self._quirks: dict[str, Quirks] = {}
-        # Charge points whose last BootNotification was answered Pending (boot.py).
-        self.pending: set[str] = set()
-        self._ready: weakref.WeakKeyDictionary[OcppSession, asyncio.Event] = (
-            weakref.WeakKeyDictionary()
-        )
+        self.admission = Admission(config, store, clock)  # boot policy, readiness
         self.reservations = ReservationBook(self)
         self.credentials = Credentials(config.passwords, store, clock)
         self.firmware = FirmwareFiles()  # one-time download URLs (firmware.py)
@@ -99,6 +90,7 @@ class ChargerHub:
         for state in self.states.values():
             self._quirks[state.id] = quirks_for(state.vendor, state.model)
         await self.credentials.load()
+        await self.admission.load()
         await self.ledger.load()
         await self.ledger.supersede_duplicates()
         for tx in self.ledger.open_transactions():
@@ -120,10 +112,6 @@ class ChargerHub:
         if state is not None:
             self.states[cp_id] = replace(state, last_seen=self.clock())
 
-    def welcomes_new(self) -> bool:
-        """Whether a charge point neither configured nor seen before may connect."""
-        return self.config.accept_new_chargers
-
     async def attach(
         self, session: OcppSession, *, security_profile: int | None = None
     ) -> OcppSession | None:
@@ -143,32 +131,6 @@ class ChargerHub:
         await self.store.write(lambda db: records.save_charge_point(db, state))
         self.bus.emit(ChargerConnected(cp_id, now, session.ocpp_version))
         return previous
-
-    # ---- readiness: no profile or command before the charger is booted and configured --------
-    def _ready_event(self, session: OcppSession) -> asyncio.Event:
-        event = self._ready.get(session)
-        if event is None:
-            event = self._ready[session] = asyncio.Event()
-        return event
-
-    def mark_ready(self, session: OcppSession) -> None:
-        """The charger's boot was answered Accepted (or it skipped booting) and its
-        configuration was read: charging profiles may go to it from now on."""
-        self._ready_event(session).set()
-
-    def is_ready(self, session: OcppSession) -> bool:
-        return self._ready_event(session).is_set()
-
-    async def wait_ready(self, session: OcppSession) -> None:
-        """Until `mark_ready`; NotReady after READY_WAIT_S (a Pending or silent charger)."""
-        if self.is_ready(session):
-            return
-        try:
-            await asyncio.wait_for(self._ready_event(session).wait(), READY_WAIT_S)
-        except TimeoutError:
-            raise NotReady(session.id) from None
-        if session.closed:
-            raise ChargePointOffline(session.id)
 
     def detach(self, session: OcppSession, reason: str) -> None:
         cp_id = session.id
@@ -196,6 +158,7 @@ class ChargerHub:
             booted_at=now,
             last_seen=now,
             online=cp_id in self.sessions,
+            boot_status=self.admission.boot_status(cp_id),
         )
         await self.store.write(lambda db: records.save_charge_point(db, state))
         self.states[cp_id] = state

@@ -232,6 +232,8 @@ class ChargePointState:
     # How its current (or last) connection authenticated: OCPP security profile 1 (password),
     # 2 (password over TLS), 3 (client certificate), 0 (nothing: see `unprotected`).
     security_profile: int | None = None
+    # The last BootNotification's answer: Accepted, or Pending until approved (admission.py).
+    boot_status: str | None = None
     # 2.0.1 NotifyChargingLimit per EVSE (0: the whole station) and source, until cleared.
     external_limits: Mapping[tuple[int, str], ExternalLimit] = field(default_factory=dict)
     # 2.0.1 ReportChargingProfiles: the profiles installed on each EVSE, as reported (raw).

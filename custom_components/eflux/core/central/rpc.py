@@ -108,6 +108,7 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
         self._tasks: set[asyncio.Task[Any]] = set()
         self.closed = False
         self.booted = False  # a BootNotification came on this connection
+        self._called = False  # the charger sent a CALL on this connection
         self._gate = RateGate(hub.config.rate_limit)
 
     # ---- receiving -------------------------------------------------------------------------
@@ -146,6 +147,9 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
     async def _on_call(self, frame: CallFrame, raw: str) -> None:
         if not await self._gate.admit(self, frame):
             return
+        if not self._called:  # its first CALL says whether it boots (admission.py)
+            self._called = True
+            self.hub.admission.first_call(self, frame.action)
         previous = self._answered.get(frame.unique_id)
         if previous is not None:
             if previous[0] == hash(raw):  # the same CALL again: same answer, handled once

@@ -73,7 +73,8 @@ CREATE TABLE IF NOT EXISTS cards (
     kind TEXT NOT NULL,
     expires_at TEXT,
     may_start INTEGER NOT NULL,
-    version INTEGER NOT NULL
+    version INTEGER NOT NULL,
+    group_id TEXT
 );
 -- AUTOINCREMENT: a reservationId is never handed out twice, even after rows are deleted.
 CREATE TABLE IF NOT EXISTS reservations (
@@ -101,7 +102,14 @@ CREATE TABLE IF NOT EXISTS charger_passwords (
     replaced_config TEXT NOT NULL,
     rotated_at TEXT NOT NULL
 );
--- Charge points approved while the boot policy holds new ones Pending (boot.py).
+-- Cards set through the local API (sitecards.py); uid normalised to upper case.
+CREATE TABLE IF NOT EXISTS site_cards (
+    uid TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    expires_at TEXT,
+    group_id TEXT
+);
+-- Charge points approved while the boot policy holds new ones Pending (admission.py).
 CREATE TABLE IF NOT EXISTS approved_charge_points (
     charge_point_id TEXT PRIMARY KEY,
     approved_at TEXT NOT NULL
@@ -117,6 +125,13 @@ CREATE TABLE IF NOT EXISTS remote_authorizations (
     expires_at TEXT,
     may_start INTEGER,
     known INTEGER NOT NULL,
-    fetched_at TEXT NOT NULL
+    fetched_at TEXT NOT NULL,
+    group_id TEXT
 );
 """
+
+# Columns added after a table's first release: added to older files in place (store.py).
+ADDED_COLUMNS = (
+    ("cards", "group_id", "TEXT"),
+    ("remote_authorizations", "group_id", "TEXT"),
+)

@@ -1,10 +1,13 @@
 """The websocket endpoint: `ws(s)://HOST:PORT/[prefix/]{charge_point_id}`.
 
 Before the upgrade (HTTP answers with a reason in the body): the charge point id must be a
-valid OCPP identity (no `..`, no spaces, at most 48 characters), known or welcome, and carry
-the right basic-auth password when one is set (security profile 1). After the upgrade: a
-connection that offered neither `ocpp1.6` nor `ocpp2.0.1` is closed with code 1002 and the
-reason. A second connection with the same id replaces the first one.
+valid OCPP identity (no `..`, no spaces, at most 48 characters), known or welcome, and
+authenticate: a client certificate from the configured CA whose CN is the id (security
+profile 3), else the basic-auth password when one is set (profiles 1 and 2; a rotation's old
+password too until the new one is used, credentials.py); a wrong one is a 401 before any OCPP
+frame. After the upgrade: a connection that offered neither `ocpp1.6` nor `ocpp2.0.1` is
+closed with code 1002 and the reason. A second connection with the same id replaces the first
+one - only once it has authenticated like any other.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import http
 import logging
 import re
 import ssl
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -67,6 +72,10 @@ class CentralServer:
         self.hub = hub
         self.config = hub.config
         self._server: Server | None = None
+        # How each accepted handshake authenticated, until its handler takes it.
+        self._outcomes: weakref.WeakKeyDictionary[ServerConnection, _Outcome] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def port(self) -> int:
@@ -99,11 +108,17 @@ class CentralServer:
             self._server = None
 
     def _ssl_context(self) -> ssl.SSLContext | None:
-        if self.config.tls_cert is None:
+        config = self.config
+        if config.tls_cert is None:
             return None
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+        context.load_cert_chain(config.tls_cert, config.tls_key)
+        if config.tls_client_ca is not None:  # security profile 3
+            context.load_verify_locations(cafile=str(config.tls_client_ca))
+            context.verify_mode = (
+                ssl.CERT_REQUIRED if config.require_client_certificate else ssl.CERT_OPTIONAL
+            )
         return context
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -113,33 +128,45 @@ class CentralServer:
             cp_id = charge_point_id(request.path)
         except InvalidPath as err:
             return connection.respond(http.HTTPStatus.BAD_REQUEST, f"{err}\n")
-        if not self.hub.is_known(cp_id) and not self.config.accept_new_chargers:
+        if not self.hub.is_known(cp_id) and not self.hub.admission.welcomes_new():
             return connection.respond(
                 http.HTTPStatus.FORBIDDEN,
                 f"unknown charge point {cp_id!r}: add it or turn on 'accept new chargers'\n",
             )
-        return self._check_password(connection, request.headers, cp_id)
+        # The same for a connection that would replace a live one: nobody takes over an id.
+        refusal, outcome = self._authenticate(connection, request.headers, cp_id)
+        if refusal is None:
+            self._outcomes[connection] = outcome
+        return refusal
 
-    def _check_password(
+    def _authenticate(
         self, connection: ServerConnection, headers: Headers, cp_id: str
-    ) -> Response | None:
-        expected = self.config.passwords.get(cp_id)
-        if expected is None and not self.config.require_password:
-            return None
-        problem = "a password is required for this charge point"
-        if expected is not None and "Authorization" in headers:
+    ) -> tuple[Response | None, _Outcome]:
+        tls = self.config.tls_cert is not None
+        certificate = _certificate_name(connection)
+        if certificate is not None:
+            if certificate == cp_id:
+                return None, _Outcome(3, None)
+            return _unauthorized(
+                connection, f"the client certificate is for {certificate!r}, not {cp_id!r}"
+            ), _Outcome(0, None)
+        password, problem = None, "a password is required for this charge point"
+        if "Authorization" in headers:
             try:
                 username, password = parse_authorization_basic(headers["Authorization"])
             except InvalidHeader:
-                problem = "the Authorization header is not HTTP basic auth"
-            else:
-                user_ok = hmac.compare_digest(username.encode(), cp_id.encode())
-                if user_ok and hmac.compare_digest(password.encode(), expected.encode()):
-                    return None
-                problem = "wrong user name or password"
-        response = connection.respond(http.HTTPStatus.UNAUTHORIZED, f"{problem}\n")
-        response.headers["WWW-Authenticate"] = build_www_authenticate_basic("E-Flux Local")
-        return response
+                return _unauthorized(
+                    connection, "the Authorization header is not HTTP basic auth"
+                ), _Outcome(0, None)
+            if not hmac.compare_digest(username.encode(), cp_id.encode()):
+                return _unauthorized(connection, "wrong user name or password"), _Outcome(0, None)
+            problem = "wrong user name or password"
+        matched = self.hub.credentials.check(cp_id, password)
+        if matched == "open" and not self.config.require_password:
+            return None, _Outcome(0, None)
+        if matched in ("current", "previous"):
+            return None, _Outcome((2 if tls else 1) if password is not None else 0, matched)
+        return _unauthorized(connection, problem), _Outcome(0, None)
 
     async def _handle(self, connection: ServerConnection) -> None:
         session_class = SUBPROTOCOLS.get(connection.subprotocol or "")
@@ -157,7 +184,15 @@ class CentralServer:
             call_timeout=self.config.call_timeout,
             validate_in_thread=self.config.validate_in_thread,
         )
-        previous = await self.hub.attach(session)
+        outcome = self._outcomes.pop(connection, _Outcome(0, None))
+        previous = await self.hub.attach(session, security_profile=outcome.profile)
+        if outcome.matched == "current":
+            await self.hub.credentials.confirm(session.id)  # a rotation's old one is void now
+        if outcome.profile == 0:
+            _LOGGER.warning(
+                "charger %s connects without a password: set one (security profile 1)",
+                session.id,
+            )
         if previous is not None:
             _LOGGER.info("%s: a new connection replaces the previous one", session.id)
             await previous.connection.close(
@@ -169,6 +204,31 @@ class CentralServer:
         finally:
             reason = f"{connection.close_code} {connection.close_reason or ''}".strip()
             self.hub.detach(session, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    profile: int  # OCPP security profile the connection used (0: no password at all)
+    matched: str | None  # credentials.check: "current", "previous" (a rotation's old one)
+
+
+def _unauthorized(connection: ServerConnection, problem: str) -> Response:
+    response = connection.respond(http.HTTPStatus.UNAUTHORIZED, f"{problem}\n")
+    response.headers["WWW-Authenticate"] = build_www_authenticate_basic("E-Flux Local")
+    return response
+
+
+def _certificate_name(connection: ServerConnection) -> str | None:
+    """The subject CN of a verified client certificate (profile 3), if one was presented."""
+    transport = getattr(connection, "transport", None)
+    peer = transport.get_extra_info("peercert") if transport is not None else None
+    if not peer:
+        return None
+    for rdn in peer.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
 
 
 def _select_subprotocol(

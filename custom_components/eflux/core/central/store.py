@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from .outbox import ensure_schema as ensure_outbox_schema
-from .schema import SCHEMA
+from .schema import ADDED_COLUMNS, SCHEMA
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,6 +42,11 @@ class Store:
         ):
             await self._db.execute(pragma)
         await self._db.executescript(SCHEMA)
+        for table, column, kind in ADDED_COLUMNS:
+            async with self._db.execute(f"PRAGMA table_info({table})") as cursor:
+                have = {str(row[1]) async for row in cursor}
+            if column not in have:  # a file from before the column
+                await self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         await ensure_outbox_schema(self._db)
 
     async def close(self) -> None:

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from ..domain import Card
-from .auth import AuthResult, card_info
+from .auth import AuthResult, card_info, group_info
 from .configure import configure_v16
 from .errors import RpcCode, RpcError
+from .masterpass import starting, stop_for_master_pass
 from .meter import parse_meter_values
 from .model import Reservation, Transaction
 from .notifications import V16Notifications
@@ -26,6 +27,8 @@ def id_tag_info(result: AuthResult) -> dict[str, Any]:
     info: dict[str, Any] = {"status": result.status}
     if result.expires_at is not None:
         info["expiryDate"] = to_wire(result.expires_at)
+    if result.group_id is not None:
+        info.update(group_info(result.group_id, v16=True))
     return info
 
 
@@ -83,7 +86,10 @@ class V16Session(V16Notifications):
 
     @on("Authorize")
     async def on_authorize(self, id_tag: str, **_: Any) -> dict[str, Any]:
-        return {"idTagInfo": id_tag_info(await self.hub.authorizer.authorize(id_tag))}
+        result = await self.hub.authorizer.authorize(id_tag)
+        if result.master_pass:  # 1.6 knows no master pass: the central stops the sessions
+            self.spawn(stop_for_master_pass(self, id_tag))
+        return {"idTagInfo": id_tag_info(result)}
 
     @on("StartTransaction")
     async def on_start_transaction(
@@ -92,7 +98,7 @@ class V16Session(V16Notifications):
         started_at = parse_timestamp(timestamp)
         if meter_start < 0:
             raise RpcError(RpcCode.PROPERTY_CONSTRAINT, f"meterStart {meter_start} is negative")
-        auth = await self.hub.authorizer.authorize(id_tag)
+        auth = starting(await self.hub.authorizer.authorize(id_tag))
         template = Transaction(
             id="",
             charge_point_id=self.id,

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from ..domain import Card
 from . import batching
-from .auth import AuthResult, card_info
+from .auth import AuthResult, card_info, group_info
 from .configure import configure_v201
 from .meter import parse_meter_values
 from .model import MeterSample, Reservation, Transaction
@@ -42,6 +42,8 @@ def id_token_info(result: AuthResult) -> dict[str, Any]:
     info: dict[str, Any] = {"status": result.status}
     if result.expires_at is not None:
         info["cacheExpiryDateTime"] = to_wire(result.expires_at)
+    if result.group_id is not None:
+        info.update(group_info(result.group_id, v16=False))
     return info
 
 

@@ -235,10 +235,21 @@ def _time(value: str | None) -> datetime | None:
 
 
 def _card(data: dict[str, Any]) -> Card:
+    # group_id is taken when the back end sends it (older ones do not).
+    group = data.get("group_id")
     return Card(
-        uid=str(data["uid"]), status=CardStatus(data["status"]), kind=CardKind(data["kind"]),
+        uid=str(data["uid"]), status=_card_status(data["status"]), kind=CardKind(data["kind"]),
         expires_at=_time(data.get("expires_at")), may_start=bool(data.get("may_start", True)),
+        group_id=str(group) if group else None,
     )
+
+
+def _card_status(value: Any) -> CardStatus:
+    """A status this version does not know yet (a newer back end) refuses the card."""
+    try:
+        return CardStatus(value)
+    except ValueError:
+        return CardStatus.INVALID
 
 
 def _departure(data: dict[str, Any]) -> CloudDeparture:

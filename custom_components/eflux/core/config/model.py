@@ -30,6 +30,9 @@ class ChargerBinding:
     # What this charge point falls back to by itself when the controller stops renewing its
     # ChargePointMaxProfile (it has its max_current_a until then). None: its safe_current_a.
     safe_limit_a: float | None = None
+    # False: monitor-only - shown, commanded (start/stop, OCPP), its draw counted on its
+    # circuits, but never given a charging profile by the balancer (site.yaml `managed`).
+    managed: bool = True
 
 
 @dataclass(frozen=True, slots=True)

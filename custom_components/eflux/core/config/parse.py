@@ -31,6 +31,7 @@ from ..central import AuthorizationSettings, CentralConfig
 from ..errors import ConfigError
 from ..planning.flexibility import FlexibilityTariff
 from ..planning.tariff import Tariff
+from .cards import parse_cards
 from .central_limits import parse_cost, parse_rate_limit
 from .flexibility import parse_flexibility
 from .model import (
@@ -42,8 +43,9 @@ from .model import (
     MeterConfig,
     SiteConfig,
 )
-from .reader import Section, phase_amps
 from .planner import parse_card_profiles, parse_planner
+from .reader import Section, phase_amps
+from .security import parse_security
 from .tariff import parse_tariff, parse_timezone
 
 MAX_CONFIG_BYTES = 1_000_000
@@ -172,6 +174,7 @@ def _charger(
         charge_point_id=sec.text("charge_point", ident),
         connector_id=sec.integer("connector", 1, low=1),
         safe_limit_a=sec.number("safe_limit_a", None, low=0.0),
+        managed=sec.flag("managed", True),
     )
     car = CarProfile(
         battery_kwh=sec.number("battery_kwh", None, low=1.0, high=1000.0),
@@ -283,16 +286,11 @@ def _tuning(sec: Section) -> Tuning:
 def _central(sec: Section, base_dir: Path, bindings: Mapping[str, ChargerBinding]) -> CentralConfig:
     base = CentralConfig()
     db = sec.text("db_path", "eflux_central.sqlite")
-    cards = sec.items("cards")
-    auth = AuthorizationSettings(
-        free_charging=sec.flag("free_charging", False),
-        cards=frozenset(str(c) for c in cards),
-    )
+    auth = AuthorizationSettings(free_charging=sec.flag("free_charging", False), **parse_cards(sec))
     known = frozenset(b.charge_point_id for b in bindings.values())
     config = CentralConfig(
         host=sec.text("host", base.host),
         port=sec.integer("port", base.port, low=0),
-        accept_new_chargers=sec.flag("accept_new_chargers", False),
         known_charge_points=known,
         db_path=base_dir / db,
         heartbeat_interval=sec.integer("heartbeat_interval_s", base.heartbeat_interval, low=10),
@@ -300,6 +298,7 @@ def _central(sec: Section, base_dir: Path, bindings: Mapping[str, ChargerBinding
             "meter_sample_interval_s", base.meter_sample_interval, low=1
         ),
         authorization=auth,
+        **parse_security(sec, base_dir),
         rate_limit=parse_rate_limit(sec.section("rate_limit")),
         **parse_cost(sec),
     )
@@ -343,6 +342,7 @@ def _api(sec: Section) -> ApiSettings:
         host=sec.text("host", base.host),
         port=sec.integer("port", base.port, low=0),
         token=sec.text("token", None),
+        allowed_hosts=tuple(str(host) for host in sec.items("allowed_hosts")),
     )
     if settings.port > 65535:
         raise ConfigError(sec.path("port"), f"must be ≤ 65535, got {settings.port}")

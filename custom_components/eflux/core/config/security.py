@@ -1,6 +1,8 @@
-"""site.yaml `central:` security settings (OCPP security profiles 1-3), for `parse._central`.
+"""site.yaml `central:` security settings (OCPP security profiles 1-3) and who may boot, for
+`parse._central`.
 
     central:
+      boot_policy: pending          # accept_all | accept_listed (default) | pending
       passwords: {CP-1: "…16 to 40 characters…"}   # profile 1 (basic auth), per charge point
       require_password: true        # refuse charge points without a password
       tls_cert: certs/server.pem    # profile 2: wss with this chain and key (files next to
@@ -18,6 +20,7 @@ import ssl
 from pathlib import Path
 from typing import Any
 
+from ..central.admission import ACCEPT_ALL, BOOT_POLICIES
 from ..central.credentials import password_problem
 from ..errors import ConfigError
 from .reader import Section
@@ -44,6 +47,7 @@ def parse_security(sec: Section, base_dir: Path) -> dict[str, Any]:
     if cert is not None and key is not None:
         _check_tls(sec, cert, key, client_ca)
     return {
+        **_admission(sec),
         "passwords": passwords,
         "require_password": sec.flag("require_password", False),
         "tls_cert": cert,
@@ -51,6 +55,21 @@ def parse_security(sec: Section, base_dir: Path) -> dict[str, Any]:
         "tls_client_ca": client_ca,
         "require_client_certificate": require_certificate,
     }
+
+
+def _admission(sec: Section) -> dict[str, Any]:
+    """`boot_policy` (accept_all, accept_listed, pending), or the older `accept_new_chargers`."""
+    accept_new = sec.flag("accept_new_chargers", None)
+    policy = sec.text("boot_policy", None)
+    if policy is None:
+        return {"accept_new_chargers": bool(accept_new), "boot_policy": ""}
+    if policy not in BOOT_POLICIES:
+        raise ConfigError(
+            sec.path("boot_policy"), f"must be one of {', '.join(BOOT_POLICIES)}, got {policy!r}"
+        )
+    if accept_new is not None and accept_new != (policy == ACCEPT_ALL):
+        raise ConfigError(sec.path("accept_new_chargers"), f"contradicts boot_policy {policy}")
+    return {"accept_new_chargers": policy == ACCEPT_ALL, "boot_policy": policy}
 
 
 def _passwords(sec: Section) -> dict[str, str]:

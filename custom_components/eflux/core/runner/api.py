@@ -7,7 +7,6 @@ server-sent-events stream of site snapshots so that clients need not poll.
 from __future__ import annotations
 
 import hmac
-import json
 import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from ..config import ApiSettings, ChargerBinding
 from ..domain import DepartureRequest
 from ..runtime import LocalSite, ReservationNotSupported, charger_dict
 from . import routes_firmware, routes_planner
+from .admin_api import add_admin_routes
 from .errors import ApiError, as_api_error, error_response
 from .events import EventStream
 from .guard import guard
@@ -60,6 +60,7 @@ def build_app(site: LocalSite, settings: ApiSettings) -> web.Application:
     app.router.add_get("/api/prices", get_prices)
     app.router.add_put("/api/prices", put_prices)
     app.router.add_delete("/api/prices", delete_prices)
+    add_admin_routes(app, site)  # cards, charge points, approval (admin_api.py)
     routes_firmware.add_routes(app, SITE_KEY)
     routes_planner.add_routes(app, SITE_KEY)  # circuit limits, card vehicles, plan changes
     return app
@@ -242,10 +243,12 @@ async def put_prices(request: web.Request) -> web.Response:
     """Day-ahead prices over the tariff: a list of {start, end?, price}, or {"prices": [...]}.
     Numbers are read as decimals from the JSON text (money is never float)."""
     raw = await request.read()
-    try:
-        data = json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError) as err:
-        raise ApiError(400, "bad_request", f"body is not JSON: {err}") from None
+    try:  # bounded like _body (deep nesting raised RecursionError → 500)
+        data = read_json(
+            raw, max_bytes=MAX_BODY_BYTES, parse_float=Decimal, parse_constant=_no_constant
+        )
+    except BodyError as err:
+        raise ApiError(400, "bad_request", str(err)) from None
     if isinstance(data, dict):
         unknown = sorted(set(data) - {"prices"})
         if unknown:
