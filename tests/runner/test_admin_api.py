@@ -107,6 +107,8 @@ async def test_a_new_charger_waits_pending_until_approved_through_the_api(api: A
             "Pending",
             True,
         )
+        status, site = await api.call("GET", "/api/site")  # the site state HA reads
+        assert (site["unprotected"], site["pending_approval"]) == (["NEW-CP"], ["NEW-CP"])
         status, answer = await api.call("POST", "/api/chargers/NEW-CP/approve")
         assert (status, answer) == (200, {"approved": "NEW-CP"})
         trigger = await raw.next_call_from_central()
@@ -119,3 +121,5 @@ async def test_a_new_charger_waits_pending_until_approved_through_the_api(api: A
     status, answer = await api.call("POST", "/api/chargers/NOBODY/approve")
     assert (status, answer["error"]) == (404, "not_found")
     assert api.site.central.pending_charge_points() == []
+    status, site = await api.call("GET", "/api/site")
+    assert site["pending_approval"] == []

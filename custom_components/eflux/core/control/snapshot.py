@@ -83,6 +83,8 @@ class ChargerSnapshot:
     flexibility: FlexibilityPrice | None = None
     # The connector's open reservation (ReserveNow), if any.
     reservation: ReservationStatus | None = None
+    # How its connection authenticated: OCPP security profile 1-3, 0 without any password.
+    security_profile: int | None = None
     # The driver and car the session's card names (site.yaml `cards`, API, cloud), if any.
     driver: str | None = None
     car: str | None = None
@@ -111,6 +113,10 @@ class SiteSnapshot:
     capacity_target_kw: float | None = None
     # Circuit limits set while running, by circuit: limit_a, total_limit_a, expires_at, reason.
     circuit_limits: Mapping[str, Mapping[str, Any]] | None = None
+    # Charge points connected without any password or certificate (HA: a repair, "charger X
+    # connects without a password"), and those whose boot waits for approval (boot policy).
+    unprotected: tuple[str, ...] = ()
+    pending_approval: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: datetimes as ISO 8601 text, enums as their values."""

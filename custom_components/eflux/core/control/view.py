@@ -68,6 +68,10 @@ def build_snapshot(
         meters=tuple(meter_rows),
         chargers={c.id: charger_snapshot(controller, c.id, charge_points) for c in site.chargers},
         **planner_fields(controller, now),
+        unprotected=tuple(sorted(cp for cp, st in charge_points.items() if st.unprotected)),
+        pending_approval=tuple(
+            sorted(cp for cp, st in charge_points.items() if st.boot_status == "Pending")
+        ),
     )
 
 
@@ -134,6 +138,7 @@ def charger_snapshot(
             car,
         ),
         reservation=_reservation(connector),
+        security_profile=state.security_profile if state is not None else None,
         driver=card.driver or None if card is not None else None,
         car=(card.car.name or None) if card is not None and card.car is not None else None,
     )
