@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .core.runtime import ChargerSnapshot
 from .data import EfluxConfigEntry
-from .entity import EfluxChargerEntity, charger_entities
+from .entity import EfluxChargerEntity, async_add_charger_entities
 
 PARALLEL_UPDATES = 0
 
@@ -63,7 +63,7 @@ async def async_setup_entry(
     entry: EfluxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities(charger_entities(entry, EfluxBinarySensor, BINARY_SENSORS))
+    async_add_charger_entities(entry, async_add_entities, EfluxBinarySensor, BINARY_SENSORS)
 
 
 class EfluxBinarySensor(EfluxChargerEntity, BinarySensorEntity):

@@ -23,7 +23,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import DOMAIN
 from .core.runtime import ChargerSnapshot
 from .data import EfluxConfigEntry
-from .entity import EfluxChargerEntity, charger_entities, run_command
+from .entity import EfluxChargerEntity, async_add_charger_entities, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -67,7 +67,7 @@ async def async_setup_entry(
     entry: EfluxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities(charger_entities(entry, EfluxButton, BUTTONS))
+    async_add_charger_entities(entry, async_add_entities, EfluxButton, BUTTONS)
 
 
 class EfluxButton(EfluxChargerEntity, ButtonEntity):

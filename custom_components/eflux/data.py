@@ -7,8 +7,8 @@ they are imported here for type checking only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 
@@ -28,6 +28,8 @@ class EfluxRuntimeData:
     coordinator: EfluxCoordinator
     cloud: EfluxCloud | None = None
     watcher: SiteWatcher | None = None
+    # The options the running site was built from (new chargers are added to it live).
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 type EfluxConfigEntry = ConfigEntry[EfluxRuntimeData]

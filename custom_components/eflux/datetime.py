@@ -11,7 +11,7 @@ from homeassistant.util import dt as dt_util
 
 from .core.domain import DepartureRequest
 from .data import EfluxConfigEntry
-from .entity import RestoredSetting, charger_entities, run_command
+from .entity import RestoredSetting, async_add_charger_entities, future_departure, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -23,13 +23,17 @@ async def async_setup_entry(
     entry: EfluxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities(charger_entities(entry, EfluxDeparture, (DEPARTURE,)))
+    async_add_charger_entities(entry, async_add_entities, EfluxDeparture, (DEPARTURE,))
 
 
 class EfluxDeparture(RestoredSetting, DateTimeEntity):
     @property
     def native_value(self) -> datetime | None:
         return self.charger.departure_at
+
+    def setting_text(self) -> str | None:
+        departure = self.charger.departure_at
+        return None if departure is None else departure.isoformat()
 
     async def async_restore(self, state: str) -> None:
         departure = dt_util.parse_datetime(state)
@@ -41,7 +45,7 @@ class EfluxDeparture(RestoredSetting, DateTimeEntity):
         request = DepartureRequest(
             charge_point_id=charger.charge_point_id,
             connector_id=charger.connector_id,
-            departure_at=value,
+            departure_at=future_departure(value),
             target_soc=charger.target_soc if charger.target_soc is not None else 100.0,
         )
         await run_command(self.coordinator.site.set_departure(request))

@@ -7,11 +7,21 @@ from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 
-from .const import CONF_CLOUD_TOKEN
+from .const import CONF_CLOUD_TOKEN, DOMAIN
+from .core.runtime import charger_dict
 from .data import EfluxConfigEntry
+from .entity import box_sockets_of, charger_for_device
 
-TO_REDACT = {CONF_CLOUD_TOKEN, "card", "id_tag", "cards"}
+TO_REDACT = {
+    CONF_CLOUD_TOKEN,
+    "card",
+    "id_tag",
+    "cards",
+    "AuthorizationKey",  # a charger password (1.6), set by the central system
+    "SecurityCtrlr.BasicAuthPassword",  # the same in 2.0.1
+}
 
 
 async def async_get_config_entry_diagnostics(
@@ -27,6 +37,42 @@ async def async_get_config_entry_diagnostics(
         "cloud": None
         if cloud is None
         else async_redact_data(_plain(asdict(cloud.status)), TO_REDACT),
+    }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: EfluxConfigEntry, device: dr.DeviceEntry
+) -> dict[str, Any]:
+    """One device: a charge point (every socket of it), a socket, or the site."""
+    snapshot = entry.runtime_data.coordinator.data
+    prefix = f"{entry.entry_id}_"
+    keys = [i.removeprefix(prefix) for d, i in device.identifiers if d == DOMAIN]
+    chargers = []
+    for key in keys:
+        socket = charger_for_device(snapshot.chargers, key)
+        if socket is None:
+            continue
+        whole_box = key == socket.charge_point_id
+        chargers += box_sockets_of(snapshot.chargers, key) if whole_box else [socket]
+    if not chargers:  # the site's own device
+        return {"site": async_redact_data(snapshot.site_dict(), TO_REDACT)}
+    return {
+        "chargers": [async_redact_data(charger_dict(c), TO_REDACT) for c in chargers],
+        "charge_point": async_redact_data(
+            _charge_point(entry, chargers[0].charge_point_id), TO_REDACT
+        ),
+    }
+
+
+def _charge_point(entry: EfluxConfigEntry, cp_id: str) -> dict[str, Any]:
+    """What the central system stored of the charge point (boot data, configuration)."""
+    state = entry.runtime_data.site.charge_points().get(cp_id)
+    if state is None:
+        return {}
+    return {
+        "online": state.online,
+        "booted_at": state.booted_at.isoformat() if state.booted_at else None,
+        "configuration": dict(state.configuration),
     }
 
 

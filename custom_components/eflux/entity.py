@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
-from homeassistant.helpers.restore_state import RestoreEntity
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import EfluxCoordinator
@@ -31,6 +35,8 @@ MANUFACTURER = "E-Flux Local"
 # Entities of the whole box, not of a socket: restart it, its connection, its availability
 # (ChangeAvailability on connector 0).
 BOX_KEYS = frozenset({"reset", "online", "available"})
+# What stays available while the charger is offline: whether it is connected.
+OFFLINE_KEYS = frozenset({"online"})
 _LOGGER = logging.getLogger(__name__)
 
 
@@ -151,43 +157,127 @@ class EfluxChargerEntity(EfluxEntity):
 
     @property
     def available(self) -> bool:
-        return super().available and self.charger_id in self.coordinator.data.chargers
+        """Unavailable while the charger is offline (what it last said is no longer true),
+        except whether it is online."""
+        charger = self.coordinator.data.chargers.get(self.charger_id)
+        return (
+            super().available
+            and charger is not None
+            and (charger.online or self.entity_description.key in OFFLINE_KEYS)
+        )
 
 
 def charger_entities[E: EfluxChargerEntity, D: EntityDescription](
     entry: EfluxConfigEntry,
     factory: Callable[[EfluxCoordinator, str, D], E],
     descriptions: Iterable[D],
+    charger_ids: Iterable[str] | None = None,
 ) -> list[E]:
-    """One entity per charger and description (every platform's async_setup_entry); a box's
-    own entities (BOX_KEYS) once per charge point, with its first socket."""
+    """One entity per charger (all, or `charger_ids`) and description; a box's own entities
+    (BOX_KEYS) once per charge point, with its first socket."""
     coordinator = entry.runtime_data.coordinator
     chargers = coordinator.data.chargers
+    wanted = list(chargers) if charger_ids is None else list(charger_ids)
     return [
         factory(coordinator, charger_id, description)
-        for charger_id, charger in chargers.items()
+        for charger_id in wanted
         for description in descriptions
         if description.key not in BOX_KEYS
-        or box_sockets_of(chargers, charger.charge_point_id)[0].id == charger_id
+        or box_sockets_of(chargers, chargers[charger_id].charge_point_id)[0].id == charger_id
     ]
+
+
+@callback
+def async_add_charger_entities[E: EfluxChargerEntity, D: EntityDescription](
+    entry: EfluxConfigEntry,
+    async_add_entities: Callable[[Iterable[E]], None],
+    factory: Callable[[EfluxCoordinator, str, D], E],
+    descriptions: Iterable[D],
+) -> None:
+    """The chargers' entities now, and those of every charger the site balances later
+    (`LocalSite.add_chargers`: no reload)."""
+    coordinator = entry.runtime_data.coordinator
+    kinds = list(descriptions)
+    known: set[str] = set()
+
+    @callback
+    def add_new() -> None:
+        fresh = [ident for ident in coordinator.data.chargers if ident not in known]
+        if fresh:
+            known.update(fresh)
+            async_add_entities(charger_entities(entry, factory, kinds, fresh))
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))
+
+
+class SettingData(ExtraStoredData):
+    """What a setting entity stores for the next start: its value and the entry it belongs to
+    (entity ids are reused when an entry is deleted and added again; its settings are not)."""
+
+    def __init__(self, entry_id: str, value: str | None) -> None:
+        self.entry_id = entry_id
+        self.value = value
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"entry_id": self.entry_id, "value": self.value}
 
 
 class RestoredSetting(EfluxChargerEntity, RestoreEntity):
     """A user setting (mode, cap, target SoC, departure) lives in the running site only; the
-    entity's last state gives it back after a restart or reload."""
+    value stored at the last stop gives it back after a restart or reload, if it was stored
+    by this same config entry (also while the charger was offline: the value is stored apart
+    from the state, which is then `unavailable`)."""
+
+    @property
+    def extra_restore_state_data(self) -> SettingData:
+        return SettingData(self.coordinator.config_entry.entry_id, self.setting_text())
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        last = await self.async_get_last_state()
-        if last is None or last.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
+        value = await self._stored_value()
+        if value is None or value in (STATE_UNKNOWN, STATE_UNAVAILABLE):
             return
         try:
-            await self.async_restore(last.state)
+            await self.async_restore(value)
         except (HomeAssistantError, ValueError) as err:
-            _LOGGER.warning("%s: not restored (%s): %s", self.entity_id, last.state, err)
+            _LOGGER.warning("%s: not restored (%s): %s", self.entity_id, value, err)
+
+    async def _stored_value(self) -> str | None:
+        extra = await self.async_get_last_extra_data()
+        stored = extra.as_dict() if extra is not None else {}
+        if "entry_id" in stored:
+            own = stored["entry_id"] == self.coordinator.config_entry.entry_id
+            return str(stored["value"]) if own and stored.get("value") is not None else None
+        # Stored by a version without SettingData: the state is ours only if this entity's
+        # registry entry is older than it (a new entry's entity is created after it).
+        last = await self.async_get_last_state()
+        registered = er.async_get(self.hass).async_get(self.entity_id)
+        if last is None or registered is None or registered.created_at > last.last_updated:
+            return None
+        return last.state
+
+    def setting_text(self) -> str | None:
+        """The setting as the state text `async_restore` takes."""
+        raise NotImplementedError
 
     async def async_restore(self, state: str) -> None:
         raise NotImplementedError
+
+
+def future_departure(departure: datetime) -> datetime:
+    """A departure still to come (aware UTC); a past one is refused: the planner would drop it
+    and the car would never charge for it."""
+    if departure.tzinfo is None:  # the UI sends local wall-clock time
+        departure = departure.replace(tzinfo=dt_util.get_default_time_zone())
+    departure = dt_util.as_utc(departure)
+    if departure <= dt_util.utcnow():
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="departure_in_past",
+            translation_placeholders={"departure": dt_util.as_local(departure).isoformat()},
+        )
+    return departure
 
 
 async def run_command[T](command: Awaitable[T]) -> T:

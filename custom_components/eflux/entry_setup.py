@@ -25,7 +25,7 @@ from .data import EfluxConfigEntry, EfluxRuntimeData
 from .entity import async_register_site_device, site_device_id
 from .events import async_forward_central_events
 from .meter_link import async_link_meter
-from .new_chargers import async_adopt_new_chargers
+from .new_chargers import async_add_to_running_site, async_adopt_new_chargers
 from .ocpp_schemas import load_ocpp_schemas
 from .services import async_setup_services
 from .site_config import CONF_CHARGERS, CONF_REMOVED, build_site_config
@@ -75,7 +75,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
     if cloud is not None:
         entry.async_on_unload(cloud.async_stop)
     coordinator = EfluxCoordinator(hass, entry, site)
-    entry.runtime_data = EfluxRuntimeData(site=site, coordinator=coordinator, cloud=cloud)
+    entry.runtime_data = EfluxRuntimeData(
+        site=site, coordinator=coordinator, cloud=cloud, options=dict(entry.options)
+    )
     coordinator.async_start_push()
     entry.async_on_unload(coordinator.async_stop_push)
     async_register_site_device(hass, entry)  # before the chargers that name it via_device
@@ -116,7 +118,9 @@ async def _async_start_site(hass: HomeAssistant, entry: EfluxConfigEntry, site: 
 
 
 async def _async_options_changed(hass: HomeAssistant, entry: EfluxConfigEntry) -> None:
-    await hass.config_entries.async_reload(entry.entry_id)
+    """More chargers or sockets join the running site; anything else reloads the entry."""
+    if not await async_add_to_running_site(hass, entry):
+        await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_remove_config_entry_device(

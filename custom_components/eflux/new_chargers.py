@@ -1,12 +1,11 @@
 """New chargers join the entry: a charge point let in by "accept new chargers" is added to the
-entry's options; the options listener reloads the entry, and the charger reconnects as a
-balanced charger with its own device (its boot data is already stored by the central system).
+entry's options; the options listener adds it to the running site (`LocalSite.add_chargers`:
+no reload, no socket closed) and the platforms add its entities, on a device of its own (its
+boot data is already stored by the central system).
 
-All new charge points seen within the settle window go in one options update: the reload
-closes every socket, and a charger does not boot again when it reconnects, so a second,
-separate update would be cancelled by the first reload and that charger never added. For the
-same reason setup also adopts every charger the central system has seen boot that the options
-lack (unless the user removed its device), so none is lost across a reload.
+All new charge points seen within the settle window go in one options update. Setup also
+adopts every charger the central system has seen boot that the options lack (unless the user
+removed its device), so none is lost across a restart.
 
 The sockets of a box are taken in the same update: read after the settle window (its
 StatusNotifications and, for 1.6, its configuration are in by then), and again when a known
@@ -18,21 +17,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_call_later
 
-from .const import CONF_ACCEPT_NEW
+from .const import CONF_ACCEPT_NEW, DOMAIN
 from .core.runtime import CentralEvent, ChargerBooted, LocalSite, StatusChanged
 from .data import EfluxConfigEntry
-from .site_config import CONF_CHARGERS, CONF_REMOVED
+from .entity import BOX_KEYS, charger_device_id, socket_device_info
+from .site_config import CONF_CHARGERS, CONF_REMOVED, build_site_config
 from .sockets import (
     CONF_CONNECTORS,
     MAX_SOCKETS,
+    balanced_sockets,
     box_sockets,
     detected_sockets,
     with_sockets,
 )
+
+# Options that only list chargers: a change to them alone can go to the running site.
+CHARGER_LIST_KEYS = frozenset({CONF_CHARGERS, CONF_CONNECTORS, CONF_REMOVED})
 
 # Time for the central system's boot-time configuration before the reload closes the socket;
 # restarted by every further new charger, so chargers booting together are added together.
@@ -126,3 +133,49 @@ def async_add_chargers(
     if sockets is not None:
         options[CONF_CONNECTORS] = sockets
     hass.config_entries.async_update_entry(entry, options=options)
+
+
+async def async_add_to_running_site(hass: HomeAssistant, entry: EfluxConfigEntry) -> bool:
+    """When the options only add chargers or sockets to those the site runs with, add them
+    to it (no socket closed) and return True; False when the entry must reload."""
+    runtime = entry.runtime_data
+    before, after = runtime.options, dict(entry.options)
+
+    def rest(options: dict[str, object]) -> dict[str, object]:
+        return {k: v for k, v in options.items() if k not in CHARGER_LIST_KEYS}
+
+    old = balanced_sockets(before, before.get(CONF_CHARGERS, []))
+    new = balanced_sockets(after, after.get(CONF_CHARGERS, []))
+    if rest(before) != rest(after) or not set(old) <= set(new):
+        return False
+    runtime.options = after
+    if set(old) == set(new):
+        return True  # only the list of removed chargers changed
+    storage = Path(hass.config.path(DOMAIN))
+    config = await hass.async_add_executor_job(
+        build_site_config, entry.data, after, storage, entry.entry_id
+    )
+    await runtime.site.add_chargers(config)
+    runtime.coordinator.async_set_updated_data(runtime.site.state())
+    grown = {cp for cp, n in new if n > 1} - {cp for cp, n in old if n > 1}
+    _move_first_sockets(hass, entry, grown)
+    return True
+
+
+def _move_first_sockets(hass: HomeAssistant, entry: EfluxConfigEntry, boxes: set[str]) -> None:
+    """A box that now has several sockets: socket 1's entities (all but the box's own) move
+    from the box's device to the socket's, as if the box had been set up with them."""
+    devices, entities = dr.async_get(hass), er.async_get(hass)
+    chargers = entry.runtime_data.coordinator.data.chargers
+    for cp_id in boxes:
+        box = devices.async_get_device({(DOMAIN, charger_device_id(entry.entry_id, cp_id))})
+        if box is None or cp_id not in chargers:
+            continue
+        socket = devices.async_get_or_create(
+            config_entry_id=entry.entry_id, **socket_device_info(entry.entry_id, chargers[cp_id])
+        )
+        prefix = f"{entry.entry_id}_{cp_id}_"
+        for registered in er.async_entries_for_device(entities, box.id):
+            key = registered.unique_id.removeprefix(prefix)
+            if registered.unique_id.startswith(prefix) and key not in BOX_KEYS:
+                entities.async_update_entity(registered.entity_id, device_id=socket.id)

@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import MIN_CHARGING_AMPS
 from .core.runtime import ChargerSnapshot, LocalSite
 from .data import EfluxConfigEntry
-from .entity import RestoredSetting, charger_entities, run_command
+from .entity import RestoredSetting, async_add_charger_entities, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -63,7 +63,7 @@ async def async_setup_entry(
     entry: EfluxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities(charger_entities(entry, EfluxNumber, NUMBERS))
+    async_add_charger_entities(entry, async_add_entities, EfluxNumber, NUMBERS)
 
 
 class EfluxNumber(RestoredSetting, NumberEntity):
@@ -78,6 +78,10 @@ class EfluxNumber(RestoredSetting, NumberEntity):
     @property
     def native_value(self) -> float | None:
         return self.entity_description.value_fn(self.charger, self.coordinator.site)
+
+    def setting_text(self) -> str | None:
+        value = self.native_value
+        return None if value is None else str(value)
 
     async def async_restore(self, state: str) -> None:
         if float(state) != self.native_value:

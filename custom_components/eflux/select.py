@@ -8,7 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .core.runtime import Mode
 from .data import EfluxConfigEntry
-from .entity import RestoredSetting, charger_entities, run_command
+from .entity import RestoredSetting, async_add_charger_entities, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -24,7 +24,7 @@ async def async_setup_entry(
     entry: EfluxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities(charger_entities(entry, EfluxModeSelect, (MODE,)))
+    async_add_charger_entities(entry, async_add_entities, EfluxModeSelect, (MODE,))
 
 
 class EfluxModeSelect(RestoredSetting, SelectEntity):
@@ -32,6 +32,9 @@ class EfluxModeSelect(RestoredSetting, SelectEntity):
     def current_option(self) -> str:
         """The mode in force (the site's default when the user chose none)."""
         return self.charger.mode
+
+    def setting_text(self) -> str | None:
+        return self.charger.mode_setting
 
     async def async_restore(self, state: str) -> None:
         if state != self.charger.mode:

@@ -30,7 +30,7 @@ from homeassistant.helpers.typing import StateType
 from .coordinator import EfluxCoordinator
 from .core.runtime import ChargerSnapshot, SiteSnapshot
 from .data import EfluxConfigEntry
-from .entity import EfluxChargerEntity, EfluxSiteEntity, charger_entities
+from .entity import EfluxChargerEntity, EfluxSiteEntity, async_add_charger_entities
 
 PARALLEL_UPDATES = 0  # push: nothing to poll
 
@@ -187,6 +187,27 @@ def _grid_meter_quality(site: SiteSnapshot) -> str | None:
     return site.meters[0].quality if site.meters else None
 
 
+# Capacity tariff (site.yaml `planner.capacity_tariff`): only on a site that has one.
+_CAPACITY: tuple[tuple[str, Callable[[SiteSnapshot], StateType]], ...] = (
+    ("capacity_quarter_average", lambda s: s.capacity_quarter_average_kw),
+    ("capacity_month_peak", lambda s: s.capacity_month_peak_kw),
+    ("capacity_target", lambda s: s.capacity_target_kw),
+)
+
+
+def _capacity(key: str, value: Callable[[SiteSnapshot], StateType]) -> SiteSensorDescription:
+    return SiteSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=value,
+        has_fn=lambda s: s.capacity_target_kw is not None,
+    )
+
+
 SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
     *(_grid_current(i) for i in range(3)),
     SiteSensorDescription(
@@ -234,6 +255,7 @@ SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
         value_fn=_grid_meter_quality,
         has_fn=lambda s: bool(s.meters),
     ),
+    *(_capacity(key, value) for key, value in _CAPACITY),
 )
 
 # The price of the current hour is not in the snapshot: the entity reads the controller, and
@@ -267,10 +289,10 @@ async def async_setup_entry(
     currency = hass.config.currency
     entities.append(EfluxPriceSensor(coordinator, PRICE_SENSOR, currency))
     charger_sensors = [in_currency(d, currency) for d in CHARGER_SENSORS]
-    entities.extend(charger_entities(entry, EfluxChargerSensor, charger_sensors))
     if entry.runtime_data.cloud is not None:
         entities.append(entry.runtime_data.cloud.sensor(coordinator))
     async_add_entities(entities)
+    async_add_charger_entities(entry, async_add_entities, EfluxChargerSensor, charger_sensors)
 
 
 class EfluxChargerSensor(EfluxChargerEntity, SensorEntity):

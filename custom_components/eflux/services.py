@@ -24,14 +24,13 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
-from homeassistant.util import dt as dt_util
 
 from .cloud import EfluxCloud
 from .const import DOMAIN
 from .core.domain import DepartureRequest
 from .core.runtime import ChargerSnapshot
 from .data import EfluxConfigEntry
-from .entity import charger_for_device, run_command
+from .entity import charger_for_device, future_departure, run_command
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_DEPARTURE = "departure"
@@ -51,6 +50,12 @@ SERVICE_PROFILE = "set_charging_profile"
 SERVICE_CARD_LOST = "report_card_lost"
 SERVICE_SYNC = "sync_now"
 SERVICE_PRICES = "set_prices"
+SERVICE_CIRCUIT_LIMIT = "set_circuit_limit"
+ATTR_CIRCUIT = "circuit"
+ATTR_LIMIT = "limit_a"
+ATTR_DURATION = "duration"
+ATTR_MIN_KW = "min_kw_per_charger"
+ATTR_CLEAR = "clear"
 # Price-sensor attributes read with `entity_id` (Nordpool; ENTSO-E), in this order.
 PRICE_ATTRIBUTES = ("raw_today", "raw_tomorrow", "prices_today", "prices_tomorrow")
 
@@ -87,6 +92,17 @@ PRICES_SCHEMA = vol.All(
     ),
     cv.has_at_least_one_key(ATTR_PRICES, ATTR_ENTITY_ID),
 )
+_AMPS = vol.All(vol.Coerce(float), vol.Range(min=0, max=10000))
+CIRCUIT_LIMIT_SCHEMA = ENTRY_SCHEMA.extend(
+    {
+        vol.Required(ATTR_CIRCUIT): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64)),
+        # One value for every phase, or [L1, L2, L3].
+        vol.Optional(ATTR_LIMIT): vol.Any(_AMPS, vol.All([_AMPS], vol.Length(min=3, max=3))),
+        vol.Optional(ATTR_DURATION): cv.positive_time_period,
+        vol.Optional(ATTR_MIN_KW): vol.All(vol.Coerce(float), vol.Range(min=0, max=50)),
+        vol.Optional(ATTR_CLEAR, default=False): cv.boolean,
+    }
+)
 CARD_SCHEMA = ENTRY_SCHEMA.extend(
     {vol.Required(ATTR_CARD): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64))}
 )
@@ -122,13 +138,10 @@ def _charger(hass: HomeAssistant, call: ServiceCall) -> tuple[EfluxConfigEntry, 
 
 async def _set_departure(call: ServiceCall) -> None:
     entry, charger = _charger(call.hass, call)
-    departure = call.data[ATTR_DEPARTURE]
-    if departure.tzinfo is None:  # the UI sends local wall-clock time
-        departure = departure.replace(tzinfo=dt_util.get_default_time_zone())
     request = DepartureRequest(
         charge_point_id=charger.charge_point_id,
         connector_id=charger.connector_id,
-        departure_at=dt_util.as_utc(departure),
+        departure_at=future_departure(call.data[ATTR_DEPARTURE]),
         soc_now=call.data.get(ATTR_SOC),
         target_soc=call.data[ATTR_TARGET_SOC],
         battery_kwh=call.data.get(ATTR_BATTERY_KWH),
@@ -190,6 +203,33 @@ def _price_items(call: ServiceCall) -> list[Any]:
     return items + given
 
 
+async def _set_circuit_limit(call: ServiceCall) -> None:
+    """A grid operator's signal or a demand response: the circuit's limit until `duration`
+    has passed (or `clear`), never above its fuse."""
+    site = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID]).runtime_data.site
+    circuit = call.data[ATTR_CIRCUIT]
+    limit = call.data.get(ATTR_LIMIT)
+    try:
+        if call.data[ATTR_CLEAR]:
+            site.clear_circuit_limit(circuit)
+        else:
+            duration = call.data.get(ATTR_DURATION)
+            site.set_circuit_limit(
+                circuit,
+                limit_a=tuple(limit) if isinstance(limit, list) else limit,
+                expires_at=site.clock.now() + duration if duration is not None else None,
+                min_kw_per_charger=call.data.get(ATTR_MIN_KW),
+                reason="home_assistant",
+            )
+    except (KeyError, ValueError) as err:  # unknown circuit, CircuitLimitError
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_value",
+            translation_placeholders={"error": str(err.args[0] if err.args else err)},
+        ) from err
+    site.recompute()
+
+
 def _cloud(hass: HomeAssistant, call: ServiceCall) -> EfluxCloud:
     entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY_ID])
     if entry.runtime_data.cloud is None:
@@ -214,6 +254,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_PROFILE, _profile, PROFILE_SCHEMA),
         (SERVICE_CARD_LOST, _card_lost, CARD_SCHEMA),
         (SERVICE_SYNC, _sync, ENTRY_SCHEMA),
+        (SERVICE_CIRCUIT_LIMIT, _set_circuit_limit, CIRCUIT_LIMIT_SCHEMA),
     ):
         hass.services.async_register(DOMAIN, name, handler, schema=schema)
     hass.services.async_register(

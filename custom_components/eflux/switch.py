@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .core.runtime import ChargerSnapshot, LocalSite, Mode
 from .data import EfluxConfigEntry
-from .entity import EfluxChargerEntity, charger_entities, run_command
+from .entity import EfluxChargerEntity, async_add_charger_entities, run_command
 
 PARALLEL_UPDATES = 1
 
@@ -55,7 +55,7 @@ async def async_setup_entry(
     entry: EfluxConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities(charger_entities(entry, EfluxSwitch, SWITCHES))
+    async_add_charger_entities(entry, async_add_entities, EfluxSwitch, SWITCHES)
 
 
 class EfluxSwitch(EfluxChargerEntity, SwitchEntity):

@@ -7,6 +7,7 @@ grid meter is stale (cleared when it recovers) and a charger offline for an hour
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -28,6 +29,7 @@ from .core.runtime import BalanceResult
 from .data import EfluxConfigEntry
 from .entity import charger_device_id
 
+_LOGGER = logging.getLogger(__name__)
 OFFLINE_ISSUE_AFTER = timedelta(hours=1)
 CHECK_EVERY = timedelta(minutes=1)
 # A meter counts as stale before its first reading; give it this long after setup.
@@ -46,6 +48,8 @@ class SiteWatcher:
         self._offline_since: dict[str, datetime] = {}
         self._started = dt_util.utcnow()
         self._devices: dict[str, tuple[str | None, str | None, str | None]] = {}
+        self._online: dict[str, bool] = {}
+        self._logged_offline: set[str] = set()
 
     @callback
     def async_start(self) -> Callable[[], None]:
@@ -106,6 +110,7 @@ class SiteWatcher:
         now = dt_util.utcnow()
         self._meters(now)
         self._offline(now)
+        self._log_connections()
         self._device_info()
 
     @callback
@@ -129,6 +134,22 @@ class SiteWatcher:
                 registry.async_update_device(
                     device.id, manufacturer=info[0], model=info[1], sw_version=info[2]
                 )
+
+    def _log_connections(self) -> None:
+        """One line when a connected charge point goes offline (its entities become
+        unavailable) and one when it is back; none for chargers connecting after a start."""
+        boxes = {c.charge_point_id: c.online for c in self.coordinator.data.chargers.values()}
+        for cp_id, online in boxes.items():
+            was = self._online.get(cp_id)
+            self._online[cp_id] = online
+            if was and not online:
+                _LOGGER.info("Charger %s disconnected; its entities are unavailable", cp_id)
+            elif was is False and online and cp_id in self._logged_offline:
+                _LOGGER.info("Charger %s is connected again", cp_id)
+            if online:
+                self._logged_offline.discard(cp_id)
+            elif was:
+                self._logged_offline.add(cp_id)
 
     def _meters(self, now: datetime) -> None:
         for meter in self.coordinator.data.meters:

@@ -1,4 +1,5 @@
-"""Chargers that boot together with "accept new chargers" on are all added, across reloads too."""
+"""Chargers that boot together with "accept new chargers" on are all added, across reloads too,
+and join the running site without a reload."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from datetime import timedelta
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.eflux.const import DOMAIN
 from custom_components.eflux.site_config import CONF_CHARGERS
 from sim.chargepoint import SimChargePoint
 
@@ -78,5 +81,40 @@ async def test_a_reload_before_the_settle_window_loses_no_charger(
         async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=6))
         await until(hass, lambda: _all_online(entry), wait_s=20)
         assert sorted(entry.options[CONF_CHARGERS]) == NEW
+    finally:
+        await _unload(hass, entry)
+
+
+async def test_a_new_charger_joins_without_a_reload(
+    hass: HomeAssistant, entry: MockConfigEntry, make_sim: SimFactory
+) -> None:
+    """The running site takes the new charger: no socket closes, no setting is lost, and its
+    entities appear on a device of its own."""
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    try:
+        first = await make_sim("CP-1")
+        adapter = first._adapter  # the first charger's connection, to see it is never replaced
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": "number.cp_1_maximum_current", "value": 10},
+            blocking=True,
+        )
+        site = entry.runtime_data.site
+        await make_sim("NEW-1")
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=6))
+        await until(hass, lambda: hass.states.get("sensor.new_1_status") is not None, wait_s=20)
+        await until(hass, lambda: hass.states.get("sensor.new_1_status").state == "available")
+        assert entry.options[CONF_CHARGERS] == ["CP-1", "NEW-1"]
+        assert entry.runtime_data.site is site  # the same site: no reload
+        assert first._adapter is adapter
+        assert first.close_reason is None
+        assert site.state().chargers["CP-1"].max_current_a == 10.0
+        assert "NEW-1" in {c.id for c in site.config.site.chargers}
+        assert hass.states.get("number.cp_1_maximum_current").state == "10.0"
+        device = dr.async_get(hass).async_get_device({(DOMAIN, f"{entry.entry_id}_NEW-1")})
+        assert device is not None
+        assert device.manufacturer == "Alfen"
     finally:
         await _unload(hass, entry)

@@ -9,6 +9,7 @@ import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eflux.const import DOMAIN
@@ -205,3 +206,25 @@ async def test_ocpp_2_0_1_buttons(
         )
     assert err.value.translation_key == "charger_error"
     assert "NotImplemented" in str(err.value.translation_placeholders)
+
+
+async def test_a_past_departure_is_refused_with_a_translated_error(
+    hass: HomeAssistant, loaded: MockConfigEntry, make_sim: SimFactory
+) -> None:
+    await _online(hass, make_sim)
+    await until(hass, lambda: hass.states.get("datetime.cp_1_departure").state != "unavailable")
+    past = dt_util.utcnow() - timedelta(hours=1)
+    with pytest.raises(ServiceValidationError) as caught:
+        await _call(hass, "set_departure", device_id=_device_id(hass), departure=past.isoformat())
+    assert caught.value.translation_key == "departure_in_past"
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            "datetime",
+            "set_value",
+            {"entity_id": "datetime.cp_1_departure", "datetime": "2020-01-01T08:00:00+00:00"},
+            blocking=True,
+        )
+    assert caught.value.translation_key == "departure_in_past"
+    assert "2020-01-01" in str(caught.value.translation_placeholders)
+    charger = loaded.runtime_data.site.state().chargers["CP-1"]
+    assert charger.departure_at is None  # nothing planned

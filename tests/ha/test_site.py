@@ -17,6 +17,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
+    get_diagnostics_for_device,
 )
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
@@ -85,6 +86,21 @@ async def test_session_events_and_diagnostics(
     assert "SECRET-CARD" not in text
     assert diagnostics["site"]["chargers"]["CP-1"]["card"] == "**REDACTED**"
     assert diagnostics["entry"]["data"][CONF_PORT] == loaded.data[CONF_PORT]
+
+    # Per device: the charger (its session, boot data and configuration) and the site.
+    registry = dr.async_get(hass)
+    charger_device = registry.async_get_device({(DOMAIN, f"{ENTRY_ID}_CP-1")})
+    assert charger_device is not None
+    device = await get_diagnostics_for_device(hass, hass_client, loaded, charger_device)
+    assert [c["id"] for c in device["chargers"]] == ["CP-1"]
+    assert device["chargers"][0]["card"] == "**REDACTED**"
+    assert device["charge_point"]["online"] is True
+    assert "SECRET-CARD" not in str(device)
+    site_device = registry.async_get_device({(DOMAIN, ENTRY_ID)})
+    assert site_device is not None
+    site_only = await get_diagnostics_for_device(hass, hass_client, loaded, site_device)
+    assert set(site_only) == {"site"}
+    assert "chargers" not in site_only["site"]
 
     await sim.unplug()
     await until(hass, lambda: len(seen) == 2)
@@ -281,7 +297,11 @@ async def test_an_offline_charger_device_can_be_removed(
     assert registry.async_get_device({(DOMAIN, f"{ENTRY_ID}_CP-1")}) is None
 
 
-async def test_user_settings_survive_a_reload(hass: HomeAssistant, loaded: MockConfigEntry) -> None:
+async def test_user_settings_survive_a_reload(
+    hass: HomeAssistant, loaded: MockConfigEntry, make_sim: SimFactory
+) -> None:
+    await make_sim("CP-1")  # settings are entities of an online charger (unavailable offline)
+    await until(hass, lambda: hass.states.get("select.cp_1_charging_mode").state != "unavailable")
     departure = dt_util.utcnow().replace(microsecond=0) + timedelta(hours=9)
     for domain, service, data in (
         ("number", "set_value", {"entity_id": "number.cp_1_maximum_current", "value": 11}),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -108,17 +109,13 @@ class LocalSite(SiteCommands):
         self.meters: dict[str, tuple[MeterConfig, MeterSource]] = {
             meter.name: (meter, _build_meter(meter, config, self.clock)) for meter in config.meters
         }
-        self.controller = Controller(
-            self.central,
-            config.site,
-            bindings=config.bindings,
-            cars=config.cars,
-            settings=config.controller,
-            meter_timeouts={m.circuit: m.timeout_s for m in config.meters},
-            clock=self.clock,
-        )
+        self.controller = self._controller(config)
         self.central.set_price_source(self.controller.price_at)  # costs on 2.0.1 displays
         self._listeners: list[SnapshotListener] = []
+        # On the controller in use (`add_chargers` replaces it): its own listeners, and the
+        # clients' pass listeners move with it.
+        self._pass_listeners: list[Callable[[BalanceResult], None]] = []
+        self._on_controller: list[Callable[[], None]] = []
         self._unsubscribe: list[Callable[[], None]] = []
         self._notify_pending = False
         self._running = False
@@ -135,7 +132,7 @@ class LocalSite(SiteCommands):
             await self._shutdown()
             raise
         self._unsubscribe.append(self.central.add_listener(lambda _event: self._changed()))
-        self._unsubscribe.append(self.controller.add_listener(self._changed))
+        self._controller_listeners()
         self._running = True
         _LOGGER.info("local site running: %d chargers", len(self.config.site.chargers))
 
@@ -144,7 +141,36 @@ class LocalSite(SiteCommands):
             self._running = False
             await self._shutdown()
 
+    def _controller(self, config: SiteConfig) -> Controller:
+        return Controller(
+            self.central,
+            config.site,
+            bindings=config.bindings,
+            cars=config.cars,
+            settings=config.controller,
+            meter_timeouts={m.circuit: m.timeout_s for m in config.meters},
+            clock=self.clock,
+        )
+
+    def _controller_listeners(self) -> None:
+        self._on_controller = [
+            self.controller.add_listener(self._changed),
+            self.controller.add_listener(self._after_pass),
+        ]
+
+    def _stop_controller_listeners(self) -> None:
+        for remove in self._on_controller:
+            remove()
+        self._on_controller = []
+
+    def _after_pass(self) -> None:
+        result = self.controller.result
+        if result is not None:
+            for callback in list(self._pass_listeners):
+                callback(result)
+
     async def _shutdown(self) -> None:
+        self._stop_controller_listeners()
         for remove in self._unsubscribe:
             remove()
         self._unsubscribe.clear()
@@ -153,6 +179,28 @@ class LocalSite(SiteCommands):
                 await source.stop()
         await self.controller.stop()
         await self.central.stop()
+
+    async def add_chargers(self, config: SiteConfig) -> None:
+        """Balance the chargers `config` adds to this site's, without closing a socket: a new
+        controller over the same central system and meters takes over every setting,
+        departure, pushed price and reading of the old one. Anything else changed is refused
+        (ValueError): that needs a new LocalSite."""
+        old = self.controller
+        if not set(old.bindings) <= set(config.bindings) or _without_chargers(
+            config
+        ) != _without_chargers(self.config):
+            raise ValueError("add_chargers only adds chargers")
+        new = self._controller(config)
+        new.carry_over(old)
+        if self._running:
+            self._stop_controller_listeners()
+            await old.stop()
+        self.config, self.controller = config, new
+        self.central.set_price_source(new.price_at)
+        if self._running:
+            await new.start()
+            self._controller_listeners()
+            self._changed()
 
     @property
     def running(self) -> bool:
@@ -187,11 +235,13 @@ class LocalSite(SiteCommands):
         """`callback(result)` after every balancing pass (and every limit sent): for what lives
         one pass only and no snapshot shows, such as an overload the pass corrected."""
 
-        def after_pass() -> None:
-            if self.controller.result is not None:
-                callback(self.controller.result)
+        self._pass_listeners.append(callback)
 
-        return self.controller.add_listener(after_pass)
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._pass_listeners.remove(callback)
+
+        return remove
 
     def add_plan_listener(self, callback: Callable[[PlanChanged], None]) -> Callable[[], None]:
         """`callback(change)` the moment a car's promise changes (ready by its departure or
@@ -252,6 +302,15 @@ class LocalSite(SiteCommands):
                 callback(snapshot)
             except Exception:
                 _LOGGER.exception("site listener failed")
+
+
+def _without_chargers(config: SiteConfig) -> SiteConfig:
+    """The configuration but its chargers (what `add_chargers` may not change). The central
+    system's list of known charge points grows with them; it only matters at a boot, and the
+    new ones have booted (they were let in)."""
+    site = dataclasses.replace(config.site, chargers=())
+    central = dataclasses.replace(config.central, known_charge_points=frozenset())
+    return dataclasses.replace(config, central=central, site=site, bindings={}, cars={})
 
 
 def _build_meter(
