@@ -10,10 +10,12 @@ through unchanged.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from .balancing import Mode
 from .central import CentralSystem, CurrentLimit, Reservation
+from .central.model import FirmwareUpdate
 from .clock import Clock
 from .config import CardProfile, CarProfile, ChargerBinding, SiteConfig
 from .config.planner import parse_car
@@ -190,3 +192,16 @@ class SiteCommands:
         """Any OCPP message to the charger's charge point; the charger's answer payload."""
         binding = self.binding(charger_id)
         return await self.central.send(binding.charge_point_id, action, payload)
+
+    async def update_firmware(
+        self,
+        charger_id: str,
+        path: Path,
+        signature: str | None = None,
+        signing_certificate: str | None = None,
+    ) -> FirmwareUpdate:
+        """Install the file at `path` on the charger's charge point (central.update_firmware)."""
+        binding = self.binding(charger_id)
+        return await self.central.update_firmware(
+            binding.charge_point_id, path, signature, signing_certificate
+        )

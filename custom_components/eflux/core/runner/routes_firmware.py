@@ -27,8 +27,9 @@ _FIELDS = frozenset({"path", "signature", "signing_certificate"})
 def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
     async def post_firmware(request: web.Request) -> web.Response:
         site = request.app[site_key]
+        charger_id = request.match_info["id"]
         try:
-            binding = site.binding(request.match_info["id"])
+            site.binding(charger_id)
         except KeyError as err:
             raise ApiError(404, "not_found", str(err.args[0])) from None
         body = await _body(request)
@@ -39,8 +40,8 @@ def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
         if (signature is None) != (certificate is None):
             raise ApiError(400, "bad_request", "signature and signing_certificate go together")
         try:
-            update = await site.central.update_firmware(
-                binding.charge_point_id,
+            update = await site.update_firmware(
+                charger_id,
                 path,
                 signature=None if signature is None else _text(body, "signature"),
                 signing_certificate=None
