@@ -7,6 +7,7 @@ server and SQLite (aiosqlite, WAL, synchronous=FULL) as the store. Imports no Ho
 from .auth import AuthResult
 from .central import CentralSystem
 from .config import DEFAULT_MEASURANDS, AuthorizationSettings, CentralConfig
+from .credentials import generate_password
 from .errors import (
     CallErrorReceived,
     CallRejected,
@@ -16,6 +17,7 @@ from .errors import (
     ChargePointOffline,
     InvalidRequest,
     NoActiveTransaction,
+    NotReady,
     ReservationNotSupported,
     UnknownChargePoint,
     UnknownReservation,
@@ -72,6 +74,7 @@ __all__ = [
     "MeterSample",
     "MeterSampled",
     "NoActiveTransaction",
+    "NotReady",
     "PhaseValues",
     "Quirks",
     "Reservation",
@@ -85,5 +88,6 @@ __all__ = [
     "TransactionUpdated",
     "UnknownChargePoint",
     "UnknownReservation",
+    "generate_password",
     "quirks_for",
 ]
