@@ -50,15 +50,17 @@ async def api(tmp_path: Path, unused_port: Callable[[], int]) -> AsyncIterator[A
 @pytest.mark.parametrize("raw", HOSTILE, ids=lambda r: repr(r[:12]))
 @pytest.mark.parametrize("path", ["/api/chargers/garage/mode",
                                   "/api/chargers/garage/max_current",
-                                  "/api/chargers/garage/departure"])
+                                  "/api/chargers/garage/departure", "/api/prices"])
 async def test_hostile_bodies_are_400_and_change_nothing(api: Api, raw: bytes, path: str) -> None:
     _, before = await api.call("GET", "/api/chargers/garage")
-    method = "PUT" if path.endswith("departure") else "POST"
+    _, prices = await api.call("GET", "/api/prices")
+    method = "PUT" if path.endswith(("departure", "prices")) else "POST"
     status, answer = await api.call(method, path, raw=raw)
     assert (status, answer["error"]) == (400, "bad_request"), answer
     assert answer["message"]
     _, after = await api.call("GET", "/api/chargers/garage")
     assert after == before
+    assert (await api.call("GET", "/api/prices"))[1] == prices
 
 
 async def test_a_plain_body_still_works(api: Api) -> None:
