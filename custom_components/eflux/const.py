@@ -55,6 +55,7 @@ EVENT_SESSION_STARTED: Final = "eflux_session_started"
 EVENT_SESSION_ENDED: Final = "eflux_session_ended"
 EVENT_OVERLOAD: Final = "eflux_overload"
 EVENT_DEPARTURE_AT_RISK: Final = "eflux_departure_at_risk"
+EVENT_PLAN_CHANGED: Final = "eflux_plan_changed"
 
 # Repair issues
 ISSUE_METER_STALE: Final = "meter_stale"

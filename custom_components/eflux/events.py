@@ -1,5 +1,6 @@
 """Central-system events into Home Assistant: session events on the bus (new chargers are
-added by `new_chargers`)."""
+added by `new_chargers`), and the planner's `eflux_plan_changed` the moment a car's promise
+changes (with the reason: a broken promise is announced when it breaks, not at departure)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 
-from .const import EVENT_SESSION_ENDED, EVENT_SESSION_STARTED
+from .const import EVENT_PLAN_CHANGED, EVENT_SESSION_ENDED, EVENT_SESSION_STARTED
 from .core.runtime import (
     CentralEvent,
     LocalSite,
+    PlanChanged,
     Transaction,
     TransactionEnded,
     TransactionStarted,
@@ -46,4 +48,16 @@ def async_forward_central_events(hass: HomeAssistant, site: LocalSite) -> Callab
                 },
             )
 
-    return site.add_event_listener(on_event)
+    @callback
+    def on_plan(change: PlanChanged) -> None:
+        hass.bus.async_fire(EVENT_PLAN_CHANGED, change.as_dict())
+
+    remove_events = site.add_event_listener(on_event)
+    remove_plans = site.add_plan_listener(on_plan)
+
+    @callback
+    def remove() -> None:
+        remove_events()
+        remove_plans()
+
+    return remove

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ..balancing import Circuit, PhaseAmps, Site
+from ..balancing import Circuit, PhaseAmps, Site, SiteConfigError, compile_site
 
 
 class CircuitLimitError(ValueError):
@@ -77,18 +77,29 @@ class CircuitLimits:
                     max(limit_a[1], floor[1]),
                     max(limit_a[2], floor[2]),
                 )
-            # Never above the fuse: a signal can only lower what the circuit carries.
+            # Never above the fuse: a signal can only lower what the circuit carries. 0 A means
+            # nothing for the chargers: it keeps a hair above the margin (they all pause).
+            low = circuit.margin_a + 0.1
             limit_a = (
-                min(limit_a[0], circuit.limit_a[0]),
-                min(limit_a[1], circuit.limit_a[1]),
-                min(limit_a[2], circuit.limit_a[2]),
+                max(low, min(limit_a[0], circuit.limit_a[0])),
+                max(low, min(limit_a[1], circuit.limit_a[1])),
+                max(low, min(limit_a[2], circuit.limit_a[2])),
             )
         if total_limit_a is not None:
             _amps(total_limit_a, "total_limit_a")
         if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
             raise CircuitLimitError("expires_at", "must be timezone-aware and in the future")
         override = CircuitOverride(circuit_id, limit_a, total_limit_a, expires_at, reason, now)
+        before = self.overrides.get(circuit_id)
         self.overrides[circuit_id] = override
+        try:
+            compile_site(self.site())
+        except SiteConfigError as err:  # nothing of a limit the site cannot run with stays
+            if before is None:
+                del self.overrides[circuit_id]
+            else:
+                self.overrides[circuit_id] = before
+            raise CircuitLimitError("limit_a", err.reason) from None
         return override
 
     def clear(self, circuit_id: str) -> bool:

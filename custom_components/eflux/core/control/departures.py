@@ -57,6 +57,7 @@ class Departures:
         self.plan: Plan | None = None
         self.planned_at: datetime | None = None
         self._demands: dict[str, CarDemand] = {}
+        self.follows: set[str] = set()  # planned cars whose mode follows the plan
 
     def set(self, charger_id: str, request: DepartureRequest) -> None:
         if request.departure_at.tzinfo is None:
@@ -106,7 +107,7 @@ class Departures:
         self.active = {}
         demands: dict[str, CarDemand] = {}
         for ident, car in parked.items():
-            request = self.requests.get(ident) or _known_departure(ident, car, now)
+            request = self.requests.get(ident) or known_departure(ident, car, now)
             if request is None:
                 continue
             self.active[ident] = request
@@ -134,7 +135,8 @@ class Departures:
         return urgency_of(energy, now, demand.departure_at)
 
     def planned_w(self, charger_id: str, now: datetime) -> float | None:
-        if self.plan is None or charger_id not in self.plan.cars:
+        """The power the plan gives the car now; None when it has none, or follows none."""
+        if self.plan is None or charger_id not in self.plan.cars or charger_id not in self.follows:
             return None
         return self.plan.power_w_at(charger_id, now)
 
@@ -168,7 +170,7 @@ class Departures:
         return replace(demand, loads=car.shape.loads)
 
 
-def _known_departure(ident: str, car: Parked, now: datetime) -> DepartureRequest | None:
+def known_departure(ident: str, car: Parked, now: datetime) -> DepartureRequest | None:
     """A departure nobody stated: the car's own (ISO 15118), else its card's default."""
     target = car.car.target_soc if car.car.target_soc is not None else 100.0
     needs = car.needs

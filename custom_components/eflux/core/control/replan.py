@@ -7,9 +7,10 @@ circuit, phase and quarter-hour after the household forecast (`plan_capacity`,
 `HouseholdHistory`), and the promises made (`promises`). Every change here only marks the plan
 as due, with its reason; the controller re-plans at its next pass.
 
-Cars that follow the plan: `smart`, and `dynamic` with a departure (the balancer gets them as
-`smart`: the plan caps them, protection can only lower that). Others keep what the balancer
-gives them and the planner counts it as taken.
+Every plugged car with a departure is planned (its promise is shown whatever its mode); the
+ones in `smart`, and in `dynamic` with a departure, follow the plan (the balancer gets them as
+`smart`: the plan caps them, protection can only lower that). Cars without a departure keep
+what the balancer gives them, and the planner counts that as taken.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..config import CardProfile, CarProfile, ChargerBinding, PlannerSettings
 from ..planning.slots import MAX_HORIZON, SLOT, quarter_floor
 from ..planning.tariff import PriceEntry
 from .capacity_tariff import CapacityTariffMeter
-from .departures import Departures, Parked
+from .departures import Departures, Parked, known_departure
 from .household_history import HouseholdHistory
 from .inputs import connector_of, measured_soc, with_plan
 from .plan_capacity import car_shape, plan_limits, reserved_amps
@@ -120,14 +121,20 @@ class Replanner:
     ) -> None:
         """Plan the plugged cars and give every charger's input its urgency and planned power."""
         parked: dict[str, Parked] = {}
-        others: list[str] = []
+        follows: set[str] = set()
         for ident, inp in inputs.items():
-            if not inp.plugged:
-                continue
-            if (self._mode_of(ident) or self.site.default_mode) not in FOLLOWS_PLAN:
-                others.append(ident)
+            if (
+                not inp.plugged
+                or (mode := self._mode_of(ident) or self.site.default_mode) is Mode.OFF
+            ):
                 continue
             parked[ident] = self._parked(ident, now, result)
+            if mode in FOLLOWS_PLAN:
+                follows.add(ident)
+        # What the cars without a departure were given is taken; planned cars are in the plan.
+        others = [
+            i for i in inputs if i not in parked or not self._has_departure(i, parked[i], now)
+        ]
         forecast = self._forecast(now)
         quarters = self._quarters(now, parked)
         reserved = reserved_amps(self.site, result, others)
@@ -137,6 +144,7 @@ class Replanner:
             self.departures.replan(now, parked, plan_limits(site, forecast, quarters, reserved))
             return self._on_time(now)
 
+        self.departures.follows = follows
         on_time = replan_with(None)
         if self.tariff is not None and on_time < self._planned_ahead(now):
             self._raise_target(replan_with, on_time)
@@ -155,6 +163,9 @@ class Replanner:
                 self.departures.planned_w(ident, now),
                 self._mode_of(ident),
             )
+
+    def _has_departure(self, ident: str, car: Parked, now: datetime) -> bool:
+        return ident in self.departures.requests or known_departure(ident, car, now) is not None
 
     def _tariff_site(self, target_kw: float | None) -> Site:
         """The site with the capacity tariff's target as its circuit's total (None: in force)."""
