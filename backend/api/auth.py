@@ -21,7 +21,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret or len(secret) > MAX_TOKEN_LENGTH:
+    # Tokens are ASCII; other header bytes arrive as surrogates and would fail at hashing.
+    if (scheme.lower() != "bearer" or not secret or len(secret) > MAX_TOKEN_LENGTH
+            or not secret.isascii()):
         raise ApiError(401, "unauthorized", "send 'Authorization: Bearer <token>'")
     principal = await request.app[STORE].accounts.authenticate(
         secret.strip(), now=request.app[CLOCK]())
