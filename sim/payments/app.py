@@ -24,7 +24,7 @@ import aiohttp
 from aiohttp import web
 
 OUTCOMES = {"pay": "paid", "fail": "failed", "cancel": "canceled", "expire": "expired"}
-EXPIRES_AFTER = timedelta(minutes=15)
+EXPIRES_AFTER = timedelta(minutes=15)  # Mollie's default for most methods
 
 
 @dataclass
@@ -39,13 +39,13 @@ class SimPayment:
     status: str = "open"
     paid_at: datetime | None = None
 
-    def as_json(self, base: str) -> dict[str, Any]:
+    def as_json(self, base: str, expires_after: timedelta = EXPIRES_AFTER) -> dict[str, Any]:
         data: dict[str, Any] = {
             "resource": "payment", "id": self.id, "mode": "test", "status": self.status,
             "amount": self.amount, "description": self.description,
             "redirectUrl": self.redirect_url, "webhookUrl": self.webhook_url,
             "metadata": self.metadata, "createdAt": _iso(self.created_at),
-            "expiresAt": _iso(self.created_at + EXPIRES_AFTER),
+            "expiresAt": _iso(self.created_at + expires_after),
             "_links": {"self": {"href": f"{base}/v2/payments/{self.id}",
                                 "type": "application/hal+json"}},
         }
@@ -70,14 +70,21 @@ class SimProvider:
     down: bool = False  # every API call answers 503
     webhook_attempts: int = 3
     base_url: str = ""
+    expires_after: timedelta = EXPIRES_AFTER  # an open payment left alone expires (webhook)
+    _timers: set[asyncio.Task[None]] = field(default_factory=set)
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._gate])
+        app.on_cleanup.append(self._stop_timers)  # type: ignore[arg-type]  # aiosignal typing
         app.router.add_post("/v2/payments", self.create)
         app.router.add_get("/v2/payments/{id}", self.get)
         app.router.add_get("/checkout/{id}", self.checkout_page)
         app.router.add_post("/checkout/{id}/{outcome}", self.checkout)
         return app
+
+    async def _stop_timers(self, _: web.Application) -> None:
+        for timer in list(self._timers):
+            timer.cancel()
 
     @web.middleware
     async def _gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -104,13 +111,20 @@ class SimProvider:
             str(data.get("description", "")), redirect, data.get("webhookUrl"),
             data.get("metadata"), datetime.now(UTC))
         self.payments[payment.id] = payment
-        return web.json_response(payment.as_json(self.base_url), status=201)
+        timer = asyncio.create_task(self._expire_later(payment.id))
+        self._timers.add(timer)
+        timer.add_done_callback(self._timers.discard)
+        return web.json_response(payment.as_json(self.base_url, self.expires_after), status=201)
+
+    async def _expire_later(self, payment_id: str) -> None:
+        await asyncio.sleep(self.expires_after.total_seconds())
+        await self.outcome(payment_id, "expired")  # no-op once it was paid, failed, ...
 
     async def get(self, request: web.Request) -> web.Response:
         payment = self.payments.get(request.match_info["id"])
         if payment is None:
             return _error(404, "Not Found", "No payment exists with token")
-        return web.json_response(payment.as_json(self.base_url))
+        return web.json_response(payment.as_json(self.base_url, self.expires_after))
 
     async def checkout_page(self, request: web.Request) -> web.Response:
         payment = self.payments.get(request.match_info["id"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
@@ -91,6 +91,19 @@ async def test_failed_expired_and_canceled_payments_credit_nothing(
     assert status == 200
     assert got["status"] == {"fail": "failed", "expire": "expired", "cancel": "canceled"}[outcome]
     assert got["credited_at"] is None
+
+
+async def test_a_payment_left_alone_expires_and_credits_nothing(world: PayWorld) -> None:
+    world.provider.expires_after = timedelta(seconds=0.2)
+    payment = await _start(world)
+    for _ in range(400):  # waits for the provider's expiry webhook (no timing asserted)
+        if world.provider.webhook_calls:
+            break
+        await asyncio.sleep(0.025)
+    assert world.provider.webhook_calls == [(payment["provider_id"], 200)]
+    status, got = await world.call("GET", f"/top-ups/{payment['id']}")
+    assert (status, got["status"], got["credited_at"]) == (200, "expired", None)
+    assert await world.balance() == 0
 
 
 async def test_a_forged_webhook_body_is_not_believed(world: PayWorld) -> None:
