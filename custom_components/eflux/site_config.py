@@ -35,6 +35,7 @@ from .core.config import ControllerSettings, SiteConfig, parse_site_config
 from .sockets import balanced_sockets, socket_charger_id
 
 CONF_CHARGERS = "chargers"  # options: charge point ids seen so far (new ones are added)
+CONF_PHASE_SWITCHING = "phase_switching"  # options: charge point ids that switch 1p/3p
 CONF_REMOVED = "removed_chargers"  # options: ids whose device the user removed (not re-adopted)
 GRID = "grid"
 METER_NAME = "grid"
@@ -52,6 +53,7 @@ def site_document(
     margin = float(options.get(CONF_MARGIN_AMPS, DEFAULT_MARGIN_AMPS))
     meter = dict(options.get(CONF_METER) or {CONF_METER_TYPE: METER_NONE})
     limit: float | list[float] = fuse if phases == 3 else [fuse, 0.0, 0.0]
+    switching = set(options.get(CONF_PHASE_SWITCHING, []))
     # Each socket of a box is a charger of the grid circuit with its own maximum (a box's own
     # limit over its sockets is not known).
     chargers = [
@@ -62,6 +64,8 @@ def site_document(
             "circuit": GRID,
             "max_current_a": min(CHARGER_MAX_AMPS, fuse),
             **({} if phases == 3 else {"wiring": ["L1"]}),
+            # Boxes that switch between one and three phases (options `phase_switching`).
+            **({"can_switch_phases": True} if phases == 3 and cp_id in switching else {}),
         }
         for cp_id, connector in balanced_sockets(options, options.get(CONF_CHARGERS, []))
     ]

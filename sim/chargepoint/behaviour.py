@@ -33,3 +33,6 @@ class SimBehaviour:
     # The phase names on Current.Import/Voltage per charger phase (default L1, L2, L3): a
     # 1-phase charger whose meter sits on the grid's L3 may call its only phase "L3"
     phase_labels: tuple[str, ...] | None = None
+    # go-e, some 2.0.1 boxes: numberPhases 1 in the charging profile switches the car to one
+    # phase (2.0.1 phaseToUse picks which; the sim draws on its first), numberPhases 3 back
+    switches_phases: bool = False

@@ -29,11 +29,12 @@ class Car:
             return 0.0
         return round(min(offered_a, self.max_current_a) + self.overdraw_a, 1)
 
-    def charge(self, amps: float, seconds: float) -> float:
-        """Draw `amps` per phase for `seconds`; returns the grid energy in Wh."""
+    def charge(self, amps: float, seconds: float, phases: int | None = None) -> float:
+        """Draw `amps` per phase on `phases` (default: all the car has) for `seconds`;
+        returns the grid energy in Wh."""
         if amps <= 0 or seconds <= 0:
             return 0.0
-        wh = amps * self.phases * NOMINAL_VOLTAGE * seconds / 3600.0
+        wh = amps * (phases or self.phases) * NOMINAL_VOLTAGE * seconds / 3600.0
         stored_kwh = wh / 1000.0 * self.efficiency
         self.soc = min(100.0, self.soc + 100.0 * stored_kwh / self.battery_kwh)
         return wh

@@ -33,6 +33,7 @@ from .adapter import ProtocolAdapter, adapter_class
 from .behaviour import SimBehaviour
 from .car import MIN_CHARGING_AMPS, NOMINAL_VOLTAGE, Car
 from .driver import DriverActions
+from .phases import PhaseSwitch
 from .profiles import ProfileBook, composite
 from .reservations import SimReservations
 from .transaction import SimSample, SimTransaction
@@ -46,7 +47,7 @@ class SimOffline(Exception):
     """The simulated charger has no connection right now."""
 
 
-class SimChargePoint(DriverActions):
+class SimChargePoint(DriverActions, PhaseSwitch):
     def __init__(
         self,
         url: str,
@@ -296,8 +297,9 @@ class SimChargePoint(DriverActions):
         now = self.clock()
         if self._last_advance is not None and self.transaction is not None:
             seconds = (now - self._last_advance).total_seconds() * self.speed
-            self.register_wh += self.car.charge(self.amps, seconds)
+            self.register_wh += self.car.charge(self.amps, seconds, self.drawing_phases)
         self._last_advance = now
+        self.note_phases(now)
         offered = self.offered_a()
         self.limit_a = offered if offered < self.max_current_a else None
         drawn = self.amps
@@ -326,12 +328,12 @@ class SimChargePoint(DriverActions):
 
     def sample(self, context: str | None = None) -> SimSample:
         self.advance()
-        per_phase = tuple(self.amps if i < self.car.phases else 0.0 for i in range(3))
+        per_phase = tuple(self.amps if i < self.drawing_phases else 0.0 for i in range(3))
         tx = self.transaction
         return SimSample(
             timestamp=self.clock(),
             register_wh=round(self.register_wh, 1),
-            power_w=round(self.amps * self.car.phases * NOMINAL_VOLTAGE, 1),
+            power_w=round(self.amps * self.drawing_phases * NOMINAL_VOLTAGE, 1),
             current_a=(per_phase[0], per_phase[1], per_phase[2]),
             voltage_v=NOMINAL_VOLTAGE,
             soc=round(self.car.soc, 1) if self.plugged else None,

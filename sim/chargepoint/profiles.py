@@ -31,6 +31,7 @@ class SimProfile:
     limit: float
     unit: str  # A or W
     phases: int | None = None
+    phase_to_use: int | None = None  # 2.0.1, with phases 1
     transaction_id: str | None = None
     valid_to: datetime | None = None
     start_schedule: datetime | None = None  # None: from when it was installed
@@ -149,6 +150,24 @@ class ProfileBook:
         limits = [value for value in (tx_limit, cap) if value is not None]
         return min(limits) if limits else None
 
+    def phases(self, connector_id: int, transaction_id: str | None, now: datetime) -> int | None:
+        """numberPhases of the Tx (else TxDefault) profile in force on the connector."""
+        valid = [
+            p
+            for p in self.profiles.values()
+            if p.limit_at(now) is not None and p.connector_id in (0, connector_id)
+        ]
+        for purpose in (TX, TX_DEFAULT):
+            mine = [
+                p
+                for p in valid
+                if p.purpose == purpose
+                and (purpose != TX or p.transaction_id in (None, transaction_id))
+            ]
+            if mine and (purpose != TX or transaction_id is not None):
+                return max(mine, key=lambda p: (p.connector_id, p.stack_level)).phases
+        return None
+
     def edges(self, start: datetime, end: datetime) -> list[datetime]:
         """`start` and every moment in (start, end) at which some profile may change."""
         inside = {e for p in self.profiles.values() for e in p.edges() if start < e < end}
@@ -163,6 +182,7 @@ def schedule_fields(schedule: dict[str, Any]) -> dict[str, Any]:
         "limit": float(first["limit"]),
         "unit": schedule["charging_rate_unit"],
         "phases": first.get("number_phases"),
+        "phase_to_use": first.get("phase_to_use"),
         "start_schedule": parse(start) if start else None,
         "later": tuple((int(p["start_period"]), float(p["limit"])) for p in rest),
         "duration": schedule.get("duration"),

@@ -14,6 +14,7 @@ from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eflux.const import DOMAIN, EVENT_PLAN_CHANGED
+from sim.chargepoint import SimBehaviour
 
 from .conftest import ENTRY_ID, SimFactory
 from .helpers import settle, until
@@ -99,3 +100,30 @@ async def test_a_promise_made_and_broken_fires_eflux_plan_changed(
     assert broken["reason"] == "circuit_limit_changed"
     assert broken["ready_by_departure"] is False
     assert broken["shortfall_kwh"] > 0
+
+
+@pytest.fixture
+def options(options: dict[str, Any]) -> dict[str, Any]:
+    """CP-1 is a box that switches between one and three phases."""
+    return {**options, "phase_switching": ["CP-1"]}
+
+
+async def test_the_phases_select_switches_a_charger_that_can(
+    hass: HomeAssistant, loaded: MockConfigEntry, make_sim: SimFactory
+) -> None:
+    sim = await make_sim("CP-1", "2.0.1", behaviour=SimBehaviour(switches_phases=True))
+    await settle(hass)
+    await sim.plug_in("CARD-1")
+    await until(hass, lambda: sim.amps > 0)
+    entity = "select.cp_1_phases"
+    assert hass.states.get(entity).state == "auto"
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": entity, "option": "1"}, blocking=True
+    )
+    await until(hass, lambda: sim.drawing_phases == 1)
+    await until(hass, lambda: hass.states.get(entity).state == "1")
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            "select", "select_option", {"entity_id": entity, "option": "2"}, blocking=True
+        )
+    assert loaded.runtime_data.site.state().chargers["CP-1"].phase_mode == "1"

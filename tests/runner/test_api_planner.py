@@ -50,6 +50,12 @@ async def api(tmp_path: Path, unused_port: Callable[[], int]) -> AsyncIterator[A
             "chargers": [
                 {"id": "garage", "circuit": "grid", "charge_point": "PLAN-CP", "mode": "smart"},
                 {"id": "drive", "circuit": "grid", "charge_point": "PLAN-201", "mode": "smart"},
+                {
+                    "id": "sw",
+                    "circuit": "grid",
+                    "charge_point": "PLAN-SW",
+                    "can_switch_phases": True,
+                },
             ],
             "cars": [{"id": "zoe", "name": "Zoe", "battery_kwh": 52, "phases": 3}],
             "cards": [{"id": "BRAM-CARD", "driver": "Bram", "car": "zoe"}],
@@ -179,3 +185,22 @@ async def test_a_card_names_the_car_the_session_is_planned_with(api: Api, versio
         assert plan.energy_needed_kwh == pytest.approx(58 * (80 - one["soc"]) / 100 / 0.9)
     finally:
         await charger.close()
+
+
+async def test_phases_through_the_api(api: Api) -> None:
+    for ident, body, status in (
+        ("sw", {"mode": "2"}, 400),
+        ("sw", {"mode": 1}, 400),
+        ("sw", {"mode": "1", "now": True}, 400),
+        ("garage", {"mode": "1"}, 409),  # cannot switch
+        ("nope", {"mode": "1"}, 404),
+    ):
+        got, answer = await api.call("PUT", f"/api/chargers/{ident}/phases", body)
+        assert got == status, (ident, body, answer)
+    _, before = await api.call("GET", "/api/chargers/sw")
+    assert (before["phase_mode"], before["phases_in_use"]) == ("auto", 3)
+    status, answer = await api.call("PUT", "/api/chargers/sw/phases", {"mode": "1"})
+    assert status == 200
+    assert (answer["phase_mode"], answer["phases_in_use"]) == ("1", 1)
+    _, garage = await api.call("GET", "/api/chargers/garage")
+    assert garage["phase_mode"] is None

@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from .balancing import (
@@ -112,7 +113,7 @@ class Controller:
             site, cars or {}, self.settings.planner_interval, PriceBook(self.settings.tariff)
         )
         planner = self.settings.planner
-        self.limits = SiteLimits(site, planner.capacity_tariff)
+        self.limits = SiteLimits(site, planner)
         self.plan_events = PlanEvents()
         self._plans = Replanner(
             central,
@@ -149,6 +150,8 @@ class Controller:
         self._scheduled = False
         self._last_pass_at = clock()
         self.passes = 0
+        if self.limits.phases.switchable:  # they run on the phases chosen here, not their own
+            self.apply_limits(None, switched=self.limits.phases.switchable)
 
     # ---- lifetime -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -310,6 +313,8 @@ class Controller:
         result = balance(self._compiled, inputs, self._state, now, self._memo)
         self._state, self.result = result.state, result
         self._plans.observe(result.state.circuit_base, now)
+        if self.limits.phases.switchable:
+            self._switch_phases(now, result)
         if self._plans.due(now):  # the household surprised the plan: re-plan in a moment
             self._schedule()
         self._last_pass_at = now
@@ -432,15 +437,37 @@ class Controller:
             sleeping.cancel()
             woken.cancel()
 
-    def apply_limits(self, reason: str | None) -> None:
-        """Run with the circuits' limits in force now (`limits`); `reason`: re-plan too."""
-        site = self.limits.circuits.site()
+    def apply_limits(self, reason: str | None, *, switched: Iterable[str] = ()) -> None:
+        """Run with the circuits' limits in force now (`limits`); `reason`: re-plan too;
+        `switched`: chargers now on other phases start afresh in the balancer."""
+        site = self.limits.balancing_site()
         if site is not self.site:
             self.site, self._compiled = site, compile_site(site)
             self._memo = PassMemo(self._compiled)
+        if switched:  # their wiring changed: inputs per the new wiring, a fresh balancer state
+            self._chargers = {c.id: c for c in site.chargers}
+            kept = {i: s for i, s in self._state.chargers.items() if i not in set(switched)}
+            self._state = replace(self._state, chargers=MappingProxyType(kept))
+            for ident in set(switched):
+                self._inputs.pop(ident, None)
+                self._refresh_charge_point(self.bindings[ident].charge_point_id)
         if reason is not None:
             self._plans.set_site(self.limits.circuits.planning_site(), reason)
         self._schedule()
+
+    def _switch_phases(self, now: datetime, result: BalanceResult) -> None:
+        starts: dict[str, datetime | None] = {}
+        charge_points = self._central.charge_points()
+        for ident in self.limits.phases.switchable:
+            binding = self.bindings[ident]
+            connector = connector_of(charge_points.get(binding.charge_point_id), binding)
+            tx = connector.transaction if connector is not None else None
+            starts[ident] = tx.started_at if tx is not None and tx.is_open else None
+        switched = self.limits.phases.decide(
+            now, result, lambda i: self._users[i].mode or self.site.default_mode, starts
+        )
+        if switched:
+            self.apply_limits(None, switched=switched)
 
     def carry_planner(self, old: Controller) -> None:
         """Take over the planner's side of `old` (a controller this one replaces): promises

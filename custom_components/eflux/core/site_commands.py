@@ -100,6 +100,13 @@ class SiteCommands:
             self.controller.apply_limits("circuit_limit_changed")
         return cleared
 
+    async def set_phase_mode(self, charger_id: str, mode: str) -> None:
+        """`auto`, `1` or `3` for a charger that can switch phases (KeyError for one that
+        cannot, ValueError for another mode): a fixed choice switches at once."""
+        self.binding(charger_id)
+        self.controller.limits.phases.set_mode(charger_id, mode)
+        self.controller.apply_limits(None)
+
     def circuit_limits(self) -> dict[str, CircuitOverride]:
         """The overrides in force, by circuit."""
         return dict(self.controller.limits.circuits.overrides)

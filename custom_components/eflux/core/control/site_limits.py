@@ -1,5 +1,6 @@
-"""The controller's live limits: circuit overrides and the capacity tariff's running budget, as
-one site for the balancer (recompiled only when a limit really moves) and one for the planner."""
+"""The controller's live limits: circuit overrides, the capacity tariff's running budget and the
+phases switchable chargers run on, as one site for the balancer (recompiled only when a limit
+really moves) and one for the planner."""
 
 from __future__ import annotations
 
@@ -7,19 +8,29 @@ import math
 from datetime import datetime
 
 from ..balancing import PhaseAmps, Site
-from ..config import CapacityTariff
+from ..config import PlannerSettings
 from .capacity_tariff import CapacityTariffMeter, TariffStatus
 from .circuit_limits import CircuitLimits
+from .phase_switch import PhaseSwitching
 
 BUDGET_STEP_A = 0.5  # the tariff's budget moves the balancer's limit in steps of this
 
 
 class SiteLimits:
-    def __init__(self, base: Site, tariff: CapacityTariff | None) -> None:
+    def __init__(self, base: Site, settings: PlannerSettings) -> None:
         self.circuits = CircuitLimits(base)
+        self.phases = PhaseSwitching(
+            base, interval=settings.phase_switch_interval, grace=settings.phase_switch_grace
+        )
+        tariff = settings.capacity_tariff
         self.tariff: CapacityTariffMeter | None = None
         if tariff is not None:
             self.tariff = CapacityTariffMeter(tariff.circuit, tariff.target_kw, base.voltage_v)
+
+    def balancing_site(self) -> Site:
+        """The site the balancer runs with: overrides, the tariff's budget, the phases the
+        switchable chargers run on."""
+        return self.phases.apply(self.circuits.site())
 
     def observe(self, circuit: str, amps: PhaseAmps | None, now: datetime) -> bool:
         """A meter reading; True when the balancer's site changes (the tariff's budget moved)."""

@@ -88,6 +88,10 @@ class ChargerSnapshot:
     # The driver and car the session's card names (site.yaml `cards`, API, cloud), if any.
     driver: str | None = None
     car: str | None = None
+    # 1p/3p switching (chargers with can_switch_phases): the user's choice (auto, 1, 3) and
+    # the phases it runs on now; None for a charger that cannot switch.
+    phase_mode: str | None = None
+    phases_in_use: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,7 @@ def charger_snapshot(
     channel = controller.channel(ident)
     request = controller.departures.active.get(ident) or controller.departures.requests.get(ident)
     card = controller.replanner.cards.get(tx.id_tag) if tx is not None and tx.id_tag else None
+    phases = controller.limits.phases
     car = controller.car_plan(ident)
     mode = user.mode or controller.site.default_mode
     power = tx.power_w if tx is not None and tx.power_w is not None else None
@@ -139,6 +140,8 @@ def charger_snapshot(
         ),
         reservation=_reservation(connector),
         security_profile=state.security_profile if state is not None else None,
+        phase_mode=phase_mode.value if (phase_mode := phases.modes.get(ident)) else None,
+        phases_in_use=phases.running.get(ident),
         driver=card.driver or None if card is not None else None,
         car=(card.car.name or None) if card is not None and card.car is not None else None,
     )

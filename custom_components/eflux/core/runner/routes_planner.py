@@ -10,6 +10,7 @@ driver and car a card names, and the plan changes announced.
     PUT    /api/cards/{id}/vehicle       {"driver"?, "car": {...} | null}
     DELETE /api/cards/{id}/vehicle
     GET    /api/plan/changes             the last 100 plan changes (as eflux_plan_changed)
+    PUT    /api/chargers/{id}/phases     {"mode": "auto" | "1" | "3"} (chargers that can switch)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from ..config import CardProfile, ConfigError
-from ..runtime import CircuitLimitError, CircuitOverride, LocalSite
+from ..runtime import CircuitLimitError, CircuitOverride, LocalSite, charger_dict
 from .errors import ApiError
 from .jsonbody import BodyError, read_json
 
@@ -135,7 +136,23 @@ def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
     app.router.add_get("/api/cards/{id}/vehicle", get_vehicle)
     app.router.add_put("/api/cards/{id}/vehicle", put_vehicle)
     app.router.add_delete("/api/cards/{id}/vehicle", delete_vehicle)
+    async def put_phases(request: web.Request) -> web.Response:
+        body = await _body(request)
+        mode = body.get("mode")
+        if set(body) != {"mode"} or not isinstance(mode, str):
+            raise ApiError(400, "bad_request", 'the body is {"mode": "auto" | "1" | "3"}')
+        site = request.app[site_key]
+        ident = request.match_info["id"]
+        site.binding(ident)  # 404 for an unknown charger
+        try:
+            await site.set_phase_mode(ident, mode)
+        except KeyError as err:
+            raise ApiError(409, "not_supported", str(err.args[0])) from None
+        site.recompute()
+        return web.json_response(charger_dict(site.charger_state(ident)))
+
     app.router.add_get("/api/plan/changes", get_plan_changes)
+    app.router.add_put("/api/chargers/{id}/phases", put_phases)
 
 
 def card_dict(profile: CardProfile) -> dict[str, Any]:
