@@ -59,12 +59,15 @@ class Payments:
     async def webhook(self, provider_id: str) -> Payment | None:
         """The provider says something happened to `provider_id`: fetch it and record it.
 
-        An id we never made is ignored without asking the provider (None)."""
+        An id we never made is ignored without asking the provider (None); so is one whose
+        status is final already (paid, failed, canceled, expired), so repeated webhooks cost
+        the provider nothing."""
         if PAYMENT_ID.fullmatch(provider_id) is None:
             return None
-        if await ledger.by_provider_id(self.db, provider_id) is None:
+        mine = await ledger.by_provider_id(self.db, provider_id)
+        if mine is None:
             return None
-        return await self._refresh(provider_id)
+        return await self.refresh(mine)  # a final one is not fetched again: no amplification
 
     async def refresh(self, payment: Payment) -> Payment:
         """The payment as the provider has it now (final ones are not asked again)."""

@@ -66,6 +66,7 @@ class SimProvider:
     api_key: str
     payments: dict[str, SimPayment] = field(default_factory=dict)
     webhook_calls: list[tuple[str, int | str]] = field(default_factory=list)
+    fetches: list[str] = field(default_factory=list)  # GET /v2/payments/{id}, in order
     fail_next_webhooks: int = 0  # the next N webhook calls are not sent (a lost webhook)
     down: bool = False  # every API call answers 503
     webhook_attempts: int = 3
@@ -121,6 +122,7 @@ class SimProvider:
         await self.outcome(payment_id, "expired")  # no-op once it was paid, failed, ...
 
     async def get(self, request: web.Request) -> web.Response:
+        self.fetches.append(request.match_info["id"])
         payment = self.payments.get(request.match_info["id"])
         if payment is None:
             return _error(404, "Not Found", "No payment exists with token")

@@ -61,11 +61,13 @@ async def test_duplicated_and_concurrent_webhooks_credit_once(world: PayWorld) -
     payment = await _start(world, 1000)
     await _checkout(world, payment, "pay")
     form = {"id": str(payment["provider_id"])}
+    fetched = len(world.provider.fetches)
     statuses = await asyncio.gather(*[world.webhook(form) for _ in range(12)])
     assert set(statuses) == {200}
     await world.provider.call_webhook(str(payment["provider_id"]))  # the provider repeats too
     assert await world.balance() == 1000
     assert len(await world.ledger()) == 1
+    assert len(world.provider.fetches) == fetched  # paid is final: the provider not asked again
 
 
 async def test_concurrent_first_webhooks_race_and_credit_once(world: PayWorld) -> None:
@@ -113,7 +115,9 @@ async def test_a_forged_webhook_body_is_not_believed(world: PayWorld) -> None:
     forged = {"id": ident, "status": "paid", "amount": "500.00", "paidAt": NOW.isoformat()}
     assert await world.webhook(forged) == 200
     assert await world.webhook(json={"id": ident, "status": "paid"}) == 400  # not a form
+    fetched = len(world.provider.fetches)
     assert await world.webhook({"id": "tr_neverexisted"}) == 200  # says nothing, does nothing
+    assert len(world.provider.fetches) == fetched  # and the provider is not asked
     assert await world.webhook({"id": "'; DROP TABLE payments;--"}) == 200
     assert await world.webhook({}) == 400
     form = {"Content-Type": "application/x-www-form-urlencoded"}
