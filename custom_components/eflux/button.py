@@ -43,6 +43,7 @@ BUTTONS: tuple[ChargerButtonDescription, ...] = (
     ChargerButtonDescription(
         key="reset",
         device_class=ButtonDeviceClass.RESTART,
+        entity_registry_enabled_default=False,
         entity_category=EntityCategory.CONFIG,
         action="Reset",
         payload_fn=lambda c: {"type": "OnIdle" if _v201(c) else "Soft"},
@@ -51,6 +52,7 @@ BUTTONS: tuple[ChargerButtonDescription, ...] = (
     ChargerButtonDescription(
         key="unlock",
         translation_key="unlock",
+        entity_registry_enabled_default=False,
         action="UnlockConnector",
         payload_fn=lambda c: (
             {"evseId": c.connector_id, "connectorId": 1}

@@ -17,6 +17,7 @@ from .core.runtime import LocalSite
 if TYPE_CHECKING:
     from .cloud import EfluxCloud
     from .coordinator import EfluxCoordinator
+    from .sessions import SessionHistory
     from .watch import SiteWatcher
 
 
@@ -28,6 +29,7 @@ class EfluxRuntimeData:
     coordinator: EfluxCoordinator
     cloud: EfluxCloud | None = None
     watcher: SiteWatcher | None = None
+    sessions: SessionHistory | None = None
     # The options the running site was built from (new chargers are added to it live).
     options: dict[str, Any] = field(default_factory=dict)
 

@@ -28,6 +28,7 @@ from .meter_link import async_link_meter
 from .new_chargers import async_add_to_running_site, async_adopt_new_chargers
 from .ocpp_schemas import load_ocpp_schemas
 from .services import async_setup_services
+from .sessions import SessionHistory
 from .site_config import CONF_CHARGERS, CONF_REMOVED, build_site_config
 from .sockets import CONF_CONNECTORS
 from .watch import SiteWatcher
@@ -78,6 +79,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
     entry.runtime_data = EfluxRuntimeData(
         site=site, coordinator=coordinator, cloud=cloud, options=dict(entry.options)
     )
+    sessions = entry.runtime_data.sessions = SessionHistory(hass, site)
+    await sessions.async_refresh()
+    entry.async_on_unload(sessions.async_start())
     coordinator.async_start_push()
     entry.async_on_unload(coordinator.async_stop_push)
     async_register_site_device(hass, entry)  # before the chargers that name it via_device

@@ -31,6 +31,7 @@ from .coordinator import EfluxCoordinator
 from .core.runtime import ChargerSnapshot, SiteSnapshot
 from .data import EfluxConfigEntry
 from .entity import EfluxChargerEntity, EfluxSiteEntity, async_add_charger_entities
+from .session_sensors import async_add_history_sensors
 
 PARALLEL_UPDATES = 0  # push: nothing to poll
 
@@ -79,6 +80,7 @@ def _phase_current(index: int) -> ChargerSensorDescription:
     return ChargerSensorDescription(
         key=f"current_l{index + 1}",
         translation_key=f"current_l{index + 1}",
+        entity_registry_enabled_default=False,  # Power says enough for most users
         device_class=SensorDeviceClass.CURRENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         state_class=SensorStateClass.MEASUREMENT,
@@ -187,6 +189,43 @@ def _grid_meter_quality(site: SiteSnapshot) -> str | None:
     return site.meters[0].quality if site.meters else None
 
 
+def _own_meter(site: SiteSnapshot) -> bool:
+    """A meter core reads itself (Modbus): it has registers beyond the currents."""
+    return bool(site.meters) and site.meters[0].kind != "external"
+
+
+def _grid_power(index: int) -> SiteSensorDescription:
+    return SiteSensorDescription(
+        key=f"grid_power_l{index + 1}",
+        translation_key=f"grid_power_l{index + 1}",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda s: s.meters[0].phase_power_w[index] if s.meters else None,
+        has_fn=_own_meter,
+    )
+
+
+# The Energy dashboard's "grid consumption" and "return to grid": the meter's own registers.
+GRID_ENERGY_SENSORS: tuple[SiteSensorDescription, ...] = tuple(
+    SiteSensorDescription(
+        key=f"grid_{way}_energy",
+        translation_key=f"grid_{way}_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=2,
+        value_fn=value_fn,
+        has_fn=_own_meter,
+    )
+    for way, value_fn in (
+        ("import", lambda s: _wh(s.meters[0].import_kwh) if s.meters else None),
+        ("export", lambda s: _wh(s.meters[0].export_kwh) if s.meters else None),
+    )
+)
+
+
 # Capacity tariff (site.yaml `planner.capacity_tariff`): only on a site that has one.
 _CAPACITY: tuple[tuple[str, Callable[[SiteSnapshot], StateType]], ...] = (
     ("capacity_quarter_average", lambda s: s.capacity_quarter_average_kw),
@@ -210,6 +249,8 @@ def _capacity(key: str, value: Callable[[SiteSnapshot], StateType]) -> SiteSenso
 
 SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
     *(_grid_current(i) for i in range(3)),
+    *(_grid_power(i) for i in range(3)),
+    *GRID_ENERGY_SENSORS,
     SiteSensorDescription(
         key="household_power",
         translation_key="household_power",
@@ -293,6 +334,7 @@ async def async_setup_entry(
         entities.append(entry.runtime_data.cloud.sensor(coordinator))
     async_add_entities(entities)
     async_add_charger_entities(entry, async_add_entities, EfluxChargerSensor, charger_sensors)
+    async_add_history_sensors(entry, async_add_entities, currency)
 
 
 class EfluxChargerSensor(EfluxChargerEntity, SensorEntity):

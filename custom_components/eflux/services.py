@@ -31,6 +31,7 @@ from .core.domain import DepartureRequest
 from .core.runtime import ChargerSnapshot
 from .data import EfluxConfigEntry
 from .entity import charger_for_device, future_departure, run_command
+from .sessions import async_export_sessions
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_DEPARTURE = "departure"
@@ -50,6 +51,8 @@ SERVICE_PROFILE = "set_charging_profile"
 SERVICE_CARD_LOST = "report_card_lost"
 SERVICE_SYNC = "sync_now"
 SERVICE_PRICES = "set_prices"
+SERVICE_EXPORT = "export_sessions"
+ATTR_MONTH = "month"
 SERVICE_CIRCUIT_LIMIT = "set_circuit_limit"
 ATTR_CIRCUIT = "circuit"
 ATTR_LIMIT = "limit_a"
@@ -101,6 +104,12 @@ CIRCUIT_LIMIT_SCHEMA = ENTRY_SCHEMA.extend(
         vol.Optional(ATTR_DURATION): cv.positive_time_period,
         vol.Optional(ATTR_MIN_KW): vol.All(vol.Coerce(float), vol.Range(min=0, max=50)),
         vol.Optional(ATTR_CLEAR, default=False): cv.boolean,
+    }
+)
+EXPORT_SCHEMA = ENTRY_SCHEMA.extend(
+    {
+        vol.Optional(ATTR_MONTH): cv.string,  # YYYY-MM; default: the current month
+        vol.Optional(ATTR_CARD): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64)),
     }
 )
 CARD_SCHEMA = ENTRY_SCHEMA.extend(
@@ -185,6 +194,25 @@ async def _set_prices(call: ServiceCall) -> ServiceResponse:
     return {"hours_set": hours}
 
 
+async def _export(call: ServiceCall) -> ServiceResponse:
+    """A month's sessions as CSV (grouped per card, with totals) under the config dir."""
+    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    try:
+        return await async_export_sessions(
+            call.hass,
+            entry.runtime_data.site,
+            entry.entry_id,
+            call.data.get(ATTR_MONTH),
+            call.data.get(ATTR_CARD),
+        )
+    except ValueError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_value",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+
 def _price_items(call: ServiceCall) -> list[Any]:
     items: list[Any] = []
     if ATTR_ENTITY_ID in call.data:
@@ -257,6 +285,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_CIRCUIT_LIMIT, _set_circuit_limit, CIRCUIT_LIMIT_SCHEMA),
     ):
         hass.services.async_register(DOMAIN, name, handler, schema=schema)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_EXPORT,
+        _export,
+        schema=EXPORT_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
     hass.services.async_register(
         DOMAIN,
         SERVICE_PRICES,

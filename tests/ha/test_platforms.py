@@ -32,6 +32,7 @@ class SimClock:
         return self.now
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # also those disabled by default
 @pytest.mark.parametrize("platform", PLATFORMS)
 async def test_platform_snapshot(
     hass: HomeAssistant,

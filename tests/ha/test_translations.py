@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 import yaml
 
-from custom_components.eflux import binary_sensor, button, number, select, sensor, switch
+from custom_components.eflux import (
+    binary_sensor,
+    button,
+    number,
+    select,
+    sensor,
+    session_sensors,
+    switch,
+)
 from custom_components.eflux import datetime as eflux_datetime
 from custom_components.eflux.cloud import SYNC_SENSOR
 from custom_components.eflux.core.meters.config import MQTT_PROFILES
@@ -52,7 +60,15 @@ def test_dutch_is_not_english() -> None:
 
 
 PLATFORM_DESCRIPTIONS: dict[str, list[Any]] = {
-    "sensor": [*sensor.CHARGER_SENSORS, *sensor.SITE_SENSORS, sensor.PRICE_SENSOR, SYNC_SENSOR],
+    "sensor": [
+        *sensor.CHARGER_SENSORS,
+        *sensor.SITE_SENSORS,
+        sensor.PRICE_SENSOR,
+        SYNC_SENSOR,
+        *session_sensors.HISTORY_SENSORS,
+        session_sensors.CARD_ENERGY,
+        session_sensors.CARD_COST,
+    ],
     "binary_sensor": list(binary_sensor.BINARY_SENSORS),
     "button": list(button.BUTTONS),
     "number": list(number.NUMBERS),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
@@ -59,6 +60,21 @@ class CardListDelta:
     since_version: int
     version: int
     cards: tuple[Card, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A finished session as the site stored it, for its history and exports."""
+
+    charger_id: str | None  # the balanced charger; None when the site no longer balances it
+    charge_point_id: str
+    connector_id: int
+    card: str | None
+    started_at: datetime
+    stopped_at: datetime
+    energy_kwh: float
+    cost: Decimal | None  # at the site's prices (tariff or pushed); None: an hour had none
+    stop_reason: str | None
 
 
 @dataclass(frozen=True, slots=True)

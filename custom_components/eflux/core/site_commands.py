@@ -10,6 +10,7 @@ through unchanged.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from .config.planner import parse_car
 from .control.circuit_limits import CircuitLimitError, CircuitOverride
 from .control.prices import parse_entries
 from .controller import Controller
-from .domain import DepartureRequest
+from .domain import DepartureRequest, SessionRecord
 
 
 class SiteCommands:
@@ -212,3 +213,36 @@ class SiteCommands:
         return await self.central.update_firmware(
             binding.charge_point_id, path, signature, signing_certificate
         )
+
+    # ---- session history ---------------------------------------------------------------------
+    async def session_cost(self, charger_id: str) -> Decimal | None:
+        """What the charger's running session has cost so far at the site's prices; None
+        without a session or when a step of it falls in an hour without a price."""
+        binding = self.binding(charger_id)
+        for tx in self.central.open_transactions(binding.charge_point_id):
+            if tx.connector_id == binding.connector_id:
+                return await self.central.transaction_cost(tx, self.controller.price_at)
+        return None
+
+    async def session_history(self, start: datetime, end: datetime) -> list[SessionRecord]:
+        """Sessions that ended in [start, end), oldest first, each with its cost at the site's
+        prices (the tariff, overridden by pushed prices) over its stored register readings."""
+        bindings = self.controller.bindings.items()
+        by_place = {(b.charge_point_id, b.connector_id): i for i, b in bindings}
+        found = []
+        for tx in await self.central.closed_transactions(start, end):
+            assert tx.stopped_at is not None
+            found.append(
+                SessionRecord(
+                    charger_id=by_place.get((tx.charge_point_id, tx.connector_id)),
+                    charge_point_id=tx.charge_point_id,
+                    connector_id=tx.connector_id,
+                    card=tx.id_tag,
+                    started_at=tx.started_at,
+                    stopped_at=tx.stopped_at,
+                    energy_kwh=round(tx.energy_wh / 1000, 3),
+                    cost=await self.central.transaction_cost(tx, self.controller.price_at),
+                    stop_reason=tx.stop_reason,
+                )
+            )
+        return found

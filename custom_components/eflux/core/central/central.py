@@ -6,18 +6,20 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, overload
 
 from ..clock import utc_now
 from ..domain import Card, CardListDelta, LocalCardList
+from . import records
 from .auth import Authorizer, AuthResult, CardBook, RemoteAuthorizer, config_cards
 from .compaction import compact_closed
 from .config import CentralConfig
 from .configure import push_cards, push_full_list
 from .control import ChargerControl
-from .cost import PriceSource, cost_updates
+from .cost import PriceSource, cost_updates, session_cost
 from .errors import CentralError, UnknownReservation
 from .events import CentralEvent, EventBus
 from .firmware import update_firmware
@@ -241,6 +243,16 @@ class CentralSystem:
         return await update_firmware(
             session, path, signature=signature, signing_certificate=signing_certificate
         )
+
+    async def closed_transactions(self, start: datetime, end: datetime) -> list[Transaction]:
+        """The stored transactions that ended in [start, end) (session history, exports)."""
+        return await self._store.read(lambda db: records.closed_transactions(db, start, end))
+
+    async def transaction_cost(self, tx: Transaction, price_at: PriceSource) -> Decimal | None:
+        """What `tx` cost at `price_at`, step by step over its stored register readings
+        (as a 2.0.1 display is told); None when a step has no price."""
+        samples = await self._store.read(lambda db: records.transaction_samples(db, tx.record_id))
+        return session_cost(tx, samples, price_at)
 
     def set_price_source(self, price_at: PriceSource | None) -> None:
         """Where 2.0.1 costs come from: the price per kWh (config.currency) in force at a

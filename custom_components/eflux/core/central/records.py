@@ -150,6 +150,18 @@ async def load_open_transactions(db: aiosqlite.Connection) -> list[Transaction]:
         return [transaction_from_row(row) async for row in cursor]
 
 
+async def closed_transactions(
+    db: aiosqlite.Connection, start: datetime, end: datetime
+) -> list[Transaction]:
+    """Transactions that ended in [start, end), in the order they ended."""
+    async with db.execute(
+        f"SELECT {_TX_COLUMNS} FROM transactions WHERE stopped_at IS NOT NULL"  # noqa: S608
+    ) as cursor:
+        found = [transaction_from_row(row) async for row in cursor]
+    ended = [tx for tx in found if tx.stopped_at is not None and start <= tx.stopped_at < end]
+    return sorted(ended, key=lambda tx: (tx.stopped_at, tx.record_id))
+
+
 async def find_transaction(
     db: aiosqlite.Connection,
     cp_id: str,

@@ -28,6 +28,11 @@ class MeterStatus:
     last_reading_at: datetime | None
     current_a: Phases
     power_w: float | None
+    # Per phase (import positive) and the meter's energy registers (the Energy dashboard's
+    # grid consumption and return to grid); None where the meter does not measure them.
+    phase_power_w: Phases = (None, None, None)
+    import_kwh: float | None = None
+    export_kwh: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,9 @@ def build_snapshot(
                 last_reading_at=latest.timestamp if latest is not None else None,
                 current_a=latest.current_a if latest is not None else (None, None, None),
                 power_w=latest.total_power_w if latest is not None else None,
+                phase_power_w=latest.power_w if latest is not None else (None, None, None),
+                import_kwh=latest.import_kwh if latest is not None else None,
+                export_kwh=latest.export_kwh if latest is not None else None,
             )
         )
     balancer = "ok"
