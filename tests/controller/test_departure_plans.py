@@ -8,6 +8,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from ocpp.v201 import call as call201
 
 from custom_components.eflux.core.balancing import (
     Charger,
@@ -128,3 +129,43 @@ async def test_a_broken_promise_is_announced_with_its_reason(
         assert car is not None
         assert not car.will_make_it
         assert car.shortfall_kwh == pytest.approx(broken.shortfall_kwh)
+
+
+async def test_iso15118_charging_needs_feed_the_planner_directly(
+    central: CentralSystem, make_sim: SimFactory, clock: FakeClock
+) -> None:
+    """2.0.1 NotifyEVChargingNeeds: the car's own departure time and energy amount are
+    planned with no driver stating anything, at no more than the car's evMaxCurrent."""
+    site = Site(
+        circuits=(Circuit("grid", per_phase(25.0), metered=True),),
+        chargers=(Charger("iso", "grid"),),
+        tuning=DIRECT,
+    )
+    sim = await make_sim("iso", "2.0.1", car=Car(soc=40.0))
+    async with running(central, site, clock, settings=SETTINGS) as controller:
+        controller.set_mode("iso", Mode.SMART)
+        controller.meter_reading("grid", (0.0, 0.0, 0.0))
+        await sim.plug_in("CARD")
+        await eventually(lambda: sim.transaction is not None)
+        leave = (clock.now + timedelta(hours=3)).replace(microsecond=0)
+        needs = {
+            "requested_energy_transfer": "AC_three_phase",
+            "departure_time": leave.isoformat(),
+            "ac_charging_parameters": {
+                "energy_amount": 20000,
+                "ev_min_current": 6,
+                "ev_max_current": 10,
+                "ev_max_voltage": 400,
+            },
+        }
+        await sim.call(call201.NotifyEVChargingNeeds(evse_id=1, charging_needs=needs))
+        await eventually(lambda: controller.car_plan("iso") is not None)
+        car = controller.car_plan("iso")
+        assert car is not None
+        assert controller.departures.requests == {}  # nobody stated a departure
+        assert controller.departures.active["iso"].departure_at == leave
+        assert car.energy_needed_kwh == pytest.approx(20.0, abs=0.5)  # less what it got
+        assert car.will_make_it
+        plan = controller.departures.plan
+        assert plan is not None
+        assert max(plan.power_w_at("iso", s.start) for s in plan.slots) <= 10 * 3 * 230 + 1e-6
