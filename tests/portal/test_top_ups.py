@@ -98,6 +98,10 @@ async def test_top_up_pays_through_the_provider_and_lists_every_outcome(browser:
     assert shown == {first: ("paid", "paid"), failed: ("failed", "failed"),
                      expired: ("expired", "expired"), pending: ("open", "pending")}
     assert await me.world.balance() == 2500  # only the paid one
+    status, page = await me.get("/portal/top-ups?lang=nl")
+    assert status == 200
+    for dutch in ("betaald", "mislukt", "verlopen", "in behandeling"):
+        assert f">{dutch}<" in page
     status, page = await me.get("/portal/charge-points")
     assert 'href="/portal/top-ups"' in page
 
