@@ -21,6 +21,7 @@ from . import (
     routes_review,
     routes_sessions,
     routes_sync,
+    routes_vehicles,
 )
 from .app_keys import CLOCK, STORE
 from .auth import auth_middleware
@@ -61,7 +62,7 @@ def create_app(
     if listen is not None:
         app[LISTEN_ADDRESS] = listen
     for module in (routes_accounts, routes_cards, routes_charge_points, routes_review,
-                   routes_sessions, routes_sync):
+                   routes_sessions, routes_sync, routes_vehicles):
         module.setup(app)
     from ..invoicing import routes as invoice_routes  # invoicing imports api: mount it last
 

@@ -39,16 +39,19 @@ from .privacy import Privacy
 from .review import Correction, Review
 from .sessions import IngestResult, SessionIn, Sessions
 from .sites import DepartureIn, Sites
+from .vehicles import CardVehicle, Vehicles
 
 __all__ = [
     "Account", "AccountKind", "AuditEntry", "AuditLog", "CardDelta", "CardEpoch", "CardKind",
-    "CardOrder", "CardRecord", "CardStatus", "Cards", "ChargePoint", "Conflict", "Correction",
+    "CardOrder", "CardRecord", "CardStatus", "CardVehicle", "Cards", "ChargePoint", "Conflict",
+    "Correction",
     "Departure",
     "DepartureIn", "IngestResult", "Invalid", "IssuedToken", "ListedCard", "NotFound",
     "OpenSession", "OpenSessionIn", "OpenSessions", "Plans", "Principal",
     "Privacy", "Review", "Role", "SessionIn", "SessionRecord", "SessionSource", "Sessions",
     "Site", "Sites",
-    "SnapshotResult", "Store", "StoreError", "Subscription", "Tariff", "User", "normalise_uid",
+    "SnapshotResult", "Store", "StoreError", "Subscription", "Tariff", "User", "Vehicles",
+    "normalise_uid",
 ]
 
 
@@ -58,6 +61,7 @@ class Store:
         self.accounts = Accounts(db)
         self.audit = AuditLog(db)
         self.cards = Cards(db)
+        self.vehicles = Vehicles(db, self.cards)
         self.sites = Sites(db)
         self.sessions = Sessions(db, self.sites)
         self.open_sessions = OpenSessions(db, self.sites)

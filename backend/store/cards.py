@@ -8,6 +8,7 @@ another account is sent to its old account's sites as blocked, so it leaves thei
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,8 @@ class ListedCard:
     kind: CardKind
     expires_at: datetime | None
     may_start: bool
+    # The driver and car the card names (store/vehicles.py), for the card's own account only.
+    vehicle: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,8 +239,10 @@ class Cards:
 
 
 _LISTED = (
-    "SELECT c.uid, c.status, c.kind, c.expires_at, c.account_id, a.prepaid_balance_cents"
+    "SELECT c.uid, c.status, c.kind, c.expires_at, c.account_id, a.prepaid_balance_cents,"
+    " v.driver, v.name, v.battery_kwh, v.max_power_kw, v.phases, v.target_soc, v.departures"
     " FROM cards c LEFT JOIN accounts a ON a.id = c.account_id"
+    " LEFT JOIN card_vehicles v ON v.card_id = c.id"
 )
 
 
@@ -248,7 +253,18 @@ def _listed(row: dict[str, Any], account_id: int) -> ListedCard:
     status = CardStatus(row["status"]) if own else CardStatus.BLOCKED
     balance = int(row["prepaid_balance_cents"] or 0)
     may_start = kind is not CardKind.PREPAID or balance >= PREPAID_MINIMUM_START_CENTS
-    return ListedCard(row["uid"], status, kind, from_db(row["expires_at"]), may_start)
+    vehicle = None
+    if own and row["departures"] is not None:  # a card_vehicles row (departures is NOT NULL)
+        vehicle = {
+            "driver": row["driver"],
+            "car": {
+                **{k: row[k] for k in ("name", "battery_kwh", "max_power_kw", "phases")},
+                "target_soc": row["target_soc"],
+                "departures": json.loads(row["departures"]),
+            },
+        }
+    expires = from_db(row["expires_at"])
+    return ListedCard(row["uid"], status, kind, expires, may_start, vehicle)
 
 
 async def _next_version(tx: Queries) -> int:
