@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from custom_components.eflux.core.clock import SYSTEM_CLOCK, Clock, Now
 from custom_components.eflux.core.config import SiteConfig
 from custom_components.eflux.core.runner.api import build_app
 from custom_components.eflux.core.runtime import LocalSite
@@ -39,9 +40,11 @@ class Api:
 
 
 @asynccontextmanager
-async def serving(config: SiteConfig, port: int) -> AsyncIterator[Api]:
+async def serving(
+    config: SiteConfig, port: int, *, clock: Clock | Now = SYSTEM_CLOCK
+) -> AsyncIterator[Api]:
     """The site running, its API on 127.0.0.1:`port`, and a client for it."""
-    site = LocalSite(config)
+    site = LocalSite(config, clock=clock)
     await site.start()
     runner = web.AppRunner(build_app(site, config.api))
     await runner.setup()

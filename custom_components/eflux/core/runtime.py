@@ -50,6 +50,7 @@ from .control.promises import PlanChanged
 from .control.snapshot import ChargerSnapshot, SiteSnapshot, charger_dict
 from .control.view import build_snapshot, charger_snapshot
 from .controller import Controller
+from .decisions import Decision, DecisionLog
 from .meters.reading import MeterReading
 from .meters.source import MeterSource
 from .site_commands import SiteCommands
@@ -71,6 +72,7 @@ __all__ = [
     "CloudLink",
     "ConfigError",
     "CurrentLimit",
+    "Decision",
     "HourPrice",
     "LocalSite",
     "Mode",
@@ -115,6 +117,7 @@ class LocalSite(SiteCommands):
         # On the controller in use (`add_chargers` replaces it): its own listeners, and the
         # clients' pass listeners move with it.
         self._pass_listeners: list[Callable[[BalanceResult], None]] = []
+        self.decisions = DecisionLog(self.clock)
         self._on_controller: list[Callable[[], None]] = []
         self._unsubscribe: list[Callable[[], None]] = []
         self._notify_pending = False
@@ -166,6 +169,7 @@ class LocalSite(SiteCommands):
     def _after_pass(self) -> None:
         result = self.controller.result
         if result is not None:
+            self.decisions.observe(result)
             for callback in list(self._pass_listeners):
                 callback(result)
 
@@ -250,6 +254,10 @@ class LocalSite(SiteCommands):
 
     def recent_plan_changes(self) -> list[PlanChanged]:
         return list(self.controller.plan_events.recent)
+
+    def recent_decisions(self, limit: int | None = None) -> list[Decision]:
+        """The newest limit changes, overloads, meter losses and rotation turns, newest last."""
+        return self.decisions.recent(limit)
 
     def charge_points(self) -> Mapping[str, ChargePointState]:
         """Every charge point the central system has stored, balanced here or not."""

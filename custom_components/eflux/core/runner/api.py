@@ -18,7 +18,7 @@ from aiohttp import web
 from ..config import ApiSettings, ChargerBinding
 from ..domain import DepartureRequest
 from ..runtime import LocalSite, ReservationNotSupported, charger_dict
-from . import routes_firmware, routes_planner
+from . import routes_decisions, routes_firmware, routes_planner
 from .admin_api import add_admin_routes
 from .errors import ApiError, as_api_error, error_response
 from .events import EventStream
@@ -62,6 +62,7 @@ def build_app(site: LocalSite, settings: ApiSettings) -> web.Application:
     app.router.add_delete("/api/prices", delete_prices)
     add_admin_routes(app, site)  # cards, charge points, approval (admin_api.py)
     routes_firmware.add_routes(app, SITE_KEY)
+    routes_decisions.add_routes(app, SITE_KEY)
     routes_planner.add_routes(app, SITE_KEY)  # circuit limits, card vehicles, plan changes
     return app
 
