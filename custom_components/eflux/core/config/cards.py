@@ -1,12 +1,12 @@
 """site.yaml `central.cards` and `central.master_pass_group`, for `parse._central`.
 
-    central:
-      master_pass_group: MASTER        # its cards may stop any session (never start one)
-      cards:
-        - 04A2B3C4                     # a plain id: accepted
-        - {id: 04FF0011, status: Blocked}
-        - {id: 04AA0022, expires: "2027-01-01T00:00:00+01:00", group: STAFF}
-        - {id: 04BB0033, group: MASTER}
+central:
+  master_pass_group: MASTER        # its cards may stop any session (never start one)
+  cards:
+    - 04A2B3C4                     # a plain id: accepted
+    - {id: 04FF0011, status: Blocked}
+    - {id: 04AA0022, expires: "2027-01-01T00:00:00+01:00", group: STAFF}
+    - {id: 04BB0033, group: MASTER}
 """
 
 from __future__ import annotations
