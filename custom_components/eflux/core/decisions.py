@@ -19,11 +19,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .balancing import BalanceResult, ChargerAllocation, Reason
+from .balancing import BalanceResult, ChargerAllocation
 
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_SIZE = 500
-_ROTATION = frozenset({Reason.PAUSED_ROTATION, Reason.PAUSED_NEXT_IN_LINE})
+# Reasons of a rotation turn (by value: `Reason` is a StrEnum).
+_ROTATION = frozenset({"paused_rotation", "paused_next_in_line"})
 
 
 class DecisionKind(StrEnum):
