@@ -4,7 +4,8 @@ Used by tests, the demo and benches. TCP, RTU over TCP (a serial gateway), or RT
 port (a pseudo-terminal in tests). Values are encoded through the profile itself, so what a
 reader decodes must equal what was set. `fault` makes the device misbehave:
 `"exception"` (Modbus exception 4, device failure), `"short"` (one register too few), or
-`"silent"` (no answer at all).
+`"silent"` (no answer at all). `on_request`, when set, runs before each request is answered
+(a scenario writes the values of that very moment, so a poll reads the present, not a tick's).
 
     python -m sim.modbus_meter --profile sdm630 --port 5020 --set total_power=3450
 """
@@ -15,7 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pymodbus.constants import ExcCodes
@@ -46,6 +47,7 @@ class ModbusMeterSim:
         self.registers: dict[tuple[str, int], int] = {}
         self.fault: str | None = None
         self.requests = 0
+        self.on_request: Callable[[], None] | None = None
         self._bus: ModbusBus | None = None
         self.set_values(values or {})
 
@@ -98,6 +100,8 @@ class ModbusMeterSim:
         set_values: Any,
     ) -> ExcCodes | None:
         self.requests += 1
+        if self.on_request is not None:
+            self.on_request()
         if self.fault == "exception":
             return ExcCodes.DEVICE_FAILURE
         reg_type = "input" if function_code == 4 else "holding"

@@ -48,12 +48,13 @@ LIBRARY_LOGGERS = ("pymodbus", "pymodbus.logging")
 
 
 class DemoteToDebug(logging.Filter):
-    """A logger filter that turns every record into a DEBUG one (handlers at INFO drop it)."""
+    """A logger filter that turns every record into a DEBUG one, kept only where DEBUG is on
+    for that logger (the level was checked against the record's original level)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.levelno = logging.DEBUG
         record.levelname = logging.getLevelName(logging.DEBUG)
-        return True
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
 
 
 _DEMOTE = DemoteToDebug()

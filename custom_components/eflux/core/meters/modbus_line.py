@@ -23,19 +23,20 @@ type LineKey = tuple[int, str, str]
 class ModbusLine:
     _open: dict[LineKey, ModbusLine] = {}
 
-    def __init__(self, key: LineKey, cfg: MeterSourceConfig) -> None:
+    def __init__(self, key: LineKey, cfg: MeterSourceConfig, time_scale: float = 1.0) -> None:
         self.key = key
         self.cfg = cfg
+        self.time_scale = time_scale  # of the site clock: request timeouts are in its seconds
         self.lock = asyncio.Lock()
         self.users = 0
         self.client: Any = None
 
     @classmethod
-    def acquire(cls, cfg: MeterSourceConfig) -> ModbusLine:
+    def acquire(cls, cfg: MeterSourceConfig, time_scale: float = 1.0) -> ModbusLine:
         key = line_key(cfg)
         line = cls._open.get(key)
         if line is None:
-            line = cls._open[key] = ModbusLine(key, cfg)
+            line = cls._open[key] = ModbusLine(key, cfg, time_scale)
         line.users += 1
         return line
 
@@ -51,8 +52,8 @@ class ModbusLine:
             try:
                 if self.client is None or not self.client.connected:
                     self._drop()
-                    self.client = make_client(self.cfg)
-                    await connect(self.client, self.cfg)
+                    self.client = make_client(self.cfg, self.time_scale)
+                    await connect(self.client, self.cfg, self.time_scale)
                 return await read_fields(self.client, profile, device_id)
             except ModbusReadError as err:
                 # a stale late answer must not be taken for the next request's: start afresh

@@ -34,7 +34,8 @@ class ModbusMeterSource(MeterSource):
         self._line: ModbusLine | None = None
 
     async def _run(self) -> None:
-        self._line = ModbusLine.acquire(self.cfg)
+        # a ScaledClock has a scale: pymodbus' real-time request timeouts follow it
+        self._line = ModbusLine.acquire(self.cfg, float(getattr(self.clock, "scale", 1.0)))
         while True:
             delay = await self.poll_once()
             await self.clock.sleep(delay)

@@ -1,0 +1,1 @@
+"""Scenario files (NAME.yaml) and the runner that plays them: `scripts/scenario NAME`."""
