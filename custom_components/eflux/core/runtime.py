@@ -19,6 +19,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from .balancing import BalanceResult, Mode
 from .central import (
@@ -122,6 +123,7 @@ class LocalSite(SiteCommands):
         self._unsubscribe: list[Callable[[], None]] = []
         self._notify_pending = False
         self._running = False
+        self._cloud_cards: set[str] = set()  # cards whose vehicle came from the cloud
 
     # ---- lifetime -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -278,7 +280,26 @@ class LocalSite(SiteCommands):
     async def connect_cloud(self, client: CloudClient) -> CloudLink:
         """Start syncing with the cloud: sessions out, cards and departures in (the caller
         stops the link)."""
-        return await CloudLink.start(client, self.central, on_departure=self.set_departure)
+        return await CloudLink.start(
+            client,
+            self.central,
+            on_departure=self.set_departure,
+            on_vehicles=self._cloud_vehicles,
+        )
+
+    def _cloud_vehicles(self, vehicles: Mapping[str, Mapping[str, Any]]) -> None:
+        """The cloud's word on every card's driver and car (its cards, by uid)."""
+        for uid, vehicle in vehicles.items():
+            car = vehicle.get("car")
+            if isinstance(car, Mapping):  # the cloud sends every field; unset ones as null/""
+                car = {k: v for k, v in car.items() if v not in (None, "", {})}
+            try:
+                self.set_card_profile(uid, str(vehicle.get("driver") or ""), car)
+            except ValueError:  # ConfigError too: one bad entry must not block the others
+                _LOGGER.warning("card %s: the cloud's vehicle is not usable: %s", uid, vehicle)
+        for uid in self._cloud_cards - set(vehicles):
+            self.clear_card_profile(uid)
+        self._cloud_cards = set(vehicles)
 
     def external_meter(self, name: str) -> ExternalMeterSource:
         """The meter `name` of kind `external`, to `push(reading)` into (KeyError otherwise)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -58,6 +58,9 @@ class CardPull:
     delta: CardListDelta
     full: bool
     epoch: str | None
+    # The driver and car each card names ({"driver", "car"}; None: none), for the cards of
+    # this answer whose entry carries `vehicle` (back ends before issue 16.5 send none).
+    vehicles: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
 
 def api_base(url: str) -> str:
@@ -152,7 +155,13 @@ class CloudClient:
             since_version=int(data["since_version"]), version=int(data["version"]),
             cards=tuple(_card(c) for c in data["cards"]),
         )
-        return CardPull(delta, bool(data.get("full", False)), data.get("epoch") or None)
+        vehicles = {
+            str(c["uid"]): c["vehicle"] if isinstance(c["vehicle"], dict) else None
+            for c in data["cards"]
+            if "vehicle" in c
+        }
+        full = bool(data.get("full", False))
+        return CardPull(delta, full, data.get("epoch") or None, vehicles)
 
     async def site_config(self) -> dict[str, Any]:
         """The site, its charge points, tariffs and subscriptions (as the API sends them)."""

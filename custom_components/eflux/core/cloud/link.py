@@ -26,7 +26,7 @@ from ..central.events import (
 )
 from ..central.outbox import SqliteSessionOutbox
 from .client import CloudClient
-from .sync import CloudSync, DepartureHandler, SyncStatus
+from .sync import CloudSync, DepartureHandler, SyncStatus, VehicleHandler
 
 
 class CloudLink:
@@ -42,13 +42,15 @@ class CloudLink:
         central: CentralSystem,
         *,
         on_departure: DepartureHandler | None = None,
+        on_vehicles: VehicleHandler | None = None,
         **sync_options: Any,
     ) -> CloudLink:
         """Open the outbox beside the central system's database and start syncing."""
         outbox = SqliteSessionOutbox(central.config.db_path)
         await outbox.open()
         sync = CloudSync(client, outbox, central, on_departure=on_departure,
-                         open_transactions=central.open_transactions, **sync_options)
+                         on_vehicles=on_vehicles, open_transactions=central.open_transactions,
+                         **sync_options)
         link = cls(sync, outbox)
 
         def on_event(event: CentralEvent) -> None:

@@ -22,7 +22,7 @@ import contextlib
 import json
 import logging
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,9 @@ DEPARTURES_CURSOR = "departures_after"
 CONFIG_KEY = "site_config"
 CARD_EPOCH_KEY = "card_list_epoch"  # the cloud's card-list history our version belongs to
 DepartureHandler = Callable[[DepartureRequest], Awaitable[object]]
+# Every card's driver and car as the cloud last said (uid -> {"driver", "car"}), after each pull.
+VehicleHandler = Callable[[Mapping[str, Mapping[str, Any]]], object]
+CARD_VEHICLES_KEY = "card_vehicles"
 OpenTransactions = Callable[[], Sequence["Transaction"]]
 
 
@@ -68,6 +71,7 @@ class CloudSync:
         cards: LocalCardList,
         *,
         on_departure: DepartureHandler | None = None,
+        on_vehicles: VehicleHandler | None = None,
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         backoff: Backoff | None = None,
@@ -80,6 +84,7 @@ class CloudSync:
         self._outbox = outbox
         self._cards = cards
         self._on_departure = on_departure
+        self._on_vehicles = on_vehicles
         self._clock = clock
         self._sleep = sleep
         self.backoff = backoff or Backoff()
@@ -229,9 +234,27 @@ class CloudSync:
             await self._cards.replace_card_list(delta)
         elif delta.version > version:
             await self._cards.apply_card_delta(delta)
+        await self._store_vehicles(pull.vehicles, replace=pull.full)
         # Only after the list is stored: a crash in between asks for the full list again.
         if pull.epoch is not None and pull.epoch != epoch:
             await self._outbox.state_set(CARD_EPOCH_KEY, pull.epoch)
+
+    async def _store_vehicles(
+        self, changed: Mapping[str, Mapping[str, Any] | None], *, replace: bool
+    ) -> None:
+        """Keep every card's vehicle beside the card list (a restart pulls only changes) and
+        hand the whole map to the site."""
+        raw = await self._outbox.state_get(CARD_VEHICLES_KEY)
+        known: dict[str, Any] = {} if replace or not raw else json.loads(raw)
+        for uid, vehicle in changed.items():
+            if vehicle is None:
+                known.pop(uid, None)
+            else:
+                known[uid] = dict(vehicle)
+        if changed or replace:
+            await self._outbox.state_set(CARD_VEHICLES_KEY, json.dumps(known, sort_keys=True))
+        if self._on_vehicles is not None:
+            self._on_vehicles(known)
 
     async def _pull_departures(self) -> None:
         after = int(await self._outbox.state_get(DEPARTURES_CURSOR) or 0)
