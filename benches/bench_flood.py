@@ -91,13 +91,14 @@ def main() -> None:
             time.sleep(0.5)
     base = rows[0][1]["p99"]
     print(
-        f"\n{'run':<30} {'quiet p50':>9} {'p99':>8} {'max':>8} {'n':>5} {'x p99':>7} "
+        f"\n{'run':<30} {'quiet p50':>9} {'p99':>8} {'max':>8} {'n':>5} {'p99 ratio':>9} "
         f"{'flood sent/s':>12} {'answered/s':>10}"
     )
     for label, r in rows:
+        ratio = f"x{r['p99'] / base:.1f}"
         print(
             f"{label:<30} {r['p50']:>9.2f} {r['p99']:>8.2f} {r['max']:>8.1f} {r['n']:>5} "
-            f"{r['p99'] / base:>7.1f} {r['flood_rate']:>12.0f} {r['flood_answered']:>10.0f}"
+            f"{ratio:>9} {r['flood_rate']:>12.0f} {r['flood_answered']:>10.0f}"
         )
     flooded = rows[1][1]["p99"]
     verdict = "met" if flooded < 50 else "MISSED"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from websockets.frames import CloseCode
+from websockets.protocol import State
 
 from .errors import RpcCode
 
@@ -102,6 +103,8 @@ class RateGate:
             await asyncio.sleep(bucket.wait_time())
             bucket.take()
             return True
+        if session.connection.state is not State.OPEN:
+            return False  # gone: no answer can reach it, and no back-pressure is needed
         self.refused += 1
         now = time.monotonic()
         if now - self._logged_at >= LOG_INTERVAL:  # a flood, not a log flood
