@@ -15,7 +15,7 @@ departure (`raise_to`), to the lowest target that lets every car make it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from ..balancing import PhaseAmps
 from ..planning.slots import SLOT, quarter_floor
@@ -33,7 +33,10 @@ class TariffStatus:
 
 
 class CapacityTariffMeter:
-    def __init__(self, circuit: str, target_kw: float, voltage_v: float) -> None:
+    def __init__(
+        self, circuit: str, target_kw: float, voltage_v: float, zone: tzinfo = UTC
+    ) -> None:
+        self.zone = zone  # the months are the site's calendar months
         self.circuit = circuit
         self.configured_kw = target_kw
         self.raised_kw = 0.0  # a target raised this month for a departure
@@ -51,24 +54,24 @@ class CapacityTariffMeter:
     def observe(self, amps: PhaseAmps, now: datetime) -> None:
         """A reading of the circuit's meter (signed amps per phase, import positive)."""
         kw = sum(amps) * self.voltage_v / 1000.0
-        quarter = quarter_floor(now)
+        if self._quarter is None:
+            self._start(quarter_floor(now))
         if self._last is not None:
             at, last_kw = self._last
-            # The last power held until this reading; split it at a quarter boundary.
-            if self._quarter is not None and quarter != self._quarter:
+            # The last power held until this reading: split it at every quarter boundary.
+            while self._quarter is not None and now >= self._quarter + SLOT:
                 end = self._quarter + SLOT
                 self._kwh += last_kw * max(0.0, (end - at).total_seconds()) / 3600.0
                 self._close(end)
                 at = max(at, end)
             self._kwh += last_kw * max(0.0, (now - at).total_seconds()) / 3600.0
-        elif self._quarter is None:
-            self._start(quarter)
-        if self._quarter != quarter:
-            self._start(quarter)
+        elif self._quarter != quarter_floor(now):
+            self._start(quarter_floor(now))
         self._last = (now, kw)
 
     def _start(self, quarter: datetime) -> None:
-        month = (quarter.year, quarter.month)
+        local = quarter.astimezone(self.zone)
+        month = (local.year, local.month)
         if self._month is not None and month != self._month:
             self.month_peak_kw = 0.0
             self.raised_kw = 0.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ..balancing import PhaseAmps, Site
 from ..config import PlannerSettings
@@ -25,7 +26,10 @@ class SiteLimits:
         tariff = settings.capacity_tariff
         self.tariff: CapacityTariffMeter | None = None
         if tariff is not None:
-            self.tariff = CapacityTariffMeter(tariff.circuit, tariff.target_kw, base.voltage_v)
+            zone = ZoneInfo(settings.timezone or "UTC")
+            self.tariff = CapacityTariffMeter(
+                tariff.circuit, tariff.target_kw, base.voltage_v, zone
+            )
 
     def balancing_site(self) -> Site:
         """The site the balancer runs with: overrides, the tariff's budget, the phases the
