@@ -5,12 +5,15 @@ library's own complaints during the outage stay at DEBUG. Real pymodbus server, 
 from __future__ import annotations
 
 import logging
+import random
 from datetime import timedelta
 
 import pytest
 
 from custom_components.eflux.core.meters import Quality, build_source, parse_meter_config
+from custom_components.eflux.core.meters.backoff import Backoff
 from custom_components.eflux.core.meters.modbus_source import ModbusMeterSource
+from custom_components.eflux.core.meters.mqtt_source import MqttMeterSource
 from tests.meters.conftest import SimFactory, modbus_config
 from tests.meters.helpers import ManualClock, Readings
 from tests.meters.test_modbus_behaviour import VALUES
@@ -97,3 +100,26 @@ async def test_silent_polls_back_off_only_until_the_meter_would_turn_stale(
         assert source.retry_delay() == POLL_S
     finally:
         await source.stop()
+
+
+def test_backoff_never_waits_longer_than_its_maximum() -> None:
+    backoff = Backoff(initial=0.5, maximum=5.0, jitter=0.2, rng=random.Random(7))
+    delays = [backoff.next_delay() for _ in range(40)]
+    assert max(delays) <= 5.0
+    assert delays[-1] >= 4.0  # it does grow to the cap
+    backoff.reset()
+    assert backoff.next_delay() <= 0.6
+
+
+def test_mqtt_source_reconnects_at_most_its_timeout_apart() -> None:
+    cfg = {
+        "name": "p1",
+        "kind": "mqtt",
+        "profile": "dsmr_reader",
+        "timeout": 5,
+        "broker": {"host": "127.0.0.1", "port": 1},
+    }
+    source = build_source(parse_meter_config(cfg, where="test"))
+    assert isinstance(source, MqttMeterSource)
+    backoff = source.connection._backoff
+    assert max(backoff.next_delay() for _ in range(40)) <= 5.0

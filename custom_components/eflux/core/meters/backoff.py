@@ -7,7 +7,8 @@ import random
 
 
 class Backoff:
-    """Exponential delays with jitter: initial, x factor each failure, capped; reset on success.
+    """Exponential delays with jitter: initial, x factor each failure, never above `maximum`;
+    reset on success.
 
     Jitter (+-`jitter` of the delay) keeps many clients from retrying in lockstep after a
     broker or gateway restart.
@@ -35,7 +36,10 @@ class Backoff:
     def next_delay(self) -> float:
         base = min(self.maximum, self.initial * self.factor**self._failures)
         self._failures += 1
-        return max(0.0, base * (1 + self._rng.uniform(-self.jitter, self.jitter)))
+        jittered = base * (1 + self._rng.uniform(-self.jitter, self.jitter))
+        if jittered > self.maximum:  # the maximum holds; at the cap the jitter only shortens
+            jittered = self.maximum * (1 - self._rng.uniform(0, self.jitter))
+        return max(0.0, jittered)
 
     def reset(self) -> None:
         self._failures = 0
