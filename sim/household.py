@@ -13,11 +13,13 @@ same load and tests can check the profile exactly:
 Appliances switch on and off along short linear ramps (`ramp_s`, simulated seconds) rather than
 as steps: inverter heat pumps and induction hobs do soft-start, and the ramp bounds how fast the
 load can change between two meter readings (`max_rise_a`), which is what the balancer's safety
-margin has to cover while it reacts. `SimClock` runs simulated time faster than real time.
+margin has to cover while it reacts. `SimClock` runs simulated time faster than real time; it is
+a site `Clock` too (now, monotonic, sleep), so a site and simulated chargers can follow it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -224,3 +226,14 @@ class SimClock:
     def to_sim(self, real_s: float) -> timedelta:
         """A real duration in simulated time."""
         return timedelta(seconds=real_s * self.speed)
+
+    # The site `Clock` protocol (core/clock.py), so the household, a local site and simulated
+    # chargers can share this one clock: simulated seconds throughout.
+    def monotonic(self) -> float:
+        return self.elapsed_real_s() * self.speed
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds) / self.speed)
+
+    def __call__(self) -> datetime:
+        return self.now()

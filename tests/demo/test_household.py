@@ -137,3 +137,14 @@ def test_a_held_sim_clock_stands_still_until_run() -> None:
     assert clock.now() == start + timedelta(minutes=1)
     clock.run()  # a second run() does not restart it
     assert clock.now() == start + timedelta(minutes=1)
+
+
+async def test_sim_clock_is_a_site_clock_in_simulated_seconds() -> None:
+    from custom_components.eflux.core.clock import Clock
+
+    real = [0.0]
+    clock = SimClock(datetime(2026, 6, 21, 18, 0, tzinfo=UTC), 60.0, lambda: real[0])
+    assert isinstance(clock, Clock)
+    real[0] = 2.0  # two real seconds: two simulated minutes
+    assert clock.monotonic() == 120.0
+    assert clock() == clock.now() == datetime(2026, 6, 21, 18, 2, tzinfo=UTC)
