@@ -35,6 +35,7 @@ class Driver:
         self.meters_silent: set[str] = set()
         self.result: BalanceResult | None = None
         self.car_phases: dict[str, tuple[int, ...]] = {}  # charger phases a car really draws on
+        self.overdraw: dict[str, float] = {}  # amps a car draws above its limit while charging
 
     def plug(self, ident: str, **fields: object) -> None:
         self.inputs[ident] = replace(self.inputs.get(ident, ChargerInput()), plugged=True, **fields)  # type: ignore[arg-type]
@@ -54,9 +55,9 @@ class Driver:
             allocation = self.result.chargers[charger.id]
             width = len(charger.wiring)
             on = self.car_phases.get(charger.id, tuple(range(allocation.phases)))
+            amps = allocation.target_a + self.overdraw.get(charger.id, 0.0)
             drawn[charger.id] = tuple(
-                allocation.target_a if k in on and allocation.target_a > 0 else 0.0
-                for k in range(width)
+                amps if k in on and allocation.target_a > 0 else 0.0 for k in range(width)
             )
         return drawn
 

@@ -16,7 +16,7 @@ from custom_components.eflux.core.balancing import Charger, Circuit, Phase, Site
 from custom_components.eflux.core.central import CentralSystem
 from custom_components.eflux.core.controller import Controller
 from sim.chargepoint import Car, SimBehaviour, SimChargePoint
-from tests.central.support import eventually
+from tests.central.support import FakeClock, eventually
 
 from .conftest import SimFactory
 from .support import DIRECT
@@ -35,7 +35,11 @@ def site(ident: str, wiring: tuple[Phase, ...]) -> Site:
 
 
 async def charging_and_sampled(
-    controller: Controller, central: CentralSystem, sim: SimChargePoint, ident: str
+    controller: Controller,
+    central: CentralSystem,
+    sim: SimChargePoint,
+    ident: str,
+    clock: FakeClock,
 ) -> None:
     """Plug in, wait for a limit, then let the charger send a sample with Current.Import."""
     key = (
@@ -51,6 +55,7 @@ async def charging_and_sampled(
         return connector.meter.current_a.max() if connector and connector.meter else None
 
     for _ in range(100):  # until a sample taken under the new limit has arrived
+        clock.advance(seconds=6)  # after the car had time to follow it (tuning.follow_time)
         await sim.sample_now()
         if measured() == CAR_A:
             return
@@ -66,7 +71,7 @@ async def charging_and_sampled(
 async def test_a_one_phase_charger_on_l3_is_measured_on_l3(
     central: CentralSystem,
     make_sim: SimFactory,
-    clock: object,
+    clock: FakeClock,
     labels: tuple[str, ...] | None,
 ) -> None:
     """A 1-phase 1.6 charger wired on L3: some call their phase L1 (their own numbering),
@@ -76,8 +81,8 @@ async def test_a_one_phase_charger_on_l3_is_measured_on_l3(
         car=Car(max_current_a=CAR_A, phases=1),
         behaviour=SimBehaviour(phase_labels=labels),
     )
-    async with running(central, site("CARPORT", (Phase.L3,)), clock) as controller:  # type: ignore[arg-type]
-        await charging_and_sampled(controller, central, sim, "CARPORT")
+    async with running(central, site("CARPORT", (Phase.L3,)), clock) as controller:
+        await charging_and_sampled(controller, central, sim, "CARPORT", clock)
         controller.meter_reading("grid", (HOUSE, HOUSE, HOUSE + CAR_A))
         result = controller.result
         assert result is not None
@@ -86,13 +91,13 @@ async def test_a_one_phase_charger_on_l3_is_measured_on_l3(
 
 
 async def test_an_ocpp_201_charger_is_measured_per_phase(
-    central: CentralSystem, make_sim: SimFactory, clock: object
+    central: CentralSystem, make_sim: SimFactory, clock: FakeClock
 ) -> None:
     sim = await make_sim("DRIVEWAY", "2.0.1", car=Car(max_current_a=CAR_A))
     async with running(
         central, site("DRIVEWAY", (Phase.L1, Phase.L2, Phase.L3)), clock
-    ) as controller:  # type: ignore[arg-type]
-        await charging_and_sampled(controller, central, sim, "DRIVEWAY")
+    ) as controller:
+        await charging_and_sampled(controller, central, sim, "DRIVEWAY", clock)
         controller.meter_reading("grid", (HOUSE + CAR_A,) * 3)
         result = controller.result
         assert result is not None

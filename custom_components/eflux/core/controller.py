@@ -50,7 +50,7 @@ from .clock import Clock, Now, as_clock, utc_now
 from .config import CarProfile, ChargerBinding, ControllerSettings
 from .control.departures import Departures
 from .control.household_history import HouseholdHistory
-from .control.inputs import UserSettings, charger_input, connector_of, refresh
+from .control.inputs import SampleTimes, UserSettings, charger_input, connector_of, refresh
 from .control.plug_in import plug_in_commands
 from .control.prices import HourPrice, PriceBook
 from .control.promises import PlanEvents
@@ -100,6 +100,7 @@ class Controller:
             c.id: UserSettings(mode=self.settings.modes.get(c.id)) for c in site.chargers
         }
         self._inputs: dict[str, ChargerInput] = {}
+        self._sample_times = SampleTimes()
         self._meters: dict[str, tuple[PhaseAmps, datetime]] = {}
         self._timeouts = {
             c.id: timedelta(seconds=(meter_timeouts or {}).get(c.id, DEFAULT_METER_TIMEOUT_S))
@@ -379,6 +380,7 @@ class Controller:
                 self._users[ident],
                 self.departures.urgency_kw(ident, now),
                 self.departures.planned_w(ident, now),
+                self._sample_times.received(ident, connector, now),
             )
             if ident in self._unmanaged:
                 new = ChargerInput()

@@ -7,7 +7,6 @@ the result. The controller calls `balance` on every meter reading and charger ev
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -16,9 +15,11 @@ from types import MappingProxyType
 from .admission import admit_all
 from .allocation import water_fill
 from .demand import Ranking, demand_for
+from .draws import Draws, charger_draws
 from .household import Loads, site_loads
 from .inputs import ChargerInput, SiteInputs
-from .memo import Draw, DrawHit, PassMemo
+from .memo import PassMemo
+from .overdraw import measured_load, over_since, settle_overdraw, take_measured
 from .result import BalanceResult, ChargerAllocation, ChargerStatus, Reason, SiteStatus
 from .site import Mode
 from .stability import pause_state, settle_admitted, settle_paused
@@ -46,14 +47,15 @@ def balance(
         memo = PassMemo(cs)
     elif memo.compiled is not cs:
         raise ValueError("memo belongs to another compiled site")
-    draws, assumed, warnings = _charger_draws(cs, memo, inputs, state)
-    loads = site_loads(cs, inputs.meters, draws, state.circuit_base, assumed)
-    warnings += loads.warnings
+    draws = charger_draws(cs, memo, inputs, state, now)
+    loads = site_loads(cs, inputs.meters, draws, state.circuit_base, state.household_peaks, now)
+    warnings = draws.warnings + loads.warnings
     ranking = Ranking(cs, memo, loads, bool(loads.lost_labels), now.timestamp())
     out = _Outcome()
-    works = _sessions(ranking, inputs, state, now, out)
-    works.sort(key=_KEY)
+    works = _sessions(ranking, draws, inputs, state, now, out)
     left = loads.caps.copy()
+    overdrawing = _overdrawing(cs, works, left, now, out, warnings)
+    works.sort(key=_KEY)
     _allocate(cs, memo, works, left, now)
     given = _settle(cs, memo, works, now, out)
     turn_ends = _turn_end(works, cs.site.tuning.rotation_interval)
@@ -62,8 +64,12 @@ def balance(
     new_states = MappingProxyType(out.states)
     return BalanceResult(
         chargers=MappingProxyType(out.allocations),
-        site=_site_status(cs, memo, loads, state, new_states, _up_the_tree(cs, given), warnings),
-        state=BalancerState(new_states, MappingProxyType(loads.bases)),
+        site=_site_status(
+            cs, memo, loads, state, new_states, _up_the_tree(cs, given), warnings, overdrawing
+        ),
+        state=BalancerState(
+            new_states, MappingProxyType(loads.bases), MappingProxyType(loads.peaks)
+        ),
         changed=tuple(out.changed),
         next_check_at=min((w for w in out.wakes if w > now), default=None),
     )
@@ -82,18 +88,25 @@ class _Outcome:
 
 
 def _sessions(
-    ranking: Ranking, inputs: SiteInputs, state: BalancerState, now: datetime, out: _Outcome
+    ranking: Ranking,
+    draws: Draws,
+    inputs: SiteInputs,
+    state: BalancerState,
+    now: datetime,
+    out: _Outcome,
 ) -> list[Work]:
     """Step 1: settle the chargers with no car, off, or unable to charge at all; rank the others
-    (their `Work`, in charger order) for admission."""
+    (their `Work`, in charger order) for admission, over-drawing ones marked (`over_since`)."""
     cs, memo = ranking.cs, ranking.memo
     site, tuning = cs.site, cs.site.tuning
     allocations, states, changed = out.allocations, out.states, out.changed
     works: list[Work] = []
     get_input, get_state = inputs.chargers.get, state.chargers.get
     turn_cutoff = now - tuning.rotation_interval
-    scratch = memo.works
+    scratch, measured = memo.works, memo.draws
     any_lost = ranking.any_lost
+    over_cutoff = now - tuning.overdraw_grace
+    holding = draws.hold is not None
     for index, charger in enumerate(site.chargers):
         ident = charger.id
         inp = get_input(ident)
@@ -125,12 +138,19 @@ def _sessions(
             and not any_lost
         ):
             _rank(ranking, work, inp, prev, mode, in_turn)
+            work.draw = hit = measured[index]
+            work.over_since = over_since(hit, prev, now, tuning)
+        elif work.over_since is not None:  # else still within its limit: same input and state
+            work.over_since = over_since(work.draw, prev, now, tuning)
         demand = work.demand
         work.fresh = prev_or_none is None
         work.admitted = False
         work.reason, work.detail = Reason.PAUSED_NO_CAPACITY, ""
         work.ready_since = work.short_since = work.up_since = None
-        if demand.high < demand.low:
+        work.hold_until = draws.hold_until(cs.chains[index]) if holding else None
+        if demand.high < demand.low and (
+            work.over_since is None or work.over_since > over_cutoff
+        ):
             allocation, states[ident], _ = settle_paused(
                 cs, memo, work, demand.high_reason, demand.high_detail, now, tuning
             )
@@ -142,10 +162,45 @@ def _sessions(
     return works
 
 
+def _overdrawing(
+    cs: CompiledSite,
+    works: list[Work],
+    left: list[float],
+    now: datetime,
+    out: _Outcome,
+    warnings: list[str],
+) -> tuple[str, ...]:
+    """Step 2: settle the chargers over-drawing for longer than the grace before anyone is
+    admitted, their draw taken off `left` (see overdraw); removes them from `works`."""
+    tuning = cs.site.tuning
+    cutoff = now - tuning.overdraw_grace
+    over = [w for w in works if w.over_since is not None and w.over_since <= cutoff]
+    if not over:
+        return ()
+    drawn = [measured_load(cs, work) for work in over]
+    for work, load in zip(over, drawn, strict=True):
+        take_measured(cs, work, load, left)
+    for work, load in zip(over, drawn, strict=True):
+        allocation, state = settle_overdraw(cs, work, load, left, now, tuning)
+        out.allocations[work.ident] = allocation
+        out.states[work.ident] = state
+        prev = work.prev
+        if work.fresh or prev.target_a != allocation.target_a or prev.phases != allocation.phases:
+            out.changed.append(work.ident)
+        seconds = (now - work.over_since).total_seconds() if work.over_since else 0.0
+        warnings.append(
+            f"charger {cs.site.chargers[work.index].label} draws above its limit"
+            f" ({prev.target_a:g} A + {tuning.overdraw_tolerance_a:g} A) for {seconds:.0f} s:"
+            " counted at its draw"
+        )
+    works[:] = [w for w in works if w not in over]
+    return tuple(w.ident for w in over)
+
+
 def _allocate(
     cs: CompiledSite, memo: PassMemo, works: list[Work], left: list[float], now: datetime
 ) -> None:
-    """Step 2: admit the ranked chargers at their minimum, then share what is left, tier by tier
+    """Step 3: admit the ranked chargers at their minimum, then share what is left, tier by tier
     (updates `left` and each work)."""
     admit_all(cs, works, left, now, cs.site.tuning)
     tiers: dict[int, list[Work]] = {}
@@ -159,7 +214,7 @@ def _allocate(
 def _settle(
     cs: CompiledSite, memo: PassMemo, works: list[Work], now: datetime, out: _Outcome
 ) -> list[float]:
-    """Step 3: from each allocation to the limit given (increases held calmly, see stability);
+    """Step 4: from each allocation to the limit given (increases held calmly, see stability);
     returns the new limits summed per circuit and phase of the chargers' own circuits."""
     tuning = cs.site.tuning
     given = [0.0] * (4 * cs.node_count)
@@ -187,7 +242,7 @@ def _settle(
 
 
 def _turn_end(works: list[Work], rotation_interval: timedelta) -> datetime | None:
-    """Step 4: while a charger waits for capacity, the earliest end of a running turn (it may let
+    """Step 5: while a charger waits for capacity, the earliest end of a running turn (it may let
     the waiting one in). Only turns still running end after now: those of group 0 (_rank)."""
     if not any(not w.admitted and w.reason is Reason.PAUSED_NO_CAPACITY for w in works):
         return None
@@ -227,78 +282,6 @@ def _rank(
     work.reusable = not ranking.any_lost  # meter-loss caps depend on the loads of this pass
 
 
-def _charger_draws(
-    cs: CompiledSite, memo: PassMemo, inputs: SiteInputs, state: BalancerState
-) -> tuple[list[list[float]], list[list[float]] | None, list[str]]:
-    """The chargers' own draw per circuit and grid phase (validating the inputs): measured, and
-    apart from it, for charging ones not measured yet, their last limit (household.site_loads
-    counts that only as far as the meter can have seen it)."""
-    draws = [[0.0, 0.0, 0.0] for _ in cs.site.circuits]
-    assumed: list[list[float]] | None = None
-    unmeasured: list[str] = []
-    warnings: list[str] = []
-    cache = memo.draws
-    index_of = cs.charger_index
-    for ident, inp in inputs.chargers.items():
-        index = index_of.get(ident)
-        if index is None:
-            raise ValueError(f"input for unknown charger {ident!r}")
-        hit = cache[index]
-        if hit is None or hit[0] is not inp:
-            hit = cache[index] = DrawHit(inp, _draw_of(cs, index, inp))
-        contribution = hit.draw
-        if isinstance(contribution, str):
-            warnings.append(contribution)
-        elif contribution is not None:
-            draw = draws[cs.chains[index][0]]
-            for phase, amps in contribution:
-                draw[phase] += amps
-        elif (
-            inp.plugged
-            and cs.metered_above[index]
-            and (prev := state.chargers.get(ident))
-            and prev.on
-        ):
-            # A session that just started, or a charger between samples: the meter above may
-            # already see the car, and counting its draw as household load would pause it
-            # again (6 -> 0 -> 6 A flapping).
-            unmeasured.append(ident)
-            if assumed is None:
-                assumed = [[0.0, 0.0, 0.0] for _ in cs.site.circuits]
-            draw = assumed[cs.chains[index][0]]
-            for phase in prev.grid_phases:
-                draw[phase] += prev.target_a
-    if unmeasured:
-        warnings.append(
-            f"no measured current from {', '.join(sorted(unmeasured))} yet: their last limit"
-            " counts as their draw"
-        )
-    return draws, assumed, warnings
-
-
-def _draw_of(cs: CompiledSite, index: int, inp: ChargerInput) -> Draw:
-    """A charger's measured draw per grid phase; a warning if unusable; None if not measured."""
-    measured = inp.measured_a
-    if measured is None:
-        return None
-    ident, wiring = cs.site.chargers[index].id, cs.site.chargers[index].wiring
-    if len(measured) != len(wiring):
-        raise ValueError(
-            f"charger {ident!r}: {len(measured)} measured currents for {len(wiring)} phases"
-        )
-    if not _finite_sum(measured):
-        return f"charger {ident}: unusable measured currents {measured!r} ignored"
-    return tuple((phase, amps) for phase, amps in zip(wiring, measured, strict=True) if amps > 0)
-
-
-def _finite_sum(values: tuple[float, ...]) -> bool:
-    """All numbers and finite (NaN and ±inf survive a sum, strings make it fail)."""
-    try:
-        return math.isfinite(sum(values))
-    except TypeError:
-        return False
-
-
 def _circuit_loads(cs: CompiledSite, chargers: Mapping[str, ChargerState]) -> list[float]:
     """Per constraint id, the amps the chargers' limits put on each circuit (and its total)."""
     load = [0.0] * (4 * cs.node_count)
@@ -334,6 +317,7 @@ def _site_status(
     new: Mapping[str, ChargerState],
     now_loads: list[float],  # _circuit_loads(cs, new), summed as the pass went
     warnings: list[str],
+    overdrawing: tuple[str, ...],
 ) -> SiteStatus:
     caps = loads.caps
     root = cs.root
@@ -362,4 +346,5 @@ def _site_status(
         overloaded=overloaded,
         meters_lost=tuple(loads.lost_labels),
         warnings=tuple(warnings),
+        overdrawing=overdrawing,
     )

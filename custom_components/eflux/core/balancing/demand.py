@@ -144,16 +144,19 @@ def _option(
 def _meter_loss_caps(
     cs: CompiledSite, index: int, prev: ChargerState, loads: Loads
 ) -> list[tuple[float, Reason, str]]:
+    """Below a silent meter nothing starts and nothing rises (the household may have grown
+    unseen); the policy may lower further. Its budget (household.site_loads) caps the sum."""
     caps = []
+    held = prev.target_a if prev.on else 0.0
     for node in cs.chains[index]:
         policy = loads.lost[node]
-        if policy is None or policy is MeterLossPolicy.FIXED_BUDGET:
+        if policy is None:
             continue
         if policy is MeterLossPolicy.SAFE_LIMIT:
-            amps = cs.site.chargers[index].safe_current_a
-        elif policy is MeterLossPolicy.HOLD:
-            amps = prev.target_a if prev.on else 0.0
-        else:
+            amps = min(cs.site.chargers[index].safe_current_a, held)
+        elif policy is MeterLossPolicy.STOP:
             amps = 0.0
+        else:  # hold, fixed_budget
+            amps = held
         caps.append((amps, Reason.METER_LOST, cs.site.circuits[node].label))
     return caps

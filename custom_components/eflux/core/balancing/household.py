@@ -11,8 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from .draws import Draws
 from .site import MeterLossPolicy, PhaseAmps
+from .state import Peak
 from .topology import CompiledSite
 
 INF = math.inf
@@ -26,6 +29,7 @@ class Loads:
     lost: list[MeterLossPolicy | None]  # per circuit: the policy in force for its silent meter
     lost_labels: list[str] = field(default_factory=list)
     bases: dict[str, PhaseAmps] = field(default_factory=dict)  # last good household per meter
+    peaks: dict[str, tuple[Peak, ...]] = field(default_factory=dict)  # see BalancerState
     warnings: list[str] = field(default_factory=list)
 
 
@@ -40,18 +44,23 @@ def valid_reading(reading: object) -> bool:
 def site_loads(
     cs: CompiledSite,
     meters: Mapping[str, PhaseAmps],
-    draws: Sequence[list[float]],
+    chargers: Draws,
     last_bases: Mapping[str, PhaseAmps],
-    assumed: Sequence[list[float]] | None = None,
+    last_peaks: Mapping[str, tuple[Peak, ...]],
+    now: datetime,
 ) -> Loads:
-    """Capacity per constraint for this pass; `draws[circuit]` is the chargers' own measured
-    draw per grid phase of the chargers hanging directly from that circuit, `assumed[circuit]`
-    the last limits of charging ones not measured yet.
+    """Capacity per constraint for this pass, from the chargers' own draw (`chargers`, see
+    draws): `by_circuit[circuit]` per grid phase of the chargers hanging directly from that
+    circuit, what may have been added since (`assumed`: the last limits of charging ones not
+    measured yet, raises their samples cannot show yet) and taken away (`released`: decreases).
 
-    An assumed draw lowers the household load only down to the household seen before (the
-    last pass's, or without the assumption, whichever is lower): a car the meter already sees
-    is not counted as household, and one it does not see yet (readings lag) does not make the
-    house look emptier than it was."""
+    Where samples and readings may disagree, the household is the one seen before (the last
+    pass's) as far as the uncertainty allows, else its nearest bound: a car the meter already
+    sees at its new limit is not counted as household, and one it does not see yet (readings
+    lag) does not make the house look emptier than it was.
+
+    A silent meter's circuit counts the highest household load of its last good readings
+    (`last_peaks`, kept over `tuning.meter_loss_window` up to `now`)."""
     circuits = cs.site.circuits
     for ident in meters:
         index = cs.circuit_index.get(ident)
@@ -61,9 +70,14 @@ def site_loads(
     caps = [INF] * (4 * n_nodes)
     lost: list[MeterLossPolicy | None] = [None] * len(circuits)
     loads = Loads(caps=caps, household_a=(0.0, 0.0, 0.0), pv_surplus_a=0.0, lost=lost)
+    if last_peaks:
+        loads.peaks.update(last_peaks)
+    window = cs.site.tuning.meter_loss_window
     base: list[list[float]] = [[0.0, 0.0, 0.0] for _ in circuits]
-    sub_draw: list[list[float]] = [list(d) for d in draws]
+    sub_draw: list[list[float]] = [list(d) for d in chargers.by_circuit]
+    assumed, released = chargers.assumed, chargers.released
     sub_assumed = [list(d) for d in assumed] if assumed is not None else None
+    sub_released = [list(d) for d in released] if released is not None else None
     root = cs.root
     root_signed: list[float] | None = None
     for n in cs.bottom_up:
@@ -77,6 +91,9 @@ def site_loads(
             if sub_assumed is not None:
                 for p in range(3):
                     sub_assumed[n][p] += sub_assumed[child][p]
+            if sub_released is not None:
+                for p in range(3):
+                    sub_released[n][p] += sub_released[child][p]
         if circuit.metered:
             reading = meters.get(circuit.id)
             if reading is not None and not valid_reading(reading):
@@ -87,11 +104,19 @@ def site_loads(
                     reading[p] - (sub_draw[n][p] if circuit.meter_includes_chargers else 0.0)
                     for p in range(3)
                 ]
-                if sub_assumed is not None and circuit.meter_includes_chargers:
-                    _subtract_assumed(signed, sub_assumed[n], last_bases.get(circuit.id))
+                if circuit.meter_includes_chargers and (sub_assumed or sub_released):
+                    _within_doubt(
+                        signed,
+                        sub_assumed[n] if sub_assumed else (0.0, 0.0, 0.0),
+                        sub_released[n] if sub_released else (0.0, 0.0, 0.0),
+                        last_bases.get(circuit.id),
+                    )
                 for p in range(3):
                     below[p] = max(below[p], signed[p], 0.0)
-                loads.bases[circuit.id] = (below[0], below[1], below[2])
+                seen = (below[0], below[1], below[2])
+                loads.bases[circuit.id] = seen
+                peaks = loads.peaks.get(circuit.id)
+                loads.peaks[circuit.id] = _record(peaks, seen, now, window)
                 if n == root:
                     root_signed = signed
             else:
@@ -115,12 +140,21 @@ def site_loads(
     return loads
 
 
-def _subtract_assumed(signed: list[float], assumed: list[float], last: PhaseAmps | None) -> None:
-    """Take the assumed draws off, but not below the household seen before (see site_loads)."""
+def _within_doubt(
+    signed: list[float],
+    assumed: Sequence[float],
+    released: Sequence[float],
+    last: PhaseAmps | None,
+) -> None:
+    """The household between `signed - assumed` and `signed + released`: the one seen before
+    where it lies in between, else the nearest bound (see site_loads)."""
     for p in range(3):
-        if assumed[p] > 0:
-            floor = signed[p] if last is None else min(last[p], signed[p])
-            signed[p] = max(signed[p] - assumed[p], floor)
+        low, high = signed[p] - assumed[p], signed[p] + released[p]
+        if last is None:
+            seen = signed[p] if assumed[p] > 0 or released[p] == 0 else high
+        else:
+            seen = last[p]
+        signed[p] = min(max(seen, low), high)
 
 
 def _meter_lost(
@@ -135,17 +169,50 @@ def _meter_lost(
     policy = circuit.on_meter_loss
     loads.lost[n] = policy
     loads.lost_labels.append(circuit.label)
+    if policy is MeterLossPolicy.STOP:
+        for p in range(3):
+            below[p] = max(below[p], circuit.limit_a[p])
+        return
+    # Every policy's budget is capped by the highest household seen recently: the house may
+    # have grown since the last reading, and the chargers cannot tell.
+    peaks = loads.peaks.get(circuit.id)
+    last = last_bases.get(circuit.id)
+    if last is not None:
+        loads.bases[circuit.id] = last
+    seen = _highest(peaks) if peaks else last
+    if seen is not None:
+        for p in range(3):
+            below[p] = max(below[p], seen[p])
     if policy is MeterLossPolicy.FIXED_BUDGET and circuit.fallback_budget_a is not None:
         budget = circuit.fallback_budget_a
         for p in range(3):
             usable = circuit.limit_a[p] - circuit.margin_a
             below[p] = max(below[p], usable - budget[p])
-    elif policy is MeterLossPolicy.STOP:
-        for p in range(3):
-            below[p] = max(below[p], circuit.limit_a[p])
-    else:
-        last = last_bases.get(circuit.id)
-        if last is not None:
-            for p in range(3):
-                below[p] = max(below[p], last[p])
-            loads.bases[circuit.id] = last
+
+
+def _record(
+    peaks: tuple[Peak, ...] | None, seen: PhaseAmps, now: datetime, window: timedelta
+) -> tuple[Peak, ...]:
+    """`peaks` with this reading's household: the maximum per bucket of 1/15 of the window,
+    buckets older than the window dropped (so their maximum is never below the true one)."""
+    width = window / 15
+    if peaks:
+        last = peaks[-1]
+        if now < last.since + width:
+            old = last.amps
+            if seen[0] <= old[0] and seen[1] <= old[1] and seen[2] <= old[2]:
+                return peaks
+            merged = (max(seen[0], old[0]), max(seen[1], old[1]), max(seen[2], old[2]))
+            return (*peaks[:-1], Peak(last.since, merged))
+        start = now - window
+        kept = tuple(peak for peak in peaks if peak.since + width > start)
+        return (*kept, Peak(now, seen))
+    return (Peak(now, seen),)
+
+
+def _highest(peaks: tuple[Peak, ...]) -> PhaseAmps:
+    return (
+        max(peak.amps[0] for peak in peaks),
+        max(peak.amps[1] for peak in peaks),
+        max(peak.amps[2] for peak in peaks),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .site import Mode, PhaseAmps
 
@@ -20,6 +21,10 @@ class ChargerInput:
     plugged: bool = False
     mode: Mode | None = None  # None: the site's default mode
     measured_a: tuple[float, ...] | None = None
+    # When `measured_a` was sampled (received), on the balancer's clock; None: unknown, taken
+    # as current. A sample from before a limit change had time to show counts differently
+    # (see draws).
+    measured_at: datetime | None = None
     limit_a: float | None = None
     # Energy still needed per hour left before departure (planning.urgency_kw): orders who waits.
     urgency_kw: float = 0.0

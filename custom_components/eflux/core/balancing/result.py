@@ -32,11 +32,14 @@ class Reason(StrEnum):
     RAMPING = "ramping"
     PV_STOP_DELAY = "pv_stop_delay"  # surplus gone; keeps the minimum for the stop delay
     METER_LOST = "meter_lost"
+    OVERDRAW = "overdraw"  # draws above its limit: counted at its draw, kept, never raised
     PAUSED_NO_CAPACITY = "paused_no_capacity"
     PAUSED_ROTATION = "paused_rotation"
+    PAUSED_NEXT_IN_LINE = "paused_next_in_line"  # room kept for the first waiting (`detail`)
     PAUSED_NO_PV = "paused_no_pv"
     PAUSED_PLAN = "paused_plan"
     PAUSED_BELOW_MINIMUM = "paused_below_minimum"  # its limit is below its minimum current
+    PAUSED_OVERDRAW = "paused_overdraw"  # kept drawing above its limit (see overdraw)
     WAITING_START_DELAY = "waiting_start_delay"
     OFF = "off"
     NO_CAR = "no_car"
@@ -52,11 +55,14 @@ _TEXT = {
     Reason.RAMPING: "ramping up",
     Reason.PV_STOP_DELAY: "no PV surplus: stop delay",
     Reason.METER_LOST: "meter {} silent: fallback",
+    Reason.OVERDRAW: "draws above its limit: counted at its draw",
     Reason.PAUSED_NO_CAPACITY: "paused: no capacity in {}",
     Reason.PAUSED_ROTATION: "paused: rotation",
+    Reason.PAUSED_NEXT_IN_LINE: "paused: {} is next in line",
     Reason.PAUSED_NO_PV: "paused: not enough PV surplus",
     Reason.PAUSED_PLAN: "paused: planned later",
     Reason.PAUSED_BELOW_MINIMUM: "paused: limit below the minimum current",
+    Reason.PAUSED_OVERDRAW: "paused: kept drawing above its limit",
     Reason.WAITING_START_DELAY: "waiting: start delay",
     Reason.OFF: "off",
     Reason.NO_CAR: "no car",
@@ -90,6 +96,8 @@ class SiteStatus:
     overloaded: tuple[str, ...]  # labels of the constraints that were over
     meters_lost: tuple[str, ...]  # circuits whose meter is silent
     warnings: tuple[str, ...]
+    # Chargers drawing above their limit for longer than the grace (counted at their draw).
+    overdrawing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,6 +129,18 @@ class Tuning:
     phase_switch_delay: timedelta = timedelta(minutes=2)  # 1 → 3 phases must fit this long
     resolution_a: float = 0.1  # targets are rounded down to this (OCPP: one decimal)
     detect_min_a: float = 2.0  # a car drawing at least this shows its phases
+    # While a meter is silent its circuit counts the highest household load seen this long.
+    meter_loss_window: timedelta = timedelta(minutes=15)
+    # A car drawing more than its limit + the tolerance for longer than the grace is counted
+    # at its measured draw (the others make room); still so after `overdraw_pause_after`: paused.
+    overdraw_tolerance_a: float = 1.0
+    overdraw_grace: timedelta = timedelta(seconds=30)
+    overdraw_pause_after: timedelta = timedelta(minutes=2)
+    # A current sample taken less than this after a limit change may still show the old draw.
+    follow_time: timedelta = timedelta(seconds=5)
+    # After a raise under a meter, other raises there wait for the raised chargers' next
+    # samples (taken `follow_time` after it), at most this long.
+    raise_hold: timedelta = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)

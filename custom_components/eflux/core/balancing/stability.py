@@ -18,6 +18,8 @@ from .state import ChargerState
 from .topology import EPS, CompiledSite
 from .work import AT_HIGH, Demand, Option, Work
 
+SAMPLES = "waiting for samples after a raise"  # detail of a raise held (balancer._charger_draws)
+
 
 def settle_admitted(
     cs: CompiledSite, memo: PassMemo, work: Work, now: datetime, tuning: Tuning
@@ -37,6 +39,7 @@ def settle_admitted(
         and work.reason is not Reason.PV_STOP_DELAY
         and work.short_since is None
         and work.up_since is None
+        and work.over_since == prev.over_since
     ):
         held = _held(cs, memo, work, prev, option, demand)
         if held is not None:
@@ -65,6 +68,9 @@ def settle_admitted(
         # Too small a step to be worth a change; with no hysteresis, no step at all (which
         # must not count as a change and restart the minimum interval).
         target = prev.target_a
+    elif work.hold_until is not None:
+        target, reason, detail = prev.target_a, Reason.INCREASE_HELD, SAMPLES
+        wake = work.hold_until
     elif changed_at is not None and now < changed_at + tuning.min_change_interval:
         target, reason, detail = prev.target_a, Reason.INCREASE_HELD, "minimum interval"
         wake = changed_at + tuning.min_change_interval
@@ -89,6 +95,7 @@ def settle_admitted(
         and work.short_since == prev.short_since
         and work.up_since == prev.up_since
         and car_phases == prev.car_phases
+        and work.over_since == prev.over_since
     ):
         state = prev  # nothing changed: keep the very same object
     else:
@@ -104,6 +111,8 @@ def settle_admitted(
             short_since=work.short_since,
             up_since=work.up_since,
             car_phases=car_phases,
+            raised_at=now if target > prev.target_a else prev.raised_at,
+            over_since=work.over_since,
         )
     charging = ChargerStatus.CHARGING
     allocation = ChargerAllocation(
@@ -166,14 +175,23 @@ def settle_paused(
     tuning: Tuning,
 ) -> Settled:
     prev, ready_since, car_phases = work.prev, work.ready_since, work.demand.car_phases
-    unchanged = not prev.on and prev.ready_since == ready_since and prev.car_phases == car_phases
+    over_since = work.over_since
+    unchanged = (
+        not prev.on
+        and prev.ready_since == ready_since
+        and prev.car_phases == car_phases
+        and prev.over_since == over_since
+        and reason is not Reason.INCREASE_HELD  # its wake moves with the samples
+    )
     if unchanged:  # the state stays `prev`: the answer of the last pass still holds
         hit = memo.paused[work.index]
         if hit is not None and hit.prev is prev and hit.reason is reason and hit.detail == detail:
             return hit.settled
     waiting = reason is Reason.WAITING_START_DELAY
     wake = ready_since + tuning.start_delay if waiting and ready_since else None
-    state = pause_state(prev, now, ready_since, car_phases)
+    if reason is Reason.INCREASE_HELD:
+        wake = work.hold_until
+    state = pause_state(prev, now, ready_since, car_phases, over_since)
     status = ChargerStatus.WAITING if waiting else ChargerStatus.PAUSED
     settled = ChargerAllocation(work.ident, 0.0, 0, (), status, reason, detail), state, wake
     if unchanged:
@@ -186,8 +204,14 @@ def pause_state(
     now: datetime,
     ready_since: datetime | None = None,
     car_phases: tuple[int, ...] | None = None,
+    over_since: datetime | None = None,
 ) -> ChargerState:
-    if not prev.on and prev.ready_since == ready_since and prev.car_phases == car_phases:
+    if (
+        not prev.on
+        and prev.ready_since == ready_since
+        and prev.car_phases == car_phases
+        and prev.over_since == over_since
+    ):
         return prev
     return ChargerState(
         on=False,
@@ -196,6 +220,8 @@ def pause_state(
         was_on=prev.was_on,
         ready_since=ready_since,
         car_phases=car_phases,
+        raised_at=prev.raised_at,
+        over_since=over_since,
     )
 
 

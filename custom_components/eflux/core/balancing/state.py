@@ -27,9 +27,16 @@ class ChargerState(NamedTuple):
     short_since: datetime | None = None  # pv, charging, and the surplus has been short since
     up_since: datetime | None = None  # on one phase, and three would have fitted since
     car_phases: tuple[int, ...] | None = None  # charger phases the car draws on, once seen
+    raised_at: datetime | None = None  # last increase or start
+    over_since: datetime | None = None  # drawing above limit + tolerance since (see overdraw)
 
 
 FRESH = ChargerState()
+
+
+class Peak(NamedTuple):
+    since: datetime  # start of the bucket
+    amps: PhaseAmps  # the highest household per phase seen in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,5 +44,11 @@ class BalancerState:
     """Start with `BalancerState()`; then pass each result's `state` into the next call."""
 
     chargers: Mapping[str, ChargerState] = field(default_factory=lambda: MappingProxyType({}))
-    # Last household load seen per metered circuit (used while its meter is silent).
+    # Last household load seen per metered circuit.
     circuit_base: Mapping[str, PhaseAmps] = field(default_factory=lambda: MappingProxyType({}))
+    # Per metered circuit, the highest household load per time bucket over the last
+    # `tuning.meter_loss_window` (what its chargers may count on while the meter is silent).
+    household_peaks: Mapping[str, tuple[Peak, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+

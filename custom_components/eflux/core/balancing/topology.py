@@ -209,7 +209,7 @@ def _check_site(site: Site) -> None:
     if site.static_budget_a is not None:
         _three(site.static_budget_a, "static_budget_a")
     tuning = site.tuning
-    for name in ("hysteresis_a", "resolution_a", "detect_min_a"):
+    for name in ("hysteresis_a", "resolution_a", "detect_min_a", "overdraw_tolerance_a"):
         _finite(getattr(tuning, name), f"tuning.{name}")
     if tuning.resolution_a <= 0:
         raise SiteConfigError("tuning.resolution_a", "must be above 0")
@@ -221,6 +221,11 @@ def _check_site(site: Site) -> None:
         "stop_delay",
         "rotation_interval",
         "phase_switch_delay",
+        "meter_loss_window",
+        "overdraw_grace",
+        "overdraw_pause_after",
+        "follow_time",
+        "raise_hold",
     ):
         if getattr(tuning, name).total_seconds() < 0:
             raise SiteConfigError(f"tuning.{name}", "must not be negative")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .inputs import ChargerInput
 from .result import Reason
 from .site import Mode
 from .state import FRESH, ChargerState
 from .topology import Membership
+
+if TYPE_CHECKING:
+    from .memo import DrawHit
 
 AT_HIGH = -1  # `limited_by`: the charger's own upper bound (see `high_reason`), not a constraint
 
@@ -56,9 +59,11 @@ class Work:
         "admitted",
         "demand",
         "detail",
+        "draw",
         "extra",
         "fresh",
         "frozen",
+        "hold_until",
         "ident",
         "in_turn",
         "index",
@@ -67,6 +72,7 @@ class Work:
         "limited_by",
         "members",
         "option",
+        "over_since",
         "prev",
         "ready_since",
         "reason",
@@ -104,3 +110,7 @@ class Work:
         self.ready_since: datetime | None = None
         self.short_since: datetime | None = None
         self.up_since: datetime | None = None
+        self.draw: DrawHit | None = None  # its measured draw in this pass
+        self.over_since: datetime | None = None  # drawing above its limit since (overdraw)
+        # A raise under a meter above waits for samples until then (balancer._charger_draws).
+        self.hold_until: datetime | None = None

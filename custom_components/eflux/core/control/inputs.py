@@ -7,9 +7,10 @@ very same object (`refresh` returns the old one when nothing differs).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from ..balancing import Charger, ChargerInput, Mode
-from ..central import ChargePointState, ConnectorState
+from ..central import ChargePointState, ConnectorState, MeterSample
 from ..config import ChargerBinding
 
 
@@ -37,23 +38,46 @@ def measured_soc(connector: ConnectorState | None) -> float | None:
     return connector.meter.soc if connector.meter is not None else None
 
 
+class SampleTimes:
+    """When the controller first saw each charger's newest meter sample, on its own clock (a
+    charger's timestamps may be off by minutes): the balancer tells by it whether a sample can
+    show a limit it gave (balancing.draws)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[MeterSample, datetime]] = {}
+
+    def received(self, ident: str, connector: ConnectorState | None, now: datetime) -> datetime:
+        sample = connector.meter if connector is not None else None
+        if sample is None:
+            self._seen.pop(ident, None)
+            return now
+        seen = self._seen.get(ident)
+        if seen is None or seen[0] is not sample:
+            seen = self._seen[ident] = (sample, now)
+        return seen[1]
+
+
 def charger_input(
     charger: Charger,
     connector: ConnectorState | None,
     user: UserSettings,
     urgency_kw: float,
     planned_w: float | None,
+    received_at: datetime | None = None,
 ) -> ChargerInput:
+    """`received_at`: when the connector's newest sample was first seen (`SampleTimes`)."""
     tx = connector.transaction if connector is not None else None
     plugged = tx is not None and tx.is_open and tx.card_status == "Accepted"
     limit = user.max_current_a
     soc = measured_soc(connector)
     if user.target_soc is not None and soc is not None and soc >= user.target_soc:
         limit = 0.0  # full enough: pause (the balancer says why)
+    measured = _measured(charger, connector) if plugged else None
     return ChargerInput(
         plugged=plugged,
         mode=plan_mode(user.mode, planned_w),
-        measured_a=_measured(charger, connector) if plugged else None,
+        measured_a=measured,
+        measured_at=received_at if measured is not None else None,
         limit_a=limit,
         urgency_kw=urgency_kw,
         planned_w=planned_w,
