@@ -45,7 +45,7 @@ def building(policy: MeterLossPolicy, **circuit: object) -> Site:
 
 
 def busy(site: Site) -> Driver:
-    """Five cars on 3×63 A: 40 A of household (three charge, two wait), then ten minutes of
+    """Five cars on 3x63 A: 40 A of household (three charge, two wait), then ten minutes of
     20 A (all five charge)."""
     driver = Driver(site, house=(40.0, 40.0, 40.0))
     for i in range(5):
@@ -102,7 +102,7 @@ def test_fixed_budget_is_capped_by_the_highest_household_seen() -> None:
     assert total(driver) == 5 * 8.4
     driver.meters_silent.add("grid")
     driver.step()
-    assert total(driver) == 40.0  # the configured budget is the lower one now: 5 × 8.0 A
+    assert total(driver) == 40.0  # the configured budget is the lower one now: 5 x 8.0 A
 
 
 def test_a_car_that_ignores_its_limit_is_counted_at_its_draw_warned_and_then_paused() -> None:
@@ -168,7 +168,7 @@ def test_a_paused_car_that_keeps_drawing_is_counted_too() -> None:
 
 def test_a_three_phase_car_gets_its_turn_among_single_phase_cars() -> None:
     """Issue 15: two three-phase cars got 0 kWh in 7 minutes while single-phase cars took the
-    phases freed one at a time. Four single-phase cars per phase on 3×13 A (two fit per phase),
+    phases freed one at a time. Four single-phase cars per phase on 3x13 A (two fit per phase),
     plugged in one after another, and a three-phase car that arrives last: without the room
     kept for the next in line it waits for ever (checked: an hour), the phases never free
     together. Over 30 minutes every car charges."""

@@ -1,7 +1,7 @@
 """The safety invariant of issue 15 / DESIGN §3, checked after every pass against an independent
 model (hypothesis): for every circuit and phase, Σ over the charging cars of their limit — or,
 for a car over-drawing for longer than the grace, max(its measured draw, its limit) — plus the
-household ≤ limit − margin, whenever a car the balancer controls charges there.
+household ≤ limit - margin, whenever a car the balancer controls charges there.
 
 The household is the meter's reading less the chargers' own draw; while a meter is silent, the
 highest household seen in the window before (and for `fixed_budget`, at least what the budget
@@ -46,7 +46,7 @@ ROTATED = [ALL_PHASES, (Phase.L2, Phase.L3, Phase.L1), (Phase.L3, Phase.L1, Phas
 
 @st.composite
 def buildings(draw: st.DrawFn) -> Site:
-    """The building of issue 15: 3×63 A with garages of 3×32 A and 3×40 A under it, three-phase
+    """The building of issue 15: 3x63 A with garages of 3x32 A and 3x40 A under it, three-phase
     16 A chargers on rotated wiring and single-phase 32 A ones on L1, L2 or L3."""
     policy = draw(st.sampled_from(list(MeterLossPolicy)))
     garage_metered = draw(st.booleans())
