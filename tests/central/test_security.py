@@ -175,7 +175,11 @@ async def test_a_charger_without_a_password_is_flagged_and_logged(
             assert central.unprotected_charge_points() == ["OPEN"]
             assert central.charge_points()["OPEN"].unprotected
             assert not central.charge_points()["SAFE"].unprotected
-    assert any("OPEN connects without a password" in r.getMessage() for r in caplog.records)
+        async with RawCharger.connect(central.port, "OPEN") as raw:  # again: flagged, logged once
+            await raw.call_ok("Heartbeat", {})
+            assert central.unprotected_charge_points() == ["OPEN"]
+    warned = [r for r in caplog.records if "OPEN connects without a password" in r.getMessage()]
+    assert len(warned) == 1
 
 
 async def test_require_password_refuses_chargers_without_one(tmp_path: Path) -> None:

@@ -72,6 +72,7 @@ class CentralServer:
         self.hub = hub
         self.config = hub.config
         self._server: Server | None = None
+        self._warned: set[str] = set()  # charge points logged as connecting without a password
         # How each accepted handshake authenticated, until its handler takes it.
         self._outcomes: weakref.WeakKeyDictionary[ServerConnection, _Outcome] = (
             weakref.WeakKeyDictionary()
@@ -188,7 +189,8 @@ class CentralServer:
         previous = await self.hub.attach(session, security_profile=outcome.profile)
         if outcome.matched == "current":
             await self.hub.credentials.confirm(session.id)  # a rotation's old one is void now
-        if outcome.profile == 0:
+        if outcome.profile == 0 and session.id not in self._warned:
+            self._warned.add(session.id)  # once per charger: reconnects must not flood the log
             _LOGGER.warning(
                 "charger %s connects without a password: set one (security profile 1)",
                 session.id,
