@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from custom_components.eflux.core.central.credentials import password_problem
 from custom_components.eflux.core.config import parse_site_config
+from sim.chargepoint import SimChargePoint
 from tests.central.support import RawCharger, boot_v16
 from tests.runner.support import TOKEN, Api, serving
 
@@ -123,3 +125,27 @@ async def test_a_new_charger_waits_pending_until_approved_through_the_api(api: A
     assert api.site.central.pending_charge_points() == []
     status, site = await api.call("GET", "/api/site")
     assert site["pending_approval"] == []
+
+
+async def test_rotating_a_chargers_password_through_the_api(api: Api) -> None:
+    status, answer = await api.call("POST", "/api/chargers/garage/password")
+    assert (status, answer["error"]) == (409, "charger_offline")
+    sim = SimChargePoint(
+        f"ws://127.0.0.1:{api.site.central.port}",
+        "GARAGE-CP",
+        password="garage-Password-123",
+        configuration={"AuthorizationKey": "garage-Password-123"},
+    )
+    await sim.start()
+    try:
+        for body in ({"password": "short"}, {"password": 12345678901234567}, {"pw": "x"}):
+            status, answer = await api.call("POST", "/api/chargers/garage/password", body)
+            assert (status, answer["error"]) == (400, "bad_request"), body
+        assert sim.configuration["AuthorizationKey"] == "garage-Password-123"  # nothing sent
+        status, answer = await api.call("POST", "/api/chargers/garage/password")
+        assert status == 200
+        assert answer["charge_point_id"] == "GARAGE-CP"
+        assert password_problem(answer["password"]) is None
+        assert sim.configuration["AuthorizationKey"] == answer["password"]
+    finally:
+        await sim.close()

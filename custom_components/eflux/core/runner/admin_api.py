@@ -6,7 +6,9 @@
 - GET /api/charge_points: every charge point the central system knows, with its boot status
   (Pending ones wait for approval) and how it authenticated (`unprotected`: no password);
 - POST /api/chargers/{id}/approve: accept a charge point held Pending (id: a charge point id or
-  a balanced charger's id).
+  a balanced charger's id);
+- POST /api/chargers/{id}/password: rotate a connected charger's password {password?}; answers
+  the new one (generated unless given) once the charger accepted it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def add_admin_routes(app: web.Application, site: LocalSite) -> None:
     app.router.add_delete("/api/cards/{uid}", delete_card)
     app.router.add_get("/api/charge_points", get_charge_points)
     app.router.add_post("/api/chargers/{id}/approve", post_approve)
+    app.router.add_post("/api/chargers/{id}/password", post_password)
 
 
 def card_dict(card: Card, source: str, now: datetime, master_group: str | None) -> dict[str, Any]:
@@ -115,14 +118,32 @@ async def get_charge_points(request: web.Request) -> web.Response:
 
 async def post_approve(request: web.Request) -> web.Response:
     await _object(request, empty_ok=True)
-    site = request.app[SITE]
-    ident = request.match_info["id"]
-    binding = site.controller.bindings.get(ident)
-    cp_id = binding.charge_point_id if binding is not None else ident
-    if cp_id not in site.central.charge_points() and binding is None:
+    site, ident = request.app[SITE], request.match_info["id"]
+    cp_id = _charge_point(request)
+    if cp_id not in site.central.charge_points() and ident not in site.controller.bindings:
         raise ApiError(404, "not_found", f"no charge point {ident!r} has connected")
     await site.central.approve(cp_id)
     return web.json_response({"approved": cp_id})
+
+
+async def post_password(request: web.Request) -> web.Response:
+    body = await _object(request, empty_ok=True)
+    unknown = sorted(set(body) - {"password"})
+    if unknown:
+        raise ApiError(400, "bad_request", f"unknown field {unknown[0]!r}")
+    password = body.get("password")
+    if password is not None and not isinstance(password, str):
+        raise ApiError(400, "bad_request", "password must be text")
+    cp_id = _charge_point(request)
+    new = await request.app[SITE].central.rotate_password(cp_id, password)
+    return web.json_response({"charge_point_id": cp_id, "password": new})
+
+
+def _charge_point(request: web.Request) -> str:
+    """The path's charge point: a balanced charger's, or the id itself."""
+    site, ident = request.app[SITE], request.match_info["id"]
+    binding = site.controller.bindings.get(ident)
+    return binding.charge_point_id if binding is not None else ident
 
 
 async def _object(request: web.Request, *, empty_ok: bool = False) -> dict[str, Any]:
