@@ -30,6 +30,10 @@ from .flow_steps import (
     token_schema,
 )
 
+# Addresses are placeholders, never in the translations (hassfest: no URLs in strings).
+CHARGER_URL = "ws://HOME_ASSISTANT_IP:PORT/CHARGE_POINT_ID"
+CLOUD_PLACEHOLDERS = {"example_url": "https://cloud.example.com", "schemes": "http://, https://"}
+
 
 def _cloud_values(user_input: Mapping[str, Any]) -> dict[str, str]:
     url = str(user_input.get(CONF_CLOUD_URL) or "").strip().rstrip("/")
@@ -80,7 +84,12 @@ class EfluxConfigFlow(SiteStepsMixin, ConfigFlow, domain=DOMAIN):
                 self._site.update(accept_value(user_input))
                 return await self.async_step_grid()
         schema = port_schema(user_input or {}).extend(accept_schema(user_input or {}).schema)
-        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"url": CHARGER_URL},
+        )
 
     async def async_site_done(self) -> ConfigFlowResult:
         return await self.async_step_cloud()
@@ -98,7 +107,10 @@ class EfluxConfigFlow(SiteStepsMixin, ConfigFlow, domain=DOMAIN):
                     options=dict(self._site),
                 )
         return self.async_show_form(
-            step_id="cloud", data_schema=cloud_schema(user_input or {}), errors=errors
+            step_id="cloud",
+            data_schema=cloud_schema(user_input or {}),
+            errors=errors,
+            description_placeholders=CLOUD_PLACEHOLDERS,
         )
 
     # ---- reconfigure: port and cloud account ----------------------------------------------------
@@ -116,14 +128,20 @@ class EfluxConfigFlow(SiteStepsMixin, ConfigFlow, domain=DOMAIN):
             cloud = _cloud_values(user_input)
             errors = {CONF_PORT: error} if error else await self._cloud_errors(cloud)
             if not errors:
-                return self.async_update_reload_and_abort(
-                    entry,
-                    title=f"E-Flux Local (port {port})",
-                    data={CONF_PORT: port, **cloud},
+                # Update and abort; the entry's update listener reloads it (HA 2026.6 warns,
+                # 2026.12 refuses async_update_reload_and_abort next to an update listener).
+                self.hass.config_entries.async_update_entry(
+                    entry, title=f"E-Flux Local (port {port})", data={CONF_PORT: port, **cloud}
                 )
+                return self.async_abort(reason="reconfigure_successful")
         defaults = {**entry.data, **(user_input or {})}
         schema = port_schema(defaults).extend(cloud_schema(defaults).schema)
-        return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders=CLOUD_PLACEHOLDERS,
+        )
 
     # ---- reauth: the cloud rejected the token ---------------------------------------------------
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -140,7 +158,8 @@ class EfluxConfigFlow(SiteStepsMixin, ConfigFlow, domain=DOMAIN):
             cloud = {CONF_CLOUD_URL: entry.data.get(CONF_CLOUD_URL, ""), CONF_CLOUD_TOKEN: token}
             errors = await self._cloud_errors(cloud)
             if not errors:
-                return self.async_update_reload_and_abort(entry, data_updates=cloud)
+                self.hass.config_entries.async_update_entry(entry, data={**entry.data, **cloud})
+                return self.async_abort(reason="reauth_successful")
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=token_schema(),

@@ -32,6 +32,7 @@ class EfluxRuntimeData:
     sessions: SessionHistory | None = None
     # The options the running site was built from (new chargers are added to it live).
     options: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # the entry data it was built from
 
 
 type EfluxConfigEntry = ConfigEntry[EfluxRuntimeData]

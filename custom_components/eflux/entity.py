@@ -19,6 +19,7 @@ from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
+from .compat import with_via_device
 from .const import DOMAIN
 from .coordinator import EfluxCoordinator
 from .core.runtime import (
@@ -53,8 +54,7 @@ def socket_device_key(charger: ChargerSnapshot) -> str:
     return f"{charger.charge_point_id}{SEPARATOR}{charger.connector_id}"
 
 
-def charger_device_info(entry_id: str, charger: ChargerSnapshot) -> DeviceInfo:
-    """The charge point: manufacturer, model and firmware come from its boot message."""
+def _box_info(entry_id: str, charger: ChargerSnapshot) -> DeviceInfo:
     return DeviceInfo(
         identifiers={(DOMAIN, charger_device_id(entry_id, charger.charge_point_id))},
         name=_box_name(charger),
@@ -62,18 +62,25 @@ def charger_device_info(entry_id: str, charger: ChargerSnapshot) -> DeviceInfo:
         model=charger.model,
         sw_version=charger.firmware,
         serial_number=charger.charge_point_id,
-        via_device=(DOMAIN, site_device_id(entry_id)),
     )
 
 
-def socket_device_info(entry_id: str, charger: ChargerSnapshot) -> DeviceInfo:
+def charger_device_info(hass: HomeAssistant, entry_id: str, charger: ChargerSnapshot) -> DeviceInfo:
+    """The charge point, below the site: manufacturer, model and firmware come from its boot
+    message."""
+    box = _box_info(entry_id, charger)
+    return with_via_device(hass, entry_id, box, site_device_info(entry_id))
+
+
+def socket_device_info(hass: HomeAssistant, entry_id: str, charger: ChargerSnapshot) -> DeviceInfo:
     """One socket of a box with several, a sub-device of the charge point (as the OCPP
     integration's "<charger> Connector <n>" devices)."""
-    return DeviceInfo(
+    socket = DeviceInfo(
         identifiers={(DOMAIN, charger_device_id(entry_id, socket_device_key(charger)))},
         name=f"{_box_name(charger)} connector {charger.connector_id}",
-        via_device=(DOMAIN, charger_device_id(entry_id, charger.charge_point_id)),
     )
+    box = with_via_device(hass, entry_id, _box_info(entry_id, charger), site_device_info(entry_id))
+    return with_via_device(hass, entry_id, socket, box)
 
 
 def _box_name(charger: ChargerSnapshot) -> str:
@@ -147,9 +154,9 @@ class EfluxChargerEntity(EfluxEntity):
         charger = coordinator.data.chargers[charger_id]
         several = len(box_sockets_of(coordinator.data.chargers, charger.charge_point_id)) > 1
         if several and description.key not in BOX_KEYS:
-            self._attr_device_info = socket_device_info(entry_id, charger)
+            self._attr_device_info = socket_device_info(coordinator.hass, entry_id, charger)
         else:
-            self._attr_device_info = charger_device_info(entry_id, charger)
+            self._attr_device_info = charger_device_info(coordinator.hass, entry_id, charger)
 
     @property
     def charger(self) -> ChargerSnapshot:

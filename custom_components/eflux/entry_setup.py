@@ -18,6 +18,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from .cloud import async_start_cloud, cloud_client
+from .compat import get_device, remove_device
 from .const import DOMAIN, ISSUE_PORT_CONFLICT
 from .coordinator import EfluxCoordinator
 from .core.runtime import CloudClient, ConfigError, LocalSite
@@ -77,7 +78,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
         entry.async_on_unload(cloud.async_stop)
     coordinator = EfluxCoordinator(hass, entry, site)
     entry.runtime_data = EfluxRuntimeData(
-        site=site, coordinator=coordinator, cloud=cloud, options=dict(entry.options)
+        site=site,
+        coordinator=coordinator,
+        cloud=cloud,
+        options=dict(entry.options),
+        data=dict(entry.data),
     )
     sessions = entry.runtime_data.sessions = SessionHistory(hass, site)
     await sessions.async_refresh()
@@ -134,7 +139,7 @@ async def async_remove_config_entry_device(
     devices; the site cannot, nor one socket of a box (it goes with its box)."""
     prefix = f"{entry.entry_id}_"
     registry = dr.async_get(hass)
-    site = registry.async_get_device({(DOMAIN, site_device_id(entry.entry_id))})
+    site = get_device(registry, (DOMAIN, site_device_id(entry.entry_id)), entry.entry_id)
     chargers = {
         ident[len(prefix) :]
         for domain, ident in device.identifiers
@@ -149,7 +154,7 @@ async def async_remove_config_entry_device(
     known = entry.options.get(CONF_CHARGERS, [])
     for socket in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if socket.via_device_id == device.id:  # the box's sockets (chargers have none)
-            registry.async_update_device(socket.id, remove_config_entry_id=entry.entry_id)
+            remove_device(registry, socket.id, entry.entry_id)
     remaining = [c for c in known if c not in chargers]
     # Remembered, so that setup does not adopt it again from the central system's records;
     # it is added again when it boots again.

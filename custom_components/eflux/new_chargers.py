@@ -24,6 +24,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_call_later
 
+from .compat import get_device
 from .const import CONF_ACCEPT_NEW, DOMAIN
 from .core.runtime import CentralEvent, ChargerBooted, LocalSite, StatusChanged
 from .data import EfluxConfigEntry
@@ -146,8 +147,8 @@ async def async_add_to_running_site(hass: HomeAssistant, entry: EfluxConfigEntry
 
     old = balanced_sockets(before, before.get(CONF_CHARGERS, []))
     new = balanced_sockets(after, after.get(CONF_CHARGERS, []))
-    if rest(before) != rest(after) or not set(old) <= set(new):
-        return False
+    if dict(entry.data) != runtime.data or rest(before) != rest(after) or not set(old) <= set(new):
+        return False  # the port, the cloud account or the site itself changed
     runtime.options = after
     if set(old) == set(new):
         return True  # only the list of removed chargers changed
@@ -168,11 +169,13 @@ def _move_first_sockets(hass: HomeAssistant, entry: EfluxConfigEntry, boxes: set
     devices, entities = dr.async_get(hass), er.async_get(hass)
     chargers = entry.runtime_data.coordinator.data.chargers
     for cp_id in boxes:
-        box = devices.async_get_device({(DOMAIN, charger_device_id(entry.entry_id, cp_id))})
+        box_id = (DOMAIN, charger_device_id(entry.entry_id, cp_id))
+        box = get_device(devices, box_id, entry.entry_id)
         if box is None or cp_id not in chargers:
             continue
         socket = devices.async_get_or_create(
-            config_entry_id=entry.entry_id, **socket_device_info(entry.entry_id, chargers[cp_id])
+            config_entry_id=entry.entry_id,
+            **socket_device_info(hass, entry.entry_id, chargers[cp_id]),
         )
         prefix = f"{entry.entry_id}_{cp_id}_"
         for registered in er.async_entries_for_device(entities, box.id):

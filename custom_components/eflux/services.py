@@ -26,6 +26,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 
 from .cloud import EfluxCloud
+from .compat import device_entry_ids
 from .const import DOMAIN
 from .core.domain import DepartureRequest
 from .core.runtime import ChargerSnapshot
@@ -133,7 +134,7 @@ def _charger(hass: HomeAssistant, call: ServiceCall) -> tuple[EfluxConfigEntry, 
         for domain, ident in device.identifiers:
             if domain != DOMAIN:
                 continue
-            for entry_id in device.config_entries:
+            for entry_id in device_entry_ids(device):
                 prefix = f"{entry_id}_"
                 if not ident.startswith(prefix):
                     continue

@@ -20,6 +20,7 @@ from pathlib import Path
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import JsonValueType
 
 from .const import DOMAIN
 from .core.domain import SessionRecord
@@ -158,7 +159,7 @@ def sessions_csv(sessions: list[SessionRecord], currency: str) -> str:
 
 async def async_export_sessions(
     hass: HomeAssistant, site: LocalSite, entry_id: str, month: str | None, card: str | None
-) -> dict[str, object]:
+) -> dict[str, JsonValueType]:
     """Write the month's sessions (of `card`, or all) to a CSV file under the config dir."""
     start, end = month_range(month, dt_util.utcnow())
     sessions = [s for s in await site.session_history(start, end) if card is None or s.card == card]

@@ -17,6 +17,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
+from .compat import get_device
 from .const import (
     DOMAIN,
     EVENT_DEPARTURE_AT_RISK,
@@ -127,9 +128,8 @@ class SiteWatcher:
             if charger.vendor is None or self._devices.get(cp_id) == info:
                 continue
             self._devices[cp_id] = info
-            device = registry.async_get_device(
-                {(DOMAIN, charger_device_id(self.entry.entry_id, cp_id))}
-            )
+            entry_id = self.entry.entry_id
+            device = get_device(registry, (DOMAIN, charger_device_id(entry_id, cp_id)), entry_id)
             if device is not None:
                 registry.async_update_device(
                     device.id, manufacturer=info[0], model=info[1], sw_version=info[2]

@@ -125,6 +125,7 @@ async def test_cloud_services_need_a_cloud_account(
     assert err.value.translation_key == "unknown_entry"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # restart, unlock
 async def test_entity_actions(
     hass: HomeAssistant, loaded: MockConfigEntry, make_sim: SimFactory
 ) -> None:
@@ -191,6 +192,7 @@ async def test_entity_actions(
     assert site.state().chargers["CP-1"].departure_at == departure
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # restart, unlock
 async def test_ocpp_2_0_1_buttons(
     hass: HomeAssistant, loaded: MockConfigEntry, make_sim: SimFactory
 ) -> None:
