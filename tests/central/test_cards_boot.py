@@ -196,3 +196,30 @@ async def test_pending_until_approved_with_configuration_sent_meanwhile(tmp_path
         RawCharger.connect(central.port, "NEWBIE") as raw,
     ):
         assert (await raw.call_ok("BootNotification", boot_v16()))["status"] == "Accepted"
+
+
+async def test_a_file_from_before_card_groups_is_upgraded_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    config = central_config(tmp_path)
+    with sqlite3.connect(
+        config.db_path
+    ) as db:  # the cards tables as the previous release made them
+        db.execute(
+            "CREATE TABLE cards (uid TEXT PRIMARY KEY, status TEXT NOT NULL, kind TEXT NOT NULL,"
+            " expires_at TEXT, may_start INTEGER NOT NULL, version INTEGER NOT NULL)"
+        )
+        db.execute("INSERT INTO cards VALUES ('OLD-CARD', 'active', 'subscription', NULL, 1, 4)")
+        db.execute(
+            "CREATE TABLE remote_authorizations (uid TEXT PRIMARY KEY, status TEXT, kind TEXT,"
+            " expires_at TEXT, may_start INTEGER, known INTEGER NOT NULL, fetched_at TEXT NOT NULL)"
+        )
+        db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("INSERT INTO settings VALUES ('card_list_version', '4')")
+    async with running(config, FakeClock()) as central:
+        result = await central.authorize("OLD-CARD")
+        assert (result.status, result.source, result.group_id) == ("Accepted", "local-list", None)
+        delta = CardListDelta(4, 5, (Card("OLD-CARD", CardStatus.ACTIVE, group_id="FLEET"),))
+        await central.apply_card_delta(delta)
+    async with running(config, FakeClock()) as central:
+        assert (await central.authorize("OLD-CARD")).group_id == "FLEET"
