@@ -58,6 +58,7 @@ from .control.replan import Replanner
 from .control.safe_limits import SafeLimits, safe_current
 from .control.sender import Channel, Command, LimitSender
 from .control.site_limits import SiteLimits
+from .control.warnings import ControlWarning, warning_changes
 from .domain import DepartureRequest
 from .planning import CarPlan
 from .planning.tariff import PriceEntry
@@ -79,8 +80,9 @@ class Controller:
         meter_timeouts: Mapping[str, float] | None = None,
         clock: Clock | Now = utc_now,
     ) -> None:
-        self.site = site
         self.settings = settings or ControllerSettings()
+        site = _tuned(site, self.settings)
+        self.site = site
         self._central = central
         self._clock = clock
         self._site_clock = as_clock(clock)  # its sleep paces the timer (ScaledClock: faster)
@@ -145,6 +147,7 @@ class Controller:
             self._notify,
         )
         self._listeners: list[Callable[[], None]] = []
+        self._warning_listeners: list[Callable[[ControlWarning], None]] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._timer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -188,6 +191,29 @@ class Controller:
         self.departures.prices = old.departures.prices
         self._meters.update({c: got for c, got in old._meters.items() if c in self._timeouts})
         self.carry_planner(old)
+
+    def add_warning_listener(
+        self, callback: Callable[[ControlWarning], None]
+    ) -> Callable[[], None]:
+        """`callback(warning)` when a warning starts or ends (control.warnings)."""
+        self._warning_listeners.append(callback)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._warning_listeners.remove(callback)
+
+        return remove
+
+    def _warn(self, warning: ControlWarning) -> None:
+        if warning.active:
+            _LOGGER.warning("%s", warning.message)
+        else:
+            _LOGGER.info("%s", warning.message)
+        for callback in list(self._warning_listeners):
+            try:
+                callback(warning)
+            except Exception:
+                _LOGGER.exception("controller warning listener failed")
 
     def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
         """`callback()` after every pass and every limit sent (read the state then)."""
@@ -312,6 +338,7 @@ class Controller:
         }
         inputs = SiteInputs(meters, dict(self._inputs))
         result = balance(self._compiled, inputs, self._state, now, self._memo)
+        warnings = warning_changes(self.result, result, now)
         self._state, self.result = result.state, result
         self._plans.observe(result.state.circuit_base, now)
         if self.limits.phases.switchable:
@@ -328,6 +355,8 @@ class Controller:
             self._sender.want(ident, self.bindings[ident], Command(allocation.target_a, phases))
         self._send_plug_in_limits(result)
         self._wake.set()
+        for warning in warnings:
+            self._warn(warning)
         self._notify()
         return result
 
@@ -503,6 +532,21 @@ class Controller:
                 callback()
             except Exception:
                 _LOGGER.exception("controller listener failed")
+
+
+def _tuned(site: Site, settings: ControllerSettings) -> Site:
+    """The site with the balancer settings of site.yaml's `controller:` section in force."""
+    changes = {
+        name: value
+        for name in (
+            "overdraw_tolerance_a",
+            "overdraw_grace",
+            "overdraw_pause_after",
+            "meter_loss_window",
+        )
+        if (value := getattr(settings, name)) is not None
+    }
+    return replace(site, tuning=replace(site.tuning, **changes)) if changes else site
 
 
 def _with_target(request: DepartureRequest, soc: float) -> DepartureRequest:

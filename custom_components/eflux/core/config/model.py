@@ -120,6 +120,15 @@ class ControllerSettings:
     flexibility: Mapping[str, FlexibilityTariff] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Cars that ignore their limit (docs/load-balancing.md): drawing more than their limit +
+    # `overdraw_tolerance_a` for longer than `overdraw_grace` they are counted at their draw
+    # and warned about; still so after `overdraw_pause_after`, paused. And while a meter is
+    # silent, its circuit counts the highest household seen over `meter_loss_window`.
+    # None: the balancer's default (balancing.Tuning: 1 A, 30 s, 2 min, 15 min).
+    overdraw_tolerance_a: float | None = None
+    overdraw_grace: timedelta | None = None
+    overdraw_pause_after: timedelta | None = None
+    meter_loss_window: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

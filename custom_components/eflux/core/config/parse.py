@@ -327,12 +327,21 @@ def _controller(
             )
         ),
         start_id_tag=sec.text("start_id_tag", base.start_id_tag),
+        overdraw_tolerance_a=sec.number("overdraw_tolerance_a", None, low=0.0),
+        overdraw_grace=_optional_seconds(sec, "overdraw_grace_s"),
+        overdraw_pause_after=_optional_seconds(sec, "overdraw_pause_after_s"),
+        meter_loss_window=_optional_seconds(sec, "meter_loss_window_s"),
         modes=MappingProxyType(dict(modes)),
         tariff=tariff,
         flexibility=MappingProxyType(dict(flexibility)),
     )
     sec.done()
     return settings
+
+
+def _optional_seconds(sec: Section, key: str) -> timedelta | None:
+    seconds = sec.number(key, None, low=0.0)
+    return None if seconds is None else timedelta(seconds=seconds)
 
 
 def _api(sec: Section) -> ApiSettings:

@@ -115,6 +115,9 @@ class SiteSnapshot:
     warnings: tuple[str, ...]
     meters: tuple[MeterStatus, ...]
     chargers: Mapping[str, ChargerSnapshot]
+    # Chargers whose car draws more than its limit for longer than the grace (counted at their
+    # draw; see docs/load-balancing.md): the HA layer raises a repair issue for each.
+    overdrawing: tuple[str, ...] = ()
     # Capacity tariff (`planner.capacity_tariff`): the running quarter-hour's average import so
     # far, the month's highest quarter-hour and the target in force; None without one.
     capacity_quarter_average_kw: float | None = None

@@ -68,6 +68,7 @@ def build_snapshot(
         overloaded=status.overloaded if status is not None else (),
         meters_lost=status.meters_lost if status is not None else (),
         warnings=status.warnings if status is not None else (),
+        overdrawing=status.overdrawing if status is not None else (),
         meters=tuple(meter_rows),
         chargers={c.id: charger_snapshot(controller, c.id, charge_points) for c in site.chargers},
         **planner_fields(controller, now),
