@@ -34,6 +34,7 @@ GOOD: dict[str, Any] = {
     ],
     "controller": {"safe_limit_valid_for_s": 3600},
     "api": {"host": "0.0.0.0", "token": "a-long-enough-token"},
+    "console": {"enabled": False},  # no console password here (tests/console test that)
 }
 
 

@@ -52,6 +52,7 @@ from .control.snapshot import ChargerSnapshot, SiteSnapshot, charger_dict
 from .control.view import build_snapshot, charger_snapshot
 from .controller import Controller
 from .decisions import Decision, DecisionLog
+from .domain import Card
 from .meters.reading import MeterReading
 from .meters.source import MeterSource
 from .site_commands import SiteCommands
@@ -264,6 +265,10 @@ class LocalSite(SiteCommands):
     def charge_points(self) -> Mapping[str, ChargePointState]:
         """Every charge point the central system has stored, balanced here or not."""
         return self.central.charge_points()
+
+    def cards(self) -> dict[str, list[Card]]:
+        """Every card the site knows by where it comes from (site, config, cloud)."""
+        return self.central.cards()
 
     def charger_max_current(self, charger_id: str) -> float:
         """The most the charger may draw (its configured maximum), whatever the user's cap."""

@@ -17,6 +17,7 @@ from typing import Any
 from ..central.sitecards import OCPP_STATUS
 from ..domain import Card
 from ..errors import ConfigError
+from .console import PERSON_KEYS
 from .reader import Section
 
 
@@ -58,6 +59,8 @@ def card_entry(sec: Section) -> Card:
         expires_at=_moment(sec, "expires"),
         group_id=sec.text("group", None),
     )
+    for name in PERSON_KEYS:  # who holds the card: read by config/console.py
+        sec.raw(name, None)
     sec.done()
     return card
 

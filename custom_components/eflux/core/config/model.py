@@ -16,6 +16,7 @@ from ..balancing import Mode, Site
 from ..central import CentralConfig
 from ..planning.flexibility import FlexibilityTariff
 from ..planning.tariff import Tariff
+from .console import ConsoleSettings
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 EXTERNAL = "external"  # a meter kind fed from outside (`ExternalMeterSource.push`)
@@ -157,3 +158,4 @@ class SiteConfig:
     api: ApiSettings = field(default_factory=ApiSettings)
     source: Path | None = None  # the file it was read from
     timezone: str | None = None  # IANA name (site.yaml `timezone:`): the tariff's local time
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)  # runner/console

@@ -33,6 +33,7 @@ from ..planning.flexibility import FlexibilityTariff
 from ..planning.tariff import Tariff
 from .cards import parse_cards
 from .central_limits import parse_cost, parse_rate_limit
+from .console import console_refusal, parse_console
 from .flexibility import parse_flexibility
 from .model import (
     EXTERNAL,
@@ -115,6 +116,9 @@ def parse_site_config(
     planner = parse_planner(top.section("planner"), known, timezone, central.db_path)
     controller = replace(controller, planner=planner, cards=parse_card_profiles(top))
     api = _api(top.section("api"))
+    console = parse_console(top, base_dir)
+    if api.enabled and (refusal := console_refusal(console, api.loopback, api.host)):
+        raise ConfigError("console.password", refusal)
     top.done()
     return SiteConfig(
         central=central,
@@ -126,6 +130,7 @@ def parse_site_config(
         api=api,
         source=source,
         timezone=timezone,
+        console=console,
     )
 
 

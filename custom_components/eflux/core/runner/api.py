@@ -18,11 +18,11 @@ from aiohttp import web
 from ..config import ApiSettings, ChargerBinding
 from ..domain import DepartureRequest
 from ..runtime import LocalSite, ReservationNotSupported, charger_dict
-from . import routes_decisions, routes_firmware, routes_planner
+from . import console, routes_decisions, routes_firmware, routes_planner, routes_sessions
 from .admin_api import add_admin_routes
 from .errors import ApiError, as_api_error, error_response
 from .events import EventStream
-from .guard import guard
+from .guard import console_path, guard
 from .jsonbody import BodyError, read_json
 
 MAX_BODY_BYTES = 64 * 1024
@@ -64,6 +64,8 @@ def build_app(site: LocalSite, settings: ApiSettings) -> web.Application:
     routes_firmware.add_routes(app, SITE_KEY)
     routes_decisions.add_routes(app, SITE_KEY)
     routes_planner.add_routes(app, SITE_KEY)  # circuit limits, card vehicles, plan changes
+    console.add_routes(app, SITE_KEY)  # the manager's console (runner/console, issue 17)
+    routes_sessions.add_routes(app, SITE_KEY)  # session history, monthly totals per card
     return app
 
 
@@ -90,7 +92,7 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 def _auth(token: str | None) -> Any:
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if token is not None:
+        if token is not None and not console_path(request.path):  # its own login
             given = request.headers.get("Authorization", "")
             expected = f"Bearer {token}"
             if not hmac.compare_digest(given.encode(), expected.encode()):

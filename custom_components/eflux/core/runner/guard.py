@@ -91,9 +91,14 @@ def guard(allowed_hosts: Iterable[str] = ()) -> Any:
 
 def _needs_json(request: web.Request) -> bool:
     """POST, PUT, PATCH always (an empty simple POST has no type at all); DELETE with a body."""
-    if request.method not in COMMAND_METHODS:
-        return False
+    if request.method not in COMMAND_METHODS or console_path(request.path):
+        return False  # the console's forms carry a CSRF token of the session instead
     return request.method != "DELETE" or request.body_exists
+
+
+def console_path(path: str) -> bool:
+    """The console's pages (runner/console): forms with CSRF tokens and a login of their own."""
+    return path == "/console" or path.startswith("/console/")
 
 
 def _same_origin(origin: str, host: tuple[str, int | None]) -> bool:

@@ -24,6 +24,7 @@ from ..errors import ConfigError
 from ..meters.backoff import quiet_library_logs
 from ..runtime import LocalSite
 from .api import build_app
+from .console.setpassword import run_hash_password, run_set_password
 from .passwords import password_entry
 from .timebase import add_time_options, clock_from_args
 
@@ -40,6 +41,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="CHARGE_POINT_ID",
         help="print a strong password for that charge point (site.yaml central.passwords) and exit",
     )
+    parser.add_argument(
+        "--set-password",
+        action="store_true",
+        help="store the console's manager password (hashed) next to --config and exit",
+    )
+    parser.add_argument(
+        "--hash-password",
+        action="store_true",
+        help="print a hash for a resident's card entry (console_password:) and exit",
+    )
     parser.add_argument("--check", action="store_true", help="validate the file and exit")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     add_time_options(parser)
@@ -47,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.generate_password is not None:
         print(password_entry(args.generate_password))
         return 0
+    if args.set_password:
+        return run_set_password(args.config)
+    if args.hash_password:
+        return run_hash_password()
     if args.config is None:
         parser.error("--config is required")
     logging.basicConfig(
@@ -92,6 +107,8 @@ async def run(
             await runner.setup()
             await web.TCPSite(runner, config.api.host, config.api.port).start()
             _LOGGER.info("local API on http://%s:%d", config.api.host, config.api.port)
+            if config.console.enabled:
+                _LOGGER.info("console on http://%s:%d/console/", config.api.host, config.api.port)
         await stop.wait()
     finally:
         if runner is not None:

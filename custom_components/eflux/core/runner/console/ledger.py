@@ -1,0 +1,242 @@
+"""Session history and monthly totals per card, from the site's SQLite (through LocalSite).
+
+Shared by the console's pages and the API (`GET /api/sessions`, `GET /api/reports/monthly`).
+Months and dates are the site's local calendar (site.yaml `timezone`, UTC without one); costs
+are Decimal at the site's prices (`LocalSite.session_history`), a total is None ("unknown") as
+soon as one of its sessions had an hour without a price.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from ...config.console import Resident
+from ...domain import SessionRecord
+from ...runtime import LocalSite
+
+NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+CLOUD = "cloud"
+
+
+class QueryError(ValueError):
+    """A filter that does not parse (the API answers 400 naming it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    start: datetime = EARLIEST
+    end: datetime = LATEST
+    charger: str | None = None
+    card: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    sessions: int
+    energy_kwh: Decimal
+    cost: Decimal | None  # None: a session had an hour without a price
+
+
+@dataclass(frozen=True, slots=True)
+class CardMonth:
+    card: str | None
+    resident: str | None
+    apartment: str | None
+    cloud_card: bool  # an E-Flux card from the cloud's list: billed by E-Flux, not the site
+    totals: Totals
+    sessions: tuple[SessionRecord, ...]
+
+
+def site_zone(site: LocalSite) -> tzinfo:
+    return ZoneInfo(site.config.timezone) if site.config.timezone else UTC
+
+
+def month_range(text: str, zone: tzinfo) -> tuple[datetime, datetime]:
+    """[first local midnight of the month, first of the next) in UTC; QueryError otherwise."""
+    found = MONTH.match(text)
+    if found is None:
+        raise QueryError(f"month must be YYYY-MM, got {text[:20]!r}")
+    year, month = int(found[1]), int(found[2])
+    nxt = (year + 1, 1) if month == 12 else (year, month + 1)
+    start = datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+    return start, datetime(nxt[0], nxt[1], 1, tzinfo=zone).astimezone(UTC)
+
+
+def moment(text: str, name: str, zone: tzinfo) -> datetime:
+    """A date (local midnight) or a time with a UTC offset."""
+    if len(text) > 40:
+        raise QueryError(f"{name} is too long")
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise QueryError(f"{name} is not a date or an ISO 8601 time: {text!r}") from None
+    if value.tzinfo is None:
+        raise QueryError(f"{name} needs a UTC offset (e.g. +01:00 or Z), or a plain date")
+    return value.astimezone(UTC)
+
+
+def parse_filter(query: Mapping[str, str], zone: tzinfo) -> SessionFilter:
+    """?from=&to= (dates or times, `to` exclusive) or ?month=YYYY-MM, ?charger=, ?card=."""
+    start, end = EARLIEST, LATEST
+    if query.get("month"):
+        start, end = month_range(query["month"], zone)
+    if query.get("from"):
+        start = moment(query["from"], "from", zone)
+    if query.get("to"):
+        end = moment(query["to"], "to", zone)
+    if end < start:
+        raise QueryError("to is before from")
+    charger = query.get("charger") or None
+    card = query.get("card") or None
+    for name, value in (("charger", charger), ("card", card)):
+        if value is not None and len(value) > 64:
+            raise QueryError(f"{name} is too long")
+    return SessionFilter(start, end, charger, card)
+
+
+async def sessions(site: LocalSite, wanted: SessionFilter) -> list[SessionRecord]:
+    found = await site.session_history(wanted.start, wanted.end)
+    return [
+        s
+        for s in found
+        if (wanted.charger is None or s.charger_id == wanted.charger)
+        and (wanted.card is None or s.card == wanted.card)
+    ]
+
+
+def totals(records: Iterable[SessionRecord]) -> Totals:
+    count, energy, cost = 0, Decimal(0), Decimal(0)
+    known = True
+    for record in records:
+        count += 1
+        energy += Decimal(str(record.energy_kwh))
+        if record.cost is None:
+            known = False
+        else:
+            cost += record.cost
+    return Totals(count, energy, cost if known else None)
+
+
+def cloud_cards(site: LocalSite) -> set[str]:
+    """Cards on the cloud's list only (residents' own E-Flux cards), not the site's own."""
+    by_source = site.cards()
+    local = {c.uid for source, cards in by_source.items() if source != CLOUD for c in cards}
+    local |= set(site.config.central.authorization.cards)
+    return {c.uid for c in by_source.get(CLOUD, [])} - local
+
+
+async def monthly(site: LocalSite, month: str) -> tuple[datetime, datetime, list[CardMonth]]:
+    start, end = month_range(month, site_zone(site))
+    records = await sessions(site, SessionFilter(start, end))
+    residents = site.config.console.residents
+    from_cloud = cloud_cards(site)
+    by_card: dict[str | None, list[SessionRecord]] = {}
+    for record in records:
+        by_card.setdefault(record.card, []).append(record)
+    rows = []
+    for card in sorted(by_card, key=lambda c: (c is None, _apartment(residents, c), c or "")):
+        person = residents.get(card or "") or Resident(card or "")
+        rows.append(
+            CardMonth(
+                card=card,
+                resident=person.name,
+                apartment=person.apartment,
+                cloud_card=card in from_cloud,
+                totals=totals(by_card[card]),
+                sessions=tuple(by_card[card]),
+            )
+        )
+    return start, end, rows
+
+
+def _apartment(residents: Mapping[str, Resident], card: str | None) -> str:
+    person = residents.get(card or "")
+    return (person.apartment or "") if person else "~"
+
+
+def money(value: Decimal | None) -> str:
+    return "" if value is None else str(value.quantize(Decimal("0.01")))
+
+
+def kwh(value: Decimal | float) -> str:
+    return str(Decimal(str(value)).quantize(Decimal("0.001")))
+
+
+def session_dict(record: SessionRecord, residents: Mapping[str, Resident]) -> dict[str, object]:
+    person = residents.get(record.card or "")
+    return {
+        "charger": record.charger_id,
+        "charge_point_id": record.charge_point_id,
+        "connector_id": record.connector_id,
+        "card": record.card,
+        "resident": person.name if person else None,
+        "apartment": person.apartment if person else None,
+        "started_at": record.started_at.isoformat(),
+        "stopped_at": record.stopped_at.isoformat(),
+        "duration_min": round((record.stopped_at - record.started_at) / timedelta(minutes=1)),
+        "energy_kwh": kwh(record.energy_kwh),
+        "cost": None if record.cost is None else money(record.cost),
+        "stop_reason": record.stop_reason,
+    }
+
+
+CSV_COLUMNS = (
+    "started_at",
+    "stopped_at",
+    "charger",
+    "card",
+    "resident",
+    "apartment",
+    "energy_kwh",
+    "cost",
+    "stop_reason",
+)
+
+
+def sessions_csv(
+    records: list[SessionRecord], residents: Mapping[str, Resident], zone: tzinfo
+) -> str:
+    """One row per session (local times), then a total row."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        row = session_dict(record, residents)
+        row["started_at"] = record.started_at.astimezone(zone).isoformat(timespec="minutes")
+        row["stopped_at"] = record.stopped_at.astimezone(zone).isoformat(timespec="minutes")
+        writer.writerow([csv_cell(row[c]) for c in CSV_COLUMNS])
+    total = totals(records)
+    writer.writerow(["total", "", "", "", "", "", kwh(total.energy_kwh), money(total.cost), ""])
+    return out.getvalue()
+
+
+def csv_cell(value: object) -> str:
+    """Text as a spreadsheet will not run it as a formula (=, +, -, @ first: a quote first)."""
+    text = "" if value is None else str(value)
+    if isinstance(value, str) and NUMBER.match(text):
+        return text
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_response(text: str, name: str) -> web.Response:
+    return web.Response(
+        body=text.encode("utf-8"),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,140 @@
+"""Sessions (filters, totals, CSV) and the monthly Report per resident (HTML, CSV, PDF).
+
+A resident sees only their own card: their filter is forced to it whatever the query says.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from aiohttp import web
+
+from . import ledger
+from .auth import RESIDENT, Login
+from .context import Console, need
+from .pdf import report_pdf
+from .render import page
+
+
+def _month(request: web.Request, console: Console) -> str:
+    month = request.query.get("month") or ""
+    if ledger.MONTH.match(month):
+        return month
+    return console.site.clock.now().astimezone(console.zone).strftime("%Y-%m")
+
+
+def _query(request: web.Request, console: Console, login: Login) -> dict[str, str]:
+    query = {k: request.query.get(k, "")[:64] for k in ("charger", "card")}
+    query["month"] = _month(request, console)
+    if login.role == RESIDENT:
+        query["card"] = login.card or ""
+    return query
+
+
+@need()
+async def sessions_page(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
+    query = _query(request, console, login)
+    wanted = ledger.parse_filter(query, console.zone)
+    records = await ledger.sessions(console.site, wanted)
+    residents = console.site.config.console.residents
+    return page(
+        request,
+        "sessions.html",
+        login,
+        console.zone,
+        query=query,
+        records=records,
+        totals=ledger.totals(records),
+        residents=residents,
+        chargers=list(console.site.config.bindings),
+        cards=sorted({r.card for r in records if r.card} | set(residents)),
+        csrf=login.csrf,
+    )
+
+
+@need()
+async def sessions_csv(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
+    query = _query(request, console, login)
+    records = await ledger.sessions(console.site, ledger.parse_filter(query, console.zone))
+    text = ledger.sessions_csv(records, console.site.config.console.residents, console.zone)
+    return ledger.csv_response(text, f"sessions-{query['month']}.csv")
+
+
+async def _report(
+    request: web.Request, console: Console, login: Login
+) -> tuple[str, list[ledger.CardMonth], bool]:
+    month = _month(request, console)
+    _, _, rows = await ledger.monthly(console.site, month)
+    if login.role == RESIDENT:
+        rows = [row for row in rows if row.card == login.card]
+    return month, rows, bool(ledger.cloud_cards(console.site))
+
+
+@need()
+async def report_page(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
+    month, rows, cloud = await _report(request, console, login)
+    return page(
+        request,
+        "report.html",
+        login,
+        console.zone,
+        month=month,
+        rows=rows,
+        totals=ledger.totals(s for row in rows for s in row.sessions),
+        cloud=cloud,
+        tariff=console.site.price_now(),
+        csrf=login.csrf,
+    )
+
+
+@need()
+async def report_csv(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
+    month, rows, _ = await _report(request, console, login)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ("month", "apartment", "resident", "card", "sessions", "energy_kwh", "cost", "billed_by")
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                month,
+                ledger.csv_cell(row.apartment),
+                ledger.csv_cell(row.resident),
+                ledger.csv_cell(row.card),
+                row.totals.sessions,
+                ledger.kwh(row.totals.energy_kwh),
+                ledger.money(row.totals.cost),
+                "e-flux" if row.cloud_card else "site",
+            ]
+        )
+    total = ledger.totals(s for row in rows for s in row.sessions)
+    writer.writerow(
+        [
+            month,
+            "total",
+            "",
+            "",
+            total.sessions,
+            ledger.kwh(total.energy_kwh),
+            ledger.money(total.cost),
+            "",
+        ]
+    )
+    return ledger.csv_response(out.getvalue(), f"report-{month}.csv")
+
+
+@need()
+async def report_pdf_file(
+    request: web.Request, console: Console, login: Login
+) -> web.StreamResponse:
+    month, rows, _ = await _report(request, console, login)
+    made = datetime.now().astimezone(console.zone)
+    body = report_pdf(month, rows, console.zone, made)
+    return web.Response(
+        body=body,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="report-{month}.pdf"'},
+    )
