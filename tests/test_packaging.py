@@ -107,7 +107,7 @@ def _keys(tree: dict, prefix: str = "") -> set[str]:
 def test_translations_match_strings() -> None:
     strings = _load(INTEGRATION / "strings.json")
     assert _load(INTEGRATION / "translations" / "en.json") == strings
-    for language in ("nl",):
+    for language in ("nl", "de", "fr"):
         assert _keys(_load(INTEGRATION / "translations" / f"{language}.json")) == _keys(strings)
 
 

@@ -37,8 +37,17 @@ def _leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("language", ["en", "nl"])
+LANGUAGES = sorted(p.stem for p in (ROOT / "translations").glob("*.json"))
+
+
+def test_the_languages() -> None:
+    assert LANGUAGES == ["de", "en", "fr", "nl"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_every_string_is_translated_with_the_same_placeholders(language: str) -> None:
+    """Every key of strings.json exists in every language (and nothing else), with the same
+    placeholders."""
     translated = _leaves(json.loads((ROOT / "translations" / f"{language}.json").read_text()))
     english = _leaves(STRINGS)
     assert translated.keys() == english.keys()
@@ -47,9 +56,10 @@ def test_every_string_is_translated_with_the_same_placeholders(language: str) ->
         assert set(PLACEHOLDER.findall(translated[key])) == set(PLACEHOLDER.findall(text)), key
 
 
-def test_dutch_is_not_english() -> None:
+@pytest.mark.parametrize("language", ["nl", "de", "fr"])
+def test_a_translation_is_not_english(language: str) -> None:
     english = _leaves(STRINGS)
-    dutch = _leaves(json.loads((ROOT / "translations" / "nl.json").read_text()))
+    dutch = _leaves(json.loads((ROOT / "translations" / f"{language}.json").read_text()))
     # Product names (selector.profile) are the same in every language.
     same = [
         k
@@ -72,7 +82,7 @@ PLATFORM_DESCRIPTIONS: dict[str, list[Any]] = {
     "binary_sensor": list(binary_sensor.BINARY_SENSORS),
     "button": list(button.BUTTONS),
     "number": list(number.NUMBERS),
-    "select": [select.MODE],
+    "select": [select.MODE, select.PHASES],
     "switch": list(switch.SWITCHES),
     "datetime": [eflux_datetime.DEPARTURE],
 }
