@@ -75,10 +75,11 @@ def summary(
             f" {fault.length.total_seconds():g} s",
         }[fault.kind]
         lines.append(f"fault at +{_hms(fault.at.total_seconds())}: {what}")
+    inside = {name: [t for t in times if 0 < t < j.until_s] for name, times in seen.items()}
     observed = ", ".join(
         f"{name} at {' '.join('+' + _hms(t) for t in times[:3])}"
-        for name, times in seen.items()
-        if [t for t in times if 0 < t < j.until_s]
+        for name, times in inside.items()
+        if times
     )
     lines += [f"observed: {observed or 'nothing'}", ""]
     lines.append(
