@@ -81,7 +81,7 @@ def test_limits_per_circuit_and_phase_follow_the_forecast_per_quarter() -> None:
     reserved = {"grid": [0.0, 6.0, 0.0], "garage": [0.0, 0.0, 0.0]}
     limits = {lim.key: lim.capacity for lim in plan_limits(site, forecast, 3, reserved)}
     assert limits["grid L1"] == (30.0, 30.0, 30.0)  # 35 - margin 1 - household 4
-    assert limits["grid L2"] == (24.0, 24.0, 24.0)  # and 6 A a car without a plan takes
+    assert limits["grid L2"] == (24.0, 30.0, 30.0)  # 6 A a car without a departure has now
     assert limits["grid L3"] == (22.0, 30.0, 30.0)
     assert limits["garage L1"] == (16.0, 16.0, 16.0)  # unmetered, nothing below it metered
     assert limits["garage total"] == (40.0, 40.0, 40.0)

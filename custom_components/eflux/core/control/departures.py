@@ -115,6 +115,11 @@ class Departures:
                 demands[ident] = self._demand(ident, request, car)
             except PlanInputError as err:
                 self.errors[ident] = str(err)
+        # A car promised ready keeps its place ahead of the cars that were not.
+        last = self.plan.cars if self.plan is not None else {}
+        for ident, demand in demands.items():
+            if (kept := last.get(ident)) is not None and kept.will_make_it:
+                demands[ident] = replace(demand, promised=True)
         self._demands = demands
         self.plan = None
         if demands:

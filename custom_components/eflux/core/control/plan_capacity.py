@@ -2,7 +2,9 @@
 
 Every circuit of the tree has a limit per phase (and maybe a total); the planned cars share what
 is left of it after the household forecast of each quarter-hour (`HouseholdHistory`, margin
-included) and after what the cars that follow no plan were given in the last pass. A metered
+included) and, in the running quarter, after what the cars without a departure were given in
+the last pass. Later quarters do not count on them: a departure that can be met comes before
+more power for a car that has none (the lexicographic order of DESIGN §3), so they yield. A metered
 circuit's household is its own forecast; an unmetered one carries the forecasts of the metered
 circuits below it. A car loads every circuit from its charger's up to the grid connection, on
 the grid phases its charger's wiring and its own phase count give it.
@@ -121,12 +123,21 @@ def plan_limits(
     span = range(max(1, quarters))
     for circuit in site.circuits:
         taken = reserved.get(circuit.id, (0.0, 0.0, 0.0))
+
+        def now_only(q: int, amps: float) -> float:
+            return amps if q == 0 else 0.0
+
         for p in range(3):
-            room = circuit.limit_a[p] - circuit.margin_a - taken[p]
-            values = tuple(max(0.0, room - household(circuit, q)[p]) for q in span)
+            room = circuit.limit_a[p] - circuit.margin_a
+            values = tuple(
+                max(0.0, room - household(circuit, q)[p] - now_only(q, taken[p])) for q in span
+            )
             limits.append(Limit(phase_key(circuit.id, p), values))
         if circuit.total_limit_a is not None:
-            room = circuit.total_limit_a - sum(taken)
-            values = tuple(max(0.0, room - sum(household(circuit, q))) for q in span)
+            total = circuit.total_limit_a
+            values = tuple(
+                max(0.0, total - sum(household(circuit, q)) - now_only(q, sum(taken)))
+                for q in span
+            )
             limits.append(Limit(total_key(circuit.id), values))
     return limits

@@ -68,6 +68,9 @@ class EnergyLP:
         rows.extend((self.needs[i], by_car[i]) for i in range(self.cars))
         self._highs = highspy.Highs()  # type: ignore[no-untyped-call]
         self._highs.setOptionValue("output_flag", False)
+        # The passes change bounds and costs of one model: each solve starts from the last
+        # basis, where presolve would only cost time.
+        self._highs.setOptionValue("presolve", "off")
         self._highs.passModel(self._model(rows, max_kw))
 
     def _model(

@@ -33,6 +33,9 @@ class CarDemand:
     # The shared limits it draws on (`Limit.key`) and how much of each one kW of its power takes:
     # 1000 / (V x its phases) amps on each phase it uses. Empty: only the overall budget.
     loads: tuple[tuple[str, float], ...] = ()
+    # Promised ready by the last plan: kept ahead of cars of its priority class that were not
+    # (a car arriving later does not take a promise back; only a surprise can).
+    promised: bool = False
 
     @property
     def energy_needed_kwh(self) -> float:

@@ -3,8 +3,8 @@
 Power per car per quarter-hour is a linear program (`lp`) under every limit the cars share: each
 circuit's phases (a three-phase car loads its three, a one-phase car the one it is wired to),
 circuit totals, the site budget, each over the capacity left after the household forecast of
-that quarter. Passes, by priority class (higher first) and within one by least laxity (time
-left minus time needed at full power):
+that quarter. Passes, by priority class (higher first), within one the cars promised ready by
+the last plan first, then by least laxity (time left minus time needed at full power):
 1. which departures are met: each car in turn is promised its full need when that is still
    possible together with every car promised before it (so a car that cannot make it never
    takes the room a car that can would need);
@@ -136,29 +136,67 @@ def _schedule(
         needs,
     )
     order = sorted(
-        range(len(cars)), key=lambda i: (-cars[i].priority, laxities[i], cars[i].departure_at)
+        range(len(cars)),
+        key=lambda i: (-cars[i].priority, not cars[i].promised, laxities[i], cars[i].departure_at),
     )
     timing = _timing_costs(slots, order)
     energy = lp.solve(needs, timing)  # usually every car makes it: one solve
     if energy is not None:
         return energy
     floors = [0.0] * len(cars)
+    hours = [slot.hours for slot in slots]
+    reach = [  # the most a car could get alone: no promise beyond it needs a solve
+        car.max_power_kw * sum(h for h, on in zip(hours, parked[i], strict=True) if on)
+        for i, car in enumerate(cars)
+    ]
     for priority in sorted({car.priority for car in cars}, reverse=True):
         group = [i for i in order if cars[i].priority == priority]
-        for i in group:  # 1. promise full needs, most pressing first
-            floors[i] = needs[i]
-            if lp.solve(floors) is None:
-                floors[i] = 0.0
-        for i in group:  # 2. the rest: as much as the promises leave, most pressing first
-            if floors[i] < needs[i]:
-                alone = [[-1.0 if k == i else 0.0] * len(slots) for k in range(len(cars))]
-                most = lp.solve(floors, alone)
-                floors[i] = max(0.0, sum(most[i])) if most is not None else 0.0
+        possible = [i for i in group if reach[i] >= needs[i] - EPS]
+        _promise(lp, floors, needs, possible)  # 1. full needs, most pressing first
+        _the_rest(lp, floors, needs, [i for i in group if floors[i] < needs[i]], len(slots))
     return (
         lp.solve(floors, timing)
         or lp.solve([f * (1 - 1e-6) for f in floors], timing)
         or [[0.0] * len(slots) for _ in cars]
     )
+
+
+def _the_rest(
+    lp: EnergyLP, floors: list[float], needs: list[float], rest: list[int], slots: int
+) -> None:
+    """2. Each car not promised, most pressing first, as much as everything before it leaves.
+    Once one gets nothing, one solve asks whether any of the others could still get anything:
+    when not (the room is gone), they all get nothing without a solve each."""
+    for n, i in enumerate(rest):
+        alone = [[-1.0 if k == i else 0.0] * slots for k in range(len(floors))]
+        most = lp.solve(floors, alone)
+        floors[i] = max(0.0, sum(most[i])) if most is not None else 0.0
+        later = rest[n + 1 :]
+        if floors[i] <= EPS and later:
+            together = [[-1.0 if k in later else 0.0] * slots for k in range(len(floors))]
+            room = lp.solve(floors, together)
+            if room is None or sum(sum(room[k]) for k in later) <= EPS:
+                return
+
+
+def _promise(lp: EnergyLP, floors: list[float], needs: list[float], group: list[int]) -> None:
+    """Promise each car of `group` in turn its full need while that stays possible with every
+    promise made before it. Feasibility only shrinks as cars are added, so a run of cars that
+    fits together is promised with one solve, and one that does not is halved: the same
+    promises as car by car, in far fewer solves when most cars make it."""
+    if not group:
+        return
+    for i in group:
+        floors[i] = needs[i]
+    if lp.solve(floors) is not None:
+        return
+    for i in group:
+        floors[i] = 0.0
+    if len(group) == 1:
+        return
+    half = len(group) // 2
+    _promise(lp, floors, needs, group[:half])
+    _promise(lp, floors, needs, group[half:])
 
 
 def _timing_costs(slots: tuple[Slot, ...], order: Sequence[int]) -> list[list[float]]:
