@@ -55,6 +55,7 @@ from .decisions import Decision, DecisionLog
 from .domain import Card
 from .meters.reading import MeterReading
 from .meters.source import MeterSource
+from .site_admin import SiteAdminCommands
 from .site_commands import SiteCommands
 
 __all__ = [
@@ -95,7 +96,7 @@ _LOGGER = logging.getLogger(__name__)
 SnapshotListener = Callable[[SiteSnapshot], None]
 
 
-class LocalSite(SiteCommands):
+class LocalSite(SiteCommands, SiteAdminCommands):
     def __init__(
         self,
         config: SiteConfig,

@@ -52,12 +52,12 @@ def card_dict(card: Card, source: str, now: datetime, master_group: str | None) 
 
 
 async def get_cards(request: web.Request) -> web.Response:
-    central = request.app[SITE].central
+    site = request.app[SITE]
     now = datetime.now(UTC)
-    master = central.config.authorization.master_pass_group
+    master = site.master_pass_group()
     listing = [
         card_dict(card, source, now, master)
-        for source, cards in central.cards().items()
+        for source, cards in site.cards().items()
         for card in cards
     ]
     return web.json_response({"master_pass_group": master, "cards": listing})
@@ -83,22 +83,22 @@ async def put_card(request: web.Request) -> web.Response:
         expires_at=_moment(body.get("expires_at")),
         group_id=group.strip() if group else None,
     )
-    central = request.app[SITE].central
-    stored = await central.set_card(card)
-    master = central.config.authorization.master_pass_group
+    site = request.app[SITE]
+    stored = await site.set_card(card)
+    master = site.master_pass_group()
     return web.json_response(card_dict(stored, "site", datetime.now(UTC), master))
 
 
 async def delete_card(request: web.Request) -> web.Response:
     uid = request.match_info["uid"]
-    if not await request.app[SITE].central.remove_card(uid):
+    if not await request.app[SITE].remove_card(uid):
         raise ApiError(404, "not_found", f"no site card {uid!r}")
     return web.json_response({"removed": uid})
 
 
 async def get_charge_points(request: web.Request) -> web.Response:
-    central = request.app[SITE].central
-    pending = set(central.pending_charge_points())
+    site = request.app[SITE]
+    pending = set(site.pending_charge_points())
     listing = [
         {
             "id": cp_id,
@@ -111,7 +111,7 @@ async def get_charge_points(request: web.Request) -> web.Response:
             "security_profile": state.security_profile,
             "unprotected": state.unprotected,
         }
-        for cp_id, state in sorted(central.charge_points().items())
+        for cp_id, state in sorted(site.charge_points().items())
     ]
     return web.json_response({"charge_points": listing})
 
@@ -119,11 +119,9 @@ async def get_charge_points(request: web.Request) -> web.Response:
 async def post_approve(request: web.Request) -> web.Response:
     await _object(request, empty_ok=True)
     site, ident = request.app[SITE], request.match_info["id"]
-    cp_id = _charge_point(request)
-    if cp_id not in site.central.charge_points() and ident not in site.controller.bindings:
+    if not site.is_known_charge_point(ident):
         raise ApiError(404, "not_found", f"no charge point {ident!r} has connected")
-    await site.central.approve(cp_id)
-    return web.json_response({"approved": cp_id})
+    return web.json_response({"approved": await site.approve(ident)})
 
 
 async def post_password(request: web.Request) -> web.Response:
@@ -134,16 +132,9 @@ async def post_password(request: web.Request) -> web.Response:
     password = body.get("password")
     if password is not None and not isinstance(password, str):
         raise ApiError(400, "bad_request", "password must be text")
-    cp_id = _charge_point(request)
-    new = await request.app[SITE].central.rotate_password(cp_id, password)
-    return web.json_response({"charge_point_id": cp_id, "password": new})
-
-
-def _charge_point(request: web.Request) -> str:
-    """The path's charge point: a balanced charger's, or the id itself."""
     site, ident = request.app[SITE], request.match_info["id"]
-    binding = site.controller.bindings.get(ident)
-    return binding.charge_point_id if binding is not None else ident
+    new = await site.rotate_password(ident, password)
+    return web.json_response({"charge_point_id": site.charge_point_of(ident), "password": new})
 
 
 async def _object(request: web.Request, *, empty_ok: bool = False) -> dict[str, Any]:
