@@ -69,7 +69,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         return _login_page(request, console, "error_login", status=401)
     token, login = found
     target = "/console/site" if login.role == MANAGER else "/console/sessions"
-    response = web.HTTPSeeOther(target)
+    response = web.Response(status=303, headers={"Location": target})
     set_cookie(request, response, COOKIE, token)
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/console")
     return response
@@ -78,7 +78,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
 @need()
 async def logout(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
     console.auth.logout(request)
-    response = web.HTTPSeeOther("/console/login")
+    response = web.Response(status=303, headers={"Location": "/console/login"})
     response.del_cookie(COOKIE, path="/console")
     return response
 
