@@ -25,7 +25,7 @@ async def test_get_and_set_variables_fit_the_stations_message_limits(
     central: CentralSystem, make_sim: SimFactory
 ) -> None:
     sim = await make_sim(
-        "TINY-MESSAGES",
+        "TINY-MESSAGES",  # refuses more than 2 variables per GetVariables, 1 per SetVariables
         "2.0.1",
         configuration={
             "DeviceDataCtrlr.ItemsPerMessage[GetVariables]": "2",
@@ -39,7 +39,8 @@ async def test_get_and_set_variables_fit_the_stations_message_limits(
     configuration = central.charge_points()["TINY-MESSAGES"].configuration
     assert configuration["DeviceDataCtrlr.ItemsPerMessage[GetVariables]"] == "2"
     assert configuration["LocalAuthListCtrlr.ItemsPerMessage"] == "50"
-    gets = sim.calls("GetVariables")
+    first, *gets = sim.calls("GetVariables")
+    assert len(first["getVariableData"]) > 2  # the usual one-message try: refused by this one
     assert len(gets) >= len(V201_VARIABLES) // 2
     assert all(len(p["getVariableData"]) <= 2 for p in gets)
     # the sim answers a CALLERROR above its limits: every value arrived, so none was too big
@@ -68,6 +69,18 @@ async def test_get_configuration_keys_fit_get_configuration_max_keys(
             == wanted
         )
     )
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_usual_station_is_read_in_one_message(
+    central: CentralSystem, make_sim: SimFactory
+) -> None:
+    sim = await make_sim("USUAL-MESSAGES", "2.0.1")
+    await eventually(lambda: len(sim.calls("GetVariables")) >= 2)  # the read and the read-back
+    first = sim.calls("GetVariables")[0]["getVariableData"]
+    assert len(first) == len(V201_VARIABLES) + 4  # with the message limits, one message
+    configuration = central.charge_points()["USUAL-MESSAGES"].configuration
+    assert configuration["DeviceDataCtrlr.ItemsPerMessage[GetVariables]"] == "16"
 
 
 def data(names: list[str]) -> dict[str, Any]:

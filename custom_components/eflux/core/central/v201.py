@@ -7,6 +7,7 @@ charger's own transaction id is kept as the transaction id.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -16,6 +17,7 @@ from ..domain import Card
 from . import batching
 from .auth import AuthResult, card_info, group_info
 from .configure import configure_v201
+from .errors import CallErrorReceived
 from .meter import parse_meter_values
 from .model import MeterSample, Reservation, Transaction
 from .notifications import V201Notifications
@@ -24,6 +26,7 @@ from .reports import save_ev_needs, variable_key
 from .rpc import on
 from .timeutil import parse_timestamp, to_wire
 
+_LOGGER = logging.getLogger(__name__)
 _REMOTE_START_IDS = itertools.count(1)
 # (component, variable) or (component, variable, variable instance)
 Variable = tuple[str, str] | tuple[str, str, str]
@@ -254,7 +257,10 @@ class V201Session(V201Notifications):
     async def get_variables(self, names: Sequence[Variable]) -> dict[str, str]:
         """Values by "Component.Variable[instance]"; as many requests as the charger's
         ItemsPerMessage / BytesPerMessage for GetVariables need."""
-        await self._read_message_limits()
+        if not self.limits_read:
+            first = await self._first_get_variables(names)
+            if first is not None:
+                return first
         values: dict[str, str] = {}
         for batch in self._batches("GetVariables", "getVariableData", names, _variable_data):
             answer = await self.request("GetVariables", {"getVariableData": _variable_data(batch)})
@@ -270,6 +276,26 @@ class V201Session(V201Notifications):
                 str(r.get("attributeStatus")) for r in answer.get("setVariableResult") or []
             ]
         return statuses
+
+    async def _first_get_variables(self, names: Sequence[Variable]) -> dict[str, str] | None:
+        """The connection's first GetVariables asks for the message limits too, in one message
+        as most stations take it; one that refuses it (CALLERROR: too many items or bytes) has
+        its limits read on their own, and None says: now split `names` by them."""
+        self.limits_read = True
+        try:
+            answer = await self.request(
+                "GetVariables", {"getVariableData": _variable_data([*MESSAGE_LIMITS, *names])}
+            )
+        except CallErrorReceived as err:
+            _LOGGER.info("%s: GetVariables too big (%s); reading its limits", self.id, err.code)
+            self.limits_read = False
+            await self._read_message_limits()
+            return None
+        values = _accepted(answer)
+        limits = {variable_key(*_names(v)) for v in MESSAGE_LIMITS}
+        await self.hub.save_configuration(self.id, {k: v for k, v in values.items() if k in limits})
+        wanted = {variable_key(*_names(v)) for v in names}
+        return {k: v for k, v in values.items() if k in wanted}
 
     async def _read_message_limits(self) -> None:
         """Once per connection: the message limits, ItemsPerMessage for GetVariables alone
@@ -338,6 +364,12 @@ def _variable(c: str, v: str, instance: str | None = None) -> dict[str, Any]:
         "component": {"name": c},
         "variable": {"name": v, **({"instance": instance} if instance else {})},
     }
+
+
+def _names(variable: Variable) -> tuple[dict[str, str], dict[str, str]]:
+    """(component, variable) as variable_key takes them."""
+    data = _variable(*variable)
+    return data["component"], data["variable"]
 
 
 def _accepted(answer: dict[str, Any]) -> dict[str, str]:
