@@ -14,11 +14,18 @@ PHONE = {"width": 390, "height": 844}
 
 
 def login(
-    browser: Browser, server: ConsoleServer, user: str, password: str, *, locale: str = "en-GB",
+    browser: Browser,
+    server: ConsoleServer,
+    user: str,
+    password: str,
+    *,
+    locale: str = "en-GB",
     phone: bool = False,
 ) -> tuple[BrowserContext, Page]:
     context = browser.new_context(
-        base_url=server.url, accept_downloads=True, locale=locale,
+        base_url=server.url,
+        accept_downloads=True,
+        locale=locale,
         viewport=PHONE if phone else None,
     )
     page = context.new_page()

@@ -125,6 +125,4 @@ def grid_reading(amps: float) -> Any:
 
     from custom_components.eflux.core.meters.reading import MeterReading
 
-    return MeterReading(
-        "p1", datetime.now(UTC), current_a=(amps,) * 3, power_w=(amps * 230,) * 3
-    )
+    return MeterReading("p1", datetime.now(UTC), current_a=(amps,) * 3, power_w=(amps * 230,) * 3)

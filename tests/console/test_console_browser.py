@@ -153,27 +153,29 @@ def test_a_resident_sees_only_their_own_sessions(
         month = month_of_sessions(server)
         page.goto(f"/console/sessions?month={month}&card=CARD-BOB")  # asks for Bob's
         cards = page.locator("#sessions td.card-id").all_inner_texts()
-        assert cards and set(cards) == {"CARD-ANN"}
+        assert cards
+        assert set(cards) == {"CARD-ANN"}
         ann = [s for s in stored_sessions(server) if s[0] == "CARD-ANN"]
         assert len(cards) == len(ann)
         assert "CARD-BOB" not in page.content()
         shot(page, artifacts, "resident-phone")
         # One column on a phone: the filter fields sit under each other.
         boxes = [page.locator(f".filters label >> nth={i}").bounding_box() for i in range(2)]
-        assert boxes[0] and boxes[1] and boxes[1]["y"] > boxes[0]["y"]
+        assert boxes[0]
+        assert boxes[1]
+        assert boxes[1]["y"] > boxes[0]["y"]
         page.goto(f"/console/report?month={month}")
         assert page.locator("#report td.card-id").all_inner_texts() == ["CARD-ANN"]
         csv_text = page.request.get(f"/console/sessions.csv?month={month}&card=CARD-BOB").text()
-        assert "CARD-BOB" not in csv_text and "CARD-ANN" in csv_text
+        assert "CARD-BOB" not in csv_text
+        assert "CARD-ANN" in csv_text
         for manager_only in ("/console/site", "/console/chargers", "/console/decisions"):
             assert page.request.get(manager_only).status == 403
     finally:
         context.close()
 
 
-def test_a_form_without_the_session_token_is_refused(
-    manager: Page, server: ConsoleServer
-) -> None:
+def test_a_form_without_the_session_token_is_refused(manager: Page, server: ConsoleServer) -> None:
     site = server.site
     assert site is not None
     before = site.state().chargers["visitor"].mode
