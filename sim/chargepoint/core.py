@@ -229,7 +229,8 @@ class SimChargePoint(DriverActions, PhaseSwitch):
             interval = max(0.05, self.meter_interval or self.configured_interval())
             wait = last + interval - clock.monotonic()
             if wait > 0:
-                await clock.sleep(min(wait, 1.0))
+                # naps of 1 s notice a newly configured interval; a fixed one needs none
+                await clock.sleep(wait if self.meter_interval else min(wait, 1.0))
                 continue
             last = clock.monotonic()
             await self.sample_now()

@@ -109,10 +109,23 @@ class World:
     def _sim(self, spec: ChargerSpec, url: str) -> SimChargePoint:
         car = Car(battery_kwh=spec.car.battery_kwh, soc=spec.car.soc,
                   max_current_a=spec.car.max_current_a, phases=spec.phases)  # fmt: skip
-        return SimChargePoint(url, spec.id, spec.ocpp, car, vendor="E-Flux",
-                              model=f"Scenario {spec.phases}-phase",
-                              max_current_a=spec.max_current_a, clock=self.clock,
-                              reconnect_delay=2.0)  # fmt: skip
+        return SimChargePoint(
+            url,
+            spec.id,
+            spec.ocpp,
+            car,
+            vendor="E-Flux",
+            model=f"Scenario {spec.phases}-phase",
+            max_current_a=spec.max_current_a,
+            clock=self.clock,
+            reconnect_delay=2.0,
+            meter_interval=self._sample_interval(),
+        )
+
+    def _sample_interval(self) -> float | None:
+        """The interval the site configures (a fixed one spares the sims' 1 s naps)."""
+        raw = self.scenario.site.get("central", {}).get("meter_sample_interval_s")
+        return None if raw is None else float(raw)
 
     # ---- the script ---------------------------------------------------------------------------
     async def run(self, duration: timedelta) -> None:
