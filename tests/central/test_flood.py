@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,16 @@ from custom_components.eflux.core.config.central_limits import parse_rate_limit
 from custom_components.eflux.core.config.reader import Section
 from custom_components.eflux.core.errors import ConfigError
 
-from .support import FakeClock, RawCharger, boot_v16, central_config, running_central, sims_against
+from .support import (
+    T0,
+    FakeClock,
+    RawCharger,
+    boot_v16,
+    central_config,
+    meter_value,
+    running_central,
+    sims_against,
+)
 
 
 async def flood(raw: RawCharger, count: int) -> list[list[Any]]:
@@ -61,6 +71,24 @@ async def test_beyond_the_burst_calls_are_refused_and_others_are_served(tmp_path
             assert "currentTime" in await raw.call_ok("Heartbeat", {})
         await quiet.adapter.heartbeat()  # the bystander never noticed
         assert central.charge_points()["QUIET"].online
+
+
+@pytest.mark.asyncio
+async def test_transaction_data_is_delayed_never_refused(tmp_path: Path) -> None:
+    """A charger replaying its meter backlog faster than the limit loses nothing."""
+    limit = RateLimit(rate=200.0, burst=5, action="error")
+    async with (
+        running_central(central_config(tmp_path, rate_limit=limit)) as central,
+        RawCharger.connect(central.port, "BACKLOG") as raw,
+    ):
+        for i in range(40):
+            at = T0 + timedelta(seconds=10 * i)
+            payload = {"connectorId": 1, "meterValue": [meter_value(at, 1000.0 + i)]}
+            await raw.send(json.dumps([2, f"m{i}", "MeterValues", payload]))
+        answers = [await raw.reply() for _ in range(40)]
+        assert [a[0] for a in answers] == [3] * 40
+        heartbeats = await flood(raw, 20)  # the same burst spent: a Heartbeat flood is refused
+        assert 4 in {a[0] for a in heartbeats}
 
 
 @pytest.mark.asyncio

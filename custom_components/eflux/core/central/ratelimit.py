@@ -4,7 +4,8 @@ A charger may send `burst` CALLs at once, then `rate` per second. What happens t
 beyond that is the site's choice (`RateLimit.action`):
 - "error": answered with a CALLERROR (GenericError, saying why) without being handled, and the
   connection's reading pauses for one token's time, so a flood costs the central system at
-  most about twice `rate` messages a second and TCP slows the sender down;
+  most about twice `rate` messages a second and TCP slows the sender down; transaction data
+  (start, stop, TransactionEvent, MeterValues) is delayed like "delay" instead, never refused;
 - "close": the connection is closed (1008, policy violation); the charger reconnects;
 - "delay": nothing is refused: reading pauses until a token is free (TCP back-pressure).
 A well-behaved charger waits for each answer and sends a few messages a minute; even one
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 LOG_INTERVAL = 60.0  # seconds between warnings about one charger's flood
+# Transaction data a charger may drop after an error (1.6 TransactionMessageAttempts): with
+# action "error" these are delayed, never refused (an Alfen replays its whole meter backlog).
+KEEP = frozenset({"StartTransaction", "StopTransaction", "TransactionEvent", "MeterValues"})
 
 Action = Literal["error", "close", "delay"]
 ACTIONS: tuple[Action, ...] = ("error", "close", "delay")
@@ -99,7 +103,7 @@ class RateGate:
             return False  # frames still queued behind our close frame: dropped
         if bucket.take():
             return True
-        if limit.action == "delay":
+        if limit.action == "delay" or (limit.action == "error" and frame.action in KEEP):
             await asyncio.sleep(bucket.wait_time())
             bucket.take()
             return True
