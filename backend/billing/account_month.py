@@ -15,7 +15,7 @@ from .idle_fee import idle_fee_fraction
 from .indexation import Indexation, indexed_fee
 from .invoices import DocumentKind, InvoiceDraft, InvoiceLine, LineKind, due_date
 from .money import Price
-from .outages import Outage, compensated_days, compensation
+from .outages import Outage, compensated_days, compensation, days_text
 from .plans import IDLE_FEE, Plan, PlanForm, PlanKind
 from .prorata import month_fraction
 from .sessions import ChargingSession, Network
@@ -94,7 +94,8 @@ class AccountMonth:
             fee = ctx.monthly_fee(contract, local_date(outage.started_at))
             credit = compensation(outage, fee)
             if credit.cents:
-                text = f"Outage compensation, {compensated_days(outage)} day(s) ({outage.id})"
+                count = days_text(compensated_days(outage))
+                text = f"Outage compensation, {count} day(s) ({outage.id})"
                 lines.append(
                     InvoiceLine(LineKind.OUTAGE_CREDIT, text, (-credit).split(), ref=outage.id)
                 )

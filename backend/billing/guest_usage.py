@@ -2,7 +2,10 @@
 
 - the owner sets a tariff (start, per kWh, per minute, incl. VAT) that may not exceed the
   platform maximum in any component (art. 28.3): a higher tariff is refused when set;
-- a guest session is one at the owner's charge point with a card that is not the owner's;
+- a guest session is one at the owner's charge point with a card that is not the owner's,
+  while the charge point was open to guests;
+- the tariff in force when the session started is the one paid and credited (art. 28.5): an
+  owner who changes the tariff afterwards changes nothing of it (`GuestSetting` history);
 - one credit note per owner per month of use (Amsterdam time), paid out 1.5 months after that
   month: on the 15th of the second month after it (January → 15 March), moved to the next
   business day (art. 28.6);
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -39,12 +42,35 @@ PLATFORM_GUEST_MAXIMUM = SessionTariff(
 
 
 @dataclass(frozen=True, slots=True)
+class GuestSetting:
+    """A charge point's guest setting from `valid_from` on (until the next one)."""
+
+    charge_point_id: str
+    valid_from: datetime
+    guest_usage: bool
+    tariff: SessionTariff
+
+
+@dataclass(frozen=True, slots=True)
 class GuestOwner:
     account_id: str
     charge_point_ids: frozenset[str]
-    tariff: SessionTariff
+    tariff: SessionTariff  # without a history: the tariff of every guest session
     electricity_cents_per_kwh: Decimal  # what the owner pays for electricity, incl. VAT
     vat_registered: bool = False
+    history: tuple[GuestSetting, ...] = ()  # per charge point, in any order
+
+    def setting_at(self, charge_point_id: str, at: datetime) -> tuple[bool, SessionTariff]:
+        """(open to guests, tariff) in force at `at`; before the first setting, the first."""
+        own = sorted((h for h in self.history if h.charge_point_id == charge_point_id),
+                     key=lambda h: h.valid_from)
+        if not own:
+            return True, self.tariff
+        found = own[0]
+        for setting in own:
+            if setting.valid_from <= at:
+                found = setting
+        return found.guest_usage, found.tariff
 
 
 def validate_guest_tariff(tariff: SessionTariff, maximum: SessionTariff) -> SessionTariff:
@@ -113,7 +139,10 @@ def guest_credit_note(
     )
     lines = []
     for session in guest:
-        cents = owner.tariff.cost(session.energy_wh, session.duration).cents
+        open_to_guests, tariff = owner.setting_at(session.charge_point_id, session.started_at)
+        if not open_to_guests:
+            continue  # closed when it started: not a guest session (the door flags those)
+        cents = tariff.cost(session.energy_wh, session.duration).cents
         text = f"Guest session {session.id} at {session.charge_point_id}"
         if session.month != month:
             text = f"late: {text} {session.local_day}"

@@ -2,9 +2,9 @@
 
 A charge point or card unusable for more than 12 hours in a row through our software earns the
 fixed subscription fee pro rata for the outage, with a minimum of one day; no fixed fee, no
-compensation. Pro rata is counted in started 24-hour periods at 1/30 of the monthly fee each
-(13 h → 1 day, 30 h → 2 days): the invoice works in days (art. 9.2) and rounding the outage
-up is the customer-friendly reading of "naar rato ... met een minimum van 1 dag".
+compensation. Pro rata by the hour: each started hour of the outage is 1/24 of a day at 1/30 of
+the monthly fee per day, with a minimum of one day ("naar rato teruggerekend ... met een
+minimum van 1 dag"): 13 h → 1 day, 36 h → 1.5 days, 36 h 10 min → 37 h = 1 13/24 days.
 The credit goes on the invoice of the month in which the outage ended (Amsterdam time).
 """
 
@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from fractions import Fraction
 
 from .calendar import Month, local_month, require_aware
 from .errors import BillingError
 from .money import Price
-from .prorata import fee_for_days
+from .prorata import DAYS_PER_MONTH_FOR_PRO_RATA
 
 MINIMUM_OUTAGE = timedelta(hours=12)
 
@@ -52,13 +53,23 @@ class Outage:
         return local_month(self.ended_at)
 
 
-def compensated_days(outage: Outage) -> int:
-    """Days compensated (0 when the outage does not qualify)."""
+def compensated_days(outage: Outage) -> Fraction:
+    """Days compensated, exact (0 when the outage does not qualify): started hours / 24, at
+    least 1."""
     if outage.cause is not OutageCause.OUR_SOFTWARE or outage.duration <= MINIMUM_OUTAGE:
-        return 0
-    return max(1, -(-outage.duration // timedelta(days=1)))
+        return Fraction(0)
+    hours = -(-outage.duration // timedelta(hours=1))  # started hours
+    return max(Fraction(1), Fraction(hours, 24))
+
+
+def days_text(days: Fraction) -> str:
+    """1.5 for 3/2; 1 13/24 when the hours do not make a decimal of a day."""
+    if (days * 100).denominator == 1:
+        return f"{float(days):g}"
+    whole = days.numerator // days.denominator
+    return f"{whole} {days - whole}"
 
 
 def compensation(outage: Outage, monthly_fee: Price) -> Price:
-    """The credit (a positive price; it is booked as a negative line)."""
-    return fee_for_days(monthly_fee, compensated_days(outage))
+    """The credit (a positive price; it is booked as a negative line), rounded once."""
+    return monthly_fee.times(compensated_days(outage) / DAYS_PER_MONTH_FOR_PRO_RATA)

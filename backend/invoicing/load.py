@@ -24,7 +24,7 @@ from decimal import Decimal
 from ..billing.calendar import Month, local_date, local_midnight
 from ..billing.charges import CardRecord, OneOffCharge
 from ..billing.contracts import Contract
-from ..billing.guest_usage import GuestOwner
+from ..billing.guest_usage import GuestOwner, GuestSetting
 from ..billing.invoicer import MonthInput
 from ..billing.invoices import Invoice, LineKind
 from ..billing.money import Basis, Price, VatRate
@@ -187,27 +187,44 @@ async def _outages(db: Queries, month: Month) -> list[Outage]:
 
 
 async def _guest_owners(db: Queries) -> list[GuestOwner]:
+    """Owners of charge points that are or were open to guests, with each charge point's
+    setting history (art. 28.5: a guest session is credited at the tariff of its start)."""
     rows = await db.fetch(
-        "SELECT cp.id, cp.account_id, t.start_cents, t.per_kwh_cents, t.per_minute_cents,"
-        " t.basis, a.vat_number, g.electricity_cents_per_kwh FROM charge_points cp"
-        " JOIN tariffs t ON t.id = cp.tariff_id JOIN accounts a ON a.id = cp.account_id"
+        "SELECT cp.id, cp.account_id, cp.guest_usage AS open_now, h.valid_from, h.guest_usage,"
+        " t.start_cents, t.per_kwh_cents, t.per_minute_cents, t.basis, a.vat_number,"
+        " g.electricity_cents_per_kwh FROM charge_points cp"
+        " JOIN charge_point_tariffs h ON h.charge_point_id = cp.id"
+        " LEFT JOIN tariffs t ON t.id = h.tariff_id JOIN accounts a ON a.id = cp.account_id"
         " LEFT JOIN guest_owner_settings g ON g.account_id = cp.account_id"
-        " WHERE cp.guest_usage = 1 ORDER BY cp.account_id, cp.id"
+        " WHERE cp.id IN (SELECT charge_point_id FROM charge_point_tariffs WHERE guest_usage = 1)"
+        " ORDER BY cp.account_id, cp.id, h.valid_from, h.id"
     )
     owners: dict[int, list[Row]] = {}
     for row in rows:
         owners.setdefault(int(row["account_id"]), []).append(row)
     found = []
-    for account, points in owners.items():
-        # Choice: one guest tariff per owner, that of their first guest charge point.
-        first = points[0]
+    for account, settings in owners.items():
+        history = tuple(
+            GuestSetting(charge_point_id=str(r["id"]), valid_from=_moment(r["valid_from"]),
+                         guest_usage=bool(r["guest_usage"]), tariff=_setting_tariff(r))
+            for r in settings)
+        # Without a history entry (none: every charge point has one) the owner's tariff would
+        # apply: that of the owner's newest setting of a charge point open now.
+        current = [r for r in settings if r["open_now"]] or settings
+        first = settings[0]
         found.append(GuestOwner(
-            account_id=str(account), charge_point_ids=frozenset(str(p["id"]) for p in points),
-            tariff=domain_tariff(TariffParts.of_tariff_row(first)),
+            account_id=str(account), charge_point_ids=frozenset(str(r["id"]) for r in settings),
+            tariff=_setting_tariff(current[-1]),
             electricity_cents_per_kwh=Decimal(first["electricity_cents_per_kwh"] or "0"),
-            vat_registered=bool(first["vat_number"]),
+            vat_registered=bool(first["vat_number"]), history=history,
         ))
     return found
+
+
+def _setting_tariff(row: Row) -> SessionTariff:
+    if row["basis"] is None:  # no tariff set: guests charge for free
+        return SessionTariff()
+    return domain_tariff(TariffParts.of_tariff_row(row))
 
 
 async def _previous(db: Queries, month: Month, window: tuple[str, str]) -> list[Invoice]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..billing.plans import Plan
 from ..storage import Database, to_db
-from .errors import NotFound
+from .errors import Invalid, NotFound
 from .rows import scoped
 
 
@@ -25,6 +25,10 @@ class Subscription:
     starts_on: date | None
     ends_on: date | None
 
+
+# A subscription in these states is a contract in force: the run bills it from its start date,
+# so one without a start date could never be invoiced (it would be skipped silently).
+NEEDS_START = frozenset({"accepted", "active", "notice_given", "ended"})
 
 _SUB_COLS = ("id, account_id, plan_code, card_id, charge_point_id, status, applied_on,"
              " starts_on, ends_on")
@@ -93,6 +97,9 @@ class Plans:
         card_id: int | None = None,
         charge_point_id: int | None = None,
     ) -> Subscription:
+        if status in NEEDS_START and starts_on is None:
+            raise Invalid(f"a subscription that is {status} needs its start date (it could never"
+                          " be invoiced without one, art. 22.1)")
         if await self._db.fetchval("SELECT code FROM plans WHERE code = ?", plan_code) is None:
             raise NotFound(f"plan {plan_code!r} not found")
         row = await self._db.fetchrow(

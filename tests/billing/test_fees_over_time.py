@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -142,19 +143,24 @@ def test_idle_fee_on_the_invoice_and_pro_rata_in_the_last_month() -> None:
     ]
 
 
-# Row "outage compensation": > 12 h through our software → fee pro rata, minimum 1 day.
+# Art. 6.4 "naar rato teruggerekend met een minimum van 1 dag": > 12 h through our software →
+# the fee pro rata by the (started) hour, minimum one day; 36 h is 1.5 days, not 2.
 @pytest.mark.parametrize(
     ("hours", "cause", "days", "credit"),
     [
         (12, OutageCause.OUR_SOFTWARE, 0, 0),  # exactly 12 h: not more than 12 h
         (12.02, OutageCause.OUR_SOFTWARE, 1, 42),  # minimum one day: 1/30 x €12.50
-        (30, OutageCause.OUR_SOFTWARE, 2, 83),  # two started days
+        (30, OutageCause.OUR_SOFTWARE, Fraction(5, 4), 52),  # 1.25 days x €12.50 / 30
+        (36, OutageCause.OUR_SOFTWARE, Fraction(3, 2), 63),  # 1.5 days: 62.5 ct, half up
+        (35.5, OutageCause.OUR_SOFTWARE, Fraction(3, 2), 63),  # a started hour counts whole
         (72, OutageCause.OUR_SOFTWARE, 3, 125),
         (48, OutageCause.CHARGER_HARDWARE, 0, 0),
         (48, OutageCause.CUSTOMER, 0, 0),
     ],
 )
-def test_outage_compensation(hours: float, cause: OutageCause, days: int, credit: int) -> None:
+def test_outage_compensation_art_6_4_pro_rata_by_the_hour(
+    hours: float, cause: OutageCause, days: Fraction | int, credit: int
+) -> None:
     start = local("2025-05-30 20:00")
     outage = Outage("o1", "c1", start, start + timedelta(hours=hours), cause)
     assert compensated_days(outage) == days

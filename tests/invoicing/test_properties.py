@@ -104,7 +104,8 @@ async def check_stored(store: Store) -> None:
     # implausible) is on a line or accounted by a document.
     unchecked = {str(r["id"]) for r in await store.db.fetch(
         "SELECT id FROM sessions WHERE review IN ('pending', 'rejected') OR flag IS NOT NULL")}
-    on_documents = {r["ref"] for r in await store.db.fetch("SELECT ref FROM invoice_lines")}
+    on_documents = {r["ref"] for r in await store.db.fetch(  # lines whose ref is a session
+        "SELECT ref FROM invoice_lines WHERE kind IN ('session', 'guest_usage')")}
     on_documents |= {str(r["session_id"]) for r in await store.db.fetch(
         "SELECT session_id FROM invoice_sessions")}
     assert not unchecked & on_documents
