@@ -35,7 +35,7 @@ from .sockets import SEPARATOR
 MANUFACTURER = "E-Flux Local"
 # Entities of the whole box, not of a socket: restart it, its connection, its availability
 # (ChangeAvailability on connector 0).
-BOX_KEYS = frozenset({"reset", "online", "available"})
+BOX_KEYS = frozenset({"reset", "online", "available", "firmware"})
 # What stays available while the charger is offline: whether it is connected.
 OFFLINE_KEYS = frozenset({"online"})
 _LOGGER = logging.getLogger(__name__)

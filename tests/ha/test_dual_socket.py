@@ -105,11 +105,13 @@ async def test_a_new_dual_socket_box_becomes_two_chargers(
 
     registry = er.async_get(hass)
     on_box = {e.unique_id for e in er.async_entries_for_device(registry, box.id)}
-    assert on_box == {f"{ENTRY_ID}_{BOX}_{key}" for key in ("reset", "online", "available")}
+    box_keys = ("reset", "online", "available", "firmware")
+    assert on_box == {f"{ENTRY_ID}_{BOX}_{key}" for key in box_keys}
     assert {e.entity_id for e in er.async_entries_for_device(registry, box.id)} == {
         "button.dual_restart",
         "binary_sensor.dual_online",
         "switch.dual_available",
+        "update.dual_firmware",
     }
     on_socket_2 = {e.entity_id for e in er.async_entries_for_device(registry, sockets[1].id)}
     assert {
