@@ -16,7 +16,7 @@ from sim.scenarios.__main__ import play
 from sim.scenarios.spec import load
 from sim.scenarios.vtime import run_virtual
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 HOURS = 2
 
 
