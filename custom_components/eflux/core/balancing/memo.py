@@ -31,22 +31,11 @@ Draw = tuple[tuple[int, float], ...] | str | None
 OptionKey = tuple[int, int, tuple[int, ...], int, float, bool]
 
 
-class DrawHit:
+class DrawHit(NamedTuple):
     """A charger's measured draw (draws._draw_of) for the input it was worked out from."""
 
-    __slots__ = ("draw", "inp", "on", "peak", "phases")
-
-    def __init__(self, inp: ChargerInput, draw: Draw) -> None:
-        self.inp = inp
-        self.draw = draw
-        measured = draw if isinstance(draw, tuple) else ()
-        self.peak = max((amps for _, amps in measured), default=0.0)  # highest phase
-        self.phases = frozenset(p for p, _ in measured)  # grid phases it draws on
-        self.on = tuple(sorted(self.phases))  # the same, as ChargerState.grid_phases has them
-
-    def within(self, grid_phases: tuple[int, ...]) -> bool:
-        """It draws on no grid phase but these."""
-        return self.phases.issubset(grid_phases)
+    inp: ChargerInput
+    draw: Draw
 
 
 class HeldHit(NamedTuple):

@@ -28,19 +28,13 @@ def over_since(
 ) -> datetime | None:
     """Since when the charger has been drawing above its limit (None: it is not)."""
     tolerance = tuning.overdraw_tolerance_a
-    if prev.over_since is None and (
-        hit is None
-        or hit.peak <= tolerance
-        or (
-            prev.on
-            and hit.peak <= prev.target_a + tolerance
-            and (hit.on == prev.grid_phases or hit.within(prev.grid_phases))
-        )
-    ):  # the common case: within its limit
-        return None
     draw = hit.draw if hit is not None else None
     if not isinstance(draw, tuple):  # nothing (usable) measured: nothing new learnt
         return prev.over_since
+    if prev.over_since is None:  # the common case first: within its limit
+        limit, phases = (prev.target_a + tolerance, prev.grid_phases) if prev.on else (0.0, ())
+        if all(amps <= (limit if p in phases else tolerance) for p, amps in draw):
+            return None
     measured_at = hit.inp.measured_at if hit is not None else None
     changed_at = prev.changed_at or prev.switched_at
     if (
