@@ -50,6 +50,7 @@ from .control.prices import HourPrice
 from .control.promises import PlanChanged
 from .control.snapshot import ChargerSnapshot, SiteSnapshot, charger_dict
 from .control.view import build_snapshot, charger_snapshot
+from .control.warnings import ControlWarning
 from .controller import Controller
 from .decisions import Decision, DecisionLog
 from .domain import Card
@@ -120,6 +121,7 @@ class LocalSite(SiteCommands, SiteAdminCommands):
         # On the controller in use (`add_chargers` replaces it): its own listeners, and the
         # clients' pass listeners move with it.
         self._pass_listeners: list[Callable[[BalanceResult], None]] = []
+        self._warning_listeners: list[Callable[[ControlWarning], None]] = []
         self.decisions = DecisionLog(self.clock)
         self._on_controller: list[Callable[[], None]] = []
         self._unsubscribe: list[Callable[[], None]] = []
@@ -163,6 +165,7 @@ class LocalSite(SiteCommands, SiteAdminCommands):
         self._on_controller = [
             self.controller.add_listener(self._changed),
             self.controller.add_listener(self._after_pass),
+            self.controller.add_warning_listener(self._warned),
         ]
 
     def _stop_controller_listeners(self) -> None:
@@ -250,6 +253,23 @@ class LocalSite(SiteCommands, SiteAdminCommands):
                 self._pass_listeners.remove(callback)
 
         return remove
+
+    def add_warning_listener(
+        self, callback: Callable[[ControlWarning], None]
+    ) -> Callable[[], None]:
+        """`callback(warning)` when a car starts or stops drawing more than its limit (for the
+        HA repair issue; `state().overdrawing` lists them meanwhile)."""
+        self._warning_listeners.append(callback)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._warning_listeners.remove(callback)
+
+        return remove
+
+    def _warned(self, warning: ControlWarning) -> None:
+        for callback in list(self._warning_listeners):
+            callback(warning)
 
     def add_plan_listener(self, callback: Callable[[PlanChanged], None]) -> Callable[[], None]:
         """`callback(change)` the moment a car's promise changes (ready by its departure or
