@@ -75,6 +75,7 @@ __all__ = [
     "CloudError",
     "CloudLink",
     "ConfigError",
+    "ControlWarning",
     "CurrentLimit",
     "Decision",
     "HourPrice",
