@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ..ocpi import OcpiSettings, mount_ocpi
 from ..payments import PAYMENTS, PaymentProvider, Payments, ProviderSettings
 from ..portal import mount_portal
 from ..portal.clientaddr import NO_PROXIES, PROXY_TRUST, ProxyTrust
@@ -42,6 +43,7 @@ def create_app(
     public_url: str | None = None,
     listen: ListenAddress | None = None,
     payments: ProviderSettings | None = None,
+    ocpi: OcpiSettings | None = None,
 ) -> web.Application:
     """The API under /api/v1 over `store`; the caller owns the store (opens and closes it).
 
@@ -50,6 +52,7 @@ def create_app(
     Absolute links (password-reset mails) start with `public_url`; without it, with the
     address the server listens on (`listen`, else the socket's): never with the Host header.
     With `payments` (the provider's base URL and API key) prepaid top-ups go through it.
+    With `ocpi` (our party and base URL) roaming over OCPI 2.2.1 is served under /ocpi.
     """
     app = web.Application(
         middlewares=[error_middleware, auth_middleware], client_max_size=max_body_bytes
@@ -68,6 +71,8 @@ def create_app(
 
     invoice_routes.setup(app)
     _mount_payments(app, store, clock, payments)
+    if ocpi is not None:
+        mount_ocpi(app, store, ocpi, clock)
     if portal_outbox is not None:
         mount_portal(app, store, outbox=portal_outbox, clock=clock)
     return app

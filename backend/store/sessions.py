@@ -81,10 +81,12 @@ class Sessions:
 
     async def add_roaming(
         self, operator: str, item: SessionIn, *, now: datetime, start_cents: Decimal,
-        per_kwh_cents: Decimal, per_minute_cents: Decimal,
+        per_kwh_cents: Decimal, per_minute_cents: Decimal, basis: str = "incl_vat",
     ) -> IngestResult:
-        """A session of one of our cards at another operator's charge point (passed on in full)."""
-        tariff = TariffParts.of_decimals(start_cents, per_kwh_cents, per_minute_cents)
+        """A session of one of our cards at another operator's charge point (passed on in full).
+
+        `basis`: the parts are incl. VAT, or excl. VAT (an OCPI CDR's prices)."""
+        tariff = TariffParts.of_decimals(start_cents, per_kwh_cents, per_minute_cents, basis)
         where = _Where(f"roaming:{operator}", None, None, SessionSource.ROAMING, operator)
         async with self._db.transaction() as tx:
             cards = await _cards_by_uid(tx, {item.id_tag} if item.id_tag else set())
