@@ -3,7 +3,7 @@ and cars."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import strategies as st
 
@@ -105,13 +105,22 @@ def sites(draw: st.DrawFn, *, instant: bool = False) -> Site:
 
 @st.composite
 def charger_inputs(
-    draw: st.DrawFn, charger: Charger, modes: list[Mode] | None = None
+    draw: st.DrawFn,
+    charger: Charger,
+    modes: list[Mode] | None = None,
+    sampled_at: datetime | None = None,
 ) -> ChargerInput:
+    """`sampled_at`: the measured currents were received up to a minute before it (None: when
+    is unknown)."""
     measured = draw(st.none() | st.tuples(*[amps for _ in charger.wiring]))
+    measured_at = None
+    if sampled_at is not None and measured is not None:
+        measured_at = sampled_at - timedelta(seconds=draw(st.sampled_from([0, 2, 7, 40, 60])))
     return ChargerInput(
         plugged=draw(st.booleans() | st.just(True)),
         mode=draw(st.none() | st.sampled_from(modes or list(Mode))),
         measured_a=measured,
+        measured_at=measured_at,
         limit_a=draw(st.none() | amps),
         urgency_kw=draw(st.sampled_from([0.0, 0.0, 1.5, 7.0])),
         planned_w=draw(st.none() | st.sampled_from([0.0, 1000.0, 4000.0, 11000.0])),

@@ -77,11 +77,11 @@ def test_a_warm_site_answers_what_a_fresh_one_does(data: st.DataObject, instant:
         change = data.draw(st.sampled_from(["follow", "some chargers", "meters", "nothing"]))
         if change == "follow":
             inputs = followed(site, inputs, result)
-        elif change == "some chargers":
+        elif change == "some chargers":  # with samples from before or after their limits
             chargers = dict(inputs.chargers)
             for charger in site.chargers:
                 if data.draw(st.booleans()):
-                    chargers[charger.id] = data.draw(charger_inputs(charger))
+                    chargers[charger.id] = data.draw(charger_inputs(charger, sampled_at=now))
             inputs = SiteInputs(meters=inputs.meters, chargers=chargers)
         elif change == "meters":  # some meters may fall silent or come back
             meters = data.draw(site_inputs(site, silent=True)).meters
