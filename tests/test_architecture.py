@@ -238,7 +238,11 @@ def test_the_scan_reads_the_real_tree() -> None:
 
 
 # ---- the door: the HA layer and the runner's API reach the core only through LocalSite -------
-DOOR_CLIENTS = ("custom_components/eflux", "custom_components/eflux/core/runner")
+DOOR_CLIENTS = (
+    "custom_components/eflux",
+    "custom_components/eflux/core/runner",
+    "custom_components/eflux/core/runner/console",
+)
 BEHIND_THE_DOOR = frozenset({"central", "controller"})
 
 

@@ -56,7 +56,8 @@ def test_site_updates_live_when_the_household_changes(
     # No reload: the page's script rewrites the number from the event stream.
     expect(manager.locator("#grid-1")).to_have_text("17.5 A")
     expect(manager.locator("#grid-3")).to_have_text("17.5 A")
-    assert manager.locator("svg#chart polyline").count() >= 3
+    expect(manager.locator("#circuit-grid .bar-value").first).to_have_text("17.5 / 25 A")
+    assert manager.locator("svg#chart line.fuse").count() == 1  # lines: test_chart.py
     shot(manager, artifacts, "site")
 
 

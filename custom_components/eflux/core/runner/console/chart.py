@@ -1,8 +1,9 @@
 """The Site page's 24-hour chart as inline SVG, drawn on the server (no script, no CDN).
 
 Grid current per phase (solid), allocated to cars per phase (dashed), the fuse (red) and the
-minutes a meter was silent (shaded). A gap of more than two minutes breaks a line rather than
-drawing a straight line over a time nobody measured.
+time a meter was silent (shaded, from the minute it was lost to the next sample). A line
+breaks where a meter was lost and where the site was not running (no sample for 15 minutes)
+rather than drawing over a time nobody measured.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from .history import MINUTE, Sample
 WIDTH, HEIGHT = 720.0, 240.0
 LEFT, RIGHT, TOP, BOTTOM = 40.0, 10.0, 10.0, 24.0
 SPAN = timedelta(hours=24)
+# Longer without a sample: the site was not running (a steady site still samples every reading).
+GAP = timedelta(minutes=15)
 COLOURS = ("#1f77b4", "#2ca02c", "#9467bd")
 
 
@@ -50,12 +53,18 @@ def build_chart(samples: list[Sample], now: datetime, zone: object) -> Chart:
     for phase in range(3):
         for dashed, label in ((False, f"L{phase + 1}"), (True, f"L{phase + 1} cars")):
             for run in runs:
-                points = " ".join(
-                    f"{x(s.at):.1f},{y((s.allocated_a if dashed else s.grid_a)[phase]):.1f}"
-                    for s in run
-                )
+                values = [(s.at, (s.allocated_a if dashed else s.grid_a)[phase]) for s in run]
+                if len(values) == 1:  # one minute alone: a short dash rather than nothing
+                    values.append((values[0][0] + MINUTE, values[0][1]))
+                points = " ".join(f"{x(at):.1f},{y(amps):.1f}" for at, amps in values)
                 lines.append((points, COLOURS[phase], dashed, label))
-    lost = [(x(s.at), max(1.0, x(s.at + MINUTE) - x(s.at))) for s in samples if s.meter_lost]
+    # A lost meter sends nothing until it recovers: the silence lasts to the next sample.
+    ends = [later.at for later in samples[1:]] + [now]
+    lost = [
+        (x(s.at), max(1.0, x(max(end, s.at + MINUTE)) - x(s.at)))
+        for s, end in zip(samples, ends, strict=True)
+        if s.meter_lost
+    ]
     step = _nice_step(top)
     y_ticks = [(y(v), f"{v:g}") for v in _range(0.0, top, step)]
     x_ticks = []
@@ -69,12 +78,18 @@ def build_chart(samples: list[Sample], now: datetime, zone: object) -> Chart:
 
 
 def _runs(samples: list[Sample]) -> list[list[Sample]]:
+    """Consecutive measured minutes; a lost meter's minutes are shaded, not drawn."""
     runs: list[list[Sample]] = []
+    broken = True
     for sample in samples:
-        if runs and sample.at - runs[-1][-1].at <= 2 * MINUTE:
+        if sample.meter_lost:
+            broken = True
+            continue
+        if not broken and sample.at - runs[-1][-1].at <= GAP:
             runs[-1].append(sample)
         else:
             runs.append([sample])
+        broken = False
     return runs
 
 

@@ -22,6 +22,18 @@
       set("grid-" + (p + 1), amps(site.grid_current_a[p]));
       set("allocated-" + (p + 1), amps(site.allocated_a[p]));
     }
+    // The grid connection's bars follow the grid meter (the circuits below: on reload).
+    var root = document.querySelector("[data-root]");
+    if (root) {
+      root.querySelectorAll(".bar-value").forEach(function (el) {
+        var p = Number(el.getAttribute("data-phase"));
+        var now = Math.max(0, site.grid_current_a[p] || 0);
+        var meter = el.parentNode.querySelector("meter");
+        if (meter) { meter.value = now; }
+        var text = amps(now).replace(" A", "") + " / " + el.getAttribute("data-fuse") + " A";
+        if (el.textContent !== text) { el.textContent = text; }
+      });
+    }
     var kw = (site.household_power_w / 1000).toFixed(1);
     set("household-w", dutch ? kw.replace(".", ",") : kw);
     document.body.setAttribute("data-updated", site.at);
