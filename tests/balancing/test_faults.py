@@ -126,6 +126,7 @@ def test_a_car_that_ignores_its_limit_is_counted_at_its_draw_warned_and_then_pau
     assert driver.at("greedy").target_a == 13.0  # never raised
     # The honest car makes room: 32 - 6 (house) - 17 (what greedy really draws) = 9 A.
     assert driver.at("honest").target_a == 9.0
+    assert result.site.allocated_a == (22.0, 22.0, 22.0)  # its kept limit is allocated too
     driver.run(90)  # over its limit for two minutes: paused
     assert driver.at("greedy").target_a == 0
     assert driver.at("greedy").reason is Reason.PAUSED_OVERDRAW

@@ -54,10 +54,11 @@ def balance(
     out = _Outcome()
     works = _sessions(ranking, draws, inputs, state, now, out)
     left = loads.caps.copy()
-    overdrawing = _overdrawing(cs, works, left, now, out, warnings)
+    given = [0.0] * (4 * cs.node_count)  # the new limits per circuit and phase (_site_status)
+    overdrawing = _overdrawing(cs, works, left, given, now, out, warnings)
     works.sort(key=_KEY)
     _allocate(cs, memo, works, left, now)
-    given = _settle(cs, memo, works, now, out)
+    _settle(cs, memo, works, given, now, out)
     turn_ends = _turn_end(works, cs.site.tuning.rotation_interval)
     if turn_ends is not None:
         out.wakes.append(turn_ends)
@@ -166,6 +167,7 @@ def _overdrawing(
     cs: CompiledSite,
     works: list[Work],
     left: list[float],
+    given: list[float],
     now: datetime,
     out: _Outcome,
     warnings: list[str],
@@ -184,6 +186,9 @@ def _overdrawing(
         allocation, state = settle_overdraw(cs, work, load, left, now, tuning)
         out.allocations[work.ident] = allocation
         out.states[work.ident] = state
+        base = 3 * cs.chains[work.index][0]
+        for p in allocation.grid_phases:
+            given[base + p] += allocation.target_a
         prev = work.prev
         if work.fresh or prev.target_a != allocation.target_a or prev.phases != allocation.phases:
             out.changed.append(work.ident)
@@ -212,12 +217,16 @@ def _allocate(
 
 
 def _settle(
-    cs: CompiledSite, memo: PassMemo, works: list[Work], now: datetime, out: _Outcome
-) -> list[float]:
+    cs: CompiledSite,
+    memo: PassMemo,
+    works: list[Work],
+    given: list[float],
+    now: datetime,
+    out: _Outcome,
+) -> None:
     """Step 4: from each allocation to the limit given (increases held calmly, see stability);
-    returns the new limits summed per circuit and phase of the chargers' own circuits."""
+    adds the new limits to `given` per circuit and phase of the chargers' own circuits."""
     tuning = cs.site.tuning
-    given = [0.0] * (4 * cs.node_count)
     chains = cs.chains
     allocations, states, changed, wakes = out.allocations, out.states, out.changed, out.wakes
     for work in works:
@@ -238,7 +247,6 @@ def _settle(
             changed.append(ident)
         if wake is not None:
             wakes.append(wake)
-    return given
 
 
 def _turn_end(works: list[Work], rotation_interval: timedelta) -> datetime | None:
