@@ -61,3 +61,5 @@ EVENT_PLAN_CHANGED: Final = "eflux_plan_changed"
 ISSUE_METER_STALE: Final = "meter_stale"
 ISSUE_CHARGER_OFFLINE: Final = "charger_offline"
 ISSUE_PORT_CONFLICT: Final = "port_conflict"
+ISSUE_OVERDRAW: Final = "overdraw"
+ISSUE_NO_PASSWORD: Final = "no_password"  # noqa: S105 - an issue key, not a secret

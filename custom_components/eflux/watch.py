@@ -24,6 +24,8 @@ from .const import (
     EVENT_OVERLOAD,
     ISSUE_CHARGER_OFFLINE,
     ISSUE_METER_STALE,
+    ISSUE_NO_PASSWORD,
+    ISSUE_OVERDRAW,
 )
 from .coordinator import EfluxCoordinator
 from .core.runtime import BalanceResult
@@ -51,6 +53,7 @@ class SiteWatcher:
         self._devices: dict[str, tuple[str | None, str | None, str | None]] = {}
         self._online: dict[str, bool] = {}
         self._logged_offline: set[str] = set()
+        self._raised: dict[str, set[str]] = {ISSUE_OVERDRAW: set(), ISSUE_NO_PASSWORD: set()}
 
     @callback
     def async_start(self) -> Callable[[], None]:
@@ -112,6 +115,7 @@ class SiteWatcher:
         self._meters(now)
         self._offline(now)
         self._log_connections()
+        self._charger_issues()
         self._device_info()
 
     @callback
@@ -150,6 +154,31 @@ class SiteWatcher:
                 self._logged_offline.discard(cp_id)
             elif was:
                 self._logged_offline.add(cp_id)
+
+    def _charger_issues(self) -> None:
+        """A car drawing more than offered (the balancer's warning) and a charger that
+        connects without a password: a repair each, gone when the cause is."""
+        snapshot = self.coordinator.data
+        boxes = {c.charge_point_id for c in snapshot.chargers.values()}
+        unprotected = set(self.coordinator.site.unprotected_charge_points()) & boxes
+        for kind, now_raised in (
+            (ISSUE_OVERDRAW, set(snapshot.overdrawing)),
+            (ISSUE_NO_PASSWORD, unprotected),
+        ):
+            for charger in now_raised - self._raised[kind]:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    self._issue_id(kind, charger),
+                    is_fixable=kind == ISSUE_NO_PASSWORD,  # repairs.py gives it a password
+                    data={"entry_id": self.entry.entry_id, "charger": charger},
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key=kind,
+                    translation_placeholders={"charger": charger},
+                )
+            for charger in self._raised[kind] - now_raised:
+                ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(kind, charger))
+            self._raised[kind] = now_raised
 
     def _meters(self, now: datetime) -> None:
         for meter in self.coordinator.data.meters:

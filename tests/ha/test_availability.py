@@ -28,7 +28,7 @@ CHARGER_ENTITIES = (
     "number.cp_1_maximum_current",
     "select.cp_1_charging_mode",
     "switch.cp_1_available",
-    "button.cp_1_restart",
+    "update.cp_1_firmware",
 )
 
 

@@ -48,6 +48,10 @@ class SiteAdminCommands:
         return await self.central.remove_card(uid)
 
     # ---- boot approval and passwords -------------------------------------------------------------
+    def unprotected_charge_points(self) -> list[str]:
+        """Charge points connected with no password or certificate (HA: a repair issue)."""
+        return self.central.unprotected_charge_points()
+
     def pending_charge_points(self) -> list[str]:
         return self.central.pending_charge_points()
 
