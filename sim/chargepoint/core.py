@@ -233,7 +233,9 @@ class SimChargePoint(DriverActions, PhaseSwitch):
                 await clock.sleep(wait if self.meter_interval else min(wait, 1.0))
                 continue
             last = clock.monotonic()
-            await self.sample_now()
+            # an unanswered sample is not retried (a real charger takes the next one)
+            with contextlib.suppress(TimeoutError, SimOffline, ConnectionClosed):
+                await self.sample_now()
 
     def configured_interval(self) -> float:
         raw = self.configuration.get("MeterValueSampleInterval") or self.configuration.get(
