@@ -24,6 +24,7 @@ from . import parts
 from .backend_part import Backend, start_backend
 from .cars import DemoCar, holds_plug_in_default, make_cars
 from .configs import Ports
+from .console_part import DEMO_MANAGER, DEMO_MANAGER_PASSWORD, log_in_manager
 from .grid import GridMeter
 from .hass_client import HassError
 from .hass_part import OWNER, HassSettings, start_hass
@@ -142,6 +143,11 @@ async def _site(demo: Demo, ports: Ports, meter: dict[str, Any]) -> None:
         demo.api = await parts.local_site(demo.children, opts, ports, meter)
         demo.urls.append(f"local site API   {demo.api.base}")
         demo.info["local_api"] = demo.api.base
+        console = await log_in_manager(demo.api.base)
+        login = f"login {DEMO_MANAGER} / {DEMO_MANAGER_PASSWORD}"
+        demo.urls.append(f"console          {console}  ({login}, logged in once to check)")
+        demo.info["console"] = {"url": console, "user": DEMO_MANAGER,
+                                "password": DEMO_MANAGER_PASSWORD}  # fmt: skip
         return
     settings = HassSettings(
         ocpp_port=ports.central,

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from .console_part import console_settings
 from .scenario import Scenario
 
 
@@ -67,6 +68,7 @@ def site_config(scenario: Scenario, ports: Ports, meter: dict[str, Any]) -> dict
             for c in scenario.chargers
         ],
         "api": {"enabled": True, "host": "127.0.0.1", "port": ports.api},
+        "console": console_settings(),  # the manager's console (console_part.py)
     }
 
 

@@ -37,6 +37,8 @@ def test_headless_demo_runs_a_minute_under_the_fuse_and_reports(tmp_path: Path) 
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert "RESULT: OK" in out
+    # The standalone site's console, the demo manager logged in once (sim/demo/console_part.py).
+    assert re.search(r"console\s+http://127\.0\.0\.1:\d+/console/\s+\(login manager / ", out)
     assert re.search(r"fuse: never exceeded \(\d+ ticks\)", out)
     highest, fuse = highest_phase(out)
     assert 0 < highest <= fuse
