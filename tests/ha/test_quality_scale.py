@@ -35,3 +35,5 @@ def test_every_rule_is_marked_and_exemptions_have_reasons() -> None:
         if status != "done":
             assert isinstance(rule, dict), name
             assert rule.get("comment"), f"{name} needs a reason"
+            assert "\n" not in rule["comment"].strip(), f"{name}: one line of reason"
+        assert status != "todo", f"{name} is still to do"
