@@ -27,6 +27,9 @@ from .invoicing.cli import add_parser as add_invoice_parser
 from .invoicing.cli import cmd_invoice
 from .invoicing.payouts_cli import add_parser as add_payouts_parser
 from .invoicing.payouts_cli import cmd_payouts
+from .ocpi import OcpiSettings
+from .ocpi.cli import add_parser as add_ocpi_parser
+from .ocpi.cli import cmd_ocpi
 from .payments import ProviderSettings
 from .portal import default_outbox
 from .portal.clientaddr import PROXY_HEADERS, ProxyTrust, access_logger
@@ -65,6 +68,9 @@ def parser() -> argparse.ArgumentParser:
                             " top-ups (default: none; top-ups are then unavailable)")
     serve.add_argument("--payments-key", default=os.environ.get("EFLUX_PAYMENTS_KEY") or None,
                        help="the payment provider's API key ($EFLUX_PAYMENTS_KEY)")
+    serve.add_argument("--ocpi-party", default=os.environ.get("EFLUX_OCPI_PARTY") or None,
+                       help="serve roaming over OCPI 2.2.1 under /ocpi as this party (NL-EFX);"
+                            " see docs/roaming.md (default: no OCPI)")
     sub.add_parser("migrate", help="apply the database migrations and exit")
     admin = sub.add_parser("create-admin", help="an administrator (and a token for it)")
     admin.add_argument("--email", required=True)
@@ -81,6 +87,7 @@ def parser() -> argparse.ArgumentParser:
                    help="after restoring a backup: every site replaces its card list")
     add_invoice_parser(sub)
     add_payouts_parser(sub)
+    add_ocpi_parser(sub)
     return p
 
 
@@ -181,6 +188,7 @@ async def cmd_rotate_card_epoch(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     proxies = ProxyTrust.parse(args.trusted_proxies, args.proxy_header)
     payments = _payment_settings(args.payments_url, args.payments_key)
+    ocpi = _ocpi_settings(args)
     logging.getLogger("backend.serve").log(
         logging.INFO if args.public_url else logging.WARNING,
         describe_links(args.public_url, args.host, args.port),
@@ -190,7 +198,8 @@ def serve(args: argparse.Namespace) -> int:
         store = await Store.open(args.database)
         app = create_app(store, max_body_bytes=args.max_body, portal_outbox=default_outbox(),
                          proxies=proxies, public_url=args.public_url,
-                         listen=ListenAddress(args.host, args.port), payments=payments)
+                         listen=ListenAddress(args.host, args.port), payments=payments,
+                         ocpi=ocpi)
 
         async def store_lifetime(_: web.Application) -> AsyncIterator[None]:
             yield
@@ -202,6 +211,17 @@ def serve(args: argparse.Namespace) -> int:
     web.run_app(build(), host=args.host, port=args.port, print=None,
                 access_log_class=access_logger(proxies))
     return 0
+
+
+def _ocpi_settings(args: argparse.Namespace) -> OcpiSettings | None:
+    if args.ocpi_party is None:
+        return None
+    base = args.public_url or f"http://{args.host}:{args.port}"
+    try:
+        return OcpiSettings.parse(args.ocpi_party, os.environ.get("EFLUX_OCPI_NAME",
+                                                                  "E-Flux Local"), base)
+    except ValueError as err:
+        raise SystemExit(f"eflux-backend serve: {err}") from None
 
 
 def _payment_settings(url: str | None, key: str | None) -> ProviderSettings | None:
@@ -228,6 +248,7 @@ COMMANDS: dict[str, Command] = {
     "invoice": cmd_invoice,
     "payouts": cmd_payouts,
     "rotate-card-epoch": cmd_rotate_card_epoch,
+    "ocpi": cmd_ocpi,
 }
 
 
