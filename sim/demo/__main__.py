@@ -13,6 +13,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from .app import Options, run
+from .lock import DemoRunning, hold
 from .scenario import Scenario
 
 
@@ -68,11 +69,20 @@ def _quiet_disconnects(loop: asyncio.AbstractEventLoop, context: dict[str, Any])
 
 
 async def main_async(options: Options) -> int:
-    """Run the demo; SIGTERM and SIGINT end it cleanly (every child is stopped)."""
+    """Run the demo; SIGTERM, SIGINT and SIGHUP (its terminal closed) end it cleanly (every
+    child is stopped). One demo per work dir: a second one stops at once."""
+    try:
+        lock = hold(options.workdir)
+    except DemoRunning as err:
+        print(f"demo: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"\ndemo: failed: {err!r} (work dir {options.workdir})", file=sys.stderr)
+        return 1
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(sig, task.cancel)
     loop.set_exception_handler(_quiet_disconnects)
     try:
@@ -80,6 +90,8 @@ async def main_async(options: Options) -> int:
     except asyncio.CancelledError:
         print("\ndemo: stopped", file=sys.stderr)
         return 130
+    finally:
+        lock.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -82,8 +82,8 @@ def test_an_unusable_work_dir_fails_the_demo_clearly(tmp_path: Path) -> None:
     assert str(workdir) in result.stderr
 
 
-def test_ctrl_c_stops_every_child(tmp_path: Path) -> None:
-    workdir = tmp_path / "demo"
+def _started(workdir: Path) -> tuple[subprocess.Popen[str], list[int]]:
+    """A demo (no HA, no back end) up to its "Ctrl-C stops everything" line, and its ports."""
     process = subprocess.Popen(
         [sys.executable, "-m", "sim.demo", "--workdir", str(workdir), "--no-hass", "--no-backend"],
         cwd=ROOT,
@@ -100,12 +100,39 @@ def test_ctrl_c_stops_every_child(tmp_path: Path) -> None:
     else:
         pytest.fail("".join(lines) + (process.stderr.read() if process.stderr else ""))
     ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", "".join(lines))]
-    process.send_signal(signal.SIGINT)
+    assert ports
+    return process, ports
+
+
+# Ctrl-C, `kill`, and closing the demo's terminal (SIGHUP) all end every child.
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_stops_every_child(tmp_path: Path, sig: signal.Signals) -> None:
+    process, ports = _started(tmp_path / "demo")
+    process.send_signal(sig)
     process.communicate(timeout=60)
     assert process.returncode == 130
-    assert ports
     for port in ports:
-        assert not _port_open(port), f"port {port} still open after Ctrl-C"
+        assert not _port_open(port), f"port {port} still open after {sig.name}"
+
+
+def test_a_second_demo_on_the_same_work_dir_stops_at_once(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    first, ports = _started(workdir)
+    try:
+        second = run_demo(workdir, "--headless", "--duration", "5", "--no-hass", timeout=60)
+        assert second.returncode == 1
+        assert f"another demo (pid {first.pid}) runs in {workdir}" in second.stderr
+        for port in ports:  # the first one is untouched
+            assert _port_open(port)
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+    assert first.returncode == 130
+    # Its lock went with it: the work dir is free again (a killed demo frees it the same way).
+    third, _ = _started(workdir)
+    third.send_signal(signal.SIGTERM)
+    third.communicate(timeout=60)
+    assert third.returncode == 130
 
 
 def _port_open(port: int) -> bool:
