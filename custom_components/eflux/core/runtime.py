@@ -53,7 +53,6 @@ from .control.view import build_snapshot, charger_snapshot
 from .control.warnings import ControlWarning
 from .controller import Controller
 from .decisions import Decision, DecisionLog
-from .domain import Card
 from .meters.reading import MeterReading
 from .meters.source import MeterSource
 from .site_admin import SiteAdminCommands
@@ -287,10 +286,6 @@ class LocalSite(SiteCommands, SiteAdminCommands):
     def charge_points(self) -> Mapping[str, ChargePointState]:
         """Every charge point the central system has stored, balanced here or not."""
         return self.central.charge_points()
-
-    def cards(self) -> dict[str, list[Card]]:
-        """Every card the site knows by where it comes from (site, config, cloud)."""
-        return self.central.cards()
 
     def charger_max_current(self, charger_id: str) -> float:
         """The most the charger may draw (its configured maximum), whatever the user's cap."""

@@ -177,16 +177,6 @@ class SiteCommands:
         answer = await self.central.send(binding.charge_point_id, "UnlockConnector", payload)
         return str(answer.get("status"))
 
-    async def approve(self, ident: str) -> str:
-        """Accept a charge point held Pending (`ident`: its id or a balanced charger's id);
-        returns the charge point id. KeyError when it never connected and is not configured."""
-        binding = self.controller.bindings.get(ident)
-        cp_id = binding.charge_point_id if binding is not None else ident
-        if binding is None and cp_id not in self.central.charge_points():
-            raise KeyError(f"no charge point {ident!r} has connected")
-        await self.central.approve(cp_id)
-        return cp_id
-
     async def set_availability(self, charger_id: str, available: bool) -> str:
         """ChangeAvailability of the charger's whole box (connector 0); the charger's status."""
         binding = self.binding(charger_id)

@@ -22,6 +22,7 @@ from ..central.auth import card_status
 from ..central.sitecards import OCPP_STATUS
 from ..domain import Card
 from ..runtime import LocalSite
+from .console.ledger import holder_dict, people
 from .errors import ApiError
 from .jsonbody import BodyError, read_json
 
@@ -55,8 +56,9 @@ async def get_cards(request: web.Request) -> web.Response:
     site = request.app[SITE]
     now = datetime.now(UTC)
     master = site.master_pass_group()
+    holders = people(site)  # resident and apartment (the console's card list)
     listing = [
-        card_dict(card, source, now, master)
+        {**card_dict(card, source, now, master), **holder_dict(holders.get(card.uid))}
         for source, cards in site.cards().items()
         for card in cards
     ]

@@ -22,7 +22,7 @@ def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
         zone = ledger.site_zone(site)
         wanted = _filter(request, zone)
         records = await ledger.sessions(site, wanted)
-        residents = site.config.console.residents
+        residents = ledger.people(site)
         if request.query.get("format") == "csv" or request.headers.get("Accept") == "text/csv":
             return ledger.csv_response(
                 ledger.sessions_csv(records, residents, zone), "sessions.csv"

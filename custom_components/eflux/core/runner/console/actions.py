@@ -88,6 +88,8 @@ async def perform(request: web.Request, console: Console, login: Login) -> web.S
         elif action == "unlock":
             _accepted(await site.unlock(ident), ok="Unlocked")
         else:
+            if not site.is_known_charge_point(ident):
+                raise KeyError(f"no charge point {ident!r} has connected")
             await site.approve(ident)
     except (ValueError, KeyError, CentralError, TimeoutError) as err:
         return _back(request, console, login, error=str(err) or type(err).__name__)

@@ -132,6 +132,28 @@ def totals(records: Iterable[SessionRecord]) -> Totals:
     return Totals(count, energy, cost if known else None)
 
 
+def people(site: LocalSite) -> dict[str, Resident]:
+    """Who holds each card: site.yaml's card entries, else the driver a card profile names
+    (site.yaml `cards`, the local API or the cloud's card vehicle)."""
+    found = {
+        uid: Resident(uid, name=profile.driver)
+        for uid, profile in site.card_profiles().items()
+        if profile.driver
+    }
+    for uid, person in site.config.console.residents.items():
+        driver = found.get(uid)
+        name = person.name or (driver.name if driver else None)
+        found[uid] = Resident(uid, name, person.apartment, person.password_hash)
+    return found
+
+
+def holder_dict(person: Resident | None) -> dict[str, str | None]:
+    return {
+        "resident": person.name if person else None,
+        "apartment": person.apartment if person else None,
+    }
+
+
 def cloud_cards(site: LocalSite) -> set[str]:
     """Cards on the cloud's list only (residents' own E-Flux cards), not the site's own."""
     by_source = site.cards()
@@ -143,7 +165,7 @@ def cloud_cards(site: LocalSite) -> set[str]:
 async def monthly(site: LocalSite, month: str) -> tuple[datetime, datetime, list[CardMonth]]:
     start, end = month_range(month, site_zone(site))
     records = await sessions(site, SessionFilter(start, end))
-    residents = site.config.console.residents
+    residents = people(site)
     from_cloud = cloud_cards(site)
     by_card: dict[str | None, list[SessionRecord]] = {}
     for record in records:

@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ...runtime import ChargerSnapshot
+from . import ledger
 from .auth import COOKIE, LOGIN_CSRF_COOKIE, MANAGER, Login, TooManyAttempts, set_cookie
 from .chart import build_chart
 from .circuits import circuits_now
@@ -109,7 +110,7 @@ async def site_page(request: web.Request, console: Console, login: Login) -> web
 @manager()
 async def chargers_page(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
     snapshot = console.site.state()
-    residents = console.site.config.console.residents
+    residents = ledger.people(console.site)
     chargers = list(snapshot.chargers.values())
     return page(
         request,

@@ -38,7 +38,7 @@ async def sessions_page(request: web.Request, console: Console, login: Login) ->
     query = _query(request, console, login)
     wanted = ledger.parse_filter(query, console.zone)
     records = await ledger.sessions(console.site, wanted)
-    residents = console.site.config.console.residents
+    residents = ledger.people(console.site)
     return page(
         request,
         "sessions.html",
@@ -58,7 +58,7 @@ async def sessions_page(request: web.Request, console: Console, login: Login) ->
 async def sessions_csv(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
     query = _query(request, console, login)
     records = await ledger.sessions(console.site, ledger.parse_filter(query, console.zone))
-    text = ledger.sessions_csv(records, console.site.config.console.residents, console.zone)
+    text = ledger.sessions_csv(records, ledger.people(console.site), console.zone)
     return ledger.csv_response(text, f"sessions-{query['month']}.csv")
 
 
