@@ -35,6 +35,7 @@ from .prices import HourPrice
 from .promises import PlanEvents
 
 FOLLOWS_PLAN = (Mode.SMART, Mode.DYNAMIC)
+SOC_STEP = 2.0  # percentage points of SoC that make a re-plan
 
 
 class Replanner:
@@ -286,11 +287,13 @@ class Replanner:
         self.mark("plugged_in" if started else "unplugged")
 
     def soc_changed(self, idents: Iterable[str]) -> None:
-        """A planned car whose SoC changed (or became known) is planned again."""
+        """A planned car whose SoC became known, or moved by `SOC_STEP` since it was last
+        planned, is planned again (the plan expects it to rise: each sample is no news)."""
         for ident in idents:
             if ident in self.departures.active or ident in self.departures.requests:
                 soc = measured_soc(self._connector(ident))
-                if soc != self._planned_soc.get(ident):
+                last = self._planned_soc.get(ident)
+                if soc != last and (soc is None or last is None or abs(soc - last) >= SOC_STEP):
                     self._planned_soc[ident] = soc
                     self.mark("soc")
 
