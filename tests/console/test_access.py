@@ -200,3 +200,19 @@ def test_hashes_are_salted() -> None:
     assert verify_password("same-password", first)
     assert verify_password("same-password", second)
     assert not verify_password("same-password", "scrypt$garbage")
+
+
+async def test_secure_cookies_behind_a_tls_proxy(
+    tmp_path: Path, unused_port: Callable[[], int]
+) -> None:
+    data = config_data(tmp_path)
+    data["console"]["secure_cookies"] = True
+    config = parse_site_config(data, base_dir=tmp_path)
+    async with serving(config, unused_port()) as served:
+        async with served.http.get(f"{served.base}/console/login") as page:
+            assert "Secure" in page.headers["Set-Cookie"]
+        response = await login(served, "manager", MANAGER_PASSWORD)
+        cookie = next(
+            v for v in response.headers.getall("Set-Cookie") if v.startswith("eflux_console=")
+        )
+        assert "Secure" in cookie

@@ -104,6 +104,59 @@ def test_mode_change_is_confirmed_and_reaches_the_sim(
         server.run(unplug())
 
 
+def test_max_current_and_stop_are_confirmed_and_sent(
+    manager: Page, server: ConsoleServer
+) -> None:
+    sim = server.sims["visitor"]
+    site = server.site
+    assert site is not None
+
+    async def plug() -> None:
+        await sim.plug_in("CARD-BOB")
+        await until(lambda: (last_limit(sim) or 0) > 0)
+
+    server.run(plug())
+    try:
+        manager.goto("/console/chargers")
+        box = manager.locator("#charger-visitor")
+        box.locator("input[name=value]").fill("7")
+        box.get_by_role("button", name="Set max current").click()
+        manager.click("#confirm")
+        manager.wait_for_url("**/console/chargers?done=max_current")
+        server.run(until(lambda: last_limit(sim) == 7.0))
+        box.get_by_role("link", name="Stop").click()
+        expect(manager.locator("#confirm-text")).to_contain_text("visitor")
+        manager.click("#confirm")
+        manager.wait_for_url("**/console/chargers?done=stop")
+        server.run(until(lambda: sim.transaction is None))  # RemoteStop ended the session
+    finally:
+
+        async def unplug() -> None:
+            await site.set_max_current("visitor", None)
+            await sim.unplug()
+            await until(lambda: site.state().chargers["visitor"].transaction_id is None)
+
+        server.run(unplug())
+
+
+@pytest.mark.parametrize("value", ["abc", "1e9", "-1", "nan", "99"])
+def test_a_bad_max_current_changes_nothing(
+    manager: Page, server: ConsoleServer, value: str
+) -> None:
+    site = server.site
+    assert site is not None
+    manager.goto(f"/console/chargers/garage/max_current/confirm?value={value}")
+    expect(manager.locator("#error")).to_be_visible()
+    assert manager.locator("#confirm").count() == 0
+    # Posting it anyway (with the right token) is refused the same way.
+    csrf = manager.locator("input[name=csrf]").first.get_attribute("value")
+    answer = manager.request.post(
+        "/console/chargers/garage/max_current", form={"value": value, "csrf": csrf or ""}
+    )
+    assert answer.status == 400
+    assert site.state().chargers["garage"].max_current_a is None
+
+
 def test_month_csv_and_pdf_match_the_database(
     manager: Page, server: ConsoleServer, artifacts: Path
 ) -> None:

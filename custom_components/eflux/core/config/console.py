@@ -5,6 +5,7 @@ console:
   password: "scrypt$16384$8$1$<salt>$<hash>"   # the manager's; or in the side file below
   password_file: console-password  # default, next to site.yaml (eflux-local --set-password)
   session_hours: 12
+  secure_cookies: false            # true behind a reverse proxy with TLS
 
 central.cards entries may name a resident, an apartment and a resident's own login:
     - {id: 04A2B3C4, resident: "A. de Vries", apartment: "2B",
@@ -50,6 +51,9 @@ class ConsoleSettings:
     password_hash: str | None = None  # the manager's
     password_file: Path | None = None  # where --set-password writes it
     session_hours: float = 12.0
+    # Secure cookies also over plain HTTP: behind a reverse proxy that terminates TLS, the
+    # runner sees HTTP and would not mark them itself.
+    secure_cookies: bool = False
     residents: Mapping[str, Resident] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -69,6 +73,7 @@ def parse_console(top: Section, base_dir: Path) -> ConsoleSettings:
         password_hash=password,
         password_file=side,
         session_hours=sec.number("session_hours", 12.0, low=0.1, high=24 * 30),
+        secure_cookies=sec.flag("secure_cookies", False),
         residents=MappingProxyType(_residents(top)),
     )
     sec.done()

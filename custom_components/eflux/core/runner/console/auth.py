@@ -54,7 +54,7 @@ class TooManyAttempts(Exception):
 
 
 class ConsoleAuth:
-    def __init__(self, settings: ConsoleSettings, now: type[datetime] | None = None) -> None:
+    def __init__(self, settings: ConsoleSettings) -> None:
         self.settings = settings
         self._sessions: dict[str, Login] = {}
         self._attempts: dict[str, _Attempts] = {}
@@ -127,14 +127,22 @@ def check_csrf(login: Login, given: object) -> bool:
     return isinstance(given, str) and hmac.compare_digest(given.encode(), login.csrf.encode())
 
 
-def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str) -> None:
+def set_cookie(
+    request: web.Request,
+    response: web.StreamResponse,
+    name: str,
+    value: str,
+    *,
+    secure: bool = False,
+) -> None:
+    """HttpOnly, SameSite=Strict, only for /console; Secure over TLS or when told so."""
     response.set_cookie(
         name,
         value,
         path="/console",
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=secure or request.secure,
     )
 
 

@@ -43,7 +43,7 @@ def _login_page(
         no_password=console.auth.settings.password_hash is None,
         **extra,
     )
-    set_cookie(request, response, LOGIN_CSRF_COOKIE, token)
+    set_cookie(request, response, LOGIN_CSRF_COOKIE, token, secure=_secure(console))
     return response
 
 
@@ -71,7 +71,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     token, login = found
     target = "/console/site" if login.role == MANAGER else "/console/sessions"
     response = web.Response(status=303, headers={"Location": target})
-    set_cookie(request, response, COOKIE, token)
+    set_cookie(request, response, COOKIE, token, secure=_secure(console))
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/console")
     return response
 
@@ -164,3 +164,7 @@ async def static(request: web.Request) -> web.StreamResponse:
 
 def _done(action: str | None) -> str | None:
     return action if action in ("mode", "max_current", "stop", "unlock", "approve") else None
+
+
+def _secure(console: Console) -> bool:
+    return console.auth.settings.secure_cookies
