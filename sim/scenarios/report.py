@@ -54,11 +54,12 @@ def summary(
         )
     lines.append("")
     for step in j.steps:
-        answered = (
-            "not answered"
-            if step.answered_after_s is None
-            else f"cars on {PHASES[step.phase]} lowered after {step.answered_after_s:.2f} s"
-        )
+        if step.answered_after_s is not None:
+            answered = f"cars on {PHASES[step.phase]} lowered after {step.answered_after_s:.2f} s"
+        elif step.over_fuse_s > 0:
+            answered = "NOT answered"
+        else:
+            answered = "no car lowered (there was room)"
         lines.append(
             f"household step +{step.add_a:g} A on {PHASES[step.phase]} at +{_hms(step.at)}:"
             f" {answered}; {PHASES[step.phase]} over its fuse {step.over_fuse_s:.1f} s in the"
