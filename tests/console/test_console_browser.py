@@ -167,6 +167,7 @@ def test_month_csv_and_pdf_match_the_database(
     cost = sum(((e * Decimal(PRICE)).quantize(Decimal("0.01")) for _, _, e in stored), Decimal(0))
     manager.goto(f"/console/report?month={month}")
     expect(manager.locator("#report-sessions")).to_have_text(str(len(stored)))
+    assert manager.locator("details.statement").count() == len({c for c, _, _ in stored})
     shot(manager, artifacts, "report")
 
     with manager.expect_download() as got:

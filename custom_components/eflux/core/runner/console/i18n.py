@@ -39,7 +39,7 @@ def accepted(header: str) -> str:
                 q = float(params.strip()[2:])
             except ValueError:
                 q = 0.0
-        if code in LANGUAGES and q - index * 1e-6 > best_q:
+        if code in LANGUAGES and q > 0 and q - index * 1e-6 > best_q:
             best, best_q = code, q - index * 1e-6
     return best
 
