@@ -104,9 +104,7 @@ def test_mode_change_is_confirmed_and_reaches_the_sim(
         server.run(unplug())
 
 
-def test_max_current_and_stop_are_confirmed_and_sent(
-    manager: Page, server: ConsoleServer
-) -> None:
+def test_max_current_and_stop_are_confirmed_and_sent(manager: Page, server: ConsoleServer) -> None:
     sim = server.sims["visitor"]
     site = server.site
     assert site is not None

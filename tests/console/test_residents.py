@@ -41,9 +41,7 @@ async def test_a_card_profile_names_the_resident_when_site_yaml_does_not(
                 sim.register_wh += 2000
                 await sim.sample_now()
                 await sim.unplug()
-                await eventually(
-                    lambda: api.site.state().chargers["garage"].transaction_id is None
-                )
+                await eventually(lambda: api.site.state().chargers["garage"].transaction_id is None)
         finally:
             await sim.close()
         status, body = await api.call("GET", "/api/sessions")
