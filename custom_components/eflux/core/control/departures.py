@@ -63,10 +63,12 @@ class Departures:
         if request.departure_at.tzinfo is None:
             raise PlanInputError(f"cars[{charger_id}].departure_at", "must be timezone-aware")
         self.requests[charger_id] = request
-        self.planned_at = None  # re-plan at the next pass
+        self.active[charger_id] = request  # shown at once, planned at the next pass
+        self.planned_at = None
 
     def clear(self, charger_id: str) -> None:
         if self.requests.pop(charger_id, None) is not None:
+            self.active.pop(charger_id, None)
             self.planned_at = None
 
     def car_profile(self, charger_id: str) -> CarProfile:
