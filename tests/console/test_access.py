@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import pytest_asyncio
 import yaml
@@ -20,6 +19,7 @@ from custom_components.eflux.core.runner.console.hashing import hash_password, v
 from custom_components.eflux.core.runner.console.setpassword import run_set_password
 from tests.runner.support import TOKEN, Api, serving
 
+from .forms import login
 from .server import MANAGER_PASSWORD, site_yaml
 
 
@@ -34,22 +34,6 @@ async def api(tmp_path: Path, unused_port: Callable[[], int]) -> AsyncIterator[A
     config = parse_site_config(config_data(tmp_path, token=TOKEN), base_dir=tmp_path)
     async with serving(config, unused_port()) as served:
         yield served
-
-
-async def login(
-    api: Api, user: str, password: str, *, csrf: str | None = "match"
-) -> aiohttp.ClientResponse:
-    """The login form as a browser sends it: the login page's cookie and its token."""
-    async with api.http.get(f"{api.base}/console/login") as page:
-        token = page.cookies["eflux_console_login"].value
-    given = token if csrf == "match" else csrf
-    form = {"user": user, "password": password, **({"csrf": given} if given else {})}
-    return await api.http.post(
-        f"{api.base}/console/login",
-        data=form,
-        headers={"Cookie": f"eflux_console_login={token}"},
-        allow_redirects=False,
-    )
 
 
 async def test_login_sets_a_strict_http_only_cookie(api: Api) -> None:
