@@ -27,6 +27,7 @@ from .invoicing.cli import add_parser as add_invoice_parser
 from .invoicing.cli import cmd_invoice
 from .invoicing.payouts_cli import add_parser as add_payouts_parser
 from .invoicing.payouts_cli import cmd_payouts
+from .logjson import LOG_FORMATS, configure_logging
 from .ocpi import OcpiSettings
 from .ocpi.cli import add_parser as add_ocpi_parser
 from .ocpi.cli import cmd_ocpi
@@ -68,6 +69,8 @@ def parser() -> argparse.ArgumentParser:
                             " top-ups (default: none; top-ups are then unavailable)")
     serve.add_argument("--payments-key", default=os.environ.get("EFLUX_PAYMENTS_KEY") or None,
                        help="the payment provider's API key ($EFLUX_PAYMENTS_KEY)")
+    serve.add_argument("--log-format", choices=LOG_FORMATS, default="text",
+                       help="log lines as text or as one JSON object each (default: text)")
     serve.add_argument("--ocpi-party", default=os.environ.get("EFLUX_OCPI_PARTY") or None,
                        help="serve roaming over OCPI 2.2.1 under /ocpi as this party (NL-EFX);"
                             " see docs/roaming.md (default: no OCPI)")
@@ -254,7 +257,7 @@ COMMANDS: dict[str, Command] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(getattr(args, "log_format", "text"))
     if args.command == "serve":
         return serve(args)
     try:

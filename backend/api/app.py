@@ -16,6 +16,7 @@ from ..portal.publicurl import LISTEN_ADDRESS, PUBLIC_URL, ListenAddress, parse_
 from ..storage.timefmt import utc_now
 from ..store import Store
 from . import (
+    metrics,
     routes_accounts,
     routes_cards,
     routes_charge_points,
@@ -64,6 +65,7 @@ def create_app(
         app[PUBLIC_URL] = parse_public_url(public_url)
     if listen is not None:
         app[LISTEN_ADDRESS] = listen
+    metrics.setup(app)  # /metrics; its middleware wraps every other one
     for module in (routes_accounts, routes_cards, routes_charge_points, routes_review,
                    routes_sessions, routes_sync, routes_vehicles):
         module.setup(app)

@@ -12,7 +12,7 @@ manager can grep the log) and kept in a ring of the last `size` for the local AP
 from __future__ import annotations
 
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,6 +72,7 @@ class DecisionLog:
         self._overloaded: frozenset[str] = frozenset()
         self._meters_lost: frozenset[str] = frozenset()
         self._seen: BalanceResult | None = None
+        self._counts: Counter[DecisionKind] = Counter()  # since start, for /metrics
 
     def observe(self, result: BalanceResult) -> None:
         # The controller's listeners also run after a limit is sent: the same pass again.
@@ -154,6 +155,11 @@ class DecisionLog:
             )
         )
 
+    def counts(self) -> dict[DecisionKind, int]:
+        """Decisions of each kind since the start (the ring keeps only the newest)."""
+        return {kind: self._counts[kind] for kind in DecisionKind}
+
     def _add(self, decision: Decision) -> None:
+        self._counts[decision.kind] += 1
         self._ring.append(decision)
         _LOGGER.info("decision %s: %s", decision.kind.value, decision.text)

@@ -18,7 +18,14 @@ from aiohttp import web
 from ..config import ApiSettings, ChargerBinding
 from ..domain import DepartureRequest
 from ..runtime import LocalSite, ReservationNotSupported, charger_dict
-from . import console, routes_decisions, routes_firmware, routes_planner, routes_sessions
+from . import (
+    console,
+    routes_decisions,
+    routes_firmware,
+    routes_metrics,
+    routes_planner,
+    routes_sessions,
+)
 from .admin_api import add_admin_routes
 from .errors import ApiError, as_api_error, error_response
 from .events import EventStream
@@ -66,6 +73,7 @@ def build_app(site: LocalSite, settings: ApiSettings) -> web.Application:
     routes_planner.add_routes(app, SITE_KEY)  # circuit limits, card vehicles, plan changes
     console.add_routes(app, SITE_KEY)  # the manager's console (runner/console, issue 17)
     routes_sessions.add_routes(app, SITE_KEY)  # session history, monthly totals per card
+    routes_metrics.add_routes(app, SITE_KEY)  # GET /metrics (Prometheus)
     return app
 
 

@@ -25,6 +25,7 @@ from ..meters.backoff import quiet_library_logs
 from ..runtime import LocalSite
 from .api import build_app
 from .console.setpassword import run_hash_password, run_set_password
+from .logjson import LOG_FORMATS, configure_logging
 from .passwords import password_entry
 from .timebase import add_time_options, clock_from_args
 
@@ -53,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--check", action="store_true", help="validate the file and exit")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    parser.add_argument("--log-format", choices=LOG_FORMATS, default="text",
+                        help="log lines as text or as one JSON object each (default: text)")
     add_time_options(parser)
     args = parser.parse_args(argv)
     if args.generate_password is not None:
@@ -64,9 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_hash_password()
     if args.config is None:
         parser.error("--config is required")
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_format, args.log_level.upper())
     quiet_library_logs()
     try:
         config = load_site_config(args.config)
