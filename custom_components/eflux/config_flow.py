@@ -18,6 +18,7 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 
 from .checks import async_check_cloud
+from .circuit_flow import CircuitStepsMixin
 from .const import CONF_ACCEPT_NEW, CONF_CLOUD_TOKEN, CONF_CLOUD_URL, CONF_PORT, DOMAIN
 from .core.net import port_is_free
 from .data import EfluxConfigEntry
@@ -168,20 +169,25 @@ class EfluxConfigFlow(SiteStepsMixin, ConfigFlow, domain=DOMAIN):
         )
 
 
-class EfluxOptionsFlow(SiteStepsMixin, OptionsFlow):
-    """Accept new chargers, grid connection and meter source; the entry reloads after."""
+class EfluxOptionsFlow(SiteStepsMixin, CircuitStepsMixin, OptionsFlow):
+    """A menu: accept new chargers, grid connection and meter source; or the circuits and
+    each charger's place in them (circuit_flow.py). The entry reloads after."""
 
     def __init__(self) -> None:
         self._site: dict[str, Any] = {}
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        if not self._site:
-            self._site = dict(self.config_entry.options)
+        self._site = dict(self.config_entry.options)
+        return self.async_show_menu(step_id="init", menu_options=["site_settings", "circuits"])
+
+    async def async_step_site_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         if user_input is not None:
             self._site.update(accept_value(user_input))
             return await self.async_step_grid()
         return self.async_show_form(
-            step_id="init",
+            step_id="site_settings",
             data_schema=accept_schema({CONF_ACCEPT_NEW: self._site.get(CONF_ACCEPT_NEW, True)}),
         )
 

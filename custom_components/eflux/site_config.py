@@ -35,6 +35,13 @@ from .core.config import ControllerSettings, SiteConfig, parse_site_config
 from .sockets import balanced_sockets, socket_charger_id
 
 CONF_CHARGERS = "chargers"  # options: charge point ids seen so far (new ones are added)
+# options: circuits below the grid connection, as site.yaml writes them (id, name, parent,
+# limit_a, margin_a, on_meter_loss), set up in the options flow (circuit_flow.py)
+CONF_CIRCUITS = "circuits"
+# options: per balanced charger id, its circuit, wiring, breaker rating (max_current_a),
+# priority and managed, as site.yaml's chargers[] keys
+CONF_CHARGER_SETTINGS = "charger_settings"
+CONF_GRID_METER_LOSS = "grid_meter_loss"  # options: the grid circuit's on_meter_loss
 CONF_PHASE_SWITCHING = "phase_switching"  # options: charge point ids that switch 1p/3p
 CONF_REMOVED = "removed_chargers"  # options: ids whose device the user removed (not re-adopted)
 GRID = "grid"
@@ -54,6 +61,7 @@ def site_document(
     meter = dict(options.get(CONF_METER) or {CONF_METER_TYPE: METER_NONE})
     limit: float | list[float] = fuse if phases == 3 else [fuse, 0.0, 0.0]
     switching = set(options.get(CONF_PHASE_SWITCHING, []))
+    settings = options.get(CONF_CHARGER_SETTINGS) or {}
     # Each socket of a box is a charger of the grid circuit with its own maximum (a box's own
     # limit over its sockets is not known).
     chargers = [
@@ -66,9 +74,15 @@ def site_document(
             **({} if phases == 3 else {"wiring": ["L1"]}),
             # Boxes that switch between one and three phases (options `phase_switching`).
             **({"can_switch_phases": True} if phases == 3 and cp_id in switching else {}),
+            # What the options flow set for this charger (circuit, wiring, breaker, ...).
+            **settings.get(socket_charger_id(cp_id, connector), {}),
         }
         for cp_id, connector in balanced_sockets(options, options.get(CONF_CHARGERS, []))
     ]
+    grid: dict[str, Any] = {"id": GRID, "limit_a": limit, "margin_a": margin}
+    grid["name"] = "Grid connection"
+    if options.get(CONF_GRID_METER_LOSS):
+        grid["on_meter_loss"] = options[CONF_GRID_METER_LOSS]
     document: dict[str, Any] = {
         "central": {
             "port": int(data[CONF_PORT]),
@@ -79,7 +93,7 @@ def site_document(
             "free_charging": not data.get(CONF_CLOUD_URL),
             "cards": [ControllerSettings().start_id_tag],
         },
-        "circuits": [{"id": GRID, "limit_a": limit, "margin_a": margin, "name": "Grid connection"}],
+        "circuits": [grid, *(dict(c) for c in options.get(CONF_CIRCUITS) or [])],
         "chargers": chargers,
         "api": {"enabled": False},
     }
