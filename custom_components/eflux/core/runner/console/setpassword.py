@@ -22,8 +22,9 @@ from .hashing import hash_password
 MIN_LENGTH = 10
 
 
-def read_new_password(stdin: TextIO = sys.stdin) -> str:
+def read_new_password(stdin: TextIO | None = None) -> str:
     """Asked twice on a terminal; one line from a pipe (scripts, the demo)."""
+    stdin = stdin or sys.stdin
     if stdin.isatty():
         first = getpass.getpass("New console password: ")
         if getpass.getpass("Again: ") != first:
@@ -52,7 +53,7 @@ def set_password(config_path: Path, password: str) -> Path:
     return target
 
 
-def run_set_password(config: str | None, stdin: TextIO = sys.stdin) -> int:
+def run_set_password(config: str | None, stdin: TextIO | None = None) -> int:
     if config is None:
         print("eflux-local: --set-password needs --config site.yaml", file=sys.stderr)
         return 2
@@ -65,7 +66,7 @@ def run_set_password(config: str | None, stdin: TextIO = sys.stdin) -> int:
     return 0
 
 
-def run_hash_password(stdin: TextIO = sys.stdin) -> int:
+def run_hash_password(stdin: TextIO | None = None) -> int:
     try:
         print(hash_password(read_new_password(stdin)))
     except ValueError as err:
