@@ -26,9 +26,18 @@ from .site_config import (
     GRID,
     build_site_config,
 )
+from .site_import import SiteImportError, imported_options, read_site_yaml
 from .sockets import balanced_sockets, socket_charger_id
 
-CIRCUIT_MENU = ["add_circuit", "edit_circuit", "remove_circuit", "charger", "save"]
+CIRCUIT_MENU = [
+    "add_circuit",
+    "edit_circuit",
+    "remove_circuit",
+    "charger",
+    "import_site_yaml",
+    "save",
+]
+CONF_PATH = "path"
 METER_LOSS = ["safe_limit", "fixed_budget", "stop", "hold"]
 WIRINGS = ["L1,L2,L3", "L2,L3,L1", "L3,L1,L2", "L1", "L2", "L3"]
 CONF_ID, CONF_NAME, CONF_PARENT = "id", "name", "parent"
@@ -187,6 +196,33 @@ class CircuitStepsMixin(OptionsFlow):
         return self.async_show_form(
             step_id="remove_circuit",
             data_schema=schema,
+            errors=errors,
+            description_placeholders={"reason": reason},
+        )
+
+    async def async_step_import_site_yaml(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take an existing site.yaml's circuits and chargers (a path under the config dir)."""
+        errors: dict[str, str] = {}
+        reason = ""
+        if user_input is not None:
+            config_dir = Path(self.hass.config.config_dir)
+            name = str(user_input[CONF_PATH]).strip()
+            try:
+                document = await self.hass.async_add_executor_job(read_site_yaml, config_dir, name)
+                options = imported_options(self._site, document)
+            except SiteImportError as err:
+                errors["base"], reason = "invalid_site", str(err)
+            else:
+                problem = await self._checked(options)
+                if problem is None:
+                    self._site = options
+                    return await self.async_step_circuits()
+                errors["base"], reason = "invalid_site", problem
+        return self.async_show_form(
+            step_id="import_site_yaml",
+            data_schema=vol.Schema({vol.Required(CONF_PATH, default="site.yaml"): str}),
             errors=errors,
             description_placeholders={"reason": reason},
         )

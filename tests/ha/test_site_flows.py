@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -130,3 +131,50 @@ async def test_the_building_through_the_flows_equals_its_site_yaml(
     assert built.site.chargers == reference.site.chargers
     assert built.bindings == reference.bindings
     assert len(built.site.chargers) == 20
+
+
+async def test_the_buildings_site_yaml_imported_into_an_entry(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """Import the runner's site.yaml of the building: the same circuits, chargers, bindings;
+    what the entry cannot hold, and files outside the config dir, are refused with a reason."""
+    scenario = await hass.async_add_executor_job(load, "building")
+    reference = await hass.async_add_executor_job(_runner_config, scenario, config_dir)
+    document = World(scenario, SYSTEM_CLOCK, config_dir)._site_yaml(9000, 5020)
+    document["circuits"][0] = {**document["circuits"][0], "id": "main"}  # any root id
+    for circuit in document["circuits"][1:]:
+        circuit["parent"] = "main"
+    text = yaml.safe_dump(document)
+    odd = {**document, "chargers": [{**document["chargers"][0], "charge_point": "OTHER"}]}
+    for name, body in (("site.yaml", text), ("odd.yaml", yaml.safe_dump(odd)), ("bad.yaml", ":")):
+        await hass.async_add_executor_job((config_dir / name).write_text, body)
+    meter = {"type": "modbus", "host": "127.0.0.1", "modbus_port": 5020, "unit_id": 1}
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={CONF_PORT: 9000},
+        options={CONF_ACCEPT_NEW: True, CONF_METER: {**meter, "profile": "sdm630"}},
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    flow_id = result["flow_id"]
+    await _menu(hass, flow_id, "circuits")
+    await _menu(hass, flow_id, "import_site_yaml")
+    for name, says in (
+        ("../outside.yaml", "not inside the configuration directory"),
+        ("missing.yaml", "cannot read"),
+        ("bad.yaml", "cannot read"),
+        ("odd.yaml", "another charge point"),
+    ):
+        result = await hass.config_entries.options.async_configure(flow_id, {"path": name})
+        assert result["errors"] == {"base": "invalid_site"}, name
+        assert says in result["description_placeholders"]["reason"], name
+    result = await hass.config_entries.options.async_configure(flow_id, {"path": "site.yaml"})
+    assert result["step_id"] == "circuits", result.get("description_placeholders")
+    result = await _menu(hass, flow_id, "save")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    built = await hass.async_add_executor_job(
+        build_site_config, entry.data, entry.options, config_dir, entry.entry_id
+    )
+    assert built.site.circuits == reference.site.circuits
+    assert built.site.chargers == reference.site.chargers
+    assert built.bindings == reference.bindings
