@@ -55,6 +55,9 @@ async def test_a_card_profile_names_the_resident_when_site_yaml_does_not(
             "Ann de Vries",
             "1A",
         )
+        # Id tags are case-insensitive (OCPP CiString): one card, however it is typed.
+        status, lower = await api.call("GET", "/api/sessions?card=card-carla")
+        assert [x["card"] for x in lower["sessions"]] == ["CARD-CARLA"]
         month = body["sessions"][0]["stopped_at"][:7]
         status, report = await api.call("GET", f"/api/reports/monthly?month={month}")
         assert {c["card"]: c["resident"] for c in report["cards"]} == {

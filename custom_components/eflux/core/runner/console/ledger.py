@@ -115,8 +115,13 @@ async def sessions(site: LocalSite, wanted: SessionFilter) -> list[SessionRecord
         s
         for s in found
         if (wanted.charger is None or s.charger_id == wanted.charger)
-        and (wanted.card is None or s.card == wanted.card)
+        and (wanted.card is None or same_card(s.card, wanted.card))
     ]
+
+
+def same_card(a: str | None, b: str | None) -> bool:
+    """OCPP id tags are case-insensitive (CiString): 04a2 and 04A2 are one card."""
+    return a is not None and b is not None and a.casefold() == b.casefold()
 
 
 def totals(records: Iterable[SessionRecord]) -> Totals:

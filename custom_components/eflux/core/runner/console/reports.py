@@ -29,7 +29,9 @@ def _query(request: web.Request, console: Console, login: Login) -> dict[str, st
     query = {k: request.query.get(k, "")[:64] for k in ("charger", "card")}
     query["month"] = _month(request, console)
     if login.role == RESIDENT:
-        query["card"] = login.card or ""
+        if not login.card:  # never "all cards" for a resident
+            raise web.HTTPForbidden()
+        query["card"] = login.card
     return query
 
 
@@ -68,7 +70,7 @@ async def _report(
     month = _month(request, console)
     _, _, rows = await ledger.monthly(console.site, month)
     if login.role == RESIDENT:
-        rows = [row for row in rows if row.card == login.card]
+        rows = [row for row in rows if ledger.same_card(row.card, login.card)]
     return month, rows, bool(ledger.cloud_cards(console.site))
 
 
