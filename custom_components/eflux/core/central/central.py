@@ -18,7 +18,7 @@ from .auth import Authorizer, AuthResult, CardBook, RemoteAuthorizer, config_car
 from .compaction import compact_closed
 from .config import CentralConfig
 from .configure import push_cards, push_full_list
-from .control import ChargerControl
+from .commands import ChargerControl
 from .cost import PriceSource, cost_updates, session_cost
 from .errors import CentralError, UnknownReservation
 from .events import CentralEvent, EventBus
