@@ -60,7 +60,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
     client = cloud_client(hass, entry)
     try:
         # In the executor: a Modbus meter's profile is a YAML file read while the site is built.
-        site = await hass.async_add_executor_job(_build_site, entry, storage, client)
+        site = await hass.async_add_executor_job(
+            _build_site, entry, storage, client, hass.config.time_zone
+        )
     except ConfigError as err:
         raise ConfigEntryError(
             translation_domain=DOMAIN,
@@ -98,8 +100,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
     return True
 
 
-def _build_site(entry: EfluxConfigEntry, storage: Path, client: CloudClient | None) -> LocalSite:
-    config = build_site_config(entry.data, entry.options, storage, entry.entry_id)
+def _build_site(
+    entry: EfluxConfigEntry, storage: Path, client: CloudClient | None, timezone: str
+) -> LocalSite:
+    config = build_site_config(entry.data, entry.options, storage, entry.entry_id, timezone)
     return LocalSite(config, remote_authorizer=client.authorize if client else None)
 
 

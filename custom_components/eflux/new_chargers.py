@@ -154,7 +154,7 @@ async def async_add_to_running_site(hass: HomeAssistant, entry: EfluxConfigEntry
         return True  # only the list of removed chargers changed
     storage = Path(hass.config.path(DOMAIN))
     config = await hass.async_add_executor_job(
-        build_site_config, entry.data, after, storage, entry.entry_id
+        build_site_config, entry.data, after, storage, entry.entry_id, hass.config.time_zone
     )
     await runtime.site.add_chargers(config)
     runtime.coordinator.async_set_updated_data(runtime.site.state())

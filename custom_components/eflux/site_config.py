@@ -42,6 +42,8 @@ CONF_CIRCUITS = "circuits"
 # priority and managed, as site.yaml's chargers[] keys
 CONF_CHARGER_SETTINGS = "charger_settings"
 CONF_GRID_METER_LOSS = "grid_meter_loss"  # options: the grid circuit's on_meter_loss
+# options: the time-of-use tariff as site.yaml's `tariff:` ({price, zones}), in HA's currency
+CONF_TARIFF = "tariff"
 CONF_PHASE_SWITCHING = "phase_switching"  # options: charge point ids that switch 1p/3p
 CONF_REMOVED = "removed_chargers"  # options: ids whose device the user removed (not re-adopted)
 GRID = "grid"
@@ -53,7 +55,7 @@ EXTERNAL_TIMEOUT_S = 60.0
 
 
 def site_document(
-    data: Mapping[str, Any], options: Mapping[str, Any], db_name: str
+    data: Mapping[str, Any], options: Mapping[str, Any], db_name: str, timezone: str | None = None
 ) -> dict[str, Any]:
     phases = int(options.get(CONF_PHASES, DEFAULT_PHASES))
     fuse = float(options.get(CONF_FUSE_AMPS, DEFAULT_FUSE_AMPS))
@@ -97,6 +99,10 @@ def site_document(
         "chargers": chargers,
         "api": {"enabled": False},
     }
+    if options.get(CONF_TARIFF):
+        document["tariff"] = dict(options[CONF_TARIFF])
+    if timezone:
+        document["timezone"] = timezone  # the tariff's hours are local time
     if meter[CONF_METER_TYPE] == METER_NONE:
         document["site"] = {"default_mode": "static", "static_budget_a": limit}
     else:
@@ -128,8 +134,13 @@ def meter_entry(meter: Mapping[str, Any], fuse: float) -> dict[str, Any]:
 
 
 def build_site_config(
-    data: Mapping[str, Any], options: Mapping[str, Any], storage_dir: Path, entry_id: str
+    data: Mapping[str, Any],
+    options: Mapping[str, Any],
+    storage_dir: Path,
+    entry_id: str,
+    timezone: str | None = None,
 ) -> SiteConfig:
-    """Raises core's `ConfigError` naming the key when the options do not make a valid site."""
-    document = site_document(data, options, f"eflux_{entry_id}.sqlite")
+    """Raises core's `ConfigError` naming the key when the options do not make a valid site.
+    `timezone`: HA's (IANA name), the tariff's local time."""
+    document = site_document(data, options, f"eflux_{entry_id}.sqlite", timezone)
     return parse_site_config(document, base_dir=storage_dir)

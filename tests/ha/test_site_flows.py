@@ -5,8 +5,11 @@ flow gives the same circuits, chargers and bindings as the runner's parse of its
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from homeassistant.core import HomeAssistant
@@ -178,3 +181,33 @@ async def test_the_buildings_site_yaml_imported_into_an_entry(
     assert built.site.circuits == reference.site.circuits
     assert built.site.chargers == reference.site.chargers
     assert built.bindings == reference.bindings
+
+
+async def test_a_time_of_use_tariff_in_the_options(hass: HomeAssistant, tmp_path: Path) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, data={CONF_PORT: 9000}, options={CONF_PHASES: 3})
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    flow_id = result["flow_id"]
+    await _menu(hass, flow_id, "circuits")
+    result = await _menu(hass, flow_id, "tariff")
+    assert result["description_placeholders"]["currency"] == hass.config.currency
+    tariff = {"price": 0.30, "night_price": 0.21, "weekend_price": 0.24}
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**tariff, "night_hours": "25-7"}
+    )
+    assert result["errors"] == {"base": "invalid_site"}
+    assert "hours" in result["description_placeholders"]["reason"]
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**tariff, "night_hours": "23-7"}
+    )
+    assert result["step_id"] == "circuits"
+    await _menu(hass, flow_id, "save")
+    built = await hass.async_add_executor_job(
+        build_site_config, entry.data, entry.options, tmp_path, entry.entry_id, "Europe/Amsterdam"
+    )
+    tariff_of = built.controller.tariff
+    assert tariff_of is not None
+    zone = ZoneInfo("Europe/Amsterdam")
+    assert tariff_of.price_at(datetime(2026, 12, 9, 2, tzinfo=zone)) == Decimal("0.21")  # night
+    assert tariff_of.price_at(datetime(2026, 12, 9, 12, tzinfo=zone)) == Decimal("0.3")
+    assert tariff_of.price_at(datetime(2026, 12, 12, 12, tzinfo=zone)) == Decimal("0.24")  # Sat
