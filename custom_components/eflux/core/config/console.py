@@ -57,11 +57,13 @@ class ConsoleSettings:
     residents: Mapping[str, Resident] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def parse_console(top: Section, base_dir: Path) -> ConsoleSettings:
+def parse_console(top: Section, base_dir: Path, *, served: bool = True) -> ConsoleSettings:
+    """`served`: the API (and so the console) runs; without it the side file is not read
+    (Home Assistant builds its site without the API, from no file)."""
     sec = top.section("console")
     side = base_dir / sec.text("password_file", DEFAULT_PASSWORD_FILE)
     password = sec.text("password", None)
-    if password is None and side.is_file():
+    if password is None and served and side.is_file():
         password = side.read_text(encoding="utf-8").strip() or None
         where = str(side)
     else:

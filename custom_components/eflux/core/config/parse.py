@@ -116,7 +116,7 @@ def parse_site_config(
     planner = parse_planner(top.section("planner"), known, timezone, central.db_path)
     controller = replace(controller, planner=planner, cards=parse_card_profiles(top))
     api = _api(top.section("api"))
-    console = parse_console(top, base_dir)
+    console = parse_console(top, base_dir, served=api.enabled)
     if api.enabled and (refusal := console_refusal(console, api.loopback, api.host)):
         raise ConfigError("console.password", refusal)
     top.done()
