@@ -23,12 +23,13 @@ from .site_config import (
     CONF_CHARGER_SETTINGS,
     CONF_CHARGERS,
     CONF_CIRCUITS,
+    CONF_PASSWORDS,
     CONF_TARIFF,
     GRID,
     build_site_config,
 )
 from .site_import import SiteImportError, imported_options, read_site_yaml
-from .sockets import balanced_sockets, socket_charger_id
+from .sockets import SEPARATOR, balanced_sockets, socket_charger_id
 
 CIRCUIT_MENU = [
     "add_circuit",
@@ -48,6 +49,7 @@ CONF_ID, CONF_NAME, CONF_PARENT = "id", "name", "parent"
 CONF_LIMIT, CONF_MARGIN, CONF_LOSS = "limit_a", "margin_a", "on_meter_loss"
 CONF_CHARGER, CONF_CIRCUIT, CONF_WIRING = "charger", "circuit", "wiring"
 CONF_MAX, CONF_PRIORITY, CONF_MANAGED = "max_current_a", "priority", "managed"
+CONF_PASSWORD = "password"  # noqa: S105 - a form key, not a secret
 
 
 def _select(options: list[str], key: str | None = None) -> selector.SelectSelector:
@@ -302,6 +304,11 @@ class CircuitStepsMixin(OptionsFlow):
                 CONF_MANAGED: bool(user_input[CONF_MANAGED]),
             }
             options = {**self._site, CONF_CHARGER_SETTINGS: {**all_settings, ident: chosen}}
+            password = str(user_input.get(CONF_PASSWORD) or "")
+            if password:  # per charge point (a box's sockets share it); empty keeps it
+                cp_id = ident.split(SEPARATOR)[0] if SEPARATOR in ident else ident
+                passwords = {**(self._site.get(CONF_PASSWORDS) or {}), cp_id: password}
+                options[CONF_PASSWORDS] = passwords
             problem = await self._checked(options)
             if problem is None:
                 self._site = options
@@ -325,6 +332,9 @@ class CircuitStepsMixin(OptionsFlow):
                     vol.Coerce(int),
                 ),
                 vol.Required(CONF_MANAGED, default=current.get(CONF_MANAGED, True)): bool,
+                vol.Optional(CONF_PASSWORD): selector.TextSelector(
+                    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+                ),
             }
         )
         return self.async_show_form(

@@ -21,6 +21,8 @@ TO_REDACT = {
     "cards",
     "AuthorizationKey",  # a charger password (1.6), set by the central system
     "SecurityCtrlr.BasicAuthPassword",  # the same in 2.0.1
+    "charger_passwords",  # entry options: the passwords set in the options flow
+    "passwords",  # the site's central settings
 }
 
 

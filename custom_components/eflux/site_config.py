@@ -44,6 +44,8 @@ CONF_CHARGER_SETTINGS = "charger_settings"
 CONF_GRID_METER_LOSS = "grid_meter_loss"  # options: the grid circuit's on_meter_loss
 # options: the time-of-use tariff as site.yaml's `tariff:` ({price, zones}), in HA's currency
 CONF_TARIFF = "tariff"
+# options: charge point id -> its OCPP basic-auth password (security profile 1)
+CONF_PASSWORDS = "charger_passwords"
 CONF_PHASE_SWITCHING = "phase_switching"  # options: charge point ids that switch 1p/3p
 CONF_REMOVED = "removed_chargers"  # options: ids whose device the user removed (not re-adopted)
 GRID = "grid"
@@ -94,6 +96,7 @@ def site_document(
             # Our own remote starts use the controller's id tag, which is always accepted.
             "free_charging": not data.get(CONF_CLOUD_URL),
             "cards": [ControllerSettings().start_id_tag],
+            "passwords": dict(options.get(CONF_PASSWORDS) or {}),
         },
         "circuits": [grid, *(dict(c) for c in options.get(CONF_CIRCUITS) or [])],
         "chargers": chargers,

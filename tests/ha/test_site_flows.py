@@ -211,3 +211,31 @@ async def test_a_time_of_use_tariff_in_the_options(hass: HomeAssistant, tmp_path
     assert tariff_of.price_at(datetime(2026, 12, 9, 2, tzinfo=zone)) == Decimal("0.21")  # night
     assert tariff_of.price_at(datetime(2026, 12, 9, 12, tzinfo=zone)) == Decimal("0.3")
     assert tariff_of.price_at(datetime(2026, 12, 12, 12, tzinfo=zone)) == Decimal("0.24")  # Sat
+
+
+async def test_a_chargers_password_in_its_settings(hass: HomeAssistant, tmp_path: Path) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN, data={CONF_PORT: 9000}, options={CONF_PHASES: 3, CONF_CHARGERS: ["CP-1"]}
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    flow_id = result["flow_id"]
+    await _menu(hass, flow_id, "circuits")
+    await _menu(hass, flow_id, "charger")
+    await hass.config_entries.options.async_configure(flow_id, {"charger": "CP-1"})
+    settings = {"circuit": "grid", "wiring": "L1,L2,L3", "max_current_a": 16, "priority": 0}
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**settings, "managed": True, "password": "short"}
+    )
+    assert result["errors"] == {"base": "invalid_site"}
+    assert "passwords" in result["description_placeholders"]["reason"]
+    password = "Garage-Door-Secret-2026"
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**settings, "managed": True, "password": password}
+    )
+    assert result["step_id"] == "circuits"
+    await _menu(hass, flow_id, "save")
+    built = await hass.async_add_executor_job(
+        build_site_config, entry.data, entry.options, tmp_path, entry.entry_id
+    )
+    assert built.central.passwords == {"CP-1": password}
