@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from aiohttp import web
 
+from ..ocpi.tokens import roaming_card
 from ..store import CardStatus, OpenSessionIn, SessionIn
 from . import schemas
 from .app_keys import CLOCK, STORE
@@ -90,6 +91,8 @@ async def authorize(request: web.Request) -> web.Response:
     data = await body(request, schemas.AUTHORIZE)
     store = request.app[STORE]
     card = await store.cards.listed(data["uid"], own.account_id)
+    if card is None and await store.sites.open_to_guests(own.id):
+        card = await roaming_card(store.db, data["uid"])  # an OCPI eMSP's token (roaming.md)
     if card is None:
         raise ApiError(404, "not_found", "unknown card")
     if card.status is CardStatus.BLOCKED and await store.sites.open_to_guests(own.id):

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import voluptuous as vol
 
 from ..storage import Database, Row
-from ..store import normalise_uid
+from ..store import CardKind, CardStatus, ListedCard, normalise_uid
 from .client import OcpiClient
 from .credentials import checked
 from .envelope import INVALID_PARAMETERS, OcpiError, dumps, timestamp
@@ -107,3 +107,13 @@ async def valid_token(db: Database, uid: str) -> bool | None:
     return None if not rows else any(bool(r["valid"]) for r in rows)
 
 
+
+
+async def roaming_card(db: Database, uid: str) -> ListedCard | None:
+    """A roaming party's token as a site's card list would hold it (None: nobody pushed it),
+    for a guest at a charge point open to guests: may start while the eMSP says it is valid."""
+    valid = await valid_token(db, uid)
+    if valid is None:
+        return None
+    status = CardStatus.ACTIVE if valid else CardStatus.BLOCKED
+    return ListedCard(normalise_uid(uid), status, CardKind.SUBSCRIPTION, None, valid)

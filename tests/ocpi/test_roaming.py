@@ -52,6 +52,14 @@ async def _cpo_world(cpo: Platform) -> tuple[dict[str, int], str]:
     return {"site": site.id, "cp": cp.id, "tariff": tariff.id}, token.secret
 
 
+async def authorize(cpo: Platform, site_token: str, uid: str) -> tuple[int, str, bool]:
+    url = str(cpo.server.make_url("/api/v1/sync/authorize"))
+    async with aiohttp.ClientSession() as http, http.post(
+            url, json={"uid": uid}, headers={"Authorization": f"Bearer {site_token}"}) as resp:
+        body = await resp.json()
+        return resp.status, body.get("status", ""), body.get("may_start", False)
+
+
 async def test_two_platforms_roam(start_platform: Start) -> None:
     cpo = await start_platform("NL-CPO")
     emsp = await start_platform("NL-MSP")
@@ -94,6 +102,11 @@ async def test_two_platforms_roam(start_platform: Start) -> None:
               for c in tariff["elements"][0]["price_components"]}
     assert prices == {"FLAT": Decimal("0.35"), "ENERGY": Decimal("0.3"), "TIME": Decimal("1.2")}
     assert (await emsp.sync())["tokens"] == 0  # nothing changed: nothing pushed again
+
+    # Olga's site asks the CPO's cloud about the cards it does not know (a guest).
+    assert await authorize(cpo, site_token, "mia01") == (200, "active", True)
+    assert await authorize(cpo, site_token, "MIA02") == (200, "blocked", False)
+    assert (await authorize(cpo, site_token, "NOBODY"))[0] == 404
 
     # Mia charges at Olga's: 60 min, 10 kWh, reported by the CPO's site.
     began = datetime(2026, 10, 12, 18, 0, tzinfo=NOW.tzinfo)
@@ -139,5 +152,6 @@ async def test_two_platforms_roam(start_platform: Start) -> None:
     assert (await emsp.sync())["tokens"] == 1
     valid = await cpo.store.db.fetchval("SELECT valid FROM ocpi_tokens WHERE uid = 'MIA01'")
     assert not valid
+    assert await authorize(cpo, site_token, "MIA01") == (200, "blocked", False)
     assert json.loads(await cpo.store.db.fetchval(
         "SELECT body FROM ocpi_tokens WHERE uid = 'MIA01'"))["valid"] is False
