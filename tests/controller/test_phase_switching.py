@@ -107,3 +107,27 @@ async def test_the_users_choice_switches_at_once_and_stays(
         clock.advance(minutes=10)
         await tick(controller, sim, (0.0, 0.0, 0.0))
         assert sim.drawing_phases == 1  # plenty of room, and still the one phase chosen
+
+
+async def test_the_room_is_that_of_every_circuit_above_the_charger(
+    central: CentralSystem, make_sim: SimFactory, clock: FakeClock
+) -> None:
+    """Plenty at the grid connection, but the garage's L3 is a 4 A one: three phases cannot
+    have 6 A there, so after the session's first minute the charger runs on one phase."""
+    grid = Circuit("grid", per_phase(40.0), metered=True, meter_includes_chargers=False)
+    garage = Circuit("garage", (16.0, 16.0, 4.0), parent="grid")
+    site = Site(
+        circuits=(grid, garage),
+        chargers=(Charger("SW", "garage", can_switch_phases=True),),
+        tuning=DIRECT,
+    )
+    sim = await make_sim("SW", "1.6", behaviour=SimBehaviour(switches_phases=True))
+    async with running(central, site, clock, settings=SETTINGS) as controller:
+        await tick(controller, sim, (1.0, 1.0, 1.0))
+        await sim.plug_in("CARD")
+        await tick(controller, sim, (1.0, 1.0, 1.0))
+        assert sim.phase_switches == []
+        clock.advance(seconds=61)
+        await tick(controller, sim, (1.0, 1.0, 1.0))
+        await eventually(lambda: sim.drawing_phases == 1 and sim.amps > 0)
+        assert sim.amps <= 16.0

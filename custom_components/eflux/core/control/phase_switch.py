@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ..balancing import BalanceResult, Mode, Site
+from .plan_capacity import chain, phase_key, plan_limits, reserved_amps
 
 
 class PhaseMode(StrEnum):
@@ -38,6 +39,7 @@ class PhaseSwitching:
         grace: timedelta,
         hysteresis_a: float = 1.0,
     ) -> None:
+        self.base = base
         self.switchable = frozenset(c.id for c in base.chargers if c.can_switch_phases)
         self.interval = interval
         self.grace = grace
@@ -91,8 +93,28 @@ class PhaseSwitching:
             mine = allocation.target_a * len(allocation.grid_phases)
             room = result.site.pv_surplus_a + mine  # summed over the phases
             return 3 if room >= 3 * low else 1
-        free = result.capacity_for([ident])  # per phase, if it gave up what it has
-        return 3 if min(free) >= low else 1
+        return 3 if min(self.room(ident, result)) >= low else 1
+
+    def room(self, ident: str, result: BalanceResult) -> list[float]:
+        """Amps the charger could have on each of its three wired phases if it gave up what
+        it has: the least over every circuit from its own to the grid connection, after the
+        household load the last pass saw and what the other chargers were given."""
+        charger = next(c for c in self.base.chargers if c.id == ident)
+        household = result.state.circuit_base
+        others = [c.id for c in self.base.chargers if c.id != ident]
+        limits = plan_limits(
+            self.base,
+            lambda circuit, _q: household.get(circuit, (0.0, 0.0, 0.0)),
+            1,
+            reserved_amps(self.base, result, others),
+        )
+        caps = {limit.key: limit.at(0) for limit in limits}
+        return [
+            min(
+                caps[phase_key(circuit.id, int(p))] for circuit in chain(self.base, charger.circuit)
+            )
+            for p in charger.wiring
+        ]
 
     def apply(self, site: Site) -> Site:
         """`site` with each switchable charger wired as it runs now (the same object when
