@@ -120,6 +120,14 @@ class ConsoleServer:
             await self.site.stop()
 
 
+def local_month(moment: str) -> str:
+    """The site's calendar month (Europe/Amsterdam) of an ISO time."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(moment).astimezone(ZoneInfo("Europe/Amsterdam")).strftime("%Y-%m")
+
+
 def grid_reading(amps: float) -> Any:
     from datetime import UTC, datetime
 

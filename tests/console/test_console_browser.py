@@ -26,6 +26,7 @@ from .server import (
     XSS,
     ConsoleServer,
     grid_reading,
+    local_month,
 )
 
 pytestmark = pytest.mark.timeout(300)
@@ -39,7 +40,7 @@ def manager(browser: Browser, server: ConsoleServer) -> Iterator[Page]:
 
 
 def month_of_sessions(server: ConsoleServer) -> str:
-    months = {stopped[:7] for _, stopped, _ in stored_sessions(server)}
+    months = {local_month(stopped) for _, stopped, _ in stored_sessions(server)}
     assert len(months) == 1, months  # seeded together (at a month's edge the test says so)
     return months.pop()
 

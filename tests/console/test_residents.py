@@ -12,7 +12,7 @@ from sim.chargepoint import Car, SimChargePoint
 from tests.central.support import eventually
 from tests.runner.support import TOKEN, serving
 
-from .server import site_yaml
+from .server import local_month, site_yaml
 
 
 async def test_a_card_profile_names_the_resident_when_site_yaml_does_not(
@@ -58,7 +58,7 @@ async def test_a_card_profile_names_the_resident_when_site_yaml_does_not(
         # Id tags are case-insensitive (OCPP CiString): one card, however it is typed.
         status, lower = await api.call("GET", "/api/sessions?card=card-carla")
         assert [x["card"] for x in lower["sessions"]] == ["CARD-CARLA"]
-        month = body["sessions"][0]["stopped_at"][:7]
+        month = local_month(body["sessions"][0]["stopped_at"])
         status, report = await api.call("GET", f"/api/reports/monthly?month={month}")
         assert {c["card"]: c["resident"] for c in report["cards"]} == {
             "CARD-CARLA": "Carla",
