@@ -10,6 +10,7 @@ session enters the outbox (outbox.py) in the same SQLite transaction that closes
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -251,19 +252,19 @@ class Ledger:
         """Store samples (attached to `tx` if given); return the updated open transaction."""
         updated = apply_samples(tx, samples) if tx is not None else None
 
-        async def work(db: aiosqlite.Connection) -> None:
+        def work(conn: sqlite3.Connection) -> None:
             record = tx.record_id if tx is not None else None
-            await records.insert_samples(db, cp_id, connector_id, record, samples)
+            records.insert_samples_now(conn, cp_id, connector_id, record, samples)
             if updated is not None and updated != tx:
-                await records.update_transaction(db, updated)
+                records.update_transaction_now(conn, updated)
 
-        await self._store.write(work)
+        await self._store.write_sync(work)
         if updated is not None and updated.is_open:
             self._keep(updated)
         return updated
 
     async def update(self, tx: Transaction) -> Transaction:
-        await self._store.write(lambda db: records.update_transaction(db, tx))
+        await self._store.write_sync(lambda conn: records.update_transaction_now(conn, tx))
         return self._keep(tx)
 
     async def stop(

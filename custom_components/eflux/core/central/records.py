@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -218,23 +219,28 @@ async def insert_transaction(
     return replace(tx, record_id=record_id, id=ocpp_id)
 
 
+_UPDATE_TX = f"UPDATE transactions SET {', '.join(f'{c} = ?' for c in _MUTABLE)} WHERE id = ?"  # noqa: S608 - constants
+
+
 async def update_transaction(db: aiosqlite.Connection, tx: Transaction) -> None:
-    assignments = ", ".join(f"{column} = ?" for column in _MUTABLE)
-    await db.execute(
-        f"UPDATE transactions SET {assignments} WHERE id = ?",  # noqa: S608 - constants
-        (*_mutable_values(tx), tx.record_id),
-    )
+    await db.execute(_UPDATE_TX, (*_mutable_values(tx), tx.record_id))
 
 
-async def insert_samples(
-    db: aiosqlite.Connection,
-    cp_id: str,
-    connector_id: int,
-    transaction_record: int | None,
-    samples: Iterable[MeterSample],
-) -> None:
-    """Store samples; one already stored for the same instant is merged, not duplicated."""
-    rows = [
+def update_transaction_now(conn: sqlite3.Connection, tx: Transaction) -> None:
+    """`update_transaction` for a plain unit (`Store.write_sync`)."""
+    conn.execute(_UPDATE_TX, (*_mutable_values(tx), tx.record_id))
+
+
+_INSERT_SAMPLE = (
+    f"INSERT INTO meter_samples ({_SAMPLE_COLUMNS}) VALUES ({', '.join('?' * 15)})"  # noqa: S608
+    f" ON CONFLICT (charge_point_id, connector_id, ts) DO UPDATE SET {_MERGED}"
+)
+
+
+def _sample_rows(
+    cp_id: str, connector_id: int, transaction_record: int | None, samples: Iterable[MeterSample]
+) -> list[tuple[Any, ...]]:
+    return [
         (
             cp_id,
             connector_id,
@@ -250,12 +256,34 @@ async def insert_samples(
         )
         for s in samples
     ]
+
+
+async def insert_samples(
+    db: aiosqlite.Connection,
+    cp_id: str,
+    connector_id: int,
+    transaction_record: int | None,
+    samples: Iterable[MeterSample],
+) -> None:
+    """Store samples; one already stored for the same instant is merged, not duplicated."""
+    rows = _sample_rows(cp_id, connector_id, transaction_record, samples)
     if rows:
-        await db.executemany(
-            f"INSERT INTO meter_samples ({_SAMPLE_COLUMNS}) VALUES ({', '.join('?' * 15)})"  # noqa: S608
-            f" ON CONFLICT (charge_point_id, connector_id, ts) DO UPDATE SET {_MERGED}",
-            rows,
-        )
+        await db.executemany(_INSERT_SAMPLE, rows)
+
+
+def insert_samples_now(
+    conn: sqlite3.Connection,
+    cp_id: str,
+    connector_id: int,
+    transaction_record: int | None,
+    samples: Iterable[MeterSample],
+) -> None:
+    """`insert_samples` for a plain unit (`Store.write_sync`)."""
+    rows = _sample_rows(cp_id, connector_id, transaction_record, samples)
+    if len(rows) == 1:
+        conn.execute(_INSERT_SAMPLE, rows[0])
+    elif rows:
+        conn.executemany(_INSERT_SAMPLE, rows)
 
 
 def sample_from_row(row: Sequence[Any]) -> MeterSample:
