@@ -2,6 +2,9 @@
 
     .venv/bin/python benches/bench_central.py            # 100, 500 and 1,000 charge points
     .venv/bin/python benches/bench_central.py --quick    # a smoke run, well under a minute
+    .venv/bin/python benches/bench_central.py --baseline-tree /tmp/old --rounds 3
+        # also E-Flux from another checkout (e.g. `git archive OLD custom_components sim`),
+        # alternated with this tree's and the bare one in every round: before/after in one run
 
 For every size and server, a fresh server process starts (its own event loop and CPU) and a
 separate load process connects that many simulated OCPP 1.6 charge points. Each boots, starts
@@ -62,7 +65,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def start_server(
-    kind: str, workdir: Path, extra: list[str] | None = None
+    kind: str, workdir: Path, extra: list[str] | None = None, baseline: Path | None = None
 ) -> tuple[subprocess.Popen[str], int]:
     if kind == "bare":
         command = [sys.executable, str(PROCESSES), "--serve-bare"]
@@ -84,7 +87,8 @@ def start_server(
         if kind == "eflux-thread":
             command.append("--validate-in-thread")
         command += extra or []
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    cwd = baseline if kind == "eflux-base" and baseline is not None else ROOT
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     line = process.stdout.readline()
     if not line.startswith("ready port="):
@@ -94,7 +98,7 @@ def start_server(
 
 
 def measure(kind: str, count: int, args: argparse.Namespace, workdir: Path) -> Result:
-    server, port = start_server(kind, workdir)
+    server, port = start_server(kind, workdir, baseline=args.baseline_tree)
     try:
         load = subprocess.Popen(
             [
@@ -142,6 +146,21 @@ def measure(kind: str, count: int, args: argparse.Namespace, workdir: Path) -> R
     )
 
 
+def medians(results: list[Result]) -> list[Result]:
+    """One row per (size, server): the median of each figure over the rounds."""
+    keys = list(dict.fromkeys((r.count, r.server) for r in results))
+    rows = []
+    for count, server in keys:
+        runs = [r for r in results if (r.count, r.server) == (count, server)]
+        figures = {
+            name: statistics.median(getattr(r, name) for r in runs)
+            for name in ("rate", "p50_ms", "p99_ms", "burst_rate", "burst_p99_ms")
+        }
+        cpu = statistics.median(r.cpu_ms_per_message for r in runs)
+        rows.append(Result(server, count, cpu_ms_per_message=cpu, **figures))
+    return rows
+
+
 def print_table(results: list[Result]) -> None:
     print(
         f"\n{'CPs':>5} {'server':<13} {'msg/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
@@ -175,14 +194,28 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a smoke run (50 CPs, short phases)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 1000])
     parser.add_argument(
-        "--servers", nargs="+", default=list(SERVERS), choices=[*SERVERS, "eflux-thread"]
+        "--servers",
+        nargs="+",
+        default=list(SERVERS),
+        choices=[*SERVERS, "eflux-thread", "eflux-base"],
     )
     parser.add_argument("--duration", type=float, default=30.0, help="paced phase (s)")
     parser.add_argument("--burst", type=float, default=5.0, help="saturation phase (s)")
     parser.add_argument("--meter-interval", type=float, default=10.0)
     parser.add_argument("--heartbeat-interval", type=float, default=30.0)
     parser.add_argument("--settle", type=float, default=3.0, help="pause after connecting (s)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="repeat every size/server; medians are printed"
+    )
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="a checkout holding custom_components/ and sim/ of an older E-Flux: adds the "
+        "server eflux-base from it to every round",
+    )
     args = parser.parse_args()
+    if args.baseline_tree is not None and "eflux-base" not in args.servers:
+        args.servers.append("eflux-base")
     if args.quick:
         args.sizes, args.duration, args.burst = [50], 4.0, 2.0
         args.meter_interval, args.heartbeat_interval, args.settle = 2.0, 5.0, 1.0
@@ -192,15 +225,21 @@ def main() -> None:
     )
     results = []
     with tempfile.TemporaryDirectory() as workdir:
-        for count in args.sizes:
-            for kind in args.servers:
-                result = measure(kind, count, args, Path(workdir))
-                results.append(result)
-                print(
-                    f"  {count} CPs on {kind}: {result.rate:.1f} msg/s, p99 {result.p99_ms:.2f} ms",
-                    flush=True,
-                )
-    print_table(results)
+        for round_ in range(args.rounds):
+            for count in args.sizes:
+                # Alternate the order each round: neither server always runs first.
+                kinds = args.servers if round_ % 2 == 0 else args.servers[::-1]
+                for kind in kinds:
+                    result = measure(kind, count, args, Path(workdir))
+                    results.append(result)
+                    print(
+                        f"  round {round_ + 1}: {count} CPs on {kind}: {result.rate:.1f} msg/s,"
+                        f" p99 {result.p99_ms:.2f} ms, saturation {result.burst_rate:.0f} msg/s",
+                        flush=True,
+                    )
+    if args.rounds > 1:
+        print(f"\nmedians of {args.rounds} rounds:")
+    print_table(medians(results))
 
 
 if __name__ == "__main__":
