@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from ocpp.charge_point import ChargePoint, camel_to_snake_case
+from ocpp.charge_point import ChargePoint
 from ocpp.routing import after as _after
 from ocpp.routing import on as _on
 from websockets.exceptions import ConnectionClosed
 
-from . import firmware, validation
+from . import firmware, quickcheck, validation
 from .errors import (
     CallErrorReceived,
     CallTimeout,
@@ -49,6 +49,7 @@ from .framing import (
     call_text,
     parse_frame,
 )
+from .keys import snake_keys
 from .ratelimit import RateGate
 from .timeutil import to_wire
 
@@ -194,10 +195,10 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
                 await asyncio.to_thread(
                     validation.check, self.ocpp_version, 2, frame.action, payload
                 )
-            else:
+            elif not quickcheck.surely_valid(self.ocpp_version, frame.action, payload):
                 validation.check(self.ocpp_version, 2, frame.action, payload)
         handler = handlers["_on_action"]
-        result = handler(**camel_to_snake_case(payload))
+        result = handler(**snake_keys(payload))
         if isinstance(result, Awaitable):
             result = await result
         return cast(dict[str, Any], result)
@@ -208,7 +209,7 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
 
     def _run_after(self, hook: Callable[..., Any], payload: dict[str, Any]) -> None:
         try:
-            result = hook(**camel_to_snake_case(payload))
+            result = hook(**snake_keys(payload))
         except Exception:
             _LOGGER.exception("%s: after-hook failed", self.id)
             return
