@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from .advance import fee_lines
 from .bundles import allocate, allowance, late_overage, price_overage
 from .calendar import Month, local_date
 from .charges import CardRecord, OneOffCharge, billable_to_customer
@@ -14,7 +15,7 @@ from .contracts import Contract
 from .idle_fee import idle_fee_fraction
 from .indexation import Indexation, indexed_fee
 from .invoices import DocumentKind, InvoiceDraft, InvoiceLine, LineKind, due_date
-from .money import Price
+from .money import Price, VatSplit
 from .outages import Outage, compensated_days, compensation, days_text
 from .plans import IDLE_FEE, Plan, PlanForm, PlanKind
 from .prorata import month_fraction
@@ -44,6 +45,7 @@ class Context:
 
     indexations: Sequence[Indexation]
     customer_since: Mapping[str, date]  # by account: acceptance of its first contract
+    fees_billed: Mapping[str, VatSplit] = field(default_factory=dict)  # advance.py
 
     def plan(self, contract: Contract, day: date) -> Plan:
         return plan_on(contract, self.switches.get(contract.id, ()), day)
@@ -65,17 +67,11 @@ class AccountMonth:
 
     def contract_lines(self, contract: Contract) -> list[InvoiceLine]:
         service, month, ctx = contract.service, self.ctx.month, self.ctx
+        lines = fee_lines(ctx, contract)  # in advance, with the month's settlement (22.1)
         if service is None or service.intersect(month.period) is None:
-            return []
+            return lines
         first_day = max(month.first, service.start)
         plan = ctx.plan(contract, first_day)
-        lines = []
-        fraction = month_fraction(service, month)
-        if plan.has_fixed_fee and fraction:
-            part = "" if fraction == 1 else f" ({fraction * 30} days x 1/30)"
-            text = f"{plan.name} {month}{part}, {contract.charge_point_id or contract.id}"
-            amount = ctx.monthly_fee(contract, first_day).times(fraction).split()
-            lines.append(InvoiceLine(LineKind.SUBSCRIPTION_FEE, text, amount, ref=contract.id))
         if plan.kind is PlanKind.CHARGE_POINT and plan.form is PlanForm.FLEXIBLE:
             days = ctx.charging_days.get(contract.charge_point_id or "", ())
             idle = idle_fee_fraction(service, days, month)

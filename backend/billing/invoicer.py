@@ -7,8 +7,10 @@
   charges;
 - per bundle contract with use beyond its (pro rata) bundle a separate overage invoice;
 - per owner with guest sessions a credit note; per lease driver a reimbursement.
-Fees are billed with the month's usage, in arrears: the invoice is dated the 1st of the next
-month (a fixed recurring moment, art. 10.1) unless another date is given, and due 14 days later.
+Fees are billed in advance (art. 22.1, `advance`): the invoice is dated the 1st of the next
+month (a fixed recurring moment, art. 10.1) unless another date is given, due 14 days later,
+and carries that next month's fee with the settlement of the month's own (a start within it
+pro rata, a termination as a credit); usage is billed in arrears on the same invoice.
 
 Late sessions: a session of an earlier month that no earlier document accounts for (a roaming
 record that arrived late) is billed on this month's invoice, marked "late"; if a bundle covered
@@ -29,7 +31,7 @@ nothing new and takes no number.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from .account_month import AccountMonth, Context, Skipped
@@ -49,6 +51,7 @@ from .invoices import (
     due_date,
 )
 from .lease import LeaseDriver, Reimbursement, monthly_reimbursement
+from .money import VatSplit
 from .outages import Outage
 from .sessions import ChargingSession, Network
 from .switches import PlanSwitch
@@ -73,6 +76,8 @@ class MonthInput:
     open_months: frozenset[Month] = frozenset()  # earlier months not run yet
     reimbursed: frozenset[str] = frozenset()  # sessions an earlier statement reimbursed
     paid_out: frozenset[str] = frozenset()  # guest sessions an earlier credit note paid
+    # What earlier documents billed per "<contract>@<month>" (fees in advance, advance.py).
+    fees_billed: Mapping[str, VatSplit] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +137,7 @@ def run_month(inp: MonthInput, numbers: NumberState, issued_on: date | None = No
         accounted,
         inp.indexations,
         _customer_since(inp.contracts),
+        inp.fees_billed,
     )
     billable = [
         s

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from ..billing.advance import billed_fees
 from ..billing.calendar import Month, local_date, local_midnight
 from ..billing.charges import CardRecord, OneOffCharge
 from ..billing.contracts import Contract
 from ..billing.guest_usage import GuestOwner, GuestSetting
 from ..billing.invoicer import MonthInput
 from ..billing.invoices import Invoice, LineKind
-from ..billing.money import Basis, Price, VatRate
+from ..billing.money import Basis, Price, VatRate, VatSplit
 from ..billing.outages import Outage, OutageCause
 from ..billing.plans import PlanForm, PlanKind
 from ..billing.sessions import ChargingSession, Network, SessionTariff
@@ -284,6 +285,18 @@ async def _reimbursed(db: Queries, month: Month) -> frozenset[str]:
     return frozenset(found)
 
 
+async def _fees_billed(db: Queries, month: Month) -> dict[str, VatSplit]:
+    """What earlier runs billed for the fees of `month` and the next (art. 22.1,
+    billing.advance)."""
+    rows = await db.fetch(
+        "SELECT ref, net_cents, vat_cents, gross_cents, vat_rate FROM invoice_lines"
+        " WHERE kind = 'subscription_fee' AND (ref LIKE ? OR ref LIKE ?)",
+        f"%@{month}", f"%@{month.next()}")
+    return billed_fees([
+        (r["ref"], VatSplit(int(r["net_cents"]), int(r["vat_cents"]), int(r["gross_cents"]),
+                            VatRate(r["vat_rate"]))) for r in rows])
+
+
 async def _paid_out(db: Queries, month: Month) -> frozenset[str]:
     """Guest sessions of the window a credit note paid out already (its lines' refs)."""
     rows = await db.fetch(
@@ -359,7 +372,7 @@ async def load_month(db: Queries, month: Month) -> Loaded:
         unrecovered_guest_sessions=await load_unrecovered(db, window),
         lease_drivers=await load_lease_drivers(db), indexations=await load_indexations(db),
         previous=previous, open_months=open_months, reimbursed=await _reimbursed(db, month),
-        paid_out=await _paid_out(db, month),
+        paid_out=await _paid_out(db, month), fees_billed=await _fees_billed(db, month),
     )
     return Loaded(month_input=month_input, prepaid_sessions=tuple(prepaid),
                   prepaid_accounts=prepaid_accounts, prepaid_uids=frozenset(prepaid_uids),

@@ -65,7 +65,9 @@ def _gross(invoice: Invoice, kind: LineKind) -> list[int]:
 )
 def test_started_period_costs_one_thirtieth_per_day(start: date, month: str, fee: int) -> None:
     invoice = _only(_run(month, [active_contract(CP_FIXED, start)]))
-    assert _gross(invoice, LineKind.SUBSCRIPTION_FEE) == [fee]
+    # The month's fee (nothing was billed for it in advance), then the next month's in advance
+    # (art. 22.1).
+    assert _gross(invoice, LineKind.SUBSCRIPTION_FEE) == [fee, 1250]
     assert invoice.issued_on == Month.parse(month).end
     assert invoice.draft.due_on == Month.parse(month).end.replace(day=15)
 
@@ -91,7 +93,7 @@ def test_bundle_pro_rata_and_overage_invoice() -> None:
     run = _run("2025-01", [contract], _bundle_sessions())
     invoice, overage = _only(run), _only(run, DocumentKind.OVERAGE_INVOICE)
     # Fee 16/30 x €19.95 = €10.64; roaming session €0.35 + 10 kWh x €0.59 + 60 min x €0.02.
-    assert _gross(invoice, LineKind.SUBSCRIPTION_FEE) == [1064]
+    assert _gross(invoice, LineKind.SUBSCRIPTION_FEE) == [1064, 1995]  # February in advance
     assert [
         (line.ref, line.amount.gross) for line in invoice.lines if line.kind is LineKind.SESSION
     ] == [("s4", 745)]
@@ -260,13 +262,14 @@ def test_one_off_charges_transfer_and_misuse() -> None:
     invoice = _only(_run("2025-06", [contract], charges=charges))
     assert [(line.kind, line.amount.net, line.amount.gross) for line in invoice.lines] == [
         (LineKind.SUBSCRIPTION_FEE, 1033, 1250),
+        (LineKind.SUBSCRIPTION_FEE, 1033, 1250),  # July in advance (art. 22.1)
         (LineKind.MISUSE, 4000, 4840),  # admin at least €40 excl. VAT
         (LineKind.MISUSE, 2500, 3025),  # the costs we made
         (LineKind.MISUSE, 450, 545),  # 3 MB x €1.50 excl. VAT
         (LineKind.TRANSFER_FEE, 3719, 4500),
     ]
     totals = invoice.totals
-    assert (totals.net, totals.vat, totals.gross) == (11702, 2458, 14160)
+    assert (totals.net, totals.vat, totals.gross) == (12735, 2675, 15410)
     with pytest.raises(BillingError, match="at least €40"):
         misuse_charges("m2", "a1", date(2025, 6, 3), costs_net=0, admin_net=3999)
     assert "F-2025-000001" in describe(invoice)

@@ -128,7 +128,8 @@ def test_pro_rata_over_a_whole_month_is_the_monthly_fee(month: Month, fee: int) 
     contract = active_contract(plan, month.first)
     inp = MonthInput(month, [contract])
     (invoice,) = run_month(inp, {}, issued_on=month.end).invoices
-    assert [line.amount.gross for line in invoice.lines] == [fee]
+    # The whole month, then the whole next month in advance (art. 22.1).
+    assert [line.amount.gross for line in invoice.lines] == [fee, fee]
 
 
 @given(months, st.integers(1, 36))

@@ -69,7 +69,7 @@ async def test_customers_see_their_own_documents(client: Client) -> None:
     status, ann = await client.json("/invoices", "ann")
     assert status == 200
     assert [(i["number"], i["kind"], i["gross_cents"]) for i in ann["items"]] == [
-        ("F-2025-000001", "invoice", 4651), ("F-2025-000002", "overage_invoice", 253)]
+        ("F-2025-000001", "invoice", 7896), ("F-2025-000002", "overage_invoice", 253)]
     assert (await client.json("/invoices", "bob"))[1]["items"] == []
     notes = (await client.json("/credit-notes", "bob"))[1]["items"]
     assert [(n["number"], n["gross_cents"]) for n in notes] == [("C-2025-000001", 2100)]
@@ -78,13 +78,14 @@ async def test_customers_see_their_own_documents(client: Client) -> None:
     first = ann["items"][0]["id"]
     status, detail = await client.json(f"/invoices/{first}", "ann")
     assert status == 200
-    assert [x["gross_cents"] for x in detail["lines"]] == [667, 1064, 745, 1425, 750]
-    assert detail["vat"] == [{"rate": "standard", "percent": 21, "net_cents": 3844,
-                              "vat_cents": 807}]
+    # Fees: January pro rata and February in advance per contract (art. 22.1).
+    assert [x["gross_cents"] for x in detail["lines"]] == [667, 1250, 1064, 1995, 745, 1425, 750]
+    assert detail["vat"] == [{"rate": "standard", "percent": 21, "net_cents": 6526,
+                              "vat_cents": 1370}]
     status, kind, pdf = await client.get(f"/invoices/{first}.pdf", "ann")
     assert (status, kind, pdf[:5]) == (200, "application/pdf", b"%PDF-")
     text = pdf_text(pdf)
-    for expected in (b"Invoice F-2025-000001", b"Ann de Vries", b"\x80 46,51", b"\x80 8,07",
+    for expected in (b"Invoice F-2025-000001", b"Ann de Vries", b"\x80 78,96", b"\x80 13,70",
                      b"Replacement for lost card ANN02"):
         assert expected in text
 

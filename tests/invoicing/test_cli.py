@@ -34,7 +34,7 @@ async def test_invoice_twice_changes_nothing(schema_url: str) -> None:
     assert out.splitlines()[:4] == [
         "2025-01: issued 3 documents (1 invoices, 1 overage invoices, 1 credit notes)"
         " from 5 sessions",
-        "  invoiced € 49,04 incl. VAT, credited € 21,00",
+        "  invoiced € 81,49 incl. VAT, credited € 21,00",
         "  numbers C-2025-000001 .. C-2025-000001",
         "  numbers F-2025-000001 .. F-2025-000002",
     ]

@@ -52,10 +52,13 @@ async def test_indexation_from_the_next_billing_month_for_customers_of_over_3_mo
                                       now=NOW)
     for month in ("2025-04", "2025-05", "2025-06"):
         await invoicing.run_month(Month.parse(month), now=run_at(month))
-    assert await fees(invoicing, old, "2025-04") == [1250]  # mid-month: not yet
-    assert await fees(invoicing, old, "2025-05") == [1289]  # €12.50 x 1.031 = €12.8875
+    # The first run bills April (mid-month: not yet indexed) and May in advance (art. 22.1),
+    # then each run the month after next: €12.50 x 1.031 = €12.8875.
+    assert await fees(invoicing, old, "2025-04") == [1250, 1289]
+    assert await fees(invoicing, old, "2025-05") == [1289]
     assert await fees(invoicing, old, "2025-06") == [1289]
-    for month in ("2025-04", "2025-05", "2025-06"):
+    assert await fees(invoicing, new, "2025-04") == [1250, 1250]
+    for month in ("2025-05", "2025-06"):
         assert await fees(invoicing, new, month) == [1250]
     before = await store.db.fetch("SELECT * FROM invoice_lines ORDER BY 1, 2")
     await invoicing.run_month(Month.parse("2025-05"), now=run_at("2025-06"))

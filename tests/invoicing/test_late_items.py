@@ -124,12 +124,15 @@ async def test_months_run_out_of_order_bill_each_session_once(store: Store) -> N
     inv, ann = world.invoicing, world.ids["ann"]
     await inv.run_month(FEB, now=run_at("2025-02"))  # January not run yet: its sessions wait
     (feb,) = await inv.list_invoices(ann, month="2025-02")
-    assert [x.kind for x in (await inv.get_invoice(feb.id, ann)).lines] == [
-        "subscription_fee",
-        "subscription_fee",
-    ]
+    feb_lines = (await inv.get_invoice(feb.id, ann)).lines
+    assert {x.kind for x in feb_lines} == {"subscription_fee"}
+    # Per contract February (nothing billed it before) and March in advance (art. 22.1).
+    assert [x.ref.split("@")[1] for x in feb_lines] == ["2025-02", "2025-03"] * 2
     await inv.run_month(JAN, now=run_at("2025-02"))
     (jan, _) = await inv.list_invoices(ann, month="2025-01")
+    jan_fees = [x.ref.split("@")[1] for x in (await inv.get_invoice(jan.id, ann)).lines
+                if x.kind == "subscription_fee"]
+    assert jan_fees == ["2025-01", "2025-01"]  # February is billed already: no advance again
     jan_sessions = [
         x.ref for x in (await inv.get_invoice(jan.id, ann)).lines if x.kind == "session"
     ]

@@ -39,13 +39,15 @@ async def test_january_to_the_cent(store: Store) -> None:
     detail = await world.invoicing.get_invoice(invoice.id, ann)
     assert amounts(detail) == [
         ("subscription_fee", 667),  # 16/30 of €12.50 (contracts in id order)
+        ("subscription_fee", 1250),  # February in advance (art. 22.1)
         ("subscription_fee", 1064),  # 16/30 of €19.95
+        ("subscription_fee", 1995),  # February in advance
         ("session", 745),  # €0.35 + 10 kWh x €0.59 + 60 min x 2 ct
         ("session", 1425),  # 31 Jan 23:30 - 1 Feb 01:15: a January session
         ("lost_card_fee", 750),
     ]
-    assert (invoice.net_cents, invoice.vat_cents, invoice.gross_cents) == (3844, 807, 4651)
-    assert [(v.rate, v.net_cents, v.vat_cents) for v in detail.vat] == [("standard", 3844, 807)]
+    assert (invoice.net_cents, invoice.vat_cents, invoice.gross_cents) == (6526, 1370, 7896)
+    assert [(v.rate, v.net_cents, v.vat_cents) for v in detail.vat] == [("standard", 6526, 1370)]
     assert detail.customer_address == "Kerkstraat 1, Utrecht"
     over = await world.invoicing.get_invoice(overage.id, ann)
     assert (overage.kind, amounts(over)) == ("overage_invoice",
@@ -112,8 +114,9 @@ async def test_plan_switch_fee_on_the_invoice_of_its_month(store: Store) -> None
     feb = await world.invoicing.get_invoice(feb_doc.id, ann)
     mar = await world.invoicing.get_invoice(mar_doc.id, ann)
     assert [x.gross_cents for x in feb.lines if x.kind == "plan_switch_fee"] == [750]
-    assert [x.gross_cents for x in feb.lines if x.kind == "subscription_fee"] == [1250, 1995]
-    # March on the flexible plan: no fixed fee for the charge point.
+    # February's fees went in advance on January's invoice; this one bills March in advance:
+    # the card's only, the charge point is on the flexible plan (no fixed fee) from March.
+    assert [x.gross_cents for x in feb.lines if x.kind == "subscription_fee"] == [1995]
     assert [x.gross_cents for x in mar.lines if x.kind == "subscription_fee"] == [1995]
 
 
@@ -133,7 +136,7 @@ async def test_payments_and_reminder(store: Store) -> None:
     assert (reminded.stage, reminded.reminder_due_on) == ("reminded", date(2025, 3, 2))
     late = await inv.payment_state(invoice.id, ann, date(2025, 3, 3))
     assert (late.stage, late.may_suspend, late.late_payment_cents) == ("defaulted", True, 4000)
-    paid = await inv.record_payment(invoice.id, 4651, now=datetime(2025, 3, 4, tzinfo=UTC))
+    paid = await inv.record_payment(invoice.id, 7896, now=datetime(2025, 3, 4, tzinfo=UTC))
     assert (paid.stage, paid.outstanding_cents) == ("paid", 0)
     assert (await inv.list_invoices(ann))[0].status == "paid"
 
@@ -166,4 +169,4 @@ async def test_outage_credit_and_transfer_charge_from_the_store(store: Store) ->
     lines = (await inv.get_invoice(invoice.id, ann)).lines
     assert [(x.kind, x.gross_cents) for x in lines if x.kind in (
         "outage_credit", "transfer_fee")] == [("outage_credit", -52), ("transfer_fee", 4500)]
-    assert invoice.gross_cents == 4651 - 52 + 4500
+    assert invoice.gross_cents == 7896 - 52 + 4500
