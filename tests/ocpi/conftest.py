@@ -43,7 +43,7 @@ class Platform:
         return party
 
 
-Start = Callable[[str], Awaitable[Platform]]
+Start = Callable[..., Awaitable[Platform]]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -57,12 +57,13 @@ def engine_dsn(request: pytest.FixtureRequest) -> str:
 
 @pytest_asyncio.fixture
 async def start_platform(engine_dsn: str, tmp_path: Path) -> AsyncIterator[Start]:
-    """`await start_platform("NL-CPO")`: a back end on a database of its own, serving OCPI."""
+    """`await start_platform("NL-CPO")`: a back end on a database of its own, serving OCPI
+    (its own round every `sync_interval_s` when given; tests otherwise run rounds by hand)."""
     schemas: list[str] = []
     running: list[Platform] = []
     dsn = engine_dsn
 
-    async def start(party: str) -> Platform:
+    async def start(party: str, sync_interval_s: float = 0) -> Platform:
         if dsn:
             schema = f"t_{uuid.uuid4().hex[:12]}"
             conn = await asyncpg.connect(dsn)
@@ -75,7 +76,7 @@ async def start_platform(engine_dsn: str, tmp_path: Path) -> AsyncIterator[Start
         store = await Store.open(url)
         port = unused_port()
         settings = OcpiSettings.parse(party, f"Platform {party}", f"http://127.0.0.1:{port}",
-                                      sync_interval_s=0)
+                                      sync_interval_s=sync_interval_s)
         server = TestServer(create_app(store, clock=lambda: NOW, ocpi=settings),
                             host="127.0.0.1", port=port)
         await server.start_server()
