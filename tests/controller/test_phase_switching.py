@@ -6,6 +6,7 @@ minute, and the user's fixed choice at once."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -36,14 +37,17 @@ def switch_site() -> Site:
     )
 
 
-def last_phases(sim: SimChargePoint) -> int | None:
+def last_period(sim: SimChargePoint) -> dict[str, Any]:
     sent = [p for p in profiles(sim) if p.get("chargingProfilePurpose") == "TxProfile"]
-    if not sent:
-        return None
     schedule = sent[-1]["chargingSchedule"]
     if isinstance(schedule, list):
         schedule = schedule[0]
-    phases: int | None = schedule["chargingSchedulePeriod"][0].get("numberPhases")
+    period: dict[str, Any] = schedule["chargingSchedulePeriod"][0]
+    return period
+
+
+def last_phases(sim: SimChargePoint) -> int | None:
+    phases: int | None = last_period(sim).get("numberPhases")
     return phases
 
 
@@ -76,6 +80,8 @@ async def test_phases_follow_the_room_with_hysteresis_and_a_grace_minute(
         await tick(controller, sim, busy)
         await eventually(lambda: sim.drawing_phases == 1 and sim.amps > 0)
         assert last_phases(sim) == 1  # numberPhases 1 switched it
+        # 2.0.1 names the phase too (phaseToUse, for a charger that can switch); 1.6 cannot.
+        assert last_period(sim).get("phaseToUse") == (1 if version == "2.0.1" else None)
         first = sim.phase_switches[-1][0]
         # The house quietens at once; three phases fit again, but not before 5 minutes.
         for _ in range(4):

@@ -156,6 +156,9 @@ class Controller:
         self.passes = 0
         if self.limits.phases.switchable:  # they run on the phases chosen here, not their own
             self.apply_limits(None, switched=self.limits.phases.switchable)
+        for ident in self.limits.phases.switchable:  # 2.0.1: their one phase is named
+            binding = self.bindings[ident]
+            central.set_phase_switching(binding.charge_point_id, binding.connector_id, True)
 
     # ---- lifetime -----------------------------------------------------------------------------
     async def start(self) -> None:

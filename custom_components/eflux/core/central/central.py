@@ -163,6 +163,14 @@ class CentralSystem:
     ) -> CurrentLimit:
         return await self._control.set_current_limit(cp_id, amps, phases, connector)
 
+    def set_phase_switching(self, cp_id: str, connector: int, switching: bool) -> None:
+        """The connector switches between 1 and 3 phases: its one-phase limits (2.0.1) name
+        phaseToUse 1, as OCPP asks of a charger that can switch."""
+        if switching:
+            self._hub.phase_switching.add((cp_id, connector))
+        else:
+            self._hub.phase_switching.discard((cp_id, connector))
+
     async def clear_current_limit(self, cp_id: str, connector: int = 0) -> None:
         await self._control.clear_current_limit(cp_id, connector)
 

@@ -180,6 +180,7 @@ class ChargerControl:
             wanted_stack_level=hub.config.profile_stack_level,
             nominal_voltage=hub.config.nominal_voltage,
             transaction_id=tx.id if tx is not None else None,
+            phase_to_use=hub.phase_to_use(cp_id, connector_id, phases),
         )
         previous = hub.connector(cp_id, connector_id).limit
         answer = await session.set_charging_profile(connector_id, spec)

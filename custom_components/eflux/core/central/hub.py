@@ -81,6 +81,8 @@ class ChargerHub:
         self.credentials = Credentials(config.passwords, store, clock)
         self.firmware = FirmwareFiles()  # one-time download URLs (firmware.py)
         self.cost = CostBook(config.currency, config.cost_update_interval)  # cost.py
+        # (charge point, connector) that switch between 1 and 3 phases (the controller says)
+        self.phase_switching: set[tuple[str, int]] = set()
 
     async def load(self) -> None:
         self.states = {
@@ -100,6 +102,13 @@ class ChargerHub:
     # ---- charge points -----------------------------------------------------------------------
     def state(self, cp_id: str) -> ChargePointState:
         return self.states.get(cp_id) or ChargePointState(id=cp_id)
+
+    def phase_to_use(self, cp_id: str, connector_id: int, phases: int | None) -> int | None:
+        """2.0.1 phaseToUse for a one-phase limit on a connector that switches: its L1."""
+        switching = (cp_id, connector_id) in self.phase_switching
+        if phases == 1 and switching and self.state(cp_id).ocpp_version == "2.0.1":
+            return 1
+        return None
 
     def quirks(self, cp_id: str) -> Quirks:
         return self._quirks.get(cp_id, STANDARD)

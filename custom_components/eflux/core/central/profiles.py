@@ -36,6 +36,8 @@ class ProfileSpec:
     valid_to: datetime | None = None
     # Periods after the first: (seconds after start_schedule, limit in `unit`), kept for good.
     later: tuple[tuple[int, float], ...] = ()
+    # 2.0.1, with phases 1 on a charger that switches phases: which of its phases (1-3).
+    phase_to_use: int | None = None
 
     def wire_periods(self) -> list[dict[str, Any]]:
         """`chargingSchedulePeriod` as both OCPP versions spell it."""
@@ -44,6 +46,8 @@ class ProfileSpec:
             period: dict[str, Any] = {"startPeriod": start, "limit": limit}
             if self.phases is not None:
                 period["numberPhases"] = self.phases
+            if self.phase_to_use is not None and self.phases == 1:
+                period["phaseToUse"] = self.phase_to_use
             periods.append(period)
         return periods
 
@@ -73,6 +77,7 @@ def build_limit(
     nominal_voltage: float,
     transaction_id: str | None = None,
     valid_for: timedelta | None = None,
+    phase_to_use: int | None = None,
 ) -> ProfileSpec:
     """The profile that sets `amps` per phase, in a unit and stack level this charger takes."""
     stack_level = wanted_stack_level
@@ -92,6 +97,7 @@ def build_limit(
         start_schedule=now - SCHEDULE_LEAD,
         transaction_id=transaction_id,
         valid_to=now + valid_for if valid_for is not None else None,
+        phase_to_use=phase_to_use,
     )
 
 
