@@ -8,6 +8,7 @@ owner is credited the tariff of that moment, whatever changes after.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..storage import Queries, from_db, to_db
@@ -24,36 +25,54 @@ async def record_setting(
         " VALUES (?, ?, ?, ?)", cp_id, tariff_id, int(guest_usage), to_db(at))
 
 
-async def point_at(tx: Queries, cp_id: int, at: datetime) -> tuple[PointFacts, TariffParts]:
-    """The charge point's facts and tariff in force at `at` (before its first row: the first)."""
+@dataclass(frozen=True, slots=True)
+class PointHistory:
+    """A charge point's facts and its settings over time, read once (a batch of sessions on one
+    charge point resolves every start in memory)."""
+
+    facts: PointFacts  # guest_usage as it is now
+    settings: tuple[tuple[datetime, bool, TariffParts], ...]  # by valid_from, oldest first
+
+    def at(self, when: datetime) -> tuple[PointFacts, TariffParts]:
+        """The facts and tariff in force at `when` (before the first setting: the first)."""
+        if not self.settings:
+            return self.facts, ZERO
+        found = self.settings[0]
+        for setting in self.settings:
+            if setting[0] <= when:
+                found = setting
+        return replace(self.facts, guest_usage=found[1]), found[2]
+
+
+async def load_point(tx: Queries, cp_id: int) -> PointHistory:
     cp = await tx.fetchrow(
-        "SELECT id, account_id, guest_usage, tariff_id, max_power_kw, fast, created_at"
+        "SELECT id, account_id, guest_usage, max_power_kw, fast, created_at"
         " FROM charge_points WHERE id = ?", cp_id)
     assert cp is not None
-    stamp = to_db(at)
-    setting = await tx.fetchrow(
-        "SELECT tariff_id, guest_usage FROM charge_point_tariffs WHERE charge_point_id = ?"
-        " AND valid_from <= ? ORDER BY valid_from DESC, id DESC LIMIT 1", cp_id, stamp)
-    if setting is None:
-        setting = await tx.fetchrow(
-            "SELECT tariff_id, guest_usage FROM charge_point_tariffs WHERE charge_point_id = ?"
-            " ORDER BY valid_from, id LIMIT 1", cp_id)
-    source = setting if setting is not None else cp  # a row written around the history
-    tariff = ZERO
-    if source["tariff_id"] is not None:
-        row = await tx.fetchrow(
-            "SELECT start_cents, per_kwh_cents, per_minute_cents, basis FROM tariffs"
-            " WHERE id = ?", source["tariff_id"])
-        tariff = ZERO if row is None else TariffParts.of_tariff_row(row)
+    rows = await tx.fetch(
+        "SELECT h.valid_from, h.guest_usage, t.start_cents, t.per_kwh_cents,"
+        " t.per_minute_cents, t.basis FROM charge_point_tariffs h"
+        " LEFT JOIN tariffs t ON t.id = h.tariff_id WHERE h.charge_point_id = ?"
+        " ORDER BY h.valid_from, h.id", cp_id)
     created = from_db(cp["created_at"])
     assert created is not None
     facts = PointFacts(
-        id=int(cp["id"]), account_id=int(cp["account_id"]),
-        guest_usage=bool(source["guest_usage"]),
+        id=int(cp["id"]), account_id=int(cp["account_id"]), guest_usage=bool(cp["guest_usage"]),
         max_power_kw=None if cp["max_power_kw"] is None else float(cp["max_power_kw"]),
         fast=bool(cp["fast"]), created_at=created,
     )
-    return facts, tariff
+    settings = []
+    for row in rows:
+        at = from_db(row["valid_from"])
+        assert at is not None
+        tariff = ZERO if row["basis"] is None else TariffParts.of_tariff_row(row)
+        settings.append((at, bool(row["guest_usage"]), tariff))
+    return PointHistory(facts, tuple(settings))
+
+
+async def point_at(tx: Queries, cp_id: int, at: datetime) -> tuple[PointFacts, TariffParts]:
+    """The charge point's facts and tariff in force at `at` (before its first row: the first)."""
+    return (await load_point(tx, cp_id)).at(at)
 
 
 async def card_facts(tx: Queries, uid: str) -> CardFacts | None:

@@ -14,11 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from ..storage import Database, Queries, to_db
+from . import batch as batch_sql
 from .cards import normalise_uid
-from .door import BillTo, CardFacts, PointFacts, bill_to, implausible
+from .door import BillTo, PointFacts, bill_to, implausible
 from .errors import NotFound
 from .models import SessionRecord, SessionSource, Site
-from .point_history import card_facts, point_at
 from .rows import columns, record, records
 from .sites import Sites
 from .tariff_parts import TariffParts
@@ -63,21 +63,47 @@ class Sessions:
 
         Each session is checked at the door (`door`): whom it is billed to, and whether it is
         plausible (else it waits in the review queue)."""
-        results = []
+        if not batch:
+            return []
+        engine = self._db.engine
+        origin = f"site:{site.id}"
         async with self._db.transaction() as tx:
-            cards = await _cards_by_uid(tx, {s.id_tag for s in batch if s.id_tag})
-            cps: dict[str, int] = {}
+            uids = {normalise_uid(s.id_tag) for s in batch if s.id_tag}
+            cards = await batch_sql.cards_by_uid(tx, engine, uids)
+            cps = await self._site_points(tx, site, {s.charge_point_id for s in batch}, now)
+            points = await batch_sql.PointsAt.load(tx, engine, set(cps.values()))
+            rows: dict[batch_sql.Key, tuple[Any, ...]] = {}
             for item in batch:
-                if item.charge_point_id not in cps:
-                    cps[item.charge_point_id] = await self._sites.site_charge_point(
-                        tx, site, item.charge_point_id, now)
-                point, tariff = await point_at(tx, cps[item.charge_point_id], item.started_at)
+                key = (item.charge_point_id, item.transaction_id)
+                if key in rows:
+                    continue  # the first of a key in the batch is the one stored
+                point, tariff = points.at(cps[item.charge_point_id], item.started_at)
                 card = cards.get(normalise_uid(item.id_tag or ""))
-                where = _Where(f"site:{site.id}", site.id, point.id, SessionSource.OWN_NETWORK,
-                               None)
+                where = _Where(origin, site.id, point.id, SessionSource.OWN_NETWORK, None)
                 checked = _Checked(bill_to(card, point), _reasons(item, point, now))
-                results.append(await _insert(tx, where, item, checked, tariff, now))
+                rows[key] = _row(where, item, checked, tariff, now)
+            stored = await batch_sql.insert_rows(tx, engine, origin, list(rows.values()))
+        results, seen = [], set()
+        for item in batch:
+            key = (item.charge_point_id, item.transaction_id)
+            session_id, created = stored[key]
+            results.append(IngestResult(*key, session_id, created and key not in seen))
+            seen.add(key)
         return results
+
+    async def _site_points(
+        self, tx: Queries, site: Site, ocpp_ids: set[str], now: datetime
+    ) -> dict[str, int]:
+        """The batch's charge points in one query; one reported for the first time (rare) is
+        registered by `Sites.site_charge_point`, which also refuses another account's."""
+        known = await batch_sql.site_points(tx, self._db.engine, site.id, ocpp_ids)
+        found = {}
+        for ocpp_id in sorted(ocpp_ids):
+            if ocpp_id in known and known[ocpp_id][1] == site.account_id:
+                found[ocpp_id] = known[ocpp_id][0]
+            else:
+                found[ocpp_id] = await self._sites.site_charge_point(tx, site, ocpp_id, now)
+        return found
 
     async def add_roaming(
         self, operator: str, item: SessionIn, *, now: datetime, start_cents: Decimal,
@@ -88,12 +114,17 @@ class Sessions:
         `basis`: the parts are incl. VAT, or excl. VAT (an OCPI CDR's prices)."""
         tariff = TariffParts.of_decimals(start_cents, per_kwh_cents, per_minute_cents, basis)
         where = _Where(f"roaming:{operator}", None, None, SessionSource.ROAMING, operator)
+        uids = {normalise_uid(item.id_tag)} if item.id_tag else set()
+        engine = self._db.engine
         async with self._db.transaction() as tx:
-            cards = await _cards_by_uid(tx, {item.id_tag} if item.id_tag else set())
+            cards = await batch_sql.cards_by_uid(tx, engine, uids)
             card = cards.get(normalise_uid(item.id_tag or ""))
             who = BillTo(card.id, card.account_id) if card else BillTo(None, None)
             checked = _Checked(who, _reasons(item, None, now))
-            return await _insert(tx, where, item, checked, tariff, now)
+            row = _row(where, item, checked, tariff, now)
+            stored = await batch_sql.insert_rows(tx, engine, where.origin, [row])
+        session_id, created = stored[(item.charge_point_id, item.transaction_id)]
+        return IngestResult(item.charge_point_id, item.transaction_id, session_id, created)
 
     async def get_session(self, session_id: int, scope: int | None = None) -> SessionRecord:
         row = await self._db.fetchrow(*_scoped_session(session_id, scope))
@@ -136,15 +167,6 @@ def _scoped_session(session_id: int, scope: int | None) -> tuple[Any, ...]:
     return (sql + _VISIBLE, session_id, scope, scope)
 
 
-async def _cards_by_uid(tx: Queries, uids: set[str]) -> dict[str, CardFacts]:
-    found: dict[str, CardFacts] = {}
-    for uid in {normalise_uid(u) for u in uids}:
-        card = await card_facts(tx, uid)
-        if card is not None:
-            found[uid] = card
-    return found
-
-
 def _reasons(item: SessionIn, point: PointFacts | None, now: datetime) -> list[str]:
     return implausible(
         started_at=item.started_at, stopped_at=item.stopped_at, energy_wh=item.energy_wh,
@@ -171,19 +193,12 @@ class _Where:
     operator: str | None
 
 
-async def _insert(
-    tx: Queries, where: _Where, item: SessionIn, checked: _Checked, tariff: TariffParts,
-    now: datetime,
-) -> IngestResult:
-    """Insert once; a session already stored under the same key is reported as a duplicate."""
+def _row(
+    where: _Where, item: SessionIn, checked: _Checked, tariff: TariffParts, now: datetime
+) -> tuple[Any, ...]:
+    """A session's values in `batch.INSERT_COLUMNS` order."""
     who = checked.who
-    new_id = await tx.fetchval(
-        "INSERT INTO sessions (origin, site_id, charge_point_id, cp_ocpp_id, transaction_id,"
-        " connector_id, card_id, account_id, id_tag, source, operator, started_at, stopped_at,"
-        " energy_wh, meter_start_wh, meter_stop_wh, stop_reason, energy_flagged, start_cents,"
-        " per_kwh_cents, per_minute_cents, tariff_basis, received_at, flag, review,"
-        " review_reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-        " ?, ?, ?, ?, ?) ON CONFLICT (origin, cp_ocpp_id, transaction_id) DO NOTHING RETURNING id",
+    return (
         where.origin, where.site_id, where.charge_point_id, item.charge_point_id,
         item.transaction_id, item.connector_id, who.card_id, who.account_id, item.id_tag,
         where.source.value, where.operator, to_db(item.started_at), to_db(item.stopped_at),
@@ -191,10 +206,3 @@ async def _insert(
         item.stop_reason, int(item.energy_flagged), *tariff.columns(), to_db(now), who.flag,
         "pending" if checked.reasons else "none", "; ".join(checked.reasons),
     )
-    created = new_id is not None
-    if not created:
-        new_id = await tx.fetchval(
-            "SELECT id FROM sessions WHERE origin = ? AND cp_ocpp_id = ? AND transaction_id = ?",
-            where.origin, item.charge_point_id, item.transaction_id,
-        )
-    return IngestResult(item.charge_point_id, item.transaction_id, int(new_id), created)
