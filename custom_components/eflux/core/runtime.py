@@ -283,6 +283,10 @@ class LocalSite(SiteCommands, SiteAdminCommands):
         """The newest limit changes, overloads, meter losses and rotation turns, newest last."""
         return self.decisions.recent(limit)
 
+    def decision_counts(self) -> dict[str, int]:
+        """Decisions of each kind since the start, by kind value (GET /metrics)."""
+        return {kind.value: count for kind, count in self.decisions.counts().items()}
+
     def charge_points(self) -> Mapping[str, ChargePointState]:
         """Every charge point the central system has stored, balanced here or not."""
         return self.central.charge_points()

@@ -53,8 +53,8 @@ class SiteCollector(Collector):
         decisions = CounterMetricFamily("eflux_local_decisions",
                                         "Controller decisions (limit changes, overloads, …)",
                                         labels=["kind"])
-        for kind, count in self.site.decisions.counts().items():
-            decisions.add_metric([kind.value], count)
+        for kind, count in self.site.decision_counts().items():
+            decisions.add_metric([kind], count)
         yield decisions
         yield GaugeMetricFamily("eflux_local_overloaded_circuits", "Circuits over their fuse now",
                                 value=len(snap.overloaded))
