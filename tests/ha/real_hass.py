@@ -102,6 +102,10 @@ class HassProcess:
             process.wait(10)
         self._process = None
 
+    def full_log(self) -> str:
+        path = self.config_dir / "hass.out"
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def log(self) -> str:
         path = self.config_dir / "hass.out"
         return path.read_text(errors="replace")[-6000:] if path.exists() else ""
