@@ -74,7 +74,7 @@ def create_app(
     invoice_routes.setup(app)
     _mount_payments(app, store, clock, payments)
     if ocpi is not None:
-        mount_ocpi(app, store, ocpi, clock)
+        mount_ocpi(app, store, ocpi, clock, on_round=app[metrics.METRICS].ocpi_done)
     if portal_outbox is not None:
         mount_portal(app, store, outbox=portal_outbox, clock=clock)
     return app

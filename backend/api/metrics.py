@@ -6,6 +6,7 @@ apps in one process (tests, an embedded back end) do not clash or mix their numb
 - requests by route (the route's pattern, not the path: ids do not explode the label set),
   method and status, and their latency (histogram);
 - sync batches (`POST /api/v1/sync/sessions`) by outcome;
+- what the OCPI rounds did (docs/roaming.md);
 - read from the database at each scrape: the review queue (sessions pending), and the
   invoicing runs (months run, when the last one was made, its documents).
 
@@ -16,6 +17,7 @@ the monitoring network only (see docs/backend.md).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import datetime
 
 from aiohttp import web
@@ -48,8 +50,15 @@ class BackendMetrics:
         self.last_run_documents = Gauge(
             "eflux_invoicing_last_run_documents",
             "Documents issued by the run of the newest month run", ["month"], registry=r)
+        self.ocpi_round = Counter("eflux_ocpi_round_items",
+                                  "What the OCPI rounds did: tokens pushed, CDRs sent, locations"
+                                  " and tariffs pulled, parties failed", ["what"], registry=r)
         self.database_up = Gauge("eflux_database_up",
                                  "1 when the database answered this scrape", registry=r)
+
+    def ocpi_done(self, done: Mapping[str, int]) -> None:
+        for what, count in done.items():
+            self.ocpi_round.labels(what).inc(count)
 
 
 METRICS = web.AppKey("metrics", BackendMetrics)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
@@ -25,9 +26,14 @@ __all__ = ["VERSION", "OcpiClient", "OcpiSettings", "mount_ocpi", "sync_round"]
 _LOGGER = logging.getLogger(__name__)
 
 
+RoundListener = Callable[[Counter[str]], None]
+
+
 def mount_ocpi(app: web.Application, store: Store, settings: OcpiSettings,
-               clock: Callable[[], datetime]) -> web.Application:
-    """/ocpi/… on `app`; with a sync interval, a round with every party that often."""
+               clock: Callable[[], datetime], on_round: RoundListener | None = None,
+               ) -> web.Application:
+    """/ocpi/… on `app`; with a sync interval, a round with every party that often
+    (`on_round` gets what each round did: tokens, cdrs, locations, tariffs, failed)."""
     client = OcpiClient()
     sub = ocpi_app(store, settings, client, clock)
     app.add_subapp("/ocpi", sub)
@@ -35,7 +41,7 @@ def mount_ocpi(app: web.Application, store: Store, settings: OcpiSettings,
     async def lifetime(_: web.Application) -> AsyncIterator[None]:
         task = None
         if settings.sync_interval_s > 0:
-            task = asyncio.create_task(_loop(store, settings, client, clock))
+            task = asyncio.create_task(_loop(store, settings, client, clock, on_round))
         yield
         if task is not None:
             task.cancel()
@@ -48,11 +54,13 @@ def mount_ocpi(app: web.Application, store: Store, settings: OcpiSettings,
 
 
 async def _loop(store: Store, settings: OcpiSettings, client: OcpiClient,
-                clock: Callable[[], datetime]) -> None:
+                clock: Callable[[], datetime], on_round: RoundListener | None) -> None:
     while True:
         await asyncio.sleep(settings.sync_interval_s)
         try:
             done = await sync_round(store, settings, client, now=clock())
+            if on_round is not None:
+                on_round(done)
             if done:
                 _LOGGER.info("OCPI round: %s", dict(done))
         except Exception:  # the loop outlives a bad round (a database outage, a bug)

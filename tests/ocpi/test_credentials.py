@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
 from backend.ocpi.credentials import our_credentials, register
 from backend.ocpi.envelope import token_header
@@ -67,3 +68,17 @@ async def test_the_app_runs_its_rounds_by_itself(start_platform: Start) -> None:
             break
         await asyncio.sleep(0.05)
     assert await cpo.store.db.fetchval("SELECT uid FROM ocpi_tokens") == "LOOP01"
+    # The round is in the back end's metrics once it has finished (after the PUT answered).
+    for _ in range(200):
+        if await pushed_tokens(emsp) == [1.0]:
+            break
+        await asyncio.sleep(0.05)
+    assert await pushed_tokens(emsp) == [1.0]
+
+
+async def pushed_tokens(platform: Platform) -> list[float]:
+    async with aiohttp.ClientSession() as http, http.get(
+            str(platform.server.make_url("/metrics"))) as resp:
+        text = await resp.text()
+    return [s.value for f in text_string_to_metric_families(text) for s in f.samples
+            if s.name == "eflux_ocpi_round_items_total" and s.labels == {"what": "tokens"}]
