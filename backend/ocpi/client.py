@@ -10,6 +10,7 @@ from .envelope import SUCCESS, UNABLE_TO_USE_CLIENT_API, OcpiError, dumps, loads
 
 MAX_PAGES = 1000  # a party whose Link header never ends stops here
 TIMEOUT_S = 30
+MAX_ANSWER = 16 * 1024 * 1024  # a page of 100 locations is well below; a party cannot flood us
 
 
 class Refused(OcpiError):
@@ -61,14 +62,17 @@ class OcpiClient:
             payload = dumps(body)
         try:
             async with self._http().request(method, url, data=payload, headers=headers) as resp:
-                text = await resp.text()
+                raw = await resp.content.read(MAX_ANSWER + 1)
                 answer_headers = dict(resp.headers)
                 status = resp.status
         except (TimeoutError, aiohttp.ClientError) as err:
             raise OcpiError(UNABLE_TO_USE_CLIENT_API, f"{method} {url}: {err}", 502) from None
+        if len(raw) > MAX_ANSWER:
+            raise OcpiError(UNABLE_TO_USE_CLIENT_API, f"{method} {url}: answer over"
+                            f" {MAX_ANSWER} bytes", 502)
         try:
-            answer = loads(text)
-        except OcpiError:
+            answer = loads(raw.decode("utf-8"))
+        except (OcpiError, UnicodeDecodeError):
             raise OcpiError(UNABLE_TO_USE_CLIENT_API,
                             f"{method} {url}: HTTP {status}, not an OCPI answer", 502) from None
         code = answer.get("status_code") if isinstance(answer, dict) else None
