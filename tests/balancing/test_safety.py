@@ -107,6 +107,10 @@ class Model:
             for p in range(3):
                 below[p] = max(below[p], net_reading(self.site, inputs, circuit, p, before), 0.0)
             return below
+        if circuit.on_meter_loss is MeterLossPolicy.STOP:
+            # Its chargers pause; it counts as fully loaded for the circuits above (no more
+            # than its fuse lets through, whatever it read before).
+            return [max(below[p], circuit.limit_a[p]) for p in range(3)]
         window = self.site.tuning.meter_loss_window
         history = self.seen.get(circuit.id, [])
         recent = [amps for at, amps in history if at > now - window] or [
