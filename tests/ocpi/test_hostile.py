@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from backend.ocpi.credentials import register
-from backend.ocpi.envelope import token_header
+from backend.ocpi.envelope import OcpiError, token_header
 
 from .conftest import NOW, Start
 from .test_samples import roaming_pair
@@ -121,3 +124,50 @@ async def test_tokens_of_another_party_or_mismatched_are_refused(start_platform:
                 "Authorization": token_header(party.outgoing_token)}) as resp:
             assert resp.status == 405
     assert (await cpo.only_party()).status == "registered"
+
+
+async def test_a_misbehaving_party_cannot_register_or_flood_us(start_platform: Start) -> None:
+    """A 'party' that answers nonsense, an error envelope, or 17 MB: registration fails with
+    3001/3002, and no row is left that would accept the token we made for it."""
+    emsp = await start_platform("NL-MSP")
+    answers = {
+        "/garbage": web.Response(text="<html>not OCPI</html>"),
+        "/refused": web.json_response({"status_code": 2000, "status_message": "no",
+                                       "timestamp": "2026-11-03T09:00:00Z"}, status=401),
+        "/huge": web.Response(body=b"[" + b" " * (17 * 1024 * 1024) + b"]"),
+        "/old": web.json_response({"status_code": 1000, "data": [
+            {"version": "2.1.1", "url": "http://127.0.0.1:1/x"}]}),
+    }
+
+    async def handler(request: web.Request) -> web.Response:
+        return answers[request.path]
+
+    async def refuse_credentials(_: web.Request) -> web.Response:
+        return web.json_response({"status_code": 2001, "status_message": "no roles",
+                                  "timestamp": "2026-11-03T09:00:00Z"}, status=400)
+
+    app = web.Application()
+    app.router.add_get("/{name}", handler)
+    app.router.add_post("/credentials", refuse_credentials)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    # A party whose versions and endpoints are fine but that refuses our credentials: the
+    # row made for its token B is removed again.
+    answers["/versions"] = web.json_response({"status_code": 1000, "data": [
+        {"version": "2.2.1", "url": str(server.make_url("/details"))}]})
+    answers["/details"] = web.json_response({"status_code": 1000, "data": {
+        "version": "2.2.1", "endpoints": [{"identifier": "credentials", "role": "RECEIVER",
+                                           "url": str(server.make_url("/credentials"))}]}})
+    try:
+        for path, code in (("/garbage", 3001), ("/refused", 3001), ("/huge", 3001),
+                           ("/old", 3002), ("/versions", 3001)):
+            with pytest.raises(OcpiError) as failed:
+                await register(emsp.parties, emsp.settings, emsp.client,
+                               versions_url=str(server.make_url(path)), token_a="a",
+                               name="bad", now=NOW)
+            assert failed.value.code == code, (path, failed.value.message)
+            if path == "/versions":
+                assert "no roles" in failed.value.message  # refused at the POST itself
+        assert await emsp.store.db.fetchval("SELECT count(*) FROM ocpi_parties") == 0
+    finally:
+        await server.close()
