@@ -511,6 +511,7 @@ class Controller:
         if old.limits.tariff is not None and self.limits.tariff is not None:
             self.limits.tariff = self._plans.tariff = old.limits.tariff
         self._plans.cards.update(old.replanner.cards)
+        self._plans.history.close()  # the old one's history, with its running quarter
         self._plans.history = old.replanner.history
         self.apply_limits("circuit_limit_changed")
 

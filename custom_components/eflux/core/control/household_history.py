@@ -67,7 +67,8 @@ class HouseholdHistory:
 
     def _open(self, path: Path) -> None:
         try:
-            db = sqlite3.connect(path, timeout=5.0, isolation_level=None)
+            # A short busy timeout: this runs on the event loop (once per quarter-hour).
+            db = sqlite3.connect(path, timeout=1.0, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(_SCHEMA)
             for circuit, start, l1, l2, l3 in db.execute(
