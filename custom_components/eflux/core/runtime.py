@@ -133,6 +133,7 @@ class LocalSite(SiteCommands, SiteAdminCommands):
     async def start(self) -> None:
         await self.central.start()
         try:
+            self._controller_listeners()  # before its first pass, which listeners hear too
             await self.controller.start()
             for meter, source in self.meters.values():
                 self._unsubscribe.append(source.add_listener(self._meter_listener(meter)))
@@ -141,7 +142,6 @@ class LocalSite(SiteCommands, SiteAdminCommands):
             await self._shutdown()
             raise
         self._unsubscribe.append(self.central.add_listener(lambda _event: self._changed()))
-        self._controller_listeners()
         self._running = True
         _LOGGER.info("local site running: %d chargers", len(self.config.site.chargers))
 
@@ -209,8 +209,8 @@ class LocalSite(SiteCommands, SiteAdminCommands):
         self.config, self.controller = config, new
         self.central.set_price_source(new.price_at)
         if self._running:
-            await new.start()
             self._controller_listeners()
+            await new.start()
             self._changed()
 
     @property
