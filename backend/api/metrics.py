@@ -35,26 +35,48 @@ class BackendMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.requests = Counter("eflux_http_requests", "HTTP requests answered",
-                                ["route", "method", "status"], registry=r)
-        self.latency = Histogram("eflux_http_request_duration_seconds",
-                                 "Time to answer a request", ["route", "method"], registry=r)
-        self.sync_batches = Counter("eflux_sync_batches", "Session batches sites sent",
-                                    ["outcome"], registry=r)
-        self.review_pending = Gauge("eflux_review_queue_sessions",
-                                    "Sessions waiting in the review queue", registry=r)
-        self.months_run = Gauge("eflux_invoicing_months_run", "Months with an invoicing run",
-                                registry=r)
-        self.last_run = Gauge("eflux_invoicing_last_run_timestamp_seconds",
-                              "When the newest invoicing run was made (Unix time)", registry=r)
+        self.requests = Counter(
+            "eflux_http_requests",
+            "HTTP requests answered",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "eflux_http_request_duration_seconds",
+            "Time to answer a request",
+            ["route", "method"],
+            registry=r,
+        )
+        self.sync_batches = Counter(
+            "eflux_sync_batches", "Session batches sites sent", ["outcome"], registry=r
+        )
+        self.review_pending = Gauge(
+            "eflux_review_queue_sessions", "Sessions waiting in the review queue", registry=r
+        )
+        self.months_run = Gauge(
+            "eflux_invoicing_months_run", "Months with an invoicing run", registry=r
+        )
+        self.last_run = Gauge(
+            "eflux_invoicing_last_run_timestamp_seconds",
+            "When the newest invoicing run was made (Unix time)",
+            registry=r,
+        )
         self.last_run_documents = Gauge(
             "eflux_invoicing_last_run_documents",
-            "Documents issued by the run of the newest month run", ["month"], registry=r)
-        self.ocpi_round = Counter("eflux_ocpi_round_items",
-                                  "What the OCPI rounds did: tokens pushed, CDRs sent, locations"
-                                  " and tariffs pulled, parties failed", ["what"], registry=r)
-        self.database_up = Gauge("eflux_database_up",
-                                 "1 when the database answered this scrape", registry=r)
+            "Documents issued by the run of the newest month run",
+            ["month"],
+            registry=r,
+        )
+        self.ocpi_round = Counter(
+            "eflux_ocpi_round_items",
+            "What the OCPI rounds did: tokens pushed, CDRs sent, locations"
+            " and tariffs pulled, parties failed",
+            ["what"],
+            registry=r,
+        )
+        self.database_up = Gauge(
+            "eflux_database_up", "1 when the database answered this scrape", registry=r
+        )
 
     def ocpi_done(self, done: Mapping[str, int]) -> None:
         for what, count in done.items():
@@ -94,16 +116,19 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 async def _read_database(request: web.Request, metrics: BackendMetrics) -> None:
     db = request.app[STORE].db
-    metrics.review_pending.set(await db.fetchval(
-        "SELECT count(*) FROM sessions WHERE review = 'pending'"))
-    row = await db.fetchrow("SELECT count(*) AS n, max(month) AS month, max(run_at) AS at"
-                            " FROM invoice_runs")
+    metrics.review_pending.set(
+        await db.fetchval("SELECT count(*) FROM sessions WHERE review = 'pending'")
+    )
+    row = await db.fetchrow(
+        "SELECT count(*) AS n, max(month) AS month, max(run_at) AS at FROM invoice_runs"
+    )
     metrics.months_run.set(row["n"] if row else 0)
     metrics.last_run_documents.clear()
     if row is not None and row["month"] is not None:
         metrics.last_run.set(datetime.fromisoformat(row["at"]).timestamp())
-        documents = await db.fetchval("SELECT count(*) FROM invoices WHERE run_month = ?",
-                                      row["month"])
+        documents = await db.fetchval(
+            "SELECT count(*) FROM invoices WHERE run_month = ?", row["month"]
+        )
         metrics.last_run_documents.labels(row["month"]).set(documents)
 
 
@@ -114,8 +139,9 @@ async def get_metrics(request: web.Request) -> web.Response:
         metrics.database_up.set(1)
     except Unavailable:  # a scrape still answers: the counters matter most when the db is down
         metrics.database_up.set(0)
-    return web.Response(body=generate_latest(metrics.registry),
-                        headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(
+        body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+    )
 
 
 def setup(app: web.Application) -> None:

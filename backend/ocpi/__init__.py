@@ -29,9 +29,13 @@ _LOGGER = logging.getLogger(__name__)
 RoundListener = Callable[[Counter[str]], None]
 
 
-def mount_ocpi(app: web.Application, store: Store, settings: OcpiSettings,
-               clock: Callable[[], datetime], on_round: RoundListener | None = None,
-               ) -> web.Application:
+def mount_ocpi(
+    app: web.Application,
+    store: Store,
+    settings: OcpiSettings,
+    clock: Callable[[], datetime],
+    on_round: RoundListener | None = None,
+) -> web.Application:
     """/ocpi/… on `app`; with a sync interval, a round with every party that often
     (`on_round` gets what each round did: tokens, cdrs, locations, tariffs, failed)."""
     client = OcpiClient()
@@ -53,8 +57,13 @@ def mount_ocpi(app: web.Application, store: Store, settings: OcpiSettings,
     return sub
 
 
-async def _loop(store: Store, settings: OcpiSettings, client: OcpiClient,
-                clock: Callable[[], datetime], on_round: RoundListener | None) -> None:
+async def _loop(
+    store: Store,
+    settings: OcpiSettings,
+    client: OcpiClient,
+    clock: Callable[[], datetime],
+    on_round: RoundListener | None,
+) -> None:
     while True:
         await asyncio.sleep(settings.sync_interval_s)
         try:
@@ -65,5 +74,3 @@ async def _loop(store: Store, settings: OcpiSettings, client: OcpiClient,
                 _LOGGER.info("OCPI round: %s", dict(done))
         except Exception:  # the loop outlives a bad round (a database outage, a bug)
             _LOGGER.exception("OCPI round failed")
-
-

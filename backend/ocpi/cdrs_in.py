@@ -58,6 +58,7 @@ def _amount(limit: Decimal) -> Any:
         if not number.is_finite() or number < 0 or number > limit:
             raise vol.Invalid(f"expected a number from 0 to {limit}")
         return number
+
     return check
 
 
@@ -65,46 +66,73 @@ def _text(most: int) -> Any:
     return vol.All(str, vol.Length(min=1, max=most), vol.Match(r"^[^\x00-\x1f]+$"))
 
 
-_PRICE = vol.Schema({vol.Required("excl_vat"): _amount(MAX_EUR),
-                     vol.Optional("incl_vat"): _amount(MAX_EUR)})
-_COMPONENT = vol.Schema({
-    vol.Required("type"): vol.In(["ENERGY", "FLAT", "PARKING_TIME", "TIME"]),
-    vol.Required("price"): _amount(MAX_EUR),
-    vol.Optional("vat"): _amount(Decimal(100)),
-    vol.Required("step_size"): vol.All(int, vol.Range(min=0, max=10**9)),
-})
-_TARIFF = vol.Schema({
-    vol.Required("id"): _text(36),
-    vol.Required("currency"): vol.All(str, vol.Length(min=3, max=3)),
-    vol.Required("elements"): vol.All([vol.Schema({
-        vol.Required("price_components"): vol.All([_COMPONENT], vol.Length(min=1, max=10)),
-        vol.Optional("restrictions"): dict,
-    })], vol.Length(min=1, max=50)),
-}, extra=vol.ALLOW_EXTRA)
-CDR = vol.Schema({
-    vol.Required("country_code"): vol.All(str, vol.Match(r"^[A-Z]{2}$")),
-    vol.Required("party_id"): vol.All(str, vol.Match(r"^[A-Z0-9]{3}$")),
-    vol.Required("id"): _text(39),
-    vol.Required("start_date_time"): _aware,
-    vol.Required("end_date_time"): _aware,
-    vol.Required("cdr_token"): vol.Schema({
-        vol.Required("uid"): _text(36), vol.Required("type"): _text(20),
-        vol.Required("contract_id"): _text(36),
-    }, extra=vol.ALLOW_EXTRA),
-    vol.Required("auth_method"): vol.In(["AUTH_REQUEST", "COMMAND", "WHITELIST"]),
-    vol.Required("cdr_location"): vol.Schema({
-        vol.Required("id"): _text(36), vol.Required("evse_uid"): _text(36),
-        vol.Required("evse_id"): _text(48), vol.Required("connector_id"): _text(36),
-    }, extra=vol.ALLOW_EXTRA),
-    vol.Required("currency"): vol.All(str, vol.Length(min=3, max=3)),
-    vol.Optional("tariffs"): vol.All([_TARIFF], vol.Length(max=20)),
-    vol.Required("charging_periods"): vol.All(list, vol.Length(min=1, max=10_000)),
-    vol.Required("total_cost"): _PRICE,
-    vol.Required("total_energy"): _amount(MAX_KWH),
-    vol.Required("total_time"): _amount(Decimal(24 * 365)),
-    vol.Optional("total_parking_time"): _amount(Decimal(24 * 365)),
-    vol.Required("last_updated"): _aware,
-}, extra=vol.ALLOW_EXTRA)
+_PRICE = vol.Schema(
+    {vol.Required("excl_vat"): _amount(MAX_EUR), vol.Optional("incl_vat"): _amount(MAX_EUR)}
+)
+_COMPONENT = vol.Schema(
+    {
+        vol.Required("type"): vol.In(["ENERGY", "FLAT", "PARKING_TIME", "TIME"]),
+        vol.Required("price"): _amount(MAX_EUR),
+        vol.Optional("vat"): _amount(Decimal(100)),
+        vol.Required("step_size"): vol.All(int, vol.Range(min=0, max=10**9)),
+    }
+)
+_TARIFF = vol.Schema(
+    {
+        vol.Required("id"): _text(36),
+        vol.Required("currency"): vol.All(str, vol.Length(min=3, max=3)),
+        vol.Required("elements"): vol.All(
+            [
+                vol.Schema(
+                    {
+                        vol.Required("price_components"): vol.All(
+                            [_COMPONENT], vol.Length(min=1, max=10)
+                        ),
+                        vol.Optional("restrictions"): dict,
+                    }
+                )
+            ],
+            vol.Length(min=1, max=50),
+        ),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+CDR = vol.Schema(
+    {
+        vol.Required("country_code"): vol.All(str, vol.Match(r"^[A-Z]{2}$")),
+        vol.Required("party_id"): vol.All(str, vol.Match(r"^[A-Z0-9]{3}$")),
+        vol.Required("id"): _text(39),
+        vol.Required("start_date_time"): _aware,
+        vol.Required("end_date_time"): _aware,
+        vol.Required("cdr_token"): vol.Schema(
+            {
+                vol.Required("uid"): _text(36),
+                vol.Required("type"): _text(20),
+                vol.Required("contract_id"): _text(36),
+            },
+            extra=vol.ALLOW_EXTRA,
+        ),
+        vol.Required("auth_method"): vol.In(["AUTH_REQUEST", "COMMAND", "WHITELIST"]),
+        vol.Required("cdr_location"): vol.Schema(
+            {
+                vol.Required("id"): _text(36),
+                vol.Required("evse_uid"): _text(36),
+                vol.Required("evse_id"): _text(48),
+                vol.Required("connector_id"): _text(36),
+            },
+            extra=vol.ALLOW_EXTRA,
+        ),
+        vol.Required("currency"): vol.All(str, vol.Length(min=3, max=3)),
+        vol.Optional("tariffs"): vol.All([_TARIFF], vol.Length(max=20)),
+        vol.Required("charging_periods"): vol.All(list, vol.Length(min=1, max=10_000)),
+        vol.Required("total_cost"): _PRICE,
+        vol.Required("total_energy"): _amount(MAX_KWH),
+        vol.Required("total_time"): _amount(Decimal(24 * 365)),
+        vol.Optional("total_parking_time"): _amount(Decimal(24 * 365)),
+        vol.Required("last_updated"): _aware,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +149,9 @@ def price_parts(cdr: dict[str, Any]) -> Parts:
     duration = cdr["end_date_time"] - cdr["start_date_time"]
     parts = _from_tariff(cdr.get("tariffs") or [])
     if parts is not None:
-        tariff = SessionTariff(parts.start_cents, parts.per_kwh_cents, parts.per_minute_cents,
-                               Basis.NET)
+        tariff = SessionTariff(
+            parts.start_cents, parts.per_kwh_cents, parts.per_minute_cents, Basis.NET
+        )
         if Decimal(tariff.cost(energy_wh, duration).cents) == total:
             return parts
     return Parts(total, Decimal(0), Decimal(0))
@@ -143,8 +172,11 @@ def _from_tariff(tariffs: list[dict[str, Any]]) -> Parts | None:
         if part["type"] != "FLAT" and part["step_size"] > 1:
             return None
         found[part["type"]] = part["price"] * CENT
-    return Parts(found.get("FLAT", Decimal(0)), found.get("ENERGY", Decimal(0)),
-                 found.get("TIME", Decimal(0)) / 60)
+    return Parts(
+        found.get("FLAT", Decimal(0)),
+        found.get("ENERGY", Decimal(0)),
+        found.get("TIME", Decimal(0)) / 60,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +186,16 @@ class Received:
     created: bool
 
 
-async def receive_cdr(db: Database, sessions: Sessions, party: Party, body: Any, *,
-                      now: datetime) -> Received:
+async def receive_cdr(
+    db: Database, sessions: Sessions, party: Party, body: Any, *, now: datetime
+) -> Received:
     """Validate, bill as a roaming session (once) and keep the CDR as sent."""
     cdr = checked(CDR, body, "CDR")
     if (cdr["country_code"], cdr["party_id"]) not in party.identities():
-        raise OcpiError(INVALID_PARAMETERS, f"CDR of {cdr['country_code']}*{cdr['party_id']}:"
-                        " a party may only send its own CDRs")
+        raise OcpiError(
+            INVALID_PARAMETERS,
+            f"CDR of {cdr['country_code']}*{cdr['party_id']}: a party may only send its own CDRs",
+        )
     if cdr["currency"] != "EUR":
         raise OcpiError(INVALID_PARAMETERS, f"currency {cdr['currency']}: we bill in EUR only")
     if cdr["end_date_time"] < cdr["start_date_time"]:
@@ -168,32 +203,56 @@ async def receive_cdr(db: Database, sessions: Sessions, party: Party, body: Any,
     key = (cdr["country_code"], cdr["party_id"], cdr["id"])
     known = await db.fetchrow(
         "SELECT id, session_id, body FROM ocpi_cdrs_received WHERE country_code = ?"
-        " AND party_id = ? AND cdr_id = ?", *key)
+        " AND party_id = ? AND cdr_id = ?",
+        *key,
+    )
     text = dumps(body)
     if known is not None:
         if known["body"] != text:  # CDRs are final: a changed one is a credit CDR + a new id
-            raise OcpiError(INVALID_PARAMETERS, f"CDR {cdr['id']} was received with other"
-                            " content; CDRs cannot be changed")
+            raise OcpiError(
+                INVALID_PARAMETERS,
+                f"CDR {cdr['id']} was received with other content; CDRs cannot be changed",
+            )
         return Received(int(known["id"]), int(known["session_id"]), False)
     parts = price_parts(cdr)
     energy_wh = float(round(cdr["total_energy"] * 1000))
     location = cdr["cdr_location"]
-    item = SessionIn(location["evse_id"], cdr["id"], _connector(location["connector_id"]),
-                     cdr["cdr_token"]["uid"], cdr["start_date_time"], cdr["end_date_time"],
-                     0.0, energy_wh, energy_wh)
+    item = SessionIn(
+        location["evse_id"],
+        cdr["id"],
+        _connector(location["connector_id"]),
+        cdr["cdr_token"]["uid"],
+        cdr["start_date_time"],
+        cdr["end_date_time"],
+        0.0,
+        energy_wh,
+        energy_wh,
+    )
     stored = await sessions.add_roaming(
-        f"{cdr['country_code']}*{cdr['party_id']}", item, now=now, start_cents=parts.start_cents,
-        per_kwh_cents=parts.per_kwh_cents, per_minute_cents=parts.per_minute_cents,
-        basis="excl_vat")
+        f"{cdr['country_code']}*{cdr['party_id']}",
+        item,
+        now=now,
+        start_cents=parts.start_cents,
+        per_kwh_cents=parts.per_kwh_cents,
+        per_minute_cents=parts.per_minute_cents,
+        basis="excl_vat",
+    )
     row_id = await db.fetchval(
         "INSERT INTO ocpi_cdrs_received (party_row, country_code, party_id, cdr_id, session_id,"
         " body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (country_code, party_id, cdr_id) DO NOTHING RETURNING id",
-        party.id, *key, stored.session_id, text, to_db(now))
+        party.id,
+        *key,
+        stored.session_id,
+        text,
+        to_db(now),
+    )
     if row_id is None:  # a concurrent POST of the same CDR stored it first
         row_id = await db.fetchval(
             "SELECT id FROM ocpi_cdrs_received WHERE country_code = ? AND party_id = ?"
-            " AND cdr_id = ?", *key)
+            " AND cdr_id = ?",
+            *key,
+        )
     return Received(int(row_id), stored.session_id, stored.created)
 
 
@@ -204,5 +263,6 @@ def _connector(text: str) -> int:
 
 async def cdr_body(db: Database, party: Party, row_id: int) -> Any:
     row = await db.fetchrow(
-        "SELECT body FROM ocpi_cdrs_received WHERE id = ? AND party_row = ?", row_id, party.id)
+        "SELECT body FROM ocpi_cdrs_received WHERE id = ? AND party_row = ?", row_id, party.id
+    )
     return None if row is None else row["body"]

@@ -1,4 +1,3 @@
-
 """CPO side: a finished session of a roaming party's token at our charge point becomes a CDR
 POSTed to that party's CDRs receiver, once (table ocpi_cdrs_sent).
 
@@ -58,51 +57,80 @@ def build_cdr(settings: OcpiSettings, row: Row, now: datetime) -> dict[str, Any]
     assert stopped is not None
     parts = TariffParts.of_session_row(row)
     basis = Basis.GROSS if parts.basis == "incl_vat" else Basis.NET
-    tariff = SessionTariff(Decimal(parts.start_cents), Decimal(parts.per_kwh_cents),
-                           Decimal(parts.per_minute_cents), basis)
+    tariff = SessionTariff(
+        Decimal(parts.start_cents),
+        Decimal(parts.per_kwh_cents),
+        Decimal(parts.per_minute_cents),
+        basis,
+    )
     energy_wh = int(row["energy_wh"])
     split = tariff.cost(energy_wh, stopped - started).split()
     token = json.loads(row["token"])
     tariff_id = str(row["tariff_id"] or "0")
     hours = (Decimal(round((stopped - started).total_seconds())) / _HOURS).quantize(
-        Decimal("0.0001"))
+        Decimal("0.0001")
+    )
     kwh = Decimal(energy_wh) / 1000
     place = {k: row[k] or "" for k in ("address", "city", "postal_code", "country")}
     return {
-        "country_code": settings.country_code, "party_id": settings.party_id,
+        "country_code": settings.country_code,
+        "party_id": settings.party_id,
         "id": cdr_id(settings, int(row["id"])),
-        "start_date_time": timestamp(started), "end_date_time": timestamp(stopped),
+        "start_date_time": timestamp(started),
+        "end_date_time": timestamp(stopped),
         "session_id": str(row["id"]),
-        "cdr_token": {"country_code": token["country_code"], "party_id": token["party_id"],
-                      "uid": token["uid"], "type": token["type"],
-                      "contract_id": token["contract_id"]},
+        "cdr_token": {
+            "country_code": token["country_code"],
+            "party_id": token["party_id"],
+            "uid": token["uid"],
+            "type": token["type"],
+            "contract_id": token["contract_id"],
+        },
         "auth_method": "WHITELIST",
         "cdr_location": {
-            "id": location_id(int(row["site_id"])), "name": row["site_name"], **place,
-            "coordinates": {"latitude": row["latitude"] or "0", "longitude":
-                            row["longitude"] or "0"},
-            "evse_uid": f"CP{row['cp_id']}", "evse_id": evse_id(settings, int(row["cp_id"])),
+            "id": location_id(int(row["site_id"])),
+            "name": row["site_name"],
+            **place,
+            "coordinates": {
+                "latitude": row["latitude"] or "0",
+                "longitude": row["longitude"] or "0",
+            },
+            "evse_uid": f"CP{row['cp_id']}",
+            "evse_id": evse_id(settings, int(row["cp_id"])),
             **_connector_fields(row),
         },
         "currency": "EUR",
         "tariffs": [tariff_object(settings, tariff_id, parts, timestamp(now))],
-        "charging_periods": [{"start_date_time": timestamp(started), "tariff_id": tariff_id,
-                              "dimensions": [{"type": "ENERGY", "volume": kwh},
-                                             {"type": "TIME", "volume": hours}]}],
+        "charging_periods": [
+            {
+                "start_date_time": timestamp(started),
+                "tariff_id": tariff_id,
+                "dimensions": [
+                    {"type": "ENERGY", "volume": kwh},
+                    {"type": "TIME", "volume": hours},
+                ],
+            }
+        ],
         "total_cost": {"excl_vat": _money(split.net), "incl_vat": _money(split.gross)},
-        "total_energy": kwh, "total_time": hours,
+        "total_energy": kwh,
+        "total_time": hours,
         "last_updated": timestamp(now),
     }
 
 
 def _connector_fields(row: Row) -> dict[str, Any]:
     found = connector(row, [], "")
-    return {"connector_id": found["id"], "connector_standard": found["standard"],
-            "connector_format": found["format"], "connector_power_type": found["power_type"]}
+    return {
+        "connector_id": found["id"],
+        "connector_standard": found["standard"],
+        "connector_format": found["format"],
+        "connector_power_type": found["power_type"],
+    }
 
 
-async def send_cdrs(db: Database, settings: OcpiSettings, client: OcpiClient, party: Party, *,
-                    now: datetime) -> int:
+async def send_cdrs(
+    db: Database, settings: OcpiSettings, client: OcpiClient, party: Party, *, now: datetime
+) -> int:
     """POST the party's pending CDRs in session order; the number sent.
 
     A refusal of one CDR is logged and skipped until the next round (it stays pending); the
@@ -126,7 +154,9 @@ async def send_cdrs(db: Database, settings: OcpiSettings, client: OcpiClient, pa
             await db.execute(
                 "INSERT INTO ocpi_cdrs_sent (session_id, party_row, cdr_id, sent_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                row["id"], party.id, cdr["id"], to_db(now))
+                row["id"],
+                party.id,
+                cdr["id"],
+                to_db(now),
+            )
             sent += 1
-
-

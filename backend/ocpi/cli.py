@@ -32,12 +32,19 @@ _COORDINATE = re.compile(r"^-?\d{1,3}\.\d{1,7}$")
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("ocpi", help="roaming over OCPI 2.2.1 (docs/roaming.md)")
-    p.add_argument("--party", default=os.environ.get("EFLUX_OCPI_PARTY", "NL-EFX"),
-                   help="our country code and party id (default: %(default)s)")
-    p.add_argument("--name", dest="our_name", default=os.environ.get("EFLUX_OCPI_NAME",
-                                                                     "E-Flux Local"))
-    p.add_argument("--public-url", default=os.environ.get("EFLUX_BACKEND_PUBLIC_URL"),
-                   help="where the other party reaches our /ocpi (the serve --public-url)")
+    p.add_argument(
+        "--party",
+        default=os.environ.get("EFLUX_OCPI_PARTY", "NL-EFX"),
+        help="our country code and party id (default: %(default)s)",
+    )
+    p.add_argument(
+        "--name", dest="our_name", default=os.environ.get("EFLUX_OCPI_NAME", "E-Flux Local")
+    )
+    p.add_argument(
+        "--public-url",
+        default=os.environ.get("EFLUX_BACKEND_PUBLIC_URL"),
+        help="where the other party reaches our /ocpi (the serve --public-url)",
+    )
     verbs = p.add_subparsers(dest="ocpi_command", required=True)
     reg = verbs.add_parser("register", help="register with a party using the token A it gave")
     reg.add_argument("--url", required=True, help="the party's versions URL")
@@ -55,8 +62,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def _settings(args: argparse.Namespace) -> OcpiSettings:
     if not args.public_url:
-        raise SystemExit("eflux-backend ocpi: set --public-url (or $EFLUX_BACKEND_PUBLIC_URL):"
-                         " the other party calls us there")
+        raise SystemExit(
+            "eflux-backend ocpi: set --public-url (or $EFLUX_BACKEND_PUBLIC_URL):"
+            " the other party calls us there"
+        )
     try:
         return OcpiSettings.parse(args.party, args.our_name, args.public_url)
     except ValueError as err:
@@ -83,18 +92,36 @@ async def _run(args: argparse.Namespace, store: Store, client: OcpiClient) -> in
         party, token = await parties.issue_token_a(args.name, now=utc_now())
         print(json.dumps({"party": party.id, "token": token}, indent=2))
     elif verb == "register":
-        party = await register(parties, _settings(args), client, versions_url=args.url,
-                               token_a=args.token, name=args.name or args.url, now=utc_now())
-        print(json.dumps({"party": party.id, "roles": party.roles,
-                          "endpoints": party.endpoints}, indent=2))
+        party = await register(
+            parties,
+            _settings(args),
+            client,
+            versions_url=args.url,
+            token_a=args.token,
+            name=args.name or args.url,
+            now=utc_now(),
+        )
+        print(
+            json.dumps(
+                {"party": party.id, "roles": party.roles, "endpoints": party.endpoints}, indent=2
+            )
+        )
     elif verb == "sync":
         done = await sync_round(store, _settings(args), client, now=utc_now())
         print(json.dumps(dict(done)))
         return 1 if done["failed"] else 0
     elif verb == "parties":
         for party in await parties.registered():
-            print(json.dumps({"party": party.id, "name": party.name, "as": party.label,
-                              "roles": [r.get("role") for r in party.roles]}))
+            print(
+                json.dumps(
+                    {
+                        "party": party.id,
+                        "name": party.name,
+                        "as": party.label,
+                        "roles": [r.get("role") for r in party.roles],
+                    }
+                )
+            )
     else:
         return await _place(args, store)
     return 0
@@ -106,6 +133,11 @@ async def _place(args: argparse.Namespace, store: Store) -> int:
     if not re.fullmatch(r"[A-Z]{3}", args.country):
         raise SystemExit("eflux-backend ocpi place: --country is ISO 3166 alpha-3 (NLD)")
     await store.sites.get_site(args.site)  # NotFound: exit 1 with its message
-    await set_place(store.db, args.site, Place(args.address, args.city, args.postal_code,
-                                               args.country, args.latitude, args.longitude))
+    await set_place(
+        store.db,
+        args.site,
+        Place(
+            args.address, args.city, args.postal_code, args.country, args.latitude, args.longitude
+        ),
+    )
     return 0

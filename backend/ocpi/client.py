@@ -30,8 +30,7 @@ class OcpiClient:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
         return self._session
 
     async def call(self, method: str, url: str, token: str, body: Any = None) -> Any:
@@ -53,8 +52,9 @@ class OcpiClient:
             next_url = _next_link(headers.get("Link", ""))
         raise OcpiError(UNABLE_TO_USE_CLIENT_API, f"{url}: more than {MAX_PAGES} pages")
 
-    async def _call(self, method: str, url: str, token: str, body: Any
-                    ) -> tuple[Any, dict[str, str]]:
+    async def _call(
+        self, method: str, url: str, token: str, body: Any
+    ) -> tuple[Any, dict[str, str]]:
         headers = {"Authorization": token_header(token), "Accept": "application/json"}
         payload = None
         if body is not None:
@@ -68,19 +68,24 @@ class OcpiClient:
         except (TimeoutError, aiohttp.ClientError) as err:
             raise OcpiError(UNABLE_TO_USE_CLIENT_API, f"{method} {url}: {err}", 502) from None
         if len(raw) > MAX_ANSWER:
-            raise OcpiError(UNABLE_TO_USE_CLIENT_API, f"{method} {url}: answer over"
-                            f" {MAX_ANSWER} bytes", 502)
+            raise OcpiError(
+                UNABLE_TO_USE_CLIENT_API, f"{method} {url}: answer over {MAX_ANSWER} bytes", 502
+            )
         try:
             answer = loads(raw.decode("utf-8"))
         except (OcpiError, UnicodeDecodeError):
-            raise OcpiError(UNABLE_TO_USE_CLIENT_API,
-                            f"{method} {url}: HTTP {status}, not an OCPI answer", 502) from None
+            raise OcpiError(
+                UNABLE_TO_USE_CLIENT_API, f"{method} {url}: HTTP {status}, not an OCPI answer", 502
+            ) from None
         code = answer.get("status_code") if isinstance(answer, dict) else None
         if status >= 300 or code != SUCCESS:
             message = answer.get("status_message") if isinstance(answer, dict) else None
             refused = 400 <= status < 500 or (isinstance(code, int) and 2000 <= code < 3000)
-            raise (Refused if refused else OcpiError)(UNABLE_TO_USE_CLIENT_API,
-                            f"{method} {url}: HTTP {status}, status {code}: {message}", 502)
+            raise (Refused if refused else OcpiError)(
+                UNABLE_TO_USE_CLIENT_API,
+                f"{method} {url}: HTTP {status}, status {code}: {message}",
+                502,
+            )
         return answer.get("data"), answer_headers
 
 

@@ -29,23 +29,35 @@ from .settings import VERSION, OcpiSettings
 
 _LOGGER = logging.getLogger(__name__)
 _URL = vol.All(str, vol.Length(min=8, max=255), vol.Match(r"^https?://"))
-_ROLE = vol.Schema({
-    vol.Required("role"): vol.In(["CPO", "EMSP", "HUB", "NAP", "NSP", "OTHER", "SCSP"]),
-    vol.Required("country_code"): vol.All(str, vol.Match(r"^[A-Z]{2}$")),
-    vol.Required("party_id"): vol.All(str, vol.Match(r"^[A-Z0-9]{3}$")),
-    vol.Required("business_details"): vol.Schema({vol.Required("name"): vol.All(
-        str, vol.Length(min=1, max=100))}, extra=vol.ALLOW_EXTRA),
-}, extra=vol.ALLOW_EXTRA)
-CREDENTIALS = vol.Schema({
-    vol.Required("token"): vol.All(str, vol.Length(min=1, max=64), vol.Match(r"^[\x21-\x7e]+$")),
-    vol.Required("url"): _URL,
-    vol.Required("roles"): vol.All([_ROLE], vol.Length(min=1, max=10)),
-}, extra=vol.ALLOW_EXTRA)
-_ENDPOINT = vol.Schema({
-    vol.Required("identifier"): vol.All(str, vol.Length(min=1, max=50)),
-    vol.Required("role"): vol.In(["SENDER", "RECEIVER"]),
-    vol.Required("url"): _URL,
-}, extra=vol.ALLOW_EXTRA)
+_ROLE = vol.Schema(
+    {
+        vol.Required("role"): vol.In(["CPO", "EMSP", "HUB", "NAP", "NSP", "OTHER", "SCSP"]),
+        vol.Required("country_code"): vol.All(str, vol.Match(r"^[A-Z]{2}$")),
+        vol.Required("party_id"): vol.All(str, vol.Match(r"^[A-Z0-9]{3}$")),
+        vol.Required("business_details"): vol.Schema(
+            {vol.Required("name"): vol.All(str, vol.Length(min=1, max=100))}, extra=vol.ALLOW_EXTRA
+        ),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+CREDENTIALS = vol.Schema(
+    {
+        vol.Required("token"): vol.All(
+            str, vol.Length(min=1, max=64), vol.Match(r"^[\x21-\x7e]+$")
+        ),
+        vol.Required("url"): _URL,
+        vol.Required("roles"): vol.All([_ROLE], vol.Length(min=1, max=10)),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+_ENDPOINT = vol.Schema(
+    {
+        vol.Required("identifier"): vol.All(str, vol.Length(min=1, max=50)),
+        vol.Required("role"): vol.In(["SENDER", "RECEIVER"]),
+        vol.Required("url"): _URL,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
 
 
 def checked(schema: Callable[[Any], Any], value: Any, what: str) -> Any:
@@ -77,21 +89,38 @@ async def discover(client: OcpiClient, versions_url: str, token: str) -> dict[st
     return endpoints
 
 
-async def register(parties: Parties, settings: OcpiSettings, client: OcpiClient, *,
-                   versions_url: str, token_a: str, name: str, now: datetime) -> Party:
+async def register(
+    parties: Parties,
+    settings: OcpiSettings,
+    client: OcpiClient,
+    *,
+    versions_url: str,
+    token_a: str,
+    name: str,
+    now: datetime,
+) -> Party:
     """We register with a party: token A → our token B sent → their token C kept."""
     endpoints = await discover(client, versions_url, token_a)
     party_row, token_b = await parties.start_outgoing(name, token_a, versions_url, now=now)
     try:
         url = endpoints.get("credentials/SENDER") or endpoints.get("credentials/RECEIVER")
         assert url is not None  # discover() checked
-        answer = checked(CREDENTIALS, await client.call(
-            "POST", url, token_a, our_credentials(settings, token_b)), "their credentials")
+        answer = checked(
+            CREDENTIALS,
+            await client.call("POST", url, token_a, our_credentials(settings, token_b)),
+            "their credentials",
+        )
         # Their answer may name another versions URL; its endpoints are read with token C.
         endpoints = await discover(client, answer["url"], answer["token"])
-        await parties.complete(party_row, outgoing_token=answer["token"],
-                               versions_url=answer["url"], roles=answer["roles"],
-                               endpoints=endpoints, incoming_token=None, now=now)
+        await parties.complete(
+            party_row,
+            outgoing_token=answer["token"],
+            versions_url=answer["url"],
+            roles=answer["roles"],
+            endpoints=endpoints,
+            incoming_token=None,
+            now=now,
+        )
     except BaseException:
         await parties.forget(party_row)
         raise
@@ -99,14 +128,27 @@ async def register(parties: Parties, settings: OcpiSettings, client: OcpiClient,
     return await parties.get(party_row)
 
 
-async def accept(parties: Parties, settings: OcpiSettings, client: OcpiClient, party: Party,
-                 body: Any, *, now: datetime) -> dict[str, Any]:
+async def accept(
+    parties: Parties,
+    settings: OcpiSettings,
+    client: OcpiClient,
+    party: Party,
+    body: Any,
+    *,
+    now: datetime,
+) -> dict[str, Any]:
     """A party POSTs (or PUTs, to update) its credentials: our answer holds its new token."""
     given = checked(CREDENTIALS, body, "credentials")
     endpoints = await discover(client, given["url"], given["token"])
     token_c = new_token()
-    await parties.complete(party.id, outgoing_token=given["token"], versions_url=given["url"],
-                           roles=given["roles"], endpoints=endpoints, incoming_token=token_c,
-                           now=now)
+    await parties.complete(
+        party.id,
+        outgoing_token=given["token"],
+        versions_url=given["url"],
+        roles=given["roles"],
+        endpoints=endpoints,
+        incoming_token=token_c,
+        now=now,
+    )
     _LOGGER.info("OCPI: party %d (%s) registered from %s", party.id, party.name, given["url"])
     return our_credentials(settings, token_c)

@@ -64,13 +64,20 @@ def dumps(value: Any) -> str:
     return json.dumps(value, default=_default, separators=(",", ":"))
 
 
-def envelope(data: Any, *, code: int = SUCCESS, message: str = "Success", http: int = 200,
-             headers: dict[str, str] | None = None) -> web.Response:
+def envelope(
+    data: Any,
+    *,
+    code: int = SUCCESS,
+    message: str = "Success",
+    http: int = 200,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     body = {"status_code": code, "status_message": message, "timestamp": timestamp()}
     if data is not None:
         body["data"] = data
-    return web.Response(text=dumps(body), status=http, content_type="application/json",
-                        headers=headers)
+    return web.Response(
+        text=dumps(body), status=http, content_type="application/json", headers=headers
+    )
 
 
 def loads(text: str) -> Any:
@@ -145,8 +152,13 @@ async def ocpi_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return envelope(None, code=code, message=err.reason, http=err.status, headers=headers)
     except Unavailable as err:
         _LOGGER.warning("OCPI: database unavailable: %s", err)
-        return envelope(None, code=SERVER_ERROR, message="the database is unavailable; retry",
-                        http=503, headers={"Retry-After": "5"})
+        return envelope(
+            None,
+            code=SERVER_ERROR,
+            message="the database is unavailable; retry",
+            http=503,
+            headers={"Retry-After": "5"},
+        )
     except Exception:
         _LOGGER.exception("OCPI: %s %s failed", request.method, request.path)
         return envelope(None, code=SERVER_ERROR, message="internal error", http=500)

@@ -50,14 +50,20 @@ class Party:
         return self.name
 
 
-_COLUMNS = ("id, name, status, outgoing_token, versions_url, roles, endpoints,"
-            " tokens_pushed_version")
+_COLUMNS = "id, name, status, outgoing_token, versions_url, roles, endpoints, tokens_pushed_version"
 
 
 def _party(row: Row) -> Party:
-    return Party(int(row["id"]), row["name"], row["status"], row["outgoing_token"],
-                 row["versions_url"], json.loads(row["roles"]), json.loads(row["endpoints"]),
-                 int(row["tokens_pushed_version"]))
+    return Party(
+        int(row["id"]),
+        row["name"],
+        row["status"],
+        row["outgoing_token"],
+        row["versions_url"],
+        json.loads(row["roles"]),
+        json.loads(row["endpoints"]),
+        int(row["tokens_pushed_version"]),
+    )
 
 
 class Parties:
@@ -70,7 +76,11 @@ class Parties:
         row = await self.db.fetchrow(
             f"INSERT INTO ocpi_parties (name, status, incoming_hash, created_at, updated_at)"  # noqa: S608
             f" VALUES (?, 'pending', ?, ?, ?) RETURNING {_COLUMNS}",
-            name, token_hash(token), to_db(now), to_db(now))
+            name,
+            token_hash(token),
+            to_db(now),
+            to_db(now),
+        )
         assert row is not None
         return _party(row), token
 
@@ -78,14 +88,15 @@ class Parties:
         for token in candidates:
             row = await self.db.fetchrow(
                 f"SELECT {_COLUMNS} FROM ocpi_parties WHERE incoming_hash = ?"  # noqa: S608
-                " AND status <> 'unregistered'", token_hash(token))
+                " AND status <> 'unregistered'",
+                token_hash(token),
+            )
             if row is not None:
                 return _party(row)
         return None
 
     async def get(self, party_row: int) -> Party:
-        row = await self.db.fetchrow(
-            f"SELECT {_COLUMNS} FROM ocpi_parties WHERE id = ?", party_row)  # noqa: S608
+        row = await self.db.fetchrow(f"SELECT {_COLUMNS} FROM ocpi_parties WHERE id = ?", party_row)  # noqa: S608
         if row is None:
             raise LookupError(f"no OCPI party {party_row}")
         return _party(row)
@@ -93,23 +104,39 @@ class Parties:
     async def registered(self) -> list[Party]:
         rows = await self.db.fetch(
             f"SELECT {_COLUMNS} FROM ocpi_parties WHERE status = 'registered'"  # noqa: S608
-            " ORDER BY id")
+            " ORDER BY id"
+        )
         return [_party(r) for r in rows]
 
-    async def start_outgoing(self, name: str, token_a: str, versions_url: str, *,
-                             now: datetime) -> tuple[int, str]:
+    async def start_outgoing(
+        self, name: str, token_a: str, versions_url: str, *, now: datetime
+    ) -> tuple[int, str]:
         """We register with a party: a row that accepts the token B we are about to send."""
         token_b = new_token()
         party_row = await self.db.fetchval(
             "INSERT INTO ocpi_parties (name, status, incoming_hash, outgoing_token, versions_url,"
             " created_at, updated_at) VALUES (?, 'pending', ?, ?, ?, ?, ?) RETURNING id",
-            name, token_hash(token_b), token_a, versions_url, to_db(now), to_db(now))
+            name,
+            token_hash(token_b),
+            token_a,
+            versions_url,
+            to_db(now),
+            to_db(now),
+        )
         return int(party_row), token_b
 
-    async def complete(self, party_row: int, *, outgoing_token: str, versions_url: str,
-                       roles: list[dict[str, Any]], endpoints: dict[str, str],
-                       incoming_token: str | None, now: datetime, tx: Queries | None = None,
-                       ) -> None:
+    async def complete(
+        self,
+        party_row: int,
+        *,
+        outgoing_token: str,
+        versions_url: str,
+        roles: list[dict[str, Any]],
+        endpoints: dict[str, str],
+        incoming_token: str | None,
+        now: datetime,
+        tx: Queries | None = None,
+    ) -> None:
         """Registered: we call them with `outgoing_token`; they call us with `incoming_token`
         (None: the one already stored)."""
         db = tx or self.db
@@ -117,20 +144,31 @@ class Parties:
             "UPDATE ocpi_parties SET status = 'registered', outgoing_token = ?, versions_url = ?,"
             " roles = ?, endpoints = ?, incoming_hash = COALESCE(?, incoming_hash),"
             " updated_at = ? WHERE id = ?",
-            outgoing_token, versions_url, json.dumps(roles), json.dumps(endpoints),
-            token_hash(incoming_token) if incoming_token else None, to_db(now), party_row)
+            outgoing_token,
+            versions_url,
+            json.dumps(roles),
+            json.dumps(endpoints),
+            token_hash(incoming_token) if incoming_token else None,
+            to_db(now),
+            party_row,
+        )
 
     async def unregister(self, party_row: int, *, now: datetime) -> None:
         """DELETE /credentials: neither side's token works any more."""
         await self.db.execute(
             "UPDATE ocpi_parties SET status = 'unregistered', incoming_hash = NULL,"
-            " outgoing_token = NULL, updated_at = ? WHERE id = ?", to_db(now), party_row)
+            " outgoing_token = NULL, updated_at = ? WHERE id = ?",
+            to_db(now),
+            party_row,
+        )
 
     async def forget(self, party_row: int) -> None:
         """A registration that failed half-way leaves nothing that accepts its token."""
-        await self.db.execute("DELETE FROM ocpi_parties WHERE id = ? AND status = 'pending'",
-                              party_row)
+        await self.db.execute(
+            "DELETE FROM ocpi_parties WHERE id = ? AND status = 'pending'", party_row
+        )
 
     async def set_tokens_pushed(self, party_row: int, version: int) -> None:
         await self.db.execute(
-            "UPDATE ocpi_parties SET tokens_pushed_version = ? WHERE id = ?", version, party_row)
+            "UPDATE ocpi_parties SET tokens_pushed_version = ? WHERE id = ?", version, party_row
+        )

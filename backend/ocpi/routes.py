@@ -1,11 +1,11 @@
 """The OCPI 2.2.1 routes, a sub-application under /ocpi with its own envelope and token auth.
 
-    GET  /ocpi/versions                      versions (token A, B or C)
-    GET  /ocpi/2.2.1                         version details: our endpoints
-    GET|POST|PUT|DELETE /ocpi/2.2.1/credentials
-    POST /ocpi/2.2.1/cdrs, GET /ocpi/2.2.1/cdrs/{id}                       eMSP: CDRs in
-    GET|PUT /ocpi/2.2.1/tokens/{country_code}/{party_id}/{uid}[?type=]     CPO: tokens in
-    GET  /ocpi/2.2.1/locations[/{id}], GET /ocpi/2.2.1/tariffs             CPO: published
+GET  /ocpi/versions                      versions (token A, B or C)
+GET  /ocpi/2.2.1                         version details: our endpoints
+GET|POST|PUT|DELETE /ocpi/2.2.1/credentials
+POST /ocpi/2.2.1/cdrs, GET /ocpi/2.2.1/cdrs/{id}                       eMSP: CDRs in
+GET|PUT /ocpi/2.2.1/tokens/{country_code}/{party_id}/{uid}[?type=]     CPO: tokens in
+GET  /ocpi/2.2.1/locations[/{id}], GET /ocpi/2.2.1/tariffs             CPO: published
 """
 
 from __future__ import annotations
@@ -48,8 +48,11 @@ async def _party(request: web.Request, *, registered: bool = True) -> Party:
     candidates = token_candidates(request.headers.get("Authorization", ""))
     party = await Parties(request.app[OCPI_STORE].db).by_token(candidates) if candidates else None
     if party is None:
-        raise OcpiError(CLIENT_ERROR, "send 'Authorization: Token <base64 of your token>'"
-                        " with a token we issued", 401)
+        raise OcpiError(
+            CLIENT_ERROR,
+            "send 'Authorization: Token <base64 of your token>' with a token we issued",
+            401,
+        )
     if registered and party.status != "registered":
         raise OcpiError(CLIENT_ERROR, "register first (POST credentials with token A)", 401)
     return party
@@ -64,9 +67,15 @@ async def versions(request: web.Request) -> web.Response:
 async def version_details(request: web.Request) -> web.Response:
     await _party(request, registered=False)
     base = request.app[SETTINGS].version_url
-    return envelope({"version": VERSION, "endpoints": [
-        {"identifier": module, "role": role, "url": f"{base}/{module}"}
-        for module, role in MODULES]})
+    return envelope(
+        {
+            "version": VERSION,
+            "endpoints": [
+                {"identifier": module, "role": role, "url": f"{base}/{module}"}
+                for module, role in MODULES
+            ],
+        }
+    )
 
 
 async def credentials(request: web.Request) -> web.Response:
@@ -84,11 +93,9 @@ async def credentials(request: web.Request) -> web.Response:
         await parties.unregister(party.id, now=app[OCPI_CLOCK]())
         return envelope(None)
     if (request.method == "POST") == (party.status == "registered"):
-        raise OcpiError(CLIENT_ERROR, "POST registers (token A), PUT updates a registration",
-                        405)
+        raise OcpiError(CLIENT_ERROR, "POST registers (token A), PUT updates a registration", 405)
     body = await read_json(request)
-    answer = await accept(parties, app[SETTINGS], app[CLIENT], party, body,
-                          now=app[OCPI_CLOCK]())
+    answer = await accept(parties, app[SETTINGS], app[CLIENT], party, body, now=app[OCPI_CLOCK]())
     return envelope(answer)
 
 
@@ -151,13 +158,12 @@ def _paged(request: web.Request, items: list[object]) -> web.Response:
     if offset + limit < len(items):
         base = f"{request.app[SETTINGS].version_url}/{request.match_info.route.name}"
         headers["Link"] = f'<{base}?offset={offset + limit}&limit={limit}>; rel="next"'
-    return envelope(items[offset:offset + limit], headers=headers)
+    return envelope(items[offset : offset + limit], headers=headers)
 
 
 async def list_locations(request: web.Request) -> web.Response:
     await _party(request)
-    return _paged(request, list(await locations(request.app[OCPI_STORE].db,
-                                                request.app[SETTINGS])))
+    return _paged(request, list(await locations(request.app[OCPI_STORE].db, request.app[SETTINGS])))
 
 
 async def get_location(request: web.Request) -> web.Response:
@@ -171,12 +177,12 @@ async def get_location(request: web.Request) -> web.Response:
 
 async def list_tariffs(request: web.Request) -> web.Response:
     await _party(request)
-    return _paged(request, list(await tariffs(request.app[OCPI_STORE].db,
-                                              request.app[SETTINGS])))
+    return _paged(request, list(await tariffs(request.app[OCPI_STORE].db, request.app[SETTINGS])))
 
 
-def ocpi_app(store: Store, settings: OcpiSettings, client: OcpiClient,
-             clock: Callable[[], datetime]) -> web.Application:
+def ocpi_app(
+    store: Store, settings: OcpiSettings, client: OcpiClient, clock: Callable[[], datetime]
+) -> web.Application:
     app = web.Application(middlewares=[ocpi_middleware])
     app[OCPI_STORE] = store
     app[SETTINGS] = settings

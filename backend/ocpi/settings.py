@@ -28,13 +28,15 @@ class OcpiSettings:
     sync_interval_s: float = 60.0  # push tokens and send CDRs this often; 0: only when asked
 
     @classmethod
-    def parse(cls, party: str, name: str, base_url: str, sync_interval_s: float = 60.0
-              ) -> OcpiSettings:
+    def parse(
+        cls, party: str, name: str, base_url: str, sync_interval_s: float = 60.0
+    ) -> OcpiSettings:
         """`NL-EFX` (or `NLEFX`, `NL*EFX`) as our country code and party id."""
         match = _PARTY.match(party.strip().upper())
         if match is None:
-            raise ValueError(f"{party!r}: an OCPI party is a country code and 3 characters,"
-                             " like NL-EFX")
+            raise ValueError(
+                f"{party!r}: an OCPI party is a country code and 3 characters, like NL-EFX"
+            )
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"{base_url!r}: the OCPI base URL must be http(s)://")
         return cls(match.group(1), match.group(2), name, base_url.rstrip("/"), sync_interval_s)
@@ -54,5 +56,12 @@ class OcpiSettings:
     def roles(self) -> list[dict[str, object]]:
         """Our CredentialsRoles: the same platform is eMSP and CPO."""
         details = {"name": self.name}
-        return [{"role": role, "party_id": self.party_id, "country_code": self.country_code,
-                 "business_details": details} for role in ("CPO", "EMSP")]
+        return [
+            {
+                "role": role,
+                "party_id": self.party_id,
+                "country_code": self.country_code,
+                "business_details": details,
+            }
+            for role in ("CPO", "EMSP")
+        ]

@@ -30,27 +30,35 @@ async def pull(db: Database, client: OcpiClient, party: Party, module: str) -> i
     items = await client.get_all(url, party.outgoing_token)
     kept = 0
     for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) \
-                or not 0 < len(item["id"]) <= 36:
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("id"), str)
+            or not 0 < len(item["id"]) <= 36
+        ):
             _LOGGER.warning("OCPI: %s sent a %s object without a valid id", party.name, module)
             continue
         await db.execute(
             "INSERT INTO ocpi_remote_objects (party_row, module, object_id, body, last_updated)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (party_row, module, object_id) DO UPDATE SET"
             " body = excluded.body, last_updated = excluded.last_updated",
-            party.id, module, item["id"], dumps(item), str(item.get("last_updated", ""))[:40])
+            party.id,
+            module,
+            item["id"],
+            dumps(item),
+            str(item.get("last_updated", ""))[:40],
+        )
         kept += 1
     return kept
 
 
-async def sync_round(store: Store, settings: OcpiSettings, client: OcpiClient, *,
-                     now: datetime) -> Counter[str]:
+async def sync_round(
+    store: Store, settings: OcpiSettings, client: OcpiClient, *, now: datetime
+) -> Counter[str]:
     parties = Parties(store.db)
     done: Counter[str] = Counter()
     for party in await parties.registered():
         try:
-            done["tokens"] += await push_tokens(store.db, parties, settings, client, party,
-                                                now=now)
+            done["tokens"] += await push_tokens(store.db, parties, settings, client, party, now=now)
             done["cdrs"] += await send_cdrs(store.db, settings, client, party, now=now)
             for module in ("locations", "tariffs"):
                 done[module] += await pull(store.db, client, party, module)
@@ -61,6 +69,10 @@ async def sync_round(store: Store, settings: OcpiSettings, client: OcpiClient, *
 
 
 async def remote_objects(db: Database, party_row: int, module: str) -> list[Any]:
-    rows = await db.fetch("SELECT body FROM ocpi_remote_objects WHERE party_row = ? AND"
-                          " module = ? ORDER BY object_id", party_row, module)
+    rows = await db.fetch(
+        "SELECT body FROM ocpi_remote_objects WHERE party_row = ? AND"
+        " module = ? ORDER BY object_id",
+        party_row,
+        module,
+    )
     return [json.loads(r["body"]) for r in rows]

@@ -15,8 +15,17 @@ from pathlib import Path
 
 def run_serve(tmp_path: Path, port: int, *extra: str) -> list[str]:
     """Start, answer one request, stop with SIGTERM; the stderr lines."""
-    argv = [sys.executable, "-m", "backend.cli", "--database", str(tmp_path / "b.sqlite"),
-            "serve", "--port", str(port), *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "backend.cli",
+        "--database",
+        str(tmp_path / "b.sqlite"),
+        "serve",
+        "--port",
+        str(port),
+        *extra,
+    ]
     proc = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     try:
         for _ in range(400):

@@ -52,10 +52,17 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def _session(tx: str, start: datetime, minutes: int, wh: int) -> dict[str, object]:
-    return {"charge_point_id": "CP1", "transaction_id": tx, "connector_id": 1, "id_tag": None,
-            "started_at": start.isoformat(),
-            "stopped_at": (start + timedelta(minutes=minutes)).isoformat(),
-            "meter_start_wh": 0, "meter_stop_wh": wh, "energy_wh": wh}
+    return {
+        "charge_point_id": "CP1",
+        "transaction_id": tx,
+        "connector_id": 1,
+        "id_tag": None,
+        "started_at": start.isoformat(),
+        "stopped_at": (start + timedelta(minutes=minutes)).isoformat(),
+        "meter_start_wh": 0,
+        "meter_stop_wh": wh,
+        "energy_wh": wh,
+    }
 
 
 async def test_requests_sync_review_and_invoicing_are_measured(
@@ -63,8 +70,9 @@ async def test_requests_sync_review_and_invoicing_are_measured(
 ) -> None:
     owner = await store.accounts.create_account(AccountKind.CONSUMER, "Ann", now=NOW)
     site = await store.sites.create_site(owner.id, "home", now=NOW - timedelta(days=60))
-    await store.sites.create_charge_point(owner.id, "CP1", now=NOW - timedelta(days=60),
-                                          site_id=site.id)
+    await store.sites.create_charge_point(
+        owner.id, "CP1", now=NOW - timedelta(days=60), site_id=site.id
+    )
     token = (await store.accounts.create_site_token(site, "t", now=NOW)).secret
     server = TestServer(create_app(store, clock=lambda: NOW), host="127.0.0.1")
     other = TestServer(create_app(store, clock=lambda: NOW), host="127.0.0.1")
@@ -80,13 +88,15 @@ async def test_requests_sync_review_and_invoicing_are_measured(
         async with http.get(str(server.make_url("/no/such/page/123"))) as resp:
             assert resp.status == 404
         start = NOW - timedelta(days=30)
-        batch = {"sessions": [_session("t1", start, 60, 7000),
-                              _session("t2", start, 10, 90_000)]}  # 90 kWh in 10 min: review
+        batch = {
+            "sessions": [_session("t1", start, 60, 7000), _session("t2", start, 10, 90_000)]
+        }  # 90 kWh in 10 min: review
         headers = {"Authorization": f"Bearer {token}"}
         async with http.post(url + "/sync/sessions", json=batch, headers=headers) as resp:
             assert resp.status == 200, await resp.text()
-        async with http.post(url + "/sync/sessions", json={"sessions": []},
-                             headers=headers) as resp:
+        async with http.post(
+            url + "/sync/sessions", json={"sessions": []}, headers=headers
+        ) as resp:
             assert resp.status == 400
         month = Month(start.year, start.month)
         await Invoicing(store.db).run_month(month, now=NOW)
@@ -98,8 +108,7 @@ async def test_requests_sync_review_and_invoicing_are_measured(
         assert got[key("eflux_http_request_duration_seconds_count", **health)] == 3
         assert got[key(requests, method="GET", route="/api/v1/accounts", status="401")] == 1
         assert got[key(requests, method="GET", route="unmatched", status="404")] == 1
-        assert got[key(requests, method="POST", route="/api/v1/sync/sessions",
-                       status="400")] == 1
+        assert got[key(requests, method="POST", route="/api/v1/sync/sessions", status="400")] == 1
         assert got[("eflux_sync_batches_total", (("outcome", "stored"),))] == 1
         assert got[("eflux_sync_batches_total", (("outcome", "refused"),))] == 1
         assert got[("eflux_review_queue_sessions", ())] == 1
@@ -110,8 +119,10 @@ async def test_requests_sync_review_and_invoicing_are_measured(
 
         # The other app over the same store: the database's numbers, none of the requests.
         apart = await scrape(http, other)
-        assert not any(name == "eflux_http_requests_total" and ("route", "/api/v1/health")
-                       in labels for name, labels in apart)
+        assert not any(
+            name == "eflux_http_requests_total" and ("route", "/api/v1/health") in labels
+            for name, labels in apart
+        )
         assert apart[("eflux_review_queue_sessions", ())] == 1
     finally:
         await server.close()
@@ -141,8 +152,12 @@ async def test_health_is_503_while_postgres_is_down(
             assert (await resp.json())["error"] == "unavailable"
         down = await scrape(http, server)
         assert down[("eflux_database_up", ())] == 0
-        assert down[key("eflux_http_requests_total", method="GET", route="/api/v1/health",
-                        status="503")] == 1
+        assert (
+            down[
+                key("eflux_http_requests_total", method="GET", route="/api/v1/health", status="503")
+            ]
+            == 1
+        )
         await relay.start()
         async with http.get(health) as resp:
             assert resp.status == 200

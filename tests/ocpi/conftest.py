@@ -75,10 +75,12 @@ async def start_platform(engine_dsn: str, tmp_path: Path) -> AsyncIterator[Start
             url = str(tmp_path / f"{party}.sqlite")
         store = await Store.open(url)
         port = unused_port()
-        settings = OcpiSettings.parse(party, f"Platform {party}", f"http://127.0.0.1:{port}",
-                                      sync_interval_s=sync_interval_s)
-        server = TestServer(create_app(store, clock=lambda: NOW, ocpi=settings),
-                            host="127.0.0.1", port=port)
+        settings = OcpiSettings.parse(
+            party, f"Platform {party}", f"http://127.0.0.1:{port}", sync_interval_s=sync_interval_s
+        )
+        server = TestServer(
+            create_app(store, clock=lambda: NOW, ocpi=settings), host="127.0.0.1", port=port
+        )
         await server.start_server()
         platform = Platform(store, settings, server, OcpiClient())
         running.append(platform)

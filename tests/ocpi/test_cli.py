@@ -17,16 +17,25 @@ from .conftest import NOW, Start
 
 async def cli(database: Path, *args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "backend.cli", "--database", str(database), "ocpi", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "backend.cli",
+        "--database",
+        str(database),
+        "ocpi",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await proc.communicate()
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 
 
 @pytest.mark.parametrize("engine_dsn", ["sqlite"], indirect=True)
-async def test_issue_token_and_register_from_the_command_line(start_platform: Start,
-                                                             tmp_path: Path) -> None:
+async def test_issue_token_and_register_from_the_command_line(
+    start_platform: Start, tmp_path: Path
+) -> None:
     cpo = await start_platform("NL-CPO")
     _, token_a = await cpo.parties.issue_token_a("cli eMSP", now=NOW)
     ours = tmp_path / "emsp.sqlite"
@@ -36,27 +45,58 @@ async def test_issue_token_and_register_from_the_command_line(start_platform: St
 
     emsp = await start_platform("NL-MSP")
     code, out, err = await cli(
-        tmp_path / "NL-MSP.sqlite", "--party", "NL-MSP", "--public-url",
-        emsp.settings.base_url, "register", "--url", cpo.settings.versions_url, "--token",
-        token_a, "--name", "the CPO")
+        tmp_path / "NL-MSP.sqlite",
+        "--party",
+        "NL-MSP",
+        "--public-url",
+        emsp.settings.base_url,
+        "register",
+        "--url",
+        cpo.settings.versions_url,
+        "--token",
+        token_a,
+        "--name",
+        "the CPO",
+    )
     assert code == 0, err
     assert "locations/SENDER" in json.loads(out)["endpoints"]
     assert (await cpo.only_party()).status == "registered"
 
-    code, out, err = await cli(ours, "--public-url", "http://127.0.0.1:1", "register", "--url",
-                               cpo.settings.versions_url, "--token", "wrong")
+    code, out, err = await cli(
+        ours,
+        "--public-url",
+        "http://127.0.0.1:1",
+        "register",
+        "--url",
+        cpo.settings.versions_url,
+        "--token",
+        "wrong",
+    )
     assert code == 1
     assert "OCPI status 3001" in err  # the CPO refused token "wrong": nothing kept
     code, out, _ = await cli(ours, "parties")
     assert out == ""
 
 
-
 def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """In process: a place needs a real site and an alpha-3 country; register needs our URL."""
     db = str(tmp_path / "x.sqlite")
-    place = ["--database", db, "ocpi", "place", "--address", "a", "--city", "b",
-             "--postal-code", "c", "--latitude", "52.1", "--longitude", "5.1"]
+    place = [
+        "--database",
+        db,
+        "ocpi",
+        "place",
+        "--address",
+        "a",
+        "--city",
+        "b",
+        "--postal-code",
+        "c",
+        "--latitude",
+        "52.1",
+        "--longitude",
+        "5.1",
+    ]
     assert main([*place, "--site", "99", "--country", "NLD"]) == 1
     assert "site 99" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="alpha-3"):

@@ -17,8 +17,10 @@ from .conftest import NOW, Platform, Start
 
 
 async def status_of(url: str, token: str) -> int:
-    async with aiohttp.ClientSession() as http, http.get(
-            url, headers={"Authorization": token_header(token)}) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(url, headers={"Authorization": token_header(token)}) as resp,
+    ):
         return resp.status
 
 
@@ -26,9 +28,15 @@ async def pair(start_platform: Start, interval: float = 0) -> tuple[Platform, Pl
     cpo = await start_platform("NL-CPO")
     emsp = await start_platform("NL-MSP", interval)
     _, token_a = await cpo.parties.issue_token_a("msp", now=NOW)
-    party = await register(emsp.parties, emsp.settings, emsp.client,
-                           versions_url=cpo.settings.versions_url, token_a=token_a,
-                           name="cpo", now=NOW)
+    party = await register(
+        emsp.parties,
+        emsp.settings,
+        emsp.client,
+        versions_url=cpo.settings.versions_url,
+        token_a=token_a,
+        name="cpo",
+        now=NOW,
+    )
     assert party.outgoing_token is not None
     return cpo, emsp, party.outgoing_token
 
@@ -44,17 +52,21 @@ async def test_put_renews_and_delete_ends_the_registration(start_platform: Start
     # new token C and the old one stops working.
     old_b = "renewed-token-b-0123456789"
     party = await emsp.only_party()
-    await emsp.store.db.execute("UPDATE ocpi_parties SET incoming_hash = ? WHERE id = ?",
-                                token_hash(old_b), party.id)
-    answer = await cpo.client.call("PUT", credentials, token_c,
-                                   our_credentials(emsp.settings, old_b))
+    await emsp.store.db.execute(
+        "UPDATE ocpi_parties SET incoming_hash = ? WHERE id = ?", token_hash(old_b), party.id
+    )
+    answer = await cpo.client.call(
+        "PUT", credentials, token_c, our_credentials(emsp.settings, old_b)
+    )
     assert answer["token"] != token_c
     assert await status_of(cpo.settings.versions_url, token_c) == 401
     assert await status_of(cpo.settings.versions_url, answer["token"]) == 200
     assert (await cpo.only_party()).outgoing_token == old_b
 
-    async with aiohttp.ClientSession() as http, http.delete(credentials, headers={
-            "Authorization": token_header(answer["token"])}) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.delete(credentials, headers={"Authorization": token_header(answer["token"])}) as resp,
+    ):
         assert resp.status == 200
     assert await status_of(cpo.settings.versions_url, answer["token"]) == 401
     assert await cpo.parties.registered() == []
@@ -77,8 +89,14 @@ async def test_the_app_runs_its_rounds_by_itself(start_platform: Start) -> None:
 
 
 async def pushed_tokens(platform: Platform) -> list[float]:
-    async with aiohttp.ClientSession() as http, http.get(
-            str(platform.server.make_url("/metrics"))) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(str(platform.server.make_url("/metrics"))) as resp,
+    ):
         text = await resp.text()
-    return [s.value for f in text_string_to_metric_families(text) for s in f.samples
-            if s.name == "eflux_ocpi_round_items_total" and s.labels == {"what": "tokens"}]
+    return [
+        s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "eflux_ocpi_round_items_total" and s.labels == {"what": "tokens"}
+    ]

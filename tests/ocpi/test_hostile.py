@@ -41,13 +41,16 @@ async def test_hostile_cdrs_are_refused_and_nothing_is_stored(start_platform: St
     emsp, _, token = await roaming_pair(start_platform)
     url = f"{emsp.settings.version_url}/cdrs"
 
-    async def post(body: str | bytes, auth: str | None = token_header(token)
-                   ) -> tuple[int, dict[str, Any]]:
+    async def post(
+        body: str | bytes, auth: str | None = token_header(token)
+    ) -> tuple[int, dict[str, Any]]:
         headers = {"Content-Type": "application/json"}
         if auth is not None:
             headers["Authorization"] = auth
-        async with aiohttp.ClientSession() as http, http.post(url, data=body,
-                                                              headers=headers) as resp:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(url, data=body, headers=headers) as resp,
+        ):
             return resp.status, await resp.json()
 
     async def stored() -> int:
@@ -99,29 +102,54 @@ async def test_tokens_of_another_party_or_mismatched_are_refused(start_platform:
     cpo = await start_platform("NL-CPO")
     emsp = await start_platform("NL-MSP")
     _, token_a = await cpo.parties.issue_token_a("msp", now=NOW)
-    party = await register(emsp.parties, emsp.settings, emsp.client,
-                           versions_url=cpo.settings.versions_url, token_a=token_a,
-                           name="cpo", now=NOW)
+    party = await register(
+        emsp.parties,
+        emsp.settings,
+        emsp.client,
+        versions_url=cpo.settings.versions_url,
+        token_a=token_a,
+        name="cpo",
+        now=NOW,
+    )
     assert party.outgoing_token is not None
     base = f"{cpo.settings.version_url}/tokens"
-    good = {"country_code": "NL", "party_id": "MSP", "uid": "ABC", "type": "RFID",
-            "contract_id": "NL-MSP-C1", "issuer": "x", "valid": True, "whitelist": "ALLOWED",
-            "last_updated": "2026-11-03T09:00:00Z"}
+    good = {
+        "country_code": "NL",
+        "party_id": "MSP",
+        "uid": "ABC",
+        "type": "RFID",
+        "contract_id": "NL-MSP-C1",
+        "issuer": "x",
+        "valid": True,
+        "whitelist": "ALLOWED",
+        "last_updated": "2026-11-03T09:00:00Z",
+    }
     async with aiohttp.ClientSession() as http:
-        for path, body in (("NL/XXX/ABC", good | {"party_id": "XXX"}),
-                           ("NL/MSP/OTHER", good), ("NL/MSP/ABC", good | {"valid": "yes"}),
-                           ("NL/MSP/ABC?type=NFC", good)):
-            async with http.put(f"{base}/{path}", json=body, headers={
-                    "Authorization": token_header(party.outgoing_token)}) as resp:
+        for path, body in (
+            ("NL/XXX/ABC", good | {"party_id": "XXX"}),
+            ("NL/MSP/OTHER", good),
+            ("NL/MSP/ABC", good | {"valid": "yes"}),
+            ("NL/MSP/ABC?type=NFC", good),
+        ):
+            async with http.put(
+                f"{base}/{path}",
+                json=body,
+                headers={"Authorization": token_header(party.outgoing_token)},
+            ) as resp:
                 answer = await resp.json()
                 assert (resp.status, answer["status_code"]) == (400, 2001), (path, answer)
         assert await cpo.store.db.fetchval("SELECT count(*) FROM ocpi_tokens") == 0
-        async with http.patch(f"{cpo.settings.version_url}/credentials", headers={
-                "Authorization": token_header(party.outgoing_token)}) as resp:
+        async with http.patch(
+            f"{cpo.settings.version_url}/credentials",
+            headers={"Authorization": token_header(party.outgoing_token)},
+        ) as resp:
             assert (resp.status, (await resp.json())["status_code"]) == (405, 2000)
         # POST credentials again once registered: 405, registration unchanged.
-        async with http.post(f"{cpo.settings.version_url}/credentials", json={}, headers={
-                "Authorization": token_header(party.outgoing_token)}) as resp:
+        async with http.post(
+            f"{cpo.settings.version_url}/credentials",
+            json={},
+            headers={"Authorization": token_header(party.outgoing_token)},
+        ) as resp:
             assert resp.status == 405
     assert (await cpo.only_party()).status == "registered"
 
@@ -132,19 +160,28 @@ async def test_a_misbehaving_party_cannot_register_or_flood_us(start_platform: S
     emsp = await start_platform("NL-MSP")
     answers = {
         "/garbage": web.Response(text="<html>not OCPI</html>"),
-        "/refused": web.json_response({"status_code": 2000, "status_message": "no",
-                                       "timestamp": "2026-11-03T09:00:00Z"}, status=401),
+        "/refused": web.json_response(
+            {"status_code": 2000, "status_message": "no", "timestamp": "2026-11-03T09:00:00Z"},
+            status=401,
+        ),
         "/huge": web.Response(body=b"[" + b" " * (17 * 1024 * 1024) + b"]"),
-        "/old": web.json_response({"status_code": 1000, "data": [
-            {"version": "2.1.1", "url": "http://127.0.0.1:1/x"}]}),
+        "/old": web.json_response(
+            {"status_code": 1000, "data": [{"version": "2.1.1", "url": "http://127.0.0.1:1/x"}]}
+        ),
     }
 
     async def handler(request: web.Request) -> web.Response:
         return answers[request.path]
 
     async def refuse_credentials(_: web.Request) -> web.Response:
-        return web.json_response({"status_code": 2001, "status_message": "no roles",
-                                  "timestamp": "2026-11-03T09:00:00Z"}, status=400)
+        return web.json_response(
+            {
+                "status_code": 2001,
+                "status_message": "no roles",
+                "timestamp": "2026-11-03T09:00:00Z",
+            },
+            status=400,
+        )
 
     app = web.Application()
     app.router.add_get("/{name}", handler)
@@ -153,18 +190,45 @@ async def test_a_misbehaving_party_cannot_register_or_flood_us(start_platform: S
     await server.start_server()
     # A party whose versions and endpoints are fine but that refuses our credentials: the
     # row made for its token B is removed again.
-    answers["/versions"] = web.json_response({"status_code": 1000, "data": [
-        {"version": "2.2.1", "url": str(server.make_url("/details"))}]})
-    answers["/details"] = web.json_response({"status_code": 1000, "data": {
-        "version": "2.2.1", "endpoints": [{"identifier": "credentials", "role": "RECEIVER",
-                                           "url": str(server.make_url("/credentials"))}]}})
+    answers["/versions"] = web.json_response(
+        {
+            "status_code": 1000,
+            "data": [{"version": "2.2.1", "url": str(server.make_url("/details"))}],
+        }
+    )
+    answers["/details"] = web.json_response(
+        {
+            "status_code": 1000,
+            "data": {
+                "version": "2.2.1",
+                "endpoints": [
+                    {
+                        "identifier": "credentials",
+                        "role": "RECEIVER",
+                        "url": str(server.make_url("/credentials")),
+                    }
+                ],
+            },
+        }
+    )
     try:
-        for path, code in (("/garbage", 3001), ("/refused", 3001), ("/huge", 3001),
-                           ("/old", 3002), ("/versions", 3001)):
+        for path, code in (
+            ("/garbage", 3001),
+            ("/refused", 3001),
+            ("/huge", 3001),
+            ("/old", 3002),
+            ("/versions", 3001),
+        ):
             with pytest.raises(OcpiError) as failed:
-                await register(emsp.parties, emsp.settings, emsp.client,
-                               versions_url=str(server.make_url(path)), token_a="a",
-                               name="bad", now=NOW)
+                await register(
+                    emsp.parties,
+                    emsp.settings,
+                    emsp.client,
+                    versions_url=str(server.make_url(path)),
+                    token_a="a",
+                    name="bad",
+                    now=NOW,
+                )
             assert failed.value.code == code, (path, failed.value.message)
             if path == "/versions":
                 assert "no roles" in failed.value.message  # refused at the POST itself

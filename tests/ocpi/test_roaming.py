@@ -28,9 +28,15 @@ OCTOBER = datetime(2026, 10, 1, 8, 0, tzinfo=NOW.tzinfo)
 async def _handshake(cpo: Platform, emsp: Platform) -> str:
     """The CPO issues token A; the eMSP registers with it. Returns token A."""
     _, token_a = await cpo.parties.issue_token_a("the eMSP", now=NOW)
-    await register(emsp.parties, emsp.settings, emsp.client,
-                   versions_url=cpo.settings.versions_url, token_a=token_a, name="the CPO",
-                   now=NOW)
+    await register(
+        emsp.parties,
+        emsp.settings,
+        emsp.client,
+        versions_url=cpo.settings.versions_url,
+        token_a=token_a,
+        name="the CPO",
+        now=NOW,
+    )
     return token_a
 
 
@@ -41,21 +47,35 @@ async def _cpo_world(cpo: Platform) -> tuple[dict[str, int], str]:
     olga = await store.accounts.create_account(AccountKind.CONSUMER, "Olga", now=OCTOBER)
     site = await store.sites.create_site(olga.id, "Olga's drive", now=OCTOBER)
     tariff = await store.sites.create_tariff(
-        olga.id, "guests", now=OCTOBER, start_cents=Decimal(35), per_kwh_cents=Decimal(30),
-        per_minute_cents=Decimal(2), basis="excl_vat")
-    cp = await store.sites.create_charge_point(olga.id, "OLGA-1", now=OCTOBER, site_id=site.id,
-                                               guest_usage=True, tariff_id=tariff.id)
+        olga.id,
+        "guests",
+        now=OCTOBER,
+        start_cents=Decimal(35),
+        per_kwh_cents=Decimal(30),
+        per_minute_cents=Decimal(2),
+        basis="excl_vat",
+    )
+    cp = await store.sites.create_charge_point(
+        olga.id, "OLGA-1", now=OCTOBER, site_id=site.id, guest_usage=True, tariff_id=tariff.id
+    )
     await store.sites.create_charge_point(olga.id, "OLGA-PRIVATE", now=OCTOBER, site_id=site.id)
-    await set_place(store.db, site.id, Place("Dorpsstraat 1", "Utrecht", "3511 AA", "NLD",
-                                             "52.090737", "5.121420"))
+    await set_place(
+        store.db,
+        site.id,
+        Place("Dorpsstraat 1", "Utrecht", "3511 AA", "NLD", "52.090737", "5.121420"),
+    )
     token = await store.accounts.create_site_token(site, "olga", now=OCTOBER)
     return {"site": site.id, "cp": cp.id, "tariff": tariff.id}, token.secret
 
 
 async def authorize(cpo: Platform, site_token: str, uid: str) -> tuple[int, str, bool]:
     url = str(cpo.server.make_url("/api/v1/sync/authorize"))
-    async with aiohttp.ClientSession() as http, http.post(
-            url, json={"uid": uid}, headers={"Authorization": f"Bearer {site_token}"}) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            url, json={"uid": uid}, headers={"Authorization": f"Bearer {site_token}"}
+        ) as resp,
+    ):
         body = await resp.json()
         return resp.status, body.get("status", ""), body.get("may_start", False)
 
@@ -70,36 +90,51 @@ async def test_two_platforms_roam(start_platform: Start) -> None:
     assert emsp_view.identities() == {("NL", "CPO")}
     assert ("NL", "MSP") in cpo_view.identities()
     assert emsp_view.endpoint("locations", "SENDER") == f"{cpo.settings.version_url}/locations"
-    async with aiohttp.ClientSession() as http, http.get(cpo.settings.versions_url,
-                        headers={"Authorization": token_header(token_a)}) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            cpo.settings.versions_url, headers={"Authorization": token_header(token_a)}
+        ) as resp,
+    ):
         assert resp.status == 401
         assert (await resp.json())["status_code"] == 2000
 
     ids, site_token = await _cpo_world(cpo)
     mia = await emsp.store.accounts.create_account(AccountKind.CONSUMER, "Mia", now=OCTOBER)
-    card = await emsp.store.cards.create_card("MIA01", CardKind.SUBSCRIPTION, now=OCTOBER,
-                                              account_id=mia.id)
-    lost = await emsp.store.cards.create_card("MIA02", CardKind.SUBSCRIPTION, now=OCTOBER,
-                                              account_id=mia.id)
+    card = await emsp.store.cards.create_card(
+        "MIA01", CardKind.SUBSCRIPTION, now=OCTOBER, account_id=mia.id
+    )
+    lost = await emsp.store.cards.create_card(
+        "MIA02", CardKind.SUBSCRIPTION, now=OCTOBER, account_id=mia.id
+    )
     await emsp.store.cards.report_lost(lost.id, None, now=OCTOBER, actor="mia")
     await emsp.store.plans.save_plan(CARD_PPU, now=OCTOBER)
-    await emsp.store.plans.subscribe(mia.id, CARD_PPU.code, applied_on=date(2026, 10, 1),
-                                     now=OCTOBER, status="active", starts_on=date(2026, 10, 1),
-                                     card_id=card.id)
+    await emsp.store.plans.subscribe(
+        mia.id,
+        CARD_PPU.code,
+        applied_on=date(2026, 10, 1),
+        now=OCTOBER,
+        status="active",
+        starts_on=date(2026, 10, 1),
+        card_id=card.id,
+    )
 
     # The eMSP's round: its cards out as Tokens, the CPO's locations and tariffs in.
     done = await emsp.sync()
     assert done == {"tokens": 2, "cdrs": 0, "locations": 1, "tariffs": 1}
-    tokens = {r["uid"]: bool(r["valid"]) for r in await cpo.store.db.fetch(
-        "SELECT uid, valid FROM ocpi_tokens")}
+    tokens = {
+        r["uid"]: bool(r["valid"])
+        for r in await cpo.store.db.fetch("SELECT uid, valid FROM ocpi_tokens")
+    }
     assert tokens == {"MIA01": True, "MIA02": False}  # the lost card is pushed invalid
     (location,) = await remote_objects(emsp.store.db, emsp_view.id, "locations")
     assert [e["evse_id"] for e in location["evses"]] == [f"NL*CPO*E{ids['cp']}"]
     assert location["evses"][0]["connectors"][0]["tariff_ids"] == [str(ids["tariff"])]
     assert (location["city"], location["country"]) == ("Utrecht", "NLD")
     (tariff,) = await remote_objects(emsp.store.db, emsp_view.id, "tariffs")
-    prices = {c["type"]: Decimal(str(c["price"]))
-              for c in tariff["elements"][0]["price_components"]}
+    prices = {
+        c["type"]: Decimal(str(c["price"])) for c in tariff["elements"][0]["price_components"]
+    }
     assert prices == {"FLAT": Decimal("0.35"), "ENERGY": Decimal("0.3"), "TIME": Decimal("1.2")}
     assert (await emsp.sync())["tokens"] == 0  # nothing changed: nothing pushed again
 
@@ -110,27 +145,47 @@ async def test_two_platforms_roam(start_platform: Start) -> None:
 
     # Mia charges at Olga's: 60 min, 10 kWh, reported by the CPO's site.
     began = datetime(2026, 10, 12, 18, 0, tzinfo=NOW.tzinfo)
-    batch = {"sessions": [{
-        "charge_point_id": "OLGA-1", "transaction_id": "t1", "connector_id": 1,
-        "id_tag": "mia01", "started_at": began.isoformat(),
-        "stopped_at": (began + timedelta(hours=1)).isoformat(), "meter_start_wh": 1000,
-        "meter_stop_wh": 11_000, "energy_wh": 10_000}]}
+    batch = {
+        "sessions": [
+            {
+                "charge_point_id": "OLGA-1",
+                "transaction_id": "t1",
+                "connector_id": 1,
+                "id_tag": "mia01",
+                "started_at": began.isoformat(),
+                "stopped_at": (began + timedelta(hours=1)).isoformat(),
+                "meter_start_wh": 1000,
+                "meter_stop_wh": 11_000,
+                "energy_wh": 10_000,
+            }
+        ]
+    }
     sync_url = str(cpo.server.make_url("/api/v1/sync/sessions"))
-    async with aiohttp.ClientSession() as http, http.post(
-            sync_url, json=batch, headers={"Authorization": f"Bearer {site_token}"}) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(sync_url, json=batch, headers={"Authorization": f"Bearer {site_token}"}) as resp,
+    ):
         assert resp.status == 200, await resp.text()
 
     assert (await cpo.sync())["cdrs"] == 1
     assert (await cpo.sync())["cdrs"] == 0  # sent once
     row = await emsp.store.db.fetchrow(
         "SELECT origin, source, account_id, card_id, energy_wh, start_cents, per_kwh_cents,"
-        " per_minute_cents, tariff_basis FROM sessions")
+        " per_minute_cents, tariff_basis FROM sessions"
+    )
     assert row is not None
     assert (row["origin"], row["source"], row["account_id"], row["card_id"]) == (
-        "roaming:NL*CPO", "roaming", mia.id, card.id)
-    assert (Decimal(row["start_cents"]), Decimal(row["per_kwh_cents"]),
-            Decimal(row["per_minute_cents"]), row["tariff_basis"]) == (
-        Decimal(35), Decimal(30), Decimal(2), "excl_vat")
+        "roaming:NL*CPO",
+        "roaming",
+        mia.id,
+        card.id,
+    )
+    assert (
+        Decimal(row["start_cents"]),
+        Decimal(row["per_kwh_cents"]),
+        Decimal(row["per_minute_cents"]),
+        row["tariff_basis"],
+    ) == (Decimal(35), Decimal(30), Decimal(2), "excl_vat")
 
     # The CPO may read back the CDR it sent (GET by the id in the Location header).
     cdr_row = await emsp.store.db.fetchval("SELECT id FROM ocpi_cdrs_received")
@@ -153,5 +208,9 @@ async def test_two_platforms_roam(start_platform: Start) -> None:
     valid = await cpo.store.db.fetchval("SELECT valid FROM ocpi_tokens WHERE uid = 'MIA01'")
     assert not valid
     assert await authorize(cpo, site_token, "MIA01") == (200, "blocked", False)
-    assert json.loads(await cpo.store.db.fetchval(
-        "SELECT body FROM ocpi_tokens WHERE uid = 'MIA01'"))["valid"] is False
+    assert (
+        json.loads(await cpo.store.db.fetchval("SELECT body FROM ocpi_tokens WHERE uid = 'MIA01'"))[
+            "valid"
+        ]
+        is False
+    )

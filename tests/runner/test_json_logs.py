@@ -21,8 +21,19 @@ def test_runner_logs_json_lines(tmp_path: Path, unused_port: Callable[[], int]) 
     api_port = unused_port()
     path = config_file(tmp_path, unused_port(), api_port)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "custom_components.eflux.core.runner", "--config", str(path),
-         "--log-format", "json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "custom_components.eflux.core.runner",
+            "--config",
+            str(path),
+            "--log-format",
+            "json",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for _ in range(400):
             try:

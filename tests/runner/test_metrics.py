@@ -36,32 +36,42 @@ async def scrape(api: Api, token: str | None = TOKEN) -> tuple[int, Samples]:
 
 def config(tmp_path: Path, cp: str) -> SiteConfig:
     tmp_path.mkdir()
-    return parse_site_config({
-        "central": {"host": "127.0.0.1", "port": 0, "free_charging": True},
-        "site": {"tuning": {"ramp_step_a": "none", "hysteresis_a": 0}},
-        "circuits": [{"id": "grid", "limit_a": 25}],
-        "meters": [{"name": "p1", "circuit": "grid", "kind": "external", "timeout": 5}],
-        "chargers": [{"id": "garage", "circuit": "grid", "charge_point": cp}],
-        "api": {"host": "127.0.0.1", "token": TOKEN},
-    }, base_dir=tmp_path)
+    return parse_site_config(
+        {
+            "central": {"host": "127.0.0.1", "port": 0, "free_charging": True},
+            "site": {"tuning": {"ramp_step_a": "none", "hysteresis_a": 0}},
+            "circuits": [{"id": "grid", "limit_a": 25}],
+            "meters": [{"name": "p1", "circuit": "grid", "kind": "external", "timeout": 5}],
+            "chargers": [{"id": "garage", "circuit": "grid", "charge_point": cp}],
+            "api": {"host": "127.0.0.1", "token": TOKEN},
+        },
+        base_dir=tmp_path,
+    )
 
 
 def grid(clock: FakeClock, amps: float) -> MeterReading:
     return MeterReading("p1", clock.now, current_a=(amps,) * 3, power_w=(amps * 230,) * 3)
 
 
-async def test_site_metrics_follow_the_site(tmp_path: Path,
-                                            unused_port: Callable[[], int]) -> None:
+async def test_site_metrics_follow_the_site(tmp_path: Path, unused_port: Callable[[], int]) -> None:
     clock = FakeClock()
-    async with serving(config(tmp_path / "a", "MET-CP"), unused_port(), clock=clock) as api, \
-            serving(config(tmp_path / "b", "OTHER-CP"), unused_port(), clock=clock) as other:
+    async with (
+        serving(config(tmp_path / "a", "MET-CP"), unused_port(), clock=clock) as api,
+        serving(config(tmp_path / "b", "OTHER-CP"), unused_port(), clock=clock) as other,
+    ):
         assert (await scrape(api, token=None))[0] == 401  # the API's token guards it too
         _, before = await scrape(api)
         assert before[("eflux_local_chargers", ())] == 1
         assert before[("eflux_local_chargers_online", ())] == 0
 
-        sim = SimChargePoint(f"ws://127.0.0.1:{api.site.central.port}", "MET-CP", clock=clock,
-                             reconnect_delay=0.05, meter_interval=3600, car=Car(soc=40.0))
+        sim = SimChargePoint(
+            f"ws://127.0.0.1:{api.site.central.port}",
+            "MET-CP",
+            clock=clock,
+            reconnect_delay=0.05,
+            meter_interval=3600,
+            car=Car(soc=40.0),
+        )
         await sim.start()
         try:
             meter = api.site.external_meter("p1")
@@ -74,8 +84,7 @@ async def test_site_metrics_follow_the_site(tmp_path: Path,
             _, now = await scrape(api)
             assert now[("eflux_local_chargers_online", ())] == 1
             assert now[("eflux_local_ocpp_events_total", (("event", "ChargerBooted"),))] >= 1
-            assert now[("eflux_local_ocpp_events_total",
-                        (("event", "TransactionStarted"),))] == 1
+            assert now[("eflux_local_ocpp_events_total", (("event", "TransactionStarted"),))] == 1
             limits = now[("eflux_local_decisions_total", (("kind", "limit"),))]
             assert limits >= 2  # 0 → 16 A, then lowered
             assert now[("eflux_local_decisions_total", (("kind", "overload"),))] >= 1
@@ -99,6 +108,7 @@ async def test_site_metrics_follow_the_site(tmp_path: Path,
             await sim.close()
         # The other site in the same process saw none of it.
         _, apart = await scrape(other)
-        assert apart.get(("eflux_local_ocpp_events_total",
-                          (("event", "TransactionStarted"),)), 0) == 0
+        assert (
+            apart.get(("eflux_local_ocpp_events_total", (("event", "TransactionStarted"),)), 0) == 0
+        )
         assert apart[("eflux_local_decisions_total", (("kind", "overload"),))] == 0

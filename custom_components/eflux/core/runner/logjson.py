@@ -35,6 +35,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(log_format: str, level: int | str = logging.INFO) -> None:
     """The root logger's one handler on stderr, as text or JSON."""
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if log_format == "json"
-                         else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(
+        JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    )
     logging.basicConfig(level=level, handlers=[handler], force=True)

@@ -40,37 +40,53 @@ class SiteCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         snap = self.site.state()
         chargers = snap.chargers.values()
-        yield GaugeMetricFamily("eflux_local_chargers", "Chargers configured",
-                                value=len(snap.chargers))
-        yield GaugeMetricFamily("eflux_local_chargers_online", "Chargers connected now",
-                                value=sum(1 for c in chargers if c.online))
-        events = CounterMetricFamily("eflux_local_ocpp_events",
-                                     "Events decoded from the chargers' OCPP messages",
-                                     labels=["event"])
+        yield GaugeMetricFamily(
+            "eflux_local_chargers", "Chargers configured", value=len(snap.chargers)
+        )
+        yield GaugeMetricFamily(
+            "eflux_local_chargers_online",
+            "Chargers connected now",
+            value=sum(1 for c in chargers if c.online),
+        )
+        events = CounterMetricFamily(
+            "eflux_local_ocpp_events",
+            "Events decoded from the chargers' OCPP messages",
+            labels=["event"],
+        )
         for name, count in sorted(self.events.items()):
             events.add_metric([name], count)
         yield events
-        decisions = CounterMetricFamily("eflux_local_decisions",
-                                        "Controller decisions (limit changes, overloads, …)",
-                                        labels=["kind"])
+        decisions = CounterMetricFamily(
+            "eflux_local_decisions",
+            "Controller decisions (limit changes, overloads, …)",
+            labels=["kind"],
+        )
         for kind, count in self.site.decision_counts().items():
             decisions.add_metric([kind], count)
         yield decisions
-        yield GaugeMetricFamily("eflux_local_overloaded_circuits", "Circuits over their fuse now",
-                                value=len(snap.overloaded))
-        yield GaugeMetricFamily("eflux_local_meters_lost", "Meters not heard now",
-                                value=len(snap.meters_lost))
-        age = GaugeMetricFamily("eflux_local_meter_age_seconds",
-                                "Seconds since the meter's last reading",
-                                labels=["meter", "circuit"])
-        usable = GaugeMetricFamily("eflux_local_meter_ok", "1 while the meter's reading is usable",
-                                   labels=["meter", "circuit"])
+        yield GaugeMetricFamily(
+            "eflux_local_overloaded_circuits",
+            "Circuits over their fuse now",
+            value=len(snap.overloaded),
+        )
+        yield GaugeMetricFamily(
+            "eflux_local_meters_lost", "Meters not heard now", value=len(snap.meters_lost)
+        )
+        age = GaugeMetricFamily(
+            "eflux_local_meter_age_seconds",
+            "Seconds since the meter's last reading",
+            labels=["meter", "circuit"],
+        )
+        usable = GaugeMetricFamily(
+            "eflux_local_meter_ok",
+            "1 while the meter's reading is usable",
+            labels=["meter", "circuit"],
+        )
         for meter in snap.meters:
             labels = [meter.name, meter.circuit]
             usable.add_metric(labels, 1 if meter.quality == "ok" else 0)
             if meter.last_reading_at is not None:
-                age.add_metric(labels, max(0.0, (snap.at - meter.last_reading_at)
-                                           .total_seconds()))
+                age.add_metric(labels, max(0.0, (snap.at - meter.last_reading_at).total_seconds()))
         yield age
         yield usable
 
@@ -91,8 +107,9 @@ def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
             remove()
 
     async def get_metrics(_: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(registry),
-                            headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(
+            body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
 
     app.on_startup.append(listen)  # type: ignore[arg-type]  # aiosignal typing skew
     app.on_cleanup.append(stop)  # type: ignore[arg-type]
