@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from backend.cli import main
+from backend.ocpi.envelope import token_header
+from backend.ocpi.parties import Parties
+from backend.store import Store
 
 from .conftest import NOW, Start
 
@@ -105,3 +110,52 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         main(["--database", db, "ocpi", "register", "--url", "http://x", "--token", "t"])
     with pytest.raises(SystemExit, match="party"):
         main(["--database", db, "ocpi", "--party", "NLX", "--public-url", "http://x", "sync"])
+
+
+async def test_serve_with_ocpi_party(tmp_path: Path, unused_port: Callable[[], int]) -> None:
+    """`serve --ocpi-party` mounts /ocpi at the public URL; without it nothing is there."""
+    database = tmp_path / "served.sqlite"
+    store = await Store.open(str(database))
+    try:
+        _, token_a = await Parties(store.db).issue_token_a("hub", now=NOW)
+    finally:
+        await store.close()
+    for with_ocpi in (True, False):
+        port = unused_port()
+        base = f"http://127.0.0.1:{port}"
+        extra = ["--ocpi-party", "NL-EFX", "--public-url", base] if with_ocpi else []
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "backend.cli",
+            "--database",
+            str(database),
+            "serve",
+            "--port",
+            str(port),
+            *extra,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            async with aiohttp.ClientSession() as http:
+                for _ in range(400):
+                    try:
+                        async with http.get(
+                            f"{base}/ocpi/versions",
+                            headers={"Authorization": token_header(token_a)},
+                        ) as resp:
+                            status, body = resp.status, await resp.text()
+                        break
+                    except aiohttp.ClientConnectionError:
+                        assert proc.returncode is None
+                        await asyncio.sleep(0.05)
+            if with_ocpi:
+                assert status == 200, body
+                assert json.loads(body)["data"] == [
+                    {"version": "2.2.1", "url": f"{base}/ocpi/2.2.1"}
+                ]
+            else:
+                assert status == 404
+        finally:
+            proc.terminate()
+            await proc.wait()
