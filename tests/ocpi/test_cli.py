@@ -1,5 +1,6 @@
-"""`eflux-backend ocpi …` as a real process: issue-token on one database, register with a
-running CPO, list parties, a sync round, place a site; bad input exits with a clear error."""
+"""`eflux-backend ocpi …` and `serve --ocpi-party` as real processes: issue-token, register
+with a running CPO (and a refused token A that leaves nothing), list parties; usage errors of
+place/register/--party in process."""
 
 from __future__ import annotations
 
