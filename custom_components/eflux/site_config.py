@@ -46,6 +46,7 @@ CONF_GRID_METER_LOSS = "grid_meter_loss"  # options: the grid circuit's on_meter
 CONF_TARIFF = "tariff"
 # options: charge point id -> its OCPP basic-auth password (security profile 1)
 CONF_PASSWORDS = "charger_passwords"
+CONF_CAPACITY_TARGET_KW = "capacity_target_kw"  # options: the capacity tariff's target
 CONF_PHASE_SWITCHING = "phase_switching"  # options: charge point ids that switch 1p/3p
 CONF_REMOVED = "removed_chargers"  # options: ids whose device the user removed (not re-adopted)
 GRID = "grid"
@@ -106,6 +107,8 @@ def site_document(
         document["tariff"] = dict(options[CONF_TARIFF])
     if timezone:
         document["timezone"] = timezone  # the tariff's hours are local time
+    if target := options.get(CONF_CAPACITY_TARGET_KW):  # Belgium's capacity tariff
+        document["planner"] = {"capacity_tariff": {"circuit": GRID, "target_kw": float(target)}}
     if meter[CONF_METER_TYPE] == METER_NONE:
         document["site"] = {"default_mode": "static", "static_budget_a": limit}
     else:

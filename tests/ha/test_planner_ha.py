@@ -127,3 +127,22 @@ async def test_the_phases_select_switches_a_charger_that_can(
             "select", "select_option", {"entity_id": entity, "option": "2"}, blocking=True
         )
     assert loaded.runtime_data.site.state().chargers["CP-1"].phase_mode == "1"
+
+
+@pytest.mark.parametrize("extra", [{"capacity_target_kw": 5.0}])
+async def test_capacity_tariff_sensors_on_a_site_that_has_one(
+    hass: HomeAssistant, entry: MockConfigEntry, extra: dict[str, Any]
+) -> None:
+    hass.config_entries.async_update_entry(entry, options={**entry.options, **extra})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    try:
+        target = hass.states.get("sensor.e_flux_site_capacity_target")
+        assert target is not None
+        assert float(target.state) == 5.0
+        assert target.attributes["unit_of_measurement"] == "kW"
+        for name in ("capacity_month_peak", "capacity_quarter_hour_average"):
+            assert hass.states.get(f"sensor.e_flux_site_{name}") is not None, name
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
