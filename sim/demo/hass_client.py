@@ -78,13 +78,22 @@ class HassClient:
             form=True,
         )
         self.token = tokens["access_token"]
-        await self.request("POST", "/api/onboarding/core_config", {})
-        await self.request("POST", "/api/onboarding/analytics", {})
-        await self.request(
-            "POST",
-            "/api/onboarding/integration",
-            {"client_id": CLIENT_ID, "redirect_uri": f"{CLIENT_ID}?auth_callback=1"},
-        )
+        # Steps the config dir already marks done are skipped (the demo marks core_config done:
+        # finishing it makes HA add met, radio_browser and google_translate, whose packages
+        # the demo's venv lacks).
+        steps = await self.request("GET", "/api/onboarding")
+        done = {step["step"] for step in steps if step.get("done")}
+        remaining: list[tuple[str, dict[str, Any]]] = [
+            ("core_config", {}),
+            ("analytics", {}),
+            (
+                "integration",
+                {"client_id": CLIENT_ID, "redirect_uri": f"{CLIENT_ID}?auth_callback=1"},
+            ),
+        ]
+        for step, body in remaining:
+            if step not in done:
+                await self.request("POST", f"/api/onboarding/{step}", body)
 
     async def flow(self, handler: str, *steps: dict[str, Any]) -> dict[str, Any]:
         """Run a config flow through its steps; the final result (an entry or an error)."""
