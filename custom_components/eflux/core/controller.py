@@ -50,7 +50,14 @@ from .clock import Clock, Now, as_clock, utc_now
 from .config import CarProfile, ChargerBinding, ControllerSettings
 from .control.departures import Departures
 from .control.household_history import HouseholdHistory
-from .control.inputs import SampleTimes, UserSettings, charger_input, connector_of, refresh
+from .control.inputs import (
+    SampleTimes,
+    UserSettings,
+    charger_input,
+    connector_of,
+    external_amps,
+    refresh,
+)
 from .control.plug_in import plug_in_commands
 from .control.prices import HourPrice, PriceBook
 from .control.promises import PlanEvents
@@ -413,6 +420,9 @@ class Controller:
                 self.departures.urgency_kw(ident, now),
                 self.departures.planned_w(ident, now),
                 self._sample_times.received(ident, connector, now),
+                external_amps(
+                    state, self.bindings[ident], self._chargers[ident], now, self.site.voltage_v
+                ),
             )
             if ident in self._unmanaged:
                 new = ChargerInput()

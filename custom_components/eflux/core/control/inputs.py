@@ -64,11 +64,15 @@ def charger_input(
     urgency_kw: float,
     planned_w: float | None,
     received_at: datetime | None = None,
+    external_a: float | None = None,
 ) -> ChargerInput:
-    """`received_at`: when the connector's newest sample was first seen (`SampleTimes`)."""
+    """`received_at`: when the connector's newest sample was first seen (`SampleTimes`);
+    `external_a`: a limit the charger reported from elsewhere (`external_amps`)."""
     tx = connector.transaction if connector is not None else None
     plugged = tx is not None and tx.is_open and tx.card_status == "Accepted"
     limit = user.max_current_a
+    if external_a is not None:
+        limit = external_a if limit is None else min(limit, external_a)
     soc = measured_soc(connector)
     if user.target_soc is not None and soc is not None and soc >= user.target_soc:
         limit = 0.0  # full enough: pause (the balancer says why)
@@ -82,6 +86,26 @@ def charger_input(
         urgency_kw=urgency_kw,
         planned_w=planned_w,
     )
+
+
+def external_amps(
+    state: ChargePointState | None,
+    binding: ChargerBinding,
+    charger: Charger,
+    now: datetime,
+    voltage_v: float = 230.0,
+) -> float | None:
+    """The lowest limit in force that another controller set on the charger (2.0.1
+    NotifyChargingLimit: an EMS, the grid operator), in amps per phase; None when there is none.
+    A limit in W is shared over the phases the charger is wired to."""
+    if state is None:
+        return None
+    found = state.external_limit(binding.connector_id, now)
+    if found is None:
+        return None
+    value, unit = found
+    amps = value / (voltage_v * len(charger.wiring)) if unit.upper() == "W" else value
+    return max(0.0, amps)
 
 
 def refresh(old: ChargerInput | None, new: ChargerInput) -> ChargerInput:
