@@ -52,6 +52,17 @@ def surely_valid(version: str, action: str, payload: Any) -> bool:
     return check(payload)
 
 
+def _all_of(checks: list[Check]) -> Check:
+    # Most schemas are one or two keywords (a type and an enum or a maxLength): calling them
+    # directly is ~3x cheaper than a generator over the list.
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda x: first(x) and second(x)
+    return lambda x: all(check(x) for check in checks)
+
+
 class _Compiler:
     def __init__(self, root: Mapping[str, Any]) -> None:
         self._root = root
@@ -72,7 +83,7 @@ class _Compiler:
             if check is None:
                 return _NOT_SURE
             checks.append(check)
-        return lambda x: all(check(x) for check in checks)
+        return _all_of(checks)
 
     def _object(self, schema: Mapping[str, Any]) -> Check:
         """The usual object schema as one function (the generic conjunction is 3x slower)."""
@@ -117,6 +128,8 @@ class _Compiler:
             if not all(name in _TYPES for name in names):
                 return None
             kinds = [_TYPES[name] for name in names]
+            if len(kinds) == 1:
+                return kinds[0]
             return lambda x: any(kind(x) for kind in kinds)
         if keyword == "properties":
             props = {name: self.compile(sub) for name, sub in value.items()}
