@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -38,9 +39,10 @@ def apply_samples(tx: Transaction, samples: Sequence[MeterSample]) -> Transactio
 
 
 def _apply(tx: Transaction, sample: MeterSample) -> Transaction:
+    # One `replace` per sample (it rebuilds all of Transaction's fields: a hot-path cost).
+    changes: dict[str, Any] = {}
     if tx.last_sample_at is None or sample.timestamp >= tx.last_sample_at:
-        tx = replace(
-            tx,
+        changes.update(
             last_sample_at=sample.timestamp,
             power_w=sample.power_w if sample.power_w is not None else tx.power_w,
             current_a=sample.current_a if sample.current_a.known else tx.current_a,
@@ -48,7 +50,7 @@ def _apply(tx: Transaction, sample: MeterSample) -> Transaction:
             soc=sample.soc if sample.soc is not None else tx.soc,
         )
     if sample.energy_wh is None or sample.timestamp < tx.started_at:
-        return tx
+        return replace(tx, **changes) if changes else tx
     wh = sample.energy_wh
     start = tx.meter_start_wh if tx.meter_start_wh is not None else wh
     flagged = tx.energy_flagged or wh < start - REGISTER_TOLERANCE_WH
@@ -61,6 +63,7 @@ def _apply(tx: Transaction, sample: MeterSample) -> Transaction:
         flagged = True
     return replace(
         tx,
+        **changes,
         meter_start_wh=start,
         last_register_wh=last_wh,
         last_register_at=last_at,
