@@ -63,7 +63,7 @@ defaults
     timeout check 5s
     retries 3
     option redispatch 1
-    retry-on conn-failure empty-response response-timeout
+    retry-on conn-failure empty-response
     option forwardfor
     option http-buffer-request
 frontend web
