@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from custom_components.eflux.core.balancing import Charger, Circuit, Phase, Site, per_phase
 from custom_components.eflux.core.control.household_history import WEEK, HouseholdHistory
@@ -112,3 +114,29 @@ def test_a_car_loads_the_phases_its_wiring_and_its_own_phase_count_give_it() -> 
     seen = car_shape(site, three, 3, (0, 2), 16.0, None)  # the balancer saw two phases
     assert seen.grid_phases == (0, 2)
     assert car_shape(site, single, 3, None, 32.0, 11.0).grid_phases == (2,)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=900),  # seconds after the previous reading
+            st.tuples(*[st.floats(min_value=-20.0, max_value=80.0)] * 3),
+        ),
+        max_size=60,
+    )
+)
+def test_the_hour_peak_is_the_highest_reading_of_the_last_hour(
+    readings: list[tuple[int, tuple[float, float, float]]],
+) -> None:
+    """`peak` (kept as a sliding maximum, read in O(1) on every pass) equals the highest
+    reading per phase of the last hour, export counting as 0."""
+    history = HouseholdHistory(None)
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    seen: list[tuple[datetime, tuple[float, float, float]]] = []
+    for gap, amps in readings:
+        now += timedelta(seconds=gap)
+        history.observe({"grid": amps}, now)
+        seen.append((now, amps))
+        recent = [a for at, a in seen if at >= now - timedelta(hours=1)]
+        expected = tuple(max([0.0, *(a[p] for a in recent)]) for p in range(3))
+        assert history.peak("grid") == expected

@@ -61,7 +61,7 @@ from .control.inputs import (
 from .control.plug_in import plug_in_commands
 from .control.prices import HourPrice, PriceBook
 from .control.promises import PlanEvents
-from .control.replan import Replanner
+from .control.replan import ReplanJob, Replanner
 from .control.safe_limits import SafeLimits, safe_current
 from .control.sender import Channel, Command, LimitSender
 from .control.site_limits import SiteLimits
@@ -159,6 +159,7 @@ class Controller:
         self._timer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._scheduled = False
+        self.replanning: asyncio.Task[None] | None = None  # a re-plan being solved
         self._last_pass_at = clock()
         self.passes = 0
         if self.limits.phases.switchable:  # they run on the phases chosen here, not their own
@@ -185,6 +186,9 @@ class Controller:
             self._timer.cancel()
             await asyncio.gather(self._timer, return_exceptions=True)
             self._timer = None
+        if self.replanning is not None:
+            self.replanning.cancel()
+            await asyncio.gather(self.replanning, return_exceptions=True)
         await self.safe_limits.stop()
         await self._sender.stop()
 
@@ -342,7 +346,7 @@ class Controller:
         now = self._clock()
         self._scheduled = False
         if self._plans.due(now):
-            self._plans.replan(now, self._inputs, self.result)
+            self._replan(now)
         meters = {
             cid: amps for cid, (amps, at) in self._meters.items() if now - at <= self._timeouts[cid]
         }
@@ -353,7 +357,7 @@ class Controller:
         self._plans.observe(result.state.circuit_base, now)
         if self.limits.phases.switchable:
             self._switch_phases(now, result)
-        if self._plans.due(now):  # the household surprised the plan: re-plan in a moment
+        if self._plans.due(now) and self.replanning is None:  # the household surprised it
             self._schedule()
         self._last_pass_at = now
         self.passes += 1
@@ -369,6 +373,26 @@ class Controller:
             self._warn(warning)
         self._notify()
         return result
+
+    def _replan(self, now: datetime) -> None:
+        """Re-plan off the protection path: its solve runs in a worker thread (HiGHS lets go of
+        the GIL) while meter readings are answered; its plan is taken in a pass of its own.
+        A controller not started (passes driven by hand) plans at once, in the pass."""
+        if self._timer is None:
+            self._plans.replan(now, self._inputs, self.result)
+        elif self.replanning is None:
+            job = self._plans.prepare(now, self._inputs, self.result)
+            self.replanning = asyncio.get_running_loop().create_task(self._solve(job))
+
+    async def _solve(self, job: ReplanJob) -> None:
+        try:
+            solved = await asyncio.to_thread(job.solve)
+            self._plans.finish(job, solved, self._inputs)
+        except Exception:  # the next pass plans again
+            _LOGGER.exception("re-plan failed")
+        finally:
+            self.replanning = None
+        self._schedule()
 
     def _send_plug_in_limits(self, result: BalanceResult) -> None:
         """Idle chargers hold a TxDefaultProfile of what a new car may draw (control.plug_in)."""

@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from ..balancing import Site
 from ..central.model import EvChargingNeeds
@@ -105,30 +106,42 @@ class Departures:
         self, now: datetime, parked: Mapping[str, Parked], limits: Sequence[Limit] = ()
     ) -> None:
         """Plan the plugged cars (`parked`, those that follow a plan) that have a departure."""
-        self.errors.clear()
-        self.active = {}
+        job = self.prepare(now, parked)
+        self.adopt(job, job.solve(limits))
+
+    def prepare(self, now: datetime, parked: Mapping[str, Parked]) -> PlanJob:
+        """What to plan, read from the requests and the last plan (on the event loop); the
+        solve (`PlanJob.solve`) is pure and may run in a worker thread."""
+        errors: dict[str, str] = {}
+        active: dict[str, DepartureRequest] = {}
         demands: dict[str, CarDemand] = {}
         for ident, car in parked.items():
             request = self.requests.get(ident) or known_departure(ident, car, now)
             if request is None:
                 continue
-            self.active[ident] = request
+            active[ident] = request
             try:
                 demands[ident] = self._demand(ident, request, car)
             except PlanInputError as err:
-                self.errors[ident] = str(err)
+                errors[ident] = str(err)
         # A car promised ready keeps its place ahead of the cars that were not.
         last = self.plan.cars if self.plan is not None else {}
         for ident, demand in demands.items():
             if (kept := last.get(ident)) is not None and kept.will_make_it:
                 demands[ident] = replace(demand, promised=True)
-        self._demands = demands
-        self.plan = None
+        prices: Mapping[datetime, Decimal] | None = None
         if demands:
             until = max(d.departure_at for d in demands.values())
             prices = self.prices.for_plan(now, min(until, now + MAX_HORIZON))
-            self.plan = plan(list(demands.values()), now, math.inf, prices, limits=limits)
-        self.planned_at = now
+        return PlanJob(now, active, demands, errors, prices)
+
+    def adopt(self, job: PlanJob, solved: Plan | None) -> None:
+        """Take the plan `job` was solved into (on the event loop)."""
+        self.errors = dict(job.errors)
+        self.active = dict(job.active)
+        self._demands = dict(job.demands)
+        self.plan = solved
+        self.planned_at = job.now
 
     def car_plan(self, charger_id: str) -> CarPlan | None:
         return self.plan.cars.get(charger_id) if self.plan is not None else None
@@ -175,6 +188,22 @@ class Departures:
             priority=charger.priority,
         )
         return replace(demand, loads=car.shape.loads)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanJob:
+    """One re-plan's inputs, taken on the event loop: `solve` touches nothing shared."""
+
+    now: datetime
+    active: Mapping[str, DepartureRequest]
+    demands: Mapping[str, CarDemand]
+    errors: Mapping[str, str]
+    prices: Mapping[datetime, Decimal] | None
+
+    def solve(self, limits: Sequence[Limit] = ()) -> Plan | None:
+        if not self.demands:
+            return None
+        return plan(list(self.demands.values()), self.now, math.inf, self.prices, limits=limits)
 
 
 def known_departure(ident: str, car: Parked, now: datetime) -> DepartureRequest | None:

@@ -61,7 +61,9 @@ class HouseholdHistory:
         self._db: sqlite3.Connection | None = None
         self._rows: dict[tuple[str, datetime], PhaseAmps] = {}
         self._running: dict[str, _Quarter] = {}
-        self._recent: dict[str, deque[tuple[datetime, PhaseAmps]]] = {}
+        # Per circuit and phase, the readings of the last hour that a later one has not
+        # exceeded (falling amps, rising time): the first is the hour's peak, read in O(1).
+        self._recent: dict[str, tuple[deque[tuple[datetime, float]], ...]] = {}
         if path is not None:
             self._open(path)
 
@@ -96,10 +98,14 @@ class HouseholdHistory:
             if running is None:
                 running = self._running[circuit] = _Quarter(quarter)
             running.add(amps)
-            recent = self._recent.setdefault(circuit, deque())
-            recent.append((now, amps))
-            while recent and recent[0][0] < now - PEAK_WINDOW:
-                recent.popleft()
+            recent = self._recent.setdefault(circuit, (deque(), deque(), deque()))
+            for p in range(3):
+                kept = recent[p]
+                while kept and kept[-1][1] <= amps[p]:
+                    kept.pop()
+                kept.append((now, amps[p]))
+                while kept[0][0] < now - PEAK_WINDOW:
+                    kept.popleft()
 
     def _record(self, circuit: str, quarter: _Quarter) -> None:
         mean = quarter.mean()
@@ -123,11 +129,11 @@ class HouseholdHistory:
 
     def peak(self, circuit: str) -> PhaseAmps:
         """The highest household load per phase of the last hour (0 when none seen)."""
-        best = [0.0, 0.0, 0.0]
-        for _, amps in self._recent.get(circuit, ()):
-            for p in range(3):
-                best[p] = max(best[p], amps[p])
-        return (best[0], best[1], best[2])
+        recent = self._recent.get(circuit)
+        if recent is None:
+            return (0.0, 0.0, 0.0)
+        l1, l2, l3 = (max(0.0, kept[0][1]) if kept else 0.0 for kept in recent)
+        return (l1, l2, l3)
 
     def forecast(self, circuit: str, start: datetime) -> PhaseAmps:
         """The household load to plan the quarter starting at `start` with (margin included)."""

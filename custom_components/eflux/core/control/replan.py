@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..balancing import BalanceResult, ChargerInput, Mode, PhaseAmps, Site
 from ..central import CentralSystem, ConnectorState
 from ..config import CardProfile, CarProfile, ChargerBinding, PlannerSettings
+from ..planning import Limit, Plan
 from ..planning.slots import MAX_HORIZON, SLOT, quarter_floor
 from ..planning.tariff import PriceEntry
 from .capacity_tariff import CapacityTariffMeter
-from .departures import Departures, Parked, known_departure
+from .departures import Departures, Parked, PlanJob, known_departure
 from .household_history import HouseholdHistory
 from .inputs import connector_of, measured_soc, with_plan
 from .plan_capacity import car_shape, plan_limits, reserved_amps
@@ -69,6 +70,7 @@ class Replanner:
         self._reasons: set[str] = set()
         self._expected: dict[str, PhaseAmps] = {}  # household planned for the current quarter
         self.tariff = tariff
+        self.marks = 0  # changes marked so far: one during a solve makes its plan stale
 
     def set_card(self, profile: CardProfile, *, remove: bool = False) -> bool:
         """A card's driver and car (from the API or the cloud); sessions plan with it."""
@@ -88,6 +90,7 @@ class Replanner:
     def mark(self, reason: str) -> None:
         """Something material changed: re-plan at the next pass and say why."""
         self._reasons.add(reason)
+        self.marks += 1
         self.departures.planned_at = None
 
     def due(self, now: datetime) -> bool:
@@ -120,7 +123,16 @@ class Replanner:
         inputs: MutableMapping[str, ChargerInput],
         result: BalanceResult | None,
     ) -> None:
-        """Plan the plugged cars and give every charger's input its urgency and planned power."""
+        """Plan the plugged cars and give every charger's input its urgency and planned power
+        (all at once; the controller splits it: `prepare` and `finish` on the event loop, the
+        solve of a `ReplanJob` in a worker thread, so a meter reading never waits for it)."""
+        job = self.prepare(now, inputs, result)
+        self.finish(job, job.solve(), inputs)
+
+    def prepare(
+        self, now: datetime, inputs: Mapping[str, ChargerInput], result: BalanceResult | None
+    ) -> ReplanJob:
+        """Everything a re-plan reads, taken now (cars, forecast, capacity, prices)."""
         parked: dict[str, Parked] = {}
         follows: set[str] = set()
         for ident, inp in inputs.items():
@@ -136,27 +148,52 @@ class Replanner:
         others = [
             i for i in inputs if i not in parked or not self._has_departure(i, parked[i], now)
         ]
-        forecast = self._forecast(now)
+        forecast = _taken(self._forecast(now))
         quarters = self._quarters(now, parked)
         reserved = reserved_amps(self.site, result, others)
-
-        def replan_with(target_kw: float | None) -> int:
-            site = self._tariff_site(target_kw)
-            self.departures.replan(now, parked, plan_limits(site, forecast, quarters, reserved))
-            return self._on_time(now)
-
+        site = self.site
+        plan_limits(site, forecast, quarters, reserved)  # reads the forecast once, here
+        tariff = self.tariff
+        target = None
+        if tariff is not None:
+            circuit = next(c for c in site.circuits if c.id == tariff.circuit)
+            high = sum(circuit.limit_a) * site.voltage_v / 1000.0
+            target = (tariff.circuit, tariff.target_kw, high)
         self.departures.follows = follows
-        on_time = replan_with(None)
-        if self.tariff is not None and on_time < self._planned_ahead(now):
-            self._raise_target(replan_with, on_time)
-        plan = self.departures.plan
+        job = self.departures.prepare(now, parked)
+        reasons, self._reasons = self._reasons, set()  # this plan's; later ones: the next
+        return ReplanJob(
+            job,
+            lambda s: plan_limits(s, forecast, quarters, reserved),
+            site,
+            target,
+            sum(1 for r in job.active.values() if r.departure_at > now),
+            self.marks,
+            frozenset(reasons),
+        )
+
+    def finish(
+        self,
+        job: ReplanJob,
+        solved: tuple[Plan | None, float | None],
+        inputs: MutableMapping[str, ChargerInput],
+    ) -> None:
+        """Take the plan `job` solved into, say what changed, give the inputs their plan."""
+        now = job.departures.now
+        plan, raised_kw = solved
+        self.departures.adopt(job.departures, plan)
+        if self.marks != job.marks:  # something changed while it was solved: plan again
+            self.departures.planned_at = None
+        reasons = set(job.reasons)
+        if raised_kw is not None and self.tariff is not None:
+            self.tariff.raise_to(raised_kw)
+            reasons.add("capacity_target_raised")
         self.events.compare(
             plan.cars if plan is not None else {},
             {i: r.departure_at for i, r in self.departures.active.items()},
-            self._reasons,
+            reasons,
             now,
         )
-        self._reasons.clear()
         for ident, inp in list(inputs.items()):
             inputs[ident] = with_plan(
                 inp,
@@ -167,49 +204,6 @@ class Replanner:
 
     def _has_departure(self, ident: str, car: Parked, now: datetime) -> bool:
         return ident in self.departures.requests or known_departure(ident, car, now) is not None
-
-    def _tariff_site(self, target_kw: float | None) -> Site:
-        """The site with the capacity tariff's target as its circuit's total (None: in force)."""
-        tariff = self.tariff
-        if tariff is None:
-            return self.site
-        kw = tariff.target_kw if target_kw is None else target_kw
-        amps = kw * 1000.0 / self.site.voltage_v
-        circuits = tuple(
-            replace(c, total_limit_a=min(c.total_limit_a or math.inf, amps))
-            if c.id == tariff.circuit
-            else c
-            for c in self.site.circuits
-        )
-        return replace(self.site, circuits=circuits)
-
-    def _on_time(self, now: datetime) -> int:
-        plan = self.departures.plan
-        return sum(1 for c in plan.cars.values() if c.will_make_it) if plan is not None else 0
-
-    def _planned_ahead(self, now: datetime) -> int:
-        return sum(1 for r in self.departures.active.values() if r.departure_at > now)
-
-    def _raise_target(self, replan_with: Callable[[float | None], int], on_time: int) -> None:
-        """Raise the tariff's target to the least that lets as many cars make it as the fuse
-        does, when that is more than the target lets; else keep the plan at the target."""
-        tariff = self.tariff
-        assert tariff is not None
-        circuit = next(c for c in self.site.circuits if c.id == tariff.circuit)
-        low, high = tariff.target_kw, sum(circuit.limit_a) * self.site.voltage_v / 1000.0
-        best = replan_with(high)
-        if best <= on_time or high <= low:
-            replan_with(None)
-            return
-        for _ in range(8):  # to within 1/256 of the range
-            middle = (low + high) / 2
-            if replan_with(middle) >= best:
-                high = middle
-            else:
-                low = middle
-        tariff.raise_to(high)
-        self._reasons.add("capacity_target_raised")
-        replan_with(None)
 
     def _parked(self, ident: str, now: datetime, result: BalanceResult | None) -> Parked:
         connector = self._connector(ident)
@@ -321,3 +315,75 @@ class Replanner:
             if connector is not None:
                 out[ident] = connector
         return out
+
+
+def _taken(forecast: Callable[[str, int], PhaseAmps]) -> Callable[[str, int], PhaseAmps]:
+    """`forecast`, each answer kept: the solve reads what was forecast on the event loop."""
+    seen: dict[tuple[str, int], PhaseAmps] = {}
+
+    def taken(circuit: str, q: int) -> PhaseAmps:
+        key = (circuit, q)
+        if key not in seen:
+            seen[key] = forecast(circuit, q)
+        return seen[key]
+
+    return taken
+
+
+@dataclass(frozen=True, slots=True)
+class ReplanJob:
+    """A re-plan's inputs, taken on the event loop; `solve` touches nothing shared (a worker
+    thread may run it: HiGHS releases the GIL while it solves)."""
+
+    departures: PlanJob
+    limits: Callable[[Site], Sequence[Limit]]
+    site: Site
+    tariff: tuple[str, float, float] | None  # capacity tariff: circuit, target kW, fuse kW
+    planned_ahead: int
+    marks: int
+    reasons: frozenset[str]  # what made this plan due
+
+    def solve(self) -> tuple[Plan | None, float | None]:
+        """The plan, and the capacity target raised for it (None: kept)."""
+        plan = self._plan(None)
+        if self.tariff is None or _on_time(plan) >= self.planned_ahead:
+            return plan, None
+        return self._raise_target(_on_time(plan))
+
+    def _plan(self, target_kw: float | None) -> Plan | None:
+        return self.departures.solve(self.limits(self._tariff_site(target_kw)))
+
+    def _tariff_site(self, target_kw: float | None) -> Site:
+        """The site with the capacity tariff's target as its circuit's total (None: in force)."""
+        if self.tariff is None:
+            return self.site
+        circuit_id, in_force, _ = self.tariff
+        kw = in_force if target_kw is None else target_kw
+        amps = kw * 1000.0 / self.site.voltage_v
+        circuits = tuple(
+            replace(c, total_limit_a=min(c.total_limit_a or math.inf, amps))
+            if c.id == circuit_id
+            else c
+            for c in self.site.circuits
+        )
+        return replace(self.site, circuits=circuits)
+
+    def _raise_target(self, on_time: int) -> tuple[Plan | None, float | None]:
+        """Raise the tariff's target to the least that lets as many cars make it as the fuse
+        does, when that is more than the target lets; else keep the plan at the target."""
+        assert self.tariff is not None
+        _, low, high = self.tariff
+        best = _on_time(self._plan(high))
+        if best <= on_time or high <= low:
+            return self._plan(None), None
+        for _ in range(8):  # to within 1/256 of the range
+            middle = (low + high) / 2
+            if _on_time(self._plan(middle)) >= best:
+                high = middle
+            else:
+                low = middle
+        return self._plan(high), high
+
+
+def _on_time(plan: Plan | None) -> int:
+    return sum(1 for c in plan.cars.values() if c.will_make_it) if plan is not None else 0
