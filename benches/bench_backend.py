@@ -36,6 +36,7 @@ import aiohttp
 from aiohttp import web
 
 from backend.api import create_app
+from backend.storage import to_db
 from backend.store import AccountKind, CardKind, SessionIn, Site, Store
 from backend.store import batch as batch_sql
 from backend.store.cards import normalise_uid
@@ -79,7 +80,7 @@ class RowByRowSessions(Sessions):
                 where = _Where(f"site:{site.id}", site.id, point.id, SessionSource.OWN_NETWORK,
                                None)
                 checked = _Checked(bill_to(card, point), _reasons(item, point, now))
-                row = _row(where, item, checked, tariff, now)
+                row = _row(where, item, checked, tariff, str(to_db(now)))
                 stored = await batch_sql.insert_rows(tx, engine, where.origin, [row])
                 key = (item.charge_point_id, item.transaction_id)
                 results.append(IngestResult(*key, *stored[key]))

@@ -67,6 +67,7 @@ class Sessions:
             return []
         engine = self._db.engine
         origin = f"site:{site.id}"
+        received = str(to_db(now))  # once, not per session
         async with self._db.transaction() as tx:
             uids = {normalise_uid(s.id_tag) for s in batch if s.id_tag}
             cards = await batch_sql.cards_by_uid(tx, engine, uids)
@@ -81,7 +82,7 @@ class Sessions:
                 card = cards.get(normalise_uid(item.id_tag or ""))
                 where = _Where(origin, site.id, point.id, SessionSource.OWN_NETWORK, None)
                 checked = _Checked(bill_to(card, point), _reasons(item, point, now))
-                rows[key] = _row(where, item, checked, tariff, now)
+                rows[key] = _row(where, item, checked, tariff, received)
             stored = await batch_sql.insert_rows(tx, engine, origin, list(rows.values()))
         results, seen = [], set()
         for item in batch:
@@ -121,7 +122,7 @@ class Sessions:
             card = cards.get(normalise_uid(item.id_tag or ""))
             who = BillTo(card.id, card.account_id) if card else BillTo(None, None)
             checked = _Checked(who, _reasons(item, None, now))
-            row = _row(where, item, checked, tariff, now)
+            row = _row(where, item, checked, tariff, str(to_db(now)))
             stored = await batch_sql.insert_rows(tx, engine, where.origin, [row])
         session_id, created = stored[(item.charge_point_id, item.transaction_id)]
         return IngestResult(item.charge_point_id, item.transaction_id, session_id, created)
@@ -194,15 +195,15 @@ class _Where:
 
 
 def _row(
-    where: _Where, item: SessionIn, checked: _Checked, tariff: TariffParts, now: datetime
+    where: _Where, item: SessionIn, checked: _Checked, tariff: TariffParts, received: str
 ) -> tuple[Any, ...]:
-    """A session's values in `batch.INSERT_COLUMNS` order."""
+    """A session's values in `batch.INSERT_COLUMNS` order (`received`: the stored `now`)."""
     who = checked.who
     return (
         where.origin, where.site_id, where.charge_point_id, item.charge_point_id,
         item.transaction_id, item.connector_id, who.card_id, who.account_id, item.id_tag,
         where.source.value, where.operator, to_db(item.started_at), to_db(item.stopped_at),
         round(item.energy_wh), float(item.meter_start_wh), float(item.meter_stop_wh),
-        item.stop_reason, int(item.energy_flagged), *tariff.columns(), to_db(now), who.flag,
+        item.stop_reason, int(item.energy_flagged), *tariff.columns(), received, who.flag,
         "pending" if checked.reasons else "none", "; ".join(checked.reasons),
     )
