@@ -15,10 +15,10 @@ from ..clock import utc_now
 from ..domain import Card, CardListDelta, LocalCardList
 from . import records
 from .auth import Authorizer, AuthResult, CardBook, RemoteAuthorizer, config_cards
+from .commands import ChargerControl
 from .compaction import compact_closed
 from .config import CentralConfig
 from .configure import push_cards, push_full_list
-from .commands import ChargerControl
 from .cost import PriceSource, cost_updates, session_cost
 from .errors import CentralError, UnknownReservation
 from .events import CentralEvent, EventBus
