@@ -98,6 +98,12 @@ class Sessions:
         """The batch's charge points in one query; one reported for the first time (rare) is
         registered by `Sites.site_charge_point`, which also refuses another account's."""
         known = await batch_sql.site_points(tx, self._db.engine, site.id, ocpp_ids)
+        if not ocpp_ids <= known.keys() and self._db.engine == "postgresql":
+            # Another process may be registering the same new charge point for this site (a
+            # batch retried elsewhere): wait for it, then look again, rather than collide on
+            # the unique key (a 500). SQLite has one writer: no race.
+            await tx.execute("SELECT pg_advisory_xact_lock(7008, ?::int)", site.id)
+            known = await batch_sql.site_points(tx, self._db.engine, site.id, ocpp_ids)
         found = {}
         for ocpp_id in sorted(ocpp_ids):
             if ocpp_id in known and known[ocpp_id][1] == site.account_id:

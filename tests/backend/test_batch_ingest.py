@@ -10,8 +10,11 @@ in force at the start), `card_facts` + `bill_to` and `implausible`. Both engines
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
+import pytest
 
 from backend.store import AccountKind, CardKind, SessionIn, Store
 from backend.store.door import bill_to, implausible
@@ -89,3 +92,26 @@ async def test_a_mixed_batch_is_judged_as_one_by_one(store: Store) -> None:
     assert flags["k"].review == "pending"
     assert (await store.sessions.get_session(by_tx["b"])).per_kwh_cents == Decimal("35.5")
     assert (await store.sessions.get_session(by_tx["a"])).per_kwh_cents == Decimal(30)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_two_processes_register_a_new_charge_point_at_once(schema_url: str) -> None:
+    """Two back ends (two pools) take batches of one site naming the same new charge point at
+    the same moment (a batch retried on another process): both are stored, the charge point is
+    registered once, and neither collides on its unique key."""
+    first, second = await Store.open(schema_url), await Store.open(schema_url)
+    try:
+        owner = await first.accounts.create_account(AccountKind.CONSUMER, "Owner", now=NOW)
+        site = await first.sites.create_site(owner.id, "Home", now=NOW)
+        start = NOW - timedelta(days=1)
+        batches = [[_session("CP-NEW", f"{name}{n}", None, start) for n in range(400)]
+                   for name in ("x", "y")]
+        done = await asyncio.gather(first.sessions.ingest(site, batches[0], now=NOW),
+                                    second.sessions.ingest(site, batches[1], now=NOW))
+        assert all(r.created for results in done for r in results)
+        assert await first.db.fetchval(
+            "SELECT count(*) FROM charge_points WHERE ocpp_id = 'CP-NEW'") == 1
+        assert await first.sessions.count_for_site(site.id) == 800
+    finally:
+        await first.close()
+        await second.close()
