@@ -155,8 +155,14 @@ class Departures:
         return urgency_of(energy, now, demand.departure_at)
 
     def planned_w(self, charger_id: str, now: datetime) -> float | None:
-        """The power the plan gives the car now; None when it has none, or follows none."""
-        if self.plan is None or charger_id not in self.plan.cars or charger_id not in self.follows:
+        """The power the plan gives the car now; None when it has none, or follows none, or
+        will not make its departure anyway: holding back a car that is short already only
+        starves it (issue 15: paused by its plan for hours while the balancer had room), so
+        it takes what the balancer gives it, first among equals by its urgency."""
+        if self.plan is None or charger_id not in self.follows:
+            return None
+        car = self.plan.cars.get(charger_id)
+        if car is None or not car.will_make_it:
             return None
         return self.plan.power_w_at(charger_id, now)
 
