@@ -19,6 +19,8 @@ async def test_the_site_passes_the_overdraw_warning_on(tmp_path: Path) -> None:
     config = parse_site_config(
         {
             "central": {"host": "127.0.0.1", "port": 0, "free_charging": True},
+            # No ramp: the car is offered its 16 A at once (a ramp starts it at 6 A).
+            "site": {"tuning": {"ramp_step_a": "none", "hysteresis_a": 0}},
             "circuits": [{"id": "grid", "limit_a": 25}],
             "meters": [{"name": "p1", "circuit": "grid", "kind": "external", "timeout": 600}],
             "chargers": [{"id": "greedy", "circuit": "grid", "charge_point": "GREEDY"}],

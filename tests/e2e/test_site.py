@@ -166,12 +166,16 @@ async def test_overload_then_silent_meter_then_recovery(
     # The load goes away; after the minimum interval the chargers go back up.
     await grid.wait(clock, 31, (2.0, 2.0, 2.0))
     await charging(grid, [a, b], 11.5)
-    # The meter goes silent: after its 2 s timeout every charger falls back to its safe 6 A.
+    # The meter goes silent: after its 2 s timeout every charger falls back to its safe 6 A
+    # (the budget is also capped by the highest household of the last 15 min, 12 A: 25 - 12
+    # leaves 6.5 A each, so the safe 6 A holds). The pass that lowers them finds the limits in
+    # force (2 x 11.5 A + 12 A) above the fuse, so it reports the overload it corrected.
     clock.advance(seconds=2.5)
     await eventually(lambda: accepted(local, "E2E-A") == accepted(local, "E2E-B") == 6.0)
     snapshot = local.state()
-    assert snapshot.balancer_status == "meter_lost"
+    assert snapshot.balancer_status in {"meter_lost", "overload"}
     assert snapshot.meters[0].quality == "stale"
+    assert "meter_lost" in [d.kind.value for d in local.recent_decisions()]
     # It speaks again: the chargers recover by themselves (after the minimum interval).
     clock.advance(seconds=31)
     await grid.publish_until_seen((2.0, 2.0, 2.0))

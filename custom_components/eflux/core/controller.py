@@ -394,6 +394,15 @@ class Controller:
             self.replanning = None
         self._schedule()
 
+    async def plan_settled(self, timeout_s: float = 5.0) -> None:
+        """Wait for the re-plan that a command asked for (its solve runs in a worker thread),
+        so that what is read next (a departure's expected finish and price) is planned."""
+        self.recompute()  # a pass starts the re-plan when one is due
+        task = self.replanning
+        if task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), timeout_s)
+
     def _send_plug_in_limits(self, result: BalanceResult) -> None:
         """Idle chargers hold a TxDefaultProfile of what a new car may draw (control.plug_in)."""
         modes = {c.id: self._users[c.id].mode or self.site.default_mode for c in self.site.chargers}

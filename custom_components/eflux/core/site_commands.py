@@ -53,8 +53,10 @@ class SiteCommands:
         self.controller.set_target_soc(charger_id, soc)
 
     async def set_departure(self, request: DepartureRequest) -> str:
-        """Plan the car; returns the id of the charger it was given to."""
-        return self.controller.set_departure(request)
+        """Plan the car; returns the id of the charger it was given to, once it is planned."""
+        ident = self.controller.set_departure(request)
+        await self.controller.plan_settled()
+        return ident
 
     async def clear_departure(self, charger_id: str) -> None:
         self.controller.clear_departure(charger_id)
