@@ -40,8 +40,8 @@ from custom_components.eflux.core.central import (
     CentralSystem,
 )
 from custom_components.eflux.core.config import ControllerSettings
-from custom_components.eflux.core.control.meter_feed import reading_amps
-from custom_components.eflux.core.controller import Controller
+from custom_components.eflux.core.loadcontrol.controller import Controller
+from custom_components.eflux.core.loadcontrol.meter_feed import reading_amps
 from custom_components.eflux.core.meters.build import build_source
 from custom_components.eflux.core.meters.config import parse_meter_config
 from custom_components.eflux.core.meters.reading import MeterReading

@@ -57,7 +57,7 @@ RULES = (
         modules=(CORE,),
         forbidden=(INTEGRATION, "sim", "tests"),
         allowed=(CORE,),
-        wrong=("custom_components/eflux/core/control/wrong.py", "from ...const import DOMAIN"),
+        wrong=("custom_components/eflux/core/loadcontrol/wrong.py", "from ...const import DOMAIN"),
     ),
     Rule(
         "backend never imports the integration",
@@ -100,7 +100,7 @@ RULES = (
         exempt=(CORE, *FLOW_HELPERS),
         wrong=(
             "custom_components/eflux/sensor.py",
-            "from .core.control.snapshot import ChargerSnapshot",
+            "from .core.loadcontrol.snapshot import ChargerSnapshot",
         ),
     ),
 )
@@ -182,7 +182,7 @@ def _target(wrong: tuple[str, str]) -> str:
         (f"{CORE}.balancing.work", "from .site import Site", f"{CORE}.balancing.site"),
         (f"{INTEGRATION}.sensor", "from .core import runtime", f"{CORE}.runtime"),
         (f"{INTEGRATION}.sensor", "from . import core", f"{CORE}"),
-        (f"{CORE}.control.view", "from ... import const", f"{INTEGRATION}.const"),
+        (f"{CORE}.loadcontrol.view", "from ... import const", f"{INTEGRATION}.const"),
         # from a package's __init__: `.` is the package itself
         (f"{CORE}.central", "from .events import CentralEvent", f"{CORE}.central.events"),
         (f"{CORE}.central", "from ..cloud import sync", f"{CORE}.cloud.sync"),

@@ -38,7 +38,7 @@ from .const import (
     METER_MQTT,
     METER_SENSORS,
 )
-from .core.control.meter_feed import ExternalMeterSource
+from .core.loadcontrol.meter_feed import ExternalMeterSource
 from .core.meters.mqtt_payload import PayloadError, decode
 from .core.meters.mqtt_profiles import PROFILES
 from .core.meters.reading import MeterReading, from_fields

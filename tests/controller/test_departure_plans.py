@@ -20,9 +20,9 @@ from custom_components.eflux.core.balancing import (
 )
 from custom_components.eflux.core.central import CentralSystem
 from custom_components.eflux.core.config import ControllerSettings
-from custom_components.eflux.core.control.promises import PlanChanged
-from custom_components.eflux.core.controller import Controller
 from custom_components.eflux.core.domain import DepartureRequest
+from custom_components.eflux.core.loadcontrol.controller import Controller
+from custom_components.eflux.core.loadcontrol.promises import PlanChanged
 from sim.chargepoint import Car, SimChargePoint
 from tests.central.support import FakeClock, eventually
 

@@ -14,9 +14,9 @@ import pytest
 from custom_components.eflux.core.balancing import Charger, Circuit, Site, Tuning, per_phase
 from custom_components.eflux.core.central import CentralSystem
 from custom_components.eflux.core.config import ConfigError, ControllerSettings, load_site_config
-from custom_components.eflux.core.control.view import build_snapshot
-from custom_components.eflux.core.control.warnings import OVERDRAW, ControlWarning
-from custom_components.eflux.core.controller import Controller
+from custom_components.eflux.core.loadcontrol.controller import Controller
+from custom_components.eflux.core.loadcontrol.view import build_snapshot
+from custom_components.eflux.core.loadcontrol.warnings import OVERDRAW, ControlWarning
 from sim.chargepoint import Car, SimChargePoint
 from tests.central.support import FakeClock, SimFactory, eventually
 from tests.runner.test_config import GOOD, changed, write

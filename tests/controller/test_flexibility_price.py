@@ -10,11 +10,11 @@ from types import MappingProxyType
 from custom_components.eflux.core.balancing import Mode
 from custom_components.eflux.core.central import CentralSystem, Transaction
 from custom_components.eflux.core.config import ChargerBinding, ControllerSettings
-from custom_components.eflux.core.control.flex_price import FlexibilityPrice
-from custom_components.eflux.core.control.snapshot import charger_dict
-from custom_components.eflux.core.control.view import charger_snapshot
-from custom_components.eflux.core.controller import Controller
 from custom_components.eflux.core.domain import DepartureRequest
+from custom_components.eflux.core.loadcontrol.controller import Controller
+from custom_components.eflux.core.loadcontrol.flex_price import FlexibilityPrice
+from custom_components.eflux.core.loadcontrol.snapshot import charger_dict
+from custom_components.eflux.core.loadcontrol.view import charger_snapshot
 from custom_components.eflux.core.planning import FlexDiscount, FlexibilityTariff
 from sim.chargepoint import Car, SimChargePoint
 from tests.central.support import FakeClock, SimFactory, eventually

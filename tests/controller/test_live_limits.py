@@ -15,8 +15,8 @@ from custom_components.eflux.core.config import (
     ControllerSettings,
     PlannerSettings,
 )
-from custom_components.eflux.core.control.circuit_limits import CircuitLimitError
-from custom_components.eflux.core.controller import Controller
+from custom_components.eflux.core.loadcontrol.circuit_limits import CircuitLimitError
+from custom_components.eflux.core.loadcontrol.controller import Controller
 from custom_components.eflux.core.planning.slots import SLOT, quarter_floor
 from sim.chargepoint import Car, SimChargePoint
 from tests.central.support import FakeClock, eventually

@@ -14,7 +14,7 @@ import pytest
 
 from custom_components.eflux.core.balancing import Charger, Circuit, Phase, Site, per_phase
 from custom_components.eflux.core.central import CentralSystem
-from custom_components.eflux.core.controller import Controller
+from custom_components.eflux.core.loadcontrol.controller import Controller
 from sim.chargepoint import Car, SimBehaviour, SimChargePoint
 from tests.central.support import FakeClock, eventually
 

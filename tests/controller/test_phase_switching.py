@@ -13,7 +13,7 @@ import pytest
 from custom_components.eflux.core.balancing import Charger, Circuit, Site, per_phase
 from custom_components.eflux.core.central import CentralSystem
 from custom_components.eflux.core.config import ControllerSettings, PlannerSettings
-from custom_components.eflux.core.controller import Controller
+from custom_components.eflux.core.loadcontrol.controller import Controller
 from sim.chargepoint import SimBehaviour, SimChargePoint
 from tests.central.support import FakeClock, eventually
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.eflux.core.control.prices import MAX_ENTRIES, PriceBook, parse_entries
+from custom_components.eflux.core.loadcontrol.prices import MAX_ENTRIES, PriceBook, parse_entries
 from custom_components.eflux.core.planning import PlanInputError
 from custom_components.eflux.core.planning.tariff import PriceEntry, Tariff, TariffZone
 

@@ -13,8 +13,8 @@ import pytest
 from custom_components.eflux.core.balancing import Mode
 from custom_components.eflux.core.central import CentralSystem
 from custom_components.eflux.core.config import ControllerSettings
-from custom_components.eflux.core.controller import Controller
 from custom_components.eflux.core.domain import DepartureRequest
+from custom_components.eflux.core.loadcontrol.controller import Controller
 from custom_components.eflux.core.planning import CarPlan, PlanInputError
 from custom_components.eflux.core.planning.tariff import PriceEntry, Tariff
 from sim.chargepoint import Car, SimChargePoint

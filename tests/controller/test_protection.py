@@ -11,7 +11,7 @@ from typing import Any
 from custom_components.eflux.core.balancing import Site
 from custom_components.eflux.core.central import CentralSystem
 from custom_components.eflux.core.config import ControllerSettings
-from custom_components.eflux.core.controller import Controller
+from custom_components.eflux.core.loadcontrol.controller import Controller
 from sim.chargepoint import SimChargePoint
 from tests.central.support import FakeClock, eventually
 

@@ -117,7 +117,8 @@ async def configured(sim: SimChargePoint) -> None:
 
 
 async def wait_for_core_session_timers(hass: HomeAssistant) -> None:
-    """Workaround for core/controller.py: its 0.2 s delayed pass after a TransactionStarted is
+    """Workaround for core/loadcontrol/controller.py: its 0.2 s delayed pass after a
+    TransactionStarted is
     a loop timer that `stop()` does not cancel; let it fire before unloading so that HA's
     harness (which fails a test on a lingering timer) checks everything else."""
     loop = asyncio.get_running_loop()

@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, snapsh
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.eflux import PLATFORMS
-from custom_components.eflux.core.control.snapshot import ChargerSnapshot
+from custom_components.eflux.core.loadcontrol.snapshot import ChargerSnapshot
 from sim.chargepoint import Car
 
 from .conftest import SimFactory

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.eflux.core.control.capacity_tariff import CapacityTariffMeter
+from custom_components.eflux.core.loadcontrol.capacity_tariff import CapacityTariffMeter
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 

@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.eflux.core.balancing import Charger, Circuit, Phase, Site, per_phase
-from custom_components.eflux.core.control.household_history import WEEK, HouseholdHistory
-from custom_components.eflux.core.control.plan_capacity import car_shape, plan_limits
+from custom_components.eflux.core.loadcontrol.household_history import WEEK, HouseholdHistory
+from custom_components.eflux.core.loadcontrol.plan_capacity import car_shape, plan_limits
 from custom_components.eflux.core.planning import SLOT
 
 MONDAY = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from custom_components.eflux.core.balancing import Charger, Circuit, Site, per_phase
 from custom_components.eflux.core.config import CarProfile
-from custom_components.eflux.core.control.departures import Departures, Parked
-from custom_components.eflux.core.control.plan_capacity import car_shape, plan_limits
 from custom_components.eflux.core.domain import DepartureRequest
+from custom_components.eflux.core.loadcontrol.departures import Departures, Parked
+from custom_components.eflux.core.loadcontrol.plan_capacity import car_shape, plan_limits
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.eflux.core.control.prices import PriceBook
+from custom_components.eflux.core.loadcontrol.prices import PriceBook
 from custom_components.eflux.core.planning import CarDemand, PlanInputError, plan
 from custom_components.eflux.core.planning.tariff import (
     PriceEntry,

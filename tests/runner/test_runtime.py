@@ -11,8 +11,8 @@ import pytest
 import pytest_asyncio
 
 from custom_components.eflux.core.config import parse_site_config
-from custom_components.eflux.core.control.snapshot import SiteSnapshot
 from custom_components.eflux.core.domain import DepartureRequest
+from custom_components.eflux.core.loadcontrol.snapshot import SiteSnapshot
 from custom_components.eflux.core.meters.reading import MeterReading
 from custom_components.eflux.core.runtime import LocalSite
 from sim.chargepoint import Car, SimChargePoint

@@ -44,15 +44,15 @@ from .clock import SYSTEM_CLOCK, Clock, Now, as_clock
 from .cloud import CloudAuthError, CloudClient, CloudError, SyncStatus
 from .cloud.link import CloudLink
 from .config import EXTERNAL, ConfigError, MeterConfig, SiteConfig
-from .control.circuit_limits import CircuitLimitError, CircuitOverride
-from .control.meter_feed import ExternalMeterSource, reading_amps
-from .control.prices import HourPrice
-from .control.promises import PlanChanged
-from .control.snapshot import ChargerSnapshot, SiteSnapshot, charger_dict
-from .control.view import build_snapshot, charger_snapshot
-from .control.warnings import ControlWarning
-from .controller import Controller
 from .decisions import Decision, DecisionLog
+from .loadcontrol.circuit_limits import CircuitLimitError, CircuitOverride
+from .loadcontrol.controller import Controller
+from .loadcontrol.meter_feed import ExternalMeterSource, reading_amps
+from .loadcontrol.prices import HourPrice
+from .loadcontrol.promises import PlanChanged
+from .loadcontrol.snapshot import ChargerSnapshot, SiteSnapshot, charger_dict
+from .loadcontrol.view import build_snapshot, charger_snapshot
+from .loadcontrol.warnings import ControlWarning
 from .meters.reading import MeterReading
 from .meters.source import MeterSource
 from .site_admin import SiteAdminCommands

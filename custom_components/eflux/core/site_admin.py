@@ -9,8 +9,8 @@ point id as it connected.
 from __future__ import annotations
 
 from .central import CentralSystem
-from .controller import Controller
 from .domain import Card
+from .loadcontrol.controller import Controller
 
 
 class SiteAdminCommands:

@@ -20,10 +20,10 @@ from .central.model import FirmwareUpdate
 from .clock import Clock
 from .config import CardProfile, CarProfile, ChargerBinding, SiteConfig
 from .config.planner import parse_car
-from .control.circuit_limits import CircuitLimitError, CircuitOverride
-from .control.prices import parse_entries
-from .controller import Controller
 from .domain import DepartureRequest, SessionRecord
+from .loadcontrol.circuit_limits import CircuitLimitError, CircuitOverride
+from .loadcontrol.controller import Controller
+from .loadcontrol.prices import parse_entries
 
 
 class SiteCommands:
@@ -138,7 +138,7 @@ class SiteCommands:
     # ---- prices ---------------------------------------------------------------------------------
     async def push_prices(self, items: object, *, replace: bool = False) -> int:
         """Day-ahead prices per kWh over the tariff, as [{start, end?, price}] (see
-        `control.prices.parse_entries`; PlanInputError names a bad entry); `replace`: instead
+        `loadcontrol.prices.parse_entries`; PlanInputError names a bad entry); `replace`: instead
         of every price pushed so far. Returns how many hours are set."""
         return self.controller.push_prices(parse_entries(items), replace=replace)
 

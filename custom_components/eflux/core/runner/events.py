@@ -12,7 +12,7 @@ import json
 
 from aiohttp import web
 
-from ..control.snapshot import SiteSnapshot
+from ..loadcontrol.snapshot import SiteSnapshot
 from ..runtime import LocalSite
 
 KEEPALIVE_S = 15.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...config import SiteConfig
-from ...control.snapshot import SiteSnapshot
+from ...loadcontrol.snapshot import SiteSnapshot
 
 
 @dataclass(frozen=True, slots=True)

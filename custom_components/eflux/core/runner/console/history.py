@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ...control.snapshot import SiteSnapshot
+from ...loadcontrol.snapshot import SiteSnapshot
 
 SAMPLES = 24 * 60
 MINUTE = timedelta(minutes=1)

@@ -8,8 +8,8 @@ from datetime import datetime
 from ..balancing import Mode
 from ..central import ChargePointState, ConnectorState
 from ..config import MeterConfig
-from ..controller import Controller
 from ..meters.source import MeterSource
+from .controller import Controller
 from .flex_price import flexibility_price
 from .inputs import connector_of, measured_soc
 from .meter_feed import reading_amps

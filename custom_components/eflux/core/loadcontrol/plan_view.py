@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..controller import Controller
+    from .controller import Controller
 
 
 def planner_fields(controller: Controller, now: datetime) -> dict[str, Any]:

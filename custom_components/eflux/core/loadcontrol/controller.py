@@ -22,7 +22,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from .balancing import (
+from ..balancing import (
     BalanceResult,
     BalancerState,
     Charger,
@@ -36,7 +36,7 @@ from .balancing import (
     balance,
     compile_site,
 )
-from .central import (
+from ..central import (
     CentralEvent,
     CentralSystem,
     ChargerBooted,
@@ -45,12 +45,15 @@ from .central import (
     TransactionEnded,
     TransactionStarted,
 )
-from .central.events import EvChargingNeedsReported
-from .clock import Clock, Now, as_clock, utc_now
-from .config import CarProfile, ChargerBinding, ControllerSettings
-from .control.departures import Departures
-from .control.household_history import HouseholdHistory
-from .control.inputs import (
+from ..central.events import EvChargingNeedsReported
+from ..clock import Clock, Now, as_clock, utc_now
+from ..config import CarProfile, ChargerBinding, ControllerSettings
+from ..domain import DepartureRequest
+from ..planning import CarPlan
+from ..planning.tariff import PriceEntry
+from .departures import Departures
+from .household_history import HouseholdHistory
+from .inputs import (
     SampleTimes,
     UserSettings,
     charger_input,
@@ -58,17 +61,14 @@ from .control.inputs import (
     external_amps,
     refresh,
 )
-from .control.plug_in import plug_in_commands
-from .control.prices import HourPrice, PriceBook
-from .control.promises import PlanEvents
-from .control.replan import ReplanJob, Replanner
-from .control.safe_limits import SafeLimits, safe_current
-from .control.sender import Channel, Command, LimitSender
-from .control.site_limits import SiteLimits
-from .control.warnings import ControlWarning, warning_changes
-from .domain import DepartureRequest
-from .planning import CarPlan
-from .planning.tariff import PriceEntry
+from .plug_in import plug_in_commands
+from .prices import HourPrice, PriceBook
+from .promises import PlanEvents
+from .replan import ReplanJob, Replanner
+from .safe_limits import SafeLimits, safe_current
+from .sender import Channel, Command, LimitSender
+from .site_limits import SiteLimits
+from .warnings import ControlWarning, warning_changes
 
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_METER_TIMEOUT_S = 5.0
