@@ -45,35 +45,60 @@ Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="eflux-backend", description=__doc__.splitlines()[0])
-    p.add_argument("--database", default=os.environ.get("EFLUX_BACKEND_DATABASE",
-                                                        DEFAULT_DATABASE),
-                   help="SQLite file or postgresql:// URL (default: %(default)s)")
+    p.add_argument(
+        "--database",
+        default=os.environ.get("EFLUX_BACKEND_DATABASE", DEFAULT_DATABASE),
+        help="SQLite file or postgresql:// URL (default: %(default)s)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="bytes")
-    serve.add_argument("--trusted-proxies", type=_trusted_networks,
-                       default=os.environ.get("EFLUX_BACKEND_TRUSTED_PROXIES", ""),
-                       help="IPs/CIDRs of reverse proxies whose client header is believed,"
-                            " comma-separated (default: none, the peer is the client)")
-    serve.add_argument("--proxy-header", choices=PROXY_HEADERS, type=_proxy_header,
-                       default=os.environ.get("EFLUX_BACKEND_PROXY_HEADER", "x-forwarded-for"),
-                       help="the header those proxies set (default: %(default)s)")
-    serve.add_argument("--public-url", type=_public_url,
-                       default=os.environ.get("EFLUX_BACKEND_PUBLIC_URL") or None,
-                       help="the URL users open the portal at, for links in mails (default:"
-                            " the address served on; never the request's Host header)")
-    serve.add_argument("--payments-url", default=os.environ.get("EFLUX_PAYMENTS_URL") or None,
-                       help="the payment provider's API base URL (Mollie v2 shape) for prepaid"
-                            " top-ups (default: none; top-ups are then unavailable)")
-    serve.add_argument("--payments-key", default=os.environ.get("EFLUX_PAYMENTS_KEY") or None,
-                       help="the payment provider's API key ($EFLUX_PAYMENTS_KEY)")
-    serve.add_argument("--log-format", choices=LOG_FORMATS, default="text",
-                       help="log lines as text or as one JSON object each (default: text)")
-    serve.add_argument("--ocpi-party", default=os.environ.get("EFLUX_OCPI_PARTY") or None,
-                       help="serve roaming over OCPI 2.2.1 under /ocpi as this party (NL-EFX);"
-                            " see docs/roaming.md (default: no OCPI)")
+    serve.add_argument(
+        "--trusted-proxies",
+        type=_trusted_networks,
+        default=os.environ.get("EFLUX_BACKEND_TRUSTED_PROXIES", ""),
+        help="IPs/CIDRs of reverse proxies whose client header is believed,"
+        " comma-separated (default: none, the peer is the client)",
+    )
+    serve.add_argument(
+        "--proxy-header",
+        choices=PROXY_HEADERS,
+        type=_proxy_header,
+        default=os.environ.get("EFLUX_BACKEND_PROXY_HEADER", "x-forwarded-for"),
+        help="the header those proxies set (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--public-url",
+        type=_public_url,
+        default=os.environ.get("EFLUX_BACKEND_PUBLIC_URL") or None,
+        help="the URL users open the portal at, for links in mails (default:"
+        " the address served on; never the request's Host header)",
+    )
+    serve.add_argument(
+        "--payments-url",
+        default=os.environ.get("EFLUX_PAYMENTS_URL") or None,
+        help="the payment provider's API base URL (Mollie v2 shape) for prepaid"
+        " top-ups (default: none; top-ups are then unavailable)",
+    )
+    serve.add_argument(
+        "--payments-key",
+        default=os.environ.get("EFLUX_PAYMENTS_KEY") or None,
+        help="the payment provider's API key ($EFLUX_PAYMENTS_KEY)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="log lines as text or as one JSON object each (default: text)",
+    )
+    serve.add_argument(
+        "--ocpi-party",
+        default=os.environ.get("EFLUX_OCPI_PARTY") or None,
+        help="serve roaming over OCPI 2.2.1 under /ocpi as this party (NL-EFX);"
+        " see docs/roaming.md (default: no OCPI)",
+    )
     sub.add_parser("migrate", help="apply the database migrations and exit")
     admin = sub.add_parser("create-admin", help="an administrator (and a token for it)")
     admin.add_argument("--email", required=True)
@@ -86,8 +111,9 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--name", default="cli")
     token.add_argument("--days", type=int, help="expires after this many days")
     sub.add_parser("seed-demo", help="demo accounts, cards, plans and a site; prints tokens")
-    sub.add_parser("rotate-card-epoch",
-                   help="after restoring a backup: every site replaces its card list")
+    sub.add_parser(
+        "rotate-card-epoch", help="after restoring a backup: every site replaces its card list"
+    )
     add_invoice_parser(sub)
     add_payouts_parser(sub)
     add_ocpi_parser(sub)
@@ -138,8 +164,9 @@ async def cmd_create_admin(args: argparse.Namespace) -> int:
     async def work(store: Store) -> int:
         now = utc_now()
         account = await store.accounts.create_account(AccountKind.BUSINESS, "Operations", now=now)
-        user = await store.accounts.create_user(account.id, args.email, Role.ADMIN, now=now,
-                                                name=args.name, password=args.password)
+        user = await store.accounts.create_user(
+            account.id, args.email, Role.ADMIN, now=now, name=args.name, password=args.password
+        )
         issued = await store.accounts.create_user_token(user.id, "create-admin", now=now)
         _emit({"user_id": user.id, "account_id": account.id, "token": issued.secret})
         return 0
@@ -153,14 +180,16 @@ async def cmd_create_token(args: argparse.Namespace) -> int:
         expires = now + timedelta(days=args.days) if args.days else None
         if args.site is not None:
             site = await store.sites.get_site(args.site)
-            issued = await store.accounts.create_site_token(site, args.name, now=now,
-                                                            expires_at=expires)
+            issued = await store.accounts.create_site_token(
+                site, args.name, now=now, expires_at=expires
+            )
         else:
             user = await store.accounts.find_user(args.email)
             if user is None:
                 raise NotFound(f"no user with e-mail {args.email!r}")
-            issued = await store.accounts.create_user_token(user.id, args.name, now=now,
-                                                            expires_at=expires)
+            issued = await store.accounts.create_user_token(
+                user.id, args.name, now=now, expires_at=expires
+            )
         _emit({"token_id": issued.id, "kind": issued.kind, "token": issued.secret})
         return 0
 
@@ -178,11 +207,18 @@ async def cmd_seed_demo(args: argparse.Namespace) -> int:
 async def cmd_rotate_card_epoch(args: argparse.Namespace) -> int:
     """A restored database repeats card-list versions sites have seen with other changes;
     a new epoch makes every site fetch the full list and replace its own."""
+
     async def work(store: Store) -> int:
-        epoch = await store.cards.rotate_epoch(now=utc_now(), actor="cli",
-                                               reason="rotate-card-epoch")
-        _emit({"epoch": epoch.epoch, "previous": epoch.previous,
-               "card_version": epoch.started_version})
+        epoch = await store.cards.rotate_epoch(
+            now=utc_now(), actor="cli", reason="rotate-card-epoch"
+        )
+        _emit(
+            {
+                "epoch": epoch.epoch,
+                "previous": epoch.previous,
+                "card_version": epoch.started_version,
+            }
+        )
         return 0
 
     return await _with_store(args, work)
@@ -199,10 +235,16 @@ def serve(args: argparse.Namespace) -> int:
 
     async def build() -> web.Application:
         store = await Store.open(args.database)
-        app = create_app(store, max_body_bytes=args.max_body, portal_outbox=default_outbox(),
-                         proxies=proxies, public_url=args.public_url,
-                         listen=ListenAddress(args.host, args.port), payments=payments,
-                         ocpi=ocpi)
+        app = create_app(
+            store,
+            max_body_bytes=args.max_body,
+            portal_outbox=default_outbox(),
+            proxies=proxies,
+            public_url=args.public_url,
+            listen=ListenAddress(args.host, args.port),
+            payments=payments,
+            ocpi=ocpi,
+        )
 
         async def store_lifetime(_: web.Application) -> AsyncIterator[None]:
             yield
@@ -211,8 +253,9 @@ def serve(args: argparse.Namespace) -> int:
         app.cleanup_ctx.append(store_lifetime)
         return app
 
-    web.run_app(build(), host=args.host, port=args.port, print=None,
-                access_log_class=access_logger(proxies))
+    web.run_app(
+        build(), host=args.host, port=args.port, print=None, access_log_class=access_logger(proxies)
+    )
     return 0
 
 
@@ -221,8 +264,9 @@ def _ocpi_settings(args: argparse.Namespace) -> OcpiSettings | None:
         return None
     base = args.public_url or f"http://{args.host}:{args.port}"
     try:
-        return OcpiSettings.parse(args.ocpi_party, os.environ.get("EFLUX_OCPI_NAME",
-                                                                  "E-Flux Local"), base)
+        return OcpiSettings.parse(
+            args.ocpi_party, os.environ.get("EFLUX_OCPI_NAME", "E-Flux Local"), base
+        )
     except ValueError as err:
         raise SystemExit(f"eflux-backend serve: {err}") from None
 

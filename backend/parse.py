@@ -38,8 +38,9 @@ class ParseError(ValueError):
 def digits(text: str | None, what: str = "value") -> int:
     """A non-negative integer written in 1-18 ASCII digits (no sign, no spaces, no '²')."""
     if text is None or _ASCII_DIGITS.fullmatch(text) is None:
-        raise ParseError(f"{what} must be a non-negative integer of at most "
-                         f"{MAX_ID_DIGITS} digits 0-9")
+        raise ParseError(
+            f"{what} must be a non-negative integer of at most {MAX_ID_DIGITS} digits 0-9"
+        )
     return int(text)
 
 
@@ -70,9 +71,7 @@ def aware_time(value: object, what: str = "time") -> datetime:
     return parsed
 
 
-def json_value(
-    raw: bytes, *, max_bytes: int | None = MAX_BODY, max_depth: int = MAX_DEPTH
-) -> Any:
+def json_value(raw: bytes, *, max_bytes: int | None = MAX_BODY, max_depth: int = MAX_DEPTH) -> Any:
     """A JSON document of at most `max_bytes` UTF-8 bytes (None: the caller bounded it) nested
     at most `max_depth` deep whose strings (keys too) hold no NUL and no lone surrogate;
     NaN/Infinity are left to the schemas.

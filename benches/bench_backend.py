@@ -74,11 +74,13 @@ class RowByRowSessions(Sessions):
             for item in batch:
                 if item.charge_point_id not in cps:
                     cps[item.charge_point_id] = await self._sites.site_charge_point(
-                        tx, site, item.charge_point_id, now)
+                        tx, site, item.charge_point_id, now
+                    )
                 point, tariff = await point_at(tx, cps[item.charge_point_id], item.started_at)
                 card = cards.get(normalise_uid(item.id_tag or ""))
-                where = _Where(f"site:{site.id}", site.id, point.id, SessionSource.OWN_NETWORK,
-                               None)
+                where = _Where(
+                    f"site:{site.id}", site.id, point.id, SessionSource.OWN_NETWORK, None
+                )
                 checked = _Checked(bill_to(card, point), _reasons(item, point, now))
                 row = _row(where, item, checked, tariff, str(to_db(now)))
                 stored = await batch_sql.insert_rows(tx, engine, where.origin, [row])
@@ -91,23 +93,31 @@ def bodies(prefix: str, count: int) -> list[str]:
     """Batches of 100 finished sessions as the local outbox sends them."""
     work = [
         FinishedSession(
-            charge_point_id=f"CP{n % 8}", transaction_id=f"{prefix}{n}", connector_id=1,
-            id_tag=f"CARD{n % 50:02d}", started_at=T0 + timedelta(minutes=n % 40_000),
-            stopped_at=T0 + timedelta(minutes=n % 40_000 + 90), meter_start_wh=0.0,
-            meter_stop_wh=7400.5, energy_wh=7400.5,
+            charge_point_id=f"CP{n % 8}",
+            transaction_id=f"{prefix}{n}",
+            connector_id=1,
+            id_tag=f"CARD{n % 50:02d}",
+            started_at=T0 + timedelta(minutes=n % 40_000),
+            stopped_at=T0 + timedelta(minutes=n % 40_000 + 90),
+            meter_start_wh=0.0,
+            meter_stop_wh=7400.5,
+            energy_wh=7400.5,
         )
         for n in range(count)
     ]
-    return ['{"sessions":[' + ",".join(session_to_json(s) for s in work[i : i + BATCH]) + "]}"
-            for i in range(0, count, BATCH)]
+    return [
+        '{"sessions":[' + ",".join(session_to_json(s) for s in work[i : i + BATCH]) + "]}"
+        for i in range(0, count, BATCH)
+    ]
 
 
 async def seed(store: Store, sites: int) -> list[str]:
     """An account with 50 cards and `sites` sites; → a site token per site."""
     account = await store.accounts.create_account(AccountKind.CONSUMER, "Bench", now=T0)
     for n in range(50):
-        await store.cards.create_card(f"CARD{n:02d}", CardKind.SUBSCRIPTION, now=T0,
-                                      account_id=account.id)
+        await store.cards.create_card(
+            f"CARD{n:02d}", CardKind.SUBSCRIPTION, now=T0, account_id=account.id
+        )
     tokens = []
     for n in range(sites):
         site = await store.sites.create_site(account.id, f"Bench {n}", now=T0)
@@ -120,11 +130,11 @@ async def post_all(urls: list[str], tokens: list[str], work: list[list[str]]) ->
     async with aiohttp.ClientSession() as http:
 
         async def site(n: int) -> None:
-            headers = {"Authorization": f"Bearer {tokens[n]}",
-                       "Content-Type": "application/json"}
+            headers = {"Authorization": f"Bearer {tokens[n]}", "Content-Type": "application/json"}
             for body in work[n]:
-                async with http.post(f"{urls[n % len(urls)]}/api/v1/sync/sessions",
-                                     data=body, headers=headers) as answer:
+                async with http.post(
+                    f"{urls[n % len(urls)]}/api/v1/sync/sessions", data=body, headers=headers
+                ) as answer:
                     assert answer.status == 200, (answer.status, await answer.text())
 
         started = time.perf_counter()
@@ -161,9 +171,15 @@ def serving(dsn: str, processes: int) -> Iterator[list[str]]:
     """`processes` real `eflux-backend serve` processes on one database; → their URLs."""
     ports = [free_port() for _ in range(processes)]
     env = {**os.environ, "EFLUX_BACKEND_DATABASE": dsn}
-    procs = [subprocess.Popen(
-        [str(ROOT / ".venv/bin/eflux-backend"), "serve", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    procs = [
+        subprocess.Popen(
+            [str(ROOT / ".venv/bin/eflux-backend"), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
     try:
         deadline = time.monotonic() + 60
         while not all(port_answers(p) for p in ports):
@@ -191,8 +207,7 @@ def processes_rate(dsn: str, processes: int, count: int, prefix: str) -> float:
     per_site = count // SITES // BATCH * BATCH
     work = [bodies(f"{prefix}{n}-", per_site) for n in range(SITES)]
     with serving(dsn, processes) as urls:
-        asyncio.run(post_all(urls, tokens, [bodies(f"w{prefix}{n}-", 100)
-                                            for n in range(SITES)]))
+        asyncio.run(post_all(urls, tokens, [bodies(f"w{prefix}{n}-", 100) for n in range(SITES)]))
         seconds = asyncio.run(post_all(urls, tokens, work))
     return per_site * SITES / seconds
 
@@ -221,9 +236,11 @@ def main() -> None:
         print(f"{engine:<12}{old:>14.0f}/s{new:>10.0f}/s{new / old:>7.1f}x")
     for n, rate in multi.items():
         base = rates["postgresql"][0]
-        print(f"postgresql, {n} serve process{'es' if n > 1 else ''}, {SITES} sites at once: "
-              f"{rate:,.0f}/s (target {TARGET:,}/s: {rate / TARGET:.2f}x; "
-              f"{rate / base:.1f}x the old path in process)")
+        print(
+            f"postgresql, {n} serve process{'es' if n > 1 else ''}, {SITES} sites at once: "
+            f"{rate:,.0f}/s (target {TARGET:,}/s: {rate / TARGET:.2f}x; "
+            f"{rate / base:.1f}x the old path in process)"
+        )
 
 
 if __name__ == "__main__":

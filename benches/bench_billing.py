@@ -40,9 +40,15 @@ T0 = datetime(2024, 12, 1, tzinfo=UTC)
 PUBLIC_POINTS = 300
 PLANS = (
     Plan("ppu", "Card pay per use", PlanKind.CARD, PlanForm.FLEXIBLE),
-    Plan("b100", "Card 100 kWh", PlanKind.CARD, PlanForm.FIXED, Price.gross(1995),
-         bundle=Bundle(100_000, 600, 20_000),
-         overage=OverageRates(Decimal(35), Decimal(120), Decimal(59))),
+    Plan(
+        "b100",
+        "Card 100 kWh",
+        PlanKind.CARD,
+        PlanForm.FIXED,
+        Price.gross(1995),
+        bundle=Bundle(100_000, 600, 20_000),
+        overage=OverageRates(Decimal(35), Decimal(120), Decimal(59)),
+    ),
     Plan("cp", "Charge point fixed", PlanKind.CHARGE_POINT, PlanForm.FIXED, Price.gross(1250)),
 )
 
@@ -56,24 +62,31 @@ async def seed(store: Store, accounts: int, sessions: int) -> float:
     async with db.transaction() as tx:
         await tx.executemany(
             "INSERT INTO accounts (id, kind, name, created_at) VALUES (?, 'consumer', ?, ?)",
-            [(n, f"Customer {n}", stamp) for n in range(1, accounts + 2)])
+            [(n, f"Customer {n}", stamp) for n in range(1, accounts + 2)],
+        )
         await tx.executemany(
             "INSERT INTO tariffs (id, name, start_cents, per_kwh_cents, per_minute_cents, basis,"
             " created_at) VALUES (?, ?, ?, ?, ?, 'incl_vat', ?)",
-            [(1, "public", "0", "39", "0", stamp), (2, "guest", "25", "30", "1", stamp)])
+            [(1, "public", "0", "39", "0", stamp), (2, "guest", "25", "30", "1", stamp)],
+        )
         # The operator (account accounts+1) owns the public points; every 100th customer
         # opens a charge point to guests.
         points = [(n, accounts + 1, f"PUB{n}", 1, 0, stamp) for n in range(1, PUBLIC_POINTS + 1)]
-        points += [(PUBLIC_POINTS + n, n, f"HOME{n}", 2, 1, stamp)
-                   for n in range(1, accounts + 1) if n % 100 == 0]
+        points += [
+            (PUBLIC_POINTS + n, n, f"HOME{n}", 2, 1, stamp)
+            for n in range(1, accounts + 1)
+            if n % 100 == 0
+        ]
         await tx.executemany(
             "INSERT INTO charge_points (id, account_id, ocpp_id, name, tariff_id, guest_usage,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(i, a, o, o, t, g, s) for i, a, o, t, g, s in points])
+            [(i, a, o, o, t, g, s) for i, a, o, t, g, s in points],
+        )
         await tx.executemany(
             "INSERT INTO cards (id, uid, account_id, kind, status, version, created_at)"
             " VALUES (?, ?, ?, 'subscription', 'active', 0, ?)",
-            [(n, f"CARD{n:06d}", n, stamp) for n in range(1, accounts + 1)])
+            [(n, f"CARD{n:06d}", n, stamp) for n in range(1, accounts + 1)],
+        )
         subs: list[tuple[int, str, int | None, int | None, str, str | None]] = []
         for n in range(1, accounts + 1):
             start = date(2024, 12, 1) if n % 3 else date(2025, 1, 1 + n % 28)
@@ -84,7 +97,8 @@ async def seed(store: Store, accounts: int, sessions: int) -> float:
         await tx.executemany(
             "INSERT INTO subscriptions (account_id, plan_code, card_id, charge_point_id, status,"
             " applied_on, starts_on, created_at) VALUES (?, ?, ?, ?, 'active', ?, ?, ?)",
-            [(a, p, c, cp, s, s, st) for a, p, c, cp, s, st in subs])
+            [(a, p, c, cp, s, s, st) for a, p, c, cp, s, st in subs],
+        )
     guest_points = [p for p in points if p[5]]
     month_start = datetime(2025, 1, 1, tzinfo=AMSTERDAM)
     rows = []
@@ -95,15 +109,38 @@ async def seed(store: Store, accounts: int, sessions: int) -> float:
         wh = rng.randrange(0, 60_000)
         roaming = rng.random() < 0.3
         if roaming:
-            cp_id, ocpp, origin, source, tariff = None, f"EVB-{n % 5000}", "roaming:op", \
-                "roaming", ("35", "59", "2")
+            cp_id, ocpp, origin, source, tariff = (
+                None,
+                f"EVB-{n % 5000}",
+                "roaming:op",
+                "roaming",
+                ("35", "59", "2"),
+            )
         else:
-            point = guest_points[n % len(guest_points)] if n % 50 == 0 else \
-                points[rng.randrange(PUBLIC_POINTS)]
+            point = (
+                guest_points[n % len(guest_points)]
+                if n % 50 == 0
+                else points[rng.randrange(PUBLIC_POINTS)]
+            )
             cp_id, ocpp, origin, source = point[0], point[2], "site:0", "own_network"
             tariff = ("25", "30", "1") if point[5] else ("0", "39", "0")
-        rows.append((origin, cp_id, ocpp, f"T{n}", card, card, source, to_db(began),
-                     to_db(began + timedelta(minutes=minutes)), wh, float(wh), *tariff, stamp))
+        rows.append(
+            (
+                origin,
+                cp_id,
+                ocpp,
+                f"T{n}",
+                card,
+                card,
+                source,
+                to_db(began),
+                to_db(began + timedelta(minutes=minutes)),
+                wh,
+                float(wh),
+                *tariff,
+                stamp,
+            )
+        )
     started = time.perf_counter()
     async with db.transaction() as tx:
         await tx.executemany(
@@ -111,7 +148,9 @@ async def seed(store: Store, accounts: int, sessions: int) -> float:
             " connector_id, card_id, account_id, source, started_at, stopped_at, energy_wh,"
             " meter_start_wh, meter_stop_wh, start_cents, per_kwh_cents, per_minute_cents,"
             " tariff_basis, received_at) VALUES"
-            " (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, 'incl_vat', ?)", rows)
+            " (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, 'incl_vat', ?)",
+            rows,
+        )
     return time.perf_counter() - started
 
 
@@ -139,16 +178,26 @@ async def measure(url: str, accounts: int, sessions: int) -> dict[str, float]:
         lines = await store.db.fetchval("SELECT count(*) FROM invoice_lines")
     finally:
         await store.close()
-    return {"insert": insert, "load": load, "baseline": baseline, "total": total,
-            "rerun": rerun, "documents": documents, "lines": float(lines)}
+    return {
+        "insert": insert,
+        "load": load,
+        "baseline": baseline,
+        "total": total,
+        "rerun": rerun,
+        "documents": documents,
+        "lines": float(lines),
+    }
 
 
 def report(engine: str, r: dict[str, float], sessions: int) -> None:
     """One engine's row, printed as soon as it is measured."""
-    print(f"{engine:<12}{r['insert']:>9.1f}s{r['total']:>12.1f}s"
-          f"{sessions / r['total']:>12.0f}{r['baseline']:>9.1f}s"
-          f"{r['total'] / r['baseline']:>7.1f}x{r['rerun']:>8.1f}s{r['documents']:>11.0f}"
-          f"{r['lines']:>10.0f}", flush=True)
+    print(
+        f"{engine:<12}{r['insert']:>9.1f}s{r['total']:>12.1f}s"
+        f"{sessions / r['total']:>12.0f}{r['baseline']:>9.1f}s"
+        f"{r['total'] / r['baseline']:>7.1f}x{r['rerun']:>8.1f}s{r['documents']:>11.0f}"
+        f"{r['lines']:>10.0f}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -156,13 +205,21 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 accounts, 10,000 sessions")
     args = parser.parse_args()
     accounts, sessions = (200, 10_000) if args.quick else (10_000, 1_000_000)
-    print(f"invoicing {MONTH}: {accounts} accounts, {sessions} sessions"
-          f" (baseline: the pure run_month on the same inputs, no storage)")
-    print(f"{'engine':<12}{'insert':>10}{'invoice run':>13}{'sessions/s':>12}{'baseline':>10}"
-          f"{'ratio':>8}{'re-run':>9}{'documents':>11}{'lines':>10}", flush=True)
+    print(
+        f"invoicing {MONTH}: {accounts} accounts, {sessions} sessions"
+        f" (baseline: the pure run_month on the same inputs, no storage)"
+    )
+    print(
+        f"{'engine':<12}{'insert':>10}{'invoice run':>13}{'sessions/s':>12}{'baseline':>10}"
+        f"{'ratio':>8}{'re-run':>9}{'documents':>11}{'lines':>10}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        report("sqlite", asyncio.run(measure(str(Path(tmp) / "bench.sqlite"), accounts,
-                                             sessions)), sessions)
+        report(
+            "sqlite",
+            asyncio.run(measure(str(Path(tmp) / "bench.sqlite"), accounts, sessions)),
+            sessions,
+        )
     try:
         with postgres_database() as dsn:
             report("postgresql", asyncio.run(measure(dsn, accounts, sessions)), sessions)

@@ -80,8 +80,18 @@ def test_manifest_requirements_install_beside_home_assistants_pins() -> None:
 
 def test_hacs_json_declares_the_minimum_home_assistant() -> None:
     hacs = _load(ROOT / "hacs.json")
-    allowed = {"name", "content_in_root", "zip_release", "filename", "hide_default_branch",
-               "country", "homeassistant", "persistent_directory", "render_readme", "hacs"}
+    allowed = {
+        "name",
+        "content_in_root",
+        "zip_release",
+        "filename",
+        "hide_default_branch",
+        "country",
+        "homeassistant",
+        "persistent_directory",
+        "render_readme",
+        "hacs",
+    }
     assert set(hacs) <= allowed
     assert hacs["name"]
     assert hacs["homeassistant"] == "2025.4.0"

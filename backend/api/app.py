@@ -66,8 +66,15 @@ def create_app(
     if listen is not None:
         app[LISTEN_ADDRESS] = listen
     metrics.setup(app)  # /metrics; its middleware wraps every other one
-    for module in (routes_accounts, routes_cards, routes_charge_points, routes_review,
-                   routes_sessions, routes_sync, routes_vehicles):
+    for module in (
+        routes_accounts,
+        routes_cards,
+        routes_charge_points,
+        routes_review,
+        routes_sessions,
+        routes_sync,
+        routes_vehicles,
+    ):
         module.setup(app)
     from ..invoicing import routes as invoice_routes  # invoicing imports api: mount it last
 
@@ -80,8 +87,12 @@ def create_app(
     return app
 
 
-def _mount_payments(app: web.Application, store: Store, clock: Callable[[], datetime],
-                    settings: ProviderSettings | None) -> None:
+def _mount_payments(
+    app: web.Application,
+    store: Store,
+    clock: Callable[[], datetime],
+    settings: ProviderSettings | None,
+) -> None:
     from ..payments import routes as payment_routes  # it imports api: mounted last too
 
     payment_routes.setup(app)

@@ -22,11 +22,16 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     # Tokens are ASCII; other header bytes arrive as surrogates and would fail at hashing.
-    if (scheme.lower() != "bearer" or not secret or len(secret) > MAX_TOKEN_LENGTH
-            or not secret.isascii()):
+    if (
+        scheme.lower() != "bearer"
+        or not secret
+        or len(secret) > MAX_TOKEN_LENGTH
+        or not secret.isascii()
+    ):
         raise ApiError(401, "unauthorized", "send 'Authorization: Bearer <token>'")
     principal = await request.app[STORE].accounts.authenticate(
-        secret.strip(), now=request.app[CLOCK]())
+        secret.strip(), now=request.app[CLOCK]()
+    )
     if principal is None:
         raise ApiError(401, "unauthorized", "the token is unknown, revoked or expired")
     request[PRINCIPAL] = principal

@@ -35,8 +35,12 @@ def error_response(
 
 def unavailable_response(err: Unavailable) -> web.Response:
     _LOGGER.warning("database unavailable: %s", err)
-    return error_response(503, "unavailable", "the database is unavailable; retry later",
-                          {"Retry-After": str(RETRY_AFTER_S)})
+    return error_response(
+        503,
+        "unavailable",
+        "the database is unavailable; retry later",
+        {"Retry-After": str(RETRY_AFTER_S)},
+    )
 
 
 def invalid_detail(err: vol.Invalid) -> str:
@@ -73,9 +77,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return unavailable_response(err)
     except ProviderUnavailable as err:  # before ProviderError, its base
         _LOGGER.warning("payment provider unavailable: %s", err)
-        return error_response(503, "provider_unavailable",
-                              "the payment provider cannot be reached; retry later",
-                              {"Retry-After": str(RETRY_AFTER_S)})
+        return error_response(
+            503,
+            "provider_unavailable",
+            "the payment provider cannot be reached; retry later",
+            {"Retry-After": str(RETRY_AFTER_S)},
+        )
     except ProviderError as err:
         _LOGGER.error("payment provider error: %s", err)
         return error_response(502, "provider_error", "the payment provider's answer was unusable")
@@ -87,7 +94,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(404, "not_found", "a record the request refers to does not exist")
     except StoreError as err:
         status, code = next(
-            (v for k, v in _STORE_ERRORS.items() if isinstance(err, k)), (400, "invalid"))
+            (v for k, v in _STORE_ERRORS.items() if isinstance(err, k)), (400, "invalid")
+        )
         return error_response(status, code, str(err))
     except web.HTTPRequestEntityTooLarge as err:
         return error_response(413, "too_large", err.text or "the body is too large")

@@ -85,9 +85,7 @@ def query_int(text: str, name: str) -> int:
         raise ApiError(400, "invalid", err.detail) from None
 
 
-async def listing(
-    request: web.Request, fetch: Callable[..., Awaitable[list[Any]]]
-) -> web.Response:
+async def listing(request: web.Request, fetch: Callable[..., Awaitable[list[Any]]]) -> web.Response:
     """One page of `fetch(scope, limit=…, after=…)` in the caller's scope."""
     limit, after = page_args(request)
     return page(await fetch(scope(request), limit=limit, after=after), limit)

@@ -19,12 +19,14 @@ async def health(request: web.Request) -> web.Response:
 async def me(request: web.Request) -> web.Response:
     principal = principal_of(request)
     account = await request.app[STORE].accounts.get_account(principal.account_id)
-    return ok({
-        "account": account,
-        "user": principal.user,
-        "site_id": principal.site_id,
-        "admin": principal.is_admin,
-    })
+    return ok(
+        {
+            "account": account,
+            "user": principal.user,
+            "site_id": principal.site_id,
+            "admin": principal.is_admin,
+        }
+    )
 
 
 async def list_accounts(request: web.Request) -> web.Response:
@@ -36,7 +38,8 @@ async def create_account(request: web.Request) -> web.Response:
     data = await body(request, schemas.ACCOUNT)
     kind: AccountKind = data.pop("kind")
     account = await request.app[STORE].accounts.create_account(
-        kind, data.pop("name"), now=request.app[CLOCK](), actor=actor(request), **data)
+        kind, data.pop("name"), now=request.app[CLOCK](), actor=actor(request), **data
+    )
     return ok(account, 201)
 
 
@@ -54,8 +57,14 @@ async def create_user(request: web.Request) -> web.Response:
     data = await body(request, schemas.USER)
     role: Role = data["role"]
     created = await request.app[STORE].accounts.create_user(
-        path_id(request), data["email"], role, now=request.app[CLOCK](), name=data.get("name"),
-        password=data.get("password"), actor=actor(request))
+        path_id(request),
+        data["email"],
+        role,
+        now=request.app[CLOCK](),
+        name=data.get("name"),
+        password=data.get("password"),
+        actor=actor(request),
+    )
     return ok(created, 201)
 
 
@@ -65,8 +74,8 @@ async def create_token(request: web.Request) -> web.Response:
     data = await body(request, schemas.TOKEN)
     assert principal.user is not None
     issued = await request.app[STORE].accounts.create_user_token(
-        principal.user.id, data["name"], now=request.app[CLOCK](),
-        expires_at=data.get("expires_at"))
+        principal.user.id, data["name"], now=request.app[CLOCK](), expires_at=data.get("expires_at")
+    )
     return ok({"id": issued.id, "token": issued.secret, "expires_at": issued.expires_at}, 201)
 
 
@@ -79,8 +88,9 @@ async def erase_account(request: web.Request) -> web.Response:
     account_id = path_id(request)
     await body(request, schemas.EMPTY)
     store = request.app[STORE]
-    await store.privacy.erase(account_id, scope(request), now=request.app[CLOCK](),
-                              actor=actor(request))
+    await store.privacy.erase(
+        account_id, scope(request), now=request.app[CLOCK](), actor=actor(request)
+    )
     return ok(await store.accounts.get_account(account_id))
 
 

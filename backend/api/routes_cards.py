@@ -24,9 +24,15 @@ async def create_card(request: web.Request) -> web.Response:
         await store.accounts.get_account(data["account_id"])
     kind: CardKind = data["kind"]
     card = await store.cards.create_card(
-        data["uid"], kind, now=request.app[CLOCK](), account_id=data.get("account_id"),
-        label=data.get("label"), expires_at=data.get("expires_at"), actor=actor(request),
-        roaming_authorized=data["roaming_authorized"])
+        data["uid"],
+        kind,
+        now=request.app[CLOCK](),
+        account_id=data.get("account_id"),
+        label=data.get("label"),
+        expires_at=data.get("expires_at"),
+        actor=actor(request),
+        roaming_authorized=data["roaming_authorized"],
+    )
     return ok(card, 201)
 
 
@@ -37,8 +43,12 @@ async def get_card(request: web.Request) -> web.Response:
 async def report_lost(request: web.Request) -> web.Response:
     data = await body(request, schemas.LOST)
     card, order = await request.app[STORE].cards.report_lost(
-        path_id(request), scope(request), now=request.app[CLOCK](), actor=actor(request),
-        order_replacement=data["order_replacement"])
+        path_id(request),
+        scope(request),
+        now=request.app[CLOCK](),
+        actor=actor(request),
+        order_replacement=data["order_replacement"],
+    )
     return ok({"card": card, "replacement_order": order})
 
 
@@ -46,8 +56,8 @@ def _set_status(status: CardStatus) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         await body(request, schemas.EMPTY)
         card = await request.app[STORE].cards.set_status(
-            path_id(request), scope(request), status, now=request.app[CLOCK](),
-            actor=actor(request))
+            path_id(request), scope(request), status, now=request.app[CLOCK](), actor=actor(request)
+        )
         return ok(card)
 
     return handler
@@ -57,7 +67,8 @@ async def assign(request: web.Request) -> web.Response:
     admin(request)
     data = await body(request, schemas.ASSIGN)
     card = await request.app[STORE].cards.assign(
-        path_id(request), data["account_id"], now=request.app[CLOCK](), actor=actor(request))
+        path_id(request), data["account_id"], now=request.app[CLOCK](), actor=actor(request)
+    )
     return ok(card)
 
 

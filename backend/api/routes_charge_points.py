@@ -34,7 +34,8 @@ async def create_site(request: web.Request) -> web.Response:
     data = await body(request, schemas.SITE)
     owner = await _owner(request, data)
     site = await request.app[STORE].sites.create_site(
-        owner, data["name"], now=request.app[CLOCK](), address=data.get("address"))
+        owner, data["name"], now=request.app[CLOCK](), address=data.get("address")
+    )
     return ok(site, 201)
 
 
@@ -48,7 +49,8 @@ async def create_site_token(request: web.Request) -> web.Response:
     store = request.app[STORE]
     site = await store.sites.get_site(path_id(request), scope(request))
     issued = await store.accounts.create_site_token(
-        site, data["name"], now=request.app[CLOCK](), expires_at=data.get("expires_at"))
+        site, data["name"], now=request.app[CLOCK](), expires_at=data.get("expires_at")
+    )
     return ok({"id": issued.id, "token": issued.secret, "expires_at": issued.expires_at}, 201)
 
 
@@ -65,7 +67,8 @@ async def create_tariff(request: web.Request) -> web.Response:
     else:
         owner = await _owner(request, data)
     tariff = await request.app[STORE].sites.create_tariff(
-        owner, data.pop("name"), now=request.app[CLOCK](), **data)
+        owner, data.pop("name"), now=request.app[CLOCK](), **data
+    )
     return ok(tariff, 201)
 
 
@@ -82,7 +85,8 @@ async def create_charge_point(request: web.Request) -> web.Response:
     if data.get("tariff_id") is not None:
         await store.sites.get_tariff(data["tariff_id"], owner)
     cp = await store.sites.create_charge_point(
-        owner, data.pop("ocpp_id"), now=request.app[CLOCK](), **data)
+        owner, data.pop("ocpp_id"), now=request.app[CLOCK](), **data
+    )
     return ok(cp, 201)
 
 
@@ -93,7 +97,8 @@ async def get_charge_point(request: web.Request) -> web.Response:
 async def update_charge_point(request: web.Request) -> web.Response:
     data = await body(request, schemas.CHARGE_POINT_CHANGE)
     cp = await request.app[STORE].sites.update_charge_point(
-        path_id(request), scope(request), now=request.app[CLOCK](), actor=actor(request), **data)
+        path_id(request), scope(request), now=request.app[CLOCK](), actor=actor(request), **data
+    )
     return ok(cp)
 
 
@@ -102,8 +107,12 @@ async def set_departure(request: web.Request) -> web.Response:
     principal = user(request)
     data = await body(request, schemas.DEPARTURE)
     departure = await request.app[STORE].sites.set_departure(
-        path_id(request), scope(request), DepartureIn(**data), now=request.app[CLOCK](),
-        user_id=principal.user.id if principal.user else None)
+        path_id(request),
+        scope(request),
+        DepartureIn(**data),
+        now=request.app[CLOCK](),
+        user_id=principal.user.id if principal.user else None,
+    )
     return ok(departure, 201)
 
 

@@ -16,13 +16,15 @@ NOTE = vol.Any(None, schemas.text(500, 0))
 WH = vol.All(schemas.number, vol.Range(min=0, max=1e12))
 ACCEPT = vol.Schema({vol.Optional("note"): NOTE})
 REJECT = vol.Schema({vol.Required("reason"): schemas.text(500)})
-CORRECT = vol.Schema({
-    vol.Required("energy_wh"): vol.All(schemas.number, vol.Range(min=0, max=1e9)),
-    vol.Required("meter_start_wh"): WH,
-    vol.Required("meter_stop_wh"): WH,
-    vol.Optional("stopped_at"): schemas.aware_time,
-    vol.Optional("note"): NOTE,
-})
+CORRECT = vol.Schema(
+    {
+        vol.Required("energy_wh"): vol.All(schemas.number, vol.Range(min=0, max=1e9)),
+        vol.Required("meter_start_wh"): WH,
+        vol.Required("meter_stop_wh"): WH,
+        vol.Optional("stopped_at"): schemas.aware_time,
+        vol.Optional("note"): NOTE,
+    }
+)
 
 
 async def list_review(request: web.Request) -> web.Response:
@@ -36,25 +38,41 @@ async def list_review(request: web.Request) -> web.Response:
 async def accept(request: web.Request) -> web.Response:
     admin(request)
     data = await body(request, ACCEPT)
-    return ok(await request.app[STORE].review.accept(
-        path_id(request), now=request.app[CLOCK](), actor=actor(request),
-        note=data.get("note") or ""))
+    return ok(
+        await request.app[STORE].review.accept(
+            path_id(request),
+            now=request.app[CLOCK](),
+            actor=actor(request),
+            note=data.get("note") or "",
+        )
+    )
 
 
 async def correct(request: web.Request) -> web.Response:
     admin(request)
     data = await body(request, CORRECT)
-    fix = Correction(data["energy_wh"], data["meter_start_wh"], data["meter_stop_wh"],
-                     data.get("stopped_at"), data.get("note") or "")
-    return ok(await request.app[STORE].review.correct(
-        path_id(request), fix, now=request.app[CLOCK](), actor=actor(request)))
+    fix = Correction(
+        data["energy_wh"],
+        data["meter_start_wh"],
+        data["meter_stop_wh"],
+        data.get("stopped_at"),
+        data.get("note") or "",
+    )
+    return ok(
+        await request.app[STORE].review.correct(
+            path_id(request), fix, now=request.app[CLOCK](), actor=actor(request)
+        )
+    )
 
 
 async def reject(request: web.Request) -> web.Response:
     admin(request)
     data = await body(request, REJECT)
-    return ok(await request.app[STORE].review.reject(
-        path_id(request), now=request.app[CLOCK](), actor=actor(request), reason=data["reason"]))
+    return ok(
+        await request.app[STORE].review.reject(
+            path_id(request), now=request.app[CLOCK](), actor=actor(request), reason=data["reason"]
+        )
+    )
 
 
 def setup(app: web.Application) -> None:

@@ -16,7 +16,8 @@ async def list_sessions(request: web.Request) -> web.Response:
 async def open_sessions(request: web.Request) -> web.Response:
     """Running sessions of the caller's cards and on its charge points (admins: all)."""
     found = await request.app[STORE].open_sessions.list_open(
-        scope(request), now=request.app[CLOCK]())
+        scope(request), now=request.app[CLOCK]()
+    )
     return ok({"items": found})
 
 

@@ -26,15 +26,21 @@ async def post_sessions(request: web.Request) -> web.Response:
     batch = [SessionIn(**item) for item in data["sessions"]]
     results = await request.app[STORE].sessions.ingest(own, batch, now=request.app[CLOCK]())
     created = sum(r.created for r in results)
-    return ok({
-        "created": created,
-        "duplicates": len(results) - created,
-        "results": [
-            {"charge_point_id": r.charge_point_id, "transaction_id": r.transaction_id,
-             "session_id": r.session_id, "status": "created" if r.created else "duplicate"}
-            for r in results
-        ],
-    })
+    return ok(
+        {
+            "created": created,
+            "duplicates": len(results) - created,
+            "results": [
+                {
+                    "charge_point_id": r.charge_point_id,
+                    "transaction_id": r.transaction_id,
+                    "session_id": r.session_id,
+                    "status": "created" if r.created else "duplicate",
+                }
+                for r in results
+            ],
+        }
+    )
 
 
 async def put_open_sessions(request: web.Request) -> web.Response:
@@ -43,7 +49,8 @@ async def put_open_sessions(request: web.Request) -> web.Response:
     data = await body(request, schemas.OPEN_SNAPSHOT)
     items = [OpenSessionIn(**item) for item in data["sessions"]]
     result = await request.app[STORE].open_sessions.replace(
-        own, data["taken_at"], items, now=request.app[CLOCK]())
+        own, data["taken_at"], items, now=request.app[CLOCK]()
+    )
     return ok({"stored": result.stored, "open": result.count})
 
 
@@ -59,7 +66,8 @@ async def get_cards(request: web.Request) -> web.Response:
     if epoch is not None and _EPOCH.fullmatch(epoch) is None:
         raise ApiError(400, "invalid", "epoch must be 1-64 letters, digits, '-' or '_'")
     delta = await request.app[STORE].cards.delta(
-        own.account_id, since, epoch=epoch, now=request.app[CLOCK](), actor=f"site:{own.id}")
+        own.account_id, since, epoch=epoch, now=request.app[CLOCK](), actor=f"site:{own.id}"
+    )
     return ok(delta)
 
 
@@ -68,13 +76,16 @@ async def get_config(request: web.Request) -> web.Response:
     own = await site(request)
     store = request.app[STORE]
     big = 10_000
-    return ok({
-        "site": own,
-        "charge_points": await store.sites.list_charge_points(own.account_id, limit=big,
-                                                              site_id=own.id),
-        "tariffs": await store.sites.tariffs_of_site(own.id),
-        "subscriptions": await store.plans.list_subscriptions(own.account_id, limit=big),
-    })
+    return ok(
+        {
+            "site": own,
+            "charge_points": await store.sites.list_charge_points(
+                own.account_id, limit=big, site_id=own.id
+            ),
+            "tariffs": await store.sites.tariffs_of_site(own.id),
+            "subscriptions": await store.plans.list_subscriptions(own.account_id, limit=big),
+        }
+    )
 
 
 async def get_departures(request: web.Request) -> web.Response:
@@ -112,8 +123,12 @@ async def report_lost(request: web.Request) -> web.Response:
     if card is None or card.account_id != own.account_id:
         raise ApiError(404, "not_found", "no such card on this site's account")
     lost, order = await store.cards.report_lost(
-        card.id, own.account_id, now=request.app[CLOCK](), actor=f"site:{own.id}",
-        order_replacement=data["order_replacement"])
+        card.id,
+        own.account_id,
+        now=request.app[CLOCK](),
+        actor=f"site:{own.id}",
+        order_replacement=data["order_replacement"],
+    )
     return ok({"card": lost, "replacement_order": order})
 
 

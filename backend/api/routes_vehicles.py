@@ -32,18 +32,22 @@ def _kw(low: float, high: float) -> vol.Any:
     return vol.Any(None, vol.All(schemas.number, vol.Range(min=low, max=high)))
 
 
-CAR = vol.Schema({
-    vol.Optional("name", default=""): vol.Any("", schemas.text(60)),
-    vol.Optional("battery_kwh"): _kw(1, 1000),
-    vol.Optional("max_power_kw"): _kw(1, 1000),
-    vol.Optional("phases"): vol.Any(None, vol.All(schemas.integer, vol.In([1, 3]))),
-    vol.Optional("target_soc"): _kw(1, 100),
-    vol.Optional("departures", default=dict): {vol.In(_DAYS): _clock_time},
-})
-VEHICLE = vol.Schema({
-    vol.Optional("driver", default=""): vol.Any("", schemas.text(100)),
-    vol.Required("car"): CAR,
-})
+CAR = vol.Schema(
+    {
+        vol.Optional("name", default=""): vol.Any("", schemas.text(60)),
+        vol.Optional("battery_kwh"): _kw(1, 1000),
+        vol.Optional("max_power_kw"): _kw(1, 1000),
+        vol.Optional("phases"): vol.Any(None, vol.All(schemas.integer, vol.In([1, 3]))),
+        vol.Optional("target_soc"): _kw(1, 100),
+        vol.Optional("departures", default=dict): {vol.In(_DAYS): _clock_time},
+    }
+)
+VEHICLE = vol.Schema(
+    {
+        vol.Optional("driver", default=""): vol.Any("", schemas.text(100)),
+        vol.Required("car"): CAR,
+    }
+)
 
 
 async def get_vehicle(request: web.Request) -> web.Response:
@@ -56,8 +60,13 @@ async def get_vehicle(request: web.Request) -> web.Response:
 async def put_vehicle(request: web.Request) -> web.Response:
     data = await body(request, VEHICLE)
     saved = await request.app[STORE].vehicles.put(
-        path_id(request), scope(request), data["driver"], data["car"],
-        now=request.app[CLOCK](), actor=actor(request))
+        path_id(request),
+        scope(request),
+        data["driver"],
+        data["car"],
+        now=request.app[CLOCK](),
+        actor=actor(request),
+    )
     return ok({"card_id": saved.card_id, "driver": saved.driver, "car": saved.car})
 
 

@@ -71,77 +71,97 @@ CARD_UID = vol.All(text(36), vol.Match(r"^[0-9A-Za-z]+$", msg="expected letters 
 MAX_POWER_KW = vol.Any(None, vol.All(number, vol.Range(min=1, max=1000)))
 ID = vol.All(integer, vol.Range(min=1, max=2**63 - 1))
 
-ACCOUNT = vol.Schema({
-    vol.Required("kind"): vol.Coerce(AccountKind),
-    vol.Required("name"): NAME,
-    vol.Optional("email"): vol.Any(None, EMAIL),
-    vol.Optional("address"): vol.Any(None, ADDRESS),
-    vol.Optional("iban"): vol.Any(None, vol.All(text(34), vol.Match(r"^[A-Z]{2}\d{2}[A-Z0-9]+$"))),
-    vol.Optional("vat_number"): vol.Any(None, text(20)),
-})
-USER = vol.Schema({
-    vol.Required("email"): EMAIL,
-    vol.Optional("name"): vol.Any(None, NAME),
-    vol.Optional("role", default="customer"): vol.Coerce(Role),
-    vol.Optional("password"): vol.Any(None, text(200, 8)),
-})
-SITE = vol.Schema({
-    vol.Required("name"): NAME,
-    vol.Optional("address"): vol.Any(None, ADDRESS),
-    vol.Optional("account_id"): ID,
-})
+ACCOUNT = vol.Schema(
+    {
+        vol.Required("kind"): vol.Coerce(AccountKind),
+        vol.Required("name"): NAME,
+        vol.Optional("email"): vol.Any(None, EMAIL),
+        vol.Optional("address"): vol.Any(None, ADDRESS),
+        vol.Optional("iban"): vol.Any(
+            None, vol.All(text(34), vol.Match(r"^[A-Z]{2}\d{2}[A-Z0-9]+$"))
+        ),
+        vol.Optional("vat_number"): vol.Any(None, text(20)),
+    }
+)
+USER = vol.Schema(
+    {
+        vol.Required("email"): EMAIL,
+        vol.Optional("name"): vol.Any(None, NAME),
+        vol.Optional("role", default="customer"): vol.Coerce(Role),
+        vol.Optional("password"): vol.Any(None, text(200, 8)),
+    }
+)
+SITE = vol.Schema(
+    {
+        vol.Required("name"): NAME,
+        vol.Optional("address"): vol.Any(None, ADDRESS),
+        vol.Optional("account_id"): ID,
+    }
+)
 TOKEN = vol.Schema({vol.Required("name"): NAME, vol.Optional("expires_at"): aware_time})
-TARIFF = vol.Schema({
-    vol.Required("name"): NAME,
-    vol.Optional("start_cents", default=0): cents,
-    vol.Optional("per_kwh_cents", default=0): cents,
-    vol.Optional("per_minute_cents", default=0): cents,
-    vol.Optional("basis", default="incl_vat"): vol.In(["incl_vat", "excl_vat"]),
-    vol.Optional("account_id"): vol.Any(None, ID),
-})
-CHARGE_POINT = vol.Schema({
-    vol.Required("ocpp_id"): text(48),
-    vol.Optional("name"): NAME,
-    vol.Optional("site_id"): vol.Any(None, ID),
-    vol.Optional("location"): vol.Any(None, ADDRESS),
-    vol.Optional("guest_usage", default=False): bool,
-    vol.Optional("tariff_id"): vol.Any(None, ID),
-    vol.Optional("fast", default=False): bool,
-    vol.Optional("max_power_kw"): MAX_POWER_KW,
-    vol.Optional("account_id"): ID,
-})
-CHARGE_POINT_CHANGE = vol.Schema({
-    vol.Optional("name"): NAME,
-    vol.Optional("location"): vol.Any(None, ADDRESS),
-    vol.Optional("guest_usage"): bool,
-    vol.Optional("tariff_id"): vol.Any(None, ID),
-    vol.Optional("max_power_kw"): MAX_POWER_KW,
-})
-DEPARTURE = vol.Schema({
-    vol.Required("departure_at"): aware_time,
-    vol.Optional("connector_id", default=1): vol.All(integer, vol.Range(min=1, max=100)),
-    vol.Optional("car"): vol.Any(None, NAME),
-    vol.Optional("soc_now"): vol.Any(None, vol.All(number, vol.Range(min=0, max=100))),
-    vol.Optional("target_soc", default=100.0): vol.All(number, vol.Range(min=1, max=100)),
-    vol.Optional("battery_kwh"): vol.Any(None, vol.All(number, vol.Range(min=1, max=1000))),
-    vol.Optional("max_power_kw"): vol.Any(None, vol.All(number, vol.Range(min=1, max=1000))),
-})
-CARD = vol.Schema({
-    vol.Required("uid"): CARD_UID,
-    vol.Optional("roaming_authorized", default=False): bool,
-    vol.Optional("kind", default="subscription"): vol.Coerce(CardKind),
-    vol.Optional("account_id"): vol.Any(None, ID),
-    vol.Optional("label"): vol.Any(None, NAME),
-    vol.Optional("expires_at"): vol.Any(None, aware_time),
-})
+TARIFF = vol.Schema(
+    {
+        vol.Required("name"): NAME,
+        vol.Optional("start_cents", default=0): cents,
+        vol.Optional("per_kwh_cents", default=0): cents,
+        vol.Optional("per_minute_cents", default=0): cents,
+        vol.Optional("basis", default="incl_vat"): vol.In(["incl_vat", "excl_vat"]),
+        vol.Optional("account_id"): vol.Any(None, ID),
+    }
+)
+CHARGE_POINT = vol.Schema(
+    {
+        vol.Required("ocpp_id"): text(48),
+        vol.Optional("name"): NAME,
+        vol.Optional("site_id"): vol.Any(None, ID),
+        vol.Optional("location"): vol.Any(None, ADDRESS),
+        vol.Optional("guest_usage", default=False): bool,
+        vol.Optional("tariff_id"): vol.Any(None, ID),
+        vol.Optional("fast", default=False): bool,
+        vol.Optional("max_power_kw"): MAX_POWER_KW,
+        vol.Optional("account_id"): ID,
+    }
+)
+CHARGE_POINT_CHANGE = vol.Schema(
+    {
+        vol.Optional("name"): NAME,
+        vol.Optional("location"): vol.Any(None, ADDRESS),
+        vol.Optional("guest_usage"): bool,
+        vol.Optional("tariff_id"): vol.Any(None, ID),
+        vol.Optional("max_power_kw"): MAX_POWER_KW,
+    }
+)
+DEPARTURE = vol.Schema(
+    {
+        vol.Required("departure_at"): aware_time,
+        vol.Optional("connector_id", default=1): vol.All(integer, vol.Range(min=1, max=100)),
+        vol.Optional("car"): vol.Any(None, NAME),
+        vol.Optional("soc_now"): vol.Any(None, vol.All(number, vol.Range(min=0, max=100))),
+        vol.Optional("target_soc", default=100.0): vol.All(number, vol.Range(min=1, max=100)),
+        vol.Optional("battery_kwh"): vol.Any(None, vol.All(number, vol.Range(min=1, max=1000))),
+        vol.Optional("max_power_kw"): vol.Any(None, vol.All(number, vol.Range(min=1, max=1000))),
+    }
+)
+CARD = vol.Schema(
+    {
+        vol.Required("uid"): CARD_UID,
+        vol.Optional("roaming_authorized", default=False): bool,
+        vol.Optional("kind", default="subscription"): vol.Coerce(CardKind),
+        vol.Optional("account_id"): vol.Any(None, ID),
+        vol.Optional("label"): vol.Any(None, NAME),
+        vol.Optional("expires_at"): vol.Any(None, aware_time),
+    }
+)
 ASSIGN = vol.Schema({vol.Required("account_id"): ID})
 LOST = vol.Schema({vol.Optional("order_replacement", default=True): bool})
 EMPTY = vol.Schema({})
 AUTHORIZE = vol.Schema({vol.Required("uid"): UID})
-REPORT_LOST = vol.Schema({
-    vol.Required("uid"): UID,
-    vol.Optional("order_replacement", default=True): bool,
-})
+REPORT_LOST = vol.Schema(
+    {
+        vol.Required("uid"): UID,
+        vol.Optional("order_replacement", default=True): bool,
+    }
+)
 
 
 def _stops_after_start(item: dict[str, Any]) -> dict[str, Any]:
@@ -150,22 +170,29 @@ def _stops_after_start(item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-SESSION = vol.All(vol.Schema({
-    vol.Required("charge_point_id"): text(48),
-    vol.Required("transaction_id"): text(64),
-    vol.Required("connector_id"): vol.All(integer, vol.Range(min=0, max=100)),
-    vol.Required("id_tag"): vol.Any(None, text(36, 0)),
-    vol.Required("started_at"): aware_time,
-    vol.Required("stopped_at"): aware_time,
-    vol.Required("meter_start_wh"): vol.All(number, vol.Range(min=0, max=1e12)),
-    vol.Required("meter_stop_wh"): vol.All(number, vol.Range(min=0, max=1e12)),
-    vol.Required("energy_wh"): vol.All(number, vol.Range(min=0, max=1e9)),
-    vol.Optional("stop_reason"): vol.Any(None, text(64)),
-    vol.Optional("energy_flagged", default=False): bool,
-}), _stops_after_start)
-SESSION_BATCH = vol.Schema({
-    vol.Required("sessions"): vol.All([SESSION], vol.Length(min=1, max=MAX_BATCH)),
-})
+SESSION = vol.All(
+    vol.Schema(
+        {
+            vol.Required("charge_point_id"): text(48),
+            vol.Required("transaction_id"): text(64),
+            vol.Required("connector_id"): vol.All(integer, vol.Range(min=0, max=100)),
+            vol.Required("id_tag"): vol.Any(None, text(36, 0)),
+            vol.Required("started_at"): aware_time,
+            vol.Required("stopped_at"): aware_time,
+            vol.Required("meter_start_wh"): vol.All(number, vol.Range(min=0, max=1e12)),
+            vol.Required("meter_stop_wh"): vol.All(number, vol.Range(min=0, max=1e12)),
+            vol.Required("energy_wh"): vol.All(number, vol.Range(min=0, max=1e9)),
+            vol.Optional("stop_reason"): vol.Any(None, text(64)),
+            vol.Optional("energy_flagged", default=False): bool,
+        }
+    ),
+    _stops_after_start,
+)
+SESSION_BATCH = vol.Schema(
+    {
+        vol.Required("sessions"): vol.All([SESSION], vol.Length(min=1, max=MAX_BATCH)),
+    }
+)
 
 MAX_OPEN = 500  # open transactions per site snapshot
 
@@ -175,23 +202,34 @@ def _one_row_per_transaction(data: dict[str, Any]) -> dict[str, Any]:
     for index, item in enumerate(data["sessions"]):
         key = (item["charge_point_id"], item["transaction_id"])
         if key in seen:
-            raise vol.Invalid("the same transaction twice in one snapshot",
-                              path=["sessions", index, "transaction_id"])
+            raise vol.Invalid(
+                "the same transaction twice in one snapshot",
+                path=["sessions", index, "transaction_id"],
+            )
         seen.add(key)
     return data
 
 
-OPEN_SESSION = vol.Schema({
-    vol.Required("charge_point_id"): text(48),
-    vol.Required("connector_id"): vol.All(integer, vol.Range(min=0, max=100)),
-    vol.Required("transaction_id"): text(64),
-    vol.Required("id_tag"): vol.Any(None, text(36, 0)),
-    vol.Required("started_at"): aware_time,
-    vol.Required("energy_kwh"): vol.All(number, vol.Range(min=0, max=1e6)),
-    vol.Required("power_w"): vol.Any(None, vol.All(number, vol.Range(min=0, max=1e7))),
-    vol.Required("updated_at"): aware_time,
-})
-OPEN_SNAPSHOT = vol.Schema(vol.All(vol.Schema({
-    vol.Required("taken_at"): aware_time,
-    vol.Required("sessions"): vol.All([OPEN_SESSION], vol.Length(max=MAX_OPEN)),
-}), _one_row_per_transaction))
+OPEN_SESSION = vol.Schema(
+    {
+        vol.Required("charge_point_id"): text(48),
+        vol.Required("connector_id"): vol.All(integer, vol.Range(min=0, max=100)),
+        vol.Required("transaction_id"): text(64),
+        vol.Required("id_tag"): vol.Any(None, text(36, 0)),
+        vol.Required("started_at"): aware_time,
+        vol.Required("energy_kwh"): vol.All(number, vol.Range(min=0, max=1e6)),
+        vol.Required("power_w"): vol.Any(None, vol.All(number, vol.Range(min=0, max=1e7))),
+        vol.Required("updated_at"): aware_time,
+    }
+)
+OPEN_SNAPSHOT = vol.Schema(
+    vol.All(
+        vol.Schema(
+            {
+                vol.Required("taken_at"): aware_time,
+                vol.Required("sessions"): vol.All([OPEN_SESSION], vol.Length(max=MAX_OPEN)),
+            }
+        ),
+        _one_row_per_transaction,
+    )
+)

@@ -74,19 +74,31 @@ def fee_lines(ctx: Context, contract: Contract) -> list[InvoiceLine]:
         if rest:
             name = due.plan_name if due is not None else "Subscription"
             what = (f"{_part(due.fraction)}" if due is not None else "") + (
-                ", credit for what the advance billed beyond the service" if rest < 0 else "")
+                ", credit for what the advance billed beyond the service" if rest < 0 else ""
+            )
             text = f"{name} {month}{what}, {target}"
             rate = due.price.rate if due is not None else billed.rate if billed else rest_rate()
-            lines.append(InvoiceLine(LineKind.SUBSCRIPTION_FEE, text,
-                                     Price(rest, basis, rate).split(),
-                                     ref=fee_ref(contract, month)))
+            lines.append(
+                InvoiceLine(
+                    LineKind.SUBSCRIPTION_FEE,
+                    text,
+                    Price(rest, basis, rate).split(),
+                    ref=fee_ref(contract, month),
+                )
+            )
     upcoming = month.next()
     ahead = month_fee(ctx, contract, upcoming)
     known = ctx.fees_billed.get(fee_ref(contract, upcoming))  # months run out of order
     if ahead is not None and ahead.price.cents and known is None:
         text = f"{ahead.plan_name} {upcoming} in advance{_part(ahead.fraction)}, {target}"
-        lines.append(InvoiceLine(LineKind.SUBSCRIPTION_FEE, text, ahead.price.split(),
-                                 ref=fee_ref(contract, upcoming)))
+        lines.append(
+            InvoiceLine(
+                LineKind.SUBSCRIPTION_FEE,
+                text,
+                ahead.price.split(),
+                ref=fee_ref(contract, upcoming),
+            )
+        )
     return lines
 
 
@@ -95,7 +107,14 @@ def billed_fees(lines: list[tuple[str, VatSplit]]) -> dict[str, VatSplit]:
     found: dict[str, VatSplit] = {}
     for ref, amount in lines:
         known = found.get(ref)
-        found[ref] = amount if known is None else VatSplit(
-            known.net + amount.net, known.vat + amount.vat, known.gross + amount.gross,
-            amount.rate)
+        found[ref] = (
+            amount
+            if known is None
+            else VatSplit(
+                known.net + amount.net,
+                known.vat + amount.vat,
+                known.gross + amount.gross,
+                amount.rate,
+            )
+        )
     return found

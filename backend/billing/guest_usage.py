@@ -36,7 +36,9 @@ PAYOUT_DAY = 15
 
 # The platform's cap on what an owner may ask guests (art. 28.3), incl. VAT.
 PLATFORM_GUEST_MAXIMUM = SessionTariff(
-    start_cents=Decimal(100), per_kwh_cents=Decimal(75), per_minute_cents=Decimal(10),
+    start_cents=Decimal(100),
+    per_kwh_cents=Decimal(75),
+    per_minute_cents=Decimal(10),
     basis=Basis.GROSS,
 )
 
@@ -62,8 +64,10 @@ class GuestOwner:
 
     def setting_at(self, charge_point_id: str, at: datetime) -> tuple[bool, SessionTariff]:
         """(open to guests, tariff) in force at `at`; before the first setting, the first."""
-        own = sorted((h for h in self.history if h.charge_point_id == charge_point_id),
-                     key=lambda h: h.valid_from)
+        own = sorted(
+            (h for h in self.history if h.charge_point_id == charge_point_id),
+            key=lambda h: h.valid_from,
+        )
         if not own:
             return True, self.tariff
         found = own[0]

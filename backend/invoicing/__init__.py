@@ -41,8 +41,16 @@ from .pdf import render_pdf
 from .run import invoice_month
 
 __all__ = [
-    "InvoiceDetail", "InvoiceLineView", "InvoiceSummary", "Invoicing", "PaymentState",
-    "PlanSwitchRecord", "PrepaidEntryView", "PrepaidLedgerView", "ReimbursementView", "RunSummary",
+    "InvoiceDetail",
+    "InvoiceLineView",
+    "InvoiceSummary",
+    "Invoicing",
+    "PaymentState",
+    "PlanSwitchRecord",
+    "PrepaidEntryView",
+    "PrepaidLedgerView",
+    "ReimbursementView",
+    "RunSummary",
     "VatBreakdown",
 ]
 
@@ -63,19 +71,26 @@ class Invoicing:
         return await events.add_charge(self.db, account_id, charge, now=now)
 
     async def record_outage(
-        self, subscription_id: int, started_at: datetime, ended_at: datetime,
-        cause: OutageCause, *, now: datetime,
+        self,
+        subscription_id: int,
+        started_at: datetime,
+        ended_at: datetime,
+        cause: OutageCause,
+        *,
+        now: datetime,
     ) -> int:
-        return await events.record_outage(self.db, subscription_id, started_at, ended_at, cause,
-                                          now=now)
+        return await events.record_outage(
+            self.db, subscription_id, started_at, ended_at, cause, now=now
+        )
 
     async def record_indexation(
         self, cpi_percent: Decimal, planned_on: date, announced_on: date, *, now: datetime
     ) -> int:
         """The yearly CPI indexation; fees of customers of more than 3 months follow it from
         the billing month after it takes effect."""
-        return await indexations.record_indexation(self.db, cpi_percent, planned_on,
-                                                   announced_on, now=now)
+        return await indexations.record_indexation(
+            self.db, cpi_percent, planned_on, announced_on, now=now
+        )
 
     # ---- guest usage (art. 28.7) ---------------------------------------------------------------
     async def set_electricity_cost(
@@ -90,12 +105,19 @@ class Invoicing:
 
     # ---- lease drivers ------------------------------------------------------------------------
     async def set_lease_driver(
-        self, account_id: int, charge_point_id: int, rate_cents_per_kwh: Decimal,
-        iban: str | None, active_from: date | None, *, now: datetime,
+        self,
+        account_id: int,
+        charge_point_id: int,
+        rate_cents_per_kwh: Decimal,
+        iban: str | None,
+        active_from: date | None,
+        *,
+        now: datetime,
     ) -> None:
         """A lease driver's reimbursement terms (replacing earlier ones)."""
-        await lease.set_lease_driver(self.db, account_id, charge_point_id, rate_cents_per_kwh,
-                                     iban, active_from, now=now)
+        await lease.set_lease_driver(
+            self.db, account_id, charge_point_id, rate_cents_per_kwh, iban, active_from, now=now
+        )
 
     async def list_reimbursements(
         self, account_id: int, scope: int | None
@@ -103,12 +125,19 @@ class Invoicing:
         return await lease.list_reimbursements(self.db, account_id, scope)
 
     async def mark_reimbursement_paid(
-        self, account_id: int, month: str, paid_on: date, reference: str, *, now: datetime,
+        self,
+        account_id: int,
+        month: str,
+        paid_on: date,
+        reference: str,
+        *,
+        now: datetime,
         actor: str = "system",
     ) -> ReimbursementView:
         """Record a statement's bank transfer (pending → paid; a paid one never changes)."""
-        return await payouts.mark_paid(self.db, account_id, month, paid_on, reference, now=now,
-                                       actor=actor)
+        return await payouts.mark_paid(
+            self.db, account_id, month, paid_on, reference, now=now, actor=actor
+        )
 
     # ---- documents (read) ---------------------------------------------------------------------
     async def list_invoices(
@@ -119,8 +148,9 @@ class Invoicing:
     async def list_credit_notes(
         self, scope: int | None, *, limit: int = 50, after: int = 0, month: str | None = None
     ) -> list[InvoiceSummary]:
-        return await queries.list_credit_notes(self.db, scope, limit=limit, after=after,
-                                               month=month)
+        return await queries.list_credit_notes(
+            self.db, scope, limit=limit, after=after, month=month
+        )
 
     async def get_invoice(self, invoice_id: int, scope: int | None) -> InvoiceDetail:
         return await queries.get_invoice(self.db, invoice_id, scope)
@@ -149,8 +179,14 @@ class Invoicing:
 
     # ---- plan switches ------------------------------------------------------------------------
     async def switch_plan(
-        self, subscription_id: int, new_plan_code: str, on: date, scope: int | None, *,
+        self,
+        subscription_id: int,
+        new_plan_code: str,
+        on: date,
+        scope: int | None,
+        *,
         now: datetime,
     ) -> PlanSwitchRecord:
-        return await switches.record_plan_switch(self.db, subscription_id, new_plan_code, on,
-                                                 scope, now=now)
+        return await switches.record_plan_switch(
+            self.db, subscription_id, new_plan_code, on, scope, now=now
+        )

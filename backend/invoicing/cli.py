@@ -28,8 +28,10 @@ def describe(summary: RunSummary) -> str:
     if not summary.issued:
         text = [f"{summary.month}: nothing new to issue ({summary.sessions} sessions loaded)"]
         if summary.run_at is not None:
-            text.append(f"  run made at {summary.run_at.isoformat()}; what arrived since goes"
-                        " on the next month's run")
+            text.append(
+                f"  run made at {summary.run_at.isoformat()}; what arrived since goes"
+                " on the next month's run"
+            )
     else:
         text = [
             f"{summary.month}: issued {summary.issued} documents ({summary.invoices} invoices,"

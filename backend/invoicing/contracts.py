@@ -21,17 +21,27 @@ SUBSCRIPTION_COLUMNS = (
 
 def plan_of(row: Row) -> Plan:
     bundle = None
-    if any(row[k] is not None for k in
-           ("bundle_energy_wh", "bundle_connected_minutes", "bundle_fast_energy_wh")):
-        bundle = Bundle(int(row["bundle_energy_wh"] or 0),
-                        int(row["bundle_connected_minutes"] or 0),
-                        int(row["bundle_fast_energy_wh"] or 0))
+    if any(
+        row[k] is not None
+        for k in ("bundle_energy_wh", "bundle_connected_minutes", "bundle_fast_energy_wh")
+    ):
+        bundle = Bundle(
+            int(row["bundle_energy_wh"] or 0),
+            int(row["bundle_connected_minutes"] or 0),
+            int(row["bundle_fast_energy_wh"] or 0),
+        )
     return Plan(
-        row["code"], row["name"], PlanKind(row["kind"]), PlanForm(row["form"]),
-        Price(int(row["monthly_fee_cents"]), Basis(row["fee_basis"])), bundle,
-        OverageRates(Decimal(row["overage_per_kwh_cents"]),
-                     Decimal(row["overage_per_connected_hour_cents"]),
-                     Decimal(row["overage_per_fast_kwh_cents"])),
+        row["code"],
+        row["name"],
+        PlanKind(row["kind"]),
+        PlanForm(row["form"]),
+        Price(int(row["monthly_fee_cents"]), Basis(row["fee_basis"])),
+        bundle,
+        OverageRates(
+            Decimal(row["overage_per_kwh_cents"]),
+            Decimal(row["overage_per_connected_hour_cents"]),
+            Decimal(row["overage_per_fast_kwh_cents"]),
+        ),
         row["duration_years"],
     )
 
@@ -73,8 +83,10 @@ async def load_contracts(
     db: Queries, plans: dict[str, Plan], *, subscription_id: int | None = None
 ) -> list[tuple[Row, Contract]]:
     """Every subscription that is not rejected (or just one), with its domain contract."""
-    sql = (f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s JOIN accounts a"
-           " ON a.id = s.account_id WHERE s.status <> 'rejected'")
+    sql = (
+        f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s JOIN accounts a"
+        " ON a.id = s.account_id WHERE s.status <> 'rejected'"
+    )
     args: list[object] = []
     if subscription_id is not None:
         sql += " AND s.id = ?"

@@ -24,17 +24,36 @@ async def add_charge(
         new_id = await tx.fetchval(
             "INSERT INTO billing_charges (account_id, on_day, kind, description, cents, basis,"
             " vat_rate, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            account_id, charge.on.isoformat(), charge.kind.value, charge.description[:500],
-            charge.price.cents, charge.price.basis.value, charge.price.rate.value, to_db(now))
-        await AuditLog.add(tx, at=now, actor=actor, account_id=account_id,
-                           action="billing.charge", subject=f"charge:{new_id}",
-                           detail={"kind": charge.kind.value, "cents": charge.price.cents})
+            account_id,
+            charge.on.isoformat(),
+            charge.kind.value,
+            charge.description[:500],
+            charge.price.cents,
+            charge.price.basis.value,
+            charge.price.rate.value,
+            to_db(now),
+        )
+        await AuditLog.add(
+            tx,
+            at=now,
+            actor=actor,
+            account_id=account_id,
+            action="billing.charge",
+            subject=f"charge:{new_id}",
+            detail={"kind": charge.kind.value, "cents": charge.price.cents},
+        )
     return int(new_id)
 
 
 async def record_outage(
-    db: Database, subscription_id: int, started_at: datetime, ended_at: datetime,
-    cause: OutageCause, *, now: datetime, actor: str = "system",
+    db: Database,
+    subscription_id: int,
+    started_at: datetime,
+    ended_at: datetime,
+    cause: OutageCause,
+    *,
+    now: datetime,
+    actor: str = "system",
 ) -> int:
     """An outage of a subscription's charge point or card; the run credits it when it is ours
     and longer than 12 hours, in the month it ended."""
@@ -44,14 +63,26 @@ async def record_outage(
         raise Invalid(str(err)) from err
     async with db.transaction() as tx:
         account = await tx.fetchval(
-            "SELECT account_id FROM subscriptions WHERE id = ?", subscription_id)
+            "SELECT account_id FROM subscriptions WHERE id = ?", subscription_id
+        )
         if account is None:
             raise NotFound(f"subscription {subscription_id} not found")
         new_id = await tx.fetchval(
             "INSERT INTO outages (subscription_id, started_at, ended_at, cause, created_at)"
             " VALUES (?, ?, ?, ?, ?) RETURNING id",
-            subscription_id, to_db(started_at), to_db(ended_at), cause.value, to_db(now))
-        await AuditLog.add(tx, at=now, actor=actor, account_id=int(account),
-                           action="billing.outage", subject=f"outage:{new_id}",
-                           detail={"hours": (ended_at - started_at).total_seconds() / 3600})
+            subscription_id,
+            to_db(started_at),
+            to_db(ended_at),
+            cause.value,
+            to_db(now),
+        )
+        await AuditLog.add(
+            tx,
+            at=now,
+            actor=actor,
+            account_id=int(account),
+            action="billing.outage",
+            subject=f"outage:{new_id}",
+            detail={"hours": (ended_at - started_at).total_seconds() / 3600},
+        )
     return int(new_id)

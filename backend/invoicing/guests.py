@@ -15,7 +15,11 @@ from ..store.errors import Conflict, Invalid, NotFound
 
 
 async def set_electricity_cost(
-    db: Database, account_id: int, cents_per_kwh: Decimal, *, now: datetime,
+    db: Database,
+    account_id: int,
+    cents_per_kwh: Decimal,
+    *,
+    now: datetime,
     actor: str = "system",
 ) -> None:
     """The owner's electricity price incl. VAT, in cents per kWh (replacing an earlier one)."""
@@ -30,10 +34,19 @@ async def set_electricity_cost(
         await tx.execute(
             "INSERT INTO guest_owner_settings (account_id, electricity_cents_per_kwh)"
             " VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET electricity_cents_per_kwh = ?",
-            account_id, str(cents_per_kwh), str(cents_per_kwh))
-        await AuditLog.add(tx, at=now, actor=actor, account_id=account_id,
-                           action="guest.electricity_cost", subject=f"account:{account_id}",
-                           detail={"cents_per_kwh": str(cents_per_kwh)})
+            account_id,
+            str(cents_per_kwh),
+            str(cents_per_kwh),
+        )
+        await AuditLog.add(
+            tx,
+            at=now,
+            actor=actor,
+            account_id=account_id,
+            action="guest.electricity_cost",
+            subject=f"account:{account_id}",
+            detail={"cents_per_kwh": str(cents_per_kwh)},
+        )
 
 
 async def flag_unrecovered(
@@ -46,19 +59,32 @@ async def flag_unrecovered(
             raise NotFound(f"session {session_id} not found")
         paid = await tx.fetchval(
             "SELECT i.number FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id"
-            " WHERE l.kind = 'guest_usage' AND l.ref = ?", str(session_id))
+            " WHERE l.kind = 'guest_usage' AND l.ref = ?",
+            str(session_id),
+        )
         if paid is not None:
             raise Conflict(f"session {session_id} is already paid out on credit note {paid}")
         await tx.execute(
             "INSERT INTO guest_unrecovered_sessions (session_id, flagged_at) VALUES (?, ?)"
-            " ON CONFLICT (session_id) DO NOTHING", session_id, to_db(now))
-        await AuditLog.add(tx, at=now, actor=actor, account_id=None,
-                           action="guest.unrecovered", subject=f"session:{session_id}",
-                           detail={})
+            " ON CONFLICT (session_id) DO NOTHING",
+            session_id,
+            to_db(now),
+        )
+        await AuditLog.add(
+            tx,
+            at=now,
+            actor=actor,
+            account_id=None,
+            action="guest.unrecovered",
+            subject=f"session:{session_id}",
+            detail={},
+        )
 
 
 async def load_unrecovered(db: Queries, window: tuple[str, str]) -> frozenset[str]:
     rows = await db.fetch(
         "SELECT g.session_id FROM guest_unrecovered_sessions g JOIN sessions s"
-        " ON s.id = g.session_id WHERE s.started_at >= ? AND s.started_at < ?", *window)
+        " ON s.id = g.session_id WHERE s.started_at >= ? AND s.started_at < ?",
+        *window,
+    )
     return frozenset(str(r["session_id"]) for r in rows)

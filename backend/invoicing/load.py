@@ -82,8 +82,10 @@ class _Tariffs:
 
 def domain_tariff(parts: TariffParts) -> SessionTariff:
     return SessionTariff(
-        start_cents=Decimal(parts.start_cents), per_kwh_cents=Decimal(parts.per_kwh_cents),
-        per_minute_cents=Decimal(parts.per_minute_cents), basis=Basis(parts.basis),
+        start_cents=Decimal(parts.start_cents),
+        per_kwh_cents=Decimal(parts.per_kwh_cents),
+        per_minute_cents=Decimal(parts.per_minute_cents),
+        basis=Basis(parts.basis),
     )
 
 
@@ -108,10 +110,15 @@ def _session(row: Row, tariffs: _Tariffs) -> ChargingSession:
         network = Network.HOME if home else Network.OWN
         point = str(row["charge_point_id"]) if row["charge_point_id"] else row["cp_ocpp_id"]
     return ChargingSession(
-        id=str(row["id"]), card_uid=row["uid"] or row["id_tag"] or "", charge_point_id=point,
-        started_at=_moment(row["started_at"]), stopped_at=_moment(row["stopped_at"]),
-        energy_wh=int(row["energy_wh"]), network=network,
-        tariff=tariffs.get(TariffParts.of_session_row(row)), fast=bool(row["fast"]),
+        id=str(row["id"]),
+        card_uid=row["uid"] or row["id_tag"] or "",
+        charge_point_id=point,
+        started_at=_moment(row["started_at"]),
+        stopped_at=_moment(row["stopped_at"]),
+        energy_wh=int(row["energy_wh"]),
+        network=network,
+        tariff=tariffs.get(TariffParts.of_session_row(row)),
+        fast=bool(row["fast"]),
     )
 
 
@@ -139,8 +146,14 @@ async def _cards(
         if contract is None:
             continue  # no subscription: its sessions are reported as of an unknown card
         at = blocked.get(int(row["id"])) if row["status"] in ("lost", "blocked") else None
-        cards.append(CardRecord(uid=row["uid"], account_id=str(row["account_id"]),
-                                contract_id=contract.id, blocked_at=at))
+        cards.append(
+            CardRecord(
+                uid=row["uid"],
+                account_id=str(row["account_id"]),
+                contract_id=contract.id,
+                blocked_at=at,
+            )
+        )
     return cards, prepaid
 
 
@@ -150,26 +163,37 @@ async def _charges(db: Queries, month: Month) -> list[OneOffCharge]:
         "SELECT o.id, o.account_id, o.fee_cents, o.fee_basis, o.created_at, c.uid"
         " FROM card_orders o LEFT JOIN cards c ON c.id = o.replaces_card_id"
         " WHERE o.status <> 'cancelled' AND o.fee_cents > 0 AND o.created_at >= ?"
-        " AND o.created_at < ?", _utc(month.first), _utc(month.end),
+        " AND o.created_at < ?",
+        _utc(month.first),
+        _utc(month.end),
     ):
         on = local_day(row["created_at"])
-        charges.append(OneOffCharge(
-            id=f"card-order:{row['id']}", account_id=str(row["account_id"]), on=on,
-            kind=LineKind.LOST_CARD_FEE,
-            description=f"Replacement for lost card {row['uid'] or ''}".strip(),
-            price=Price(int(row["fee_cents"]), Basis(row["fee_basis"])),
-        ))
+        charges.append(
+            OneOffCharge(
+                id=f"card-order:{row['id']}",
+                account_id=str(row["account_id"]),
+                on=on,
+                kind=LineKind.LOST_CARD_FEE,
+                description=f"Replacement for lost card {row['uid'] or ''}".strip(),
+                price=Price(int(row["fee_cents"]), Basis(row["fee_basis"])),
+            )
+        )
     for row in await db.fetch(
         "SELECT id, account_id, on_day, kind, description, cents, basis, vat_rate"
         " FROM billing_charges WHERE on_day >= ? AND on_day < ?",
-        month.first.isoformat(), month.end.isoformat(),
+        month.first.isoformat(),
+        month.end.isoformat(),
     ):
-        charges.append(OneOffCharge(
-            id=f"charge:{row['id']}", account_id=str(row["account_id"]),
-            on=date.fromisoformat(row["on_day"]), kind=LineKind(row["kind"]),
-            description=row["description"],
-            price=Price(int(row["cents"]), Basis(row["basis"]), VatRate(row["vat_rate"])),
-        ))
+        charges.append(
+            OneOffCharge(
+                id=f"charge:{row['id']}",
+                account_id=str(row["account_id"]),
+                on=date.fromisoformat(row["on_day"]),
+                kind=LineKind(row["kind"]),
+                description=row["description"],
+                price=Price(int(row["cents"]), Basis(row["basis"]), VatRate(row["vat_rate"])),
+            )
+        )
     return charges
 
 
@@ -180,11 +204,20 @@ def local_day(text: str) -> date:
 async def _outages(db: Queries, month: Month) -> list[Outage]:
     rows = await db.fetch(
         "SELECT id, subscription_id, started_at, ended_at, cause FROM outages"
-        " WHERE ended_at >= ? AND ended_at < ?", _utc(month.first), _utc(month.end),
+        " WHERE ended_at >= ? AND ended_at < ?",
+        _utc(month.first),
+        _utc(month.end),
     )
-    return [Outage(id=f"outage:{r['id']}", contract_id=str(r["subscription_id"]),
-                   started_at=_moment(r["started_at"]), ended_at=_moment(r["ended_at"]),
-                   cause=OutageCause(r["cause"])) for r in rows]
+    return [
+        Outage(
+            id=f"outage:{r['id']}",
+            contract_id=str(r["subscription_id"]),
+            started_at=_moment(r["started_at"]),
+            ended_at=_moment(r["ended_at"]),
+            cause=OutageCause(r["cause"]),
+        )
+        for r in rows
+    ]
 
 
 async def _guest_owners(db: Queries) -> list[GuestOwner]:
@@ -206,19 +239,28 @@ async def _guest_owners(db: Queries) -> list[GuestOwner]:
     found = []
     for account, settings in owners.items():
         history = tuple(
-            GuestSetting(charge_point_id=str(r["id"]), valid_from=_moment(r["valid_from"]),
-                         guest_usage=bool(r["guest_usage"]), tariff=_setting_tariff(r))
-            for r in settings)
+            GuestSetting(
+                charge_point_id=str(r["id"]),
+                valid_from=_moment(r["valid_from"]),
+                guest_usage=bool(r["guest_usage"]),
+                tariff=_setting_tariff(r),
+            )
+            for r in settings
+        )
         # Without a history entry (none: every charge point has one) the owner's tariff would
         # apply: that of the owner's newest setting of a charge point open now.
         current = [r for r in settings if r["open_now"]] or settings
         first = settings[0]
-        found.append(GuestOwner(
-            account_id=str(account), charge_point_ids=frozenset(str(r["id"]) for r in settings),
-            tariff=_setting_tariff(current[-1]),
-            electricity_cents_per_kwh=Decimal(first["electricity_cents_per_kwh"] or "0"),
-            vat_registered=bool(first["vat_number"]), history=history,
-        ))
+        found.append(
+            GuestOwner(
+                account_id=str(account),
+                charge_point_ids=frozenset(str(r["id"]) for r in settings),
+                tariff=_setting_tariff(current[-1]),
+                electricity_cents_per_kwh=Decimal(first["electricity_cents_per_kwh"] or "0"),
+                vat_registered=bool(first["vat_number"]),
+                history=history,
+            )
+        )
     return found
 
 
@@ -236,7 +278,8 @@ async def _previous(db: Queries, month: Month, window: tuple[str, str]) -> list[
         " net_cents, vat_cents, gross_cents, paid_cents, doc_key FROM invoices"
         " WHERE run_month = ? OR id IN (SELECT i.invoice_id FROM invoice_sessions i"
         " JOIN sessions s ON s.id = i.session_id WHERE s.started_at >= ? AND s.started_at < ?)",
-        str(month), *window,
+        str(month),
+        *window,
     )
     if not rows:
         return []
@@ -244,22 +287,28 @@ async def _previous(db: Queries, month: Month, window: tuple[str, str]) -> list[
     lines: dict[int, list[Row]] = {i: [] for i in ids}
     accounted: dict[int, list[str]] = {i: [] for i in ids}
     for chunk in range(0, len(ids), 500):
-        part = ids[chunk:chunk + 500]
+        part = ids[chunk : chunk + 500]
         marks = ", ".join("?" for _ in part)
         for r in await db.fetch(
             f"SELECT invoice_id, position, kind, description, quantity, unit, vat_rate,"
             f" net_cents, vat_cents, gross_cents, ref FROM invoice_lines"
-            f" WHERE invoice_id IN ({marks}) ORDER BY invoice_id, position", *part,
+            f" WHERE invoice_id IN ({marks}) ORDER BY invoice_id, position",
+            *part,
         ):
             lines[int(r["invoice_id"])].append(r)
         for r in await db.fetch(
             f"SELECT invoice_id, session_id FROM invoice_sessions WHERE invoice_id IN ({marks})"
-            " ORDER BY session_id", *part,
+            " ORDER BY session_id",
+            *part,
         ):
             accounted[int(r["invoice_id"])].append(str(r["session_id"]))
     return [
-        domain_invoice(summary(r), tuple(line(x) for x in lines[int(r["id"])]), r["doc_key"],
-                       tuple(accounted[int(r["id"])]))
+        domain_invoice(
+            summary(r),
+            tuple(line(x) for x in lines[int(r["id"])]),
+            r["doc_key"],
+            tuple(accounted[int(r["id"])]),
+        )
         for r in rows
     ]
 
@@ -268,7 +317,9 @@ async def runs_made(db: Queries, month: Month) -> dict[Month, datetime]:
     """The runs made of `month` and the months it may take late items from."""
     rows = await db.fetch(
         "SELECT month, run_at FROM invoice_runs WHERE month >= ? AND month <= ?",
-        str(month.plus(-LOOKBACK_MONTHS)), str(month))
+        str(month.plus(-LOOKBACK_MONTHS)),
+        str(month),
+    )
     return {Month.parse(r["month"]): _moment(r["run_at"]) for r in rows}
 
 
@@ -276,8 +327,12 @@ async def _reimbursed(db: Queries, month: Month) -> frozenset[str]:
     """Sessions of the window a statement reimbursed already (statements before 0060 list
     theirs only as text)."""
     since = str(month.plus(-LOOKBACK_MONTHS))
-    found = {str(r["session_id"]) for r in await db.fetch(
-        "SELECT session_id FROM reimbursed_sessions WHERE month >= ?", since)}
+    found = {
+        str(r["session_id"])
+        for r in await db.fetch(
+            "SELECT session_id FROM reimbursed_sessions WHERE month >= ?", since
+        )
+    }
     for row in await db.fetch(
         "SELECT session_ids FROM lease_reimbursements WHERE month >= ?", since
     ):
@@ -291,23 +346,43 @@ async def _fees_billed(db: Queries, month: Month) -> dict[str, VatSplit]:
     rows = await db.fetch(
         "SELECT ref, net_cents, vat_cents, gross_cents, vat_rate FROM invoice_lines"
         " WHERE kind = 'subscription_fee' AND (ref LIKE ? OR ref LIKE ?)",
-        f"%@{month}", f"%@{month.next()}")
-    return billed_fees([
-        (r["ref"], VatSplit(int(r["net_cents"]), int(r["vat_cents"]), int(r["gross_cents"]),
-                            VatRate(r["vat_rate"]))) for r in rows])
+        f"%@{month}",
+        f"%@{month.next()}",
+    )
+    return billed_fees(
+        [
+            (
+                r["ref"],
+                VatSplit(
+                    int(r["net_cents"]),
+                    int(r["vat_cents"]),
+                    int(r["gross_cents"]),
+                    VatRate(r["vat_rate"]),
+                ),
+            )
+            for r in rows
+        ]
+    )
 
 
 async def _paid_out(db: Queries, month: Month) -> frozenset[str]:
     """Guest sessions of the window a credit note paid out already (its lines' refs)."""
     rows = await db.fetch(
         "SELECT l.ref FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id"
-        " WHERE l.kind = 'guest_usage' AND i.month >= ?", str(month.plus(-LOOKBACK_MONTHS)))
+        " WHERE l.kind = 'guest_usage' AND i.month >= ?",
+        str(month.plus(-LOOKBACK_MONTHS)),
+    )
     return frozenset(r["ref"] for r in rows)
 
 
 def _convert(
-    rows: list[Row], month: Month, tariffs: _Tariffs, prepaid_uids: set[str],
-    sessions: list[ChargingSession], prepaid: list[ChargingSession], accounts: dict[str, int],
+    rows: list[Row],
+    month: Month,
+    tariffs: _Tariffs,
+    prepaid_uids: set[str],
+    sessions: list[ChargingSession],
+    prepaid: list[ChargingSession],
+    accounts: dict[str, int],
     open_months: frozenset[Month],
 ) -> None:
     for row in rows:
@@ -316,7 +391,8 @@ def _convert(
         # A late prepaid session is deducted too ("session:<id>" entries are never doubled).
         due = session.month == month or (
             month.plus(-LOOKBACK_MONTHS) <= session.month < month
-            and session.month not in open_months)
+            and session.month not in open_months
+        )
         if session.card_uid in prepaid_uids and due and row["card_account"]:
             prepaid.append(session)
             accounts[session.id] = int(row["card_account"])
@@ -325,7 +401,8 @@ def _convert(
 async def load_month(db: Queries, month: Month) -> Loaded:
     runs = await runs_made(db, month)  # first: see the note on late items above
     open_months = frozenset(
-        m for k in range(1, LOOKBACK_MONTHS + 1) if (m := month.plus(-k)) not in runs)
+        m for k in range(1, LOOKBACK_MONTHS + 1) if (m := month.plus(-k)) not in runs
+    )
     plans = await load_plans(db)
     contracts = await load_contracts(db, plans)
     cards, prepaid_uids = await _cards(db, contracts)
@@ -338,43 +415,68 @@ async def load_month(db: Queries, month: Month) -> Loaded:
     after = 0
     while True:  # in pages, so a month of millions never holds all its raw rows at once
         page = await db.fetch(
-            _SESSION_SQL + " WHERE" + _CHECKED
+            _SESSION_SQL
+            + " WHERE"
+            + _CHECKED
             + " s.started_at >= ? AND s.started_at < ? AND s.id > ? ORDER BY s.id LIMIT ?",
-            *window, after, PAGE,
+            *window,
+            after,
+            PAGE,
         )
         if not page:
             break
         after = int(page[-1]["id"])
-        _convert(page, month, tariffs, prepaid_uids, sessions, prepaid, prepaid_accounts,
-                 open_months)
+        _convert(
+            page, month, tariffs, prepaid_uids, sessions, prepaid, prepaid_accounts, open_months
+        )
         count += len(page)
     history_points = [
-        c.charge_point_id for _, c in contracts
-        if c.charge_point_id and c.plan.kind is PlanKind.CHARGE_POINT
+        c.charge_point_id
+        for _, c in contracts
+        if c.charge_point_id
+        and c.plan.kind is PlanKind.CHARGE_POINT
         and c.plan.form is PlanForm.FLEXIBLE
     ]
     for chunk in range(0, len(history_points), 500):
-        part = history_points[chunk:chunk + 500]
+        part = history_points[chunk : chunk + 500]
         marks = ", ".join("?" for _ in part)
         history = await db.fetch(
-            _SESSION_SQL + " WHERE" + _CHECKED
+            _SESSION_SQL
+            + " WHERE"
+            + _CHECKED
             + f" s.started_at < ? AND s.energy_wh > 0 AND s.charge_point_id IN ({marks})"
-            " AND cp.account_id = c.account_id", window[0], *map(int, part),
+            " AND cp.account_id = c.account_id",
+            window[0],
+            *map(int, part),
         )
-        _convert(history, month, tariffs, prepaid_uids, sessions, prepaid, prepaid_accounts,
-                 open_months)
+        _convert(
+            history, month, tariffs, prepaid_uids, sessions, prepaid, prepaid_accounts, open_months
+        )
         count += len(history)
     previous = await _previous(db, month, window)
     month_input = MonthInput(
-        month=month, contracts=[c for _, c in contracts], cards=cards, sessions=sessions,
-        switches=await load_switches(db, plans), charges=await _charges(db, month),
-        outages=await _outages(db, month), guest_owners=await _guest_owners(db),
+        month=month,
+        contracts=[c for _, c in contracts],
+        cards=cards,
+        sessions=sessions,
+        switches=await load_switches(db, plans),
+        charges=await _charges(db, month),
+        outages=await _outages(db, month),
+        guest_owners=await _guest_owners(db),
         unrecovered_guest_sessions=await load_unrecovered(db, window),
-        lease_drivers=await load_lease_drivers(db), indexations=await load_indexations(db),
-        previous=previous, open_months=open_months, reimbursed=await _reimbursed(db, month),
-        paid_out=await _paid_out(db, month), fees_billed=await _fees_billed(db, month),
+        lease_drivers=await load_lease_drivers(db),
+        indexations=await load_indexations(db),
+        previous=previous,
+        open_months=open_months,
+        reimbursed=await _reimbursed(db, month),
+        paid_out=await _paid_out(db, month),
+        fees_billed=await _fees_billed(db, month),
     )
-    return Loaded(month_input=month_input, prepaid_sessions=tuple(prepaid),
-                  prepaid_accounts=prepaid_accounts, prepaid_uids=frozenset(prepaid_uids),
-                  session_count=count, run_at=runs.get(month))
-
+    return Loaded(
+        month_input=month_input,
+        prepaid_sessions=tuple(prepaid),
+        prepaid_accounts=prepaid_accounts,
+        prepaid_uids=frozenset(prepaid_uids),
+        session_count=count,
+        run_at=runs.get(month),
+    )

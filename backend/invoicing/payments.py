@@ -26,13 +26,22 @@ async def payment_state(
     doc = detail.invoice
     if doc.kind == DocumentKind.CREDIT_NOTE.value:
         raise Invalid(f"{doc.number} is a credit note: we pay it out, nothing is due")
-    reminded = _reminder_on(await db.fetchval(
-        "SELECT reminder_sent_on FROM invoices WHERE id = ?", invoice_id))
-    state = collection_state(domain_invoice(doc, detail.lines), as_of, paid=doc.paid_cents,
-                             reminder_sent_on=reminded)
+    reminded = _reminder_on(
+        await db.fetchval("SELECT reminder_sent_on FROM invoices WHERE id = ?", invoice_id)
+    )
+    state = collection_state(
+        domain_invoice(doc, detail.lines), as_of, paid=doc.paid_cents, reminder_sent_on=reminded
+    )
     return PaymentState(
-        doc.id, doc.number, state.stage.value, state.due_on, state.outstanding,
-        doc.paid_cents, reminded, state.reminder_due_on, state.may_suspend,
+        doc.id,
+        doc.number,
+        state.stage.value,
+        state.due_on,
+        state.outstanding,
+        doc.paid_cents,
+        reminded,
+        state.reminder_due_on,
+        state.may_suspend,
         state.late_payment_cents,
     )
 
@@ -47,14 +56,24 @@ async def record_payment(
     if doc.kind == DocumentKind.CREDIT_NOTE.value:
         raise Invalid(f"{doc.number} is a credit note: it receives no payments")
     async with db.transaction() as tx:
-        paid = int(await tx.fetchval(
-            "UPDATE invoices SET paid_cents = paid_cents + ? WHERE id = ? RETURNING paid_cents",
-            cents, invoice_id))
+        paid = int(
+            await tx.fetchval(
+                "UPDATE invoices SET paid_cents = paid_cents + ? WHERE id = ? RETURNING paid_cents",
+                cents,
+                invoice_id,
+            )
+        )
         if paid >= doc.gross_cents:
             await tx.execute("UPDATE invoices SET status = 'paid' WHERE id = ?", invoice_id)
-        await AuditLog.add(tx, at=now, actor=actor, account_id=doc.account_id,
-                           action="invoice.payment", subject=f"invoice:{invoice_id}",
-                           detail={"cents": cents, "paid_cents": paid})
+        await AuditLog.add(
+            tx,
+            at=now,
+            actor=actor,
+            account_id=doc.account_id,
+            action="invoice.payment",
+            subject=f"invoice:{invoice_id}",
+            detail={"cents": cents, "paid_cents": paid},
+        )
     return await payment_state(db, invoice_id, None, now.date())
 
 
@@ -71,8 +90,16 @@ async def send_reminder(
     async with db.transaction() as tx:
         await tx.execute(
             "UPDATE invoices SET reminder_sent_on = ?, status = 'reminded' WHERE id = ?",
-            on.isoformat(), invoice_id)
-        await AuditLog.add(tx, at=now, actor=actor, account_id=doc.account_id,
-                           action="invoice.reminder", subject=f"invoice:{invoice_id}",
-                           detail={"on": on.isoformat()})
+            on.isoformat(),
+            invoice_id,
+        )
+        await AuditLog.add(
+            tx,
+            at=now,
+            actor=actor,
+            account_id=doc.account_id,
+            action="invoice.reminder",
+            subject=f"invoice:{invoice_id}",
+            detail={"on": on.isoformat()},
+        )
     return await payment_state(db, invoice_id, None, on)

@@ -10,8 +10,11 @@ from .models import InvoiceDetail
 
 _ENCODING = "windows-1252"
 SELLER = "E-Flux Local B.V."
-_TITLES = {"invoice": "Invoice", "overage_invoice": "Invoice (bundle overage)",
-           "credit_note": "Credit note"}
+_TITLES = {
+    "invoice": "Invoice",
+    "overage_invoice": "Invoice (bundle overage)",
+    "credit_note": "Credit note",
+}
 _WIDTHS = (10, 100, 25, 20, 25)  # position, description, net, VAT, gross (mm)
 
 
@@ -45,15 +48,37 @@ def render_pdf(detail: InvoiceDetail) -> bytes:
     pdf.ln(4)
     _row(pdf, ("#", "Description", "Net", "VAT", "Total"), bold=True)
     for item in detail.lines:
-        _row(pdf, (str(item.position), item.description, format_eur(item.net_cents),
-                   format_eur(item.vat_cents), format_eur(item.gross_cents)))
-    _row(pdf, ("", "Total", format_eur(doc.net_cents), format_eur(doc.vat_cents),
-               format_eur(doc.gross_cents)), bold=True)
+        _row(
+            pdf,
+            (
+                str(item.position),
+                item.description,
+                format_eur(item.net_cents),
+                format_eur(item.vat_cents),
+                format_eur(item.gross_cents),
+            ),
+        )
+    _row(
+        pdf,
+        (
+            "",
+            "Total",
+            format_eur(doc.net_cents),
+            format_eur(doc.vat_cents),
+            format_eur(doc.gross_cents),
+        ),
+        bold=True,
+    )
     pdf.ln(4)
     for vat in detail.vat:
         label = f"VAT {vat.percent} %" if vat.percent else "Outside the scope of VAT"
-        pdf.cell(0, 5, _text(f"{label} over {format_eur(vat.net_cents)}: "
-                             f"{format_eur(vat.vat_cents)}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            0,
+            5,
+            _text(f"{label} over {format_eur(vat.net_cents)}: {format_eur(vat.vat_cents)}"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     return bytes(pdf.output())
 
 

@@ -50,20 +50,31 @@ async def _advance(tx: Queries, before: Mapping[str, int], after: Mapping[str, i
         if old is None:
             moved = await tx.fetchval(
                 "INSERT INTO invoice_numbers (series, next_value) VALUES (?, ?)"
-                " ON CONFLICT (series) DO NOTHING RETURNING series", series, last + 1)
+                " ON CONFLICT (series) DO NOTHING RETURNING series",
+                series,
+                last + 1,
+            )
         else:
             moved = await tx.fetchval(
                 "UPDATE invoice_numbers SET next_value = ? WHERE series = ? AND next_value = ?"
-                " RETURNING series", last + 1, series, old + 1)
+                " RETURNING series",
+                last + 1,
+                series,
+                old + 1,
+            )
         if moved is None:
             raise Conflict(f"invoice series {series} moved during the run")
 
 
-async def _customers(tx: Queries, accounts: set[int]) -> dict[int, tuple[str, str | None,
-                                                                         str | None]]:
+async def _customers(
+    tx: Queries, accounts: set[int]
+) -> dict[int, tuple[str, str | None, str | None]]:
     rows = await tx.fetch("SELECT id, name, address, vat_number FROM accounts")
-    return {int(r["id"]): (r["name"], r["address"], r["vat_number"])
-            for r in rows if int(r["id"]) in accounts}
+    return {
+        int(r["id"]): (r["name"], r["address"], r["vat_number"])
+        for r in rows
+        if int(r["id"]) in accounts
+    }
 
 
 def _kind(invoice: Invoice) -> str:
@@ -77,25 +88,35 @@ async def _late(tx: Queries, loaded: Loaded, run: MonthRun, ids: Mapping[str, in
     earlier = {s.id for s in loaded.month_input.sessions if s.month < month}
     rows = [
         (int(sid), ids[inv.number], str(month))
-        for inv in run.invoices if inv.draft.kind is DocumentKind.INVOICE
-        for sid in dict.fromkeys(inv.draft.sessions) if sid in earlier
+        for inv in run.invoices
+        if inv.draft.kind is DocumentKind.INVOICE
+        for sid in dict.fromkeys(inv.draft.sessions)
+        if sid in earlier
     ]
     try:
         await tx.executemany(
-            "INSERT INTO late_sessions (session_id, invoice_id, run_month) VALUES (?, ?, ?)", rows)
+            "INSERT INTO late_sessions (session_id, invoice_id, run_month) VALUES (?, ?, ?)", rows
+        )
     except UniqueViolation as err:
         raise Conflict("a late session was billed by a concurrent run") from err
 
 
 async def persist_run(
-    tx: Queries, loaded: Loaded, run: MonthRun, numbers_before: Mapping[str, int], *,
+    tx: Queries,
+    loaded: Loaded,
+    run: MonthRun,
+    numbers_before: Mapping[str, int],
+    *,
     now: datetime,
 ) -> None:
     month = str(loaded.month_input.month)
     await _advance(tx, numbers_before, run.numbers)
     made = await tx.fetchval(
         "INSERT INTO invoice_runs (month, run_at) VALUES (?, ?) ON CONFLICT (month) DO NOTHING"
-        " RETURNING month", month, to_db(now))
+        " RETURNING month",
+        month,
+        to_db(now),
+    )
     if made is None:
         raise Conflict(f"the run of {month} was made by a concurrent run")
     customers = await _customers(tx, {int(i.draft.account_id) for i in run.invoices})
@@ -104,25 +125,54 @@ async def persist_run(
     for inv in run.invoices:
         d, t = inv.draft, inv.totals
         name, address, vat_number = customers[int(d.account_id)]
-        rows.append((
-            int(d.account_id), inv.number, _kind(inv), d.kind.value, d.key, str(d.period), month,
-            d.issued_on.isoformat(), d.due_on.isoformat(), t.net, t.vat, t.gross, name, address,
-            vat_number, stamp,
-        ))
+        rows.append(
+            (
+                int(d.account_id),
+                inv.number,
+                _kind(inv),
+                d.kind.value,
+                d.key,
+                str(d.period),
+                month,
+                d.issued_on.isoformat(),
+                d.due_on.isoformat(),
+                t.net,
+                t.vat,
+                t.gross,
+                name,
+                address,
+                vat_number,
+                stamp,
+            )
+        )
     try:
         await tx.executemany(_INVOICE_SQL, rows)
     except UniqueViolation as err:
         raise Conflict(f"documents of {month} were stored by a concurrent run") from err
-    ids = {r["number"]: int(r["id"]) for r in await tx.fetch(
-        "SELECT id, number FROM invoices WHERE run_month = ?", month)}
+    ids = {
+        r["number"]: int(r["id"])
+        for r in await tx.fetch("SELECT id, number FROM invoices WHERE run_month = ?", month)
+    }
     lines, accounted = [], []
     for inv in run.invoices:
         invoice_id = ids[inv.number]
         for position, item in enumerate(inv.lines, 1):
             a = item.amount
-            lines.append((invoice_id, position, item.kind.value, item.description,
-                          str(item.quantity), item.unit, item.ref, a.rate.value, a.net, a.vat,
-                          a.gross))
+            lines.append(
+                (
+                    invoice_id,
+                    position,
+                    item.kind.value,
+                    item.description,
+                    str(item.quantity),
+                    item.unit,
+                    item.ref,
+                    a.rate.value,
+                    a.net,
+                    a.vat,
+                    a.gross,
+                )
+            )
         accounted += [(invoice_id, int(sid)) for sid in dict.fromkeys(inv.draft.sessions)]
     try:
         await tx.executemany(_LINE_SQL, lines)
@@ -130,15 +180,27 @@ async def persist_run(
         raise Conflict("a guest session was paid out by a concurrent run") from err
     await _late(tx, loaded, run, ids)
     await tx.executemany(
-        "INSERT INTO invoice_sessions (invoice_id, session_id) VALUES (?, ?)", accounted)
+        "INSERT INTO invoice_sessions (invoice_id, session_id) VALUES (?, ?)", accounted
+    )
     deductions: list[NewEntry] = [
-        (loaded.prepaid_accounts[s.id], f"session:{s.id}", "session", s.stopped_at,
-         -s.cost().split().gross)
+        (
+            loaded.prepaid_accounts[s.id],
+            f"session:{s.id}",
+            "session",
+            s.stopped_at,
+            -s.cost().split().gross,
+        )
         for s in loaded.prepaid_sessions
     ]
     await add_entries(tx, deductions)
     await store_reimbursements(tx, run, loaded.month_input.lease_drivers, now=now)
     if run.invoices:
-        await AuditLog.add(tx, at=now, actor="invoice-run", account_id=None,
-                           action="invoice.run", subject=f"month:{month}",
-                           detail={"documents": len(run.invoices), "numbers": dict(run.numbers)})
+        await AuditLog.add(
+            tx,
+            at=now,
+            actor="invoice-run",
+            account_id=None,
+            action="invoice.run",
+            subject=f"month:{month}",
+            detail={"documents": len(run.invoices), "numbers": dict(run.numbers)},
+        )

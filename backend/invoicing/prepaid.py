@@ -25,10 +25,13 @@ async def prepaid_ledger(db: Queries, account_id: int, scope: int | None) -> Pre
         raise NotFound(f"account {account_id} not found")
     rows = await db.fetch(
         "SELECT entry_id, kind, at, cents FROM prepaid_entries WHERE account_id = ?"
-        " ORDER BY at, id", account_id)
+        " ORDER BY at, id",
+        account_id,
+    )
     entries = tuple(
-        PrepaidEntryView(r["entry_id"], r["kind"], from_db(r["at"]) or datetime.min,
-                         int(r["cents"]))
+        PrepaidEntryView(
+            r["entry_id"], r["kind"], from_db(r["at"]) or datetime.min, int(r["cents"])
+        )
         for r in rows
     )
     balance = sum(e.cents for e in entries)
@@ -45,21 +48,32 @@ async def add_entries(tx: Queries, entries: Iterable[NewEntry]) -> int:
     for account_id, entry_id, kind, at, cents in entries:
         known = await tx.fetchrow(
             "SELECT kind, at, cents FROM prepaid_entries WHERE account_id = ? AND entry_id = ?",
-            account_id, entry_id)
+            account_id,
+            entry_id,
+        )
         if known is not None:
             if (known["kind"], known["at"], int(known["cents"])) != (kind, to_db(at), cents):
                 raise Conflict(f"prepaid entry {entry_id} exists already with other content")
             continue
         await tx.execute(
             "INSERT INTO prepaid_entries (account_id, entry_id, kind, at, cents)"
-            " VALUES (?, ?, ?, ?, ?)", account_id, entry_id, kind, to_db(at), cents)
+            " VALUES (?, ?, ?, ?, ?)",
+            account_id,
+            entry_id,
+            kind,
+            to_db(at),
+            cents,
+        )
         added += 1
         touched.add(account_id)
     for account_id in sorted(touched):
         await tx.execute(
             "UPDATE accounts SET prepaid_balance_cents ="
             " (SELECT COALESCE(SUM(cents), 0) FROM prepaid_entries WHERE account_id = ?)"
-            " WHERE id = ?", account_id, account_id)
+            " WHERE id = ?",
+            account_id,
+            account_id,
+        )
     return added
 
 

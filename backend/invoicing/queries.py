@@ -28,24 +28,44 @@ CREDIT_NOTE_KINDS = ("credit_note",)
 
 def summary(row: Row) -> InvoiceSummary:
     return InvoiceSummary(
-        int(row["id"]), row["number"], int(row["account_id"]), row["document_kind"],
-        row["month"], date.fromisoformat(row["issued_on"]), date.fromisoformat(row["due_on"]),
-        row["status"], int(row["net_cents"]), int(row["vat_cents"]), int(row["gross_cents"]),
+        int(row["id"]),
+        row["number"],
+        int(row["account_id"]),
+        row["document_kind"],
+        row["month"],
+        date.fromisoformat(row["issued_on"]),
+        date.fromisoformat(row["due_on"]),
+        row["status"],
+        int(row["net_cents"]),
+        int(row["vat_cents"]),
+        int(row["gross_cents"]),
         int(row["paid_cents"]),
     )
 
 
 def line(row: Row) -> InvoiceLineView:
     return InvoiceLineView(
-        int(row["position"]), row["kind"], row["description"], Decimal(row["quantity"]),
-        row["unit"], row["vat_rate"], int(row["net_cents"]), int(row["vat_cents"]),
-        int(row["gross_cents"]), row["ref"],
+        int(row["position"]),
+        row["kind"],
+        row["description"],
+        Decimal(row["quantity"]),
+        row["unit"],
+        row["vat_rate"],
+        int(row["net_cents"]),
+        int(row["vat_cents"]),
+        int(row["gross_cents"]),
+        row["ref"],
     )
 
 
 async def list_documents(
-    db: Queries, scope: int | None, kinds: tuple[str, ...], *,
-    limit: int = 50, after: int = 0, month: str | None = None,
+    db: Queries,
+    scope: int | None,
+    kinds: tuple[str, ...],
+    *,
+    limit: int = 50,
+    after: int = 0,
+    month: str | None = None,
 ) -> list[InvoiceSummary]:
     """Documents of the given kinds in scope, by id (keyset pagination: ids after `after`)."""
     marks = ", ".join("?" for _ in kinds)
@@ -70,8 +90,7 @@ async def list_credit_notes(
     db: Queries, scope: int | None, *, limit: int = 50, after: int = 0, month: str | None = None
 ) -> list[InvoiceSummary]:
     """Guest-usage credit notes (payouts to the owner) of the caller's account."""
-    return await list_documents(db, scope, CREDIT_NOTE_KINDS, limit=limit, after=after,
-                                month=month)
+    return await list_documents(db, scope, CREDIT_NOTE_KINDS, limit=limit, after=after, month=month)
 
 
 async def get_summary(db: Queries, invoice_id: int, scope: int | None) -> InvoiceSummary:
@@ -90,18 +109,27 @@ async def get_invoice(db: Queries, invoice_id: int, scope: int | None) -> Invoic
     row = await db.fetchrow(
         scoped(
             f"SELECT {_SUMMARY}, customer_name, customer_address, customer_vat_number"
-            " FROM invoices WHERE id = ?", args, scope,
+            " FROM invoices WHERE id = ?",
+            args,
+            scope,
         ),
         *args,
     )
     if row is None:
         raise NotFound(f"invoice {invoice_id} not found")
-    lines = tuple(line(r) for r in await db.fetch(
-        f"SELECT {_LINE} FROM invoice_lines WHERE invoice_id = ? ORDER BY position", invoice_id
-    ))
+    lines = tuple(
+        line(r)
+        for r in await db.fetch(
+            f"SELECT {_LINE} FROM invoice_lines WHERE invoice_id = ? ORDER BY position", invoice_id
+        )
+    )
     return InvoiceDetail(
-        summary(row), row["customer_name"], row["customer_address"], row["customer_vat_number"],
-        lines, vat_breakdown(lines),
+        summary(row),
+        row["customer_name"],
+        row["customer_address"],
+        row["customer_vat_number"],
+        lines,
+        vat_breakdown(lines),
     )
 
 

@@ -31,14 +31,16 @@ def _month(request: web.Request) -> str | None:
 async def list_invoices(request: web.Request) -> web.Response:
     limit, after = page_args(request)
     items = await _invoicing(request).list_invoices(
-        scope(request), limit=limit, after=after, month=_month(request))
+        scope(request), limit=limit, after=after, month=_month(request)
+    )
     return page(items, limit)
 
 
 async def list_credit_notes(request: web.Request) -> web.Response:
     limit, after = page_args(request)
     items = await _invoicing(request).list_credit_notes(
-        scope(request), limit=limit, after=after, month=_month(request))
+        scope(request), limit=limit, after=after, month=_month(request)
+    )
     return page(items, limit)
 
 
@@ -49,8 +51,11 @@ async def get_invoice(request: web.Request) -> web.Response:
 async def get_invoice_pdf(request: web.Request) -> web.Response:
     invoice_id = path_id(request)
     pdf = await _invoicing(request).invoice_pdf(invoice_id, scope(request))
-    return web.Response(body=pdf, content_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="invoice-{invoice_id}.pdf"'})
+    return web.Response(
+        body=pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="invoice-{invoice_id}.pdf"'},
+    )
 
 
 def setup(app: web.Application) -> None:

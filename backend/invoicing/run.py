@@ -32,10 +32,10 @@ def compute(loaded: Loaded, numbers: dict[str, int], issued_on: date | None) -> 
 
 def summarize(loaded: Loaded, run: MonthRun) -> RunSummary:
     kinds = Counter(i.draft.kind for i in run.invoices)
-    invoiced = sum(i.totals.gross for i in run.invoices
-                   if i.draft.kind is not DocumentKind.CREDIT_NOTE)
-    credited = sum(i.totals.gross for i in run.invoices
-                   if i.draft.kind is DocumentKind.CREDIT_NOTE)
+    invoiced = sum(
+        i.totals.gross for i in run.invoices if i.draft.kind is not DocumentKind.CREDIT_NOTE
+    )
+    credited = sum(i.totals.gross for i in run.invoices if i.draft.kind is DocumentKind.CREDIT_NOTE)
     first: dict[str, str] = {}
     last: dict[str, str] = {}
     for inv in sorted(run.invoices, key=lambda i: i.number):
@@ -46,10 +46,15 @@ def summarize(loaded: Loaded, run: MonthRun) -> RunSummary:
     prepaid = {s.id for s in loaded.month_input.sessions if s.card_uid in loaded.prepaid_uids}
     skipped = tuple((s.ref, s.reason) for s in run.skipped if s.ref not in prepaid)
     return RunSummary(
-        month=str(loaded.month_input.month), issued=len(run.invoices),
-        invoices=kinds[DocumentKind.INVOICE], overage_invoices=kinds[DocumentKind.OVERAGE_INVOICE],
-        credit_notes=kinds[DocumentKind.CREDIT_NOTE], invoiced_gross_cents=invoiced,
-        credited_gross_cents=credited, sessions=loaded.session_count, skipped=skipped,
+        month=str(loaded.month_input.month),
+        issued=len(run.invoices),
+        invoices=kinds[DocumentKind.INVOICE],
+        overage_invoices=kinds[DocumentKind.OVERAGE_INVOICE],
+        credit_notes=kinds[DocumentKind.CREDIT_NOTE],
+        invoiced_gross_cents=invoiced,
+        credited_gross_cents=credited,
+        sessions=loaded.session_count,
+        skipped=skipped,
         numbers=tuple(f"{first[s]} .. {last[s]}" for s in sorted(first)),
     )
 
@@ -63,9 +68,17 @@ async def invoice_month(
         loaded = await load_month(db, month)
         if loaded.run_at is not None:
             return RunSummary(
-                month=str(month), issued=0, invoices=0, overage_invoices=0, credit_notes=0,
-                invoiced_gross_cents=0, credited_gross_cents=0, sessions=loaded.session_count,
-                skipped=(), numbers=(), run_at=loaded.run_at,
+                month=str(month),
+                issued=0,
+                invoices=0,
+                overage_invoices=0,
+                credit_notes=0,
+                invoiced_gross_cents=0,
+                credited_gross_cents=0,
+                sessions=loaded.session_count,
+                skipped=(),
+                numbers=(),
+                run_at=loaded.run_at,
             )
         run = compute(loaded, numbers, issued_on)
         try:

@@ -26,8 +26,10 @@ _SWITCH = "id, subscription_id, requested_on, new_plan_code, effective_on, fee_c
 
 def _domain(row: Row, plans: dict[str, Plan]) -> PlanSwitch:
     return PlanSwitch(
-        str(row["subscription_id"]), date.fromisoformat(row["requested_on"]),
-        plans[row["new_plan_code"]], date.fromisoformat(row["effective_on"]),
+        str(row["subscription_id"]),
+        date.fromisoformat(row["requested_on"]),
+        plans[row["new_plan_code"]],
+        date.fromisoformat(row["effective_on"]),
         Price(int(row["fee_cents"]), Basis(row["fee_basis"])),
     )
 
@@ -39,8 +41,14 @@ async def load_switches(db: Queries, plans: dict[str, Plan]) -> list[PlanSwitch]
 
 
 async def record_plan_switch(
-    db: Database, subscription_id: int, new_plan_code: str, on: date, scope: int | None, *,
-    now: datetime, actor: str = "system",
+    db: Database,
+    subscription_id: int,
+    new_plan_code: str,
+    on: date,
+    scope: int | None,
+    *,
+    now: datetime,
+    actor: str = "system",
 ) -> PlanSwitchRecord:
     """Switch a subscription to `new_plan_code` from the 1st of next month (€7.50 fee)."""
     plans = await load_plans(db)
@@ -61,16 +69,29 @@ async def record_plan_switch(
                 "INSERT INTO plan_switches (subscription_id, requested_on, requested_month,"
                 " new_plan_code, effective_on, fee_cents, fee_basis, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                subscription_id, on.isoformat(), str(Month.of(on)), new_plan_code,
-                switch.effective_on.isoformat(), switch.fee.cents, switch.fee.basis.value,
+                subscription_id,
+                on.isoformat(),
+                str(Month.of(on)),
+                new_plan_code,
+                switch.effective_on.isoformat(),
+                switch.fee.cents,
+                switch.fee.basis.value,
                 to_db(now),
             )
-            await AuditLog.add(tx, at=now, actor=actor, account_id=int(row["account_id"]),
-                               action="subscription.switch",
-                               subject=f"subscription:{subscription_id}",
-                               detail={"to": new_plan_code, "from": str(switch.effective_on)})
+            await AuditLog.add(
+                tx,
+                at=now,
+                actor=actor,
+                account_id=int(row["account_id"]),
+                action="subscription.switch",
+                subject=f"subscription:{subscription_id}",
+                detail={"to": new_plan_code, "from": str(switch.effective_on)},
+            )
     except UniqueViolation as err:
-        raise Conflict(f"subscription {subscription_id} already switched plan in"
-                       f" {Month.of(on)} (one switch per month, art. 12.2)") from err
-    return PlanSwitchRecord(int(new_id), subscription_id, on, new_plan_code,
-                            switch.effective_on, switch.fee.cents)
+        raise Conflict(
+            f"subscription {subscription_id} already switched plan in"
+            f" {Month.of(on)} (one switch per month, art. 12.2)"
+        ) from err
+    return PlanSwitchRecord(
+        int(new_id), subscription_id, on, new_plan_code, switch.effective_on, switch.fee.cents
+    )

@@ -1,9 +1,9 @@
 """Prepaid top-ups through a payment provider (Mollie's payments API v2 shape; issue 19.5).
 
-    provider.py  the provider's HTTP API (create / get a payment), read defensively
-    ledger.py    the payments table and the one place a balance is credited (once, on 'paid')
-    service.py   start a top-up; a webhook or a page view fetches the status from the provider
-    routes.py    POST /api/v1/payments/webhook, /api/v1/accounts/{id}/top-ups
+provider.py  the provider's HTTP API (create / get a payment), read defensively
+ledger.py    the payments table and the one place a balance is credited (once, on 'paid')
+service.py   start a top-up; a webhook or a page view fetches the status from the provider
+routes.py    POST /api/v1/payments/webhook, /api/v1/accounts/{id}/top-ups
 """
 
 from __future__ import annotations

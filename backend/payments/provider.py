@@ -95,7 +95,10 @@ def read_payment(data: Any) -> ProviderPayment:
         except parse.ParseError as err:
             raise ProviderError(err.detail) from err
     return ProviderPayment(
-        ident, str(status), _cents(amount.get("value")), amount["currency"],
+        ident,
+        str(status),
+        _cents(amount.get("value")),
+        amount["currency"],
         href if isinstance(href, str) and href.startswith(("http://", "https://")) else None,
         paid_at,
     )
@@ -121,12 +124,21 @@ class PaymentProvider:
             await self._session.close()
 
     async def create(
-        self, cents: int, *, description: str, redirect_url: str, webhook_url: str,
+        self,
+        cents: int,
+        *,
+        description: str,
+        redirect_url: str,
+        webhook_url: str,
         metadata: dict[str, Any],
     ) -> ProviderPayment:
-        body = {"amount": {"currency": "EUR", "value": euro_value(cents)},
-                "description": description, "redirectUrl": redirect_url,
-                "webhookUrl": webhook_url, "metadata": metadata}
+        body = {
+            "amount": {"currency": "EUR", "value": euro_value(cents)},
+            "description": description,
+            "redirectUrl": redirect_url,
+            "webhookUrl": webhook_url,
+            "metadata": metadata,
+        }
         payment = await self._call("POST", "/v2/payments", body)
         if payment.amount_cents != cents or payment.currency != "EUR":
             raise ProviderError("the provider created a payment for another amount")

@@ -14,15 +14,23 @@ from ..portal.publicurl import link_base
 from . import PAYMENTS, WEBHOOK_PATH, Payments, ledger
 from .service import MAX_TOP_UP_CENTS, MIN_TOP_UP_CENTS
 
-TOP_UP = vol.Schema({vol.Required("amount_cents"): vol.All(
-    integer, vol.Range(min=MIN_TOP_UP_CENTS, max=MAX_TOP_UP_CENTS))})
+TOP_UP = vol.Schema(
+    {
+        vol.Required("amount_cents"): vol.All(
+            integer, vol.Range(min=MIN_TOP_UP_CENTS, max=MAX_TOP_UP_CENTS)
+        )
+    }
+)
 
 
 def payments_of(request: web.Request) -> Payments:
     found = request.config_dict.get(PAYMENTS)
     if found is None:
-        raise ApiError(404, "not_found", "top-ups are not set up on this server"
-                       " (serve --payments-url / --payments-key)")
+        raise ApiError(
+            404,
+            "not_found",
+            "top-ups are not set up on this server (serve --payments-url / --payments-key)",
+        )
     return found
 
 
@@ -50,8 +58,12 @@ async def start_top_up(request: web.Request) -> web.Response:
     data = await body(request, TOP_UP)
     base = link_base(request)
     payment = await payments.start_top_up(
-        account_id, data["amount_cents"], return_url=lambda pid: f"{base}/portal/top-ups/{pid}",
-        webhook_url=base + WEBHOOK_PATH, actor=actor(request))
+        account_id,
+        data["amount_cents"],
+        return_url=lambda pid: f"{base}/portal/top-ups/{pid}",
+        webhook_url=base + WEBHOOK_PATH,
+        actor=actor(request),
+    )
     return ok(payment, 201)
 
 

@@ -26,8 +26,9 @@ REFRESH_AT_MOST = 5  # open payments fetched when a list is shown
 
 
 class Payments:
-    def __init__(self, store: Store, provider: PaymentProvider,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: Store, provider: PaymentProvider, clock: Callable[[], datetime]
+    ) -> None:
         self.store = store
         self.provider = provider
         self.clock = clock
@@ -37,20 +38,31 @@ class Payments:
         return self.store.db
 
     async def start_top_up(
-        self, account_id: int, cents: int, *, return_url: Callable[[int], str],
-        webhook_url: str, actor: str,
+        self,
+        account_id: int,
+        cents: int,
+        *,
+        return_url: Callable[[int], str],
+        webhook_url: str,
+        actor: str,
     ) -> Payment:
         """A pending payment at the provider; `return_url(payment id)` is where it sends the
         customer back. Raises ProviderUnavailable/ProviderError (nothing is left behind)."""
-        if isinstance(cents, bool) or not isinstance(cents, int) or not (
-                MIN_TOP_UP_CENTS <= cents <= MAX_TOP_UP_CENTS):
+        if (
+            isinstance(cents, bool)
+            or not isinstance(cents, int)
+            or not (MIN_TOP_UP_CENTS <= cents <= MAX_TOP_UP_CENTS)
+        ):
             raise Invalid(f"a top-up is between {MIN_TOP_UP_CENTS} and {MAX_TOP_UP_CENTS} cents")
         row = await ledger.begin(self.db, account_id, cents, now=self.clock(), actor=actor)
         try:
             made = await self.provider.create(
-                cents, description=f"E-Flux prepaid top-up {row.id}",
-                redirect_url=return_url(row.id), webhook_url=webhook_url,
-                metadata={"payment": row.id})
+                cents,
+                description=f"E-Flux prepaid top-up {row.id}",
+                redirect_url=return_url(row.id),
+                webhook_url=webhook_url,
+                metadata={"payment": row.id},
+            )
         except BaseException:
             await ledger.abandon(self.db, row.id)
             raise
@@ -88,8 +100,9 @@ class Payments:
                 try:
                     item = await self.refresh(item)
                 except ProviderError as err:
-                    _LOGGER.warning("top-ups of account %s shown as last known: %s",
-                                    account_id, err)
+                    _LOGGER.warning(
+                        "top-ups of account %s shown as last known: %s", account_id, err
+                    )
                     reachable = False
             fresh.append(item)
         return fresh
@@ -98,7 +111,10 @@ class Payments:
         fetched = await self.provider.get(provider_id)
         before = await ledger.by_provider_id(self.db, provider_id)
         after = await ledger.record(self.db, fetched, now=self.clock())
-        if after is not None and after.credited_at is not None and (
-                before is None or before.credited_at is None):
+        if (
+            after is not None
+            and after.credited_at is not None
+            and (before is None or before.credited_at is None)
+        ):
             await self.store.cards.touch_account(after.account_id)  # sites learn "may start"
         return after

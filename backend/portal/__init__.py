@@ -42,9 +42,19 @@ from .render import environment
 __all__ = ["PREFIX", "PortalConfig", "create_portal", "default_outbox", "mount_portal"]
 
 _STATIC = Path(__file__).resolve().parent / "static"
-_ROUTES = (routes_auth, routes_dashboard, routes_cards, routes_sessions, routes_invoices,
-           routes_subscription, routes_charge_points, routes_advisor, routes_admin,
-           routes_review, routes_top_ups)
+_ROUTES = (
+    routes_auth,
+    routes_dashboard,
+    routes_cards,
+    routes_sessions,
+    routes_invoices,
+    routes_subscription,
+    routes_charge_points,
+    routes_advisor,
+    routes_admin,
+    routes_review,
+    routes_top_ups,
+)
 
 
 def default_outbox() -> Path:

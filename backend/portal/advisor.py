@@ -18,8 +18,13 @@ from .forms import FormError
 POWERS_KW = (Decimal("3.7"), Decimal(11), Decimal(22))
 # Copper cable cross-section (mm²) → the current it carries safely over a typical run to the
 # fuse box; the installer confirms on site (the FAQ: "diameter of the cable").
-CABLE_AMPS = {Decimal("1.5"): 10, Decimal("2.5"): 16, Decimal(4): 25, Decimal(6): 32,
-              Decimal(10): 40}
+CABLE_AMPS = {
+    Decimal("1.5"): 10,
+    Decimal("2.5"): 16,
+    Decimal(4): 25,
+    Decimal(6): 32,
+    Decimal(10): 40,
+}
 BASIC_STATION = (50000, 50000)  # "around €500"
 ONE_PHASE_BACK_OFFICE = (80000, 100000)
 THREE_PHASE = (150000, 150000)  # "around €1,500"
@@ -54,8 +59,10 @@ class Advice:
 
     @property
     def total_cents(self) -> tuple[int, int]:
-        return (self.station_cents[0] + self.installation_cents[0],
-                self.station_cents[1] + self.installation_cents[1])
+        return (
+            self.station_cents[0] + self.installation_cents[0],
+            self.station_cents[1] + self.installation_cents[1],
+        )
 
 
 def _decimal(text: str, name: str, low: Decimal, high: Decimal) -> Decimal:
@@ -76,8 +83,7 @@ def situation_from(form: dict[str, str]) -> Situation:
         phases=int(form["phases"]),
         cable_mm2=cable,
         car_max_kw=_decimal(form.get("car_max_kw", ""), "car_max_kw", Decimal(1), Decimal(50)),
-        battery_kwh=_decimal(form.get("battery_kwh", ""), "battery_kwh", Decimal(5),
-                             Decimal(250)),
+        battery_kwh=_decimal(form.get("battery_kwh", ""), "battery_kwh", Decimal(5), Decimal(250)),
         public=form.get("location") == "public",
         outdoor=form.get("outdoor") == "1",
         limited_power=form.get("limited_power") == "1",
@@ -104,8 +110,9 @@ def recommend(s: Situation) -> Advice:
         notes.append("advice.note.22kw")
     else:
         power, phases, amps = POWERS_KW[1], 3, 16
-        notes.append("advice.note.car_limits" if s.car_max_kw <= POWERS_KW[1]
-                     else "advice.note.cable_limits")
+        notes.append(
+            "advice.note.car_limits" if s.car_max_kw <= POWERS_KW[1] else "advice.note.cable_limits"
+        )
     charge_kw = min(power, s.car_max_kw)
     hours = (s.battery_kwh / charge_kw).quantize(Decimal("0.1"))
     if s.public:
@@ -118,9 +125,15 @@ def recommend(s: Situation) -> Advice:
         station = THREE_PHASE
     ip = ("IP55" if s.public else "IP54") if s.outdoor else "IP44"
     return Advice(
-        power_kw=power, phases=phases, amps=amps,
+        power_kw=power,
+        phases=phases,
+        amps=amps,
         ik_class="IK10" if s.public else "IK08",
-        ip_class=ip, smart_grid=s.limited_power, back_office=s.back_office or phases == 3,
-        station_cents=station, installation_cents=INSTALLATION,
-        full_charge_hours=hours, notes=tuple(notes),
+        ip_class=ip,
+        smart_grid=s.limited_power,
+        back_office=s.back_office or phases == 3,
+        station_cents=station,
+        installation_cents=INSTALLATION,
+        full_charge_hours=hours,
+        notes=tuple(notes),
     )

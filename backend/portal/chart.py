@@ -40,10 +40,23 @@ def daily_chart(days: list[DayTotal]) -> Chart:
     for i, d in enumerate(days):
         x = PAD + i * step
         h = inner * d.energy_wh / top_wh
-        bars.append(Bar(round(x, 1), round(HEIGHT - PAD - h, 1), round(step * 0.8, 1),
-                        round(h, 1), f"{d.day}: {d.energy_wh / 1000:.1f} kWh,"
-                        f" {format_eur(d.cost_cents)}"))
+        bars.append(
+            Bar(
+                round(x, 1),
+                round(HEIGHT - PAD - h, 1),
+                round(step * 0.8, 1),
+                round(h, 1),
+                f"{d.day}: {d.energy_wh / 1000:.1f} kWh, {format_eur(d.cost_cents)}",
+            )
+        )
         points.append(f"{x + step * 0.4:.1f},{HEIGHT - PAD - inner * d.cost_cents / top_cents:.1f}")
-    return Chart(WIDTH, HEIGHT, bars, " ".join(points), f"{top_wh / 1000:.1f}",
-                 format_eur(top_cents), str(days[0].day) if days else "",
-                 str(days[-1].day) if days else "")
+    return Chart(
+        WIDTH,
+        HEIGHT,
+        bars,
+        " ".join(points),
+        f"{top_wh / 1000:.1f}",
+        format_eur(top_cents),
+        str(days[0].day) if days else "",
+        str(days[-1].day) if days else "",
+    )

@@ -41,25 +41,30 @@ async def subscriptions(db: Database, account_id: int, today: date) -> list[Subs
     rows = await db.fetch(
         f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s JOIN accounts a"
         " ON a.id = s.account_id WHERE s.account_id = ?"
-        " AND s.status NOT IN ('rejected', 'withdrawn') ORDER BY s.id", account_id)
+        " AND s.status NOT IN ('rejected', 'withdrawn') ORDER BY s.id",
+        account_id,
+    )
     out = []
     for row in rows:
         contract = _with_term(contract_of(row, plans))
-        out.append(SubscriptionView(int(row["id"]), contract, contract.status_on(today),
-                                    notice_deadline(contract)))
+        out.append(
+            SubscriptionView(
+                int(row["id"]), contract, contract.status_on(today), notice_deadline(contract)
+            )
+        )
     return out
 
 
-async def subscription(db: Database, sub_id: int, account_id: int,
-                       today: date) -> SubscriptionView:
+async def subscription(db: Database, sub_id: int, account_id: int, today: date) -> SubscriptionView:
     for view in await subscriptions(db, account_id, today):
         if view.id == sub_id:
             return view
     raise NotFound(f"subscription {sub_id} not found")
 
 
-async def cancel(db: Database, view: SubscriptionView, today: date, *, now: datetime,
-                 actor: str) -> Contract:
+async def cancel(
+    db: Database, view: SubscriptionView, today: date, *, now: datetime, actor: str
+) -> Contract:
     """Ordinary notice received today (art. 13.1); billing decides the end date."""
     ended = give_notice(view.contract, today)
     assert ended.ends_on is not None
@@ -67,9 +72,17 @@ async def cancel(db: Database, view: SubscriptionView, today: date, *, now: date
         await tx.execute(
             "UPDATE subscriptions SET status = 'notice_given', notice_received_on = ?,"
             " ends_on = ?, end_reason = 'notice' WHERE id = ?",
-            today.isoformat(), ended.ends_on.isoformat(), view.id,
+            today.isoformat(),
+            ended.ends_on.isoformat(),
+            view.id,
         )
-        await AuditLog.add(tx, at=now, actor=actor, account_id=int(view.contract.account_id),
-                           action="subscription.notice", subject=f"subscription:{view.id}",
-                           detail={"ends_on": ended.ends_on})
+        await AuditLog.add(
+            tx,
+            at=now,
+            actor=actor,
+            account_id=int(view.contract.account_id),
+            action="subscription.notice",
+            subject=f"subscription:{view.id}",
+            detail={"ends_on": ended.ends_on},
+        )
     return ended

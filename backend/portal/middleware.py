@@ -28,7 +28,7 @@ RETRY_AFTER_S = 5
 _HEADERS = {
     # Scripts and styles only from our own files: an injected <script> would not run anyway.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none';"
-                               " frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    " frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -45,7 +45,11 @@ def web_sessions(request: web.Request) -> WebSessions:
 
 def set_cookie(request: web.Request, response: web.StreamResponse, session: WebSession) -> None:
     response.set_cookie(
-        COOKIE, session.secret, httponly=True, samesite="Strict", path=PREFIX + "/",
+        COOKIE,
+        session.secret,
+        httponly=True,
+        samesite="Strict",
+        path=PREFIX + "/",
         secure=request_scheme(request) == "https",  # a TLS proxy in front says so
         max_age=int(request.app[CONFIG].session_lifetime.total_seconds()),
     )
@@ -86,8 +90,11 @@ async def _check_csrf(request: web.Request, session: WebSession | None) -> None:
     if any(not isinstance(value, str) for value in form.values()):  # no page takes files
         raise web.HTTPBadRequest(reason="the form may hold text fields only")
     sent = form.get("csrf")
-    if session is None or not isinstance(sent, str) or not hmac.compare_digest(
-            sent.encode(), session.csrf.encode()):
+    if (
+        session is None
+        or not isinstance(sent, str)
+        or not hmac.compare_digest(sent.encode(), session.csrf.encode())
+    ):
         raise CsrfRefused
 
 
@@ -100,19 +107,19 @@ async def portal_middleware(request: web.Request, handler: Handler) -> web.Strea
     except web.HTTPException as err:
         if err.status < 400:
             raise
-        response = render(request, "error.html", err.status, message_key="error.generic",
-                          detail=err.reason)
+        response = render(
+            request, "error.html", err.status, message_key="error.generic", detail=err.reason
+        )
     except NotFound:
         response = render(request, "error.html", 404, message_key="error.not_found")
     except FormError as err:
-        response = render(request, "error.html", 400, message_key=err.key,
-                          message_values=err.values)
+        response = render(
+            request, "error.html", 400, message_key=err.key, message_values=err.values
+        )
     except BillingError as err:  # a rule of the terms refused the step; its text says which
-        response = render(request, "error.html", 409, message_key="error.rule",
-                          detail=str(err))
+        response = render(request, "error.html", 409, message_key="error.rule", detail=str(err))
     except StoreError as err:
-        response = render(request, "error.html", 400, message_key="error.generic",
-                          detail=str(err))
+        response = render(request, "error.html", 400, message_key="error.generic", detail=str(err))
     except Unavailable:  # the database is down or locked: come back, nothing was lost
         _LOGGER.warning("portal: database unavailable on %s %s", request.method, request.path)
         response = render(request, "error.html", 503, message_key="error.unavailable")

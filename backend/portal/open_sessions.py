@@ -34,7 +34,8 @@ class OpenRow:
 async def open_rows(request: web.Request) -> list[OpenRow]:
     """The open sessions of the user's account: its cards, and guests on its charge points."""
     found = await store_of(request).open_sessions.list_open(
-        account_of(request), now=now_of(request))
+        account_of(request), now=now_of(request)
+    )
     lang = language(request)
     return [_row(item, lang) for item in found]
 

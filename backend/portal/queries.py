@@ -16,8 +16,10 @@ from ..store import AuditEntry, SessionRecord
 from ..store.rows import columns, records
 
 _SESSION = columns(SessionRecord)
-_VISIBLE = (" AND (account_id = ? OR charge_point_id IN"
-            " (SELECT id FROM charge_points WHERE account_id = ?))")
+_VISIBLE = (
+    " AND (account_id = ? OR charge_point_id IN"
+    " (SELECT id FROM charge_points WHERE account_id = ?))"
+)
 MAX_ROWS = 5000  # one page/CSV; a month of a busy account stays far below
 
 
@@ -31,8 +33,9 @@ class SessionFilter:
 
 def session_cost_cents(s: SessionRecord) -> int:
     """What the session cost at its recorded tariff, incl. VAT, in cents."""
-    tariff = SessionTariff(s.start_cents, s.per_kwh_cents, s.per_minute_cents,
-                           Basis(s.tariff_basis))
+    tariff = SessionTariff(
+        s.start_cents, s.per_kwh_cents, s.per_minute_cents, Basis(s.tariff_basis)
+    )
     return tariff.cost(s.energy_wh, s.stopped_at - s.started_at).split().gross
 
 
@@ -80,20 +83,22 @@ def daily_totals(sessions: list[SessionRecord], last_day: date, days: int) -> li
         energy[day] += s.energy_wh
         cost[day] += session_cost_cents(s)
     first = last_day - timedelta(days=days - 1)
-    return [DayTotal(d, energy[d], cost[d])
-            for d in (first + timedelta(days=i) for i in range(days))]
+    return [
+        DayTotal(d, energy[d], cost[d]) for d in (first + timedelta(days=i) for i in range(days))
+    ]
 
 
 async def lost_times(db: Database, account_id: int) -> dict[int, datetime]:
     """When each of the account's cards was reported lost (from the audit log)."""
     rows = await db.fetch(
         "SELECT subject, at FROM audit_log WHERE account_id = ? AND action = 'card.lost'",
-        account_id)
-    return {int(r["subject"].removeprefix("card:")): from_db(r["at"]) or datetime.min
-            for r in rows}
+        account_id,
+    )
+    return {int(r["subject"].removeprefix("card:")): from_db(r["at"]) or datetime.min for r in rows}
 
 
 async def latest_audit(db: Database, limit: int) -> list[AuditEntry]:
     rows = await db.fetch(
-        f"SELECT {columns(AuditEntry)} FROM audit_log ORDER BY id DESC LIMIT ?", limit)
+        f"SELECT {columns(AuditEntry)} FROM audit_log ORDER BY id DESC LIMIT ?", limit
+    )
     return records(AuditEntry, rows)

@@ -51,22 +51,25 @@ def local_time(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
-def render(
-    request: web.Request, template: str, status: int = 200, **context: Any
-) -> web.Response:
+def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     lang = language(request)
     session = request.get(CTX_SESSION)
-    page = request.app[TEMPLATES].get_template(template).render(
-        t=lambda key, **kw: translate(lang, key, **kw),
-        lang=lang,
-        languages=LANGUAGES,
-        user=request.get(CTX_USER),
-        csrf=session.csrf if session is not None else "",
-        path=request.path,
-        **context,
+    page = (
+        request.app[TEMPLATES]
+        .get_template(template)
+        .render(
+            t=lambda key, **kw: translate(lang, key, **kw),
+            lang=lang,
+            languages=LANGUAGES,
+            user=request.get(CTX_USER),
+            csrf=session.csrf if session is not None else "",
+            path=request.path,
+            **context,
+        )
     )
     response = web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
     if request.query.get("lang") in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True,
-                            samesite="Lax", path="/")
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="Lax", path="/"
+        )
     return response

@@ -26,10 +26,13 @@ LIST_LIMIT = 500
 async def _admin(request: web.Request, month: Month, summary: RunSummary | None) -> web.Response:
     store = store_of(request)
     return render(
-        request, "admin.html", accounts=await store.accounts.list_accounts(None, limit=LIST_LIMIT),
+        request,
+        "admin.html",
+        accounts=await store.accounts.list_accounts(None, limit=LIST_LIMIT),
         cards=await store.cards.list_cards(None, limit=LIST_LIMIT),
         installations=await orders.installation_orders(db_of(request), None),
-        month=str(month), summary=summary,
+        month=str(month),
+        summary=summary,
     )
 
 
@@ -40,8 +43,9 @@ async def admin_page(request: web.Request) -> web.Response:
 async def card_status(request: web.Request) -> web.Response:
     form = await request.post()
     status = CardStatus.BLOCKED if form.get("block") == "1" else CardStatus.ACTIVE
-    await store_of(request).cards.set_status(path_id(request), None, status,
-                                             now=now_of(request), actor=actor_of(request))
+    await store_of(request).cards.set_status(
+        path_id(request), None, status, now=now_of(request), actor=actor_of(request)
+    )
     return redirect("/admin")
 
 
@@ -66,8 +70,14 @@ async def installation_step(request: web.Request) -> web.Response:
     """Move an installation order one step (billing refuses a step out of order)."""
     raw = await request.post()
     form = {k: field(raw, k, 2000) for k in ("action", "on", "date", "text")}
-    stored = next((o for o in await orders.installation_orders(db_of(request), None)
-                   if o.id == path_id(request)), None)
+    stored = next(
+        (
+            o
+            for o in await orders.installation_orders(db_of(request), None)
+            if o.id == path_id(request)
+        ),
+        None,
+    )
     if stored is None:
         raise web.HTTPNotFound()
     on, order, action = _day(form, "on"), stored.order, form["action"]
@@ -83,17 +93,20 @@ async def installation_step(request: web.Request) -> web.Response:
         order = installation.reject(order, on, tuple(form["text"].splitlines()))
     else:
         raise FormError("form.unknown_action")
-    await orders.save_installation_order(db_of(request), stored, order, now=now_of(request),
-                                         actor=actor_of(request))
+    await orders.save_installation_order(
+        db_of(request), stored, order, now=now_of(request), actor=actor_of(request)
+    )
     return redirect("/admin")
 
 
-async def _approve(request: web.Request, stored: orders.StoredOrder, on: date,
-                   ocpp_id: str) -> installation.InstallationOrder:
+async def _approve(
+    request: web.Request, stored: orders.StoredOrder, on: date, ocpp_id: str
+) -> installation.InstallationOrder:
     """Approved: the charge point is added to the customer's account (DESIGN §4)."""
     installation.approve(stored.order, on, ocpp_id)  # refused out of order: nothing created
     point = await store_of(request).sites.create_charge_point(
-        stored.account_id, ocpp_id.strip()[:64], now=now_of(request), name=ocpp_id.strip()[:64])
+        stored.account_id, ocpp_id.strip()[:64], now=now_of(request), name=ocpp_id.strip()[:64]
+    )
     return installation.approve(stored.order, on, str(point.id))
 
 

@@ -11,8 +11,16 @@ from .middleware import redirect
 from .orders import create_installation_order
 from .render import render
 
-FIELDS = ("phases", "cable_mm2", "car_max_kw", "battery_kwh", "location", "outdoor",
-          "limited_power", "back_office")
+FIELDS = (
+    "phases",
+    "cable_mm2",
+    "car_max_kw",
+    "battery_kwh",
+    "location",
+    "outdoor",
+    "limited_power",
+    "back_office",
+)
 
 
 async def _answers(request: web.Request) -> dict[str, str]:
@@ -33,9 +41,14 @@ async def advise(request: web.Request) -> web.Response:
 async def order(request: web.Request) -> web.Response:
     # The advice is worked out again from the answers: a hidden field is never trusted.
     advice = recommend(situation_from(await _answers(request)))
-    await create_installation_order(db_of(request), account_of(request), advice,
-                                    now=now_of(request), today=today_of(request),
-                                    actor=actor_of(request))
+    await create_installation_order(
+        db_of(request),
+        account_of(request),
+        advice,
+        now=now_of(request),
+        today=today_of(request),
+        actor=actor_of(request),
+    )
     return redirect("/charge-points?done=ordered")
 
 

@@ -98,8 +98,13 @@ async def reset_request(request: web.Request) -> web.Response:
         token = await _resets(request).issue(user, now)
         # Never request.host: a forged Host header would mail the victim the attacker's link.
         link = f"{link_base(request)}{PREFIX}/reset/{token}"
-        write_mail(request.app[CONFIG].outbox, now, user.email, "E-Flux password reset",
-                   f"Open this link within an hour to choose a new password:\n{link}\n")
+        write_mail(
+            request.app[CONFIG].outbox,
+            now,
+            user.email,
+            "E-Flux password reset",
+            f"Open this link within an hour to choose a new password:\n{link}\n",
+        )
     # The same answer for known and unknown addresses: no way to probe for accounts.
     return render(request, "reset_request.html", sent=True)
 

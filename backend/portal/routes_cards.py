@@ -19,9 +19,13 @@ async def cards(request: web.Request) -> web.Response:
     account = account_of(request)
     listed = await store_of(request).cards.list_cards(account, limit=MAX_CARDS)
     return render(
-        request, "cards.html", cards=listed, lost_at=await lost_times(db_of(request), account),
+        request,
+        "cards.html",
+        cards=listed,
+        lost_at=await lost_times(db_of(request), account),
         ordered=await orders.replacement_ordered(db_of(request), account),
-        fee=LOST_CARD_REPLACEMENT_FEE.cents, done=request.query.get("done", ""),
+        fee=LOST_CARD_REPLACEMENT_FEE.cents,
+        done=request.query.get("done", ""),
     )
 
 
@@ -33,8 +37,12 @@ async def confirm_lost(request: web.Request) -> web.Response:
 async def report_lost(request: web.Request) -> web.Response:
     form = await request.post()
     await store_of(request).cards.report_lost(
-        path_id(request), account_of(request), now=now_of(request), actor=actor_of(request),
-        order_replacement=form.get("replacement") == "1")
+        path_id(request),
+        account_of(request),
+        now=now_of(request),
+        actor=actor_of(request),
+        order_replacement=form.get("replacement") == "1",
+    )
     return redirect("/cards?done=lost")
 
 
@@ -47,8 +55,9 @@ async def confirm_replacement(request: web.Request) -> web.Response:
 
 async def order_replacement(request: web.Request) -> web.Response:
     card = await store_of(request).cards.get_card(path_id(request), account_of(request))
-    await orders.order_replacement(db_of(request), card, now=now_of(request),
-                                   actor=actor_of(request))
+    await orders.order_replacement(
+        db_of(request), card, now=now_of(request), actor=actor_of(request)
+    )
     return redirect("/cards?done=ordered")
 
 

@@ -31,7 +31,8 @@ async def dashboard(request: web.Request) -> web.Response:
     recent = await sessions_for(db_of(request), account, SessionFilter(), since=since)
     days = daily_totals(charged, today, CHART_DAYS)
     return render(
-        request, "dashboard.html",
+        request,
+        "dashboard.html",
         month=Month.of(today),
         month_wh=sum(s.energy_wh for s in month),
         month_cents=sum(session_cost_cents(s) for s in month),
@@ -46,12 +47,22 @@ async def live(request: web.Request) -> web.Response:
     """Open and latest sessions as JSON for the dashboard's refresh (portal.js polls it)."""
     since = now_of(request) - timedelta(days=CHART_DAYS)
     recent = await sessions_for(db_of(request), account_of(request), SessionFilter(), since=since)
-    return web.json_response({"sessions": [
-        {"id": s.id, "charge_point": s.cp_ocpp_id, "started_at": s.started_at.isoformat(),
-         "stopped_at": s.stopped_at.isoformat(), "energy_wh": s.energy_wh,
-         "cost_cents": session_cost_cents(s)} for s in recent[:LIVE_ROWS]],
-        "open": [{"cells": row.cells(), "live": row.live} for row in await open_rows(request)],
-    })
+    return web.json_response(
+        {
+            "sessions": [
+                {
+                    "id": s.id,
+                    "charge_point": s.cp_ocpp_id,
+                    "started_at": s.started_at.isoformat(),
+                    "stopped_at": s.stopped_at.isoformat(),
+                    "energy_wh": s.energy_wh,
+                    "cost_cents": session_cost_cents(s),
+                }
+                for s in recent[:LIVE_ROWS]
+            ],
+            "open": [{"cells": row.cells(), "live": row.live} for row in await open_rows(request)],
+        }
+    )
 
 
 def setup(app: web.Application) -> None:

@@ -17,7 +17,8 @@ MAX_DOCUMENTS = 500
 async def invoice_list(request: web.Request) -> web.Response:
     account, invoicing = account_of(request), Invoicing(db_of(request))
     return render(
-        request, "invoices.html",
+        request,
+        "invoices.html",
         invoices=await invoicing.list_invoices(account, limit=MAX_DOCUMENTS),
         credit_notes=await invoicing.list_credit_notes(account, limit=MAX_DOCUMENTS),
     )
@@ -33,7 +34,8 @@ async def invoice_download(request: web.Request) -> web.Response:
     detail = await invoicing.get_invoice(path_id(request), account_of(request))
     name = re.sub(r"[^A-Za-z0-9_-]", "_", detail.invoice.number)
     return web.Response(
-        body=render_pdf(detail), content_type="application/pdf",
+        body=render_pdf(detail),
+        content_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
     )
 

@@ -28,15 +28,20 @@ def _wh(form: dict[str, str], name: str) -> float:
 
 async def review_page(request: web.Request) -> web.Response:
     store = store_of(request)
-    return render(request, "review.html",
-                  pending=await store.review.list("pending", limit=LIST_LIMIT),
-                  done=request.query.get("done", ""))
+    return render(
+        request,
+        "review.html",
+        pending=await store.review.list("pending", limit=LIST_LIMIT),
+        done=request.query.get("done", ""),
+    )
 
 
 async def decide(request: web.Request) -> web.Response:
     raw = await request.post()
-    form = {k: field(raw, k, 500) for k in ("action", "note", "energy_wh", "meter_start_wh",
-                                            "meter_stop_wh")}
+    form = {
+        k: field(raw, k, 500)
+        for k in ("action", "note", "energy_wh", "meter_start_wh", "meter_stop_wh")
+    }
     review, session_id = store_of(request).review, path_id(request)
     now, actor = now_of(request), actor_of(request)
     if form["action"] == "accept":
@@ -46,8 +51,12 @@ async def decide(request: web.Request) -> web.Response:
             raise FormError("review.reason_needed")
         await review.reject(session_id, now=now, actor=actor, reason=form["note"])
     elif form["action"] == "correct":
-        fix = Correction(_wh(form, "energy_wh"), _wh(form, "meter_start_wh"),
-                         _wh(form, "meter_stop_wh"), note=form["note"])
+        fix = Correction(
+            _wh(form, "energy_wh"),
+            _wh(form, "meter_start_wh"),
+            _wh(form, "meter_stop_wh"),
+            note=form["note"],
+        )
         await review.correct(session_id, fix, now=now, actor=actor)
     else:
         raise FormError("form.unknown_action")

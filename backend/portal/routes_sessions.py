@@ -16,8 +16,16 @@ from .forms import FormError, field, optional_id
 from .queries import SessionFilter, session_cost_cents, sessions_for
 from .render import render
 
-CSV_COLUMNS = ("session", "started_at_utc", "stopped_at_utc", "charge_point", "card",
-               "energy_kwh", "cost_eur_incl_vat", "source")
+CSV_COLUMNS = (
+    "session",
+    "started_at_utc",
+    "stopped_at_utc",
+    "charge_point",
+    "card",
+    "energy_kwh",
+    "cost_eur_incl_vat",
+    "source",
+)
 
 
 def session_filter(request: web.Request) -> SessionFilter:
@@ -36,8 +44,11 @@ async def sessions(request: web.Request) -> web.Response:
     rows = await sessions_for(db_of(request), account, flt)
     store = store_of(request)
     return render(
-        request, "sessions.html", sessions=[(s, session_cost_cents(s)) for s in rows],
-        filter=flt, cards=await store.cards.list_cards(account, limit=500),
+        request,
+        "sessions.html",
+        sessions=[(s, session_cost_cents(s)) for s in rows],
+        filter=flt,
+        cards=await store.cards.list_cards(account, limit=500),
         charge_points=await store.sites.list_charge_points(account, limit=500),
         query=request.query_string,
     )
@@ -53,11 +64,18 @@ def csv_text(rows: list[SessionRecord]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for s in rows:
-        writer.writerow([
-            s.id, s.started_at.isoformat(), s.stopped_at.isoformat(), _cell(s.cp_ocpp_id),
-            _cell(s.id_tag or ""), f"{Decimal(s.energy_wh) / 1000:.3f}",
-            f"{Decimal(session_cost_cents(s)) / 100:.2f}", s.source.value,
-        ])
+        writer.writerow(
+            [
+                s.id,
+                s.started_at.isoformat(),
+                s.stopped_at.isoformat(),
+                _cell(s.cp_ocpp_id),
+                _cell(s.id_tag or ""),
+                f"{Decimal(s.energy_wh) / 1000:.3f}",
+                f"{Decimal(session_cost_cents(s)) / 100:.2f}",
+                s.source.value,
+            ]
+        )
     return out.getvalue()
 
 
@@ -66,7 +84,9 @@ async def sessions_csv(request: web.Request) -> web.Response:
     rows = await sessions_for(db_of(request), account_of(request), flt)
     name = f"sessions-{flt.month or 'all'}.csv"
     return web.Response(
-        text=csv_text(rows), content_type="text/csv", charset="utf-8",
+        text=csv_text(rows),
+        content_type="text/csv",
+        charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 

@@ -42,17 +42,19 @@ async def start(request: web.Request) -> web.Response:
     form = await request.post()
     cents = amount(form, "amount")
     if not MIN_TOP_UP_CENTS <= cents <= MAX_TOP_UP_CENTS:
-        raise FormError("prepaid.range", min=MIN_TOP_UP_CENTS // 100,
-                        max=MAX_TOP_UP_CENTS // 100)
+        raise FormError("prepaid.range", min=MIN_TOP_UP_CENTS // 100, max=MAX_TOP_UP_CENTS // 100)
     payments = _payments(request)
     if payments is None:
         return _unavailable(request, "prepaid.not_set_up")
     base = link_base(request)
     try:
         payment = await payments.start_top_up(
-            account_of(request), cents, actor=actor_of(request),
+            account_of(request),
+            cents,
+            actor=actor_of(request),
             return_url=lambda pid: f"{base}{PREFIX}/top-ups/{pid}",
-            webhook_url=base + WEBHOOK_PATH)
+            webhook_url=base + WEBHOOK_PATH,
+        )
     except ProviderError as err:  # down or answering nonsense: nothing was charged or stored
         _LOGGER.warning("top-up not started: %s", err)
         return _unavailable(request, "prepaid.provider_down")
@@ -82,8 +84,9 @@ async def top_ups(request: web.Request) -> web.Response:
     if payments is not None:
         items = await payments.list_fresh(account_id)  # last known where the provider fails
     account = await store_of(request).accounts.get_account(account_id)
-    return render(request, "top_ups.html", items=items, account=account,
-                  set_up=payments is not None)
+    return render(
+        request, "top_ups.html", items=items, account=account, set_up=payments is not None
+    )
 
 
 def setup(app: web.Application) -> None:

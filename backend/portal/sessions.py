@@ -37,7 +37,11 @@ class WebSessions:
         await self._db.execute(
             "INSERT INTO portal_sessions (id_hash, user_id, csrf, created_at, expires_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            _hash(secret), user_id, csrf, to_db(now), to_db(now + self._lifetime),
+            _hash(secret),
+            user_id,
+            csrf,
+            to_db(now),
+            to_db(now + self._lifetime),
         )
         return WebSession(secret, csrf, user_id)
 
@@ -73,7 +77,10 @@ class PasswordResets:
         await self._db.execute(
             "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at)"
             " VALUES (?, ?, ?, ?)",
-            _hash(token), user.id, to_db(now), to_db(now + self._lifetime),
+            _hash(token),
+            user.id,
+            to_db(now),
+            to_db(now + self._lifetime),
         )
         return token
 
@@ -93,7 +100,9 @@ class PasswordResets:
         async with self._db.transaction() as tx:
             row = await tx.fetchrow(
                 "UPDATE password_resets SET used_at = ? WHERE token_hash = ? AND used_at IS NULL"
-                " RETURNING user_id", to_db(now), _hash(token),
+                " RETURNING user_id",
+                to_db(now),
+                _hash(token),
             )
         if row is None:
             raise NotFound("this reset link is unknown, used or expired")

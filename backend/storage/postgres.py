@@ -89,8 +89,7 @@ class PostgresDatabase(RowHelpers):
 
     @classmethod
     async def connect(cls, dsn: str) -> PostgresDatabase:
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10,
-                                         timeout=CONNECT_TIMEOUT_S)
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, timeout=CONNECT_TIMEOUT_S)
         return cls(pool)
 
     @asynccontextmanager

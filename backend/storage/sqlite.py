@@ -19,8 +19,13 @@ from .engine import Queries, ReferenceViolation, Row, RowHelpers, Unavailable, U
 BUSY_TIMEOUT_MS = 5000
 # Another process holds the file's lock past the busy timeout, the disk is full or failing, or
 # the file cannot be opened: the database is there but cannot take the statement now.
-_UNAVAILABLE = ("database is locked", "unable to open", "disk i/o error", "disk is full",
-                "readonly database")
+_UNAVAILABLE = (
+    "database is locked",
+    "unable to open",
+    "disk i/o error",
+    "disk is full",
+    "readonly database",
+)
 
 
 @contextmanager

@@ -56,11 +56,23 @@ class Accounts:
             row = await tx.fetchrow(
                 "INSERT INTO accounts (kind, name, email, address, iban, vat_number, created_at)"
                 f" VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_ACCOUNT_COLS}",
-                kind.value, name, email, address, iban, vat_number, to_db(now),
+                kind.value,
+                name,
+                email,
+                address,
+                iban,
+                vat_number,
+                to_db(now),
             )
             assert row is not None
-            await AuditLog.add(tx, at=now, actor=actor, account_id=row["id"],
-                               action="account.create", subject=f"account:{row['id']}")
+            await AuditLog.add(
+                tx,
+                at=now,
+                actor=actor,
+                account_id=row["id"],
+                action="account.create",
+                subject=f"account:{row['id']}",
+            )
         return record(Account, row)
 
     async def get_account(self, account_id: int, scope: int | None = None) -> Account:
@@ -69,8 +81,9 @@ class Accounts:
     async def list_accounts(
         self, scope: int | None, *, limit: int = 50, after: int = 0
     ) -> list[Account]:
-        return await page(self._db, Account, "accounts", scope, limit=limit, after=after,
-                          column="id")
+        return await page(
+            self._db, Account, "accounts", scope, limit=limit, after=after, column="id"
+        )
 
     # ---- users --------------------------------------------------------------------------------
     async def create_user(
@@ -91,12 +104,23 @@ class Accounts:
                 row = await tx.fetchrow(
                     "INSERT INTO users (account_id, email, name, role, password_hash, created_at)"
                     f" VALUES (?, ?, ?, ?, ?, ?) RETURNING {_USER_COLS}",
-                    account_id, email.strip().lower(), name, role.value, secret, to_db(now),
+                    account_id,
+                    email.strip().lower(),
+                    name,
+                    role.value,
+                    secret,
+                    to_db(now),
                 )
                 assert row is not None
-                await AuditLog.add(tx, at=now, actor=actor, account_id=account_id,
-                                   action="user.create", subject=f"user:{row['id']}",
-                                   detail={"role": role.value})
+                await AuditLog.add(
+                    tx,
+                    at=now,
+                    actor=actor,
+                    account_id=account_id,
+                    action="user.create",
+                    subject=f"user:{row['id']}",
+                    detail={"role": role.value},
+                )
         except UniqueViolation as err:
             raise Conflict(f"a user with e-mail {email!r} exists already") from err
         return record(User, row)
@@ -104,25 +128,32 @@ class Accounts:
     async def get_user(self, user_id: int, scope: int | None = None) -> User:
         return await one(self._db, User, "users", user_id, scope)
 
-    async def list_users(
-        self, scope: int | None, *, limit: int = 50, after: int = 0
-    ) -> list[User]:
+    async def list_users(self, scope: int | None, *, limit: int = 50, after: int = 0) -> list[User]:
         return await page(self._db, User, "users", scope, limit=limit, after=after)
 
     async def find_user(self, email: str) -> User | None:
         row = await self._db.fetchrow(
-            f"SELECT {_USER_COLS} FROM users WHERE email = ?", email.strip().lower())
+            f"SELECT {_USER_COLS} FROM users WHERE email = ?", email.strip().lower()
+        )
         return record(User, row) if row else None
 
-    async def set_prepaid_balance(self, account_id: int, cents: int, *, now: datetime,
-                                  actor: str) -> None:
+    async def set_prepaid_balance(
+        self, account_id: int, cents: int, *, now: datetime, actor: str
+    ) -> None:
         """Record a prepaid balance (billing owns top-ups; this stores the result)."""
         async with self._db.transaction() as tx:
-            await tx.execute("UPDATE accounts SET prepaid_balance_cents = ? WHERE id = ?",
-                             cents, account_id)
-            await AuditLog.add(tx, at=now, actor=actor, account_id=account_id,
-                               action="account.prepaid_balance", subject=f"account:{account_id}",
-                               detail={"cents": cents})
+            await tx.execute(
+                "UPDATE accounts SET prepaid_balance_cents = ? WHERE id = ?", cents, account_id
+            )
+            await AuditLog.add(
+                tx,
+                at=now,
+                actor=actor,
+                account_id=account_id,
+                action="account.prepaid_balance",
+                subject=f"account:{account_id}",
+                detail={"cents": cents},
+            )
 
     async def verify_password(self, email: str, password: str) -> User | None:
         """The user for a correct e-mail and password (for the portal's login), else None."""
@@ -167,18 +198,31 @@ class Accounts:
             token_id = await tx.fetchval(
                 "INSERT INTO api_tokens (token_hash, prefix, kind, user_id, site_id, name,"
                 " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                token_hash(secret), secret[:8], kind, user_id, site_id, name, to_db(now),
+                token_hash(secret),
+                secret[:8],
+                kind,
+                user_id,
+                site_id,
+                name,
+                to_db(now),
                 to_db(expires_at),
             )
-            await AuditLog.add(tx, at=now, actor="system", account_id=account_id,
-                               action="token.create", subject=f"token:{token_id}",
-                               detail={"kind": kind, "name": name})
+            await AuditLog.add(
+                tx,
+                at=now,
+                actor="system",
+                account_id=account_id,
+                action="token.create",
+                subject=f"token:{token_id}",
+                detail={"kind": kind, "name": name},
+            )
         return IssuedToken(int(token_id), secret, kind, name, expires_at)
 
     async def revoke_token(self, token_id: int, *, now: datetime) -> None:
         await self._db.execute(
             "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-            to_db(now), token_id,
+            to_db(now),
+            token_id,
         )
 
     async def authenticate(self, secret: str, *, now: datetime) -> Principal | None:

@@ -31,13 +31,15 @@ class AuditLog:
         await tx.execute(
             "INSERT INTO audit_log (at, actor, account_id, action, subject, detail)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            to_db(at), actor, account_id, action, subject,
+            to_db(at),
+            actor,
+            account_id,
+            action,
+            subject,
             json.dumps(detail or {}, sort_keys=True, default=str),
         )
 
-    async def list(
-        self, scope: int | None, *, limit: int = 50, after: int = 0
-    ) -> list[AuditEntry]:
+    async def list(self, scope: int | None, *, limit: int = 50, after: int = 0) -> list[AuditEntry]:
         """Newest last; `scope` = an account id, or None for everything (admins)."""
         sql = f"SELECT {columns(AuditEntry)} FROM audit_log WHERE id > ?"
         args: list[Any] = [after]

@@ -30,16 +30,43 @@ INSERT_COLUMNS = (
     "origin, site_id, charge_point_id, cp_ocpp_id, transaction_id, connector_id, card_id,"
     " account_id, id_tag, source, operator, started_at, stopped_at, energy_wh, meter_start_wh,"
     " meter_stop_wh, stop_reason, energy_flagged, start_cents, per_kwh_cents, per_minute_cents,"
-    " tariff_basis, received_at, flag, review, review_reasons")
+    " tariff_basis, received_at, flag, review, review_reasons"
+)
 # The PostgreSQL array type of each column above, in order (for `unnest`).
-_PG_TYPES = ("text", "bigint", "bigint", "text", "text", "integer", "bigint", "bigint", "text",
-             "text", "text", "text", "text", "bigint", "float8", "float8", "text", "integer",
-             "text", "text", "text", "text", "text", "text", "text", "text")
+_PG_TYPES = (
+    "text",
+    "bigint",
+    "bigint",
+    "text",
+    "text",
+    "integer",
+    "bigint",
+    "bigint",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "bigint",
+    "float8",
+    "float8",
+    "text",
+    "integer",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+)
 _PG_INSERT = (
     f"INSERT INTO sessions ({INSERT_COLUMNS}) SELECT * FROM unnest("
     + ", ".join(f"?::{t}[]" for t in _PG_TYPES)
     + ") ON CONFLICT (origin, cp_ocpp_id, transaction_id) DO NOTHING"
-    " RETURNING id, cp_ocpp_id, transaction_id")
+    " RETURNING id, cp_ocpp_id, transaction_id"
+)
 _SQLITE_CHUNK = 500  # rows per INSERT: 26 x 500 placeholders stays under SQLite's 32,766
 
 Key = tuple[str, str]  # (charge point OCPP id, transaction id) within one origin
@@ -58,10 +85,14 @@ async def cards_by_uid(tx: Queries, engine: str, uids: set[str]) -> dict[str, Ca
         return {}
     where, args = _in(engine, "uid", sorted(uids), "text")
     rows = await tx.fetch(
-        f"SELECT id, uid, account_id, roaming_authorized FROM cards WHERE {where}", *args)
+        f"SELECT id, uid, account_id, roaming_authorized FROM cards WHERE {where}", *args
+    )
     return {
-        str(r["uid"]): CardFacts(int(r["id"]), None if r["account_id"] is None
-                                 else int(r["account_id"]), bool(r["roaming_authorized"]))
+        str(r["uid"]): CardFacts(
+            int(r["id"]),
+            None if r["account_id"] is None else int(r["account_id"]),
+            bool(r["roaming_authorized"]),
+        )
         for r in rows
     }
 
@@ -73,7 +104,9 @@ async def site_points(
     where, args = _in(engine, "ocpp_id", sorted(ocpp_ids), "text")
     rows = await tx.fetch(
         f"SELECT id, account_id, ocpp_id FROM charge_points WHERE site_id = ? AND {where}",
-        site_id, *args)
+        site_id,
+        *args,
+    )
     return {str(r["ocpp_id"]): (int(r["id"]), int(r["account_id"])) for r in rows}
 
 
@@ -114,10 +147,12 @@ class PointsAt:
         created = from_db(cp["created_at"])
         assert created is not None
         facts = PointFacts(
-            id=int(cp["id"]), account_id=int(cp["account_id"]),
+            id=int(cp["id"]),
+            account_id=int(cp["account_id"]),
             guest_usage=bool(source["guest_usage"]),
             max_power_kw=None if cp["max_power_kw"] is None else float(cp["max_power_kw"]),
-            fast=bool(cp["fast"]), created_at=created,
+            fast=bool(cp["fast"]),
+            created_at=created,
         )
         return facts, tariff
 
@@ -127,24 +162,31 @@ class PointsAt:
         where, args = _in(engine, "id", ids, "bigint")
         points = await tx.fetch(
             "SELECT id, account_id, guest_usage, tariff_id, max_power_kw, fast, created_at"
-            f" FROM charge_points WHERE {where}", *args)
+            f" FROM charge_points WHERE {where}",
+            *args,
+        )
         where, args = _in(engine, "charge_point_id", ids, "bigint")
         settings = await tx.fetch(
             "SELECT charge_point_id, tariff_id, guest_usage, valid_from FROM charge_point_tariffs"
-            f" WHERE {where} ORDER BY charge_point_id, valid_from, id", *args)
+            f" WHERE {where} ORDER BY charge_point_id, valid_from, id",
+            *args,
+        )
         histories = {int(p["id"]): _History(p, [], []) for p in points}
         for row in settings:
             history = histories[int(row["charge_point_id"])]
             history.stamps.append(str(row["valid_from"]))
             history.settings.append(row)
-        tariff_ids = {int(t) for t in (r["tariff_id"] for r in [*points, *settings])
-                      if t is not None}
+        tariff_ids = {
+            int(t) for t in (r["tariff_id"] for r in [*points, *settings]) if t is not None
+        }
         tariffs: dict[int, TariffParts] = {}
         if tariff_ids:
             where, args = _in(engine, "id", sorted(tariff_ids), "bigint")
             for row in await tx.fetch(
                 "SELECT id, start_cents, per_kwh_cents, per_minute_cents, basis FROM tariffs"
-                f" WHERE {where}", *args):
+                f" WHERE {where}",
+                *args,
+            ):
                 tariffs[int(row["id"])] = TariffParts.of_tariff_row(row)
         return cls(histories, tariffs)
 
@@ -168,7 +210,8 @@ async def insert_rows(
                 + ", ".join([marks] * len(chunk))
                 + " ON CONFLICT (origin, cp_ocpp_id, transaction_id) DO NOTHING"
                 " RETURNING id, cp_ocpp_id, transaction_id",
-                *(value for row in chunk for value in row))
+                *(value for row in chunk for value in row),
+            )
     for r in inserted:
         found[(str(r["cp_ocpp_id"]), str(r["transaction_id"]))] = (int(r["id"]), True)
     missing = [(row[3], row[4]) for row in rows if (row[3], row[4]) not in found]
@@ -182,14 +225,20 @@ async def _ids_of(tx: Queries, engine: str, origin: str, keys: list[Key]) -> lis
     head = "SELECT id, cp_ocpp_id, transaction_id FROM sessions WHERE origin = ? AND "
     if engine == "postgresql":
         return await tx.fetch(
-            head + "(cp_ocpp_id, transaction_id) IN"
-            " (SELECT * FROM unnest(?::text[], ?::text[]))",
-            origin, [k[0] for k in keys], [k[1] for k in keys])
+            head + "(cp_ocpp_id, transaction_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))",
+            origin,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+        )
     found: list[dict[str, Any]] = []
     for i in range(0, len(keys), _SQLITE_CHUNK):
         chunk = keys[i : i + _SQLITE_CHUNK]
         found += await tx.fetch(
-            head + "(cp_ocpp_id, transaction_id) IN (VALUES "
-            + ", ".join(["(?, ?)"] * len(chunk)) + ")",
-            origin, *(v for key in chunk for v in key))
+            head
+            + "(cp_ocpp_id, transaction_id) IN (VALUES "
+            + ", ".join(["(?, ?)"] * len(chunk))
+            + ")",
+            origin,
+            *(v for key in chunk for v in key),
+        )
     return found

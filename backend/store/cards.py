@@ -79,13 +79,25 @@ class Cards:
                     "INSERT INTO cards (uid, account_id, kind, status, label, expires_at, version,"
                     " created_at, roaming_authorized) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?)"
                     f" RETURNING {_CARD}",
-                    normalise_uid(uid), account_id, kind.value, label, to_db(expires_at),
-                    version, to_db(now), int(roaming_authorized),
+                    normalise_uid(uid),
+                    account_id,
+                    kind.value,
+                    label,
+                    to_db(expires_at),
+                    version,
+                    to_db(now),
+                    int(roaming_authorized),
                 )
                 assert row is not None
                 await _changed(tx, int(row["id"]), version, account_id)
-                await AuditLog.add(tx, at=now, actor=actor, account_id=account_id,
-                                   action="card.create", subject=f"card:{row['id']}")
+                await AuditLog.add(
+                    tx,
+                    at=now,
+                    actor=actor,
+                    account_id=account_id,
+                    action="card.create",
+                    subject=f"card:{row['id']}",
+                )
         except UniqueViolation as err:
             raise Conflict(f"card {uid!r} exists already") from err
         return record(CardRecord, row)
@@ -115,13 +127,24 @@ class Cards:
             return card
         async with self._db.transaction() as tx:
             await self._update(tx, card, "status = ?", status.value)
-            await AuditLog.add(tx, at=now, actor=actor, account_id=card.account_id,
-                               action=f"card.{status.value}", subject=f"card:{card_id}",
-                               detail={"from": card.status.value})
+            await AuditLog.add(
+                tx,
+                at=now,
+                actor=actor,
+                account_id=card.account_id,
+                action=f"card.{status.value}",
+                subject=f"card:{card_id}",
+                detail={"from": card.status.value},
+            )
         return await self.get_card(card_id)
 
     async def report_lost(
-        self, card_id: int, scope: int | None, *, now: datetime, actor: str,
+        self,
+        card_id: int,
+        scope: int | None,
+        *,
+        now: datetime,
+        actor: str,
         order_replacement: bool = True,
     ) -> tuple[CardRecord, CardOrder | None]:
         """Block at once (art. 21.6), audit it, and order a replacement with its €7.50 fee."""
@@ -131,22 +154,37 @@ class Cards:
         order = None
         async with self._db.transaction() as tx:
             await self._update(tx, card, "status = 'lost'")
-            await AuditLog.add(tx, at=now, actor=actor, account_id=card.account_id,
-                               action="card.lost", subject=f"card:{card_id}",
-                               detail={"from": card.status.value})
+            await AuditLog.add(
+                tx,
+                at=now,
+                actor=actor,
+                account_id=card.account_id,
+                action="card.lost",
+                subject=f"card:{card_id}",
+                detail={"from": card.status.value},
+            )
             if order_replacement and card.account_id is not None:
                 row = await tx.fetchrow(
                     "INSERT INTO card_orders (account_id, replaces_card_id, reason, fee_cents,"
                     " fee_basis, status, created_at) VALUES (?, ?, 'lost', ?, ?, 'ordered', ?)"
                     f" RETURNING {_ORDER}",
-                    card.account_id, card.id, LOST_CARD_REPLACEMENT_FEE.cents,
-                    LOST_CARD_REPLACEMENT_FEE.basis.value, to_db(now),
+                    card.account_id,
+                    card.id,
+                    LOST_CARD_REPLACEMENT_FEE.cents,
+                    LOST_CARD_REPLACEMENT_FEE.basis.value,
+                    to_db(now),
                 )
                 assert row is not None
                 order = record(CardOrder, row)
-                await AuditLog.add(tx, at=now, actor=actor, account_id=card.account_id,
-                                   action="card_order.create", subject=f"card_order:{order.id}",
-                                   detail={"fee_cents": order.fee_cents})
+                await AuditLog.add(
+                    tx,
+                    at=now,
+                    actor=actor,
+                    account_id=card.account_id,
+                    action="card_order.create",
+                    subject=f"card_order:{order.id}",
+                    detail={"fee_cents": order.fee_cents},
+                )
         return await self.get_card(card_id), order
 
     async def assign(
@@ -162,12 +200,20 @@ class Cards:
             version = await _next_version(tx)
             await tx.execute(
                 "UPDATE cards SET account_id = ?, version = ? WHERE id = ?",
-                account_id, version, card_id,
+                account_id,
+                version,
+                card_id,
             )
             await _changed(tx, card_id, version, card.account_id, account_id)
-            await AuditLog.add(tx, at=now, actor=actor, account_id=account_id,
-                               action="card.assign", subject=f"card:{card_id}",
-                               detail={"from_account": card.account_id})
+            await AuditLog.add(
+                tx,
+                at=now,
+                actor=actor,
+                account_id=account_id,
+                action="card.assign",
+                subject=f"card:{card_id}",
+                detail={"from_account": card.account_id},
+            )
         return await self.get_card(card_id)
 
     async def list_orders(
@@ -178,8 +224,10 @@ class Cards:
     async def touch_account(self, account_id: int) -> None:
         """Re-send an account's cards (e.g. its prepaid balance crossed the €10 minimum)."""
         async with self._db.transaction() as tx:
-            ids = [r["id"] for r in await tx.fetch(
-                "SELECT id FROM cards WHERE account_id = ?", account_id)]
+            ids = [
+                r["id"]
+                for r in await tx.fetch("SELECT id FROM cards WHERE account_id = ?", account_id)
+            ]
             if ids:
                 version = await _next_version(tx)
                 for card_id in ids:
@@ -187,8 +235,13 @@ class Cards:
                     await _changed(tx, int(card_id), version, account_id)
 
     async def delta(
-        self, account_id: int, since: int, *, epoch: str | None = None,
-        now: datetime | None = None, actor: str = "system",
+        self,
+        account_id: int,
+        since: int,
+        *,
+        epoch: str | None = None,
+        now: datetime | None = None,
+        actor: str = "system",
     ) -> CardDelta:
         """Cards of `account_id`'s lists changed after version `since` (0 = the full list).
 
@@ -202,14 +255,17 @@ class Cards:
             current = await card_version(tx)
             known = await current_epoch(tx, now=now)
             if since > current:
-                known = await rotate_epoch(tx, now=now, actor=actor, reason="site ahead",
-                                           detail={"since": since})
+                known = await rotate_epoch(
+                    tx, now=now, actor=actor, reason="site ahead", detail={"since": since}
+                )
             full = since == 0 or since > current or (epoch is not None and epoch != known.epoch)
             start = 0 if full else since
             rows = await tx.fetch(
                 _LISTED + " WHERE c.id IN (SELECT card_id FROM card_changes"
                 "  WHERE account_id = ? AND version > ? AND version <= ?) ORDER BY c.id",
-                account_id, start, current,
+                account_id,
+                start,
+                current,
             )
         cards = [_listed(row, account_id) for row in rows]
         return CardDelta(start, current, cards, full, known.epoch)
@@ -233,7 +289,9 @@ class Cards:
         version = await _next_version(tx)
         await tx.execute(
             f"UPDATE cards SET {assignment}, version = ? WHERE id = ?",
-            *args, version, card.id,
+            *args,
+            version,
+            card.id,
         )
         await _changed(tx, card.id, version, card.account_id)
 
@@ -269,14 +327,18 @@ def _listed(row: dict[str, Any], account_id: int) -> ListedCard:
 
 async def _next_version(tx: Queries) -> int:
     # A restored counter counts on from the backup: the epoch (card_epoch.py) tells sites apart.
-    return int(await tx.fetchval(
-        "UPDATE counters SET value = value + 1 WHERE name = 'card_version' RETURNING value"
-    ))
+    return int(
+        await tx.fetchval(
+            "UPDATE counters SET value = value + 1 WHERE name = 'card_version' RETURNING value"
+        )
+    )
 
 
 async def _changed(tx: Queries, card_id: int, version: int, *accounts: int | None) -> None:
     for account_id in {a for a in accounts if a is not None}:
         await tx.execute(
             "INSERT INTO card_changes (account_id, version, card_id) VALUES (?, ?, ?)",
-            account_id, version, card_id,
+            account_id,
+            version,
+            card_id,
         )

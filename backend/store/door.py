@@ -76,23 +76,33 @@ def bill_to(card: CardFacts | None, point: PointFacts) -> BillTo:
 
 
 def implausible(
-    *, started_at: datetime, stopped_at: datetime, energy_wh: float, meter_start_wh: float,
-    meter_stop_wh: float, point: PointFacts | None, now: datetime,
+    *,
+    started_at: datetime,
+    stopped_at: datetime,
+    energy_wh: float,
+    meter_start_wh: float,
+    meter_stop_wh: float,
+    point: PointFacts | None,
+    now: datetime,
 ) -> list[str]:
     """The rules a finished session fails (empty: plausible)."""
     reasons = []
     hours = (stopped_at - started_at).total_seconds() / 3600
     power_kw = point.power_kw if point is not None else DEFAULT_DC_KW
     if energy_wh > power_kw * 1000 * hours * POWER_MARGIN:
-        reasons.append(f"energy {energy_wh:.0f} Wh is more than {power_kw:g} kW can deliver in"
-                       f" {hours * 60:.1f} min")
+        reasons.append(
+            f"energy {energy_wh:.0f} Wh is more than {power_kw:g} kW can deliver in"
+            f" {hours * 60:.1f} min"
+        )
     difference = meter_stop_wh - meter_start_wh
     if difference < 0:
-        reasons.append(f"meter stop {meter_stop_wh:.0f} Wh is below meter start"
-                       f" {meter_start_wh:.0f} Wh")
+        reasons.append(
+            f"meter stop {meter_stop_wh:.0f} Wh is below meter start {meter_start_wh:.0f} Wh"
+        )
     elif abs(energy_wh - difference) > max(METER_TOLERANCE_WH, METER_TOLERANCE_SHARE * difference):
-        reasons.append(f"energy {energy_wh:.0f} Wh differs from the meter difference"
-                       f" {difference:.0f} Wh")
+        reasons.append(
+            f"energy {energy_wh:.0f} Wh differs from the meter difference {difference:.0f} Wh"
+        )
     reasons += _times(started_at, stopped_at, point, now)
     return reasons
 
@@ -104,8 +114,10 @@ def implausible_open(
     reasons = _times(started_at, started_at, point, now)
     hours = max(0.0, (now - started_at).total_seconds() / 3600)
     if energy_wh > point.power_kw * 1000 * hours * POWER_MARGIN:
-        reasons.append(f"energy {energy_wh:.0f} Wh is more than {point.power_kw:g} kW can"
-                       f" deliver since the start")
+        reasons.append(
+            f"energy {energy_wh:.0f} Wh is more than {point.power_kw:g} kW can"
+            f" deliver since the start"
+        )
     return reasons
 
 
@@ -114,8 +126,9 @@ def _times(
 ) -> list[str]:
     reasons = []
     if point is not None and started_at < point.created_at - BEFORE_ADDED:
-        reasons.append(f"starts {started_at.isoformat()}, more than 7 days before the charge"
-                       " point was added")
+        reasons.append(
+            f"starts {started_at.isoformat()}, more than 7 days before the charge point was added"
+        )
     if max(started_at, stopped_at) > now + CLOCK_SKEW:
         reasons.append(f"dated in the future ({max(started_at, stopped_at).isoformat()})")
     return reasons

@@ -98,7 +98,9 @@ class OpenSessions:
                 " ON CONFLICT (site_id) DO UPDATE SET taken_at = excluded.taken_at,"
                 " received_at = excluded.received_at"
                 " WHERE excluded.taken_at >= open_snapshots.taken_at RETURNING site_id",
-                site.id, to_db(taken_at), to_db(now),
+                site.id,
+                to_db(taken_at),
+                to_db(now),
             )
             if newer is None:
                 return SnapshotResult(stored=False, count=0)
@@ -108,7 +110,8 @@ class OpenSessions:
             for item in items:
                 if item.charge_point_id not in cps:
                     cps[item.charge_point_id] = await self._sites.site_charge_point(
-                        tx, site, item.charge_point_id, now)
+                        tx, site, item.charge_point_id, now
+                    )
                 flag = await _flag(tx, cps[item.charge_point_id], item, now)
                 rows.append(_row(site.id, cps[item.charge_point_id], item, flag))
             if rows:
@@ -116,7 +119,11 @@ class OpenSessions:
         return SnapshotResult(stored=True, count=len(rows))
 
     async def list_open(
-        self, scope: int | None, *, now: datetime, stale_after: timedelta = STALE_AFTER,
+        self,
+        scope: int | None,
+        *,
+        now: datetime,
+        stale_after: timedelta = STALE_AFTER,
     ) -> list[OpenSession]:
         """Open sessions in scope (None: all), the oldest start first."""
         args: list[Any] = []
@@ -130,7 +137,8 @@ class OpenSessions:
     async def snapshot_of(self, site_id: int) -> tuple[datetime, datetime] | None:
         """(taken_at, received_at) of the site's stored snapshot, None before the first."""
         row = await self._db.fetchrow(
-            "SELECT taken_at, received_at FROM open_snapshots WHERE site_id = ?", site_id)
+            "SELECT taken_at, received_at FROM open_snapshots WHERE site_id = ?", site_id
+        )
         if row is None:
             return None
         return _time(row["taken_at"]), _time(row["received_at"])
@@ -141,18 +149,26 @@ async def _flag(tx: Queries, cp_id: int, item: OpenSessionIn, now: datetime) -> 
     point, _ = await point_at(tx, cp_id, item.started_at)
     card = await card_facts(tx, item.id_tag) if item.id_tag else None
     flag = bill_to(card, point).flag
-    if flag is None and implausible_open(started_at=item.started_at,
-                                         energy_wh=item.energy_kwh * 1000, point=point, now=now):
+    if flag is None and implausible_open(
+        started_at=item.started_at, energy_wh=item.energy_kwh * 1000, point=point, now=now
+    ):
         flag = IMPLAUSIBLE
     return flag
 
 
 def _row(site_id: int, cp_id: int, item: OpenSessionIn, flag: str | None) -> tuple[Any, ...]:
     return (
-        site_id, cp_id, item.charge_point_id, item.connector_id, item.transaction_id,
-        normalise_uid(item.id_tag) if item.id_tag else None, to_db(item.started_at),
-        round(item.energy_kwh * 1000), None if item.power_w is None else round(item.power_w),
-        to_db(item.updated_at), flag,
+        site_id,
+        cp_id,
+        item.charge_point_id,
+        item.connector_id,
+        item.transaction_id,
+        normalise_uid(item.id_tag) if item.id_tag else None,
+        to_db(item.started_at),
+        round(item.energy_kwh * 1000),
+        None if item.power_w is None else round(item.power_w),
+        to_db(item.updated_at),
+        flag,
     )
 
 
@@ -169,13 +185,20 @@ def _open_session(
     # A guest's card at the owner's charge point: the owner sees the uid, not the card's record.
     own_card = scope is None or row["card_account_id"] == scope
     return OpenSession(
-        site_id=int(row["site_id"]), charge_point_id=int(row["charge_point_id"]),
-        charge_point_name=str(row["charge_point_name"]), cp_ocpp_id=str(row["cp_ocpp_id"]),
-        connector_id=int(row["connector_id"]), transaction_id=str(row["transaction_id"]),
+        site_id=int(row["site_id"]),
+        charge_point_id=int(row["charge_point_id"]),
+        charge_point_name=str(row["charge_point_name"]),
+        cp_ocpp_id=str(row["cp_ocpp_id"]),
+        connector_id=int(row["connector_id"]),
+        transaction_id=str(row["transaction_id"]),
         card_id=row["card_id"] if own_card else None,
-        card_label=row["card_label"] if own_card else None, id_tag=row["id_tag"],
-        started_at=_time(row["started_at"]), energy_kwh=int(row["energy_wh"]) / 1000,
+        card_label=row["card_label"] if own_card else None,
+        id_tag=row["id_tag"],
+        started_at=_time(row["started_at"]),
+        energy_kwh=int(row["energy_wh"]) / 1000,
         power_w=None if row["power_w"] is None else int(row["power_w"]),
-        updated_at=_time(row["updated_at"]), seen_at=seen, live=now - seen <= stale_after,
+        updated_at=_time(row["updated_at"]),
+        seen_at=seen,
+        live=now - seen <= stale_after,
         flag=row["flag"],
     )

@@ -30,8 +30,9 @@ class Subscription:
 # so one without a start date could never be invoiced (it would be skipped silently).
 NEEDS_START = frozenset({"accepted", "active", "notice_given", "ended"})
 
-_SUB_COLS = ("id, account_id, plan_code, card_id, charge_point_id, status, applied_on,"
-             " starts_on, ends_on")
+_SUB_COLS = (
+    "id, account_id, plan_code, card_id, charge_point_id, status, applied_on, starts_on, ends_on"
+)
 
 
 def _day(value: str | None) -> date | None:
@@ -40,9 +41,15 @@ def _day(value: str | None) -> date | None:
 
 def _subscription(row: dict[str, Any]) -> Subscription:
     return Subscription(
-        int(row["id"]), int(row["account_id"]), row["plan_code"], row["card_id"],
-        row["charge_point_id"], row["status"], date.fromisoformat(row["applied_on"]),
-        _day(row["starts_on"]), _day(row["ends_on"]),
+        int(row["id"]),
+        int(row["account_id"]),
+        row["plan_code"],
+        row["card_id"],
+        row["charge_point_id"],
+        row["status"],
+        date.fromisoformat(row["applied_on"]),
+        _day(row["starts_on"]),
+        _day(row["ends_on"]),
     )
 
 
@@ -54,11 +61,17 @@ class Plans:
         """Insert or replace a plan by its code."""
         bundle = plan.bundle
         values = (
-            plan.name, plan.kind.value, plan.form.value, plan.monthly_fee.cents,
+            plan.name,
+            plan.kind.value,
+            plan.form.value,
+            plan.monthly_fee.cents,
             plan.monthly_fee.basis.value,
-            bundle.energy_wh if bundle else None, bundle.connected_minutes if bundle else None,
-            bundle.fast_energy_wh if bundle else None, str(plan.overage.per_kwh_cents),
-            str(plan.overage.per_connected_hour_cents), str(plan.overage.per_fast_kwh_cents),
+            bundle.energy_wh if bundle else None,
+            bundle.connected_minutes if bundle else None,
+            bundle.fast_energy_wh if bundle else None,
+            str(plan.overage.per_kwh_cents),
+            str(plan.overage.per_connected_hour_cents),
+            str(plan.overage.per_fast_kwh_cents),
             plan.duration_years,
         )
         async with self._db.transaction() as tx:
@@ -70,7 +83,9 @@ class Plans:
                     " overage_per_kwh_cents, overage_per_connected_hour_cents,"
                     " overage_per_fast_kwh_cents, duration_years, code, created_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    *values, plan.code, to_db(now),
+                    *values,
+                    plan.code,
+                    to_db(now),
                 )
             else:
                 await tx.execute(
@@ -79,7 +94,8 @@ class Plans:
                     " bundle_fast_energy_wh = ?, overage_per_kwh_cents = ?,"
                     " overage_per_connected_hour_cents = ?, overage_per_fast_kwh_cents = ?,"
                     " duration_years = ? WHERE code = ?",
-                    *values, plan.code,
+                    *values,
+                    plan.code,
                 )
 
     async def list_plans(self) -> list[dict[str, Any]]:
@@ -98,16 +114,24 @@ class Plans:
         charge_point_id: int | None = None,
     ) -> Subscription:
         if status in NEEDS_START and starts_on is None:
-            raise Invalid(f"a subscription that is {status} needs its start date (it could never"
-                          " be invoiced without one, art. 22.1)")
+            raise Invalid(
+                f"a subscription that is {status} needs its start date (it could never"
+                " be invoiced without one, art. 22.1)"
+            )
         if await self._db.fetchval("SELECT code FROM plans WHERE code = ?", plan_code) is None:
             raise NotFound(f"plan {plan_code!r} not found")
         row = await self._db.fetchrow(
             "INSERT INTO subscriptions (account_id, plan_code, card_id, charge_point_id, status,"
             " applied_on, starts_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             f" RETURNING {_SUB_COLS}",
-            account_id, plan_code, card_id, charge_point_id, status, applied_on.isoformat(),
-            starts_on.isoformat() if starts_on else None, to_db(now),
+            account_id,
+            plan_code,
+            card_id,
+            charge_point_id,
+            status,
+            applied_on.isoformat(),
+            starts_on.isoformat() if starts_on else None,
+            to_db(now),
         )
         assert row is not None
         return _subscription(row)

@@ -22,7 +22,12 @@ async def record_setting(
 ) -> None:
     await tx.execute(
         "INSERT INTO charge_point_tariffs (charge_point_id, tariff_id, guest_usage, valid_from)"
-        " VALUES (?, ?, ?, ?)", cp_id, tariff_id, int(guest_usage), to_db(at))
+        " VALUES (?, ?, ?, ?)",
+        cp_id,
+        tariff_id,
+        int(guest_usage),
+        to_db(at),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,19 +52,26 @@ class PointHistory:
 async def load_point(tx: Queries, cp_id: int) -> PointHistory:
     cp = await tx.fetchrow(
         "SELECT id, account_id, guest_usage, max_power_kw, fast, created_at"
-        " FROM charge_points WHERE id = ?", cp_id)
+        " FROM charge_points WHERE id = ?",
+        cp_id,
+    )
     assert cp is not None
     rows = await tx.fetch(
         "SELECT h.valid_from, h.guest_usage, t.start_cents, t.per_kwh_cents,"
         " t.per_minute_cents, t.basis FROM charge_point_tariffs h"
         " LEFT JOIN tariffs t ON t.id = h.tariff_id WHERE h.charge_point_id = ?"
-        " ORDER BY h.valid_from, h.id", cp_id)
+        " ORDER BY h.valid_from, h.id",
+        cp_id,
+    )
     created = from_db(cp["created_at"])
     assert created is not None
     facts = PointFacts(
-        id=int(cp["id"]), account_id=int(cp["account_id"]), guest_usage=bool(cp["guest_usage"]),
+        id=int(cp["id"]),
+        account_id=int(cp["account_id"]),
+        guest_usage=bool(cp["guest_usage"]),
         max_power_kw=None if cp["max_power_kw"] is None else float(cp["max_power_kw"]),
-        fast=bool(cp["fast"]), created_at=created,
+        fast=bool(cp["fast"]),
+        created_at=created,
     )
     settings = []
     for row in rows:
@@ -78,9 +90,11 @@ async def point_at(tx: Queries, cp_id: int, at: datetime) -> tuple[PointFacts, T
 async def card_facts(tx: Queries, uid: str) -> CardFacts | None:
     """What the door needs of a card, by its uid (None: not one of ours)."""
     row = await tx.fetchrow(
-        "SELECT id, account_id, roaming_authorized FROM cards WHERE uid = ?", normalise_uid(uid))
+        "SELECT id, account_id, roaming_authorized FROM cards WHERE uid = ?", normalise_uid(uid)
+    )
     if row is None:
         return None
     account = row["account_id"]
-    return CardFacts(int(row["id"]), None if account is None else int(account),
-                     bool(row["roaming_authorized"]))
+    return CardFacts(
+        int(row["id"]), None if account is None else int(account), bool(row["roaming_authorized"])
+    )

@@ -43,11 +43,14 @@ class Privacy:
             "account": _plain(account),
             "users": [_plain(u) for u in await self._accounts.list_users(account.id, limit=big)],
             "cards": [_plain(c) for c in await self._cards.list_cards(account.id, limit=big)],
-            "sessions": [_plain(s) for s in
-                         await self._sessions.list_sessions(account.id, limit=big)],
+            "sessions": [
+                _plain(s) for s in await self._sessions.list_sessions(account.id, limit=big)
+            ],
             "invoices": await self._db.fetch(
                 "SELECT number, month, gross_cents, customer_name FROM invoices"
-                " WHERE account_id = ? ORDER BY id", account.id),
+                " WHERE account_id = ? ORDER BY id",
+                account.id,
+            ),
         }
 
     async def erase(self, account_id: int, scope: int | None, *, now: datetime, actor: str) -> None:
@@ -58,22 +61,41 @@ class Privacy:
         async with self._db.transaction() as tx:
             await tx.execute(
                 "UPDATE accounts SET name = ?, email = NULL, address = NULL, iban = NULL,"
-                " erased_at = ? WHERE id = ?", ERASED, stamp, account.id)
+                " erased_at = ? WHERE id = ?",
+                ERASED,
+                stamp,
+                account.id,
+            )
             await tx.execute(
                 "UPDATE users SET email = ?, name = NULL, password_hash = NULL, disabled = 1"
-                " WHERE account_id = ?", f"erased-{account.id}-", account.id)
+                " WHERE account_id = ?",
+                f"erased-{account.id}-",
+                account.id,
+            )
             # Unique e-mails: give each erased user its own placeholder.
             await tx.execute(
                 "UPDATE users SET email = email || CAST(id AS TEXT) WHERE account_id = ?",
-                account.id)
+                account.id,
+            )
             await tx.execute(
                 "UPDATE api_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND (user_id IN"
                 " (SELECT id FROM users WHERE account_id = ?) OR site_id IN"
-                " (SELECT id FROM sites WHERE account_id = ?))", stamp, account.id, account.id)
+                " (SELECT id FROM sites WHERE account_id = ?))",
+                stamp,
+                account.id,
+                account.id,
+            )
             await tx.execute("UPDATE sessions SET id_tag = NULL WHERE account_id = ?", account.id)
-            await AuditLog.add(tx, at=now, actor=actor, account_id=account.id,
-                               action="account.erase", subject=f"account:{account.id}")
+            await AuditLog.add(
+                tx,
+                at=now,
+                actor=actor,
+                account_id=account.id,
+                action="account.erase",
+                subject=f"account:{account.id}",
+            )
         for card in await self._cards.list_cards(account.id, limit=1_000_000):
             if card.status is CardStatus.ACTIVE:
-                await self._cards.set_status(card.id, None, CardStatus.BLOCKED, now=now,
-                                             actor=actor)
+                await self._cards.set_status(
+                    card.id, None, CardStatus.BLOCKED, now=now, actor=actor
+                )

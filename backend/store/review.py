@@ -49,7 +49,10 @@ class Review:
             raise Invalid(f"status must be one of {', '.join(STATES)}")
         rows = await self._db.fetch(
             f"SELECT {_SESSION} FROM sessions WHERE review = ? AND id > ? ORDER BY id LIMIT ?",
-            status, after, limit)
+            status,
+            after,
+            limit,
+        )
         return records(SessionRecord, rows)
 
     async def accept(
@@ -83,18 +86,33 @@ class Review:
             if before.charge_point_id is not None:
                 point, _ = await point_at(tx, before.charge_point_id, before.started_at)
             reasons = implausible(
-                started_at=before.started_at, stopped_at=stopped_at, energy_wh=fix.energy_wh,
-                meter_start_wh=fix.meter_start_wh, meter_stop_wh=fix.meter_stop_wh,
-                point=point, now=now)
+                started_at=before.started_at,
+                stopped_at=stopped_at,
+                energy_wh=fix.energy_wh,
+                meter_start_wh=fix.meter_start_wh,
+                meter_stop_wh=fix.meter_stop_wh,
+                point=point,
+                now=now,
+            )
             if reasons:
                 raise Invalid("the correction still fails: " + "; ".join(reasons))
             await _decide(
-                tx, session_id, "review = 'corrected', energy_wh = ?, meter_start_wh = ?,"
-                " meter_stop_wh = ?, stopped_at = ?", round(fix.energy_wh), fix.meter_start_wh,
-                fix.meter_stop_wh, to_db(stopped_at))
-            after = {"energy_wh": round(fix.energy_wh), "meter_start_wh": fix.meter_start_wh,
-                     "meter_stop_wh": fix.meter_stop_wh, "stopped_at": stopped_at.isoformat(),
-                     "note": fix.note}
+                tx,
+                session_id,
+                "review = 'corrected', energy_wh = ?, meter_start_wh = ?,"
+                " meter_stop_wh = ?, stopped_at = ?",
+                round(fix.energy_wh),
+                fix.meter_start_wh,
+                fix.meter_stop_wh,
+                to_db(stopped_at),
+            )
+            after = {
+                "energy_wh": round(fix.energy_wh),
+                "meter_start_wh": fix.meter_start_wh,
+                "meter_stop_wh": fix.meter_stop_wh,
+                "stopped_at": stopped_at.isoformat(),
+                "note": fix.note,
+            }
             await _audit(tx, before, "correct", now, actor, after)
         return await self._get(session_id)
 
@@ -120,18 +138,34 @@ async def _decide(tx: Queries, session_id: int, assignments: str, *args: Any) ->
     second finds it decided (the UPDATE waits for the first's row lock) and is a Conflict."""
     done = await tx.fetchval(
         f"UPDATE sessions SET {assignments} WHERE id = ? AND review = 'pending' RETURNING id",
-        *args, session_id)
+        *args,
+        session_id,
+    )
     if done is None:
         raise Conflict(f"session {session_id} was decided meanwhile")
 
 
 async def _audit(
-    tx: Queries, before: SessionRecord, decision: str, now: datetime, actor: str,
+    tx: Queries,
+    before: SessionRecord,
+    decision: str,
+    now: datetime,
+    actor: str,
     detail: dict[str, Any],
 ) -> None:
-    reported = {"energy_wh": before.energy_wh, "meter_start_wh": before.meter_start_wh,
-                "meter_stop_wh": before.meter_stop_wh,
-                "stopped_at": before.stopped_at.isoformat(), "reasons": before.review_reasons}
-    await AuditLog.add(tx, at=now, actor=actor, account_id=before.account_id,
-                       action=f"session.review.{decision}", subject=f"session:{before.id}",
-                       detail={"reported": reported, **detail})
+    reported = {
+        "energy_wh": before.energy_wh,
+        "meter_start_wh": before.meter_start_wh,
+        "meter_stop_wh": before.meter_stop_wh,
+        "stopped_at": before.stopped_at.isoformat(),
+        "reasons": before.review_reasons,
+    }
+    await AuditLog.add(
+        tx,
+        at=now,
+        actor=actor,
+        account_id=before.account_id,
+        action=f"session.review.{decision}",
+        subject=f"session:{before.id}",
+        detail={"reported": reported, **detail},
+    )

@@ -66,7 +66,12 @@ def scoped(sql: str, args: list[Any], scope: int | None, column: str = "account_
 
 
 async def one[T](
-    db: Queries, cls: type[T], table: str, record_id: int, scope: int | None, *,
+    db: Queries,
+    cls: type[T],
+    table: str,
+    record_id: int,
+    scope: int | None,
+    *,
     column: str = "account_id",
 ) -> T:
     """The record `record_id` of `table` in scope; NotFound otherwise (also for other accounts)."""
@@ -79,7 +84,13 @@ async def one[T](
 
 
 async def page[T](
-    db: Queries, cls: type[T], table: str, scope: int | None, *, limit: int, after: int,
+    db: Queries,
+    cls: type[T],
+    table: str,
+    scope: int | None,
+    *,
+    limit: int,
+    after: int,
     column: str = "account_id",
 ) -> list[T]:
     """Records in scope after id `after`, in id order (keyset pagination)."""

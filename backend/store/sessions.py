@@ -113,8 +113,15 @@ class Sessions:
         return found
 
     async def add_roaming(
-        self, operator: str, item: SessionIn, *, now: datetime, start_cents: Decimal,
-        per_kwh_cents: Decimal, per_minute_cents: Decimal, basis: str = "incl_vat",
+        self,
+        operator: str,
+        item: SessionIn,
+        *,
+        now: datetime,
+        start_cents: Decimal,
+        per_kwh_cents: Decimal,
+        per_minute_cents: Decimal,
+        basis: str = "incl_vat",
     ) -> IngestResult:
         """A session of one of our cards at another operator's charge point (passed on in full).
 
@@ -140,8 +147,13 @@ class Sessions:
         return record(SessionRecord, row)
 
     async def list_sessions(
-        self, scope: int | None, *, limit: int = 50, after: int = 0,
-        charge_point_id: int | None = None, site_id: int | None = None,
+        self,
+        scope: int | None,
+        *,
+        limit: int = 50,
+        after: int = 0,
+        charge_point_id: int | None = None,
+        site_id: int | None = None,
     ) -> list[SessionRecord]:
         """Sessions the account charged, or that ran on its charge points; oldest first."""
         args: list[Any] = [after]
@@ -159,12 +171,15 @@ class Sessions:
         return records(SessionRecord, rows)
 
     async def count_for_site(self, site_id: int) -> int:
-        return int(await self._db.fetchval(
-            "SELECT count(*) FROM sessions WHERE site_id = ?", site_id))
+        return int(
+            await self._db.fetchval("SELECT count(*) FROM sessions WHERE site_id = ?", site_id)
+        )
 
 
-_VISIBLE = (" AND (account_id = ? OR charge_point_id IN"
-            " (SELECT id FROM charge_points WHERE account_id = ?))")
+_VISIBLE = (
+    " AND (account_id = ? OR charge_point_id IN"
+    " (SELECT id FROM charge_points WHERE account_id = ?))"
+)
 
 
 def _scoped_session(session_id: int, scope: int | None) -> tuple[Any, ...]:
@@ -176,9 +191,14 @@ def _scoped_session(session_id: int, scope: int | None) -> tuple[Any, ...]:
 
 def _reasons(item: SessionIn, point: PointFacts | None, now: datetime) -> list[str]:
     return implausible(
-        started_at=item.started_at, stopped_at=item.stopped_at, energy_wh=item.energy_wh,
-        meter_start_wh=item.meter_start_wh, meter_stop_wh=item.meter_stop_wh, point=point,
-        now=now)
+        started_at=item.started_at,
+        stopped_at=item.stopped_at,
+        energy_wh=item.energy_wh,
+        meter_start_wh=item.meter_start_wh,
+        meter_stop_wh=item.meter_stop_wh,
+        point=point,
+        now=now,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,10 +226,27 @@ def _row(
     """A session's values in `batch.INSERT_COLUMNS` order (`received`: the stored `now`)."""
     who = checked.who
     return (
-        where.origin, where.site_id, where.charge_point_id, item.charge_point_id,
-        item.transaction_id, item.connector_id, who.card_id, who.account_id, item.id_tag,
-        where.source.value, where.operator, to_db(item.started_at), to_db(item.stopped_at),
-        round(item.energy_wh), float(item.meter_start_wh), float(item.meter_stop_wh),
-        item.stop_reason, int(item.energy_flagged), *tariff.columns(), received, who.flag,
-        "pending" if checked.reasons else "none", "; ".join(checked.reasons),
+        where.origin,
+        where.site_id,
+        where.charge_point_id,
+        item.charge_point_id,
+        item.transaction_id,
+        item.connector_id,
+        who.card_id,
+        who.account_id,
+        item.id_tag,
+        where.source.value,
+        where.operator,
+        to_db(item.started_at),
+        to_db(item.stopped_at),
+        round(item.energy_wh),
+        float(item.meter_start_wh),
+        float(item.meter_stop_wh),
+        item.stop_reason,
+        int(item.energy_flagged),
+        *tariff.columns(),
+        received,
+        who.flag,
+        "pending" if checked.reasons else "none",
+        "; ".join(checked.reasons),
     )

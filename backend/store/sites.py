@@ -49,11 +49,20 @@ class Sites:
             row = await tx.fetchrow(
                 "INSERT INTO sites (account_id, name, address, created_at) VALUES (?, ?, ?, ?)"
                 f" RETURNING {_SITE}",
-                account_id, name, address, to_db(now),
+                account_id,
+                name,
+                address,
+                to_db(now),
             )
             assert row is not None
-            await AuditLog.add(tx, at=now, actor="system", account_id=account_id,
-                               action="site.create", subject=f"site:{row['id']}")
+            await AuditLog.add(
+                tx,
+                at=now,
+                actor="system",
+                account_id=account_id,
+                action="site.create",
+                subject=f"site:{row['id']}",
+            )
         return record(Site, row)
 
     async def get_site(self, site_id: int, scope: int | None = None) -> Site:
@@ -77,8 +86,13 @@ class Sites:
         row = await self._db.fetchrow(
             "INSERT INTO tariffs (account_id, name, start_cents, per_kwh_cents, per_minute_cents,"
             f" basis, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_TARIFF}",
-            account_id, name, str(start_cents), str(per_kwh_cents), str(per_minute_cents),
-            basis, to_db(now),
+            account_id,
+            name,
+            str(start_cents),
+            str(per_kwh_cents),
+            str(per_minute_cents),
+            basis,
+            to_db(now),
         )
         assert row is not None
         return record(Tariff, row)
@@ -115,8 +129,11 @@ class Sites:
 
     async def open_to_guests(self, site_id: int) -> bool:
         """Whether any charge point of the site takes guests (cards of other accounts)."""
-        return bool(await self._db.fetchval(
-            "SELECT count(*) FROM charge_points WHERE site_id = ? AND guest_usage = 1", site_id))
+        return bool(
+            await self._db.fetchval(
+                "SELECT count(*) FROM charge_points WHERE site_id = ? AND guest_usage = 1", site_id
+            )
+        )
 
     # ---- charge points ------------------------------------------------------------------------
     async def create_charge_point(
@@ -137,8 +154,16 @@ class Sites:
             async with self._db.transaction() as tx:
                 await self._check_guest_tariff(tx, guest_usage, tariff_id)
                 return await self._insert_cp(
-                    tx, account_id, ocpp_id, now, name=name, site_id=site_id, location=location,
-                    guest_usage=guest_usage, tariff_id=tariff_id, fast=fast,
+                    tx,
+                    account_id,
+                    ocpp_id,
+                    now,
+                    name=name,
+                    site_id=site_id,
+                    location=location,
+                    guest_usage=guest_usage,
+                    tariff_id=tariff_id,
+                    fast=fast,
                     max_power_kw=max_power_kw,
                 )
         except UniqueViolation as err:
@@ -152,15 +177,27 @@ class Sites:
             "INSERT INTO charge_points (account_id, site_id, ocpp_id, name, location, guest_usage,"
             " tariff_id, fast, max_power_kw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             f" RETURNING {_CP}",
-            account_id, fields.get("site_id"), ocpp_id, fields.get("name") or ocpp_id,
-            fields.get("location"), int(bool(fields.get("guest_usage"))),
-            fields.get("tariff_id"), int(bool(fields.get("fast"))), fields.get("max_power_kw"),
+            account_id,
+            fields.get("site_id"),
+            ocpp_id,
+            fields.get("name") or ocpp_id,
+            fields.get("location"),
+            int(bool(fields.get("guest_usage"))),
+            fields.get("tariff_id"),
+            int(bool(fields.get("fast"))),
+            fields.get("max_power_kw"),
             to_db(now),
         )
         assert row is not None
         await record_setting(tx, int(row["id"]), row["tariff_id"], bool(row["guest_usage"]), now)
-        await AuditLog.add(tx, at=now, actor="system", account_id=account_id,
-                           action="charge_point.create", subject=f"charge_point:{row['id']}")
+        await AuditLog.add(
+            tx,
+            at=now,
+            actor="system",
+            account_id=account_id,
+            action="charge_point.create",
+            subject=f"charge_point:{row['id']}",
+        )
         return record(ChargePoint, row)
 
     async def site_charge_point(self, tx: Queries, site: Site, ocpp_id: str, now: datetime) -> int:
@@ -168,7 +205,8 @@ class Sites:
         (on the site owner's account). A site speaks only for its owner's charge points."""
         row = await tx.fetchrow(
             "SELECT id, account_id FROM charge_points WHERE site_id = ? AND ocpp_id = ?",
-            site.id, ocpp_id,
+            site.id,
+            ocpp_id,
         )
         if row is None:
             return (await self._insert_cp(tx, site.account_id, ocpp_id, now, site_id=site.id)).id
@@ -184,11 +222,16 @@ class Sites:
             return
         row = await tx.fetchrow(
             "SELECT start_cents, per_kwh_cents, per_minute_cents, basis FROM tariffs WHERE id = ?",
-            tariff_id)
+            tariff_id,
+        )
         if row is None:
             raise NotFound(f"tariff {tariff_id} not found")
-        tariff = SessionTariff(Decimal(row["start_cents"]), Decimal(row["per_kwh_cents"]),
-                               Decimal(row["per_minute_cents"]), Basis(row["basis"]))
+        tariff = SessionTariff(
+            Decimal(row["start_cents"]),
+            Decimal(row["per_kwh_cents"]),
+            Decimal(row["per_minute_cents"]),
+            Basis(row["basis"]),
+        )
         try:
             check_guest_maximum(tariff, self.guest_maximum)
         except BillingError as err:
@@ -229,18 +272,30 @@ class Sites:
             await self._check_guest_tariff(tx, guest, tariff_id)
             await tx.execute(
                 f"UPDATE charge_points SET {assignments} WHERE id = ?",
-                *values.values(), cp_id,
+                *values.values(),
+                cp_id,
             )
             if (guest, tariff_id) != (current.guest_usage, current.tariff_id):
                 await record_setting(tx, cp_id, tariff_id, guest, now)
-            await AuditLog.add(tx, at=now, actor=actor, account_id=current.account_id,
-                               action="charge_point.update", subject=f"charge_point:{cp_id}",
-                               detail=values)
+            await AuditLog.add(
+                tx,
+                at=now,
+                actor=actor,
+                account_id=current.account_id,
+                action="charge_point.update",
+                subject=f"charge_point:{cp_id}",
+                detail=values,
+            )
         return await self.get_charge_point(cp_id)
 
     # ---- departures ---------------------------------------------------------------------------
     async def set_departure(
-        self, cp_id: int, scope: int | None, request: DepartureIn, *, now: datetime,
+        self,
+        cp_id: int,
+        scope: int | None,
+        request: DepartureIn,
+        *,
+        now: datetime,
         user_id: int | None,
     ) -> Departure:
         cp = await self.get_charge_point(cp_id, scope)
@@ -248,9 +303,17 @@ class Sites:
             "INSERT INTO departures (charge_point_id, site_id, connector_id, departure_at, car,"
             " soc_now, target_soc, battery_kwh, max_power_kw, requested_by, created_at)"
             f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_DEP}",
-            cp.id, cp.site_id, request.connector_id, to_db(request.departure_at), request.car,
-            request.soc_now, request.target_soc, request.battery_kwh, request.max_power_kw,
-            user_id, to_db(now),
+            cp.id,
+            cp.site_id,
+            request.connector_id,
+            to_db(request.departure_at),
+            request.car,
+            request.soc_now,
+            request.target_soc,
+            request.battery_kwh,
+            request.max_power_kw,
+            user_id,
+            to_db(now),
         )
         assert row is not None
         return record(Departure, row)
@@ -263,6 +326,8 @@ class Sites:
             f"SELECT {', '.join('d.' + c for c in _DEP.split(', '))}, c.ocpp_id AS ocpp_id"
             " FROM departures d JOIN charge_points c ON c.id = d.charge_point_id"
             " WHERE d.site_id = ? AND d.id > ? ORDER BY d.id LIMIT ?",
-            site_id, after, limit,
+            site_id,
+            after,
+            limit,
         )
         return [(record(Departure, row), str(row["ocpp_id"])) for row in rows]

@@ -23,23 +23,37 @@ class TariffParts:
     @classmethod
     def of_tariff_row(cls, row: Mapping[str, Any]) -> TariffParts:
         """From a `tariffs` row (or a query naming the columns alike)."""
-        return cls(start_cents=str(row["start_cents"]), per_kwh_cents=str(row["per_kwh_cents"]),
-                   per_minute_cents=str(row["per_minute_cents"]), basis=str(row["basis"]))
+        return cls(
+            start_cents=str(row["start_cents"]),
+            per_kwh_cents=str(row["per_kwh_cents"]),
+            per_minute_cents=str(row["per_minute_cents"]),
+            basis=str(row["basis"]),
+        )
 
     @classmethod
     def of_session_row(cls, row: Mapping[str, Any]) -> TariffParts:
         """From a `sessions` row: the tariff copied onto the session when it was stored."""
-        return cls(start_cents=str(row["start_cents"]), per_kwh_cents=str(row["per_kwh_cents"]),
-                   per_minute_cents=str(row["per_minute_cents"]),
-                   basis=str(row["tariff_basis"]))
+        return cls(
+            start_cents=str(row["start_cents"]),
+            per_kwh_cents=str(row["per_kwh_cents"]),
+            per_minute_cents=str(row["per_minute_cents"]),
+            basis=str(row["tariff_basis"]),
+        )
 
     @classmethod
     def of_decimals(
-        cls, start_cents: Decimal, per_kwh_cents: Decimal, per_minute_cents: Decimal,
+        cls,
+        start_cents: Decimal,
+        per_kwh_cents: Decimal,
+        per_minute_cents: Decimal,
         basis: str = "incl_vat",
     ) -> TariffParts:
-        return cls(start_cents=str(start_cents), per_kwh_cents=str(per_kwh_cents),
-                   per_minute_cents=str(per_minute_cents), basis=basis)
+        return cls(
+            start_cents=str(start_cents),
+            per_kwh_cents=str(per_kwh_cents),
+            per_minute_cents=str(per_minute_cents),
+            basis=basis,
+        )
 
     def columns(self) -> tuple[str, str, str, str]:
         """The values in the order of the `sessions` columns start_cents … tariff_basis."""

@@ -33,9 +33,7 @@ class Vehicles:
 
     async def get(self, card_id: int, scope: int | None = None) -> CardVehicle | None:
         await self._cards.get_card(card_id, scope)  # NotFound for another account's card
-        row = await self._db.fetchrow(
-            "SELECT * FROM card_vehicles WHERE card_id = ?", card_id
-        )
+        row = await self._db.fetchrow("SELECT * FROM card_vehicles WHERE card_id = ?", card_id)
         return None if row is None else vehicle_of(row)
 
     async def put(
@@ -58,12 +56,22 @@ class Vehicles:
                 "INSERT INTO card_vehicles (card_id, driver, name, battery_kwh, max_power_kw,"
                 " phases, target_soc, departures, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                card_id, driver, *values, departures, to_db(now),
+                card_id,
+                driver,
+                *values,
+                departures,
+                to_db(now),
             )
             await _touch(tx, card_id, card.account_id)
-            await AuditLog.add(tx, at=now, actor=actor, account_id=card.account_id,
-                               action="card.vehicle", subject=f"card:{card_id}",
-                               detail={"driver": driver, **{k: car.get(k) for k in _FIELDS}})
+            await AuditLog.add(
+                tx,
+                at=now,
+                actor=actor,
+                account_id=card.account_id,
+                action="card.vehicle",
+                subject=f"card:{card_id}",
+                detail={"driver": driver, **{k: car.get(k) for k in _FIELDS}},
+            )
         found = await self.get(card_id)
         assert found is not None
         return found

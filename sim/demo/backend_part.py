@@ -64,8 +64,20 @@ async def start_backend(children: Children, command: list[str], workdir: Path) -
 
     payments_url, payments_key = await start_payments(children)
     # The portal's reset mails link to the URL the demo prints (never the request's Host).
-    serve = [*base, "serve", "--host", "127.0.0.1", "--port", str(port), "--public-url", url,
-             "--payments-url", payments_url, "--payments-key", payments_key]
+    serve = [
+        *base,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--public-url",
+        url,
+        "--payments-url",
+        payments_url,
+        "--payments-key",
+        payments_key,
+    ]
     await children.start("eflux-backend", serve, ready=healthy)
     logins = {email: user["password"] for email, user in seeded["users"].items()}
     return Backend(url, seeded["site_token"], logins, payments_url)
@@ -78,6 +90,9 @@ async def start_payments(children: Children) -> tuple[str, str]:
     async def listening() -> bool:
         return await port_open(port)
 
-    await children.start("payments", [sys.executable, "-m", "sim.payments", "--port", str(port),
-                                      "--api-key", key], ready=listening)
+    await children.start(
+        "payments",
+        [sys.executable, "-m", "sim.payments", "--port", str(port), "--api-key", key],
+        ready=listening,
+    )
     return f"http://127.0.0.1:{port}", key

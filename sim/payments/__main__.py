@@ -19,11 +19,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--api-key", default="test_demo")
-    parser.add_argument("--expires-after", type=float, default=900.0,
-                        help="seconds until an open payment expires (default: %(default)s)")
+    parser.add_argument(
+        "--expires-after",
+        type=float,
+        default=900.0,
+        help="seconds until an open payment expires (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
-    provider = SimProvider(args.api_key, base_url=f"http://{args.host}:{args.port}",
-                           expires_after=timedelta(seconds=args.expires_after))
+    provider = SimProvider(
+        args.api_key,
+        base_url=f"http://{args.host}:{args.port}",
+        expires_after=timedelta(seconds=args.expires_after),
+    )
     web.run_app(provider.app(), host=args.host, port=args.port, print=None)
 
 

@@ -41,19 +41,25 @@ class SimPayment:
 
     def as_json(self, base: str, expires_after: timedelta = EXPIRES_AFTER) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "resource": "payment", "id": self.id, "mode": "test", "status": self.status,
-            "amount": self.amount, "description": self.description,
-            "redirectUrl": self.redirect_url, "webhookUrl": self.webhook_url,
-            "metadata": self.metadata, "createdAt": _iso(self.created_at),
+            "resource": "payment",
+            "id": self.id,
+            "mode": "test",
+            "status": self.status,
+            "amount": self.amount,
+            "description": self.description,
+            "redirectUrl": self.redirect_url,
+            "webhookUrl": self.webhook_url,
+            "metadata": self.metadata,
+            "createdAt": _iso(self.created_at),
             "expiresAt": _iso(self.created_at + expires_after),
-            "_links": {"self": {"href": f"{base}/v2/payments/{self.id}",
-                                "type": "application/hal+json"}},
+            "_links": {
+                "self": {"href": f"{base}/v2/payments/{self.id}", "type": "application/hal+json"}
+            },
         }
         if self.paid_at is not None:
             data["paidAt"] = _iso(self.paid_at)
         if self.status == "open":
-            data["_links"]["checkout"] = {"href": f"{base}/checkout/{self.id}",
-                                          "type": "text/html"}
+            data["_links"]["checkout"] = {"href": f"{base}/checkout/{self.id}", "type": "text/html"}
         return data
 
 
@@ -108,9 +114,14 @@ class SimProvider:
         except (ValueError, KeyError, TypeError):
             return _error(422, "Unprocessable Entity", "amount and redirectUrl are required")
         payment = SimPayment(
-            f"tr_{secrets.token_hex(5)}", {"value": value, "currency": currency},
-            str(data.get("description", "")), redirect, data.get("webhookUrl"),
-            data.get("metadata"), datetime.now(UTC))
+            f"tr_{secrets.token_hex(5)}",
+            {"value": value, "currency": currency},
+            str(data.get("description", "")),
+            redirect,
+            data.get("webhookUrl"),
+            data.get("metadata"),
+            datetime.now(UTC),
+        )
         self.payments[payment.id] = payment
         timer = asyncio.create_task(self._expire_later(payment.id))
         self._timers.add(timer)
@@ -132,13 +143,20 @@ class SimProvider:
         payment = self.payments.get(request.match_info["id"])
         if payment is None:
             raise web.HTTPNotFound()
-        buttons = "".join(
-            f'<form method="post" action="/checkout/{payment.id}/{o}">'
-            f'<button id="{o}" type="submit">{o}</button></form>' for o in OUTCOMES
-        ) if payment.status == "open" else f"<p>This payment is {payment.status}.</p>"
-        page = (f"<!doctype html><title>Test payment</title><h1>Test payment</h1>"
-                f"<p>{html.escape(payment.description)}: EUR {html.escape(payment.amount['value'])}"
-                f"</p>{buttons}")
+        buttons = (
+            "".join(
+                f'<form method="post" action="/checkout/{payment.id}/{o}">'
+                f'<button id="{o}" type="submit">{o}</button></form>'
+                for o in OUTCOMES
+            )
+            if payment.status == "open"
+            else f"<p>This payment is {payment.status}.</p>"
+        )
+        page = (
+            f"<!doctype html><title>Test payment</title><h1>Test payment</h1>"
+            f"<p>{html.escape(payment.description)}: EUR {html.escape(payment.amount['value'])}"
+            f"</p>{buttons}"
+        )
         return web.Response(text=page, content_type="text/html")
 
     async def checkout(self, request: web.Request) -> web.Response:
@@ -181,5 +199,8 @@ class SimProvider:
 
 
 def _error(status: int, title: str, detail: str) -> web.Response:
-    return web.json_response({"status": status, "title": title, "detail": detail},
-                             status=status, content_type="application/hal+json")
+    return web.json_response(
+        {"status": status, "title": title, "detail": detail},
+        status=status,
+        content_type="application/hal+json",
+    )

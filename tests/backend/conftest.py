@@ -72,16 +72,22 @@ class Api:
         return str(self.server.make_url("/api/v1"))
 
     async def call(
-        self, method: str, path: str, who: str | None = None, json: Any = None,
-        data: bytes | str | None = None, headers: dict[str, str] | None = None,
+        self,
+        method: str,
+        path: str,
+        who: str | None = None,
+        json: Any = None,
+        data: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         sent = dict(headers or {})
         if who is not None:
             sent["Authorization"] = f"Bearer {self.tokens[who]}"
         if data is not None:
             sent.setdefault("Content-Type", "application/json")
-        async with self.http.request(method, self.url + path, json=json, data=data,
-                                     headers=sent) as response:
+        async with self.http.request(
+            method, self.url + path, json=json, data=data, headers=sent
+        ) as response:
             payload = await response.json(content_type=None)
             return response.status, payload
 
@@ -89,8 +95,9 @@ class Api:
 @pytest_asyncio.fixture
 async def api(store: Store) -> AsyncIterator[Api]:
     """Admin, two customers (ann with a site and a card, bob with a card) and ann's site token."""
-    server = TestServer(create_app(store, clock=lambda: NOW, max_body_bytes=64 * 1024),
-                        host="127.0.0.1")
+    server = TestServer(
+        create_app(store, clock=lambda: NOW, max_body_bytes=64 * 1024), host="127.0.0.1"
+    )
     await server.start_server()
     async with aiohttp.ClientSession() as session:
         world = Api(server, session, store)
@@ -100,17 +107,20 @@ async def api(store: Store) -> AsyncIterator[Api]:
         world.tokens["admin"] = (await accounts.create_user_token(root.id, "t", now=NOW)).secret
         for name in ("ann", "bob"):
             account = await accounts.create_account(AccountKind.CONSUMER, name.title(), now=NOW)
-            person = await accounts.create_user(account.id, f"{name}@x.test", Role.CUSTOMER,
-                                                now=NOW)
+            person = await accounts.create_user(
+                account.id, f"{name}@x.test", Role.CUSTOMER, now=NOW
+            )
             world.tokens[name] = (await accounts.create_user_token(person.id, "t", now=NOW)).secret
             world.ids[name] = account.id
-            card = await cards.create_card(f"{name}01", CardKind.SUBSCRIPTION, now=NOW,
-                                           account_id=account.id)
+            card = await cards.create_card(
+                f"{name}01", CardKind.SUBSCRIPTION, now=NOW, account_id=account.id
+            )
             world.ids[f"{name}_card"] = card.id
         site = await store.sites.create_site(world.ids["ann"], "Ann's home", now=NOW)
         world.ids["site"] = site.id
-        cp = await store.sites.create_charge_point(world.ids["ann"], "CP1", now=NOW,
-                                                   site_id=site.id)
+        cp = await store.sites.create_charge_point(
+            world.ids["ann"], "CP1", now=NOW, site_id=site.id
+        )
         world.ids["cp"] = cp.id
         world.tokens["site"] = (await accounts.create_site_token(site, "home", now=NOW)).secret
         try:

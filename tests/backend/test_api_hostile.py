@@ -12,10 +12,17 @@ from backend.storage import ReferenceViolation
 from .conftest import NOW, Api
 
 SESSION = {
-    "charge_point_id": "CP1", "transaction_id": "1", "connector_id": 1, "id_tag": "ANN01",
-    "started_at": "2026-11-23T08:00:00+00:00", "stopped_at": "2026-11-23T09:00:00+00:00",
-    "meter_start_wh": 1000, "meter_stop_wh": 8400.5, "energy_wh": 7400.5,
-    "stop_reason": "Local", "energy_flagged": False,
+    "charge_point_id": "CP1",
+    "transaction_id": "1",
+    "connector_id": 1,
+    "id_tag": "ANN01",
+    "started_at": "2026-11-23T08:00:00+00:00",
+    "stopped_at": "2026-11-23T09:00:00+00:00",
+    "meter_start_wh": 1000,
+    "meter_stop_wh": 8400.5,
+    "energy_wh": 7400.5,
+    "stop_reason": "Local",
+    "energy_flagged": False,
 }
 
 
@@ -28,12 +35,18 @@ async def _count_sessions(api: Api) -> int:
 
 
 OTHER_ACCOUNT_ROUTES = [
-    ("GET", "/accounts/{ann}"), ("GET", "/accounts/{ann}/export"),
-    ("POST", "/accounts/{ann}/erase"), ("GET", "/cards/{ann_card}"),
-    ("POST", "/cards/{ann_card}/report-lost"), ("POST", "/cards/{ann_card}/block"),
-    ("POST", "/cards/{ann_card}/unblock"), ("GET", "/sites/{site}"),
-    ("POST", "/sites/{site}/tokens"), ("GET", "/charge-points/{cp}"),
-    ("PATCH", "/charge-points/{cp}"), ("PUT", "/charge-points/{cp}/departure"),
+    ("GET", "/accounts/{ann}"),
+    ("GET", "/accounts/{ann}/export"),
+    ("POST", "/accounts/{ann}/erase"),
+    ("GET", "/cards/{ann_card}"),
+    ("POST", "/cards/{ann_card}/report-lost"),
+    ("POST", "/cards/{ann_card}/block"),
+    ("POST", "/cards/{ann_card}/unblock"),
+    ("GET", "/sites/{site}"),
+    ("POST", "/sites/{site}/tokens"),
+    ("GET", "/charge-points/{cp}"),
+    ("PATCH", "/charge-points/{cp}"),
+    ("PUT", "/charge-points/{cp}/departure"),
     ("GET", "/sessions/{session}"),
 ]
 
@@ -41,8 +54,11 @@ OTHER_ACCOUNT_ROUTES = [
 async def test_another_accounts_ids_are_not_found_and_change_nothing(api: Api) -> None:
     status, result = await api.call("POST", "/sync/sessions", "site", json=batch("9"))
     api.ids["session"] = result["results"][0]["session_id"]
-    bodies = {"PUT": {"departure_at": "2026-11-23T17:00:00Z"}, "PATCH": {"name": "x"},
-              "POST": {"name": "x"}}
+    bodies = {
+        "PUT": {"departure_at": "2026-11-23T17:00:00Z"},
+        "PATCH": {"name": "x"},
+        "POST": {"name": "x"},
+    }
     before = await api.store.db.fetch("SELECT id, status, account_id FROM cards ORDER BY id")
     for method, template in OTHER_ACCOUNT_ROUTES:
         path = template.format(**api.ids)
@@ -78,14 +94,18 @@ async def test_sql_metacharacters_are_stored_literally(api: Api, field: str) -> 
 async def test_ten_kilobyte_strings_are_refused_in_every_text_field(api: Api) -> None:
     big = "x" * 10_240
     cases = [
-        ("POST", "/sites", {"name": big}), ("POST", "/sites", {"name": "a", "address": big}),
+        ("POST", "/sites", {"name": big}),
+        ("POST", "/sites", {"name": "a", "address": big}),
         ("POST", "/tariffs", {"name": big}),
         ("POST", "/charge-points", {"ocpp_id": big}),
         ("POST", "/charge-points", {"ocpp_id": "CPX", "name": big}),
         ("POST", "/charge-points", {"ocpp_id": "CPX", "location": big}),
         ("PATCH", f"/charge-points/{api.ids['cp']}", {"name": big}),
-        ("PUT", f"/charge-points/{api.ids['cp']}/departure",
-         {"departure_at": "2026-11-23T17:00:00Z", "car": big}),
+        (
+            "PUT",
+            f"/charge-points/{api.ids['cp']}/departure",
+            {"departure_at": "2026-11-23T17:00:00Z", "car": big},
+        ),
         ("POST", f"/sites/{api.ids['site']}/tokens", {"name": big}),
         ("POST", "/tokens", {"name": big}),
     ]
@@ -94,9 +114,11 @@ async def test_ten_kilobyte_strings_are_refused_in_every_text_field(api: Api) ->
         assert status == 400, (path, payload.keys())
         assert body["error"] == "invalid", (path, payload.keys())
         assert len(body["detail"]) < 500
-    admin_cases = [("POST", "/accounts", {"kind": "consumer", "name": big}),
-                   ("POST", "/cards", {"uid": big}),
-                   ("POST", f"/accounts/{api.ids['ann']}/users", {"email": big + "@x.nl"})]
+    admin_cases = [
+        ("POST", "/accounts", {"kind": "consumer", "name": big}),
+        ("POST", "/cards", {"uid": big}),
+        ("POST", f"/accounts/{api.ids['ann']}/users", {"email": big + "@x.nl"}),
+    ]
     for method, path, payload in admin_cases:
         status, body = await api.call(method, path, "admin", json=payload)
         assert status == 400, path
@@ -118,22 +140,37 @@ async def test_malformed_json_wrong_types_and_media_type(api: Api) -> None:
     status, body = await api.call("POST", "/sync/sessions", "site", data="[]")
     assert status == 400
     assert body["error"] == "invalid"
-    wrong = [("connector_id", "1"), ("connector_id", True), ("energy_wh", "7400"),
-             ("energy_wh", -1), ("started_at", "yesterday"), ("started_at", "2026-11-23T08:00"),
-             ("energy_flagged", "no"), ("stopped_at", "2026-11-23T07:00:00Z"),
-             ("energy_wh", float("nan")), ("meter_stop_wh", float("inf")),
-             ("connector_id", 10**30)]
+    wrong = [
+        ("connector_id", "1"),
+        ("connector_id", True),
+        ("energy_wh", "7400"),
+        ("energy_wh", -1),
+        ("started_at", "yesterday"),
+        ("started_at", "2026-11-23T08:00"),
+        ("energy_flagged", "no"),
+        ("stopped_at", "2026-11-23T07:00:00Z"),
+        ("energy_wh", float("nan")),
+        ("meter_stop_wh", float("inf")),
+        ("connector_id", 10**30),
+    ]
     for field, value in wrong:
-        status, body = await api.call("POST", "/sync/sessions", "site",
-                                      json={"sessions": [{**SESSION, field: value}]})
+        status, body = await api.call(
+            "POST", "/sync/sessions", "site", json={"sessions": [{**SESSION, field: value}]}
+        )
         assert status == 400, (field, value, body)
         assert field in body["detail"], (field, value, body)
-    status, body = await api.call("POST", "/sync/sessions", "site", data=json.dumps(batch("1")),
-                                  headers={"Content-Type": "text/plain"})
+    status, body = await api.call(
+        "POST",
+        "/sync/sessions",
+        "site",
+        data=json.dumps(batch("1")),
+        headers={"Content-Type": "text/plain"},
+    )
     assert status == 415
     for raw in ('{"account_id": 1e999}', '{"account_id": 100000000000000000000000000000}'):
-        status, body = await api.call("POST", f"/cards/{api.ids['bob_card']}/assign", "admin",
-                                      data=raw)
+        status, body = await api.call(
+            "POST", f"/cards/{api.ids['bob_card']}/assign", "admin", data=raw
+        )
         assert status == 400, raw
     status, body = await api.call("POST", "/cards", "admin", json={"uid": "AB", "kind": "gold"})
     assert status == 400
@@ -147,8 +184,9 @@ async def test_oversized_body_is_413_and_nothing_is_stored(api: Api) -> None:
     status, body = await api.call("POST", "/sync/sessions", "site", data=huge)
     assert status == 413
     assert body["error"] == "too_large"
-    status, body = await api.call("POST", "/sync/sessions", "site",
-                                  json=batch(*[str(n) for n in range(501)]))
+    status, body = await api.call(
+        "POST", "/sync/sessions", "site", json=batch(*[str(n) for n in range(501)])
+    )
     assert status in {400, 413}
     assert await _count_sessions(api) == 0
 
@@ -181,8 +219,9 @@ async def test_a_batch_cut_off_midway_stores_nothing_and_a_retry_stores_all(api:
 
 
 async def test_expired_and_revoked_tokens_are_refused(api: Api) -> None:
-    status, issued = await api.call("POST", "/tokens", "ann",
-                                     json={"name": "short", "expires_at": "2026-11-23T08:00:00Z"})
+    status, issued = await api.call(
+        "POST", "/tokens", "ann", json={"name": "short", "expires_at": "2026-11-23T08:00:00Z"}
+    )
     assert status == 201
     api.tokens["expired"] = issued["token"]
     status, body = await api.call("GET", "/cards", "expired")
@@ -215,17 +254,31 @@ async def test_another_accounts_ids_inside_bodies_are_not_found(api: Api) -> Non
     assert mine["items"][0]["tariff_id"] is None
 
 
-JUNK = ['[]', '"text"', 'null', '42', '{"name": null}', '{"name": ["x"]}',
-        '{"name": {"$gt": ""}}', '{"uid": "A", "kind": null, "account_id": -1}',
-        '{"departure_at": "9999-99-99T99:99:99Z"}', '{"sessions": [null]}',
-        '{"sessions": [{}]}', '{"ocpp_id": "x", "guest_usage": "yes"}',
-        '{"start_cents": "1e400", "name": "t"}', '{"start_cents": "NaN", "name": "t"}']
+JUNK = [
+    "[]",
+    '"text"',
+    "null",
+    "42",
+    '{"name": null}',
+    '{"name": ["x"]}',
+    '{"name": {"$gt": ""}}',
+    '{"uid": "A", "kind": null, "account_id": -1}',
+    '{"departure_at": "9999-99-99T99:99:99Z"}',
+    '{"sessions": [null]}',
+    '{"sessions": [{}]}',
+    '{"ocpp_id": "x", "guest_usage": "yes"}',
+    '{"start_cents": "1e400", "name": "t"}',
+    '{"start_cents": "NaN", "name": "t"}',
+]
 
 
 async def test_no_route_answers_junk_with_a_server_error(api: Api) -> None:
     """Every route the app serves, with junk bodies and ids, as an admin and as a site."""
-    routes = {(r.method, r.resource.canonical.removeprefix("/api/v1"))
-              for r in api.server.app.router.routes() if r.method in {"POST", "PUT", "PATCH"}}
+    routes = {
+        (r.method, r.resource.canonical.removeprefix("/api/v1"))
+        for r in api.server.app.router.routes()
+        if r.method in {"POST", "PUT", "PATCH"}
+    }
     assert len(routes) > 15
     for method, template in sorted(routes):
         for raw in JUNK:
@@ -238,15 +291,20 @@ async def test_no_route_answers_junk_with_a_server_error(api: Api) -> None:
 
 
 async def test_references_to_missing_records_are_404_not_500(api: Api) -> None:
-    status, _ = await api.call("POST", "/tariffs", "admin",
-                                  json={"name": "t", "account_id": 999_999})
+    status, _ = await api.call(
+        "POST", "/tariffs", "admin", json={"name": "t", "account_id": 999_999}
+    )
     assert status == 404
-    status, platform = await api.call("POST", "/tariffs", "admin",
-                                      json={"name": "Platform", "account_id": None})
+    status, platform = await api.call(
+        "POST", "/tariffs", "admin", json={"name": "Platform", "account_id": None}
+    )
     assert status == 201
     assert platform["account_id"] is None
-    for payload in ({"ocpp_id": "Z", "account_id": 999_999}, {"ocpp_id": "Z", "site_id": 999_999},
-                    {"ocpp_id": "Z", "tariff_id": 999_999}):
+    for payload in (
+        {"ocpp_id": "Z", "account_id": 999_999},
+        {"ocpp_id": "Z", "site_id": 999_999},
+        {"ocpp_id": "Z", "tariff_id": 999_999},
+    ):
         status, _ = await api.call("POST", "/charge-points", "admin", json=payload)
         assert status == 404, payload
     # Straight into the store: the engine's own foreign-key refusal is one error on both.

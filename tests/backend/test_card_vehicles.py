@@ -25,8 +25,9 @@ async def test_the_owner_names_the_cards_car_and_the_site_gets_it_in_its_delta(a
     _, before = await api.call("GET", "/sync/cards?since=0", "site")
     assert before["cards"][0]["vehicle"] is None
     version = before["version"]
-    status, body = await api.call("PUT", f"/cards/{card}/vehicle", "ann",
-                                  json={"driver": "Ann", "car": CAR})
+    status, body = await api.call(
+        "PUT", f"/cards/{card}/vehicle", "ann", json={"driver": "Ann", "car": CAR}
+    )
     assert status == 200
     assert body == {"card_id": card, "driver": "Ann", "car": CAR}
     assert (await api.call("GET", f"/cards/{card}/vehicle", "ann")) == (200, body)

@@ -37,8 +37,9 @@ def test_migrate_seed_admin_and_tokens(tmp_path: Path, capsys: pytest.CaptureFix
     code, out = _run(capsys, "--database", db, "create-admin", "--email", "ops@x.test")
     assert code == 0
     assert json.loads(out)["token"].startswith("efx_")
-    code, out = _run(capsys, "--database", db, "create-token", "--site", str(first["site_id"]),
-                     "--days", "30")
+    code, out = _run(
+        capsys, "--database", db, "create-token", "--site", str(first["site_id"]), "--days", "30"
+    )
     assert json.loads(out)["kind"] == "site"
     assert main(["--database", db, "create-token", "--email", "nobody@x.test"]) == 1
     assert "no user" in capsys.readouterr().err
@@ -49,19 +50,28 @@ async def test_serve_answers_on_loopback(tmp_path: Path, unused_port: Callable[[
     port = unused_port()
     db = str(tmp_path / "serve.sqlite")
     seed = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "backend.cli", "--database", db, "seed-demo",
-        stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "backend.cli",
+        "--database",
+        db,
+        "seed-demo",
+        stdout=asyncio.subprocess.PIPE,
+    )
     out, _ = await seed.communicate()
     assert seed.returncode == 0
     token = json.loads(out)["site_token"]
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "backend.cli", "--database", db, "serve", "--port", str(port))
+        sys.executable, "-m", "backend.cli", "--database", db, "serve", "--port", str(port)
+    )
     try:
         async with aiohttp.ClientSession() as http:
             for _ in range(200):
                 try:
-                    async with http.get(f"http://127.0.0.1:{port}/api/v1/sync/cards",
-                                        headers={"Authorization": f"Bearer {token}"}) as r:
+                    async with http.get(
+                        f"http://127.0.0.1:{port}/api/v1/sync/cards",
+                        headers={"Authorization": f"Bearer {token}"},
+                    ) as r:
                         body = await r.json()
                         break
                 except aiohttp.ClientConnectionError:

@@ -65,8 +65,9 @@ class Relay:
 
 async def _world(store: Store) -> str:
     ops = await store.accounts.create_account(AccountKind.BUSINESS, "Ops", now=NOW)
-    root = await store.accounts.create_user(ops.id, "root@eflux.test", Role.ADMIN, now=NOW,
-                                            password="a long password")
+    root = await store.accounts.create_user(
+        ops.id, "root@eflux.test", Role.ADMIN, now=NOW, password="a long password"
+    )
     return (await store.accounts.create_user_token(root.id, "t", now=NOW)).secret
 
 
@@ -76,10 +77,12 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def _call(http: aiohttp.ClientSession, server: TestServer, method: str, path: str,
-                token: str, **kw: Any) -> tuple[int, dict[str, str], object]:
-    async with http.request(method, str(server.make_url(path)),
-                            headers={"Authorization": f"Bearer {token}"}, **kw) as r:
+async def _call(
+    http: aiohttp.ClientSession, server: TestServer, method: str, path: str, token: str, **kw: Any
+) -> tuple[int, dict[str, str], object]:
+    async with http.request(
+        method, str(server.make_url(path)), headers={"Authorization": f"Bearer {token}"}, **kw
+    ) as r:
         body = await r.json(content_type=None) if path.startswith("/api/") else await r.text()
         return r.status, dict(r.headers), body
 
@@ -102,14 +105,17 @@ async def test_postgres_down_is_503_and_recovers(
     host = f"{parts.username + '@' if parts.username else ''}127.0.0.1:{relay.port}"
     store = await Store.open(urlunsplit(parts._replace(netloc=host)))
     token = await _world(store)
-    server = TestServer(create_app(store, clock=lambda: NOW, portal_outbox=tmp_path),
-                        host="127.0.0.1")
+    server = TestServer(
+        create_app(store, clock=lambda: NOW, portal_outbox=tmp_path), host="127.0.0.1"
+    )
     await server.start_server()
     try:
         assert (await _call(http, server, "GET", "/api/v1/accounts", token))[0] == 200
         await relay.stop()
-        for method, path, kw in (("GET", "/api/v1/accounts", {}),
-                                 ("POST", "/api/v1/sites", {"json": {"name": "Home"}})):
+        for method, path, kw in (
+            ("GET", "/api/v1/accounts", {}),
+            ("POST", "/api/v1/sites", {"json": {"name": "Home"}}),
+        ):
             _is_503(*await _call(http, server, method, path, token, **kw))
         status, headers, page = await _call(http, server, "GET", "/portal/login", token)
         assert (status, headers["Retry-After"]) == (503, "5")
@@ -138,11 +144,11 @@ async def test_sqlite_locked_by_another_process_is_503_and_recovers(
     other = sqlite3.connect(database_url, isolation_level=None)
     try:
         other.execute("BEGIN EXCLUSIVE")  # e.g. a backup holding the write lock
-        _is_503(*await _call(http, server, "POST", "/api/v1/sites", token,
-                             json={"name": "Home"}))
+        _is_503(*await _call(http, server, "POST", "/api/v1/sites", token, json={"name": "Home"}))
         other.execute("ROLLBACK")
-        status, _, body = await _call(http, server, "POST", "/api/v1/sites", token,
-                                      json={"name": "Home"})
+        status, _, body = await _call(
+            http, server, "POST", "/api/v1/sites", token, json={"name": "Home"}
+        )
         assert status == 201, body
         assert await db.fetchval("SELECT count(*) FROM sites") == 1  # one, not two
     finally:

@@ -16,14 +16,32 @@ from backend import parse
 from .conftest import Api
 
 SESSION = {
-    "charge_point_id": "CP1", "transaction_id": "1", "connector_id": 1, "id_tag": "ANN01",
-    "started_at": "2026-11-23T08:00:00+00:00", "stopped_at": "2026-11-23T09:00:00+00:00",
-    "meter_start_wh": 1000, "meter_stop_wh": 8400, "energy_wh": 7400,
+    "charge_point_id": "CP1",
+    "transaction_id": "1",
+    "connector_id": 1,
+    "id_tag": "ANN01",
+    "started_at": "2026-11-23T08:00:00+00:00",
+    "stopped_at": "2026-11-23T09:00:00+00:00",
+    "meter_start_wh": 1000,
+    "meter_stop_wh": 8400,
+    "energy_wh": 7400,
 }
 OVERFLOW = "9999-12-31T23:59:59-14:00"  # raised OverflowError turning into UTC
 FULL_WIDTH_12 = "\uff11\uff12"
-NOT_DIGITS = ["²", FULL_WIDTH_12, "\u0663", "1²", "-1", "+1", " 1", "1 ", "0x1", "1" * 19, "",
-              "1_000"]
+NOT_DIGITS = [
+    "²",
+    FULL_WIDTH_12,
+    "\u0663",
+    "1²",
+    "-1",
+    "+1",
+    " 1",
+    "1 ",
+    "0x1",
+    "1" * 19,
+    "",
+    "1_000",
+]
 
 
 def _shape(body: Any) -> None:
@@ -33,8 +51,12 @@ def _shape(body: Any) -> None:
 
 async def _counts(api: Api) -> tuple[int, ...]:
     db = api.store.db
-    return tuple([int(await db.fetchval(f"SELECT count(*) FROM {t}"))
-                  for t in ("sessions", "open_sessions", "api_tokens", "departures", "sites")])
+    return tuple(
+        [
+            int(await db.fetchval(f"SELECT count(*) FROM {t}"))
+            for t in ("sessions", "open_sessions", "api_tokens", "departures", "sites")
+        ]
+    )
 
 
 async def test_unicode_digits_in_ids_and_queries_are_4xx(api: Api) -> None:
@@ -44,8 +66,12 @@ async def test_unicode_digits_in_ids_and_queries_are_4xx(api: Api) -> None:
             status, body = await api.call("GET", f"/cards/{text}", "ann")
             assert status == 404, text
             _shape(body)
-        for path, who in (("/cards?limit=", "ann"), ("/cards?after=", "ann"),
-                          ("/sync/cards?since=", "site"), ("/sync/departures?after=", "site")):
+        for path, who in (
+            ("/cards?limit=", "ann"),
+            ("/cards?after=", "ann"),
+            ("/sync/cards?since=", "site"),
+            ("/sync/departures?after=", "site"),
+        ):
             status, body = await api.call("GET", path + text.replace("+", "%2B"), who)
             assert status == 400, (path, text, body)
             _shape(body)
@@ -57,9 +83,14 @@ async def test_unicode_digits_in_ids_and_queries_are_4xx(api: Api) -> None:
 
 async def test_dates_that_overflow_or_leave_the_year_range_are_400(api: Api) -> None:
     before = await _counts(api)
-    for when in (OVERFLOW, "0001-01-01T00:00:00+14:00", "2200-01-01T00:00:00Z",
-                 "1899-12-31T23:59:59Z", "2199-12-31T23:00:00-14:00",
-                 "\uff12\uff10\uff12\uff16-11-23T08:00:00Z"):
+    for when in (
+        OVERFLOW,
+        "0001-01-01T00:00:00+14:00",
+        "2200-01-01T00:00:00Z",
+        "1899-12-31T23:59:59Z",
+        "2199-12-31T23:00:00-14:00",
+        "\uff12\uff10\uff12\uff16-11-23T08:00:00Z",
+    ):
         cases = [
             ("POST", "/sync/sessions", "site", {"sessions": [{**SESSION, "started_at": when}]}),
             ("POST", "/sync/sessions", "site", {"sessions": [{**SESSION, "stopped_at": when}]}),
@@ -74,8 +105,9 @@ async def test_dates_that_overflow_or_leave_the_year_range_are_400(api: Api) -> 
             _shape(body)
     assert await _counts(api) == before
     # The bounds themselves are fine.
-    status, body = await api.call("POST", "/tokens", "ann",
-                                  json={"name": "t", "expires_at": "2199-12-31T23:59:59Z"})
+    status, body = await api.call(
+        "POST", "/tokens", "ann", json={"name": "t", "expires_at": "2199-12-31T23:59:59Z"}
+    )
     assert status == 201, body
 
 
@@ -105,8 +137,14 @@ async def test_lone_surrogates_and_nul_in_text_are_400_and_nothing_is_stored(
 async def test_deep_nesting_huge_numbers_and_non_utf8_are_400(api: Api) -> None:
     before = await _counts(api)
     deep = "[" * 30_000 + "]" * 30_000  # far past the recursion limit, under 64 KB
-    for raw in (deep, '{"sessions": ' + deep + "}", '{"a":' * 40 + "1" + "}" * 40,
-                '{"sessions": [' + "1" * 5000 + "]}", b"\xed\xa0\x80", '"\\ud800"'):
+    for raw in (
+        deep,
+        '{"sessions": ' + deep + "}",
+        '{"a":' * 40 + "1" + "}" * 40,
+        '{"sessions": [' + "1" * 5000 + "]}",
+        b"\xed\xa0\x80",
+        '"\\ud800"',
+    ):
         status, body = await api.call("POST", "/sync/sessions", "site", data=raw)
         assert status == 400, str(raw)[:40]
         _shape(body)
@@ -127,6 +165,7 @@ async def test_errors_outside_handlers_keep_the_json_shape(api: Api) -> None:
 
 # ---- the parsers on their own: any input is a value or a ParseError, nothing else ---------
 
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=30))
 def test_digits_accepts_exactly_short_ascii_digit_strings(text: str) -> None:
@@ -140,12 +179,17 @@ def test_digits_accepts_exactly_short_ascii_digit_strings(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(
-    st.text(max_size=45),
-    st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
-    st.builds(lambda y, off: f"{y:04d}-12-31T23:59:59{off}",
-              st.integers(1, 9999), st.sampled_from(["-14:00", "+14:00", "Z", "-23:59"])),
-))
+@given(
+    st.one_of(
+        st.text(max_size=45),
+        st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
+        st.builds(
+            lambda y, off: f"{y:04d}-12-31T23:59:59{off}",
+            st.integers(1, 9999),
+            st.sampled_from(["-14:00", "+14:00", "Z", "-23:59"]),
+        ),
+    )
+)
 def test_aware_time_never_raises_anything_but_parse_error(text: str) -> None:
     try:
         when = parse.aware_time(text)
@@ -157,15 +201,21 @@ def test_aware_time_never_raises_anything_but_parse_error(text: str) -> None:
 
 _JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
-                                                                 max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
     max_leaves=20,
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.binary(max_size=64), _JSONISH.map(lambda v: json.dumps(v).encode()),
-                 st.integers(1, 3000).map(lambda n: b"[" * n + b"]" * n)))
+@given(
+    st.one_of(
+        st.binary(max_size=64),
+        _JSONISH.map(lambda v: json.dumps(v).encode()),
+        st.integers(1, 3000).map(lambda n: b"[" * n + b"]" * n),
+    )
+)
 def test_json_value_never_raises_anything_but_parse_error(raw: bytes) -> None:
     status = 200
     try:

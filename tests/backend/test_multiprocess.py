@@ -38,7 +38,8 @@ from tests.support.ports import free_port
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 HAPROXY = shutil.which("haproxy") or next(
-    (p for p in ("/usr/sbin/haproxy",) if os.access(p, os.X_OK)), None)
+    (p for p in ("/usr/sbin/haproxy",) if os.access(p, os.X_OK)), None
+)
 SITES = 50
 BATCHES = 4  # per site
 PER_BATCH = 20
@@ -101,22 +102,36 @@ async def _seed(url: str) -> tuple[list[str], list[str]]:
         tokens, emails = [], []
         for n in range(SITES):
             account = await store.accounts.create_account(
-                AccountKind.CONSUMER, f"Site owner {n}", now=ADDED, email=f"o{n}@mp.test",
-                address="Teststraat 1, Utrecht")
+                AccountKind.CONSUMER,
+                f"Site owner {n}",
+                now=ADDED,
+                email=f"o{n}@mp.test",
+                address="Teststraat 1, Utrecht",
+            )
             site = await store.sites.create_site(account.id, f"Site {n}", now=ADDED)
             await store.sites.create_charge_point(account.id, "CP1", now=ADDED, site_id=site.id)
-            card = await store.cards.create_card(f"MPCARD{n:03d}", CardKind.SUBSCRIPTION,
-                                                 now=ADDED, account_id=account.id)
+            card = await store.cards.create_card(
+                f"MPCARD{n:03d}", CardKind.SUBSCRIPTION, now=ADDED, account_id=account.id
+            )
             sub = await store.plans.subscribe(
-                account.id, "CARD-BUNDLE-100", applied_on=date(2026, 9, 1), now=ADDED,
-                starts_on=date(2026, 10, 1), status="active", card_id=card.id)
+                account.id,
+                "CARD-BUNDLE-100",
+                applied_on=date(2026, 9, 1),
+                now=ADDED,
+                starts_on=date(2026, 10, 1),
+                status="active",
+                card_id=card.id,
+            )
             await store.db.execute(  # accepted, as tests/portal/seed.py does
                 "UPDATE subscriptions SET accepted_on = '2026-09-02', immediate_start = 1"
-                " WHERE id = ?", sub.id)
+                " WHERE id = ?",
+                sub.id,
+            )
             tokens.append((await store.accounts.create_site_token(site, "mp", now=ADDED)).secret)
             if n < 5:
-                await store.accounts.create_user(account.id, f"u{n}@mp.test", Role.CUSTOMER,
-                                                 now=ADDED, password=PASSWORD)
+                await store.accounts.create_user(
+                    account.id, f"u{n}@mp.test", Role.CUSTOMER, now=ADDED, password=PASSWORD
+                )
                 emails.append(f"u{n}@mp.test")
         return tokens, emails
     finally:
@@ -127,19 +142,30 @@ def _batch(site: int, number: int) -> str:
     sessions = []
     for k in range(PER_BATCH):
         start = MONTH_START + timedelta(hours=number * PER_BATCH + k)
-        item = SessionIn("CP1", f"s{site}-{number}-{k}", 1, f"MPCARD{site:03d}", start,
-                         start + timedelta(minutes=30), 0.0, 3000.0, 3000.0)
+        item = SessionIn(
+            "CP1",
+            f"s{site}-{number}-{k}",
+            1,
+            f"MPCARD{site:03d}",
+            start,
+            start + timedelta(minutes=30),
+            0.0,
+            3000.0,
+            3000.0,
+        )
         sessions.append(
             f'{{"charge_point_id":"CP1","transaction_id":"{item.transaction_id}",'
             f'"connector_id":1,"id_tag":"{item.id_tag}","started_at":"{start.isoformat()}",'
             f'"stopped_at":"{item.stopped_at.isoformat()}","meter_start_wh":0.0,'
-            f'"meter_stop_wh":3000.0,"energy_wh":3000.0}}')
+            f'"meter_stop_wh":3000.0,"energy_wh":3000.0}}'
+        )
     return '{"sessions":[' + ",".join(sessions) + "]}"
 
 
 @asynccontextmanager
-async def _process(argv: list[str], ready: str | None,
-                   log: Path | None = None) -> AsyncIterator[asyncio.subprocess.Process]:
+async def _process(
+    argv: list[str], ready: str | None, log: Path | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
     out = log.open("wb") if log is not None else asyncio.subprocess.DEVNULL
     proc = await asyncio.create_subprocess_exec(*argv, stdout=out, stderr=out)
     try:
@@ -163,16 +189,18 @@ async def _process(argv: list[str], ready: str | None,
             await proc.wait()
 
 
-async def _sync_site(http: aiohttp.ClientSession, proxy: str, token: str, site: int,
-                     seen: Seen) -> None:
+async def _sync_site(
+    http: aiohttp.ClientSession, proxy: str, token: str, site: int, seen: Seen
+) -> None:
     """A site's sync: each batch until it is stored (as the local outbox retries)."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     for number in range(BATCHES):
         body = _batch(site, number)
         while True:
             try:
-                async with http.post(f"{proxy}/api/v1/sync/sessions", data=body,
-                                     headers=headers) as answer:
+                async with http.post(
+                    f"{proxy}/api/v1/sync/sessions", data=body, headers=headers
+                ) as answer:
                     seen.note(answer)
                     if answer.status == 200:
                         break
@@ -185,8 +213,9 @@ async def _sync_site(http: aiohttp.ClientSession, proxy: str, token: str, site: 
             seen.a_third_done.set()
 
 
-async def _login(http: aiohttp.ClientSession, proxy: str, email: str, password: str,
-                 seen: Seen) -> int:
+async def _login(
+    http: aiohttp.ClientSession, proxy: str, email: str, password: str, seen: Seen
+) -> int:
     async with http.get(f"{proxy}/portal/login") as page:
         seen.note(page)
         if page.status != 200:
@@ -200,8 +229,10 @@ async def _login(http: aiohttp.ClientSession, proxy: str, email: str, password: 
 
 
 def _browser(address: str) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)),
-                                 cookie_jar=aiohttp.CookieJar(unsafe=True))
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(local_addr=(address, 0)),
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+    )
 
 
 async def _portal_user(proxy: str, email: str, address: str, seen: Seen) -> None:
@@ -230,8 +261,11 @@ async def _guesser(proxy: str, seen: Seen) -> list[int]:
     return answers
 
 
-@pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed (Debian package "
-                    "'haproxy'; scripts/ensure-system-packages installs it as root)")
+@pytest.mark.skipif(
+    HAPROXY is None,
+    reason="haproxy is not installed (Debian package "
+    "'haproxy'; scripts/ensure-system-packages installs it as root)",
+)
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_three_processes_behind_haproxy(schema_url: str, tmp_path: Path) -> None:
     tokens, emails = await _seed(schema_url)
@@ -244,21 +278,48 @@ async def test_three_processes_behind_haproxy(schema_url: str, tmp_path: Path) -
     seen = Seen()
     cli = [sys.executable, "-m", "backend.cli", "--database", schema_url]
     async with AsyncExitStack() as stack:
-        serve = [await stack.enter_async_context(_process(
-            [*cli, "serve", "--port", str(p), "--trusted-proxies", "127.0.0.1",
-             "--public-url", proxy], f"http://127.0.0.1:{p}/api/v1/health")) for p in ports]
-        await stack.enter_async_context(_process(
-            [str(HAPROXY), "-db", "-f", str(cfg)], f"{proxy}/api/v1/health",
-            tmp_path / "haproxy.log"))
+        serve = [
+            await stack.enter_async_context(
+                _process(
+                    [
+                        *cli,
+                        "serve",
+                        "--port",
+                        str(p),
+                        "--trusted-proxies",
+                        "127.0.0.1",
+                        "--public-url",
+                        proxy,
+                    ],
+                    f"http://127.0.0.1:{p}/api/v1/health",
+                )
+            )
+            for p in ports
+        ]
+        await stack.enter_async_context(
+            _process(
+                [str(HAPROXY), "-db", "-f", str(cfg)],
+                f"{proxy}/api/v1/health",
+                tmp_path / "haproxy.log",
+            )
+        )
         async with aiohttp.ClientSession() as http:
-            syncing = [asyncio.create_task(_sync_site(http, proxy, token, n, seen))
-                       for n, token in enumerate(tokens)]
-            users = [asyncio.create_task(_portal_user(proxy, email, f"127.0.0.{20 + n}", seen))
-                     for n, email in enumerate(emails)]
+            syncing = [
+                asyncio.create_task(_sync_site(http, proxy, token, n, seen))
+                for n, token in enumerate(tokens)
+            ]
+            users = [
+                asyncio.create_task(_portal_user(proxy, email, f"127.0.0.{20 + n}", seen))
+                for n, email in enumerate(emails)
+            ]
             guesses = asyncio.create_task(_guesser(proxy, seen))
             await seen.a_third_done.wait()
-            runs = [await stack.enter_async_context(_process(
-                [*cli, "invoice", "--month", "2026-11"], None)) for _ in range(2)]
+            runs = [
+                await stack.enter_async_context(
+                    _process([*cli, "invoice", "--month", "2026-11"], None)
+                )
+                for _ in range(2)
+            ]
             serve[1].send_signal(signal.SIGKILL)
             await asyncio.gather(*syncing, *users)
             guessed = await guesses
@@ -280,9 +341,12 @@ async def test_three_processes_behind_haproxy(schema_url: str, tmp_path: Path) -
         rows = await store.db.fetch("SELECT origin, transaction_id FROM sessions")
         keys = Counter((r["origin"], r["transaction_id"]) for r in rows)
         sites = {int(r["id"]) for r in await store.db.fetch("SELECT id FROM sites")}
-        expected = {(f"site:{site_id}", f"s{n}-{b}-{k}")
-                    for n, site_id in enumerate(sorted(sites))
-                    for b in range(BATCHES) for k in range(PER_BATCH)}
+        expected = {
+            (f"site:{site_id}", f"s{n}-{b}-{k}")
+            for n, site_id in enumerate(sorted(sites))
+            for b in range(BATCHES)
+            for k in range(PER_BATCH)
+        }
         assert set(keys) == expected
         assert set(keys.values()) == {1}  # stored once, retries and all
         numbers = [r["number"] for r in await store.db.fetch("SELECT number FROM invoices")]
@@ -293,7 +357,9 @@ async def test_three_processes_behind_haproxy(schema_url: str, tmp_path: Path) -
             series.setdefault(prefix, []).append(int(value))
         for prefix, values in series.items():
             assert sorted(values) == list(range(1, len(values) + 1)), (prefix, sorted(values))
-        assert await store.db.fetchval(
-            "SELECT count(*) FROM invoice_runs WHERE month = '2026-11'") == 1
+        assert (
+            await store.db.fetchval("SELECT count(*) FROM invoice_runs WHERE month = '2026-11'")
+            == 1
+        )
     finally:
         await store.close()

@@ -16,11 +16,22 @@ from .conftest import NOW, Api
 T0 = "2026-11-23T08:55:00+00:00"
 
 
-def running(tx: str, *, cp: str = "CP1", tag: str | None = "ann01", kwh: float = 3.25,
-            power: float | None = 7200.4) -> dict[str, Any]:
+def running(
+    tx: str,
+    *,
+    cp: str = "CP1",
+    tag: str | None = "ann01",
+    kwh: float = 3.25,
+    power: float | None = 7200.4,
+) -> dict[str, Any]:
     return {
-        "charge_point_id": cp, "connector_id": 1, "transaction_id": tx, "id_tag": tag,
-        "started_at": "2026-11-23T08:00:00+00:00", "energy_kwh": kwh, "power_w": power,
+        "charge_point_id": cp,
+        "connector_id": 1,
+        "transaction_id": tx,
+        "id_tag": tag,
+        "started_at": "2026-11-23T08:00:00+00:00",
+        "energy_kwh": kwh,
+        "power_w": power,
         "updated_at": "2026-11-23T08:59:30+00:00",
     }
 
@@ -31,24 +42,34 @@ def snapshot(*items: dict[str, Any], taken_at: str = T0) -> dict[str, Any]:
 
 async def rows(api: Api) -> list[tuple[str, str]]:
     found = await api.store.db.fetch(
-        "SELECT cp_ocpp_id, transaction_id FROM open_sessions ORDER BY transaction_id")
+        "SELECT cp_ocpp_id, transaction_id FROM open_sessions ORDER BY transaction_id"
+    )
     return [(r["cp_ocpp_id"], r["transaction_id"]) for r in found]
 
 
 async def test_a_snapshot_replaces_the_previous_one_whole(api: Api) -> None:
-    status, body = await api.call("PUT", "/sync/open-sessions", "site",
-                                  json=snapshot(running("1"), running("2", cp="CP2")))
+    status, body = await api.call(
+        "PUT", "/sync/open-sessions", "site", json=snapshot(running("1"), running("2", cp="CP2"))
+    )
     assert (status, body) == (200, {"stored": True, "open": 2})
     assert await rows(api) == [("CP1", "1"), ("CP2", "2")]
-    status, body = await api.call("PUT", "/sync/open-sessions", "site", json=snapshot(
-        running("2", cp="CP2", kwh=5.5), running("3"), taken_at="2026-11-23T08:56:00Z"))
+    status, body = await api.call(
+        "PUT",
+        "/sync/open-sessions",
+        "site",
+        json=snapshot(
+            running("2", cp="CP2", kwh=5.5), running("3"), taken_at="2026-11-23T08:56:00Z"
+        ),
+    )
     assert (status, body) == (200, {"stored": True, "open": 2})
     assert await rows(api) == [("CP2", "2"), ("CP1", "3")]
     energy = await api.store.db.fetchval(
-        "SELECT energy_wh FROM open_sessions WHERE transaction_id = '2'")
+        "SELECT energy_wh FROM open_sessions WHERE transaction_id = '2'"
+    )
     assert energy == 5500
-    status, body = await api.call("PUT", "/sync/open-sessions", "site",
-                                  json=snapshot(taken_at="2026-11-23T08:57:00Z"))
+    status, body = await api.call(
+        "PUT", "/sync/open-sessions", "site", json=snapshot(taken_at="2026-11-23T08:57:00Z")
+    )
     assert (status, body) == (200, {"stored": True, "open": 0})
     assert await rows(api) == []
     # CP2 was new to the back end: registered on the site's account, like a session sync does.
@@ -57,20 +78,33 @@ async def test_a_snapshot_replaces_the_previous_one_whole(api: Api) -> None:
 
 
 async def test_an_older_snapshot_arriving_late_changes_nothing(api: Api) -> None:
-    await api.call("PUT", "/sync/open-sessions", "site",
-                   json=snapshot(running("5"), taken_at="2026-11-23T08:58:00Z"))
-    status, body = await api.call("PUT", "/sync/open-sessions", "site",
-                                  json=snapshot(running("4"), taken_at="2026-11-23T08:50:00Z"))
+    await api.call(
+        "PUT",
+        "/sync/open-sessions",
+        "site",
+        json=snapshot(running("5"), taken_at="2026-11-23T08:58:00Z"),
+    )
+    status, body = await api.call(
+        "PUT",
+        "/sync/open-sessions",
+        "site",
+        json=snapshot(running("4"), taken_at="2026-11-23T08:50:00Z"),
+    )
     assert (status, body) == (200, {"stored": False, "open": 0})
     assert await rows(api) == [("CP1", "5")]
 
 
 async def test_users_read_open_sessions_in_scope(api: Api) -> None:
     # CP2 is open to guests: bob's card charges there as a guest (a closed one: test_door.py).
-    await api.store.sites.create_charge_point(api.ids["ann"], "CP2", now=NOW,
-                                              site_id=api.ids["site"], guest_usage=True)
-    await api.call("PUT", "/sync/open-sessions", "site", json=snapshot(
-        running("1", tag="ann01"), running("2", cp="CP2", tag="bob01", power=None)))
+    await api.store.sites.create_charge_point(
+        api.ids["ann"], "CP2", now=NOW, site_id=api.ids["site"], guest_usage=True
+    )
+    await api.call(
+        "PUT",
+        "/sync/open-sessions",
+        "site",
+        json=snapshot(running("1", tag="ann01"), running("2", cp="CP2", tag="bob01", power=None)),
+    )
     status, body = await api.call("GET", "/sessions/open", "ann")
     assert status == 200
     mine = {item["transaction_id"]: item for item in body["items"]}
@@ -84,7 +118,8 @@ async def test_users_read_open_sessions_in_scope(api: Api) -> None:
     status, body = await api.call("GET", "/sessions/open", "bob")
     assert status == 200
     assert [(i["transaction_id"], i["card_id"]) for i in body["items"]] == [
-        ("2", api.ids["bob_card"])]
+        ("2", api.ids["bob_card"])
+    ]
     status, body = await api.call("GET", "/sessions/open", "admin")
     assert sorted(i["transaction_id"] for i in body["items"]) == ["1", "2"]
 
@@ -146,12 +181,20 @@ async def test_hostile_snapshots_are_refused_and_keep_the_last_one(
 
 async def test_malformed_oversized_and_wrong_media_type(api: Api) -> None:
     await api.call("PUT", "/sync/open-sessions", "site", json=snapshot(running("7")))
-    status, body = await api.call("PUT", "/sync/open-sessions", "site",
-                                  data='{"taken_at": "2026-11-23T08:55:00Z", "sessions": [')
+    status, body = await api.call(
+        "PUT",
+        "/sync/open-sessions",
+        "site",
+        data='{"taken_at": "2026-11-23T08:55:00Z", "sessions": [',
+    )
     assert (status, body["error"]) == (400, "malformed_json")
-    status, body = await api.call("PUT", "/sync/open-sessions", "site",
-                                  data=json.dumps(snapshot()),
-                                  headers={"Content-Type": "text/plain"})
+    status, body = await api.call(
+        "PUT",
+        "/sync/open-sessions",
+        "site",
+        data=json.dumps(snapshot()),
+        headers={"Content-Type": "text/plain"},
+    )
     assert status == 415
     big = json.dumps(snapshot(*(running(str(n), tag="X" * 36) for n in range(400))))
     assert len(big) > 64 * 1024  # the test app's body limit

@@ -34,7 +34,9 @@ def test_spec_and_routes_match() -> None:
     assert spec["openapi"].startswith("3.")
     assert spec["servers"] == [{"url": "/api/v1"}]
     documented = {
-        (method, path) for path, item in spec["paths"].items() for method in item
+        (method, path)
+        for path, item in spec["paths"].items()
+        for method in item
         if method in METHODS
     }
     served = _served()

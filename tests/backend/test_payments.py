@@ -27,8 +27,9 @@ async def world(store: Store) -> AsyncIterator[PayWorld]:
 
 
 async def _start(world: PayWorld, cents: int = 2500) -> dict[str, object]:
-    status, payment = await world.call("POST", f"/accounts/{world.account_id}/top-ups",
-                                       {"amount_cents": cents})
+    status, payment = await world.call(
+        "POST", f"/accounts/{world.account_id}/top-ups", {"amount_cents": cents}
+    )
     assert status == 201, payment
     assert payment["status"] == "open"
     assert str(payment["checkout_url"]).startswith(world.provider_url + "/checkout/tr_")
@@ -37,8 +38,9 @@ async def _start(world: PayWorld, cents: int = 2500) -> dict[str, object]:
 
 async def _checkout(world: PayWorld, payment: dict[str, object], outcome: str) -> str:
     """The customer presses a button on the provider's page; returns where it sends them."""
-    async with world.http.post(f"{payment['checkout_url']}/{outcome}",
-                               allow_redirects=False) as response:
+    async with world.http.post(
+        f"{payment['checkout_url']}/{outcome}", allow_redirects=False
+    ) as response:
         assert response.status == 303
         return response.headers["Location"]
 
@@ -121,14 +123,25 @@ async def test_a_forged_webhook_body_is_not_believed(world: PayWorld) -> None:
     assert await world.webhook({"id": "'; DROP TABLE payments;--"}) == 200
     assert await world.webhook({}) == 400
     form = {"Content-Type": "application/x-www-form-urlencoded"}
-    for raw in (b"id=\xff\xfe", b"id=tr_%ED%A0%80", b"id=tr_%00", b"id=" + b"9" * 5000,
-                b"id=tr_a&id=tr_b", b"\x00"):
+    for raw in (
+        b"id=\xff\xfe",
+        b"id=tr_%ED%A0%80",
+        b"id=tr_%00",
+        b"id=" + b"9" * 5000,
+        b"id=tr_a&id=tr_b",
+        b"\x00",
+    ):
         assert await world.webhook(data=raw, headers=form) in {200, 400}, raw
     # A payment that exists at the provider but is not ours (another merchant's) is ignored.
-    async with world.http.post(f"{world.provider_url}/v2/payments", json={
-            "amount": {"currency": "EUR", "value": "400.00"}, "redirectUrl": "http://x.test/",
-            "webhookUrl": world.url("/api/v1/payments/webhook")},
-            headers={"Authorization": f"Bearer {API_KEY}"}) as response:
+    async with world.http.post(
+        f"{world.provider_url}/v2/payments",
+        json={
+            "amount": {"currency": "EUR", "value": "400.00"},
+            "redirectUrl": "http://x.test/",
+            "webhookUrl": world.url("/api/v1/payments/webhook"),
+        },
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    ) as response:
         stranger = await response.json()
     await world.provider.outcome(stranger["id"], "paid")
     assert await world.balance() == 0
@@ -138,8 +151,9 @@ async def test_a_forged_webhook_body_is_not_believed(world: PayWorld) -> None:
 
 async def test_provider_down(world: PayWorld) -> None:
     world.provider.down = True
-    status, body = await world.call("POST", f"/accounts/{world.account_id}/top-ups",
-                                    {"amount_cents": 2500})
+    status, body = await world.call(
+        "POST", f"/accounts/{world.account_id}/top-ups", {"amount_cents": 2500}
+    )
     assert (status, body["error"]) == (503, "provider_unavailable")
     assert await world.store.db.fetchval("SELECT count(*) FROM payments") == 0  # none left
     world.provider.down = False
@@ -168,8 +182,15 @@ async def test_a_lost_webhook_is_caught_up_by_reading_the_list(world: PayWorld) 
 
 async def test_top_up_input_and_scope(world: PayWorld, store: Store) -> None:
     path = f"/accounts/{world.account_id}/top-ups"
-    for bad in ({"amount_cents": 0}, {"amount_cents": 99}, {"amount_cents": 50001},
-                {"amount_cents": "2500"}, {"amount_cents": 25.0}, {"amount_cents": True}, {}):
+    for bad in (
+        {"amount_cents": 0},
+        {"amount_cents": 99},
+        {"amount_cents": 50001},
+        {"amount_cents": "2500"},
+        {"amount_cents": 25.0},
+        {"amount_cents": True},
+        {},
+    ):
         status, body = await world.call("POST", path, bad)
         assert status == 400, (bad, body)
     other = await store.accounts.create_account(AccountKind.CONSUMER, "O", now=NOW)

@@ -22,11 +22,15 @@ KEY = "test_process_key"
 
 
 @asynccontextmanager
-async def process(argv: list[str], ready_url: str,
-                  env: dict[str, str] | None = None) -> AsyncIterator[asyncio.subprocess.Process]:
+async def process(
+    argv: list[str], ready_url: str, env: dict[str, str] | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
     proc = await asyncio.create_subprocess_exec(
-        *argv, env={**os.environ, **(env or {})}, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL)
+        *argv,
+        env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     try:
         async with aiohttp.ClientSession() as http:
             for _ in range(600):
@@ -57,8 +61,20 @@ async def test_serve_with_the_provider_process(
     provider = f"http://127.0.0.1:{pay_port}"
     backend = f"http://127.0.0.1:{port}/api/v1"
     sim = [sys.executable, "-m", "sim.payments", "--port", str(pay_port), "--api-key", KEY]
-    serve = [sys.executable, "-m", "backend.cli", "--database", schema_url, "serve",
-             "--port", str(port), "--payments-url", provider, "--payments-key", KEY]
+    serve = [
+        sys.executable,
+        "-m",
+        "backend.cli",
+        "--database",
+        schema_url,
+        "serve",
+        "--port",
+        str(port),
+        "--payments-url",
+        provider,
+        "--payments-key",
+        KEY,
+    ]
     auth = {"Authorization": f"Bearer {token}"}
     top_ups = f"{backend}/accounts/{account.id}/top-ups"
     async with (
@@ -86,9 +102,17 @@ async def test_serve_with_the_provider_process(
 
 async def test_serve_refuses_half_a_payment_setting(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "backend.cli", "--database", str(tmp_path / "x.sqlite"), "serve",
-        "--payments-url", "http://127.0.0.1:9", env={**os.environ, "EFLUX_PAYMENTS_KEY": ""},
-        stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "backend.cli",
+        "--database",
+        str(tmp_path / "x.sqlite"),
+        "serve",
+        "--payments-url",
+        "http://127.0.0.1:9",
+        env={**os.environ, "EFLUX_PAYMENTS_KEY": ""},
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode != 0
     assert b"--payments-url and --payments-key go together" in err

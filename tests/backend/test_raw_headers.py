@@ -19,18 +19,33 @@ from backend.store import Store
 from .conftest import NOW
 
 JUNK = [b"\xff\xfe", b"efx_\xed\xa0\x80", b"\xc3\xa9t\xc3\xa9\xe2\x80\xae"]
-HEADERS = [b"Authorization: Bearer ", b"Authorization: ", b"Cookie: eflux_portal=",
-           b"Cookie: eflux_lang=", b"Accept-Language: ", b"X-Forwarded-For: ", b"Forwarded: for=",
-           b"Content-Type: application/json; charset=", b"X-Forwarded-Host: "]
-PATHS = [b"GET /api/v1/me", b"POST /api/v1/sites", b"GET /portal/login",
-         b"GET /portal/dashboard", b"POST /portal/login"]
+HEADERS = [
+    b"Authorization: Bearer ",
+    b"Authorization: ",
+    b"Cookie: eflux_portal=",
+    b"Cookie: eflux_lang=",
+    b"Accept-Language: ",
+    b"X-Forwarded-For: ",
+    b"Forwarded: for=",
+    b"Content-Type: application/json; charset=",
+    b"X-Forwarded-Host: ",
+]
+PATHS = [
+    b"GET /api/v1/me",
+    b"POST /api/v1/sites",
+    b"GET /portal/login",
+    b"GET /portal/dashboard",
+    b"POST /portal/login",
+]
 
 
 @pytest_asyncio.fixture
 async def server(store: Store, tmp_path: Path) -> AsyncIterator[TestServer]:
     proxies = ProxyTrust.parse("127.0.0.1", "x-forwarded-for")  # the proxy headers are read
-    running = TestServer(create_app(store, clock=lambda: NOW, portal_outbox=tmp_path,
-                                    proxies=proxies), host="127.0.0.1")
+    running = TestServer(
+        create_app(store, clock=lambda: NOW, portal_outbox=tmp_path, proxies=proxies),
+        host="127.0.0.1",
+    )
     await running.start_server()
     try:
         yield running
@@ -41,8 +56,14 @@ async def server(store: Store, tmp_path: Path) -> AsyncIterator[TestServer]:
 async def _status(server: TestServer, request_line: bytes, header: bytes) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     body = b'{"name": "x"}' if request_line.startswith(b"POST") else b""
-    writer.write(request_line + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + header + b"\r\n"
-                 + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+    writer.write(
+        request_line
+        + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + header
+        + b"\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
     await writer.drain()
     answer = await reader.read()
     writer.close()

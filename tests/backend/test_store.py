@@ -46,10 +46,12 @@ async def test_scope_hides_other_accounts_like_missing_ids(store: Store) -> None
 
 async def test_tokens_are_hashed_and_expire_and_revoke(store: Store) -> None:
     ann = await _account(store)
-    user = await store.accounts.create_user(ann, "Ann@Example.org", Role.CUSTOMER, now=NOW,
-                                            password="s3cret!")
+    user = await store.accounts.create_user(
+        ann, "Ann@Example.org", Role.CUSTOMER, now=NOW, password="s3cret!"
+    )
     issued = await store.accounts.create_user_token(
-        user.id, "app", now=NOW, expires_at=NOW + timedelta(days=1))
+        user.id, "app", now=NOW, expires_at=NOW + timedelta(days=1)
+    )
     stored = await store.db.fetch("SELECT token_hash, prefix FROM api_tokens")
     assert issued.secret not in str(stored)
     principal = await store.accounts.authenticate(issued.secret, now=NOW)
@@ -101,7 +103,9 @@ async def test_card_delta_per_account_with_moves_and_full_resync(store: Store) -
     assert [(c.uid, c.status) for c in moved.cards] == [("A1", CardStatus.BLOCKED)]
     for_bob = await store.cards.delta(bob, 0)
     assert {(c.uid, c.status) for c in for_bob.cards} == {
-        ("A1", CardStatus.ACTIVE), ("B1", CardStatus.ACTIVE)}
+        ("A1", CardStatus.ACTIVE),
+        ("B1", CardStatus.ACTIVE),
+    }
 
 
 async def test_prepaid_card_below_minimum_may_not_start(store: Store) -> None:
@@ -118,15 +122,19 @@ async def test_ingest_is_idempotent_and_registers_new_charge_points(store: Store
     ann = await _account(store)
     site = await store.sites.create_site(ann, "Home", now=NOW)
     await store.cards.create_card("A1", CardKind.SUBSCRIPTION, now=NOW, account_id=ann)
-    first = await store.sessions.ingest(site, [_session("1"), _session("2"), _session("1")],
-                                        now=NOW)
+    first = await store.sessions.ingest(
+        site, [_session("1"), _session("2"), _session("1")], now=NOW
+    )
     assert [r.created for r in first] == [True, True, False]
     assert first[0].session_id == first[2].session_id
     again = await store.sessions.ingest(site, [_session("2"), _session("3", cp="CP2")], now=NOW)
     assert [r.created for r in again] == [False, True]
     rows = await store.sessions.list_sessions(ann)
     assert [(s.cp_ocpp_id, s.transaction_id) for s in rows] == [
-        ("CP1", "1"), ("CP1", "2"), ("CP2", "3")]
+        ("CP1", "1"),
+        ("CP1", "2"),
+        ("CP2", "3"),
+    ]
     assert rows[0].energy_wh == 7400
     assert rows[0].card_id is not None
     assert len(await store.sites.list_charge_points(ann)) == 2
@@ -135,8 +143,11 @@ async def test_ingest_is_idempotent_and_registers_new_charge_points(store: Store
 async def test_roaming_sessions_are_idempotent_per_operator(store: Store) -> None:
     ann = await _account(store)
     await store.cards.create_card("A1", CardKind.SUBSCRIPTION, now=NOW, account_id=ann)
-    parts = {"start_cents": Decimal("35"), "per_kwh_cents": Decimal("59.5"),
-             "per_minute_cents": Decimal("1")}
+    parts = {
+        "start_cents": Decimal("35"),
+        "per_kwh_cents": Decimal("59.5"),
+        "per_minute_cents": Decimal("1"),
+    }
     first = await store.sessions.add_roaming("NL-ABC", _session("77", "EVSE1"), now=NOW, **parts)
     again = await store.sessions.add_roaming("NL-ABC", _session("77", "EVSE1"), now=NOW, **parts)
     other = await store.sessions.add_roaming("NL-XYZ", _session("77", "EVSE1"), now=NOW, **parts)
@@ -150,8 +161,10 @@ async def test_roaming_sessions_are_idempotent_per_operator(store: Store) -> Non
 async def test_concurrent_card_changes_reach_a_polling_site_in_full(store: Store) -> None:
     """Versions commit in order: a site polling while cards change never skips a change."""
     ann = await _account(store)
-    cards = [await store.cards.create_card(f"C{n}", CardKind.SUBSCRIPTION, now=NOW,
-                                           account_id=ann) for n in range(12)]
+    cards = [
+        await store.cards.create_card(f"C{n}", CardKind.SUBSCRIPTION, now=NOW, account_id=ann)
+        for n in range(12)
+    ]
     seen: dict[str, CardStatus] = {}
     version = 0
     done = asyncio.Event()

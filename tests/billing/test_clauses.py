@@ -31,15 +31,24 @@ ISSUED = date(2025, 5, 1)
 
 def _owner(*settings: tuple[str, bool, int]) -> GuestOwner:
     """An owner whose charge point cp-o had these (from, open, ct/kWh) settings."""
-    history = tuple(GuestSetting("cp-o", local(at), open_, SessionTariff(per_kwh_cents=Decimal(ct)))
-                    for at, open_, ct in settings)
-    return GuestOwner("own", frozenset({"cp-o"}), SessionTariff(per_kwh_cents=Decimal(999)),
-                      Decimal(22), history=history)
+    history = tuple(
+        GuestSetting("cp-o", local(at), open_, SessionTariff(per_kwh_cents=Decimal(ct)))
+        for at, open_, ct in settings
+    )
+    return GuestOwner(
+        "own",
+        frozenset({"cp-o"}),
+        SessionTariff(per_kwh_cents=Decimal(999)),
+        Decimal(22),
+        history=history,
+    )
 
 
 def _credited(owner: GuestOwner, *starts: str) -> list[int]:
-    guests = [session(f"g{n}", start, 60, 10_000, card="guest1", cp="cp-o", network=Network.OWN)
-              for n, start in enumerate(starts)]
+    guests = [
+        session(f"g{n}", start, 60, 10_000, card="guest1", cp="cp-o", network=Network.OWN)
+        for n, start in enumerate(starts)
+    ]
     note = guest_credit_note(owner, guests, CARDS, Month(2025, 4), ISSUED)
     return [] if note is None else [line.amount.gross for line in note.lines]
 
@@ -53,8 +62,11 @@ def test_art_28_5_a_tariff_raised_after_the_session_does_not_change_its_credit()
 
 
 def test_art_28_5_closed_to_guests_at_the_start_earns_no_credit() -> None:
-    owner = _owner(("2025-03-01 00:00", False, 35), ("2025-04-10 12:00", True, 35),
-                   ("2025-04-20 00:00", False, 35))
+    owner = _owner(
+        ("2025-03-01 00:00", False, 35),
+        ("2025-04-10 12:00", True, 35),
+        ("2025-04-20 00:00", False, 35),
+    )
     assert _credited(owner, "2025-04-09 10:00", "2025-04-15 10:00", "2025-04-21 10:00") == [350]
 
 
@@ -63,16 +75,23 @@ def test_art_28_5_before_the_first_setting_the_first_applies() -> None:
     assert _credited(owner, "2025-04-02 10:00") == [350]
 
 
-@given(st.lists(st.tuples(st.integers(0, 29 * 24), st.booleans(), st.integers(0, 75)),
-                min_size=1, max_size=6),
-       st.integers(0, 29 * 24 - 1))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 29 * 24), st.booleans(), st.integers(0, 75)),
+        min_size=1,
+        max_size=6,
+    ),
+    st.integers(0, 29 * 24 - 1),
+)
 def test_art_28_5_the_credit_is_the_setting_in_force_at_the_start(
-    changes: list[tuple[int, bool, int]], start_hour: int,
+    changes: list[tuple[int, bool, int]],
+    start_hour: int,
 ) -> None:
     """Whatever the history, a session is credited 10 kWh at the latest setting that took
     effect at or before its start (or the first one), and nothing when that one was closed."""
-    settings = [(f"2025-04-{1 + h // 24:02d} {h % 24:02d}:00", open_, ct)
-                for h, open_, ct in changes]
+    settings = [
+        (f"2025-04-{1 + h // 24:02d} {h % 24:02d}:00", open_, ct) for h, open_, ct in changes
+    ]
     start = f"2025-04-{1 + start_hour // 24:02d} {start_hour % 24:02d}:00"
     ordered = sorted(enumerate(settings), key=lambda item: (local(item[1][0]), item[0]))
     in_force = ordered[0][1]
@@ -83,8 +102,9 @@ def test_art_28_5_the_credit_is_the_setting_in_force_at_the_start(
     assert [c for c in _credited(_owner(*settings), start) if c] == expected
 
 
-def _fee_run(month: str, contract: Contract, billed: dict[str, VatSplit],
-             outages: Sequence[Outage] = ()) -> tuple[list[tuple[str, int]], dict[str, VatSplit]]:
+def _fee_run(
+    month: str, contract: Contract, billed: dict[str, VatSplit], outages: Sequence[Outage] = ()
+) -> tuple[list[tuple[str, int]], dict[str, VatSplit]]:
     """One month's run given what earlier runs billed; (ref, gross) of its fee and credit
     lines, and what is billed now (added to `billed`, as the store's lines would be)."""
     inp = MonthInput(Month.parse(month), [contract], fees_billed=billed, outages=outages)
@@ -132,7 +152,9 @@ def _cost(contract: Contract, month: Month) -> int:
 
 @given(st.integers(1, 28), st.integers(1, 150), st.integers(0, 6))
 def test_art_22_1_over_the_months_advances_and_settlements_bill_the_days_in_service(
-    start_day: int, length: int, runs: int,
+    start_day: int,
+    length: int,
+    runs: int,
 ) -> None:
     """Whatever the start, the end (learnt by the first run after it, so often after its
     month was billed in advance) and the number of runs: what the runs billed is what the

@@ -41,8 +41,12 @@ def _lines(
     inp = MonthInput(Month.parse(month), [contract], cards, sessions, switches, outages=outages)
     run = run_month(inp, {})
     ahead = f"@{Month.parse(month).next()}"
-    return [(line.kind, line.amount.gross) for inv in run.invoices for line in inv.lines
-            if not line.ref.endswith(ahead)]
+    return [
+        (line.kind, line.amount.gross)
+        for inv in run.invoices
+        for line in inv.lines
+        if not line.ref.endswith(ahead)
+    ]
 
 
 def _weekly_home_sessions(first: date, weeks: int) -> list[ChargingSession]:

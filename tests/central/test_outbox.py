@@ -15,9 +15,15 @@ T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 def _session(tx: str, minutes: int = 60) -> FinishedSession:
     return FinishedSession(
-        charge_point_id="CP1", transaction_id=tx, connector_id=1, id_tag="04A1B2C3",
-        started_at=T0, stopped_at=T0 + timedelta(minutes=minutes),
-        meter_start_wh=1000.0, meter_stop_wh=8400.5, energy_wh=7400.5,
+        charge_point_id="CP1",
+        transaction_id=tx,
+        connector_id=1,
+        id_tag="04A1B2C3",
+        started_at=T0,
+        stopped_at=T0 + timedelta(minutes=minutes),
+        meter_start_wh=1000.0,
+        meter_stop_wh=8400.5,
+        energy_wh=7400.5,
     )
 
 
@@ -72,7 +78,9 @@ async def test_a_payload_written_by_an_earlier_release_still_drains(tmp_path: Pa
         await enqueue(central_db, _session("8"))
         await central_db.execute(
             "INSERT INTO session_outbox (charge_point_id, transaction_id, payload, created_at)"
-            " VALUES ('CP1', '7', ?, ?)", (earlier, T0.isoformat()))
+            " VALUES ('CP1', '7', ?, ?)",
+            (earlier, T0.isoformat()),
+        )
         await central_db.commit()
         async with central_db.execute("SELECT payload FROM session_outbox ORDER BY id") as cur:
             written = [str(row[0]) async for row in cur]

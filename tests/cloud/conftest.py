@@ -41,7 +41,8 @@ class Cloud:
 
     async def session_rows(self) -> list[tuple[str, str]]:
         rows = await self.store.db.fetch(
-            "SELECT cp_ocpp_id, transaction_id FROM sessions ORDER BY id")
+            "SELECT cp_ocpp_id, transaction_id FROM sessions ORDER BY id"
+        )
         return [(r["cp_ocpp_id"], r["transaction_id"]) for r in rows]
 
 
@@ -52,14 +53,16 @@ async def cloud(tmp_path: Path, unused_port: Callable[[], int]) -> AsyncIterator
     world = Cloud(store, unused_port())
     home = await store.accounts.create_account(AccountKind.CONSUMER, "Ann", now=NOW)
     driver = await store.accounts.create_user(home.id, "ann@x.test", Role.CUSTOMER, now=NOW)
-    world.tokens["driver"] = (await store.accounts.create_user_token(driver.id, "t",
-                                                                     now=NOW)).secret
+    world.tokens["driver"] = (
+        await store.accounts.create_user_token(driver.id, "t", now=NOW)
+    ).secret
     site = await store.sites.create_site(home.id, "Home", now=NOW)
     world.tokens["site"] = (await store.accounts.create_site_token(site, "t", now=NOW)).secret
     world.ids.update(account=home.id, site=site.id)
     for uid in ("ANN01", "ANN02"):
-        card = await store.cards.create_card(uid, CardKind.SUBSCRIPTION, now=NOW,
-                                             account_id=home.id)
+        card = await store.cards.create_card(
+            uid, CardKind.SUBSCRIPTION, now=NOW, account_id=home.id
+        )
         world.ids[uid] = card.id
     await world.up()
     try:

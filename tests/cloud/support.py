@@ -25,16 +25,28 @@ class Charger:
         await self.raw.call_ok("BootNotification", boot_v16())
 
     async def start(self, connector: int, tag: str) -> str:
-        answer = await self.raw.call_ok("StartTransaction", {
-            "connectorId": connector, "idTag": tag, "meterStart": self.meter,
-            "timestamp": iso(self.clock.now)})
+        answer = await self.raw.call_ok(
+            "StartTransaction",
+            {
+                "connectorId": connector,
+                "idTag": tag,
+                "meterStart": self.meter,
+                "timestamp": iso(self.clock.now),
+            },
+        )
         return str(answer["transactionId"])
 
     async def stop(self, transaction_id: str, wh: int) -> None:
         self.meter += wh
-        await self.raw.call_ok("StopTransaction", {
-            "transactionId": int(transaction_id), "meterStop": self.meter,
-            "timestamp": iso(self.clock.now), "reason": "EVDisconnected"})
+        await self.raw.call_ok(
+            "StopTransaction",
+            {
+                "transactionId": int(transaction_id),
+                "meterStop": self.meter,
+                "timestamp": iso(self.clock.now),
+                "reason": "EVDisconnected",
+            },
+        )
 
 
 async def opened_outbox(path: Path) -> SqliteSessionOutbox:

@@ -26,7 +26,10 @@ from .conftest import NOW, Cloud
 async def test_check_token_names_the_site_and_refuses_bad_tokens(cloud: Cloud) -> None:
     identity = await check_token(cloud.url, cloud.tokens["site"])
     assert (identity.account_name, identity.site_id, identity.is_admin) == (
-        "Ann", cloud.ids["site"], False)
+        "Ann",
+        cloud.ids["site"],
+        False,
+    )
     with pytest.raises(CloudAuthError):
         await check_token(cloud.url, "efx_forged")
     with pytest.raises(CloudAuthError):
@@ -75,14 +78,18 @@ def test_api_base_accepts_root_or_api_urls() -> None:
 
 
 async def test_the_cloud_has_the_final_say_on_unlisted_cards_while_reachable(
-        tmp_path: Path, cloud: Cloud) -> None:
+    tmp_path: Path, cloud: Cloud
+) -> None:
     """A guest card of another account at an open charger: the central asks the cloud live."""
-    guest_account = await cloud.store.accounts.create_account(AccountKind.CONSUMER, "Guest",
-                                                              now=NOW)
-    await cloud.store.cards.create_card("GUEST01", CardKind.SUBSCRIPTION, now=NOW,
-                                        account_id=guest_account.id)
-    await cloud.store.sites.create_charge_point(cloud.ids["account"], "open", now=NOW,
-                                                site_id=cloud.ids["site"], guest_usage=True)
+    guest_account = await cloud.store.accounts.create_account(
+        AccountKind.CONSUMER, "Guest", now=NOW
+    )
+    await cloud.store.cards.create_card(
+        "GUEST01", CardKind.SUBSCRIPTION, now=NOW, account_id=guest_account.id
+    )
+    await cloud.store.sites.create_charge_point(
+        cloud.ids["account"], "open", now=NOW, site_id=cloud.ids["site"], guest_usage=True
+    )
     client = CloudClient(cloud.url, cloud.tokens["site"])
     config = central_config(tmp_path)  # no free charging: unknown cards are refused
     try:

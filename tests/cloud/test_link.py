@@ -14,7 +14,8 @@ from .support import Charger, free_charging_config
 
 
 async def test_a_finished_session_reaches_the_cloud_without_waiting_for_the_interval(
-        tmp_path: Path, cloud: Cloud) -> None:
+    tmp_path: Path, cloud: Cloud
+) -> None:
     clock = FakeClock(NOW)
     config = free_charging_config(tmp_path)
     client = CloudClient(cloud.url, cloud.tokens["site"])
@@ -38,7 +39,8 @@ async def test_a_finished_session_reaches_the_cloud_without_waiting_for_the_inte
 
 
 async def test_a_card_lost_in_the_cloud_is_blocked_on_the_charger(
-        tmp_path: Path, cloud: Cloud) -> None:
+    tmp_path: Path, cloud: Cloud
+) -> None:
     """Driver reports the card lost in the app; the next sync pushes it to the charger."""
     clock = FakeClock(NOW)
     config = free_charging_config(tmp_path)
@@ -46,8 +48,9 @@ async def test_a_card_lost_in_the_cloud_is_blocked_on_the_charger(
     driver = CloudClient(cloud.url, cloud.tokens["driver"])
     async with running_central(config, clock, client.authorize) as central:
         link = await CloudLink.start(client, central, interval=3600)
-        sim = SimChargePoint(f"ws://127.0.0.1:{central.port}", "CP-S", "1.6", clock=clock,
-                             meter_interval=3600)
+        sim = SimChargePoint(
+            f"ws://127.0.0.1:{central.port}", "CP-S", "1.6", clock=clock, meter_interval=3600
+        )
         try:
             await sim.start()
             await eventually(lambda: sim.local_list.get("ANN01") == "Accepted")

@@ -24,14 +24,16 @@ async def open_in_cloud(cloud: Cloud) -> list[tuple[str, str | None, float]]:
 
 
 @asynccontextmanager
-async def site(tmp_path: Path, cloud: Cloud, clock: FakeClock,
-               **sync: Any) -> AsyncIterator[tuple[CentralSystem, CloudLink, SimChargePoint]]:
+async def site(
+    tmp_path: Path, cloud: Cloud, clock: FakeClock, **sync: Any
+) -> AsyncIterator[tuple[CentralSystem, CloudLink, SimChargePoint]]:
     """A central system linked to the cloud (rounds hourly: only events send in between)."""
     client = CloudClient(cloud.url, cloud.tokens["site"])
     async with running_central(free_charging_config(tmp_path), clock, client.authorize) as central:
         link = await CloudLink.start(client, central, interval=3600, **sync)
-        sim = SimChargePoint(f"ws://127.0.0.1:{central.port}", "CP-S", "1.6", clock=clock,
-                             meter_interval=3600)
+        sim = SimChargePoint(
+            f"ws://127.0.0.1:{central.port}", "CP-S", "1.6", clock=clock, meter_interval=3600
+        )
         try:
             await sim.start()
             await eventually(lambda: link.status.online)
@@ -42,7 +44,8 @@ async def site(tmp_path: Path, cloud: Cloud, clock: FakeClock,
 
 
 async def test_a_running_session_appears_in_the_cloud_and_leaves_when_it_stops(
-        tmp_path: Path, cloud: Cloud) -> None:
+    tmp_path: Path, cloud: Cloud
+) -> None:
     clock = FakeClock(NOW)
     async with site(tmp_path, cloud, clock, open_sessions_every=0.05) as (central, link, sim):
         tx = await sim.plug_in("ANN01")
@@ -68,15 +71,19 @@ async def test_a_running_session_appears_in_the_cloud_and_leaves_when_it_stops(
 
 
 async def test_offline_nothing_is_queued_and_the_next_round_sends_the_latest(
-        tmp_path: Path, cloud: Cloud) -> None:
+    tmp_path: Path, cloud: Cloud
+) -> None:
     clock = FakeClock(NOW)
     async with site(tmp_path, cloud, clock, open_sessions_every=0.05) as (central, link, sim):
         await cloud.down()
         await sim.plug_in("ANN02")
         clock.advance(minutes=10)
         await sim.sample_now()
-        await eventually(lambda: central.open_transactions() != []
-                         and central.open_transactions()[0].energy_wh > 0)
+        await eventually(
+            lambda: (
+                central.open_transactions() != [] and central.open_transactions()[0].energy_wh > 0
+            )
+        )
         assert await open_in_cloud(cloud) == []
         await cloud.up()
         link.sync.wake()

@@ -21,9 +21,16 @@ from .support import Charger, free_charging_config, opened_outbox
 
 def _session(tx: str, minutes: int = 60) -> FinishedSession:
     return FinishedSession(
-        charge_point_id="CP1", transaction_id=tx, connector_id=1, id_tag="ANN01",
-        started_at=NOW, stopped_at=NOW + timedelta(minutes=minutes),
-        meter_start_wh=0.0, meter_stop_wh=5000.0, energy_wh=5000.0)
+        charge_point_id="CP1",
+        transaction_id=tx,
+        connector_id=1,
+        id_tag="ANN01",
+        started_at=NOW,
+        stopped_at=NOW + timedelta(minutes=minutes),
+        meter_start_wh=0.0,
+        meter_stop_wh=5000.0,
+        energy_wh=5000.0,
+    )
 
 
 async def _queue(path: Path, sessions: list[FinishedSession]) -> None:
@@ -49,8 +56,9 @@ class MemoryCards:
         self.version = delta.version  # type: ignore[attr-defined]
 
 
-async def test_batches_and_a_lost_acknowledgement_never_double(tmp_path: Path,
-                                                               cloud: Cloud) -> None:
+async def test_batches_and_a_lost_acknowledgement_never_double(
+    tmp_path: Path, cloud: Cloud
+) -> None:
     path = tmp_path / "local.sqlite"
     await _queue(path, [_session(str(n)) for n in range(250)])
     outbox = await opened_outbox(path)
@@ -69,7 +77,8 @@ async def test_batches_and_a_lost_acknowledgement_never_double(tmp_path: Path,
 
 
 async def test_a_session_the_cloud_refuses_is_parked_and_the_rest_delivered(
-        tmp_path: Path, cloud: Cloud) -> None:
+    tmp_path: Path, cloud: Cloud
+) -> None:
     path = tmp_path / "local.sqlite"
     broken = _session("2", minutes=-5)  # stops before it starts: the cloud says 400
     await _queue(path, [_session("1"), broken, _session("3")])
@@ -92,7 +101,8 @@ async def test_a_session_the_cloud_refuses_is_parked_and_the_rest_delivered(
 
 
 async def test_card_delta_reaches_the_central_and_a_lost_card_is_refused(
-        tmp_path: Path, cloud: Cloud) -> None:
+    tmp_path: Path, cloud: Cloud
+) -> None:
     clock = FakeClock(NOW)
     config = free_charging_config(tmp_path)
     async with running_central(config, clock) as central:
@@ -111,10 +121,12 @@ async def test_card_delta_reaches_the_central_and_a_lost_card_is_refused(
             await outbox.close()
 
 
-async def test_departures_are_handed_over_once_across_a_restart(tmp_path: Path,
-                                                                cloud: Cloud) -> None:
-    cp = await cloud.store.sites.create_charge_point(cloud.ids["account"], "garage", now=NOW,
-                                                     site_id=cloud.ids["site"])
+async def test_departures_are_handed_over_once_across_a_restart(
+    tmp_path: Path, cloud: Cloud
+) -> None:
+    cp = await cloud.store.sites.create_charge_point(
+        cloud.ids["account"], "garage", now=NOW, site_id=cloud.ids["site"]
+    )
     path = tmp_path / "local.sqlite"
     await _queue(path, [])
     taken: list[DepartureRequest] = []
@@ -133,15 +145,19 @@ async def test_departures_are_handed_over_once_across_a_restart(tmp_path: Path,
 
     driver = CloudClient(cloud.url, cloud.tokens["driver"])
     try:
-        await driver.request("PUT", f"/charge-points/{cp.id}/departure", {
-            "departure_at": "2026-11-23T17:00:00+01:00", "soc_now": 30, "battery_kwh": 60})
+        await driver.request(
+            "PUT",
+            f"/charge-points/{cp.id}/departure",
+            {"departure_at": "2026-11-23T17:00:00+01:00", "soc_now": 30, "battery_kwh": 60},
+        )
         await one_round()
         await cloud.down()
         await one_round()  # offline: nothing new, nothing lost
         await cloud.up()
         await one_round()  # a restart: the cursor was kept, nothing is handed over twice
         assert [(t.charge_point_id, t.soc_now, t.battery_kwh) for t in taken] == [
-            ("garage", 30.0, 60.0)]
+            ("garage", 30.0, 60.0)
+        ]
         assert taken[0].departure_at == NOW.replace(hour=16)
         outbox = await opened_outbox(path)
         client = CloudClient(cloud.url, "efx_not-needed-offline")
@@ -157,8 +173,7 @@ async def test_departures_are_handed_over_once_across_a_restart(tmp_path: Path,
         await driver.close()
 
 
-async def test_the_loop_backs_off_with_jitter_and_wakes_early(tmp_path: Path,
-                                                              cloud: Cloud) -> None:
+async def test_the_loop_backs_off_with_jitter_and_wakes_early(tmp_path: Path, cloud: Cloud) -> None:
     path = tmp_path / "local.sqlite"
     await _queue(path, [_session("1")])
     outbox = await opened_outbox(path)
@@ -172,8 +187,13 @@ async def test_the_loop_backs_off_with_jitter_and_wakes_early(tmp_path: Path,
             await gate.wait()  # park the loop here until the test wakes it
 
     await cloud.down()
-    sync = CloudSync(client, outbox, MemoryCards(), sleep=fake_sleep,
-                     backoff=Backoff(base=5, cap=60, rng=random.Random(7)))
+    sync = CloudSync(
+        client,
+        outbox,
+        MemoryCards(),
+        sleep=fake_sleep,
+        backoff=Backoff(base=5, cap=60, rng=random.Random(7)),
+    )
     try:
         sync.start()
         await eventually(lambda: len(waits) >= 6)
@@ -197,7 +217,8 @@ async def test_the_loop_backs_off_with_jitter_and_wakes_early(tmp_path: Path,
 
 
 async def test_a_day_long_outage_with_a_restart_delivers_every_session_once_in_order(
-        tmp_path: Path, cloud: Cloud) -> None:
+    tmp_path: Path, cloud: Cloud
+) -> None:
     """500 sessions finish on a real central over a simulated day while the cloud is down."""
     clock = FakeClock(NOW)
     config = free_charging_config(tmp_path)
@@ -205,8 +226,10 @@ async def test_a_day_long_outage_with_a_restart_delivers_every_session_once_in_o
     finished: list[tuple[str, str]] = []
     seen: list[tuple[bool, int]] = []
     async with running_central(config, clock) as central:
-        async with RawCharger.connect(central.port, "CP-A") as raw_a, \
-                RawCharger.connect(central.port, "CP-B") as raw_b:
+        async with (
+            RawCharger.connect(central.port, "CP-A") as raw_a,
+            RawCharger.connect(central.port, "CP-B") as raw_b,
+        ):
             a, b = Charger(raw_a, clock), Charger(raw_b, clock)
             await a.boot()
             await b.boot()
@@ -243,7 +266,8 @@ async def test_a_day_long_outage_with_a_restart_delivers_every_session_once_in_o
     assert len(rows) == 500
     assert rows == finished  # exactly once each, in order of completion
     stored = await cloud.store.db.fetch(
-        "SELECT energy_wh FROM sessions WHERE cp_ocpp_id = 'CP-B' ORDER BY id")
+        "SELECT energy_wh FROM sessions WHERE cp_ocpp_id = 'CP-B' ORDER BY id"
+    )
     assert [r["energy_wh"] for r in stored] == [1000 + n for n in range(250)]
     # While down: every round failed and the queue only grew; back up: one round emptied it.
     assert [online for online, _ in seen] == [False] * 10 + [True]

@@ -102,9 +102,7 @@ async def test_the_building_through_the_flows_equals_its_site_yaml(
 
     for charger in scenario.chargers:
         result = await _menu(hass, flow_id, "charger")
-        result = await hass.config_entries.options.async_configure(
-            flow_id, {"charger": charger.id}
-        )
+        result = await hass.config_entries.options.async_configure(flow_id, {"charger": charger.id})
         assert result["step_id"] == "charger_settings"
         result = await hass.config_entries.options.async_configure(
             flow_id,

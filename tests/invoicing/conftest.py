@@ -5,5 +5,3 @@ from __future__ import annotations
 from tests.backend.conftest import database_url, schema_url, store
 
 __all__ = ["database_url", "schema_url", "store"]
-
-

@@ -45,9 +45,11 @@ async def client(store: Store) -> AsyncIterator[Client]:
     await world.invoicing.run_month(Month.parse("2025-01"), now=NOW)
     tokens = {}
     ops = await store.accounts.create_account(AccountKind.BUSINESS, "Ops", now=NOW)
-    for who, account, role in (("ann", world.ids["ann"], Role.CUSTOMER),
-                               ("bob", world.ids["bob"], Role.CUSTOMER),
-                               ("admin", ops.id, Role.ADMIN)):
+    for who, account, role in (
+        ("ann", world.ids["ann"], Role.CUSTOMER),
+        ("bob", world.ids["bob"], Role.CUSTOMER),
+        ("admin", ops.id, Role.ADMIN),
+    ):
         user = await store.accounts.create_user(account, f"{who}@x.test", role, now=NOW)
         tokens[who] = (await store.accounts.create_user_token(user.id, "t", now=NOW)).secret
     server = TestServer(create_app(store, clock=lambda: NOW), host="127.0.0.1")
@@ -61,15 +63,20 @@ async def client(store: Store) -> AsyncIterator[Client]:
 
 def pdf_text(pdf: bytes) -> bytes:
     """The page content streams, inflated (fpdf2 compresses them)."""
-    return b"".join(zlib.decompress(m) for m in re.findall(rb"stream\r?\n(.*?)\r?\nendstream",
-                                                           pdf, re.S) if m[:1] == b"x")
+    return b"".join(
+        zlib.decompress(m)
+        for m in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+        if m[:1] == b"x"
+    )
 
 
 async def test_customers_see_their_own_documents(client: Client) -> None:
     status, ann = await client.json("/invoices", "ann")
     assert status == 200
     assert [(i["number"], i["kind"], i["gross_cents"]) for i in ann["items"]] == [
-        ("F-2025-000001", "invoice", 7896), ("F-2025-000002", "overage_invoice", 253)]
+        ("F-2025-000001", "invoice", 7896),
+        ("F-2025-000002", "overage_invoice", 253),
+    ]
     assert (await client.json("/invoices", "bob"))[1]["items"] == []
     notes = (await client.json("/credit-notes", "bob"))[1]["items"]
     assert [(n["number"], n["gross_cents"]) for n in notes] == [("C-2025-000001", 2100)]
@@ -80,21 +87,38 @@ async def test_customers_see_their_own_documents(client: Client) -> None:
     assert status == 200
     # Fees: January pro rata and February in advance per contract (art. 22.1).
     assert [x["gross_cents"] for x in detail["lines"]] == [667, 1250, 1064, 1995, 745, 1425, 750]
-    assert detail["vat"] == [{"rate": "standard", "percent": 21, "net_cents": 6526,
-                              "vat_cents": 1370}]
+    assert detail["vat"] == [
+        {"rate": "standard", "percent": 21, "net_cents": 6526, "vat_cents": 1370}
+    ]
     status, kind, pdf = await client.get(f"/invoices/{first}.pdf", "ann")
     assert (status, kind, pdf[:5]) == (200, "application/pdf", b"%PDF-")
     text = pdf_text(pdf)
-    for expected in (b"Invoice F-2025-000001", b"Ann de Vries", b"\x80 78,96", b"\x80 13,70",
-                     b"Replacement for lost card ANN02"):
+    for expected in (
+        b"Invoice F-2025-000001",
+        b"Ann de Vries",
+        b"\x80 78,96",
+        b"\x80 13,70",
+        b"Replacement for lost card ANN02",
+    ):
         assert expected in text
 
 
-@pytest.mark.parametrize("path", [
-    "/invoices/{ann}", "/invoices/{ann}.pdf", "/invoices/999999", "/invoices/999999.pdf",
-    "/invoices/abc", "/invoices/-1", "/invoices/1e3", "/invoices/99999999999999999999",
-    "/invoices/{ann}.PDF", "/invoices/{ann}.pdf.pdf", "/invoices/%27%20OR%201=1",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/invoices/{ann}",
+        "/invoices/{ann}.pdf",
+        "/invoices/999999",
+        "/invoices/999999.pdf",
+        "/invoices/abc",
+        "/invoices/-1",
+        "/invoices/1e3",
+        "/invoices/99999999999999999999",
+        "/invoices/{ann}.PDF",
+        "/invoices/{ann}.pdf.pdf",
+        "/invoices/%27%20OR%201=1",
+    ],
+)
 async def test_other_accounts_and_bad_ids_are_not_found(client: Client, path: str) -> None:
     ann = (await client.json("/invoices", "ann"))[1]["items"][0]["id"]
     status, kind, body = await client.get(path.format(ann=ann), "bob")
@@ -102,8 +126,18 @@ async def test_other_accounts_and_bad_ids_are_not_found(client: Client, path: st
     assert b"F-2025" not in body
 
 
-@pytest.mark.parametrize("query", ["month=2025-13", "month=%27%20OR%201=1", "month=2025-1",
-                                   "limit=0", "limit=201", "after=-1", "month=" + "9" * 1_000])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "month=2025-13",
+        "month=%27%20OR%201=1",
+        "month=2025-1",
+        "limit=0",
+        "limit=201",
+        "after=-1",
+        "month=" + "9" * 1_000,
+    ],
+)
 async def test_bad_queries_are_refused(client: Client, query: str) -> None:
     status, body = await client.json(f"/invoices?{query}", "ann")
     assert (status, body["error"]) == (400, "invalid")

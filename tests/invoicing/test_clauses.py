@@ -22,16 +22,22 @@ async def test_art_28_5_credit_at_the_tariff_of_the_sessions_start(store: Store)
     world = await build(store)  # Bob's guest charge point at 30 ct/kWh; Carl charged 10 kWh
     bob = world.ids["bob"]
     (point,) = await store.sites.list_charge_points(bob)
-    dearer = await store.sites.create_tariff(bob, "guests 2", now=local("2025-01-25 12:00"),
-                                             per_kwh_cents=Decimal(60))
-    await store.sites.update_charge_point(point.id, bob, now=local("2025-01-25 12:00"),
-                                          actor="user:bob", tariff_id=dearer.id)
+    dearer = await store.sites.create_tariff(
+        bob, "guests 2", now=local("2025-01-25 12:00"), per_kwh_cents=Decimal(60)
+    )
+    await store.sites.update_charge_point(
+        point.id, bob, now=local("2025-01-25 12:00"), actor="user:bob", tariff_id=dearer.id
+    )
     after = await world.at_bob("CARL01", "2025-01-26 18:00", 60, 5_000)
     stored = await store.db.fetch(
-        "SELECT id_tag, per_kwh_cents FROM sessions WHERE charge_point_id = ? ORDER BY id",
-        point.id)
+        "SELECT id_tag, per_kwh_cents FROM sessions WHERE charge_point_id = ? ORDER BY id", point.id
+    )
     assert [(r["id_tag"], Decimal(r["per_kwh_cents"])) for r in stored] == [
-        ("ANN01", 30), ("BOB01", 30), ("CARL01", 30), ("CARL01", 60)]  # what each guest pays
+        ("ANN01", 30),
+        ("BOB01", 30),
+        ("CARL01", 30),
+        ("CARL01", 60),
+    ]  # what each guest pays
     await world.invoicing.run_month(Month.parse("2025-01"), now=RUN_AT)
     (note,) = await world.invoicing.list_credit_notes(bob)
     detail = await world.invoicing.get_invoice(note.id, bob)

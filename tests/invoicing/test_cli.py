@@ -16,8 +16,13 @@ pytestmark = pytest.mark.asyncio
 
 async def cli(*argv: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "backend.cli", *argv,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "backend.cli",
+        *argv,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await proc.communicate()
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
@@ -49,8 +54,18 @@ async def test_invoice_twice_changes_nothing(schema_url: str) -> None:
         await store.close()
 
 
-@pytest.mark.parametrize("month", ["2025-13", "2025-1", "25-01", "", "2025-01'; DROP TABLE x;--",
-                                   "\uff12\uff10\uff12\uff15-01", "2025-00"])
+@pytest.mark.parametrize(
+    "month",
+    [
+        "2025-13",
+        "2025-1",
+        "25-01",
+        "",
+        "2025-01'; DROP TABLE x;--",
+        "\uff12\uff10\uff12\uff15-01",
+        "2025-00",
+    ],
+)
 async def test_hostile_month_is_refused_and_nothing_changes(schema_url: str, month: str) -> None:
     store = await Store.open(schema_url)
     try:
@@ -66,9 +81,11 @@ async def test_hostile_month_is_refused_and_nothing_changes(schema_url: str, mon
 
 
 async def test_bad_issue_date_is_refused(schema_url: str) -> None:
-    code, _, err = await cli("invoice", "--month", "2025-01", "--issued-on", "2024-12-31",
-                             "--database", schema_url)
+    code, _, err = await cli(
+        "invoice", "--month", "2025-01", "--issued-on", "2024-12-31", "--database", schema_url
+    )
     assert (code, "cannot be dated 2024-12-31" in err) == (2, True)
-    code, _, err = await cli("invoice", "--month", "2025-01", "--issued-on", "tomorrow",
-                             "--database", schema_url)
+    code, _, err = await cli(
+        "invoice", "--month", "2025-01", "--issued-on", "tomorrow", "--database", schema_url
+    )
     assert (code, "tomorrow" in err) == (2, True)

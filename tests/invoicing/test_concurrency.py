@@ -26,14 +26,19 @@ async def test_concurrent_runs_issue_each_document_once(schema_url: str) -> None
     try:
         await build(first)
         month = Month.parse("2025-01")
-        a, b = await asyncio.gather(Invoicing(first.db).run_month(month, now=NOW),
-                                    Invoicing(second.db).run_month(month, now=NOW))
+        a, b = await asyncio.gather(
+            Invoicing(first.db).run_month(month, now=NOW),
+            Invoicing(second.db).run_month(month, now=NOW),
+        )
         assert sorted((a.issued, b.issued)) == [0, 3]
-        numbers = [r["number"] for r in await first.db.fetch(
-            "SELECT number FROM invoices ORDER BY number")]
+        numbers = [
+            r["number"] for r in await first.db.fetch("SELECT number FROM invoices ORDER BY number")
+        ]
         assert numbers == ["C-2025-000001", "F-2025-000001", "F-2025-000002"]
-        series = {r["series"]: r["next_value"] for r in await first.db.fetch(
-            "SELECT series, next_value FROM invoice_numbers")}
+        series = {
+            r["series"]: r["next_value"]
+            for r in await first.db.fetch("SELECT series, next_value FROM invoice_numbers")
+        }
         assert series == {"C-2025": 2, "F-2025": 3}
         linked = await first.db.fetchval("SELECT count(*) FROM invoice_sessions")
         # Ann's invoice accounts for her two roaming sessions and the bundled one, her overage

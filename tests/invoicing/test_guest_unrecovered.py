@@ -51,24 +51,39 @@ async def test_a_flag_after_the_payout_is_refused(store: Store) -> None:
     assert await store.db.fetch("SELECT * FROM guest_unrecovered_sessions") == []
 
 
-@pytest.mark.parametrize(("case", "error"), [
-    ("no_session", NotFound), ("negative_cost", Invalid), ("float_cost", Invalid),
-    ("nan_cost", Invalid), ("no_account", NotFound),
-])
+@pytest.mark.parametrize(
+    ("case", "error"),
+    [
+        ("no_session", NotFound),
+        ("negative_cost", Invalid),
+        ("float_cost", Invalid),
+        ("nan_cost", Invalid),
+        ("no_account", NotFound),
+    ],
+)
 async def test_hostile_guest_inputs_are_refused_and_lose_nothing(
-    store: Store, case: str, error: type[Exception],
+    store: Store,
+    case: str,
+    error: type[Exception],
 ) -> None:
     world = await build(store)
     bob = world.ids["bob"]
     await world.invoicing.set_electricity_cost(bob, Decimal("25"), now=NOW)
-    cost: Any = {"negative_cost": Decimal("-1"), "float_cost": 0.25,
-                 "nan_cost": Decimal("NaN")}.get(case, Decimal("20"))
+    cost: Any = {
+        "negative_cost": Decimal("-1"),
+        "float_cost": 0.25,
+        "nan_cost": Decimal("NaN"),
+    }.get(case, Decimal("20"))
     account = 999_999 if case == "no_account" else bob
-    attempt = (world.invoicing.flag_unrecovered(999_999, now=NOW) if case == "no_session"
-               else world.invoicing.set_electricity_cost(account, cost, now=NOW))
+    attempt = (
+        world.invoicing.flag_unrecovered(999_999, now=NOW)
+        if case == "no_session"
+        else world.invoicing.set_electricity_cost(account, cost, now=NOW)
+    )
     with pytest.raises(error):
         await attempt
-    rows = await store.db.fetch("SELECT account_id, electricity_cents_per_kwh"
-                                " FROM guest_owner_settings")
+    rows = await store.db.fetch(
+        "SELECT account_id, electricity_cents_per_kwh FROM guest_owner_settings"
+    )
     assert [(int(r["account_id"]), r["electricity_cents_per_kwh"]) for r in rows] == [(bob, "25")]
     assert await store.db.fetch("SELECT * FROM guest_unrecovered_sessions") == []

@@ -130,8 +130,11 @@ async def test_months_run_out_of_order_bill_each_session_once(store: Store) -> N
     assert [x.ref.split("@")[1] for x in feb_lines] == ["2025-02", "2025-03"] * 2
     await inv.run_month(JAN, now=run_at("2025-02"))
     (jan, _) = await inv.list_invoices(ann, month="2025-01")
-    jan_fees = [x.ref.split("@")[1] for x in (await inv.get_invoice(jan.id, ann)).lines
-                if x.kind == "subscription_fee"]
+    jan_fees = [
+        x.ref.split("@")[1]
+        for x in (await inv.get_invoice(jan.id, ann)).lines
+        if x.kind == "subscription_fee"
+    ]
     assert jan_fees == ["2025-01", "2025-01"]  # February is billed already: no advance again
     jan_sessions = [
         x.ref for x in (await inv.get_invoice(jan.id, ann)).lines if x.kind == "session"

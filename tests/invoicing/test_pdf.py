@@ -11,12 +11,26 @@ from tests.invoicing.test_api import pdf_text
 
 
 def detail(name: str, description: str) -> InvoiceDetail:
-    summary = InvoiceSummary(7, "F-2025-000007", 3, "invoice", "2025-01", date(2025, 2, 1),
-                             date(2025, 2, 15), "open", 620, 130, 750, 0)
-    line = InvoiceLineView(1, "lost_card_fee", description, Decimal(1), "", "standard", 620, 130,
-                           750, "card-order:1")
-    return InvoiceDetail(summary, name, None, None, (line,),
-                         (VatBreakdown("standard", 21, 620, 130),))
+    summary = InvoiceSummary(
+        7,
+        "F-2025-000007",
+        3,
+        "invoice",
+        "2025-01",
+        date(2025, 2, 1),
+        date(2025, 2, 15),
+        "open",
+        620,
+        130,
+        750,
+        0,
+    )
+    line = InvoiceLineView(
+        1, "lost_card_fee", description, Decimal(1), "", "standard", 620, 130, 750, "card-order:1"
+    )
+    return InvoiceDetail(
+        summary, name, None, None, (line,), (VatBreakdown("standard", 21, 620, 130),)
+    )
 
 
 def test_unprintable_and_long_text_still_renders() -> None:

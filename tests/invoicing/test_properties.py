@@ -37,8 +37,9 @@ session_st = st.tuples(
 account_st = st.tuples(st.integers(0, 2), st.integers(-40, 27))  # plan, start day offset
 
 
-async def scenario(url: str, accounts: list[tuple[int, int]],
-                   sessions: list[tuple[Any, ...]]) -> None:
+async def scenario(
+    url: str, accounts: list[tuple[int, int]], sessions: list[tuple[Any, ...]]
+) -> None:
     store = await Store.open(url)
     try:
         for plan in PLANS:
@@ -46,30 +47,54 @@ async def scenario(url: str, accounts: list[tuple[int, int]],
         site_owner = await store.accounts.create_account(AccountKind.BUSINESS, "Site", now=NOW)
         site = await store.sites.create_site(site_owner.id, "Public", now=NOW)
         for n in range(3):  # public: open to guests, DC (a few implausible sessions wait)
-            await store.sites.create_charge_point(site_owner.id, f"CP{n}", now=NOW,
-                                                  site_id=site.id, guest_usage=True, fast=True)
+            await store.sites.create_charge_point(
+                site_owner.id, f"CP{n}", now=NOW, site_id=site.id, guest_usage=True, fast=True
+            )
         for n, (plan_index, offset) in enumerate(accounts):
             account = await store.accounts.create_account(AccountKind.CONSUMER, f"A{n}", now=NOW)
-            card = await store.cards.create_card(f"CARD{n}", CardKind.SUBSCRIPTION, now=NOW,
-                                                 account_id=account.id)
+            card = await store.cards.create_card(
+                f"CARD{n}", CardKind.SUBSCRIPTION, now=NOW, account_id=account.id
+            )
             start = date(2025, 2, 1) + timedelta(days=offset)
-            await store.plans.subscribe(account.id, PLANS[plan_index].code, applied_on=start,
-                                        now=NOW, status="active", starts_on=start,
-                                        card_id=card.id)
+            await store.plans.subscribe(
+                account.id,
+                PLANS[plan_index].code,
+                applied_on=start,
+                now=NOW,
+                status="active",
+                starts_on=start,
+                card_id=card.id,
+            )
         for n, (who, start, minutes, wh, tariff, roaming) in enumerate(sessions):
             began = datetime(2025, 2, 1, tzinfo=AMSTERDAM) + timedelta(minutes=start)
-            item = SessionIn(f"CP{n % 3}", f"T{n}", 1, f"CARD{who % len(accounts)}", began,
-                             began + timedelta(minutes=minutes), 0.0, float(wh), float(wh))
+            item = SessionIn(
+                f"CP{n % 3}",
+                f"T{n}",
+                1,
+                f"CARD{who % len(accounts)}",
+                began,
+                began + timedelta(minutes=minutes),
+                0.0,
+                float(wh),
+                float(wh),
+            )
             if roaming:
                 await store.sessions.add_roaming(
-                    "op", item, now=item.stopped_at, start_cents=tariff[0],
-                    per_kwh_cents=tariff[1], per_minute_cents=tariff[2])
+                    "op",
+                    item,
+                    now=item.stopped_at,
+                    start_cents=tariff[0],
+                    per_kwh_cents=tariff[1],
+                    per_minute_cents=tariff[2],
+                )
             else:
                 (stored,) = await store.sessions.ingest(site, [item], now=item.stopped_at)
                 await store.db.execute(  # the public charge point's tariff at that moment
                     "UPDATE sessions SET start_cents = ?, per_kwh_cents = ?,"
                     " per_minute_cents = ? WHERE id = ?",
-                    *(str(Decimal(t)) for t in tariff), stored.session_id)
+                    *(str(Decimal(t)) for t in tariff),
+                    stored.session_id,
+                )
         invoicing = Invoicing(store.db)
         await invoicing.run_month(Month(2025, 2), now=NOW)
         before = await snapshot(store)
@@ -85,7 +110,8 @@ async def check_stored(store: Store) -> None:
     invoices = await store.db.fetch("SELECT * FROM invoices ORDER BY id")
     for inv in invoices:
         lines = await store.db.fetch(
-            "SELECT * FROM invoice_lines WHERE invoice_id = ? ORDER BY position", inv["id"])
+            "SELECT * FROM invoice_lines WHERE invoice_id = ? ORDER BY position", inv["id"]
+        )
         assert [x["position"] for x in lines] == list(range(1, len(lines) + 1))
         for x in lines:
             assert x["net_cents"] + x["vat_cents"] == x["gross_cents"]
@@ -98,21 +124,33 @@ async def check_stored(store: Store) -> None:
     for prefix, numbers in series.items():
         assert sorted(numbers) == list(range(1, len(numbers) + 1)), prefix
         stored = await store.db.fetchval(
-            "SELECT next_value FROM invoice_numbers WHERE series = ?", prefix)
+            "SELECT next_value FROM invoice_numbers WHERE series = ?", prefix
+        )
         assert stored == len(numbers) + 1
     # Nothing unchecked is billed: no session waiting for review (some generated ones are
     # implausible) is on a line or accounted by a document.
-    unchecked = {str(r["id"]) for r in await store.db.fetch(
-        "SELECT id FROM sessions WHERE review IN ('pending', 'rejected') OR flag IS NOT NULL")}
-    on_documents = {r["ref"] for r in await store.db.fetch(  # lines whose ref is a session
-        "SELECT ref FROM invoice_lines WHERE kind IN ('session', 'guest_usage')")}
-    on_documents |= {str(r["session_id"]) for r in await store.db.fetch(
-        "SELECT session_id FROM invoice_sessions")}
+    unchecked = {
+        str(r["id"])
+        for r in await store.db.fetch(
+            "SELECT id FROM sessions WHERE review IN ('pending', 'rejected') OR flag IS NOT NULL"
+        )
+    }
+    on_documents = {
+        r["ref"]
+        for r in await store.db.fetch(  # lines whose ref is a session
+            "SELECT ref FROM invoice_lines WHERE kind IN ('session', 'guest_usage')"
+        )
+    }
+    on_documents |= {
+        str(r["session_id"])
+        for r in await store.db.fetch("SELECT session_id FROM invoice_sessions")
+    }
     assert not unchecked & on_documents
 
 
-async def in_fresh_database(database_url: str, accounts: list[tuple[int, int]],
-                            sessions: list[tuple[Any, ...]]) -> None:
+async def in_fresh_database(
+    database_url: str, accounts: list[tuple[int, int]], sessions: list[tuple[Any, ...]]
+) -> None:
     if not database_url.startswith("postgresql://"):
         with TemporaryDirectory() as tmp:
             await scenario(str(Path(tmp) / "p.sqlite"), accounts, sessions)
@@ -127,8 +165,9 @@ async def in_fresh_database(database_url: str, accounts: list[tuple[int, int]],
         await conn.close()
 
 
-@settings(max_examples=20, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(account_st, min_size=1, max_size=3), st.lists(session_st, max_size=12))
 def test_stored_totals_are_sums_and_reruns_change_nothing(
     database_url: str, accounts: list[tuple[int, int]], sessions: list[tuple[Any, ...]]

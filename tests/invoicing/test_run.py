@@ -14,8 +14,14 @@ from tests.invoicing.world import build
 
 pytestmark = pytest.mark.asyncio
 RUN_AT = datetime(2025, 2, 1, 3, 0, tzinfo=UTC)
-TABLES = ("invoices", "invoice_lines", "invoice_sessions", "invoice_numbers", "prepaid_entries",
-          "accounts")
+TABLES = (
+    "invoices",
+    "invoice_lines",
+    "invoice_sessions",
+    "invoice_numbers",
+    "prepaid_entries",
+    "accounts",
+)
 
 
 async def snapshot(store: Store) -> dict[str, list[dict[str, Any]]]:
@@ -33,8 +39,7 @@ async def test_january_to_the_cent(store: Store) -> None:
     assert summary.numbers == ("C-2025-000001 .. C-2025-000001", "F-2025-000001 .. F-2025-000002")
     ann = world.ids["ann"]
     (invoice, overage) = await world.invoicing.list_invoices(ann)
-    assert (invoice.number, invoice.kind, invoice.period) == ("F-2025-000001", "invoice",
-                                                              "2025-01")
+    assert (invoice.number, invoice.kind, invoice.period) == ("F-2025-000001", "invoice", "2025-01")
     assert (invoice.issued_on, invoice.due_on) == (date(2025, 2, 1), date(2025, 2, 15))
     detail = await world.invoicing.get_invoice(invoice.id, ann)
     assert amounts(detail) == [
@@ -50,8 +55,7 @@ async def test_january_to_the_cent(store: Store) -> None:
     assert [(v.rate, v.net_cents, v.vat_cents) for v in detail.vat] == [("standard", 6526, 1370)]
     assert detail.customer_address == "Kerkstraat 1, Utrecht"
     over = await world.invoicing.get_invoice(overage.id, ann)
-    assert (overage.kind, amounts(over)) == ("overage_invoice",
-                                             [("overage", 233), ("overage", 20)])
+    assert (overage.kind, amounts(over)) == ("overage_invoice", [("overage", 233), ("overage", 20)])
     (note,) = await world.invoicing.list_credit_notes(world.ids["bob"])
     note_detail = await world.invoicing.get_invoice(note.id, world.ids["bob"])
     # Ann's 60 kWh and Carl's prepaid 10 kWh at 30 ct; Bob's own charging is not a guest's.
@@ -87,11 +91,13 @@ async def test_late_session_billed_once_next_month(store: Store) -> None:
     lines = (await world.invoicing.get_invoice(feb.id, ann)).lines
     late_lines = [x for x in lines if x.ref == str(late)]
     assert [(x.description.startswith("late: "), x.gross_cents) for x in late_lines] == [
-        (True, 35 + 295 + 60)]
+        (True, 35 + 295 + 60)
+    ]
     assert feb.number == "F-2025-000003"  # straight after January's two
     await world.invoicing.run_month(Month.parse("2025-03"), now=RUN_AT)
     billed = await store.db.fetch(
-        "SELECT invoice_id FROM invoice_sessions WHERE session_id = ?", late)
+        "SELECT invoice_id FROM invoice_sessions WHERE session_id = ?", late
+    )
     assert len(billed) == 1
 
 
@@ -105,8 +111,9 @@ async def test_plan_switch_fee_on_the_invoice_of_its_month(store: Store) -> None
     with pytest.raises(Invalid, match="one switch per month"):
         await world.invoicing.switch_plan(sub, "cp-fixed", date(2025, 2, 28), ann, now=RUN_AT)
     with pytest.raises(Exception, match="not found"):
-        await world.invoicing.switch_plan(sub, "cp-flex", date(2025, 2, 11), world.ids["bob"],
-                                          now=RUN_AT)
+        await world.invoicing.switch_plan(
+            sub, "cp-flex", date(2025, 2, 11), world.ids["bob"], now=RUN_AT
+        )
     for month in ("2025-01", "2025-02", "2025-03"):
         await world.invoicing.run_month(Month.parse(month), now=RUN_AT)
     (feb_doc,) = await world.invoicing.list_invoices(ann, month="2025-02")
@@ -150,23 +157,50 @@ async def test_outage_credit_and_transfer_charge_from_the_store(store: Store) ->
     world = await build(store)
     ann, inv = world.ids["ann"], world.invoicing
     sub = world.ids["cp_sub"]
-    await inv.record_outage(sub, local("2025-01-20 08:00"), local("2025-01-21 14:00"),
-                            OutageCause.OUR_SOFTWARE, now=RUN_AT)  # 30 h: 1.25 days (6.4)
-    await inv.record_outage(sub, local("2025-01-22 08:00"), local("2025-01-22 19:00"),
-                            OutageCause.OUR_SOFTWARE, now=RUN_AT)  # 11 h: nothing
-    await inv.record_outage(sub, local("2025-01-23 08:00"), local("2025-01-25 08:00"),
-                            OutageCause.CHARGER_HARDWARE, now=RUN_AT)  # not ours: nothing
+    await inv.record_outage(
+        sub,
+        local("2025-01-20 08:00"),
+        local("2025-01-21 14:00"),
+        OutageCause.OUR_SOFTWARE,
+        now=RUN_AT,
+    )  # 30 h: 1.25 days (6.4)
+    await inv.record_outage(
+        sub,
+        local("2025-01-22 08:00"),
+        local("2025-01-22 19:00"),
+        OutageCause.OUR_SOFTWARE,
+        now=RUN_AT,
+    )  # 11 h: nothing
+    await inv.record_outage(
+        sub,
+        local("2025-01-23 08:00"),
+        local("2025-01-25 08:00"),
+        OutageCause.CHARGER_HARDWARE,
+        now=RUN_AT,
+    )  # not ours: nothing
     with pytest.raises(Invalid):
-        await inv.record_outage(sub, local("2025-01-23 08:00"), local("2025-01-22 08:00"),
-                                OutageCause.OUR_SOFTWARE, now=RUN_AT)
+        await inv.record_outage(
+            sub,
+            local("2025-01-23 08:00"),
+            local("2025-01-22 08:00"),
+            OutageCause.OUR_SOFTWARE,
+            now=RUN_AT,
+        )
     with pytest.raises(NotFound):
-        await inv.record_outage(999_999, local("2025-01-23 08:00"), local("2025-01-24 08:00"),
-                                OutageCause.OUR_SOFTWARE, now=RUN_AT)
-    await inv.add_charge(ann, transfer_charge("t1", str(ann), date(2025, 1, 28), str(sub)),
-                         now=RUN_AT)
+        await inv.record_outage(
+            999_999,
+            local("2025-01-23 08:00"),
+            local("2025-01-24 08:00"),
+            OutageCause.OUR_SOFTWARE,
+            now=RUN_AT,
+        )
+    await inv.add_charge(
+        ann, transfer_charge("t1", str(ann), date(2025, 1, 28), str(sub)), now=RUN_AT
+    )
     await inv.run_month(Month.parse("2025-01"), now=RUN_AT)
     (invoice, _) = await inv.list_invoices(ann)
     lines = (await inv.get_invoice(invoice.id, ann)).lines
-    assert [(x.kind, x.gross_cents) for x in lines if x.kind in (
-        "outage_credit", "transfer_fee")] == [("outage_credit", -52), ("transfer_fee", 4500)]
+    assert [
+        (x.kind, x.gross_cents) for x in lines if x.kind in ("outage_credit", "transfer_fee")
+    ] == [("outage_credit", -52), ("transfer_fee", 4500)]
     assert invoice.gross_cents == 7896 - 52 + 4500

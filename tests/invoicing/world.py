@@ -37,19 +37,42 @@ class World:
     async def roaming(self, card: str, start: str, minutes: int, wh: int) -> int:
         self.counter += 1
         began = local(start)
-        item = SessionIn("EVB-X1", f"r{self.counter}", 1, card, began,
-                         began + timedelta(minutes=minutes), 0.0, float(wh), float(wh))
+        item = SessionIn(
+            "EVB-X1",
+            f"r{self.counter}",
+            1,
+            card,
+            began,
+            began + timedelta(minutes=minutes),
+            0.0,
+            float(wh),
+            float(wh),
+        )
         result = await self.store.sessions.add_roaming(
-            "Shell Recharge", item, now=began + timedelta(minutes=minutes + 5),
-            start_cents=Decimal(35), per_kwh_cents=Decimal(59), per_minute_cents=Decimal(2))
+            "Shell Recharge",
+            item,
+            now=began + timedelta(minutes=minutes + 5),
+            start_cents=Decimal(35),
+            per_kwh_cents=Decimal(59),
+            per_minute_cents=Decimal(2),
+        )
         return result.session_id
 
     async def at_bob(self, card: str, start: str, minutes: int, wh: int) -> int:
         self.counter += 1
         began = local(start)
         site = await self.store.sites.get_site(self.ids["bob_site"])
-        item = SessionIn("BOB-CP", f"t{self.counter}", 1, card, began,
-                         began + timedelta(minutes=minutes), 0.0, float(wh), float(wh))
+        item = SessionIn(
+            "BOB-CP",
+            f"t{self.counter}",
+            1,
+            card,
+            began,
+            began + timedelta(minutes=minutes),
+            0.0,
+            float(wh),
+            float(wh),
+        )
         (result,) = await self.store.sessions.ingest(site, [item], now=item.stopped_at)
         return result.session_id
 
@@ -59,31 +82,54 @@ async def build(store: Store) -> World:
     for plan in (CP_FIXED, CP_FLEX, CARD_BUNDLE, CARD_PPU, PREPAID):
         await store.plans.save_plan(plan, now=NOW)
     accounts, cards, sites, plans = store.accounts, store.cards, store.sites, store.plans
-    ann = await accounts.create_account(AccountKind.CONSUMER, "Ann de Vries", now=NOW,
-                                        address="Kerkstraat 1, Utrecht")
+    ann = await accounts.create_account(
+        AccountKind.CONSUMER, "Ann de Vries", now=NOW, address="Kerkstraat 1, Utrecht"
+    )
     bob = await accounts.create_account(AccountKind.CONSUMER, "Bob Jansen", now=NOW)
     carl = await accounts.create_account(AccountKind.CONSUMER, "Carl", now=NOW)
     world.ids.update(ann=ann.id, bob=bob.id, carl=carl.id)
     ann_card = await cards.create_card("ANN01", CardKind.SUBSCRIPTION, now=NOW, account_id=ann.id)
-    ann_card2 = await cards.create_card("ANN02", CardKind.SUBSCRIPTION, now=NOW,
-                                        account_id=ann.id)
+    ann_card2 = await cards.create_card("ANN02", CardKind.SUBSCRIPTION, now=NOW, account_id=ann.id)
     bob_card = await cards.create_card("BOB01", CardKind.SUBSCRIPTION, now=NOW, account_id=bob.id)
     await cards.create_card("CARL01", CardKind.PREPAID, now=NOW, account_id=carl.id)
     ann_site = await sites.create_site(ann.id, "Ann's home", now=NOW)
     ann_cp = await sites.create_charge_point(ann.id, "ANN-CP", now=NOW, site_id=ann_site.id)
     tariff = await sites.create_tariff(bob.id, "guests", now=NOW, per_kwh_cents=Decimal(30))
     bob_site = await sites.create_site(bob.id, "Bob's drive", now=NOW)
-    await sites.create_charge_point(bob.id, "BOB-CP", now=NOW, site_id=bob_site.id,
-                                    guest_usage=True, tariff_id=tariff.id)
-    world.ids.update(bob_site=bob_site.id, ann_cp=ann_cp.id, ann_card=ann_card.id,
-                     ann_card2=ann_card2.id)
+    await sites.create_charge_point(
+        bob.id, "BOB-CP", now=NOW, site_id=bob_site.id, guest_usage=True, tariff_id=tariff.id
+    )
+    world.ids.update(
+        bob_site=bob_site.id, ann_cp=ann_cp.id, ann_card=ann_card.id, ann_card2=ann_card2.id
+    )
     start = date(2025, 1, 16)
-    cp_sub = await plans.subscribe(ann.id, CP_FIXED.code, applied_on=date(2025, 1, 1), now=NOW,
-                                   status="active", starts_on=start, charge_point_id=ann_cp.id)
-    await plans.subscribe(ann.id, CARD_BUNDLE.code, applied_on=start, now=NOW, status="active",
-                          starts_on=start, card_id=ann_card.id)
-    await plans.subscribe(bob.id, CARD_PPU.code, applied_on=date(2024, 12, 1), now=NOW,
-                          status="active", starts_on=date(2024, 12, 1), card_id=bob_card.id)
+    cp_sub = await plans.subscribe(
+        ann.id,
+        CP_FIXED.code,
+        applied_on=date(2025, 1, 1),
+        now=NOW,
+        status="active",
+        starts_on=start,
+        charge_point_id=ann_cp.id,
+    )
+    await plans.subscribe(
+        ann.id,
+        CARD_BUNDLE.code,
+        applied_on=start,
+        now=NOW,
+        status="active",
+        starts_on=start,
+        card_id=ann_card.id,
+    )
+    await plans.subscribe(
+        bob.id,
+        CARD_PPU.code,
+        applied_on=date(2024, 12, 1),
+        now=NOW,
+        status="active",
+        starts_on=date(2024, 12, 1),
+        card_id=bob_card.id,
+    )
     world.ids["cp_sub"] = cp_sub.id
     await world.invoicing.top_up(carl.id, "ideal-1", 2000, at=local("2025-01-05 12:00"))
     await world.at_bob("ANN01", "2025-01-20 18:00", 330, 60_000)

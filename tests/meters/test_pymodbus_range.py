@@ -113,9 +113,7 @@ async def test_rtu_framing_over_tcp_and_another_unit_id(device: Device) -> None:
 
 async def test_a_unit_id_nobody_answers_is_a_clear_error(device: Device) -> None:
     port = await device("sdm630", unit=1)
-    cfg = parse_meter_config(
-        _config("sdm630", port, device_id=9, request_timeout=0.3), where="t"
-    )
+    cfg = parse_meter_config(_config("sdm630", port, device_id=9, request_timeout=0.3), where="t")
     with pytest.raises(MeterProbeError, match="grid"):
         await probe(cfg, fuse_a=25)
 

@@ -12,10 +12,12 @@ from .server import PortalServer
 PHONE = {"width": 390, "height": 844}
 
 
-def login(browser: Browser, server: PortalServer, email: str, *,
-          phone: bool = False) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(base_url=server.url, viewport=PHONE if phone else None,
-                                  accept_downloads=True)
+def login(
+    browser: Browser, server: PortalServer, email: str, *, phone: bool = False
+) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(
+        base_url=server.url, viewport=PHONE if phone else None, accept_downloads=True
+    )
     page = context.new_page()
     page.goto("/portal/login")
     page.fill("input[name=email]", email)

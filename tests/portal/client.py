@@ -26,8 +26,13 @@ class Portal:
         assert match is not None, (status, html[:300])
         return match.group(1)
 
-    async def post(self, path: str, form: dict[str, str], *, token_from: str | None = None,
-                   ) -> tuple[int, str, str]:
+    async def post(
+        self,
+        path: str,
+        form: dict[str, str],
+        *,
+        token_from: str | None = None,
+    ) -> tuple[int, str, str]:
         """POST with the CSRF token of `token_from` (default: the same path's page)."""
         data = {"csrf": await self.csrf(token_from or path), **form}
         async with self.client.post(path, data=data, allow_redirects=False) as response:

@@ -70,7 +70,8 @@ class Clock:
 
 @pytest_asyncio.fixture
 async def env(
-    store: Store, tmp_path: Path,  # noqa: F811 (the fixture imported above)
+    store: Store,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
 ) -> AsyncIterator[tuple[Portal, Seeded, Path, Clock]]:
     seeded = await seed(store)
     clock = Clock()

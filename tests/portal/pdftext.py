@@ -16,6 +16,8 @@ def pdf_text(pdf: bytes) -> str:
             data = zlib.decompress(raw)
         except zlib.error:
             data = raw
-        parts += [m.replace(rb"\(", b"(").replace(rb"\)", b")").decode("cp1252", "replace")
-                  for m in _TEXT.findall(data)]
+        parts += [
+            m.replace(rb"\(", b"(").replace(rb"\)", b")").decode("cp1252", "replace")
+            for m in _TEXT.findall(data)
+        ]
     return " ".join(parts)

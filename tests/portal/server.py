@@ -62,9 +62,12 @@ class PortalServer:
         await web.TCPSite(self.payments_runner, "127.0.0.1", 0).start()
         self.payments.base_url = f"http://127.0.0.1:{self.payments_runner.addresses[0][1]}"
         self.store = await Store.open(str(self.database))
-        app = create_app(self.store, clock=self.clock, portal_outbox=self.outbox,
-                         payments=ProviderSettings(self.payments.base_url,
-                                                   self.payments.api_key))
+        app = create_app(
+            self.store,
+            clock=self.clock,
+            portal_outbox=self.outbox,
+            payments=ProviderSettings(self.payments.base_url, self.payments.api_key),
+        )
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)

@@ -25,12 +25,14 @@ async def test_admin_blocks_and_unblocks_a_card(env: Env) -> None:
     portal, seeded, _, _ = env
     await portal.login(seeded.emails["admin"])
     card = seeded.cards["bob"]
-    status, location, _ = await portal.post(f"/portal/admin/cards/{card}/status",
-                                            {"block": "1"}, token_from="/portal/admin")
+    status, location, _ = await portal.post(
+        f"/portal/admin/cards/{card}/status", {"block": "1"}, token_from="/portal/admin"
+    )
     assert (status, location) == (303, "/portal/admin")
     assert (await _store(portal).cards.get_card(card)).status is CardStatus.BLOCKED
-    await portal.post(f"/portal/admin/cards/{card}/status", {"block": "0"},
-                      token_from="/portal/admin")
+    await portal.post(
+        f"/portal/admin/cards/{card}/status", {"block": "0"}, token_from="/portal/admin"
+    )
     assert (await _store(portal).cards.get_card(card)).status is CardStatus.ACTIVE
     audit = (await portal.page("/portal/admin/audit"))[1]
     assert "card.blocked" in audit
@@ -41,10 +43,16 @@ async def test_approved_installation_adds_the_charge_point(env: Env) -> None:
     portal, seeded, _, _ = env
     customer = Portal(portal.client)
     await customer.login(seeded.emails["bob"])
-    answers = {"phases": "1", "cable_mm2": "2.5", "car_max_kw": "7.4", "battery_kwh": "40",
-               "location": "private"}
-    status, location, _ = await customer.post("/portal/advisor/order", answers,
-                                              token_from="/portal/advisor")
+    answers = {
+        "phases": "1",
+        "cable_mm2": "2.5",
+        "car_max_kw": "7.4",
+        "battery_kwh": "40",
+        "location": "private",
+    }
+    status, location, _ = await customer.post(
+        "/portal/advisor/order", answers, token_from="/portal/advisor"
+    )
     assert (status, location) == (303, "/portal/charge-points?done=ordered")
     await customer.post("/portal/logout", {}, token_from="/portal/dashboard")
     await portal.login(seeded.emails["admin"])
@@ -52,19 +60,26 @@ async def test_approved_installation_adds_the_charge_point(env: Env) -> None:
     order = re.findall(r'id="admin-installation-(\d+)"', html)[0]
     path = f"/portal/admin/installations/{order}"
     # Approving before the inspection is refused by the billing rules; nothing is created.
-    status, _, html = await portal.post(path, {"action": "approve", "on": "2026-11-23",
-                                               "text": "bob-home"}, token_from="/portal/admin")
+    status, _, html = await portal.post(
+        path,
+        {"action": "approve", "on": "2026-11-23", "text": "bob-home"},
+        token_from="/portal/admin",
+    )
     assert status == 409
     assert "cannot approve when ordered" in html
     bob = seeded.accounts["bob"]
     assert await _store(portal).sites.list_charge_points(bob) == []
-    for action, on, day, text in (("schedule", "2026-11-23", "2026-11-25", ""),
-                                  ("installed", "2026-11-25", "", "tx-test"),
-                                  ("inspection", "2026-11-25", "2026-11-28", ""),
-                                  ("approve", "2026-11-28", "", "bob-home")):
+    for action, on, day, text in (
+        ("schedule", "2026-11-23", "2026-11-25", ""),
+        ("installed", "2026-11-25", "", "tx-test"),
+        ("inspection", "2026-11-25", "2026-11-28", ""),
+        ("approve", "2026-11-28", "", "bob-home"),
+    ):
         status, _, html = await portal.post(
-            path, {"action": action, "on": on, "date": day, "text": text},
-            token_from="/portal/admin")
+            path,
+            {"action": action, "on": on, "date": day, "text": text},
+            token_from="/portal/admin",
+        )
         assert status == 303, html[:400]
     (point,) = await _store(portal).sites.list_charge_points(bob)
     assert point.ocpp_id == "bob-home"

@@ -13,9 +13,17 @@ from backend.store import Store
 from .client import Portal
 from .seed import NOW
 
-PAGES = ("/portal/dashboard", "/portal/cards", "/portal/sessions", "/portal/sessions.csv",
-         "/portal/invoices", "/portal/subscription", "/portal/charge-points", "/portal/advisor",
-         "/portal/top-ups")
+PAGES = (
+    "/portal/dashboard",
+    "/portal/cards",
+    "/portal/sessions",
+    "/portal/sessions.csv",
+    "/portal/invoices",
+    "/portal/subscription",
+    "/portal/charge-points",
+    "/portal/advisor",
+    "/portal/top-ups",
+)
 
 
 async def test_every_page_renders_for_the_demo_logins(store: Store, tmp_path: Path) -> None:

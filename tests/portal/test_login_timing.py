@@ -34,14 +34,19 @@ async def _timed_login(portal: Portal, csrf: str, email: str, password: str) -> 
 
 
 async def test_unknown_and_known_emails_take_the_same_password_work(
-    env: tuple[Portal, Seeded, Path, Clock], store: Store,
+    env: tuple[Portal, Seeded, Path, Clock],
+    store: Store,
 ) -> None:
     portal, seeded, _, clock = env
-    invited = await store.accounts.create_user(seeded.accounts["anna"], "invited@portal.test",
-                                               Role.CUSTOMER, now=clock.now)  # no password yet
+    invited = await store.accounts.create_user(
+        seeded.accounts["anna"], "invited@portal.test", Role.CUSTOMER, now=clock.now
+    )  # no password yet
     assert invited.id
-    kinds = {"unknown": "nobody-here@portal.test", "known": seeded.emails["anna"],
-             "no_password": "invited@portal.test"}
+    kinds = {
+        "unknown": "nobody-here@portal.test",
+        "known": seeded.emails["anna"],
+        "no_password": "invited@portal.test",
+    }
     times: dict[str, list[float]] = {k: [] for k in kinds}
     for _ in range(ROUNDS):
         for kind, email in kinds.items():

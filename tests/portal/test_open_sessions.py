@@ -19,9 +19,16 @@ Env = tuple[Portal, Seeded, Path, Clock]
 
 
 def running(tx: str, tag: str, kwh: float, power: float | None) -> dict[str, Any]:
-    return {"charge_point_id": "garage", "connector_id": 1, "transaction_id": tx, "id_tag": tag,
-            "started_at": "2026-11-23T07:30:00Z", "energy_kwh": kwh, "power_w": power,
-            "updated_at": "2026-11-23T08:59:00Z"}
+    return {
+        "charge_point_id": "garage",
+        "connector_id": 1,
+        "transaction_id": tx,
+        "id_tag": tag,
+        "started_at": "2026-11-23T07:30:00Z",
+        "energy_kwh": kwh,
+        "power_w": power,
+        "updated_at": "2026-11-23T08:59:00Z",
+    }
 
 
 async def put_snapshot(portal: Portal, seeded: Seeded, *items: dict[str, Any]) -> None:
@@ -31,8 +38,9 @@ async def put_snapshot(portal: Portal, seeded: Seeded, *items: dict[str, Any]) -
     [site] = await store.sites.list_sites(seeded.accounts["anna"])
     token = (await store.accounts.create_site_token(site, "sync", now=portal_now(portal))).secret
     body = {"taken_at": portal_now(portal).isoformat(), "sessions": list(items)}
-    async with portal.client.put("/api/v1/sync/open-sessions", json=body,
-                                 headers={"Authorization": f"Bearer {token}"}) as response:
+    async with portal.client.put(
+        "/api/v1/sync/open-sessions", json=body, headers={"Authorization": f"Bearer {token}"}
+    ) as response:
         assert response.status == 200, await response.text()
 
 
@@ -43,13 +51,17 @@ def portal_now(portal: Portal) -> datetime:
 
 def panel(page: str) -> str:
     start = page.index('id="open-sessions"')
-    return page[start:page.index("</table>", start)]
+    return page[start : page.index("</table>", start)]
 
 
 async def test_the_dashboard_shows_open_sessions_per_account(env: Env) -> None:
     portal, seeded, _, _ = env
-    await put_snapshot(portal, seeded, running("70", "A1B2C3D4", 3.25, 7245.0),
-                       running("71", "B0B0B0B0", 0.5, None))
+    await put_snapshot(
+        portal,
+        seeded,
+        running("70", "A1B2C3D4", 3.25, 7245.0),
+        running("71", "B0B0B0B0", 0.5, None),
+    )
     await portal.login(seeded.emails["anna"])
     status, page = await portal.page("/portal/dashboard")
     assert status == 200
@@ -62,10 +74,11 @@ async def test_the_dashboard_shows_open_sessions_per_account(env: Env) -> None:
     async with portal.client.get("/portal/live.json") as response:
         data = await response.json()
     assert data["open"] == [
-        {"cells": ["Garage", "Anna's keyring", "2026-11-23 08:30", "3,25", "7,2", "live"],
-         "live": True},
-        {"cells": ["Garage", "B0B0B0B0", "2026-11-23 08:30", "0,50", "-", "live"],
-         "live": True},
+        {
+            "cells": ["Garage", "Anna's keyring", "2026-11-23 08:30", "3,25", "7,2", "live"],
+            "live": True,
+        },
+        {"cells": ["Garage", "B0B0B0B0", "2026-11-23 08:30", "0,50", "-", "live"], "live": True},
     ]
     await portal.post("/portal/logout", {}, token_from="/portal/dashboard")
     await portal.login(seeded.emails["bob"])

@@ -33,8 +33,9 @@ def anna(browser: Browser, server: PortalServer, seeded: Seeded) -> Iterator[Pag
 
 
 def api(server: PortalServer, token: str, path: str) -> Any:
-    request = urllib.request.Request(f"{server.url}/api/v1{path}",
-                                     headers={"Authorization": f"Bearer {token}"})
+    request = urllib.request.Request(
+        f"{server.url}/api/v1{path}", headers={"Authorization": f"Bearer {token}"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
 
@@ -63,8 +64,7 @@ def test_card_name_is_escaped(anna: Page, seeded: Seeded, artifacts: Path) -> No
     shot(anna, artifacts, "cards")
 
 
-def test_report_lost_blocks_card_in_api(anna: Page, server: PortalServer,
-                                        seeded: Seeded) -> None:
+def test_report_lost_blocks_card_in_api(anna: Page, server: PortalServer, seeded: Seeded) -> None:
     card = seeded.cards["anna"]
     anna.goto("/portal/cards")
     anna.click(f"#card-{card} a.button")
@@ -108,8 +108,9 @@ def test_sessions_filter_and_csv(anna: Page, seeded: Seeded, artifacts: Path) ->
     assert day_36["cost_eur_incl_vat"] == "3.18"  # 10.6 kWh at € 0.30
 
 
-def test_switch_plan_fee_on_next_invoice(anna: Page, browser: Browser, server: PortalServer,
-                                         seeded: Seeded, artifacts: Path) -> None:
+def test_switch_plan_fee_on_next_invoice(
+    anna: Page, browser: Browser, server: PortalServer, seeded: Seeded, artifacts: Path
+) -> None:
     sub = seeded.subscriptions["anna_card"]
     anna.goto("/portal/subscription")
     shot(anna, artifacts, "subscription")
@@ -154,20 +155,26 @@ def test_switch_plan_fee_on_next_invoice(anna: Page, browser: Browser, server: P
     assert "7,50" in text
 
 
-def test_other_customer_cannot_reach_annas_pages(browser: Browser, server: PortalServer,
-                                                 seeded: Seeded) -> None:
+def test_other_customer_cannot_reach_annas_pages(
+    browser: Browser, server: PortalServer, seeded: Seeded
+) -> None:
     context, page = login(browser, server, seeded.emails["bob"])
     card = seeded.cards["anna_xss"]
-    for path in (f"/portal/cards/{card}/lost", f"/portal/cards/{card}/replace",
-                 f"/portal/subscription/{seeded.subscriptions['anna_card']}/cancel",
-                 f"/portal/subscription/{seeded.subscriptions['anna_cp']}/switch?plan=CP-FIXED-1Y",
-                 "/portal/admin", "/portal/admin/audit"):
+    for path in (
+        f"/portal/cards/{card}/lost",
+        f"/portal/cards/{card}/replace",
+        f"/portal/subscription/{seeded.subscriptions['anna_card']}/cancel",
+        f"/portal/subscription/{seeded.subscriptions['anna_cp']}/switch?plan=CP-FIXED-1Y",
+        "/portal/admin",
+        "/portal/admin/audit",
+    ):
         response = page.goto(path)
         assert response is not None
         assert response.status == 404, path
     anna_id = seeded.accounts["anna"]
-    invoices = server.call(lambda store: store.db.fetch(
-        "SELECT id FROM invoices WHERE account_id = ?", anna_id))
+    invoices = server.call(
+        lambda store: store.db.fetch("SELECT id FROM invoices WHERE account_id = ?", anna_id)
+    )
     assert invoices
     for row in invoices:
         assert page.goto(f"/portal/invoices/{row['id']}").status == 404  # type: ignore[union-attr]
@@ -185,8 +192,9 @@ def test_other_customer_cannot_reach_annas_pages(browser: Browser, server: Porta
     context.close()
 
 
-def test_form_without_csrf_token_is_refused(anna: Page, server: PortalServer,
-                                            seeded: Seeded) -> None:
+def test_form_without_csrf_token_is_refused(
+    anna: Page, server: PortalServer, seeded: Seeded
+) -> None:
     card = seeded.cards["anna_xss"]
     anna.goto("/portal/cards")
     refused = anna.request.post(f"/portal/cards/{card}/lost", form={"replacement": "1"})
@@ -196,8 +204,9 @@ def test_form_without_csrf_token_is_refused(anna: Page, server: PortalServer,
     assert api(server, seeded.tokens["anna"], f"/cards/{card}")["status"] == "active"
 
 
-def test_login_replaces_the_session_id(browser: Browser, server: PortalServer,
-                                       seeded: Seeded) -> None:
+def test_login_replaces_the_session_id(
+    browser: Browser, server: PortalServer, seeded: Seeded
+) -> None:
     context = browser.new_context(base_url=server.url)
     page = context.new_page()
     page.goto("/portal/login")
@@ -219,9 +228,9 @@ def test_login_replaces_the_session_id(browser: Browser, server: PortalServer,
     context.close()
 
 
-def test_charge_points_advisor_and_installation(anna: Page, browser: Browser,
-                                               server: PortalServer, seeded: Seeded,
-                                               artifacts: Path) -> None:
+def test_charge_points_advisor_and_installation(
+    anna: Page, browser: Browser, server: PortalServer, seeded: Seeded, artifacts: Path
+) -> None:
     anna.goto("/portal/advisor")
     anna.check("input[name=location][value=public]")
     anna.check("input[name=limited_power]")
@@ -241,10 +250,12 @@ def test_charge_points_advisor_and_installation(anna: Page, browser: Browser,
 
     admin, page = login(browser, server, seeded.emails["admin"])
     page.goto("/portal/admin")
-    steps = (("schedule", "2026-11-23", "2026-11-30", ""),
-             ("installed", "2026-11-30", "", "tx-test-1"),
-             ("inspection", "2026-11-30", "2026-12-05", ""),
-             ("reject", "2026-12-05", "", "Earth leakage breaker missing\nCable not fixed"))
+    steps = (
+        ("schedule", "2026-11-23", "2026-11-30", ""),
+        ("installed", "2026-11-30", "", "tx-test-1"),
+        ("inspection", "2026-11-30", "2026-12-05", ""),
+        ("reject", "2026-12-05", "", "Earth leakage breaker missing\nCable not fixed"),
+    )
     for action, on, day, text in steps:
         form = page.locator(f"#admin-installation-{order_id} form")
         form.locator("select[name=action]").select_option(action)
@@ -286,8 +297,9 @@ def test_charge_points_advisor_and_installation(anna: Page, browser: Browser,
     shot(anna, artifacts, "charge-points")
 
 
-def test_phone_layout_and_dutch(browser: Browser, server: PortalServer, seeded: Seeded,
-                                artifacts: Path) -> None:
+def test_phone_layout_and_dutch(
+    browser: Browser, server: PortalServer, seeded: Seeded, artifacts: Path
+) -> None:
     context, page = login(browser, server, seeded.emails["chris"], phone=True)
     page.goto("/portal/charge-points?lang=nl")
     assert page.locator("h1").inner_text() == "Uw laadpunten"
@@ -313,5 +325,3 @@ def test_login_page_screenshot(browser: Browser, server: PortalServer, artifacts
     assert page.url.endswith("/portal/login")
     shot(page, artifacts, "login")
     context.close()
-
-

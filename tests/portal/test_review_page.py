@@ -27,8 +27,9 @@ async def _implausible(store: Store, tx: str) -> int:
     site_id = await store.db.fetchval("SELECT id FROM sites WHERE name = 'Home'")
     site = await store.sites.get_site(int(site_id))
     start = NOW - timedelta(hours=3)
-    item = SessionIn("garage", tx, 1, "A1B2C3D4", start, start + timedelta(hours=1), 0.0,
-                     1000.0, 900_000.0)
+    item = SessionIn(
+        "garage", tx, 1, "A1B2C3D4", start, start + timedelta(hours=1), 0.0, 1000.0, 900_000.0
+    )
     (result,) = await store.sessions.ingest(site, [item], now=NOW)
     return result.session_id
 
@@ -52,36 +53,44 @@ async def test_admin_decides_from_the_review_page(env: Env) -> None:
     assert "differs from the meter difference" in html
     page = "/portal/admin/review"
 
-    status, location, _ = await portal.post(f"{page}/{ids[0]}", {"action": "accept", "note": ""},
-                                            token_from=page)
+    status, location, _ = await portal.post(
+        f"{page}/{ids[0]}", {"action": "accept", "note": ""}, token_from=page
+    )
     assert (status, location) == (303, "/portal/admin/review?done=accept")
     assert await _review(store, ids[0]) == "accepted"
 
-    hostile = {"action": "correct", "energy_wh": "\uff11\uff10\uff10\uff10",  # full-width
-               "meter_start_wh": "0",
-               "meter_stop_wh": "1000", "note": ""}
+    hostile = {
+        "action": "correct",
+        "energy_wh": "\uff11\uff10\uff10\uff10",  # full-width
+        "meter_start_wh": "0",
+        "meter_stop_wh": "1000",
+        "note": "",
+    }
     status, _, _ = await portal.post(f"{page}/{ids[1]}", hostile, token_from=page)
     assert status == 400
     still = {**hostile, "energy_wh": "900000"}  # the correction must pass the rules
     status, _, html = await portal.post(f"{page}/{ids[1]}", still, token_from=page)
     assert status == 400
     assert await _review(store, ids[1]) == "pending"
-    status, _, _ = await portal.post(f"{page}/{ids[1]}", {**hostile, "energy_wh": "1000"},
-                                     token_from=page)
+    status, _, _ = await portal.post(
+        f"{page}/{ids[1]}", {**hostile, "energy_wh": "1000"}, token_from=page
+    )
     assert status == 303
     assert await _review(store, ids[1]) == "corrected"
     assert await store.db.fetchval("SELECT energy_wh FROM sessions WHERE id = ?", ids[1]) == 1000
 
-    status, _, _ = await portal.post(f"{page}/{ids[2]}", {"action": "reject", "note": ""},
-                                     token_from=page)
+    status, _, _ = await portal.post(
+        f"{page}/{ids[2]}", {"action": "reject", "note": ""}, token_from=page
+    )
     assert status == 400  # a rejection states its reason
-    status, _, _ = await portal.post(f"{page}/{ids[2]}", {"action": "reject",
-                                                          "note": "test charger"},
-                                     token_from=page)
+    status, _, _ = await portal.post(
+        f"{page}/{ids[2]}", {"action": "reject", "note": "test charger"}, token_from=page
+    )
     assert status == 303
     assert await _review(store, ids[2]) == "rejected"
-    status, _, _ = await portal.post(f"{page}/{ids[2]}", {"action": "accept", "note": ""},
-                                     token_from=page)
+    status, _, _ = await portal.post(
+        f"{page}/{ids[2]}", {"action": "accept", "note": ""}, token_from=page
+    )
     assert status == 400  # decided: final (a Conflict, shown as an error page)
     assert await _review(store, ids[2]) == "rejected"
 

@@ -78,50 +78,65 @@ async def test_password_reset_through_the_outbox(env: tuple[Portal, Seeded, Path
     text = mail.read_text()
     assert "To: chris@portal.test" in text
     link = next(line for line in text.splitlines() if "/portal/reset/" in line)
-    path = link[link.index("/portal/reset/"):]
+    path = link[link.index("/portal/reset/") :]
     status, _, html = await portal.post(path, {"password": "short", "password2": "short"})
     assert status == 400
     new = "a much better password"
     status, location, _ = await portal.post(path, {"password": new, "password2": new})
     assert (status, location) == (303, "/portal/login")
     assert (await portal.page(path))[0] == 404  # a link works once
-    status, _, _ = await portal.post(path, {"password": new, "password2": new},
-                                     token_from="/portal/reset")
+    status, _, _ = await portal.post(
+        path, {"password": new, "password2": new}, token_from="/portal/reset"
+    )
     assert status == 404
     assert (await other.login(seeded.emails["chris"]))[0] == 401  # the old password is gone
     assert (await other.login(seeded.emails["chris"], new))[0] == 303
     clock.now += timedelta(hours=2)
     await portal.post("/portal/reset", {"email": seeded.emails["chris"]})
     later = sorted(outbox.iterdir())[-1].read_text()
-    late_path = later[later.index("/portal/reset/"):].strip()
+    late_path = later[later.index("/portal/reset/") :].strip()
     clock.now += timedelta(hours=1, seconds=1)  # links live one hour
     assert (await portal.page(late_path))[0] == 404
 
 
-@pytest.mark.parametrize(("path", "form", "status"), [
-    ("/portal/sessions?month=2026-13", None, 400),
-    ("/portal/sessions?month=%27%3B%20DROP%20TABLE%20sessions", None, 400),
-    ("/portal/sessions?card=1%20OR%201%3D1", None, 400),
-    ("/portal/cards/abc/lost", None, 404),
-    ("/portal/cards/99999999999999999999999/lost", None, 404),
-    ("/portal/invoices/-1", None, 404),
-    ("/portal/advisor", {"phases": "2", "cable_mm2": "6", "car_max_kw": "11",
-                         "battery_kwh": "60"}, 400),
-    ("/portal/advisor", {"phases": "3", "cable_mm2": "NaN", "car_max_kw": "11",
-                         "battery_kwh": "60"}, 400),
-    ("/portal/advisor", {"phases": "3", "cable_mm2": "6", "car_max_kw": "1e999",
-                         "battery_kwh": "60"}, 400),
-    ("/portal/prepaid/top-up", {"amount": "-5"}, 400),
-    ("/portal/prepaid/top-up", {"amount": "100000"}, 400),
-    ("/portal/prepaid/top-up", {"amount": "12.345"}, 400),
-    ("/portal/bank-account", {"iban": "NL00 0000 0000 0000 00"}, 400),
-    ("/portal/bank-account", {"iban": "x" * 10_000}, 400),
-    ("/portal/charge-points/1/guest", {"per_kwh": "-0,10"}, 400),
-    ("/portal/charge-points/1/guest", {"per_kwh": "Infinity"}, 400),
-    ("/portal/admin/invoicing", {"month": "2026-11"}, 404),  # customers have no admin pages
-])
+@pytest.mark.parametrize(
+    ("path", "form", "status"),
+    [
+        ("/portal/sessions?month=2026-13", None, 400),
+        ("/portal/sessions?month=%27%3B%20DROP%20TABLE%20sessions", None, 400),
+        ("/portal/sessions?card=1%20OR%201%3D1", None, 400),
+        ("/portal/cards/abc/lost", None, 404),
+        ("/portal/cards/99999999999999999999999/lost", None, 404),
+        ("/portal/invoices/-1", None, 404),
+        (
+            "/portal/advisor",
+            {"phases": "2", "cable_mm2": "6", "car_max_kw": "11", "battery_kwh": "60"},
+            400,
+        ),
+        (
+            "/portal/advisor",
+            {"phases": "3", "cable_mm2": "NaN", "car_max_kw": "11", "battery_kwh": "60"},
+            400,
+        ),
+        (
+            "/portal/advisor",
+            {"phases": "3", "cable_mm2": "6", "car_max_kw": "1e999", "battery_kwh": "60"},
+            400,
+        ),
+        ("/portal/prepaid/top-up", {"amount": "-5"}, 400),
+        ("/portal/prepaid/top-up", {"amount": "100000"}, 400),
+        ("/portal/prepaid/top-up", {"amount": "12.345"}, 400),
+        ("/portal/bank-account", {"iban": "NL00 0000 0000 0000 00"}, 400),
+        ("/portal/bank-account", {"iban": "x" * 10_000}, 400),
+        ("/portal/charge-points/1/guest", {"per_kwh": "-0,10"}, 400),
+        ("/portal/charge-points/1/guest", {"per_kwh": "Infinity"}, 400),
+        ("/portal/admin/invoicing", {"month": "2026-11"}, 404),  # customers have no admin pages
+    ],
+)
 async def test_hostile_input_gets_a_clear_refusal(
-    env: tuple[Portal, Seeded, Path, Clock], path: str, form: dict[str, str] | None,
+    env: tuple[Portal, Seeded, Path, Clock],
+    path: str,
+    form: dict[str, str] | None,
     status: int,
 ) -> None:
     portal, seeded, _, _ = env
@@ -149,15 +164,18 @@ async def test_oversized_form_is_refused(env: tuple[Portal, Seeded, Path, Clock]
     await portal.login(seeded.emails["anna"])
     csrf = await portal.csrf("/portal/dashboard")
     data = {"csrf": csrf, "amount": "1" * 100_000}
-    async with portal.client.post("/portal/prepaid/top-up", data=data,
-                                  allow_redirects=False) as response:
+    async with portal.client.post(
+        "/portal/prepaid/top-up", data=data, allow_redirects=False
+    ) as response:
         assert response.status == 413
-    assert (await _store(portal).accounts.get_account(seeded.accounts["anna"])
-            ).prepaid_balance_cents == 0
+    assert (
+        await _store(portal).accounts.get_account(seeded.accounts["anna"])
+    ).prepaid_balance_cents == 0
 
 
 async def test_cancel_explains_the_rule_and_records_notice(
-        env: tuple[Portal, Seeded, Path, Clock]) -> None:
+    env: tuple[Portal, Seeded, Path, Clock],
+) -> None:
     portal, seeded, _, _ = env
     await portal.login(seeded.emails["anna"])
     cp_sub, card_sub = seeded.subscriptions["anna_cp"], seeded.subscriptions["anna_card"]
@@ -173,10 +191,15 @@ async def test_cancel_explains_the_rule_and_records_notice(
     status, location, _ = await portal.post(f"/portal/subscription/{cp_sub}/cancel", {})
     assert (status, location) == (303, "/portal/subscription?done=cancelled")
     row = await _store(portal).db.fetchrow(
-        "SELECT status, notice_received_on, ends_on FROM subscriptions WHERE id = ?", cp_sub)
-    assert row == {"status": "notice_given", "notice_received_on": "2026-11-23",
-                   "ends_on": "2027-01-15"}
-    status, _, html = await portal.post(f"/portal/subscription/{cp_sub}/cancel", {},
-                                        token_from="/portal/subscription")
+        "SELECT status, notice_received_on, ends_on FROM subscriptions WHERE id = ?", cp_sub
+    )
+    assert row == {
+        "status": "notice_given",
+        "notice_received_on": "2026-11-23",
+        "ends_on": "2027-01-15",
+    }
+    status, _, html = await portal.post(
+        f"/portal/subscription/{cp_sub}/cancel", {}, token_from="/portal/subscription"
+    )
     assert status == 409  # billing refuses a second notice, in words
     assert "cannot take notice when notice_given" in html

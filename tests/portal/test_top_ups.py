@@ -35,18 +35,22 @@ class Browser:
         _, page = await self.get("/portal/charge-points" if path != "/portal/login" else path)
         match = _CSRF.search(page)
         assert match is not None
-        async with self.http.post(self.world.url(path), data={"csrf": match.group(1), **form},
-                                  allow_redirects=False) as response:
+        async with self.http.post(
+            self.world.url(path), data={"csrf": match.group(1), **form}, allow_redirects=False
+        ) as response:
             return response.status, response.headers.get("Location", ""), await response.text()
 
 
 @pytest_asyncio.fixture
 async def browser(store: Store, tmp_path: Path) -> AsyncIterator[Browser]:
-    async with pay_world(store, tmp_path / "outbox") as world, aiohttp.ClientSession(
-            cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+    async with (
+        pay_world(store, tmp_path / "outbox") as world,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
         me = Browser(world, http)
-        status, location, _ = await me.post("/portal/login",
-                                            {"email": world.email, "password": PASSWORD})
+        status, location, _ = await me.post(
+            "/portal/login", {"email": world.email, "password": PASSWORD}
+        )
         assert (status, location) == (303, "/portal/dashboard")
         yield me
 
@@ -92,11 +96,16 @@ async def test_top_up_pays_through_the_provider_and_lists_every_outcome(browser:
     await _settle(me, expired, "expire")
     status, page = await me.get("/portal/top-ups")
     assert status == 200
-    rows = re.findall(r'<tr id="top-up-([0-9]+)">.*?class="status status-([a-z]+)">([^<]+)<',
-                      page, re.S)
+    rows = re.findall(
+        r'<tr id="top-up-([0-9]+)">.*?class="status status-([a-z]+)">([^<]+)<', page, re.S
+    )
     shown = {f"/portal/top-ups/{pid}": (code, text) for pid, code, text in rows}
-    assert shown == {first: ("paid", "paid"), failed: ("failed", "failed"),
-                     expired: ("expired", "expired"), pending: ("open", "pending")}
+    assert shown == {
+        first: ("paid", "paid"),
+        failed: ("failed", "failed"),
+        expired: ("expired", "expired"),
+        pending: ("open", "pending"),
+    }
     assert await me.world.balance() == 2500  # only the paid one
     status, page = await me.get("/portal/top-ups?lang=nl")
     assert status == 200
@@ -107,11 +116,22 @@ async def test_top_up_pays_through_the_provider_and_lists_every_outcome(browser:
 
 
 async def test_hostile_amounts_and_ids_are_refused_and_store_nothing(
-    browser: Browser, store: Store,
+    browser: Browser,
+    store: Store,
 ) -> None:
     me = browser
-    for amount in ("\uff15\uff10\uff10", "50\u00b2", "\u0665\u0660", "500,001", "0", "-5",
-                   "0,99", "12.345", "1e3", "x\x00"):
+    for amount in (
+        "\uff15\uff10\uff10",
+        "50\u00b2",
+        "\u0665\u0660",
+        "500,001",
+        "0",
+        "-5",
+        "0,99",
+        "12.345",
+        "1e3",
+        "x\x00",
+    ):
         status, _, _ = await me.post("/portal/prepaid/top-up", {"amount": amount})
         assert status == 400, amount
     assert await store.db.fetchval("SELECT count(*) FROM payments") == 0
@@ -120,14 +140,17 @@ async def test_hostile_amounts_and_ids_are_refused_and_store_nothing(
         assert r.status == 401  # no token: the API is not the portal's back door
     theirs = await store.db.fetchval(
         "INSERT INTO payments (account_id, amount_cents, status, created_by, created_at,"
-        " updated_at) VALUES (?, 1000, 'open', 'test', 'x', 'x') RETURNING id", other.id)
+        " updated_at) VALUES (?, 1000, 'open', 'test', 'x', 'x') RETURNING id",
+        other.id,
+    )
     for path in (f"/portal/top-ups/{theirs}", "/portal/top-ups/\u00b2", "/portal/top-ups/1x"):
         status, _ = await me.get(path)
         assert status == 404, path
 
 
 async def test_provider_down_shows_a_503_page_and_leaves_no_payment(
-    browser: Browser, store: Store,
+    browser: Browser,
+    store: Store,
 ) -> None:
     me = browser
     me.world.provider.down = True

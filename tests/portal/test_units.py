@@ -18,8 +18,13 @@ PORTAL = Path(__file__).resolve().parents[2] / "backend" / "portal"
 
 
 def advise(**answers: str):  # type: ignore[no-untyped-def]
-    base = {"phases": "3", "cable_mm2": "6", "car_max_kw": "11", "battery_kwh": "60",
-            "location": "private"}
+    base = {
+        "phases": "3",
+        "cable_mm2": "6",
+        "car_max_kw": "11",
+        "battery_kwh": "60",
+        "location": "private",
+    }
     return recommend(situation_from({**base, **answers}))
 
 
@@ -52,8 +57,16 @@ def test_location_housing_and_limited_power() -> None:
     assert "advice.note.new_cable" in advise(cable_mm2="1.5").notes
 
 
-@pytest.mark.parametrize("bad", [{"phases": "2"}, {"cable_mm2": "abc"}, {"car_max_kw": "0"},
-                                 {"battery_kwh": "1e400"}, {"battery_kwh": "NaN"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"phases": "2"},
+        {"cable_mm2": "abc"},
+        {"car_max_kw": "0"},
+        {"battery_kwh": "1e400"},
+        {"battery_kwh": "NaN"},
+    ],
+)
 def test_advisor_refuses_nonsense(bad: dict[str, str]) -> None:
     with pytest.raises(FormError):
         advise(**bad)
@@ -71,10 +84,16 @@ def test_english_and_dutch_have_the_same_keys_and_templates_use_known_ones() -> 
         assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", nl[key])), key
 
 
-@pytest.mark.parametrize(("value", "written"), [
-    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+31", "'+31"),
-    ("-1+1", "'-1+1"), ("@SUM(A1)", "'@SUM(A1)"), ("garage", "garage"),
-])
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+31", "'+31"),
+        ("-1+1", "'-1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("garage", "garage"),
+    ],
+)
 def test_csv_cells_never_start_a_formula(value: str, written: str) -> None:
     assert _cell(value) == written
 
@@ -108,10 +127,16 @@ def test_session_cookie_is_secure_over_https(tmp_path: Path) -> None:
         assert cookie["samesite"] == "Strict"
 
 
-@pytest.mark.parametrize(("cents", "shown"), [
-    (Decimal("24.5"), "0,245"), (Decimal(100), "1,00"), (Decimal(0), "0,00"),
-    (Decimal("7.5"), "0,075"), (Decimal(45), "0,45"),
-])
+@pytest.mark.parametrize(
+    ("cents", "shown"),
+    [
+        (Decimal("24.5"), "0,245"),
+        (Decimal(100), "1,00"),
+        (Decimal(0), "0,00"),
+        (Decimal("7.5"), "0,075"),
+        (Decimal(45), "0,45"),
+    ],
+)
 def test_tariff_parts_show_as_euros(cents: Decimal, shown: str) -> None:
     from backend.portal.render import tariff_eur
 

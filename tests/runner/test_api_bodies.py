@@ -48,9 +48,15 @@ async def api(tmp_path: Path, unused_port: Callable[[], int]) -> AsyncIterator[A
 
 
 @pytest.mark.parametrize("raw", HOSTILE, ids=lambda r: repr(r[:12]))
-@pytest.mark.parametrize("path", ["/api/chargers/garage/mode",
-                                  "/api/chargers/garage/max_current",
-                                  "/api/chargers/garage/departure", "/api/prices"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/chargers/garage/mode",
+        "/api/chargers/garage/max_current",
+        "/api/chargers/garage/departure",
+        "/api/prices",
+    ],
+)
 async def test_hostile_bodies_are_400_and_change_nothing(api: Api, raw: bytes, path: str) -> None:
     _, before = await api.call("GET", "/api/chargers/garage")
     _, prices = await api.call("GET", "/api/prices")
@@ -69,14 +75,20 @@ async def test_a_plain_body_still_works(api: Api) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(
-    st.binary(max_size=64),
-    st.recursive(st.none() | st.integers() | st.floats() | st.text(max_size=6),
-                 lambda inner: st.lists(inner, max_size=3)
-                 | st.dictionaries(st.text(max_size=3), inner, max_size=3),
-                 max_leaves=15).map(lambda v: json.dumps(v).encode()),
-    st.integers(1, 3000).map(lambda n: b"{\"a\":" * n + b"0" + b"}" * n),
-))
+@given(
+    st.one_of(
+        st.binary(max_size=64),
+        st.recursive(
+            st.none() | st.integers() | st.floats() | st.text(max_size=6),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+            ),
+            max_leaves=15,
+        ).map(lambda v: json.dumps(v).encode()),
+        st.integers(1, 3000).map(lambda n: b'{"a":' * n + b"0" + b"}" * n),
+    )
+)
 def test_read_json_raises_only_body_error(raw: bytes) -> None:
     with contextlib.suppress(BodyError):
         read_json(raw, max_bytes=64 * 1024)

@@ -62,23 +62,48 @@ def _throwaway_cluster() -> Iterator[int]:
         shutil.chown(datadir, "postgres")
     port = free_port()
     subprocess.run(
-        _as_postgres_user([str(bindir / "initdb"), "-D", str(datadir), "-A", "trust",
-                           "-U", "postgres", "--no-sync"]),
-        check=True, capture_output=True,
+        _as_postgres_user(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(datadir),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     options = f"-p {port} -k {datadir} -c listen_addresses={LOOPBACK} -c fsync=off"
     subprocess.run(
-        _as_postgres_user([str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options,
-                           "-l", str(datadir / "log"), "-w", "start"]),
-        check=True, capture_output=True,
+        _as_postgres_user(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(datadir),
+                "-o",
+                options,
+                "-l",
+                str(datadir / "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     try:
         yield port
     finally:
         subprocess.run(
-            _as_postgres_user([str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate",
-                               "stop"]),
-            check=False, capture_output=True,
+            _as_postgres_user(
+                [str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"]
+            ),
+            check=False,
+            capture_output=True,
         )
         shutil.rmtree(datadir, ignore_errors=True)
 

@@ -149,9 +149,7 @@ def _sessions(
         work.reason, work.detail = Reason.PAUSED_NO_CAPACITY, ""
         work.ready_since = work.short_since = work.up_since = None
         work.hold_until = draws.hold_until(cs.chains[index]) if holding else None
-        if demand.high < demand.low and (
-            work.over_since is None or work.over_since > over_cutoff
-        ):
+        if demand.high < demand.low and (work.over_since is None or work.over_since > over_cutoff):
             allocation, states[ident], _ = settle_paused(
                 cs, memo, work, demand.high_reason, demand.high_detail, now, tuning
             )

@@ -51,4 +51,3 @@ class BalancerState:
     household_peaks: Mapping[str, tuple[Peak, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
-

@@ -93,7 +93,12 @@ class CloudClient:
             self._session = None
 
     async def request(
-        self, method: str, path: str, body: Any = None, *, seconds: float | None = None,
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        seconds: float | None = None,
     ) -> Any:
         """One call; the parsed JSON answer, or one of the errors of errors.py."""
         if self._session is None:
@@ -117,8 +122,10 @@ class CloudClient:
     async def me(self) -> CloudIdentity:
         data = await self.request("GET", "/me")
         return CloudIdentity(
-            account_id=int(data["account"]["id"]), account_name=str(data["account"]["name"]),
-            site_id=data.get("site_id"), is_admin=bool(data.get("admin")),
+            account_id=int(data["account"]["id"]),
+            account_name=str(data["account"]["name"]),
+            site_id=data.get("site_id"),
+            is_admin=bool(data.get("admin")),
         )
 
     async def post_sessions(self, sessions: Sequence[FinishedSession]) -> list[SessionAck]:
@@ -126,8 +133,12 @@ class CloudClient:
         body = '{"sessions":[' + ",".join(session_to_json(s) for s in sessions) + "]}"
         data = await self.request("POST", "/sync/sessions", body)
         return [
-            SessionAck(r["charge_point_id"], r["transaction_id"], int(r["session_id"]),
-                       r["status"] == "duplicate")
+            SessionAck(
+                r["charge_point_id"],
+                r["transaction_id"],
+                int(r["session_id"]),
+                r["status"] == "duplicate",
+            )
             for r in data["results"]
         ]
 
@@ -138,8 +149,10 @@ class CloudClient:
 
         False: the cloud holds a snapshot taken later already and kept it.
         """
-        body = {"taken_at": taken_at.isoformat(),
-                "sessions": [open_session_json(tx) for tx in transactions]}
+        body = {
+            "taken_at": taken_at.isoformat(),
+            "sessions": [open_session_json(tx) for tx in transactions],
+        }
         data = await self.request("PUT", "/sync/open-sessions", body)
         return bool(data["stored"])
 
@@ -152,7 +165,8 @@ class CloudClient:
         query = f"since={int(since)}" + ("" if epoch is None else f"&epoch={quote(epoch)}")
         data = await self.request("GET", f"/sync/cards?{query}")
         delta = CardListDelta(
-            since_version=int(data["since_version"]), version=int(data["version"]),
+            since_version=int(data["since_version"]),
+            version=int(data["version"]),
             cards=tuple(_card(c) for c in data["cards"]),
         )
         vehicles = {
@@ -175,8 +189,9 @@ class CloudClient:
     async def authorize(self, uid: str) -> Card | None:
         """The cloud's word on a card (None: unknown to the cloud). Short timeout."""
         try:
-            data = await self.request("POST", "/sync/authorize", {"uid": uid},
-                                      seconds=AUTHORIZE_TIMEOUT)
+            data = await self.request(
+                "POST", "/sync/authorize", {"uid": uid}, seconds=AUTHORIZE_TIMEOUT
+            )
         except CloudRejected as err:
             if err.status == 404:
                 return None
@@ -185,15 +200,23 @@ class CloudClient:
 
     async def report_card_lost(self, uid: str, *, order_replacement: bool = True) -> Card:
         """Block a card of the site's account everywhere (and order a replacement)."""
-        data = await self.request("POST", "/sync/report-lost",
-                                  {"uid": uid, "order_replacement": order_replacement})
+        data = await self.request(
+            "POST", "/sync/report-lost", {"uid": uid, "order_replacement": order_replacement}
+        )
         card = data["card"]
-        return Card(uid=card["uid"], status=CardStatus(card["status"]),
-                    kind=CardKind(card["kind"]), expires_at=_time(card.get("expires_at")))
+        return Card(
+            uid=card["uid"],
+            status=CardStatus(card["status"]),
+            kind=CardKind(card["kind"]),
+            expires_at=_time(card.get("expires_at")),
+        )
 
 
 async def check_token(
-    url: str, token: str, *, session: aiohttp.ClientSession | None = None,
+    url: str,
+    token: str,
+    *,
+    session: aiohttp.ClientSession | None = None,
     seconds: float = 10.0,
 ) -> CloudIdentity:
     """Validate a cloud URL and token live (the HA config flow's check).
@@ -230,8 +253,11 @@ def open_session_json(tx: Transaction) -> dict[str, Any]:
     """One open transaction as PUT /sync/open-sessions takes it."""
     power = tx.power_w
     return {
-        "charge_point_id": tx.charge_point_id, "connector_id": tx.connector_id,
-        "transaction_id": tx.id, "id_tag": tx.id_tag, "started_at": tx.started_at.isoformat(),
+        "charge_point_id": tx.charge_point_id,
+        "connector_id": tx.connector_id,
+        "transaction_id": tx.id,
+        "id_tag": tx.id_tag,
+        "started_at": tx.started_at.isoformat(),
         # A meter running backwards or a car feeding back reads below 0: the cloud shows none.
         "energy_kwh": max(0.0, tx.energy_wh) / 1000,
         "power_w": None if power is None else max(0.0, power),
@@ -247,8 +273,11 @@ def _card(data: dict[str, Any]) -> Card:
     # group_id is taken when the back end sends it (older ones do not).
     group = data.get("group_id")
     return Card(
-        uid=str(data["uid"]), status=_card_status(data["status"]), kind=CardKind(data["kind"]),
-        expires_at=_time(data.get("expires_at")), may_start=bool(data.get("may_start", True)),
+        uid=str(data["uid"]),
+        status=_card_status(data["status"]),
+        kind=CardKind(data["kind"]),
+        expires_at=_time(data.get("expires_at")),
+        may_start=bool(data.get("may_start", True)),
         group_id=str(group) if group else None,
     )
 
@@ -267,9 +296,12 @@ def _departure(data: dict[str, Any]) -> CloudDeparture:
     return CloudDeparture(
         id=int(data["id"]),
         request=DepartureRequest(
-            charge_point_id=str(data["ocpp_id"]), departure_at=departure_at,
-            soc_now=data.get("soc_now"), target_soc=float(data.get("target_soc", 100.0)),
-            battery_kwh=data.get("battery_kwh"), max_power_kw=data.get("max_power_kw"),
+            charge_point_id=str(data["ocpp_id"]),
+            departure_at=departure_at,
+            soc_now=data.get("soc_now"),
+            target_soc=float(data.get("target_soc", 100.0)),
+            battery_kwh=data.get("battery_kwh"),
+            max_power_kw=data.get("max_power_kw"),
             connector_id=int(data.get("connector_id", 1)),
         ),
         car=data.get("car"),

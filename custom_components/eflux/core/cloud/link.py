@@ -48,9 +48,15 @@ class CloudLink:
         """Open the outbox beside the central system's database and start syncing."""
         outbox = SqliteSessionOutbox(central.config.db_path)
         await outbox.open()
-        sync = CloudSync(client, outbox, central, on_departure=on_departure,
-                         on_vehicles=on_vehicles, open_transactions=central.open_transactions,
-                         **sync_options)
+        sync = CloudSync(
+            client,
+            outbox,
+            central,
+            on_departure=on_departure,
+            on_vehicles=on_vehicles,
+            open_transactions=central.open_transactions,
+            **sync_options,
+        )
         link = cls(sync, outbox)
 
         def on_event(event: CentralEvent) -> None:

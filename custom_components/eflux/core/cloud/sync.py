@@ -144,8 +144,12 @@ class CloudSync:
         else:
             self.backoff.reset()
             delay = self.interval
-            outcome = {"online": True, "auth_failed": False, "last_error": None,
-                       "last_success_at": now}
+            outcome = {
+                "online": True,
+                "auth_failed": False,
+                "last_error": None,
+                "last_success_at": now,
+            }
         # One update per round, so a reader never sees "online" with the old queue length.
         self._set(
             **outcome,
@@ -171,8 +175,9 @@ class CloudSync:
     async def _send(self, entries: list[OutboxEntry]) -> None:
         acks = await self.client.post_sessions([e.session for e in entries])
         acked = {(a.charge_point_id, a.transaction_id) for a in acks}
-        done = [e.id for e in entries
-                if (e.session.charge_point_id, e.session.transaction_id) in acked]
+        done = [
+            e.id for e in entries if (e.session.charge_point_id, e.session.transaction_id) in acked
+        ]
         if not done:  # never loop on a batch the cloud answered without acknowledging it
             raise CloudError("the cloud acknowledged none of the batch")
         await self._outbox.outbox_mark_sent(done)
@@ -184,8 +189,12 @@ class CloudSync:
             try:
                 await self._send([entry])
             except CloudRejected as err:
-                _LOGGER.error("cloud refuses session %s/%s: %s", entry.session.charge_point_id,
-                              entry.session.transaction_id, err)
+                _LOGGER.error(
+                    "cloud refuses session %s/%s: %s",
+                    entry.session.charge_point_id,
+                    entry.session.transaction_id,
+                    err,
+                )
                 await self._outbox.outbox_mark_rejected(entry.id, str(err))
 
     async def _push_open_sessions(self) -> None:
@@ -196,8 +205,7 @@ class CloudSync:
             self._open_sent = asyncio.get_running_loop().time()
             taken_at = self._clock()
             try:
-                await self.client.put_open_sessions(
-                    self._open_transactions(), taken_at=taken_at)
+                await self.client.put_open_sessions(self._open_transactions(), taken_at=taken_at)
             except CloudRejected as err:  # e.g. a charger's odd id: never stop the rest of sync
                 _LOGGER.warning("cloud refuses the open sessions: %s", err)
 
@@ -206,7 +214,8 @@ class CloudSync:
         self._open_changed = True
         if self._open_task is None or self._open_task.done():
             self._open_task = asyncio.get_running_loop().create_task(
-                self._send_open_when_due(), name="eflux-cloud-open")
+                self._send_open_when_due(), name="eflux-cloud-open"
+            )
 
     async def _send_open_when_due(self) -> None:
         loop = asyncio.get_running_loop()
@@ -229,8 +238,14 @@ class CloudSync:
         if pull.full and version > 0:
             # The cloud's history is not ours (restored from a backup, or we are ahead of
             # it): merging would keep cards it no longer has and changes it lost.
-            _LOGGER.warning("cloud card list reset (epoch %s -> %s, version %d -> %d):"
-                            " replacing the local list", epoch, pull.epoch, version, delta.version)
+            _LOGGER.warning(
+                "cloud card list reset (epoch %s -> %s, version %d -> %d):"
+                " replacing the local list",
+                epoch,
+                pull.epoch,
+                version,
+                delta.version,
+            )
             await self._cards.replace_card_list(delta)
         elif delta.version > version:
             await self._cards.apply_card_delta(delta)

@@ -136,8 +136,7 @@ def plan_limits(
         if circuit.total_limit_a is not None:
             total = circuit.total_limit_a
             values = tuple(
-                max(0.0, total - sum(household(circuit, q)) - now_only(q, sum(taken)))
-                for q in span
+                max(0.0, total - sum(household(circuit, q)) - now_only(q, sum(taken))) for q in span
             )
             limits.append(Limit(total_key(circuit.id), values))
     return limits

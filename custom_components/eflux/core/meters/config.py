@@ -208,4 +208,3 @@ def parse_broker(fields: Fields) -> BrokerSettings:
         client_id=fields.optional_text("client_id"),
         keepalive_s=fields.integer("keepalive", 30, low=5, high=3600),
     )
-

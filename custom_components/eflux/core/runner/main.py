@@ -54,8 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--check", action="store_true", help="validate the file and exit")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
-    parser.add_argument("--log-format", choices=LOG_FORMATS, default="text",
-                        help="log lines as text or as one JSON object each (default: text)")
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="log lines as text or as one JSON object each (default: text)",
+    )
     add_time_options(parser)
     args = parser.parse_args(argv)
     if args.generate_password is not None:

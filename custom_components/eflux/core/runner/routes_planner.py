@@ -136,6 +136,7 @@ def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
     app.router.add_get("/api/cards/{id}/vehicle", get_vehicle)
     app.router.add_put("/api/cards/{id}/vehicle", put_vehicle)
     app.router.add_delete("/api/cards/{id}/vehicle", delete_vehicle)
+
     async def put_phases(request: web.Request) -> web.Response:
         body = await _body(request)
         mode = body.get("mode")
