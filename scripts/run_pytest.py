@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HA_TESTS = ROOT / "tests" / "ha"
+SCENARIO_GROUP = "scenario"
 PYTHON = sys.executable
 COVERAGE_SOURCES = ["custom_components", "backend", "mqtt_bridge", "sim"]
 
@@ -32,7 +33,20 @@ def _groups(args: list[str]) -> list[tuple[str, list[str]]]:
     options = [a for a in args if not _is_path(a)]
     if not paths:
         return [
-            ("core", ["tests", "--ignore=tests/ha", "-p", "no:homeassistant", *options]),
+            (
+                "core",
+                [
+                    "tests",
+                    "--ignore=tests/ha",
+                    "--ignore=tests/scenario",
+                    "-p",
+                    "no:homeassistant",
+                    *options,
+                ],
+            ),
+            # The skipping event loop treats any other busy thread as work to wait for, so the
+            # scenarios run in a process of their own without xdist's worker threads.
+            (SCENARIO_GROUP, ["tests/scenario", "-p", "no:homeassistant", *options]),
             ("ha", ["tests/ha", *options]),
         ]
     core = [p for p in paths if not _in_ha_group(p)]
@@ -54,7 +68,8 @@ def main() -> int:
     for index, (name, group_args) in enumerate(_groups(args)):
         print(f"-- pytest group '{name}'", flush=True)
         append = ["--cov-append"] if index else []
-        cmd = [PYTHON, "-m", "pytest", *workers, *cov, *append, *group_args]
+        serial = ["-p", "no:xdist"] if name == SCENARIO_GROUP else workers
+        cmd = [PYTHON, "-m", "pytest", *serial, *cov, *append, *group_args]
         codes.append(subprocess.call(cmd, cwd=ROOT, env=env))
     subprocess.call(
         [PYTHON, "-m", "coverage", "report", "--skip-covered", "--skip-empty", "--sort=cover"],

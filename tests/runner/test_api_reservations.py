@@ -108,6 +108,15 @@ async def test_reservation_errors(api: Api) -> None:
         past = {"id_tag": "A", "expires_at": "2001-01-01T10:00:00Z"}
         sim.configuration["SupportedFeatureProfiles"] = "Core,Reservation"
         await api.site.central.reconfigure("OLD-CP")
+        # Read back from the charger (in batches when it limits keys): wait until it is known.
+        await eventually(
+            lambda: (
+                "Reservation"
+                in str(
+                    api.site.charge_points()["OLD-CP"].configuration.get("SupportedFeatureProfiles")
+                )
+            )
+        )
         got, answer = await api.call("POST", "/api/chargers/old/reservation", past)
         assert (got, answer["error"]) == (400, "bad_request")
         assert "not in the future" in answer["message"]
