@@ -24,6 +24,7 @@ from ..domain import Card
 from ..runtime import LocalSite
 from .console.ledger import holder_dict, people
 from .errors import ApiError
+from .fields import aware_time
 from .jsonbody import BodyError, read_json
 
 MAX_BODY_BYTES = 16 * 1024
@@ -82,7 +83,9 @@ async def put_card(request: web.Request) -> web.Response:
     card = Card(
         uid=uid,
         status=OCPP_STATUS[status],
-        expires_at=_moment(body.get("expires_at")),
+        expires_at=None
+        if body.get("expires_at") is None
+        else aware_time(body["expires_at"], "expires_at"),
         group_id=group.strip() if group else None,
     )
     site = request.app[SITE]
@@ -152,19 +155,3 @@ async def _object(request: web.Request, *, empty_ok: bool = False) -> dict[str, 
     if not isinstance(data, dict):
         raise ApiError(400, "bad_request", "body must be a JSON object")
     return data
-
-
-def _moment(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ApiError(400, "bad_request", "expires_at must be an ISO 8601 time or null")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ApiError(
-            400, "bad_request", f"expires_at is not an ISO 8601 time: {value!r}"
-        ) from None
-    if moment.tzinfo is None:
-        raise ApiError(400, "bad_request", "expires_at needs a UTC offset (e.g. +01:00 or Z)")
-    return moment.astimezone(UTC)

@@ -16,7 +16,7 @@ driver and car a card names, and the plan changes announced.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -24,6 +24,7 @@ from aiohttp import web
 from ..config import CardProfile, ConfigError
 from ..runtime import CircuitLimitError, CircuitOverride, LocalSite, charger_dict
 from .errors import ApiError
+from .fields import aware_time
 from .jsonbody import BodyError, read_json
 
 MAX_BODY_BYTES = 16 * 1024
@@ -70,7 +71,11 @@ def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
             raise ApiError(400, "bad_request", f"unknown field {sorted(unknown)[0]!r}")
         if "expires_at" in body and "duration_s" in body:
             raise ApiError(400, "bad_request", "give expires_at or duration_s, not both")
-        expires_at = _time(body["expires_at"]) if body.get("expires_at") is not None else None
+        expires_at = (
+            aware_time(body["expires_at"], "expires_at")
+            if body.get("expires_at") is not None
+            else None
+        )
         if body.get("duration_s") is not None:
             seconds = _number(body["duration_s"], "duration_s")
             if not 0 < seconds <= 366 * 86400:
@@ -211,17 +216,3 @@ def _limit(value: Any) -> float | tuple[float, float, float] | None:
         a, b, c = (_number(v, "limit_a") for v in value)
         return (a, b, c)
     raise ApiError(400, "bad_request", "limit_a must be a number or three (L1, L2, L3)")
-
-
-def _time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ApiError(400, "bad_request", "expires_at must be an ISO 8601 time")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ApiError(
-            400, "bad_request", f"expires_at is not an ISO 8601 time: {value!r}"
-        ) from None
-    if moment.tzinfo is None:
-        raise ApiError(400, "bad_request", "expires_at needs a UTC offset (e.g. +01:00 or Z)")
-    return moment.astimezone(UTC)
