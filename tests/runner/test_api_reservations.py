@@ -106,6 +106,13 @@ async def test_reservation_errors(api: Api) -> None:
         assert "does not support reservations" in answer["message"]
         assert sim.calls("ReserveNow") == []
         past = {"id_tag": "A", "expires_at": "2001-01-01T10:00:00Z"}
+        # The boot's configuration read is over before the charger's profiles change.
+        await eventually(
+            lambda: (
+                api.site.charge_points()["OLD-CP"].configuration.get("SupportedFeatureProfiles")
+                == "Core"
+            )
+        )
         sim.configuration["SupportedFeatureProfiles"] = "Core,Reservation"
         await api.site.central.reconfigure("OLD-CP")
         # Read back from the charger (in batches when it limits keys): wait until it is known.
