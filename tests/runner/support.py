@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,7 +49,14 @@ async def serving(
     await site.start()
     runner = web.AppRunner(build_app(site, config.api))
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+    except OSError as err:  # another xdist worker took the free port first: any free one
+        if err.errno != errno.EADDRINUSE:
+            raise
+        tcp = web.TCPSite(runner, "127.0.0.1", 0)
+        await tcp.start()
+        port = tcp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
         async with aiohttp.ClientSession() as http:
             yield Api(site, f"http://127.0.0.1:{port}", http)
