@@ -65,6 +65,8 @@ class MqttConnection:
         self._client: mqtt.Client | None = None
         self.connected = asyncio.Event()
         self._refused = False
+        # the SUBSCRIBE sent on connect (message id, topics), until its SUBACK
+        self._pending_subscribe: tuple[int, list[str]] | None = None
         self.connections = 0  # successful CONNACKs so far (tests wait for a reconnect with it)
 
     # -- public, called on the event loop --------------------------------------------------
@@ -127,6 +129,7 @@ class MqttConnection:
             client.will_set(w.topic, w.payload, qos=w.qos, retain=w.retain)
         client.on_connect = self._handle_connect
         client.on_message = self._handle_message
+        client.on_subscribe = self._handle_subscribe
         return client
 
     def _thread_main(self) -> None:
@@ -178,8 +181,30 @@ class MqttConnection:
         self._backoff.reset()
         with self._lock:
             topics = sorted(self._topics)
-        for topic in topics:
-            client.subscribe(topic, qos=0)
+        if not topics:
+            self._set_connected(True)
+            return
+        # "connected" means ready to receive: it waits for the SUBACK, or a message published
+        # right after would be missed by a broker that has not filed the subscription yet
+        rc, mid = client.subscribe([(topic, 0) for topic in topics])
+        if rc != mqtt.MQTT_ERR_SUCCESS or mid is None:
+            self._set_connected(True)  # the connection dropped already; the loop notices it
+            return
+        with self._lock:
+            self._pending_subscribe = (mid, topics)
+
+    def _handle_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, mid: int, reasons: Any, _props: Any
+    ) -> None:
+        with self._lock:
+            pending = self._pending_subscribe
+            if pending is None or mid != pending[0]:
+                return  # a later subscribe() of new topics, not the one after CONNACK
+            self._pending_subscribe = None
+        for topic, reason in zip(pending[1], reasons, strict=False):
+            if getattr(reason, "is_failure", False):
+                _LOGGER.warning("%s: the broker refused the subscription to %s: %s",
+                                self.name, topic, reason)  # fmt: skip
         self._set_connected(True)
 
     def _handle_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
