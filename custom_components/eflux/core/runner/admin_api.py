@@ -23,6 +23,7 @@ from ..central.sitecards import OCPP_STATUS
 from ..domain import Card
 from ..runtime import LocalSite
 from .console.ledger import holder_dict, people
+from .console.residents import RESIDENTS
 from .errors import ApiError
 from .fields import aware_time
 from .jsonbody import BodyError, read_json
@@ -57,7 +58,7 @@ async def get_cards(request: web.Request) -> web.Response:
     site = request.app[SITE]
     now = datetime.now(UTC)
     master = site.master_pass_group()
-    holders = people(site)  # resident and apartment (the console's card list)
+    holders = people(site, request.app[RESIDENTS].people())  # resident and apartment
     listing = [
         {**card_dict(card, source, now, master), **holder_dict(holders.get(card.uid))}
         for source, cards in site.cards().items()

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from ..runtime import LocalSite
 from .console import ledger
+from .console.residents import RESIDENTS
 from .errors import ApiError
 
 
@@ -22,7 +23,7 @@ def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
         zone = ledger.site_zone(site)
         wanted = _filter(request, zone)
         records = await ledger.sessions(site, wanted)
-        residents = ledger.people(site)
+        residents = ledger.people(site, request.app[RESIDENTS].people())
         if request.query.get("format") == "csv" or request.headers.get("Accept") == "text/csv":
             return ledger.csv_response(
                 ledger.sessions_csv(records, residents, zone), "sessions.csv"
@@ -41,7 +42,7 @@ def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
         site = request.app[site_key]
         month = request.query.get("month", "")
         try:
-            start, end, rows = await ledger.monthly(site, month)
+            start, end, rows = await ledger.monthly(site, month, request.app[RESIDENTS].people())
         except ledger.QueryError as err:
             raise ApiError(400, "bad_request", str(err)) from None
         return web.json_response(

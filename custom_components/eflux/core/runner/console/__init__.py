@@ -1,5 +1,11 @@
 """The building manager's console: server-rendered pages under /console on the API's port
-(docs/console.md). `add_routes` is the one line `build_app` needs."""
+(docs/console.md). `add_routes` is the one line `build_app` needs.
+
+The resident list (residents.py) is there even with the console off: the local API's
+/api/residents, /api/cards and reports read it. What the console keeps (its chart, logins and
+the residents set through the API) is in the site's SQLite file (store.py), opened when the app
+starts and closed when it stops.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +17,39 @@ from . import actions, pages, reports
 from .auth import ConsoleAuth
 from .context import CONSOLE, Console
 from .history import SiteHistory
+from .residents import RESIDENTS, ResidentBook
+from .store import ConsoleStore
 
 PREFIX = "/console"
 
 
 def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
     site = app[site_key]
+    store = ConsoleStore(site.config.central.db_path)
+    book = ResidentBook(site.config.console.residents)
+    app[RESIDENTS] = book
+    console: Console | None = None
+
+    async def open_store(_app: web.Application) -> None:
+        await store.open()
+        await book.load(store)
+        if console is not None:
+            await console.history.load(store, site.clock.now())
+            await console.auth.load(store)
+
+    async def close_store(_app: web.Application) -> None:
+        if console is not None:
+            await console.history.flush()
+            await console.auth.settle()
+        await store.close()
+
+    app.on_startup.append(open_store)  # type: ignore[arg-type]  # aiosignal typing skew
+    app.on_cleanup.append(close_store)  # type: ignore[arg-type]
     if not site.config.console.enabled:
         return
     history = SiteHistory()
-    console = Console(site, ConsoleAuth(site.config.console), history, EventStream(site))
+    auth = ConsoleAuth(site.config.console, book.people)
+    console = Console(site, auth, history, EventStream(site), book)
     app[CONSOLE] = console
     stop_history = site.add_listener(history.observe)
 

@@ -1,26 +1,37 @@
 """Who is logged in to the console: the manager (everything) or a resident (their card only).
 
-Sessions live in memory (a restart logs everyone out) under a random token in an HttpOnly,
-SameSite=Strict cookie (Secure over TLS). Each session has its own CSRF token that every form
-carries; the login form, before any session, uses a double-submit cookie instead. Failed logins
-are limited per client address (a sliding window), and a password is checked with scrypt in a
-worker thread so the site's event loop never waits for it.
+A session is a random token in an HttpOnly, SameSite=Strict cookie (Secure over TLS); the
+server keeps only the token's SHA-256, in memory and, once `load`ed with a store, in the site's
+SQLite file (store.py), so a restart logs nobody out. Each session has its own CSRF token that
+every form carries; the login form, before any session, uses a double-submit cookie instead.
+Failed logins are limited per client address (a sliding window, in memory), and a password is
+checked with scrypt in a worker thread so the site's event loop never waits for it. Residents
+are site.yaml's and those set through the local API (`people`: the card list now).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from ...config.console import ConsoleSettings
+from ...config.console import ConsoleSettings, Resident
 from .hashing import hash_password, verify_password
+
+if TYPE_CHECKING:
+    from .store import ConsoleStore
+
+_LOGGER = logging.getLogger(__name__)
 
 COOKIE = "eflux_console"
 LOGIN_CSRF_COOKIE = "eflux_console_login"
@@ -54,11 +65,45 @@ class TooManyAttempts(Exception):
 
 
 class ConsoleAuth:
-    def __init__(self, settings: ConsoleSettings) -> None:
+    def __init__(
+        self,
+        settings: ConsoleSettings,
+        people: Callable[[], Mapping[str, Resident]] | None = None,
+    ) -> None:
         self.settings = settings
-        self._sessions: dict[str, Login] = {}
+        self._people = people or (lambda: settings.residents)
+        self._sessions: dict[str, Login] = {}  # by the token's SHA-256
         self._attempts: dict[str, _Attempts] = {}
         self._lifetime = timedelta(hours=settings.session_hours)
+        self._store: ConsoleStore | None = None
+        self._writes: set[asyncio.Task[None]] = set()
+
+    async def load(self, store: ConsoleStore) -> None:
+        """Take the stored logins (a restart keeps them) and store new ones from now on."""
+        stored = await store.logins(_now())
+        self._sessions = {**stored, **self._sessions}
+        self._store = store
+
+    async def settle(self) -> None:
+        """Wait for every write to the store (when the console stops)."""
+        while self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
+        self._store = None
+
+    def _drop(self, key: str) -> None:
+        if self._sessions.pop(key, None) is not None and self._store is not None:
+            self._later(self._store.drop_login(key))
+
+    def _later(self, write: object) -> None:
+        async def run() -> None:
+            try:
+                await write  # type: ignore[misc]
+            except Exception:
+                _LOGGER.exception("the console could not store a login change")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     # ---- logging in ------------------------------------------------------------------------
     async def login(self, who: str, password: str, client: str) -> tuple[str, Login] | None:
@@ -72,24 +117,26 @@ class ConsoleAuth:
         self._attempts.pop(client, None)
         if len(self._sessions) >= MAX_SESSIONS:
             self._expire()
-            oldest = min(self._sessions, key=lambda t: self._sessions[t].expires_at)
-            del self._sessions[oldest]
+        if len(self._sessions) >= MAX_SESSIONS:
+            self._drop(min(self._sessions, key=lambda t: self._sessions[t].expires_at))
         token = secrets.token_urlsafe(32)
         name = MANAGER if role == MANAGER else self._resident_name(card)
         login = Login(role, card, name, secrets.token_urlsafe(32), _now() + self._lifetime)
-        self._sessions[token] = login
+        self._sessions[token_key(token)] = login
+        if self._store is not None:
+            await self._store.save_login(token, login)  # stored before the cookie is sent
         return token, login
 
     def _account(self, who: str) -> tuple[str | None, str | None, str | None]:
         if who.lower() == MANAGER:
             return MANAGER, None, self.settings.password_hash
-        for uid, person in self.settings.residents.items():
+        for uid, person in self._people().items():
             if uid.lower() == who.lower() and person.password_hash:
                 return RESIDENT, uid, person.password_hash
         return None, None, None
 
     def _resident_name(self, card: str | None) -> str:
-        person = self.settings.residents.get(card or "")
+        person = self._people().get(card or "")
         return (person.name if person else None) or card or ""
 
     def _check_rate(self, client: str) -> None:
@@ -105,22 +152,30 @@ class ConsoleAuth:
 
     # ---- sessions --------------------------------------------------------------------------
     def current(self, request: web.Request) -> Login | None:
-        token = request.cookies.get(COOKIE, "")
-        login = self._sessions.get(token)
+        key = token_key(request.cookies.get(COOKIE, ""))
+        login = self._sessions.get(key)
         if login is None:
             return None
         if login.expires_at <= _now():
-            del self._sessions[token]
+            self._drop(key)
             return None
         return login
 
-    def logout(self, request: web.Request) -> None:
-        self._sessions.pop(request.cookies.get(COOKIE, ""), None)
+    async def logout(self, request: web.Request) -> None:
+        key = token_key(request.cookies.get(COOKIE, ""))
+        self._sessions.pop(key, None)
+        if self._store is not None:
+            await self._store.drop_login(key)
 
     def _expire(self) -> None:
         now = _now()
-        for token in [t for t, s in self._sessions.items() if s.expires_at <= now]:
-            del self._sessions[token]
+        for key in [k for k, s in self._sessions.items() if s.expires_at <= now]:
+            self._drop(key)
+
+
+def token_key(token: str) -> str:
+    """What the server keeps of a cookie's token: its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def check_csrf(login: Login, given: object) -> bool:

@@ -9,12 +9,14 @@ from typing import Any
 
 from aiohttp import web
 
+from ...config.console import Resident
 from ...runtime import LocalSite
 from ..events import EventStream
 from .auth import MANAGER, ConsoleAuth, Login, check_csrf
 from .history import SiteHistory
-from .ledger import site_zone
+from .ledger import people, site_zone
 from .render import page
+from .residents import ResidentBook
 
 
 @dataclass
@@ -23,10 +25,15 @@ class Console:
     auth: ConsoleAuth
     history: SiteHistory
     stream: EventStream
+    residents: ResidentBook
 
     @property
     def zone(self) -> tzinfo:
         return site_zone(self.site)
+
+    def people(self) -> dict[str, Resident]:
+        """Who holds each card now (ledger.people over the resident list)."""
+        return people(self.site, self.residents.people())
 
 
 CONSOLE = web.AppKey("console", Console)

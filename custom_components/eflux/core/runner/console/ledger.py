@@ -137,15 +137,16 @@ def totals(records: Iterable[SessionRecord]) -> Totals:
     return Totals(count, energy, cost if known else None)
 
 
-def people(site: LocalSite) -> dict[str, Resident]:
-    """Who holds each card: site.yaml's card entries, else the driver a card profile names
-    (site.yaml `cards`, the local API or the cloud's card vehicle)."""
+def people(site: LocalSite, entered: Mapping[str, Resident]) -> dict[str, Resident]:
+    """Who holds each card: the resident list (`entered`: site.yaml's card entries and
+    /api/residents, residents.py), else the driver a card profile names (site.yaml `cards`,
+    the local API or the cloud's card vehicle)."""
     found = {
         uid: Resident(uid, name=profile.driver)
         for uid, profile in site.card_profiles().items()
         if profile.driver
     }
-    for uid, person in site.config.console.residents.items():
+    for uid, person in entered.items():
         driver = found.get(uid)
         name = person.name or (driver.name if driver else None)
         found[uid] = Resident(uid, name, person.apartment, person.password_hash)
@@ -167,10 +168,12 @@ def cloud_cards(site: LocalSite) -> set[str]:
     return {c.uid for c in by_source.get(CLOUD, [])} - local
 
 
-async def monthly(site: LocalSite, month: str) -> tuple[datetime, datetime, list[CardMonth]]:
+async def monthly(
+    site: LocalSite, month: str, entered: Mapping[str, Resident]
+) -> tuple[datetime, datetime, list[CardMonth]]:
     start, end = month_range(month, site_zone(site))
     records = await sessions(site, SessionFilter(start, end))
-    residents = people(site)
+    residents = people(site, entered)
     from_cloud = cloud_cards(site)
     by_card: dict[str | None, list[SessionRecord]] = {}
     for record in records:

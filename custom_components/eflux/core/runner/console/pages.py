@@ -9,7 +9,6 @@ from pathlib import Path
 from aiohttp import web
 
 from ...runtime import ChargerSnapshot
-from . import ledger
 from .auth import COOKIE, LOGIN_CSRF_COOKIE, MANAGER, Login, TooManyAttempts, set_cookie
 from .chart import build_chart
 from .circuits import circuits_now
@@ -78,7 +77,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
 
 @need()
 async def logout(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
-    console.auth.logout(request)
+    await console.auth.logout(request)
     response = web.Response(status=303, headers={"Location": "/console/login"})
     response.del_cookie(COOKIE, path="/console")
     return response
@@ -110,7 +109,7 @@ async def site_page(request: web.Request, console: Console, login: Login) -> web
 @manager()
 async def chargers_page(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
     snapshot = console.site.state()
-    residents = ledger.people(console.site)
+    residents = console.people()
     chargers = list(snapshot.chargers.values())
     return page(
         request,

@@ -40,7 +40,7 @@ async def sessions_page(request: web.Request, console: Console, login: Login) ->
     query = _query(request, console, login)
     wanted = ledger.parse_filter(query, console.zone)
     records = await ledger.sessions(console.site, wanted)
-    residents = ledger.people(console.site)
+    residents = console.people()
     return page(
         request,
         "sessions.html",
@@ -60,7 +60,7 @@ async def sessions_page(request: web.Request, console: Console, login: Login) ->
 async def sessions_csv(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
     query = _query(request, console, login)
     records = await ledger.sessions(console.site, ledger.parse_filter(query, console.zone))
-    text = ledger.sessions_csv(records, ledger.people(console.site), console.zone)
+    text = ledger.sessions_csv(records, console.people(), console.zone)
     return ledger.csv_response(text, f"sessions-{query['month']}.csv")
 
 
@@ -68,7 +68,7 @@ async def _report(
     request: web.Request, console: Console, login: Login
 ) -> tuple[str, list[ledger.CardMonth], bool]:
     month = _month(request, console)
-    _, _, rows = await ledger.monthly(console.site, month)
+    _, _, rows = await ledger.monthly(console.site, month, console.residents.people())
     if login.role == RESIDENT:
         rows = [row for row in rows if ledger.same_card(row.card, login.card)]
     return month, rows, bool(ledger.cloud_cards(console.site))
