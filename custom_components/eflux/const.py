@@ -63,3 +63,4 @@ ISSUE_CHARGER_OFFLINE: Final = "charger_offline"
 ISSUE_PORT_CONFLICT: Final = "port_conflict"
 ISSUE_OVERDRAW: Final = "overdraw"
 ISSUE_NO_PASSWORD: Final = "no_password"  # noqa: S105 - an issue key, not a secret
+ISSUE_CHARGER_PENDING: Final = "charger_pending"  # a new charger waits for approval
