@@ -71,7 +71,7 @@ async def put_card(request: web.Request) -> web.Response:
     uid = request.match_info["uid"].strip()
     if not 0 < len(uid) <= 36 or not (uid.isascii() and uid.isprintable()) or " " in uid:
         raise ApiError(400, "bad_request", "uid: 1 to 36 printable characters without spaces")
-    body = await _object(request)
+    body = await read_object(request)
     unknown = sorted(set(body) - CARD_FIELDS)
     if unknown:
         raise ApiError(400, "bad_request", f"unknown field {unknown[0]!r}")
@@ -123,7 +123,7 @@ async def get_charge_points(request: web.Request) -> web.Response:
 
 
 async def post_approve(request: web.Request) -> web.Response:
-    await _object(request, empty_ok=True)
+    await read_object(request, empty_ok=True)
     site, ident = request.app[SITE], request.match_info["id"]
     if not site.is_known_charge_point(ident):
         raise ApiError(404, "not_found", f"no charge point {ident!r} has connected")
@@ -131,7 +131,7 @@ async def post_approve(request: web.Request) -> web.Response:
 
 
 async def post_password(request: web.Request) -> web.Response:
-    body = await _object(request, empty_ok=True)
+    body = await read_object(request, empty_ok=True)
     unknown = sorted(set(body) - {"password"})
     if unknown:
         raise ApiError(400, "bad_request", f"unknown field {unknown[0]!r}")
@@ -143,7 +143,7 @@ async def post_password(request: web.Request) -> web.Response:
     return web.json_response({"charge_point_id": site.charge_point_of(ident), "password": new})
 
 
-async def _object(request: web.Request, *, empty_ok: bool = False) -> dict[str, Any]:
+async def read_object(request: web.Request, *, empty_ok: bool = False) -> dict[str, Any]:
     raw = await request.read()
     if not raw.strip():
         if empty_ok:

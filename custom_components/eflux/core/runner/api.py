@@ -24,6 +24,7 @@ from . import (
     routes_firmware,
     routes_metrics,
     routes_planner,
+    routes_residents,
     routes_sessions,
 )
 from .admin_api import add_admin_routes
@@ -73,6 +74,7 @@ def build_app(site: LocalSite, settings: ApiSettings) -> web.Application:
     routes_planner.add_routes(app, SITE_KEY)  # circuit limits, card vehicles, plan changes
     console.add_routes(app, SITE_KEY)  # the manager's console (runner/console, issue 17)
     routes_sessions.add_routes(app, SITE_KEY)  # session history, monthly totals per card
+    routes_residents.add_routes(app)  # card → resident and apartment (the console's list)
     routes_metrics.add_routes(app, SITE_KEY)  # GET /metrics (Prometheus)
     return app
 

@@ -167,6 +167,18 @@ class ConsoleAuth:
         if self._store is not None:
             await self._store.drop_login(key)
 
+    async def end_logins(self, card: str) -> None:
+        """Log out every session of the resident holding `card` (their login changed)."""
+        ended = [
+            key
+            for key, login in self._sessions.items()
+            if login.card is not None and login.card.casefold() == card.casefold()
+        ]
+        for key in ended:
+            del self._sessions[key]
+            if self._store is not None:
+                await self._store.drop_login(key)
+
     def _expire(self) -> None:
         now = _now()
         for key in [k for k, s in self._sessions.items() if s.expires_at <= now]:
