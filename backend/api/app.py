@@ -79,6 +79,9 @@ def create_app(
     from ..invoicing import routes as invoice_routes  # invoicing imports api: mount it last
 
     invoice_routes.setup(app)
+    from ..ocpi import site_channel  # it imports api too
+
+    site_channel.setup(app)  # the sites take OCPI commands; 404 until mount_ocpi below
     _mount_payments(app, store, clock, payments)
     if ocpi is not None:
         mount_ocpi(app, store, ocpi, clock, on_round=app[metrics.METRICS].ocpi_done)

@@ -17,6 +17,7 @@ from datetime import datetime
 from aiohttp import web
 
 from ..store import Store
+from . import site_channel
 from .client import OcpiClient
 from .routes import ocpi_app
 from .settings import VERSION, OcpiSettings
@@ -39,7 +40,8 @@ def mount_ocpi(
     """/ocpi/… on `app`; with a sync interval, a round with every party that often
     (`on_round` gets what each round did: tokens, cdrs, locations, tariffs, failed)."""
     client = OcpiClient()
-    sub = ocpi_app(store, settings, client, clock)
+    bell = site_channel.enable(app, client)  # the sites take commands through /api/v1/sync
+    sub = ocpi_app(store, settings, client, clock, bell)
     app.add_subapp("/ocpi", sub)
 
     async def lifetime(_: web.Application) -> AsyncIterator[None]:

@@ -9,6 +9,7 @@ platform credits the owner.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import datetime
@@ -30,10 +31,10 @@ BATCH = 100
 _HOURS = Decimal(3600)
 
 _PENDING = (
-    "SELECT s.id, s.started_at, s.stopped_at, s.energy_wh, s.start_cents, s.per_kwh_cents,"
-    " s.per_minute_cents, s.tariff_basis, cp.id AS cp_id, cp.site_id, cp.tariff_id, cp.fast,"
-    " cp.max_power_kw, cp.created_at, st.name AS site_name, p.address, p.city, p.postal_code,"
-    " p.country, p.latitude, p.longitude, t.body AS token FROM sessions s"
+    "SELECT s.id, s.transaction_id, s.started_at, s.stopped_at, s.energy_wh, s.start_cents,"
+    " s.per_kwh_cents, s.per_minute_cents, s.tariff_basis, cp.id AS cp_id, cp.site_id,"
+    " cp.tariff_id, cp.fast, cp.max_power_kw, cp.created_at, st.name AS site_name, p.address,"
+    " p.city, p.postal_code, p.country, p.latitude, p.longitude, t.body AS token FROM sessions s"
     " JOIN ocpi_tokens t ON t.uid_norm = upper(s.id_tag) AND t.party_row = ?"
     " JOIN charge_points cp ON cp.id = s.charge_point_id JOIN sites st ON st.id = cp.site_id"
     " LEFT JOIN ocpi_site_places p ON p.site_id = cp.site_id"
@@ -51,7 +52,17 @@ def _money(cents: int) -> Decimal:
     return Decimal(cents) / 100
 
 
-def build_cdr(settings: OcpiSettings, row: Row, now: datetime) -> dict[str, Any]:
+def session_id(cp_id: int, transaction_id: str) -> str:
+    """The OCPI Session.id (and CDR session_id) of a transaction at our charge point: stable
+    from its start to its CDR. CiString(36): a long OCPP 2.0.1 transaction id is hashed."""
+    plain = f"E{cp_id}T{transaction_id}"
+    if len(plain) <= 36 and plain.isascii() and plain.isprintable():
+        return plain
+    return "H" + hashlib.sha256(f"{cp_id}/{transaction_id}".encode()).hexdigest()[:35]
+
+
+def total_cost(row: Row) -> dict[str, Decimal]:
+    """A finished session's price by the billing rules, as an OCPI Price (euros)."""
     started, stopped = from_db(row["started_at"]), from_db(row["stopped_at"])
     assert started is not None
     assert stopped is not None
@@ -63,8 +74,16 @@ def build_cdr(settings: OcpiSettings, row: Row, now: datetime) -> dict[str, Any]
         Decimal(parts.per_minute_cents),
         basis,
     )
+    split = tariff.cost(int(row["energy_wh"]), stopped - started).split()
+    return {"excl_vat": _money(split.net), "incl_vat": _money(split.gross)}
+
+
+def build_cdr(settings: OcpiSettings, row: Row, now: datetime) -> dict[str, Any]:
+    started, stopped = from_db(row["started_at"]), from_db(row["stopped_at"])
+    assert started is not None
+    assert stopped is not None
+    parts = TariffParts.of_session_row(row)
     energy_wh = int(row["energy_wh"])
-    split = tariff.cost(energy_wh, stopped - started).split()
     token = json.loads(row["token"])
     tariff_id = str(row["tariff_id"] or "0")
     hours = (Decimal(round((stopped - started).total_seconds())) / _HOURS).quantize(
@@ -78,7 +97,7 @@ def build_cdr(settings: OcpiSettings, row: Row, now: datetime) -> dict[str, Any]
         "id": cdr_id(settings, int(row["id"])),
         "start_date_time": timestamp(started),
         "end_date_time": timestamp(stopped),
-        "session_id": str(row["id"]),
+        "session_id": session_id(int(row["cp_id"]), str(row["transaction_id"])),
         "cdr_token": {
             "country_code": token["country_code"],
             "party_id": token["party_id"],
@@ -111,7 +130,7 @@ def build_cdr(settings: OcpiSettings, row: Row, now: datetime) -> dict[str, Any]
                 ],
             }
         ],
-        "total_cost": {"excl_vat": _money(split.net), "incl_vat": _money(split.gross)},
+        "total_cost": total_cost(row),
         "total_energy": kwh,
         "total_time": hours,
         "last_updated": timestamp(now),

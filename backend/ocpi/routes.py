@@ -4,8 +4,9 @@ GET  /ocpi/versions                      versions (token A, B or C)
 GET  /ocpi/2.2.1                         version details: our endpoints
 GET|POST|PUT|DELETE /ocpi/2.2.1/credentials
 POST /ocpi/2.2.1/cdrs, GET /ocpi/2.2.1/cdrs/{id}                       eMSP: CDRs in
-GET|PUT /ocpi/2.2.1/tokens/{country_code}/{party_id}/{uid}[?type=]     CPO: tokens in
+GET|PUT|PATCH /ocpi/2.2.1/tokens/{country_code}/{party_id}/{uid}[?type=]   CPO: tokens in
 GET  /ocpi/2.2.1/locations[/{id}], GET /ocpi/2.2.1/tariffs             CPO: published
+sessions and commands: routes_live.py
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
 from ..store import Store
 from .cdrs_in import cdr_body, receive_cdr
 from .client import OcpiClient
+from .commands import Bell
 from .cpo import locations, tariffs
 from .credentials import accept, our_credentials
 from .envelope import (
@@ -32,40 +35,30 @@ from .envelope import (
     read_json,
     token_candidates,
 )
-from .parties import Parties, Party
+from .keys import (
+    CLIENT,
+    COMMAND_BELL,
+    OCPI_CLOCK,
+    OCPI_STORE,
+    SETTINGS,
+    page_args,
+    paged_response,
+    party_of,
+)
+from .parties import Parties
+from .routes_live import add_routes
 from .settings import MODULES, VERSION, OcpiSettings
-from .tokens import TOKEN_TYPES, store_token, stored_token
-
-SETTINGS = web.AppKey("ocpi_settings", OcpiSettings)
-OCPI_STORE = web.AppKey("ocpi_store", Store)
-CLIENT = web.AppKey("ocpi_client", OcpiClient)
-OCPI_CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("ocpi_clock")
-MAX_LIMIT = 100
-
-
-async def _party(request: web.Request, *, registered: bool = True) -> Party:
-    """The calling party by its token; 401 in the envelope when unknown."""
-    candidates = token_candidates(request.headers.get("Authorization", ""))
-    party = await Parties(request.app[OCPI_STORE].db).by_token(candidates) if candidates else None
-    if party is None:
-        raise OcpiError(
-            CLIENT_ERROR,
-            "send 'Authorization: Token <base64 of your token>' with a token we issued",
-            401,
-        )
-    if registered and party.status != "registered":
-        raise OcpiError(CLIENT_ERROR, "register first (POST credentials with token A)", 401)
-    return party
+from .tokens import TOKEN_TYPES, patch_token, store_token, stored_token
 
 
 async def versions(request: web.Request) -> web.Response:
-    await _party(request, registered=False)
+    await party_of(request, registered=False)
     settings = request.app[SETTINGS]
     return envelope([{"version": VERSION, "url": settings.version_url}])
 
 
 async def version_details(request: web.Request) -> web.Response:
-    await _party(request, registered=False)
+    await party_of(request, registered=False)
     base = request.app[SETTINGS].version_url
     return envelope(
         {
@@ -82,7 +75,7 @@ async def credentials(request: web.Request) -> web.Response:
     app = request.app
     if request.method not in ("GET", "POST", "PUT", "DELETE"):
         raise OcpiError(CLIENT_ERROR, f"{request.method} is not allowed here", 405)
-    party = await _party(request, registered=False)
+    party = await party_of(request, registered=False)
     parties = Parties(app[OCPI_STORE].db)
     if request.method == "GET":
         presented = token_candidates(request.headers["Authorization"])
@@ -101,7 +94,7 @@ async def credentials(request: web.Request) -> web.Response:
 
 async def post_cdr(request: web.Request) -> web.Response:
     app = request.app
-    party = await _party(request)
+    party = await party_of(request)
     body = await read_json(request)
     store = app[OCPI_STORE]
     got = await receive_cdr(store.db, store.sessions, party, body, now=app[OCPI_CLOCK]())
@@ -110,7 +103,7 @@ async def post_cdr(request: web.Request) -> web.Response:
 
 
 async def get_cdr(request: web.Request) -> web.Response:
-    party = await _party(request)
+    party = await party_of(request)
     text = request.match_info["cdr"]
     found = None
     if text.isascii() and text.isdigit() and len(text) <= 18:
@@ -129,15 +122,23 @@ def _token_path(request: web.Request) -> tuple[tuple[str, str, str], str]:
 
 
 async def put_token(request: web.Request) -> web.Response:
-    party = await _party(request)
+    party = await party_of(request)
     path, token_type = _token_path(request)
     body = await read_json(request)
     await store_token(request.app[OCPI_STORE].db, party, path, token_type, body)
     return envelope(None)
 
 
+async def patch_token_route(request: web.Request) -> web.Response:
+    party = await party_of(request)
+    path, token_type = _token_path(request)
+    body = await read_json(request)
+    await patch_token(request.app[OCPI_STORE].db, party, path, token_type, body)
+    return envelope(None)
+
+
 async def get_token(request: web.Request) -> web.Response:
-    party = await _party(request)
+    party = await party_of(request)
     path, token_type = _token_path(request)
     found = await stored_token(request.app[OCPI_STORE].db, party, path, token_type)
     if found is None:
@@ -145,29 +146,18 @@ async def get_token(request: web.Request) -> web.Response:
     return envelope(json.loads(found))
 
 
-def _paged(request: web.Request, items: list[object]) -> web.Response:
-    """offset/limit with X-Total-Count, X-Limit and Link rel="next" (OCPI §4.1.3)."""
-    try:
-        offset = int(request.query.get("offset", "0"))
-        limit = min(int(request.query.get("limit", str(MAX_LIMIT))), MAX_LIMIT)
-    except ValueError:
-        raise OcpiError(INVALID_PARAMETERS, "offset and limit are whole numbers") from None
-    if offset < 0 or limit < 1:
-        raise OcpiError(INVALID_PARAMETERS, "offset >= 0 and limit >= 1")
-    headers = {"X-Total-Count": str(len(items)), "X-Limit": str(MAX_LIMIT)}
-    if offset + limit < len(items):
-        base = f"{request.app[SETTINGS].version_url}/{request.match_info.route.name}"
-        headers["Link"] = f'<{base}?offset={offset + limit}&limit={limit}>; rel="next"'
-    return envelope(items[offset : offset + limit], headers=headers)
+def _paged(request: web.Request, items: list[Any]) -> web.Response:
+    offset, limit = page_args(request)
+    return paged_response(request, items[offset : offset + limit], len(items), offset, limit)
 
 
 async def list_locations(request: web.Request) -> web.Response:
-    await _party(request)
+    await party_of(request)
     return _paged(request, list(await locations(request.app[OCPI_STORE].db, request.app[SETTINGS])))
 
 
 async def get_location(request: web.Request) -> web.Response:
-    await _party(request)
+    await party_of(request)
     wanted = request.match_info["location"]
     for found in await locations(request.app[OCPI_STORE].db, request.app[SETTINGS]):
         if found["id"] == wanted:
@@ -176,14 +166,19 @@ async def get_location(request: web.Request) -> web.Response:
 
 
 async def list_tariffs(request: web.Request) -> web.Response:
-    await _party(request)
+    await party_of(request)
     return _paged(request, list(await tariffs(request.app[OCPI_STORE].db, request.app[SETTINGS])))
 
 
 def ocpi_app(
-    store: Store, settings: OcpiSettings, client: OcpiClient, clock: Callable[[], datetime]
+    store: Store,
+    settings: OcpiSettings,
+    client: OcpiClient,
+    clock: Callable[[], datetime],
+    bell: Bell,
 ) -> web.Application:
     app = web.Application(middlewares=[ocpi_middleware])
+    app[COMMAND_BELL] = bell
     app[OCPI_STORE] = store
     app[SETTINGS] = settings
     app[CLIENT] = client
@@ -195,8 +190,10 @@ def ocpi_app(
     r.add_post(f"/{VERSION}/cdrs", post_cdr)
     r.add_get(f"/{VERSION}/cdrs/{{cdr}}", get_cdr)
     r.add_put(f"/{VERSION}/tokens/{{cc}}/{{pid}}/{{uid}}", put_token)
+    r.add_patch(f"/{VERSION}/tokens/{{cc}}/{{pid}}/{{uid}}", patch_token_route)
     r.add_get(f"/{VERSION}/tokens/{{cc}}/{{pid}}/{{uid}}", get_token)
     r.add_get(f"/{VERSION}/locations", list_locations, name="locations")
     r.add_get(f"/{VERSION}/locations/{{location}}", get_location)
     r.add_get(f"/{VERSION}/tariffs", list_tariffs, name="tariffs")
+    add_routes(app)
     return app

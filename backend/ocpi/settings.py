@@ -8,14 +8,19 @@ from dataclasses import dataclass
 VERSION = "2.2.1"
 _PARTY = re.compile(r"^([A-Z]{2})[-*]?([A-Z0-9]{3})$")
 
-# (module identifier, the role we play in it): eMSP receives CDRs and sends Tokens, CPO sends
-# Locations, Tariffs and CDRs and receives Tokens (OCPI 2.2.1 §6 InterfaceRole).
+# (module identifier, the role we play in it): eMSP receives CDRs and Sessions, sends Tokens
+# and Commands (their results come back to us); CPO sends Locations, Tariffs, Sessions and CDRs
+# and receives Tokens and Commands (OCPI 2.2.1 §6 InterfaceRole).
 MODULES: tuple[tuple[str, str], ...] = (
     ("credentials", "SENDER"),
     ("cdrs", "RECEIVER"),
     ("tokens", "RECEIVER"),
     ("locations", "SENDER"),
     ("tariffs", "SENDER"),
+    ("sessions", "SENDER"),
+    ("sessions", "RECEIVER"),
+    ("commands", "RECEIVER"),
+    ("commands", "SENDER"),
 )
 
 

@@ -8,6 +8,7 @@ expired or unassigned card goes out as `valid: false`.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -18,7 +19,14 @@ from ..storage import Database, Row
 from ..store import CardKind, CardStatus, ListedCard, normalise_uid
 from .client import OcpiClient
 from .credentials import checked
-from .envelope import INVALID_PARAMETERS, OcpiError, dumps, timestamp
+from .envelope import (
+    INVALID_PARAMETERS,
+    SERVER_ERROR,
+    UNKNOWN_TOKEN,
+    OcpiError,
+    dumps,
+    timestamp,
+)
 from .parties import Parties, Party
 from .settings import OcpiSettings
 
@@ -119,6 +127,49 @@ async def store_token(
         dumps(body),
         token["last_updated"],
     )
+
+
+async def patch_token(
+    db: Database, party: Party, path: tuple[str, str, str], token_type: str, body: Any
+) -> None:
+    """CPO side: PATCH /tokens/{country_code}/{party_id}/{uid}: the fields sent replace the
+    stored ones (`last_updated` required); the result must still be a whole valid token of
+    the same key. A PUT between our read and write makes the PATCH apply to the new token."""
+    if not isinstance(body, dict) or not body:
+        raise OcpiError(INVALID_PARAMETERS, "a PATCH body is a JSON object of token fields")
+    if not isinstance(body.get("last_updated"), str):
+        raise OcpiError(INVALID_PARAMETERS, "a PATCH of a token carries last_updated")
+    for _ in range(10):  # optimistic: the stored body must not change under us
+        row = await db.fetchrow(
+            "SELECT id, body FROM ocpi_tokens WHERE party_row = ? AND country_code = ?"
+            " AND party_id = ? AND uid = ? AND token_type = ?",
+            party.id,
+            *path,
+            token_type,
+        )
+        if row is None:
+            raise OcpiError(UNKNOWN_TOKEN, "unknown token: PUT it first", 404)
+        merged = {**json.loads(row["body"]), **body}
+        token = checked(TOKEN, merged, "token")
+        if (token["country_code"], token["party_id"], token["uid"], token["type"]) != (
+            *path,
+            token_type,
+        ):
+            raise OcpiError(
+                INVALID_PARAMETERS, "country_code, party_id, uid and type cannot be patched"
+            )
+        changed = await db.fetchval(
+            "UPDATE ocpi_tokens SET valid = ?, body = ?, last_updated = ? WHERE id = ?"
+            " AND body = ? RETURNING id",
+            int(token["valid"]),
+            dumps(merged),
+            token["last_updated"],
+            row["id"],
+            row["body"],
+        )
+        if changed is not None:
+            return
+    raise OcpiError(SERVER_ERROR, "the token kept changing; send the PATCH again", 503)
 
 
 async def stored_token(
