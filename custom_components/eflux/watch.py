@@ -2,7 +2,9 @@
 
 Events for automations: `eflux_overload` when the balancer had to cut an overload,
 `eflux_departure_at_risk` when a car's plan stops reaching its departure. Repair issues: the
-grid meter is stale (cleared when it recovers) and a charger offline for an hour.
+grid meter is stale (cleared when it recovers), a charger offline for an hour, a car drawing
+more than offered, a charger without a password, and a new charger waiting for approval
+(approvals.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
+from .approvals import PendingChargers
 from .compat import get_device
 from .const import (
     DOMAIN,
@@ -54,6 +57,7 @@ class SiteWatcher:
         self._online: dict[str, bool] = {}
         self._logged_offline: set[str] = set()
         self._raised: dict[str, set[str]] = {ISSUE_OVERDRAW: set(), ISSUE_NO_PASSWORD: set()}
+        self._pending = PendingChargers(hass, entry.entry_id, coordinator.site)
 
     @callback
     def async_start(self) -> Callable[[], None]:
@@ -63,6 +67,7 @@ class SiteWatcher:
             # An overload lives for one balancing pass (it is corrected in that pass), shorter
             # than a snapshot: read it from the controller right after each pass.
             self.coordinator.site.add_pass_listener(self._after_pass),
+            self._pending.async_stop,
         ]
         self.async_update()
 
@@ -116,6 +121,7 @@ class SiteWatcher:
         self._offline(now)
         self._log_connections()
         self._charger_issues()
+        self._pending.async_update()
         self._device_info()
 
     @callback

@@ -325,6 +325,8 @@ class V201Adapter(ProtocolAdapter, ChargePoint):  # type: ignore[misc]
             self.sim.spawn(self.status(self.sim.connector_id, self.sim.status))
         elif requested_message == "Heartbeat":
             self.sim.spawn(self.heartbeat())
+        elif requested_message == "BootNotification":  # e.g. a central approving it (Pending)
+            self.sim.spawn(self.boot())
 
 
 def _key(item: dict[str, Any]) -> str:
