@@ -11,8 +11,8 @@ from typing import Any
 from ..billing.calendar import Month, local_date, local_midnight
 from ..billing.money import Basis
 from ..billing.sessions import SessionTariff
-from ..storage import Database, from_db, to_db
-from ..store import AuditEntry, SessionRecord
+from ..storage import Database, to_db
+from ..store import SessionRecord
 from ..store.rows import columns, records
 
 _SESSION = columns(SessionRecord)
@@ -86,19 +86,3 @@ def daily_totals(sessions: list[SessionRecord], last_day: date, days: int) -> li
     return [
         DayTotal(d, energy[d], cost[d]) for d in (first + timedelta(days=i) for i in range(days))
     ]
-
-
-async def lost_times(db: Database, account_id: int) -> dict[int, datetime]:
-    """When each of the account's cards was reported lost (from the audit log)."""
-    rows = await db.fetch(
-        "SELECT subject, at FROM audit_log WHERE account_id = ? AND action = 'card.lost'",
-        account_id,
-    )
-    return {int(r["subject"].removeprefix("card:")): from_db(r["at"]) or datetime.min for r in rows}
-
-
-async def latest_audit(db: Database, limit: int) -> list[AuditEntry]:
-    rows = await db.fetch(
-        f"SELECT {columns(AuditEntry)} FROM audit_log ORDER BY id DESC LIMIT ?", limit
-    )
-    return records(AuditEntry, rows)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from .advisor import recommend, situation_from
-from .ctx import account_of, actor_of, db_of, now_of, today_of
+from .ctx import account_of, actor_of, now_of, store_of, today_of
 from .forms import field
 from .middleware import redirect
-from .orders import create_installation_order
 from .render import render
 
 FIELDS = (
@@ -41,8 +40,7 @@ async def advise(request: web.Request) -> web.Response:
 async def order(request: web.Request) -> web.Response:
     # The advice is worked out again from the answers: a hidden field is never trusted.
     advice = recommend(situation_from(await _answers(request)))
-    await create_installation_order(
-        db_of(request),
+    await store_of(request).installations.create(
         account_of(request),
         advice,
         now=now_of(request),

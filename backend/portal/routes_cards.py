@@ -6,10 +6,8 @@ from aiohttp import web
 
 from ..billing.plans import LOST_CARD_REPLACEMENT_FEE
 from ..store import CardStatus
-from . import orders
-from .ctx import account_of, actor_of, db_of, now_of, path_id, store_of
+from .ctx import account_of, actor_of, now_of, path_id, store_of
 from .middleware import redirect
-from .queries import lost_times
 from .render import render
 
 MAX_CARDS = 500
@@ -17,13 +15,13 @@ MAX_CARDS = 500
 
 async def cards(request: web.Request) -> web.Response:
     account = account_of(request)
-    listed = await store_of(request).cards.list_cards(account, limit=MAX_CARDS)
+    store = store_of(request)
     return render(
         request,
         "cards.html",
-        cards=listed,
-        lost_at=await lost_times(db_of(request), account),
-        ordered=await orders.replacement_ordered(db_of(request), account),
+        cards=await store.cards.list_cards(account, limit=MAX_CARDS),
+        lost_at=await store.cards.lost_times(account),
+        ordered=await store.cards.replacements_ordered(account),
         fee=LOST_CARD_REPLACEMENT_FEE.cents,
         done=request.query.get("done", ""),
     )
@@ -54,9 +52,8 @@ async def confirm_replacement(request: web.Request) -> web.Response:
 
 
 async def order_replacement(request: web.Request) -> web.Response:
-    card = await store_of(request).cards.get_card(path_id(request), account_of(request))
-    await orders.order_replacement(
-        db_of(request), card, now=now_of(request), actor=actor_of(request)
+    await store_of(request).cards.order_replacement(
+        path_id(request), account_of(request), now=now_of(request), actor=actor_of(request)
     )
     return redirect("/cards?done=ordered")
 

@@ -5,15 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..billing.errors import BillingError
-from ..billing.guest_usage import validate_guest_tariff
-from ..billing.money import Basis
-from ..billing.sessions import SessionTariff
-from ..store import AccountKind
-from . import orders
-from .ctx import account_of, actor_of, db_of, now_of, path_id, store_of
+from ..store import AccountKind, Invalid
+from .ctx import account_of, actor_of, now_of, path_id, store_of
 from .forms import FormError, field, tariff_part
-from .keys import CONFIG
 from .middleware import redirect
 from .render import render
 
@@ -30,8 +24,8 @@ async def charge_points(request: web.Request) -> web.Response:
         account=account,
         points=points,
         tariffs=tariffs,
-        maximum=request.app[CONFIG].guest_maximum,
-        installations=await orders.installation_orders(db_of(request), account_id),
+        maximum=store.sites.guest_maximum,
+        installations=await store.installations.list(account_id),
         lease=account.kind is AccountKind.LEASE_DRIVER,
         done=request.query.get("done", ""),
         error=request.query.get("error", ""),
@@ -40,50 +34,34 @@ async def charge_points(request: web.Request) -> web.Response:
 
 async def set_guest_usage(request: web.Request) -> web.Response:
     form = await request.post()
-    account_id = account_of(request)
-    store = store_of(request)
-    point = await store.sites.get_charge_point(path_id(request), account_id)
-    tariff = SessionTariff(
-        tariff_part(form, "start"),
-        tariff_part(form, "per_kwh"),
-        tariff_part(form, "per_minute"),
-        Basis.GROSS,
-    )
     try:
-        validate_guest_tariff(tariff, request.app[CONFIG].guest_maximum)
-    except BillingError as err:
+        await store_of(request).sites.set_guest_tariff(
+            path_id(request),
+            account_of(request),
+            guest_usage=form.get("guest_usage") == "1",
+            start_cents=tariff_part(form, "start"),
+            per_kwh_cents=tariff_part(form, "per_kwh"),
+            per_minute_cents=tariff_part(form, "per_minute"),
+            now=now_of(request),
+            actor=actor_of(request),
+        )
+    except Invalid as err:
         raise FormError("guest.over_maximum") from err
-    now = now_of(request)
-    created = await store.sites.create_tariff(
-        account_id,
-        f"Guests at {point.name}"[:100],
-        now=now,
-        start_cents=tariff.start_cents,
-        per_kwh_cents=tariff.per_kwh_cents,
-        per_minute_cents=tariff.per_minute_cents,
-    )
-    await store.sites.update_charge_point(
-        point.id,
-        account_id,
-        now=now,
-        actor=actor_of(request),
-        guest_usage=form.get("guest_usage") == "1",
-        tariff_id=created.id,
-    )
     return redirect("/charge-points?done=guest")
 
 
 async def bank_account(request: web.Request) -> web.Response:
     form = await request.post()
+    account_id = account_of(request)
     try:
-        await orders.set_iban(
-            db_of(request),
-            account_of(request),
+        await store_of(request).accounts.set_iban(
+            account_id,
             field(form, "iban", 64),
+            account_id,
             now=now_of(request),
             actor=actor_of(request),
         )
-    except BillingError as err:
+    except Invalid as err:
         raise FormError("iban.invalid", detail=str(err)) from err
     return redirect("/charge-points?done=iban")
 

@@ -7,11 +7,9 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from ..billing.contracts import end_after_notice
-from ..billing.plans import SWITCH_FEE, PlanKind
-from ..billing.switches import request_switch
-from ..invoicing.switches import load_switches, record_plan_switch
-from . import contracts
+from ..billing.plans import SWITCH_FEE
+from ..services import subscriptions as contracts
+from ..store import NotFound
 from .ctx import account_of, actor_of, db_of, now_of, path_id, today_of
 from .forms import field
 from .middleware import redirect
@@ -21,55 +19,51 @@ from .render import render
 async def subscription_page(request: web.Request) -> web.Response:
     today = today_of(request)
     views = await contracts.subscriptions(db_of(request), account_of(request), today)
-    plans = await contracts.load_plans(db_of(request))
-    switches = await load_switches(db_of(request), plans)
-    pending = {s.contract_id: s for s in switches if s.effective_on > today}
     return render(
         request,
         "subscription.html",
         subs=views,
-        plans=plans,
-        pending=pending,
+        plans=await contracts.load_plans(db_of(request)),
+        pending=await contracts.pending_switches(db_of(request), today),
         today=today,
         fee=SWITCH_FEE.cents,
         done=request.query.get("done", ""),
     )
 
 
-async def _switch_plan(request: web.Request) -> tuple[contracts.SubscriptionView, str]:
-    view = await contracts.subscription(
-        db_of(request), path_id(request), account_of(request), today_of(request)
-    )
+async def _plan(request: web.Request) -> str:
     source = await request.post() if request.method == "POST" else request.query
-    return view, field(source, "plan", 60)
+    return field(source, "plan", 60)
 
 
 async def switch_confirm(request: web.Request) -> web.Response:
-    view, code = await _switch_plan(request)
-    plans = await contracts.load_plans(db_of(request))
-    if code not in plans:
-        raise web.HTTPNotFound(reason="no such plan")
-    switches = await load_switches(db_of(request), plans)
-    # The domain validates now, so the customer sees a refusal before confirming anything.
-    planned = request_switch(view.contract, switches, plans[code], today_of(request))
+    try:
+        view, plan, planned = await contracts.preview_switch(
+            db_of(request),
+            path_id(request),
+            account_of(request),
+            await _plan(request),
+            today_of(request),
+        )
+    except NotFound as err:
+        raise web.HTTPNotFound(reason=str(err)) from err
     return render(
         request,
         "switch_confirm.html",
         sub=view,
-        plan=plans[code],
+        plan=plan,
         switch=planned,
         fee=SWITCH_FEE.cents,
     )
 
 
 async def switch(request: web.Request) -> web.Response:
-    view, code = await _switch_plan(request)
-    await record_plan_switch(
+    await contracts.switch_plan(
         db_of(request),
-        view.id,
-        code,
-        today_of(request),
+        path_id(request),
         account_of(request),
+        await _plan(request),
+        today_of(request),
         now=now_of(request),
         actor=actor_of(request),
     )
@@ -81,31 +75,25 @@ async def cancel_confirm(request: web.Request) -> web.Response:
     view = await contracts.subscription(
         db_of(request), path_id(request), account_of(request), today
     )
-    contract = view.contract
-    ends_on = end_after_notice(contract, today)
-    if contract.plan.kind is PlanKind.PREPAID:
-        rule = "cancel.rule.prepaid"
-    elif view.notice_deadline is not None and today <= view.notice_deadline:
-        rule = "cancel.rule.in_time"
-    else:
-        rule = "cancel.rule.late"
+    rule, ends_on = contracts.notice_terms(view, today)
     return render(
         request,
         "cancel_confirm.html",
         sub=view,
-        rule=rule,
+        rule=f"cancel.rule.{rule}",
         ends_on=ends_on,
         last_day=ends_on - timedelta(days=1),
     )
 
 
 async def cancel(request: web.Request) -> web.Response:
-    today = today_of(request)
-    view = await contracts.subscription(
-        db_of(request), path_id(request), account_of(request), today
-    )
-    await contracts.cancel(
-        db_of(request), view, today, now=now_of(request), actor=actor_of(request)
+    await contracts.give_notice_now(
+        db_of(request),
+        path_id(request),
+        account_of(request),
+        today_of(request),
+        now=now_of(request),
+        actor=actor_of(request),
     )
     return redirect("/subscription?done=cancelled")
 

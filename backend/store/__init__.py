@@ -15,6 +15,7 @@ from .audit import AuditLog
 from .card_epoch import CardEpoch
 from .cards import CardDelta, Cards, ListedCard, normalise_uid
 from .errors import Conflict, Invalid, NotFound, StoreError
+from .installations import Installations, Step, StepAction, StoredOrder
 from .models import (
     Account,
     AccountKind,
@@ -60,6 +61,7 @@ __all__ = [
     "Departure",
     "DepartureIn",
     "IngestResult",
+    "Installations",
     "Invalid",
     "IssuedToken",
     "ListedCard",
@@ -79,8 +81,11 @@ __all__ = [
     "Site",
     "Sites",
     "SnapshotResult",
+    "Step",
+    "StepAction",
     "Store",
     "StoreError",
+    "StoredOrder",
     "Subscription",
     "Tariff",
     "User",
@@ -101,6 +106,7 @@ class Store:
         self.open_sessions = OpenSessions(db, self.sites)
         self.plans = Plans(db)
         self.review = Review(db)
+        self.installations = Installations(db)
         self.privacy = Privacy(db, self.accounts, self.cards, self.sessions)
 
     @classmethod

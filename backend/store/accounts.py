@@ -155,6 +155,29 @@ class Accounts:
                 detail={"cents": cents},
             )
 
+    async def set_iban(
+        self, account_id: int, text: str, scope: int | None = None, *, now: datetime, actor: str
+    ) -> Account:
+        """Store a checked IBAN (ISO 13616; Invalid otherwise): a lease driver's reimbursements
+        are paid to it."""
+        await self.get_account(account_id, scope)
+        try:
+            iban = normalize_iban(text)
+        except BillingError as err:
+            raise Invalid(str(err)) from err
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE accounts SET iban = ? WHERE id = ?", iban, account_id)
+            await AuditLog.add(
+                tx,
+                at=now,
+                actor=actor,
+                account_id=account_id,
+                action="account.iban",
+                subject=f"account:{account_id}",
+                detail={"iban_end": iban[-4:]},
+            )
+        return await self.get_account(account_id)
+
     async def verify_password(self, email: str, password: str) -> User | None:
         """The user for a correct e-mail and password (for the portal's login), else None."""
         row = await self._db.fetchrow(

@@ -39,6 +39,13 @@ class AuditLog:
             json.dumps(detail or {}, sort_keys=True, default=str),
         )
 
+    async def latest(self, limit: int) -> list[AuditEntry]:
+        """The newest `limit` entries of every account, newest first (the admin's page)."""
+        rows = await self._db.fetch(
+            f"SELECT {columns(AuditEntry)} FROM audit_log ORDER BY id DESC LIMIT ?", limit
+        )
+        return records(AuditEntry, rows)
+
     async def list(self, scope: int | None, *, limit: int = 50, after: int = 0) -> list[AuditEntry]:
         """Newest last; `scope` = an account id, or None for everything (admins)."""
         sql = f"SELECT {columns(AuditEntry)} FROM audit_log WHERE id > ?"

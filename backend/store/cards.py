@@ -164,28 +164,44 @@ class Cards:
                 detail={"from": card.status.value},
             )
             if order_replacement and card.account_id is not None:
-                row = await tx.fetchrow(
-                    "INSERT INTO card_orders (account_id, replaces_card_id, reason, fee_cents,"
-                    " fee_basis, status, created_at) VALUES (?, ?, 'lost', ?, ?, 'ordered', ?)"
-                    f" RETURNING {_ORDER}",
-                    card.account_id,
-                    card.id,
-                    LOST_CARD_REPLACEMENT_FEE.cents,
-                    LOST_CARD_REPLACEMENT_FEE.basis.value,
-                    to_db(now),
-                )
-                assert row is not None
-                order = record(CardOrder, row)
-                await AuditLog.add(
-                    tx,
-                    at=now,
-                    actor=actor,
-                    account_id=card.account_id,
-                    action="card_order.create",
-                    subject=f"card_order:{order.id}",
-                    detail={"fee_cents": order.fee_cents},
-                )
+                order = await _replacement(tx, card, card.account_id, now=now, actor=actor)
         return await self.get_card(card_id), order
+
+    async def order_replacement(
+        self, card_id: int, scope: int | None, *, now: datetime, actor: str
+    ) -> CardOrder:
+        """A replacement for a card reported lost without one (€7.50, art. 21.6); one per card."""
+        card = await self.get_card(card_id, scope)
+        if card.status is not CardStatus.LOST or card.account_id is None:
+            raise Conflict("a replacement is ordered for a card reported lost")
+        async with self._db.transaction() as tx:
+            # Lock the card's row first, so that two orders at once see each other's.
+            await tx.execute("UPDATE cards SET status = status WHERE id = ?", card.id)
+            if (
+                await tx.fetchval("SELECT id FROM card_orders WHERE replaces_card_id = ?", card.id)
+                is not None
+            ):
+                raise Conflict(f"a replacement for card {card.id} was ordered already")
+            return await _replacement(tx, card, card.account_id, now=now, actor=actor)
+
+    async def replacements_ordered(self, scope: int | None) -> set[int]:
+        """Ids of the cards (in scope) whose replacement has been ordered."""
+        args: list[Any] = []
+        sql = "SELECT replaces_card_id FROM card_orders WHERE replaces_card_id IS NOT NULL"
+        if scope is not None:
+            sql += " AND account_id = ?"
+            args.append(scope)
+        return {int(r["replaces_card_id"]) for r in await self._db.fetch(sql, *args)}
+
+    async def lost_times(self, scope: int) -> dict[int, datetime]:
+        """When each of the account's cards was reported lost (from the audit log)."""
+        rows = await self._db.fetch(
+            "SELECT subject, at FROM audit_log WHERE account_id = ? AND action = 'card.lost'",
+            scope,
+        )
+        return {
+            int(r["subject"].removeprefix("card:")): from_db(r["at"]) or datetime.min for r in rows
+        }
 
     async def assign(
         self, card_id: int, account_id: int, *, now: datetime, actor: str
@@ -323,6 +339,34 @@ def _listed(row: dict[str, Any], account_id: int) -> ListedCard:
         }
     expires = from_db(row["expires_at"])
     return ListedCard(row["uid"], status, kind, expires, may_start, vehicle)
+
+
+async def _replacement(
+    tx: Queries, card: CardRecord, account_id: int, *, now: datetime, actor: str
+) -> CardOrder:
+    """The replacement order for a lost card with its fee, audited in the caller's transaction."""
+    row = await tx.fetchrow(
+        "INSERT INTO card_orders (account_id, replaces_card_id, reason, fee_cents,"
+        " fee_basis, status, created_at) VALUES (?, ?, 'lost', ?, ?, 'ordered', ?)"
+        f" RETURNING {_ORDER}",
+        account_id,
+        card.id,
+        LOST_CARD_REPLACEMENT_FEE.cents,
+        LOST_CARD_REPLACEMENT_FEE.basis.value,
+        to_db(now),
+    )
+    assert row is not None
+    order = record(CardOrder, row)
+    await AuditLog.add(
+        tx,
+        at=now,
+        actor=actor,
+        account_id=account_id,
+        action="card_order.create",
+        subject=f"card_order:{order.id}",
+        detail={"fee_cents": order.fee_cents},
+    )
+    return order
 
 
 async def _next_version(tx: Queries) -> int:

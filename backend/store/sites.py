@@ -170,6 +170,14 @@ class Sites:
             raise Conflict(f"charge point {ocpp_id!r} exists already on this site") from err
 
     @staticmethod
+    async def add_charge_point(
+        tx: Queries, account_id: int, ocpp_id: str, now: datetime, *, name: str
+    ) -> ChargePoint:
+        """A charge point added inside the caller's transaction (an approved installation:
+        no site yet, closed to guests); a taken OCPP id raises UniqueViolation there."""
+        return await Sites._insert_cp(tx, account_id, ocpp_id, now, name=name)
+
+    @staticmethod
     async def _insert_cp(
         tx: Queries, account_id: int, ocpp_id: str, now: datetime, **fields: Any
     ) -> ChargePoint:
@@ -287,6 +295,38 @@ class Sites:
                 detail=values,
             )
         return await self.get_charge_point(cp_id)
+
+    async def set_guest_tariff(
+        self,
+        cp_id: int,
+        scope: int | None,
+        *,
+        guest_usage: bool,
+        start_cents: Decimal,
+        per_kwh_cents: Decimal,
+        per_minute_cents: Decimal,
+        now: datetime,
+        actor: str,
+    ) -> ChargePoint:
+        """Open (or close) a charge point to guests at a new tariff incl. VAT of its own, at
+        most the platform maximum (art. 28.3; refused before anything is stored)."""
+        point = await self.get_charge_point(cp_id, scope)
+        tariff = SessionTariff(start_cents, per_kwh_cents, per_minute_cents, Basis.GROSS)
+        try:
+            check_guest_maximum(tariff, self.guest_maximum)
+        except BillingError as err:
+            raise Invalid(str(err)) from err
+        created = await self.create_tariff(
+            point.account_id,
+            f"Guests at {point.name}"[:100],
+            now=now,
+            start_cents=start_cents,
+            per_kwh_cents=per_kwh_cents,
+            per_minute_cents=per_minute_cents,
+        )
+        return await self.update_charge_point(
+            cp_id, scope, now=now, actor=actor, guest_usage=guest_usage, tariff_id=created.id
+        )
 
     # ---- departures ---------------------------------------------------------------------------
     async def set_departure(

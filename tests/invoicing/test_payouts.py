@@ -20,7 +20,6 @@ from backend.api import create_app
 from backend.billing.calendar import Month
 from backend.invoicing import Invoicing
 from backend.invoicing.payouts import list_statements, mark_paid, payouts
-from backend.portal.orders import set_iban
 from backend.store import AccountKind, CardKind, Role, SessionIn, Store
 from backend.store.errors import Conflict, Invalid, NotFound
 from tests.invoicing.test_cli import cli
@@ -89,7 +88,7 @@ async def test_pending_then_paid_and_never_changed_by_later_runs(store: Store) -
     with pytest.raises(Conflict, match="not payable"):
         await mark_paid(store.db, d.max, "2025-01", date(2025, 2, 10), "EFLUX-R-2", now=PAID_AT)
     # Max enters his IBAN in the portal (accounts.iban): now his statement is payable to it.
-    await set_iban(store.db, d.max, "be68 5390 0754 7034", now=PAID_AT, actor="max")
+    await store.accounts.set_iban(d.max, "be68 5390 0754 7034", now=PAID_AT, actor="max")
     (max_due,) = [p for p in await payouts(store.db, "2025-01") if p.account_id == d.max]
     assert (max_due.iban, max_due.payable) == (OTHER_IBAN, True)
     # A January session arrives late: it goes on February's statement; January stays as paid.
