@@ -139,13 +139,23 @@ class Bell:
 
     def __init__(self) -> None:
         self._waiting: dict[int, set[asyncio.Event]] = defaultdict(set)
+        self.closed = False
 
     def ring(self, site_id: int) -> None:
         for event in self._waiting.get(site_id, ()):
             event.set()
 
+    def close(self) -> None:
+        """The server is shutting down: every waiting poll answers now."""
+        self.closed = True
+        for events in self._waiting.values():
+            for event in events:
+                event.set()
+
     async def wait(self, site_id: int, seconds: float) -> bool:
         """True when rung within `seconds`."""
+        if self.closed:
+            return True
         event = asyncio.Event()
         self._waiting[site_id].add(event)
         try:

@@ -54,7 +54,8 @@ async def get_commands(request: web.Request) -> web.Response:
     while True:
         items = await take_commands(store.db, own.id, now=clock())
         left = until - loop.time()
-        if items or left <= 0:
+        gone = request.transport is None or request.transport.is_closing()
+        if items or left <= 0 or gone or bell.closed:
             return ok({"items": items})
         await bell.wait(own.id, min(left, LOOK_EVERY_S))
 
@@ -89,6 +90,11 @@ def setup(app: web.Application) -> None:
 
 def enable(app: web.Application, client: OcpiClient) -> Bell:
     """OCPI is on: the bell the commands receiver rings, the client results go out with."""
-    app[BELL] = Bell()
+    bell = app[BELL] = Bell()
     app[SITE_CLIENT] = client
-    return app[BELL]
+
+    async def closing(_: web.Application) -> None:
+        bell.close()
+
+    app.on_shutdown.append(closing)  # type: ignore[arg-type]  # aiosignal typing skew
+    return bell

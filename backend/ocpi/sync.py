@@ -1,5 +1,6 @@
 """One round with every registered party: push our tokens, send pending CDRs, pull their
-locations and tariffs. The app runs it every `sync_interval_s`; `eflux-backend ocpi sync` once.
+locations and tariffs; before it, commands past their deadline are answered TIMEOUT.
+The app runs it every `sync_interval_s`; `eflux-backend ocpi sync` once.
 A party that fails is logged and tried again next round; the others go on."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ..storage import Database
 from ..store import Store
 from .cdrs_out import send_cdrs
 from .client import OcpiClient
+from .commands import expire
 from .envelope import OcpiError, dumps
 from .parties import Parties, Party
 from .settings import OcpiSettings
@@ -56,6 +58,9 @@ async def sync_round(
 ) -> Counter[str]:
     parties = Parties(store.db)
     done: Counter[str] = Counter()
+    timed_out = await expire(store.db, client, now=now)  # commands no site answered in time
+    if timed_out:
+        done["command_timeouts"] += timed_out
     for party in await parties.registered():
         try:
             done["tokens"] += await push_tokens(store.db, parties, settings, client, party, now=now)

@@ -10,7 +10,8 @@
 A finished transaction wakes the sync at once, so sessions reach the cloud within seconds
 while it answers; while it does not, they wait in the outbox (backoff, never dropped).
 A transaction starting, stopping or metering sends the snapshot of the open ones (throttled);
-the portal shows them live.
+the portal shows them live. Roaming partners' commands (start, stop, reserve, unlock) come
+through `commands` (cloud/commands.py).
 """
 
 from __future__ import annotations
@@ -26,12 +27,16 @@ from ..central.events import (
 )
 from ..central.outbox import SqliteSessionOutbox
 from .client import CloudClient
+from .commands import CommandRunner
 from .sync import CloudSync, DepartureHandler, SyncStatus, VehicleHandler
 
 
 class CloudLink:
-    def __init__(self, sync: CloudSync, outbox: SqliteSessionOutbox) -> None:
+    def __init__(
+        self, sync: CloudSync, outbox: SqliteSessionOutbox, commands: CommandRunner
+    ) -> None:
         self.sync = sync
+        self.commands = commands  # roaming partners' commands (OCPI) to our chargers
         self._outbox = outbox
         self._unsubscribe: Any = None
 
@@ -57,7 +62,7 @@ class CloudLink:
             open_transactions=central.open_transactions,
             **sync_options,
         )
-        link = cls(sync, outbox)
+        link = cls(sync, outbox, CommandRunner(client, central))
 
         def on_event(event: CentralEvent) -> None:
             if isinstance(event, TransactionEnded):
@@ -67,6 +72,7 @@ class CloudLink:
 
         link._unsubscribe = central.add_listener(on_event)
         link.sync.start()
+        link.commands.start()
         return link
 
     @property
@@ -82,5 +88,6 @@ class CloudLink:
             self._unsubscribe()
             self._unsubscribe = None
         await self.sync.stop()
+        await self.commands.stop()
         await self.sync.client.close()
         await self._outbox.close()
