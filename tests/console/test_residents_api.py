@@ -97,6 +97,7 @@ async def test_an_entry_set_here_stands_before_site_yaml_and_its_removal_shows_i
     assert (await login(api, "CARD-ANN", ANN_PASSWORD)).status == 401
     _, report = await api.call("GET", "/api/reports/monthly?month=2026-01")
     assert report["cards"] == []  # no sessions on this site: nothing else to say
+    assert report["credit_note"] is None  # the site never heard from a cloud
     # Removed here: site.yaml's entry again, with its login.
     status, removed = await api.call("DELETE", "/api/residents/CARD-ANN")
     assert status == 200

@@ -18,7 +18,7 @@ from .auth import ConsoleAuth
 from .context import CONSOLE, Console
 from .history import SiteHistory
 from .residents import RESIDENTS, ResidentBook
-from .store import ConsoleStore
+from .store import STORE, ConsoleStore
 
 PREFIX = "/console"
 
@@ -28,6 +28,7 @@ def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
     store = ConsoleStore(site.config.central.db_path)
     book = ResidentBook(site.config.console.residents)
     app[RESIDENTS] = book
+    app[STORE] = store
     console: Console | None = None
 
     async def open_store(_app: web.Application) -> None:
@@ -49,7 +50,7 @@ def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
         return
     history = SiteHistory()
     auth = ConsoleAuth(site.config.console, book.people)
-    console = Console(site, auth, history, EventStream(site), book)
+    console = Console(site, auth, history, EventStream(site), book, store)
     app[CONSOLE] = console
     stop_history = site.add_listener(history.observe)
 

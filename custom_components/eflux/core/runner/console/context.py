@@ -17,6 +17,7 @@ from .history import SiteHistory
 from .ledger import people, site_zone
 from .render import page
 from .residents import ResidentBook
+from .store import ConsoleStore
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Console:
     history: SiteHistory
     stream: EventStream
     residents: ResidentBook
+    store: ConsoleStore
 
     @property
     def zone(self) -> tzinfo:

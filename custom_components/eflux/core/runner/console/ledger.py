@@ -15,13 +15,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from ...config.console import Resident
-from ...domain import SessionRecord
+from ...domain import CardStatus, SessionRecord
 from ...runtime import LocalSite
+from .credit import GuestUsage, guest_usage
 
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -54,9 +56,11 @@ class CardMonth:
     card: str | None
     resident: str | None
     apartment: str | None
-    cloud_card: bool  # an E-Flux card from the cloud's list: billed by E-Flux, not the site
+    cloud_card: bool  # a resident's own E-Flux card: E-Flux bills its guest sessions
     totals: Totals
     sessions: tuple[SessionRecord, ...]
+    guest_sessions: int = 0  # of them, billed by E-Flux as guest usage (credit.py)
+    guest_amount: Decimal = Decimal(0)  # what the association is credited for them
 
 
 def site_zone(site: LocalSite) -> tzinfo:
@@ -160,35 +164,43 @@ def holder_dict(person: Resident | None) -> dict[str, str | None]:
     }
 
 
-def cloud_cards(site: LocalSite) -> set[str]:
-    """Cards on the cloud's list only (residents' own E-Flux cards), not the site's own."""
-    by_source = site.cards()
-    local = {c.uid for source, cards in by_source.items() if source != CLOUD for c in cards}
-    local |= set(site.config.central.authorization.cards)
-    return {c.uid for c in by_source.get(CLOUD, [])} - local
+def own_cloud_cards(site: LocalSite) -> list[str]:
+    """The account's own cards on the cloud's list (another account's are listed blocked)."""
+    return [c.uid for c in site.cards().get(CLOUD, []) if c.status is not CardStatus.BLOCKED]
+
+
+def usage_of(site: LocalSite, cloud_config: Mapping[str, Any] | None) -> GuestUsage | None:
+    """Guest usage as the cloud last told the site (None: the site never heard from it)."""
+    return guest_usage(cloud_config, own_cloud_cards(site))
 
 
 async def monthly(
-    site: LocalSite, month: str, entered: Mapping[str, Resident]
+    site: LocalSite,
+    month: str,
+    entered: Mapping[str, Resident],
+    usage: GuestUsage | None = None,
 ) -> tuple[datetime, datetime, list[CardMonth]]:
     start, end = month_range(month, site_zone(site))
     records = await sessions(site, SessionFilter(start, end))
     residents = people(site, entered)
-    from_cloud = cloud_cards(site)
     by_card: dict[str | None, list[SessionRecord]] = {}
     for record in records:
         by_card.setdefault(record.card, []).append(record)
     rows = []
     for card in sorted(by_card, key=lambda c: (c is None, _apartment(residents, c), c or "")):
         person = residents.get(card or "") or Resident(card or "")
+        guest = [] if usage is None else [usage.euros(r) for r in by_card[card]]
+        credited = [amount for amount in guest if amount is not None]
         rows.append(
             CardMonth(
                 card=card,
                 resident=person.name,
                 apartment=person.apartment,
-                cloud_card=card in from_cloud,
+                cloud_card=bool(credited),
                 totals=totals(by_card[card]),
                 sessions=tuple(by_card[card]),
+                guest_sessions=len(credited),
+                guest_amount=sum(credited, Decimal(0)),
             )
         )
     return start, end, rows

@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 
 from fpdf import FPDF
 
+from .credit import CreditNote
 from .ledger import CardMonth, kwh, money, totals
 
 _ENCODING = "windows-1252"
@@ -19,7 +20,13 @@ def _text(value: object) -> str:
     return printable.encode(_ENCODING, errors="replace").decode(_ENCODING)
 
 
-def report_pdf(month: str, rows: list[CardMonth], zone: tzinfo, made: datetime) -> bytes:
+def report_pdf(
+    month: str,
+    rows: list[CardMonth],
+    zone: tzinfo,
+    made: datetime,
+    note: CreditNote | None = None,
+) -> bytes:
     pdf = FPDF(format="A4")
     pdf.core_fonts_encoding = _ENCODING
     pdf.set_title(_text(f"Charging statement {month}"))
@@ -35,7 +42,11 @@ def report_pdf(month: str, rows: list[CardMonth], zone: tzinfo, made: datetime) 
         pdf.cell(0, 7, _text(who[:120]), new_x="LMARGIN", new_y="NEXT")
         if row.cloud_card:
             pdf.set_font("helvetica", "I", 9)
-            pdf.cell(0, 5, _text("E-Flux card: billed by E-Flux"), new_x="LMARGIN", new_y="NEXT")
+            line = (
+                f"Own E-Flux card: {row.guest_sessions} session(s) billed by E-Flux as guest"
+                f" usage, EUR {money(row.guest_amount)} credited to the association"
+            )
+            pdf.cell(0, 5, _text(line), new_x="LMARGIN", new_y="NEXT")
         _row(pdf, ("Start", "Stop", "Charger", "kWh", "Cost"), bold=True)
         for s in row.sessions:
             _row(
@@ -67,6 +78,20 @@ def report_pdf(month: str, rows: list[CardMonth], zone: tzinfo, made: datetime) 
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    if note is not None:
+        pdf.set_font("helvetica", size=10)
+        pdf.multi_cell(
+            0,
+            5,
+            _text(
+                f"Expected E-Flux credit note for {note.month}: EUR {money(note.amount)} for"
+                f" {note.sessions} guest session(s), {kwh(note.energy_kwh)} kWh, at the guest"
+                f" tariff; paid out from {note.payout_from:%Y-%m-%d}. The credit note itself"
+                " comes from E-Flux."
+            ),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     return bytes(pdf.output())
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from decimal import Decimal
 
 from aiohttp import web
 
 from . import ledger
 from .auth import RESIDENT, Login
 from .context import Console, need
+from .credit import CreditNote, GuestUsage, credit_note
 from .pdf import report_pdf
 from .render import page
 
@@ -66,17 +68,24 @@ async def sessions_csv(request: web.Request, console: Console, login: Login) -> 
 
 async def _report(
     request: web.Request, console: Console, login: Login
-) -> tuple[str, list[ledger.CardMonth], bool]:
+) -> tuple[str, list[ledger.CardMonth], GuestUsage | None, CreditNote | None]:
+    """The month's rows; with the cloud's word, its guest usage and the association's expected
+    credit note (the manager's only: a resident sees their own guest sessions marked)."""
     month = _month(request, console)
-    _, _, rows = await ledger.monthly(console.site, month, console.residents.people())
+    usage = ledger.usage_of(console.site, await console.store.cloud_config())
+    _, _, rows = await ledger.monthly(console.site, month, console.residents.people(), usage)
+    note = None
+    if usage is not None:
+        note = credit_note(usage, month, (s for row in rows for s in row.sessions))
     if login.role == RESIDENT:
         rows = [row for row in rows if ledger.same_card(row.card, login.card)]
-    return month, rows, bool(ledger.cloud_cards(console.site))
+        note = None
+    return month, rows, usage, note
 
 
 @need()
 async def report_page(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
-    month, rows, cloud = await _report(request, console, login)
+    month, rows, usage, note = await _report(request, console, login)
     return page(
         request,
         "report.html",
@@ -85,20 +94,35 @@ async def report_page(request: web.Request, console: Console, login: Login) -> w
         month=month,
         rows=rows,
         totals=ledger.totals(s for row in rows for s in row.sessions),
-        cloud=cloud,
+        usage=usage,
+        note=note,
         tariff=console.site.price_now(),
         csrf=login.csrf,
     )
 
 
+REPORT_COLUMNS = (
+    "month",
+    "apartment",
+    "resident",
+    "card",
+    "sessions",
+    "energy_kwh",
+    "cost",
+    "billed_by",
+    "guest_sessions",
+    "credited",
+)
+
+
 @need()
 async def report_csv(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
-    month, rows, _ = await _report(request, console, login)
+    """One row per card, then the total (its `credited`: the expected credit note, when the
+    cloud's word is known; `billed_by` e-flux for a card with guest sessions)."""
+    month, rows, usage, _ = await _report(request, console, login)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        ("month", "apartment", "resident", "card", "sessions", "energy_kwh", "cost", "billed_by")
-    )
+    writer.writerow(REPORT_COLUMNS)
     for row in rows:
         writer.writerow(
             [
@@ -110,9 +134,13 @@ async def report_csv(request: web.Request, console: Console, login: Login) -> we
                 ledger.kwh(row.totals.energy_kwh),
                 ledger.money(row.totals.cost),
                 "e-flux" if row.cloud_card else "site",
+                row.guest_sessions if usage is not None else "",
+                ledger.money(row.guest_amount) if usage is not None else "",
             ]
         )
     total = ledger.totals(s for row in rows for s in row.sessions)
+    guests = sum(row.guest_sessions for row in rows)
+    credited = sum((row.guest_amount for row in rows), Decimal(0))
     writer.writerow(
         [
             month,
@@ -123,6 +151,8 @@ async def report_csv(request: web.Request, console: Console, login: Login) -> we
             ledger.kwh(total.energy_kwh),
             ledger.money(total.cost),
             "",
+            guests if usage is not None else "",
+            ledger.money(credited) if usage is not None else "",
         ]
     )
     return ledger.csv_response(out.getvalue(), f"report-{month}.csv")
@@ -132,9 +162,9 @@ async def report_csv(request: web.Request, console: Console, login: Login) -> we
 async def report_pdf_file(
     request: web.Request, console: Console, login: Login
 ) -> web.StreamResponse:
-    month, rows, _ = await _report(request, console, login)
+    month, rows, _, note = await _report(request, console, login)
     made = datetime.now().astimezone(console.zone)
-    body = report_pdf(month, rows, console.zone, made)
+    body = report_pdf(month, rows, console.zone, made, note)
     return web.Response(
         body=body,
         content_type="application/pdf",

@@ -7,16 +7,23 @@ as the cloud outbox does):
   token itself: a copy of the file logs nobody in), role, card, name, CSRF token, expiry;
 - `console_residents`: residents set through the local API (`/api/residents`), beside
   site.yaml's.
+
+It also reads the site config the cloud link keeps in the same file (`cloud_sync_state`,
+core/cloud/sync.py), for the report's guest usage (credit.py).
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
+from aiohttp import web
 
+from ...cloud.sync import CONFIG_KEY
 from ...config.console import Resident
 from .auth import Login, token_key
 from .history import Phases, Sample
@@ -135,6 +142,21 @@ class ConsoleStore:
                 async for r in cursor
             }
 
+    # ---- what the cloud link keeps -----------------------------------------------------------
+    async def cloud_config(self) -> dict[str, Any] | None:
+        """The site config the cloud last sent (None: never synced, or the file has no table)."""
+        try:
+            async with self._conn.execute(
+                "SELECT value FROM cloud_sync_state WHERE key = ?", (CONFIG_KEY,)
+            ) as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.OperationalError:  # no such table: no cloud link ever used this file
+            return None
+        if row is None:
+            return None
+        value = json.loads(row[0])
+        return value if isinstance(value, dict) else None
+
     # ---- residents set through the API -------------------------------------------------------
     async def residents(self) -> dict[str, Resident]:
         async with self._conn.execute(
@@ -164,3 +186,6 @@ def _time(value: datetime) -> str:
 def _phases(text: str) -> Phases:
     values = json.loads(text)
     return (float(values[0]), float(values[1]), float(values[2]))
+
+
+STORE = web.AppKey("console_store", ConsoleStore)
