@@ -4,8 +4,10 @@ short passwords and the file are in test_access.py)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -47,3 +49,33 @@ def test_hash_password_prints_a_hash_for_a_card_entry() -> None:
     printed = run("--hash-password", stdin="resident-password\n")
     assert printed.returncode == 0, printed.stderr
     assert verify_password("resident-password", printed.stdout.strip())
+
+
+def test_the_runner_says_where_the_console_is_and_its_port_leads_there(tmp_path: Path) -> None:
+    """A user who starts eflux-local finds the console: the address on standard output (the
+    port really taken: api.port 0 here), and the API's port opened in a browser (`/`) leads to
+    the console's login, also when the API has a token."""
+    data = site_yaml(tmp_path)
+    data["api"] = {"host": "127.0.0.1", "port": 0, "token": "a-long-enough-token"}
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(data))
+    checked = run("--config", str(path), "--check")
+    assert checked.returncode == 0, checked.stderr
+    assert "console: http://127.0.0.1:" in checked.stdout
+    process = subprocess.Popen(
+        [*RUNNER, "--config", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # blocks until the runner prints it (or exits)
+        match = re.search(r"building console: (http://127\.0\.0\.1:(\d+)/console/)", line)
+        assert match, (line, process.poll())
+        assert int(match[2]) > 0
+        with urllib.request.urlopen(match[1].replace("/console/", "/"), timeout=10) as page:
+            assert page.url.endswith("/console/login")  # / → /console/ → its login
+            assert b'name="password"' in page.read()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert process.returncode == 0

@@ -97,8 +97,9 @@ def _needs_json(request: web.Request) -> bool:
 
 
 def console_path(path: str) -> bool:
-    """The console's pages (runner/console): forms with CSRF tokens and a login of their own."""
-    return path == "/console" or path.startswith("/console/")
+    """The console's pages (runner/console): forms with CSRF tokens and a login of their own;
+    `/` only sends a browser there."""
+    return path in ("/", "/console") or path.startswith("/console/")
 
 
 def _same_origin(origin: str, host: tuple[str, int | None]) -> bool:

@@ -85,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _LOGGER.warning("%s: %s", args.config, warning)
     if args.check:
         print(f"{args.config}: OK ({len(config.site.chargers)} chargers)")
+        if config.api.enabled and config.console.enabled:
+            print(f"{args.config}: console: {console_url(config.api.host, config.api.port)}")
         return 0
     try:
         clock = clock_from_args(args)
@@ -111,14 +113,45 @@ async def run(
             runner = web.AppRunner(build_app(site, config.api), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, config.api.host, config.api.port).start()
-            _LOGGER.info("local API on http://%s:%d", config.api.host, config.api.port)
+            port = _bound_port(runner, config.api.port)
+            _LOGGER.info("local API on http://%s:%d", config.api.host, port)
             if config.console.enabled:
-                _LOGGER.info("console on http://%s:%d/console/", config.api.host, config.api.port)
+                _announce_console(config, port)
         await stop.wait()
     finally:
         if runner is not None:
             await runner.cleanup()
         await site.stop()
+
+
+def console_url(host: str, port: int) -> str:
+    """Where a browser on this machine finds the console (a wildcard address: loopback)."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 (compared)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/console/"
+
+
+def _bound_port(runner: web.AppRunner, configured: int) -> int:
+    """The port the API listens on (`api.port: 0` takes a free one)."""
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return configured
+
+
+def _announce_console(config: SiteConfig, port: int) -> None:
+    """The console's address on standard output (and in the log), so that whoever started the
+    runner finds it; without a manager password, how to set one."""
+    url = console_url(config.api.host, port)
+    _LOGGER.info("console on %s", url)
+    print(f"eflux-local: building console: {url}", flush=True)
+    if config.console.password_hash is None:
+        print(
+            "eflux-local: the console has no manager password yet: "
+            "eflux-local --config site.yaml --set-password",
+            flush=True,
+        )
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -61,6 +61,7 @@ def add_routes(app: web.Application, site_key: web.AppKey[LocalSite]) -> None:
     app.on_shutdown.append(close)  # type: ignore[arg-type]  # aiosignal typing skew
     history.observe(site.state())
     get, post = app.router.add_get, app.router.add_post
+    get("/", pages.to_console)  # the API's port opened in a browser: the console
     get(PREFIX, pages.home)
     get(f"{PREFIX}/", pages.home)
     get(f"{PREFIX}/login", pages.login_form)

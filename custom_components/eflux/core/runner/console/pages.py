@@ -83,6 +83,10 @@ async def logout(request: web.Request, console: Console, login: Login) -> web.St
     return response
 
 
+async def to_console(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPSeeOther("/console/")
+
+
 @need()
 async def home(request: web.Request, console: Console, login: Login) -> web.StreamResponse:
     raise web.HTTPSeeOther("/console/site" if login.role == MANAGER else "/console/sessions")
