@@ -20,8 +20,10 @@ from typing import Any
 
 from aiohttp import web
 
+from . import cli_ops
 from .api import create_app
 from .api.app import DEFAULT_MAX_BODY
+from .billing.errors import BillingError
 from .demo import seed_demo
 from .invoicing.cli import add_parser as add_invoice_parser
 from .invoicing.cli import cmd_invoice
@@ -37,7 +39,7 @@ from .portal.clientaddr import PROXY_HEADERS, ProxyTrust, access_logger
 from .portal.publicurl import ListenAddress, describe_links, parse_public_url
 from .storage import apply_migrations, open_database
 from .storage.timefmt import utc_now
-from .store import AccountKind, Conflict, NotFound, Role, Store
+from .store import AccountKind, NotFound, Role, Store, StoreError
 
 DEFAULT_DATABASE = "eflux-backend.sqlite"
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -117,6 +119,7 @@ def parser() -> argparse.ArgumentParser:
     add_invoice_parser(sub)
     add_payouts_parser(sub)
     add_ocpi_parser(sub)
+    cli_ops.add_parsers(sub)
     return p
 
 
@@ -299,6 +302,14 @@ COMMANDS: dict[str, Command] = {
 }
 
 
+async def cmd_operation(args: argparse.Namespace) -> int:
+    """The portal's and the API's operations as verbs (backend/cli_ops.py)."""
+    return await _with_store(args, lambda store: cli_ops.run(store, args))
+
+
+COMMANDS.update(dict.fromkeys(cli_ops.WORK, cmd_operation))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     configure_logging(getattr(args, "log_format", "text"))
@@ -306,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     try:
         return asyncio.run(COMMANDS[args.command](args))
-    except (Conflict, NotFound) as err:
+    except (StoreError, BillingError) as err:  # not found, conflict, invalid, refused by a rule
         print(f"eflux-backend: {err}", file=sys.stderr)
         return 1
 

@@ -20,8 +20,11 @@ from . import (
     routes_accounts,
     routes_cards,
     routes_charge_points,
+    routes_installations,
     routes_review,
+    routes_runs,
     routes_sessions,
+    routes_subscriptions,
     routes_sync,
     routes_vehicles,
 )
@@ -70,8 +73,11 @@ def create_app(
         routes_accounts,
         routes_cards,
         routes_charge_points,
+        routes_installations,
         routes_review,
+        routes_runs,
         routes_sessions,
+        routes_subscriptions,
         routes_sync,
         routes_vehicles,
     ):

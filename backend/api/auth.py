@@ -65,6 +65,17 @@ def scope(request: web.Request) -> int | None:
     return None if principal.is_admin else principal.account_id
 
 
+async def owner(request: web.Request, account_id: int | None) -> int:
+    """The account a new record belongs to: the caller's; an admin may name another."""
+    principal = user(request)
+    if account_id is None or account_id == principal.account_id:
+        return principal.account_id
+    if not principal.is_admin:
+        raise ApiError(403, "forbidden", "only administrators create records for other accounts")
+    await request.app[STORE].accounts.get_account(account_id)
+    return int(account_id)
+
+
 def actor(request: web.Request) -> str:
     principal = principal_of(request)
     if principal.user is not None:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import voluptuous as vol
 from aiohttp import web
 
+from ..billing.errors import BillingError
 from ..parse import ParseError
 from ..payments.provider import ProviderError, ProviderUnavailable
 from ..storage import ReferenceViolation, Unavailable
@@ -92,6 +93,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(400, "malformed_json", f"the body is not valid JSON: {err.msg}")
     except ReferenceViolation:
         return error_response(404, "not_found", "a record the request refers to does not exist")
+    except BillingError as err:  # a rule of the terms refused the step; its text says which
+        return error_response(409, "refused", str(err))
     except StoreError as err:
         status, code = next(
             (v for k, v in _STORE_ERRORS.items() if isinstance(err, k)), (400, "invalid")

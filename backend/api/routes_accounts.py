@@ -1,4 +1,4 @@
-"""Health, the caller, accounts, users, GDPR export/erase and the audit log."""
+"""Health, the caller, accounts (and their IBAN), users, GDPR export/erase and the audit log."""
 
 from __future__ import annotations
 
@@ -94,6 +94,19 @@ async def erase_account(request: web.Request) -> web.Response:
     return ok(await store.accounts.get_account(account_id))
 
 
+async def set_iban(request: web.Request) -> web.Response:
+    """The account's bank account (a lease driver's reimbursements are paid to it)."""
+    data = await body(request, schemas.IBAN)
+    account = await request.app[STORE].accounts.set_iban(
+        path_id(request),
+        data["iban"],
+        scope(request),
+        now=request.app[CLOCK](),
+        actor=actor(request),
+    )
+    return ok(account)
+
+
 async def list_audit(request: web.Request) -> web.Response:
     return await listing(request, request.app[STORE].audit.list)
 
@@ -109,5 +122,6 @@ def setup(app: web.Application) -> None:
     r.add_post("/api/v1/accounts/{id}/users", create_user)
     r.add_get("/api/v1/accounts/{id}/export", export_account)
     r.add_post("/api/v1/accounts/{id}/erase", erase_account)
+    r.add_put("/api/v1/accounts/{id}/iban", set_iban)
     r.add_get("/api/v1/users", list_users)
     r.add_get("/api/v1/audit", list_audit)

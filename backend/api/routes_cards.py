@@ -63,6 +63,15 @@ def _set_status(status: CardStatus) -> Handler:
     return handler
 
 
+async def order_replacement(request: web.Request) -> web.Response:
+    """A replacement (€7.50) for a card reported lost without one; one per card."""
+    await body(request, schemas.EMPTY)
+    order = await request.app[STORE].cards.order_replacement(
+        path_id(request), scope(request), now=request.app[CLOCK](), actor=actor(request)
+    )
+    return ok(order, 201)
+
+
 async def assign(request: web.Request) -> web.Response:
     admin(request)
     data = await body(request, schemas.ASSIGN)
@@ -84,5 +93,6 @@ def setup(app: web.Application) -> None:
     r.add_post("/api/v1/cards/{id}/report-lost", report_lost)
     r.add_post("/api/v1/cards/{id}/block", _set_status(CardStatus.BLOCKED))
     r.add_post("/api/v1/cards/{id}/unblock", _set_status(CardStatus.ACTIVE))
+    r.add_post("/api/v1/cards/{id}/replacement", order_replacement)
     r.add_post("/api/v1/cards/{id}/assign", assign)
     r.add_get("/api/v1/card-orders", list_orders)

@@ -1,29 +1,22 @@
-"""Sites (with their sync tokens), tariffs, charge points and departures."""
+"""Sites (with their sync tokens), tariffs, charge points (and their guest usage) and
+departures."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import voluptuous as vol
 from aiohttp import web
 
 from ..store import DepartureIn
 from . import schemas
 from .app_keys import CLOCK, STORE
-from .auth import actor, scope, user
-from .errors import ApiError
+from .auth import actor, owner, scope, user
 from .http import body, listing, ok, path_id
 
 
 async def _owner(request: web.Request, data: dict[str, Any]) -> int:
-    """The account a new record belongs to: the caller's; an admin may name another."""
-    principal = user(request)
-    account_id = data.pop("account_id", None)
-    if account_id is None or account_id == principal.account_id:
-        return principal.account_id
-    if not principal.is_admin:
-        raise ApiError(403, "forbidden", "only administrators create records for other accounts")
-    await request.app[STORE].accounts.get_account(account_id)
-    return int(account_id)
+    return await owner(request, data.pop("account_id", None))
 
 
 async def list_sites(request: web.Request) -> web.Response:
@@ -116,6 +109,26 @@ async def set_departure(request: web.Request) -> web.Response:
     return ok(departure, 201)
 
 
+GUEST_USAGE = vol.Schema(
+    {
+        vol.Required("guest_usage"): bool,
+        vol.Optional("start_cents", default=0): schemas.cents,
+        vol.Optional("per_kwh_cents", default=0): schemas.cents,
+        vol.Optional("per_minute_cents", default=0): schemas.cents,
+    }
+)
+
+
+async def set_guest_usage(request: web.Request) -> web.Response:
+    """Open (or close) a charge point to guests at a tariff incl. VAT of its own (the portal's
+    form): at most the platform maximum, art. 28.3."""
+    data = await body(request, GUEST_USAGE)
+    cp = await request.app[STORE].sites.set_guest_tariff(
+        path_id(request), scope(request), now=request.app[CLOCK](), actor=actor(request), **data
+    )
+    return ok(cp)
+
+
 def setup(app: web.Application) -> None:
     r = app.router
     r.add_get("/api/v1/sites", list_sites)
@@ -129,3 +142,4 @@ def setup(app: web.Application) -> None:
     r.add_get("/api/v1/charge-points/{id}", get_charge_point)
     r.add_patch("/api/v1/charge-points/{id}", update_charge_point)
     r.add_put("/api/v1/charge-points/{id}/departure", set_departure)
+    r.add_put("/api/v1/charge-points/{id}/guest-usage", set_guest_usage)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -47,6 +47,16 @@ def aware_time(value: Any) -> datetime:
         return parse.aware_time(value)
     except parse.ParseError as err:
         raise vol.Invalid(err.detail.removeprefix("time: ")) from None
+
+
+def day(value: Any) -> date:
+    """A calendar day as YYYY-MM-DD."""
+    if not isinstance(value, str) or len(value) != 10 or not value.isascii():
+        raise vol.Invalid("expected a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise vol.Invalid("expected a date YYYY-MM-DD") from err
 
 
 def cents(value: Any) -> Decimal:
@@ -153,6 +163,7 @@ CARD = vol.Schema(
     }
 )
 ASSIGN = vol.Schema({vol.Required("account_id"): ID})
+IBAN = vol.Schema({vol.Required("iban"): text(64)})  # checked (ISO 13616) by the store
 LOST = vol.Schema({vol.Optional("order_replacement", default=True): bool})
 EMPTY = vol.Schema({})
 AUTHORIZE = vol.Schema({vol.Required("uid"): UID})

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .errors import BillingError
+
 POWERS_KW = (Decimal("3.7"), Decimal(11), Decimal(22))
 # Copper cable cross-section (mm²) → the current it carries safely over a typical run to the
 # fuse box; the installer confirms on site (the FAQ: "diameter of the cable").
@@ -67,6 +69,40 @@ class Advice:
             self.station_cents[0] + self.installation_cents[0],
             self.station_cents[1] + self.installation_cents[1],
         )
+
+
+def situation(
+    phases: int,
+    cable_mm2: Decimal,
+    car_max_kw: Decimal,
+    battery_kwh: Decimal,
+    *,
+    public: bool,
+    outdoor: bool,
+    limited_power: bool,
+    back_office: bool,
+) -> Situation:
+    """The answers as a situation; a public station is always managed (a back office)."""
+    if phases not in {1, 3}:
+        raise BillingError("the connection has 1 or 3 phases")
+    for name, value in (
+        ("cable_mm2", cable_mm2),
+        ("car_max_kw", car_max_kw),
+        ("battery_kwh", battery_kwh),
+    ):
+        low, high = RANGES[name]
+        if not value.is_finite() or not low <= value <= high:
+            raise BillingError(f"{name} must lie between {low} and {high}")
+    return Situation(
+        phases,
+        cable_mm2,
+        car_max_kw,
+        battery_kwh,
+        public,
+        outdoor,
+        limited_power,
+        back_office or public,
+    )
 
 
 def _cable_amps(mm2: Decimal) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..billing.advisor import RANGES, Advice, Situation, recommend
+from ..billing.advisor import RANGES, Advice, Situation, recommend, situation
 from .forms import FormError
 
 __all__ = ["Advice", "Situation", "recommend", "situation_from"]
@@ -25,14 +25,13 @@ def _decimal(text: str, name: str) -> Decimal:
 def situation_from(form: dict[str, str]) -> Situation:
     if form.get("phases") not in {"1", "3"}:
         raise FormError("form.not_number", name="phases")
-    cable = _decimal(form.get("cable_mm2", ""), "cable_mm2")
-    return Situation(
-        phases=int(form["phases"]),
-        cable_mm2=cable,
-        car_max_kw=_decimal(form.get("car_max_kw", ""), "car_max_kw"),
-        battery_kwh=_decimal(form.get("battery_kwh", ""), "battery_kwh"),
+    return situation(
+        int(form["phases"]),
+        _decimal(form.get("cable_mm2", ""), "cable_mm2"),
+        _decimal(form.get("car_max_kw", ""), "car_max_kw"),
+        _decimal(form.get("battery_kwh", ""), "battery_kwh"),
         public=form.get("location") == "public",
         outdoor=form.get("outdoor") == "1",
         limited_power=form.get("limited_power") == "1",
-        back_office=form.get("back_office") == "1" or form.get("location") == "public",
+        back_office=form.get("back_office") == "1",
     )

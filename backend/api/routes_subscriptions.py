@@ -1,0 +1,113 @@
+"""Plans, and a subscription's own steps as the portal offers them: its dates (minimum-term
+end, last day for notice), ordinary notice (art. 13.1) and a plan switch with its fee (art.
+12.2), previewed first. A customer acts on its own subscriptions only (another account's id is
+a 404); the rules are backend.services.subscriptions' (the portal calls the same functions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+from aiohttp import web
+
+from ..billing.calendar import local_date
+from ..billing.contracts import ContractStatus
+from ..billing.switches import PlanSwitch
+from ..services import subscriptions as service
+from . import schemas
+from .app_keys import CLOCK, STORE
+from .auth import actor, scope
+from .errors import ApiError
+from .http import body, ok, path_id
+
+PLAN_CODE = schemas.text(60)
+SWITCH = vol.Schema({vol.Required("plan"): PLAN_CODE})
+_NOTICE_TAKEN = {ContractStatus.ACCEPTED, ContractStatus.ACTIVE}
+
+
+def _switch(planned: PlanSwitch) -> dict[str, Any]:
+    return {
+        "plan_code": planned.new_plan.code,
+        "effective_on": planned.effective_on,
+        "fee_cents": planned.fee.cents,
+        "fee_basis": planned.fee.basis.value,
+    }
+
+
+async def list_plans(request: web.Request) -> web.Response:
+    plans = await service.load_plans(request.app[STORE].db)
+    return ok({"items": list(plans.values())})
+
+
+async def _view(request: web.Request, view: service.SubscriptionView) -> dict[str, Any]:
+    today = local_date(request.app[CLOCK]())
+    data = view.summary()
+    pending = (await service.pending_switches(request.app[STORE].db, today)).get(view.id)
+    data["pending_switch"] = _switch(pending) if pending else None
+    data["notice_today"] = None
+    if view.status in _NOTICE_TAKEN:
+        rule, ends_on = service.notice_terms(view, today)
+        data["notice_today"] = {"rule": rule, "ends_on": ends_on}
+    return data
+
+
+async def get_subscription(request: web.Request) -> web.Response:
+    today = local_date(request.app[CLOCK]())
+    view = await service.subscription(
+        request.app[STORE].db, path_id(request), scope(request), today
+    )
+    return ok(await _view(request, view))
+
+
+async def give_notice(request: web.Request) -> web.Response:
+    await body(request, schemas.EMPTY)
+    now = request.app[CLOCK]()
+    view = await service.give_notice_now(
+        request.app[STORE].db,
+        path_id(request),
+        scope(request),
+        local_date(now),
+        now=now,
+        actor=actor(request),
+    )
+    return ok(await _view(request, view))
+
+
+async def preview_switch(request: web.Request) -> web.Response:
+    """`?plan=CODE`: the switch as it would be recorded today (refused here already)."""
+    code = request.query.get("plan")
+    if not code:
+        raise ApiError(400, "invalid", "name the new plan: ?plan=CODE")
+    PLAN_CODE(code)
+    _, _, planned = await service.preview_switch(
+        request.app[STORE].db,
+        path_id(request),
+        scope(request),
+        code,
+        local_date(request.app[CLOCK]()),
+    )
+    return ok(_switch(planned))
+
+
+async def switch_plan(request: web.Request) -> web.Response:
+    data = await body(request, SWITCH)
+    now = request.app[CLOCK]()
+    record = await service.switch_plan(
+        request.app[STORE].db,
+        path_id(request),
+        scope(request),
+        data["plan"],
+        local_date(now),
+        now=now,
+        actor=actor(request),
+    )
+    return ok(record, 201)
+
+
+def setup(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/api/v1/plans", list_plans)
+    r.add_get("/api/v1/subscriptions/{id}", get_subscription)
+    r.add_post("/api/v1/subscriptions/{id}/notice", give_notice)
+    r.add_get("/api/v1/subscriptions/{id}/switch", preview_switch)
+    r.add_post("/api/v1/subscriptions/{id}/switch", switch_plan)
