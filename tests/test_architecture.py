@@ -27,7 +27,15 @@ CORE = f"{INTEGRATION}.core"
 # packages that do that. Every other module of the HA layer uses the door (runtime, domain).
 FLOW_HELPERS = tuple(
     f"{INTEGRATION}.{name}"
-    for name in ("config_flow", "flow_steps", "checks", "site_config", "meter_link", "ocpp_schemas")
+    for name in (
+        "config_flow",
+        "flow_steps",
+        "checks",
+        "site_config",
+        "meter_link",
+        "ocpp_schemas",
+        "security_flow",
+    )
 )
 
 

@@ -22,8 +22,9 @@ from .core.runtime import ConfigError
 from .site_config import (
     CONF_CHARGER_SETTINGS,
     CONF_CHARGERS,
+    CONF_CIRCUIT_METERS,
     CONF_CIRCUITS,
-    CONF_PASSWORDS,
+    CONF_PHASE_SWITCHING,
     CONF_TARIFF,
     GRID,
     build_site_config,
@@ -35,6 +36,8 @@ CIRCUIT_MENU = [
     "add_circuit",
     "edit_circuit",
     "remove_circuit",
+    "circuit_meter",  # meter_flow.py
+    "grid_circuit",  # meter_flow.py
     "charger",
     "import_site_yaml",
     "tariff",
@@ -49,10 +52,11 @@ CONF_ID, CONF_NAME, CONF_PARENT = "id", "name", "parent"
 CONF_LIMIT, CONF_MARGIN, CONF_LOSS = "limit_a", "margin_a", "on_meter_loss"
 CONF_CHARGER, CONF_CIRCUIT, CONF_WIRING = "charger", "circuit", "wiring"
 CONF_MAX, CONF_PRIORITY, CONF_MANAGED = "max_current_a", "priority", "managed"
-CONF_PASSWORD = "password"  # noqa: S105 - a form key, not a secret
+CONF_INCLUDES, CONF_FALLBACK = "meter_includes_chargers", "fallback_budget_a"
+CONF_SWITCHES = "can_switch_phases"
 
 
-def _select(options: list[str], key: str | None = None) -> selector.SelectSelector:
+def select_selector(options: list[str], key: str | None = None) -> selector.SelectSelector:
     config = selector.SelectSelectorConfig(
         options=options, mode=selector.SelectSelectorMode.DROPDOWN
     )
@@ -61,7 +65,7 @@ def _select(options: list[str], key: str | None = None) -> selector.SelectSelect
     return selector.SelectSelector(config)
 
 
-def _amps(low: float, high: float) -> vol.All:
+def amps_field(low: float, high: float) -> vol.All:
     config = selector.NumberSelectorConfig(
         min=low, max=high, step=0.5, mode=selector.NumberSelectorMode.BOX, unit_of_measurement="A"
     )
@@ -124,12 +128,20 @@ class CircuitStepsMixin(OptionsFlow):
         fields.update(
             {
                 vol.Optional(CONF_NAME, default=current.get(CONF_NAME, "")): str,
-                vol.Required(CONF_PARENT, default=current.get(CONF_PARENT, GRID)): _select(parents),
-                vol.Required(CONF_LIMIT, default=current.get(CONF_LIMIT, 16.0)): _amps(1, 4000),
-                vol.Required(CONF_MARGIN, default=current.get(CONF_MARGIN, 0.0)): _amps(0, 4000),
-                vol.Required(CONF_LOSS, default=current.get(CONF_LOSS, METER_LOSS[0])): _select(
-                    METER_LOSS, CONF_LOSS
+                vol.Required(CONF_PARENT, default=current.get(CONF_PARENT, GRID)): select_selector(
+                    parents
                 ),
+                vol.Required(CONF_LIMIT, default=current.get(CONF_LIMIT, 16.0)): amps_field(
+                    1, 4000
+                ),
+                vol.Required(CONF_MARGIN, default=current.get(CONF_MARGIN, 0.0)): amps_field(
+                    0, 4000
+                ),
+                vol.Required(
+                    CONF_LOSS, default=current.get(CONF_LOSS, METER_LOSS[0])
+                ): select_selector(METER_LOSS, CONF_LOSS),
+                vol.Optional(CONF_FALLBACK): amps_field(0, 4000),
+                vol.Required(CONF_INCLUDES, default=current.get(CONF_INCLUDES, True)): bool,
             }
         )
         return vol.Schema(fields)
@@ -145,7 +157,7 @@ class CircuitStepsMixin(OptionsFlow):
         """Pick a circuit, then change it."""
         ids = [c[CONF_ID] for c in self._circuits()]
         if user_input is None:
-            schema = vol.Schema({vol.Required(CONF_CIRCUIT): _select(ids)})
+            schema = vol.Schema({vol.Required(CONF_CIRCUIT): select_selector(ids)})
             return self.async_show_form(step_id="edit_circuit", data_schema=schema)
         self._editing = user_input[CONF_CIRCUIT]
         return await self.async_step_circuit_settings()
@@ -168,6 +180,10 @@ class CircuitStepsMixin(OptionsFlow):
                 circuit[CONF_NAME] = str(user_input[CONF_NAME]).strip()
             if user_input[CONF_LOSS] != METER_LOSS[0]:
                 circuit[CONF_LOSS] = user_input[CONF_LOSS]
+            if user_input.get(CONF_FALLBACK) is not None:  # the budget of fixed_budget
+                circuit[CONF_FALLBACK] = float(user_input[CONF_FALLBACK])
+            if not user_input.get(CONF_INCLUDES, True):  # its meter sees only the rest
+                circuit[CONF_INCLUDES] = False
             others = [c for c in self._circuits() if c[CONF_ID] != current.get(CONF_ID)]
             if not current and circuit[CONF_ID] in self._circuit_ids():
                 errors[CONF_ID] = "circuit_exists"
@@ -181,7 +197,7 @@ class CircuitStepsMixin(OptionsFlow):
         return self.async_show_form(
             step_id=step,
             data_schema=self.add_suggested_values_to_schema(
-                self._circuit_schema(current), user_input or {}
+                self._circuit_schema(current), user_input or current
             ),
             errors=errors,
             description_placeholders={"reason": reason},
@@ -195,14 +211,17 @@ class CircuitStepsMixin(OptionsFlow):
         errors: dict[str, str] = {}
         reason = ""
         if user_input is not None:
-            kept = [c for c in self._circuits() if c[CONF_ID] != user_input[CONF_CIRCUIT]]
-            options = {**self._site, CONF_CIRCUITS: kept}
+            gone = user_input[CONF_CIRCUIT]
+            kept = [c for c in self._circuits() if c[CONF_ID] != gone]
+            meters = dict(self._site.get(CONF_CIRCUIT_METERS) or {})
+            meters.pop(gone, None)  # its own meter goes with it
+            options = {**self._site, CONF_CIRCUITS: kept, CONF_CIRCUIT_METERS: meters}
             problem = await self._checked(options)
             if problem is None:
                 self._site = options
                 return await self.async_step_circuits()
             errors["base"], reason = "invalid_site", problem
-        schema = vol.Schema({vol.Required(CONF_CIRCUIT): _select(ids)})
+        schema = vol.Schema({vol.Required(CONF_CIRCUIT): select_selector(ids)})
         return self.async_show_form(
             step_id="remove_circuit",
             data_schema=schema,
@@ -281,7 +300,7 @@ class CircuitStepsMixin(OptionsFlow):
     ) -> ConfigFlowResult:
         """Pick a charger, then set its place in the site."""
         if user_input is None:
-            schema = vol.Schema({vol.Required(CONF_CHARGER): _select(self._charger_ids())})
+            schema = vol.Schema({vol.Required(CONF_CHARGER): select_selector(self._charger_ids())})
             return self.async_show_form(step_id="charger", data_schema=schema)
         self._editing = user_input[CONF_CHARGER]
         return await self.async_step_charger_settings()
@@ -290,6 +309,7 @@ class CircuitStepsMixin(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         ident = str(self._editing)
+        cp_id = ident.split(SEPARATOR)[0] if SEPARATOR in ident else ident
         all_settings = dict(self._site.get(CONF_CHARGER_SETTINGS) or {})
         current = dict(all_settings.get(ident, {}))
         errors: dict[str, str] = {}
@@ -304,11 +324,12 @@ class CircuitStepsMixin(OptionsFlow):
                 CONF_MANAGED: bool(user_input[CONF_MANAGED]),
             }
             options = {**self._site, CONF_CHARGER_SETTINGS: {**all_settings, ident: chosen}}
-            password = str(user_input.get(CONF_PASSWORD) or "")
-            if password:  # per charge point (a box's sockets share it); empty keeps it
-                cp_id = ident.split(SEPARATOR)[0] if SEPARATOR in ident else ident
-                passwords = {**(self._site.get(CONF_PASSWORDS) or {}), cp_id: password}
-                options[CONF_PASSWORDS] = passwords
+            # 1p/3p switching is the box's (its sockets share it): options phase_switching,
+            # which also gives the box its Phases select.
+            switching = [cp for cp in self._site.get(CONF_PHASE_SWITCHING, []) if cp != cp_id]
+            options[CONF_PHASE_SWITCHING] = switching + (
+                [cp_id] if user_input.get(CONF_SWITCHES) else []
+            )
             problem = await self._checked(options)
             if problem is None:
                 self._site = options
@@ -316,13 +337,13 @@ class CircuitStepsMixin(OptionsFlow):
             errors["base"], reason = "invalid_site", problem
         schema = vol.Schema(
             {
-                vol.Required(CONF_CIRCUIT, default=current.get(CONF_CIRCUIT, GRID)): _select(
-                    self._circuit_ids()
-                ),
+                vol.Required(
+                    CONF_CIRCUIT, default=current.get(CONF_CIRCUIT, GRID)
+                ): select_selector(self._circuit_ids()),
                 vol.Required(
                     CONF_WIRING, default=",".join(current.get(CONF_WIRING, ["L1", "L2", "L3"]))
-                ): _select(WIRINGS, CONF_WIRING),
-                vol.Required(CONF_MAX, default=current.get(CONF_MAX, 16.0)): _amps(6, 80),
+                ): select_selector(WIRINGS, CONF_WIRING),
+                vol.Required(CONF_MAX, default=current.get(CONF_MAX, 16.0)): amps_field(6, 80),
                 vol.Required(CONF_PRIORITY, default=current.get(CONF_PRIORITY, 0)): vol.All(
                     selector.NumberSelector(
                         selector.NumberSelectorConfig(
@@ -332,9 +353,9 @@ class CircuitStepsMixin(OptionsFlow):
                     vol.Coerce(int),
                 ),
                 vol.Required(CONF_MANAGED, default=current.get(CONF_MANAGED, True)): bool,
-                vol.Optional(CONF_PASSWORD): selector.TextSelector(
-                    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-                ),
+                vol.Required(
+                    CONF_SWITCHES, default=cp_id in self._site.get(CONF_PHASE_SWITCHING, [])
+                ): bool,
             }
         )
         return self.async_show_form(

@@ -18,7 +18,6 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 
 from .checks import async_check_cloud
-from .circuit_flow import CircuitStepsMixin
 from .const import CONF_ACCEPT_NEW, CONF_CLOUD_TOKEN, CONF_CLOUD_URL, CONF_PORT, DOMAIN
 from .core.net import port_is_free
 from .data import EfluxConfigEntry
@@ -30,6 +29,9 @@ from .flow_steps import (
     port_schema,
     token_schema,
 )
+from .meter_flow import CircuitMeterStepsMixin
+from .security_flow import SecurityStepsMixin
+from .site_config import CONF_BOOT_POLICY
 
 # Addresses are placeholders, never in the translations (hassfest: no URLs in strings).
 CHARGER_URL = "ws://HOME_ASSISTANT_IP:PORT/CHARGE_POINT_ID"
@@ -169,22 +171,28 @@ class EfluxConfigFlow(SiteStepsMixin, ConfigFlow, domain=DOMAIN):
         )
 
 
-class EfluxOptionsFlow(SiteStepsMixin, CircuitStepsMixin, OptionsFlow):
-    """A menu: accept new chargers, grid connection and meter source; or the circuits and
-    each charger's place in them (circuit_flow.py). The entry reloads after."""
+class EfluxOptionsFlow(SiteStepsMixin, SecurityStepsMixin, CircuitMeterStepsMixin, OptionsFlow):
+    """A menu: accept new chargers, grid connection and meter source; the circuits and each
+    charger's place in them (circuit_flow.py, meter_flow.py); or charger security
+    (security_flow.py). The entry reloads after."""
 
     def __init__(self) -> None:
         self._site: dict[str, Any] = {}
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         self._site = dict(self.config_entry.options)
-        return self.async_show_menu(step_id="init", menu_options=["site_settings", "circuits"])
+        return self.async_show_menu(
+            step_id="init", menu_options=["site_settings", "circuits", "security"]
+        )
 
     async def async_step_site_settings(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         if user_input is not None:
-            self._site.update(accept_value(user_input))
+            accepted = accept_value(user_input)
+            if accepted[CONF_ACCEPT_NEW] != self._site.get(CONF_ACCEPT_NEW, True):
+                self._site.pop(CONF_BOOT_POLICY, None)  # the switch says it now
+            self._site.update(accepted)
             return await self.async_step_grid()
         return self.async_show_form(
             step_id="site_settings",

@@ -7,6 +7,9 @@ All new charge points seen within the settle window go in one options update. Se
 adopts every charger the central system has seen boot that the options lack (unless the user
 removed its device), so none is lost across a restart.
 
+With the boot policy "pending", a new charge point is adopted only once it is approved (its
+repair, approvals.py) and has booted again, Accepted.
+
 The sockets of a box are taken in the same update: read after the settle window (its
 StatusNotifications and, for 1.6, its configuration are in by then), and again when a known
 charge point reports a socket the options lack (also at setup, for a box adopted before its
@@ -29,7 +32,13 @@ from .const import CONF_ACCEPT_NEW, DOMAIN
 from .core.runtime import CentralEvent, ChargerBooted, LocalSite, StatusChanged
 from .data import EfluxConfigEntry
 from .entity import BOX_KEYS, charger_device_id, socket_device_info
-from .site_config import CONF_CHARGERS, CONF_REMOVED, build_site_config
+from .site_config import (
+    BOOT_PENDING,
+    CONF_BOOT_POLICY,
+    CONF_CHARGERS,
+    CONF_REMOVED,
+    build_site_config,
+)
 from .sockets import (
     CONF_CONNECTORS,
     MAX_SOCKETS,
@@ -41,6 +50,9 @@ from .sockets import (
 
 # Options that only list chargers: a change to them alone can go to the running site.
 CHARGER_LIST_KEYS = frozenset({CONF_CHARGERS, CONF_CONNECTORS, CONF_REMOVED})
+
+# A BootNotification answered Pending (boot policy pending): not adopted until approved.
+PENDING_BOOT = "Pending"
 
 # Time for the central system's boot-time configuration before the reload closes the socket;
 # restarted by every further new charger, so chargers booting together are added together.
@@ -86,7 +98,8 @@ def async_adopt_new_chargers(
     @callback
     def on_event(event: CentralEvent) -> None:
         if isinstance(event, ChargerBooted):
-            found([event.charge_point_id])
+            if event.state.boot_status != PENDING_BOOT:  # held until approved
+                found([event.charge_point_id])
         elif (
             isinstance(event, StatusChanged)
             and 1 < event.connector_id <= MAX_SOCKETS
@@ -96,9 +109,16 @@ def async_adopt_new_chargers(
 
     remove_listener = site.add_event_listener(on_event)
     stored = site.charge_points()
-    if entry.options.get(CONF_ACCEPT_NEW, True):
+    if (
+        entry.options.get(CONF_ACCEPT_NEW, True)
+        or entry.options.get(CONF_BOOT_POLICY) == BOOT_PENDING
+    ):
         removed = set(entry.options.get(CONF_REMOVED, []))
-        found(cp for cp, state in stored.items() if state.booted_at and cp not in removed)
+        found(
+            cp
+            for cp, state in stored.items()
+            if state.booted_at and state.boot_status != PENDING_BOOT and cp not in removed
+        )
     if any(
         new_socket(cp, n)
         for cp in entry.options.get(CONF_CHARGERS, [])

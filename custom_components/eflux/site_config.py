@@ -31,6 +31,7 @@ from .const import (
     METER_MODBUS,
     METER_NONE,
 )
+from .core.central.admission import PENDING
 from .core.config import ControllerSettings, SiteConfig, parse_site_config
 from .sockets import balanced_sockets, socket_charger_id
 
@@ -46,6 +47,16 @@ CONF_GRID_METER_LOSS = "grid_meter_loss"  # options: the grid circuit's on_meter
 CONF_TARIFF = "tariff"
 # options: charge point id -> its OCPP basic-auth password (security profile 1)
 CONF_PASSWORDS = "charger_passwords"
+# options (security_flow.py): site.yaml central's require_password, tls_cert, tls_key (absolute
+# paths) and boot_policy (accept_all / accept_listed / pending; absent: from accept_new)
+CONF_REQUIRE_PASSWORD = "require_password"  # noqa: S105 - an option name, not a secret
+CONF_TLS_CERT, CONF_TLS_KEY = "tls_cert", "tls_key"
+CONF_BOOT_POLICY = "boot_policy"
+BOOT_PENDING = PENDING  # the boot policy that holds new chargers until approved
+# options: circuit id -> its own Modbus meter (the flow's meter dict, as the grid's)
+CONF_CIRCUIT_METERS = "circuit_meters"
+# options: the grid circuit's fallback_budget_a (its on_meter_loss fixed_budget)
+CONF_GRID_FALLBACK = "grid_fallback_budget_a"
 CONF_CAPACITY_TARGET_KW = "capacity_target_kw"  # options: the capacity tariff's target
 CONF_PHASE_SWITCHING = "phase_switching"  # options: charge point ids that switch 1p/3p
 CONF_REMOVED = "removed_chargers"  # options: ids whose device the user removed (not re-adopted)
@@ -88,6 +99,8 @@ def site_document(
     grid["name"] = "Grid connection"
     if options.get(CONF_GRID_METER_LOSS):
         grid["on_meter_loss"] = options[CONF_GRID_METER_LOSS]
+    if options.get(CONF_GRID_FALLBACK) is not None:
+        grid["fallback_budget_a"] = options[CONF_GRID_FALLBACK]
     document: dict[str, Any] = {
         "central": {
             "port": int(data[CONF_PORT]),
@@ -98,30 +111,68 @@ def site_document(
             "free_charging": not data.get(CONF_CLOUD_URL),
             "cards": [ControllerSettings().start_id_tag],
             "passwords": dict(options.get(CONF_PASSWORDS) or {}),
+            **_security(options),
         },
         "circuits": [grid, *(dict(c) for c in options.get(CONF_CIRCUITS) or [])],
         "chargers": chargers,
         "api": {"enabled": False},
     }
+    if "boot_policy" in document["central"]:
+        del document["central"]["accept_new_chargers"]
     if options.get(CONF_TARIFF):
         document["tariff"] = dict(options[CONF_TARIFF])
     if timezone:
         document["timezone"] = timezone  # the tariff's hours are local time
     if target := options.get(CONF_CAPACITY_TARGET_KW):  # Belgium's capacity tariff
         document["planner"] = {"capacity_tariff": {"circuit": GRID, "target_kw": float(target)}}
+    meters = [
+        meter_entry(m, circuit_limit(options, ident), circuit_meter_name(ident), ident)
+        for ident, m in (options.get(CONF_CIRCUIT_METERS) or {}).items()
+    ]
     if meter[CONF_METER_TYPE] == METER_NONE:
         document["site"] = {"default_mode": "static", "static_budget_a": limit}
     else:
-        document["meters"] = [meter_entry(meter, fuse)]
+        meters.insert(0, meter_entry(meter, fuse))
+    if meters:
+        document["meters"] = meters
     return document
 
 
-def meter_entry(meter: Mapping[str, Any], fuse: float) -> dict[str, Any]:
+def _security(options: Mapping[str, Any]) -> dict[str, Any]:
+    """central's security keys from the options; an explicit boot policy replaces
+    accept_new_chargers (core refuses the two when they disagree)."""
+    central: dict[str, Any] = {}
+    if options.get(CONF_REQUIRE_PASSWORD):
+        central["require_password"] = True
+    if options.get(CONF_TLS_CERT):
+        central["tls_cert"] = options[CONF_TLS_CERT]
+        central["tls_key"] = options.get(CONF_TLS_KEY)
+    if policy := options.get(CONF_BOOT_POLICY):
+        central["boot_policy"] = policy
+    return central
+
+
+def circuit_meter_name(circuit: str) -> str:
+    return f"meter_{circuit}"
+
+
+def circuit_limit(options: Mapping[str, Any], ident: str) -> float:
+    """A sub-circuit's highest phase limit (its meter's plausibility bound)."""
+    for circuit in options.get(CONF_CIRCUITS) or []:
+        if circuit.get("id") == ident:
+            limit = circuit.get("limit_a", 0)
+            return float(max(limit) if isinstance(limit, list) else limit)
+    return float(options.get(CONF_FUSE_AMPS, DEFAULT_FUSE_AMPS))
+
+
+def meter_entry(
+    meter: Mapping[str, Any], fuse: float, name: str = METER_NAME, circuit: str = GRID
+) -> dict[str, Any]:
     """The `meters:` item of site.yaml for the flow's meter choice (also what is probed)."""
     if meter[CONF_METER_TYPE] == METER_MODBUS:
         return {
-            "name": METER_NAME,
-            "circuit": GRID,
+            "name": name,
+            "circuit": circuit,
             "kind": "modbus_tcp",
             "profile": meter[CONF_PROFILE],
             "host": meter[CONF_HOST],

@@ -211,7 +211,11 @@ async def test_a_time_of_use_tariff_in_the_options(hass: HomeAssistant, tmp_path
     assert tariff_of.price_at(datetime(2026, 12, 12, 12, tzinfo=zone)) == Decimal("0.24")  # Sat
 
 
-async def test_a_chargers_password_in_its_settings(hass: HomeAssistant, tmp_path: Path) -> None:
+async def test_circuit_meter_loss_fallbacks_and_phase_switching(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """A circuit whose meter sees only the other loads, fixed budgets while meters are silent
+    (the grid's and a circuit's), a box that switches between 1 and 3 phases: as site.yaml."""
     entry = MockConfigEntry(
         domain=DOMAIN, data={CONF_PORT: 9000}, options={CONF_PHASES: 3, CONF_CHARGERS: ["CP-1"]}
     )
@@ -219,21 +223,79 @@ async def test_a_chargers_password_in_its_settings(hass: HomeAssistant, tmp_path
     result = await hass.config_entries.options.async_init(entry.entry_id)
     flow_id = result["flow_id"]
     await _menu(hass, flow_id, "circuits")
+    await _menu(hass, flow_id, "add_circuit")
+    garage = {"id": "garage", "parent": "grid", "limit_a": 20, "margin_a": 0}
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**garage, "on_meter_loss": "fixed_budget", "meter_includes_chargers": False}
+    )
+    assert result["errors"] == {"base": "invalid_site"}  # a fixed budget needs its amps
+    assert "fallback_budget_a" in result["description_placeholders"]["reason"]
+    result = await hass.config_entries.options.async_configure(
+        flow_id,
+        {
+            **garage,
+            "on_meter_loss": "fixed_budget",
+            "fallback_budget_a": 8,
+            "meter_includes_chargers": False,
+        },
+    )
+    assert result["step_id"] == "circuits", result.get("errors")
+    await _menu(hass, flow_id, "grid_circuit")
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {"on_meter_loss": "fixed_budget", "fallback_budget_a": 12}
+    )
+    assert result["step_id"] == "circuits", result.get("errors")
     await _menu(hass, flow_id, "charger")
     await hass.config_entries.options.async_configure(flow_id, {"charger": "CP-1"})
-    settings = {"circuit": "grid", "wiring": "L1,L2,L3", "max_current_a": 16, "priority": 0}
+    settings = {"circuit": "garage", "wiring": "L1,L2,L3", "max_current_a": 16, "priority": 0}
     result = await hass.config_entries.options.async_configure(
-        flow_id, {**settings, "managed": True, "password": "short"}
+        flow_id, {**settings, "managed": True, "can_switch_phases": True}
     )
-    assert result["errors"] == {"base": "invalid_site"}
-    assert "passwords" in result["description_placeholders"]["reason"]
-    password = "Garage-Door-Secret-2026"
-    result = await hass.config_entries.options.async_configure(
-        flow_id, {**settings, "managed": True, "password": password}
-    )
-    assert result["step_id"] == "circuits"
+    assert result["step_id"] == "circuits", result.get("errors")
     await _menu(hass, flow_id, "save")
     built = await hass.async_add_executor_job(
         build_site_config, entry.data, entry.options, tmp_path, entry.entry_id
     )
-    assert built.central.passwords == {"CP-1": password}
+    reference = parse_site_config(
+        {
+            "circuits": [
+                {
+                    "id": "grid",
+                    "name": "Grid connection",
+                    "limit_a": 25.0,
+                    "margin_a": 1.0,
+                    "on_meter_loss": "fixed_budget",
+                    "fallback_budget_a": 12,
+                },
+                {
+                    **garage,
+                    "on_meter_loss": "fixed_budget",
+                    "fallback_budget_a": 8,
+                    "meter_includes_chargers": False,
+                },
+            ],
+            "chargers": [
+                {
+                    "id": "CP-1",
+                    "circuit": "garage",
+                    "max_current_a": 16,
+                    "can_switch_phases": True,
+                }
+            ],
+        },
+        base_dir=tmp_path,
+    )
+    assert built.site.circuits == reference.site.circuits
+    assert built.site.chargers == reference.site.chargers
+    assert entry.options["phase_switching"] == ["CP-1"]  # the box's Phases select
+
+    # Switching off again takes the box off the list.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await _menu(hass, result["flow_id"], "circuits")
+    await _menu(hass, result["flow_id"], "charger")
+    await hass.config_entries.options.async_configure(result["flow_id"], {"charger": "CP-1"})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**settings, "managed": True, "can_switch_phases": False}
+    )
+    await _menu(hass, result["flow_id"], "save")
+    assert entry.options["phase_switching"] == []

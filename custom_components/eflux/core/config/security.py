@@ -17,8 +17,9 @@ configuration error naming the key, not a failure when the site starts.
 from __future__ import annotations
 
 import ssl
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..central.admission import ACCEPT_ALL, BOOT_POLICIES
 from ..central.credentials import password_problem
@@ -101,14 +102,51 @@ def _file(sec: Section, name: str, base_dir: Path) -> Path | None:
     return path
 
 
-def _check_tls(sec: Section, cert: Path, key: Path, client_ca: Path | None) -> None:
+@dataclass(frozen=True, slots=True)
+class TlsProblem:
+    """What is wrong with a server certificate and key: `field` is the setting to fix
+    (tls_cert or tls_key), `kind` "unreadable" (missing, a directory, no permission) or
+    "mismatch" (not PEM, or a key that does not belong to the certificate)."""
+
+    field: Literal["tls_cert", "tls_key"]
+    kind: Literal["unreadable", "mismatch"]
+    detail: str
+
+
+def tls_pair_problem(cert: Path, key: Path) -> TlsProblem | None:
+    """None when `cert` and `key` load as a server certificate chain with its key (what the
+    central system will do at start); blocking file I/O."""
+    files: tuple[tuple[Literal["tls_cert", "tls_key"], Path], ...] = (
+        ("tls_cert", cert),
+        ("tls_key", key),
+    )
+    for field, path in files:
+        try:
+            with path.open("rb") as handle:
+                handle.read(1)
+        except OSError as err:
+            return TlsProblem(field, "unreadable", f"cannot read {path}: {err.strerror or err}")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
         context.load_cert_chain(cert, key)
     except (ssl.SSLError, ValueError) as err:
-        raise ConfigError(sec.path("tls_cert"), f"certificate and key do not load: {err}") from err
+        return TlsProblem("tls_cert", "mismatch", f"certificate and key do not load: {err}")
+    return None
+
+
+def masked_password(password: str | None) -> str:
+    """A stored password as a form may show it: its length and last two characters only."""
+    if not password:
+        return ""
+    return f"{'•' * 6}{password[-2:]} ({len(password)})"
+
+
+def _check_tls(sec: Section, cert: Path, key: Path, client_ca: Path | None) -> None:
+    problem = tls_pair_problem(cert, key)
+    if problem is not None:
+        raise ConfigError(sec.path(problem.field), problem.detail)
     if client_ca is not None:
         try:
-            context.load_verify_locations(cafile=str(client_ca))
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_verify_locations(cafile=str(client_ca))
         except ssl.SSLError as err:
             raise ConfigError(sec.path("tls_client_ca"), f"not a PEM CA bundle: {err}") from err
