@@ -29,7 +29,7 @@ from .cloud import EfluxCloud
 from .compat import device_entry_ids
 from .const import DOMAIN
 from .core.domain import DepartureRequest
-from .core.runtime import ChargerSnapshot
+from .core.runtime import ChargerSnapshot, NoActiveTransaction
 from .data import EfluxConfigEntry
 from .entity import charger_for_device, future_departure, run_command
 from .sessions import async_export_sessions
@@ -166,9 +166,26 @@ async def _start(call: ServiceCall) -> None:
     await run_command(entry.runtime_data.site.start_charging(charger.id))
 
 
-async def _stop(call: ServiceCall) -> None:
+async def _stop(call: ServiceCall) -> ServiceResponse:
+    """RemoteStop of the charger's session; which one it stopped. With no session running
+    there is nothing to stop and the call succeeds with `stopped` false: the charger is not
+    charging, as asked (an automation stopping at a high price must not fail on an idle
+    charger, and HA's REST API answers any error of a service, ServiceValidationError too,
+    with a 500)."""
     entry, charger = _charger(call.hass, call)
-    await run_command(entry.runtime_data.site.stop_charging(charger.id))
+    site = entry.runtime_data.site
+    transaction_id = site.charger_state(charger.id).transaction_id
+
+    async def stop() -> bool:
+        try:
+            await site.stop_charging(charger.id)
+        except NoActiveTransaction:
+            return False
+        return True
+
+    if not await run_command(stop()):
+        return {"stopped": False, "transaction_id": None}
+    return {"stopped": True, "transaction_id": transaction_id}
 
 
 async def _profile(call: ServiceCall) -> None:
@@ -279,13 +296,19 @@ def async_setup_services(hass: HomeAssistant) -> None:
     for name, handler, schema in (
         (SERVICE_SET_DEPARTURE, _set_departure, DEPARTURE_SCHEMA),
         (SERVICE_START, _start, DEVICE_SCHEMA),
-        (SERVICE_STOP, _stop, DEVICE_SCHEMA),
         (SERVICE_PROFILE, _profile, PROFILE_SCHEMA),
         (SERVICE_CARD_LOST, _card_lost, CARD_SCHEMA),
         (SERVICE_SYNC, _sync, ENTRY_SCHEMA),
         (SERVICE_CIRCUIT_LIMIT, _set_circuit_limit, CIRCUIT_LIMIT_SCHEMA),
     ):
         hass.services.async_register(DOMAIN, name, handler, schema=schema)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_STOP,
+        _stop,
+        schema=DEVICE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
     hass.services.async_register(
         DOMAIN,
         SERVICE_EXPORT,

@@ -8,6 +8,7 @@ once a minute while sessions run (their cost grows with every register reading).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -84,6 +85,7 @@ class SessionHistory:
         self.site = site
         self.data = SessionData()
         self._listeners: list[Callable[[], None]] = []
+        self._refreshing: set[asyncio.Task[None]] = set()
 
     @callback
     def async_start(self) -> Callable[[], None]:
@@ -95,8 +97,17 @@ class SessionHistory:
         def stop() -> None:
             for remove in removers:
                 remove()
+            # Before the site stops (unload runs this first): a refresh still reading would
+            # queue its reads on a store being closed.
+            for task in self._refreshing:
+                task.cancel()
 
         return stop
+
+    def _refresh_soon(self) -> None:
+        task = self.hass.async_create_background_task(self.async_refresh(), "eflux sessions")
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
 
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -105,12 +116,12 @@ class SessionHistory:
     @callback
     def _on_event(self, event: CentralEvent) -> None:
         if isinstance(event, TransactionStarted | TransactionEnded):
-            self.hass.async_create_background_task(self.async_refresh(), "eflux sessions")
+            self._refresh_soon()
 
     @callback
     def _tick(self, _now: datetime) -> None:
         if any(c.transaction_id for c in self.site.state().chargers.values()):
-            self.hass.async_create_background_task(self.async_refresh(), "eflux sessions")
+            self._refresh_soon()
 
     async def async_refresh(self) -> None:
         start, end = month_range(None, dt_util.utcnow())

@@ -46,14 +46,27 @@ async def test_start_and_stop_charging(
     await sim.wait_for(lambda: sim.transaction is not None and sim.transaction.id is not None)
     await until(hass, lambda: hass.states.get("sensor.cp_1_session_card").state == "EFLUX-LOCAL")
 
-    await _call(hass, "stop_charging", device_id=_device_id(hass))
+    answer = await _stop(hass)
     stop = await sim.wait_for_call("RemoteStopTransaction")
     await sim.wait_for(lambda: bool(sim.finished))
     assert str(stop["transactionId"]) == sim.finished[-1].id
+    assert answer == {"stopped": True, "transaction_id": sim.finished[-1].id}
     site = loaded.runtime_data.site
     await until(hass, lambda: site.state().chargers["CP-1"].transaction_id is None)
-    with pytest.raises(ServiceValidationError):  # nothing left to stop
-        await _call(hass, "stop_charging", device_id=_device_id(hass))
+    # Nothing left to stop: nothing is sent, and the call says so (it does not fail).
+    assert await _stop(hass) == {"stopped": False, "transaction_id": None}
+    await _call(hass, "stop_charging", device_id=_device_id(hass))  # without a response too
+    assert len(sim.calls("RemoteStopTransaction")) == 1
+
+
+async def _stop(hass: HomeAssistant) -> Any:
+    return await hass.services.async_call(
+        DOMAIN,
+        "stop_charging",
+        {"device_id": _device_id(hass)},
+        blocking=True,
+        return_response=True,
+    )
 
 
 async def test_set_charging_profile(
