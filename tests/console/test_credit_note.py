@@ -59,8 +59,9 @@ class World:
     sims: dict[str, SimChargePoint]
 
 
-@asynccontextmanager
-async def building(tmp_path: Path, port: int) -> AsyncIterator[World]:
+async def association_cloud(tmp_path: Path, port: int) -> tuple[Cloud, str]:
+    """The back end with the association's account, site (token), own card VVE-01, CON-A open
+    to guests at GUEST_TARIFF and CON-B closed, and two residents with their own cards."""
     store = await Store.open(str(tmp_path / "cloud.sqlite"))
     cloud = Cloud(store, port, clock=lambda: datetime.now(UTC))
     now = datetime.now(UTC)
@@ -77,7 +78,13 @@ async def building(tmp_path: Path, port: int) -> AsyncIterator[World]:
     )
     await store.sites.create_charge_point(vve.id, "CON-B", now=now, site_id=home.id)
     await cloud.up()
+    return cloud, token
 
+
+@asynccontextmanager
+async def building(tmp_path: Path, port: int) -> AsyncIterator[World]:
+    cloud, token = await association_cloud(tmp_path, port)
+    store = cloud.store
     config = parse_site_config(site_yaml(tmp_path), base_dir=tmp_path)
     client = CloudClient(cloud.url, token)
     site = LocalSite(config, remote_authorizer=client.authorize)

@@ -16,6 +16,7 @@ from ..balancing import Mode, Site
 from ..central import CentralConfig
 from ..planning.flexibility import FlexibilityTariff
 from ..planning.tariff import Tariff
+from .cloud import CloudSettings
 from .console import ConsoleSettings
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -159,3 +160,4 @@ class SiteConfig:
     source: Path | None = None  # the file it was read from
     timezone: str | None = None  # IANA name (site.yaml `timezone:`): the tariff's local time
     console: ConsoleSettings = field(default_factory=ConsoleSettings)  # runner/console
+    cloud: CloudSettings | None = None  # the runner's cloud account (HA: its config entry)

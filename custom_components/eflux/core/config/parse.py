@@ -33,6 +33,7 @@ from ..planning.flexibility import FlexibilityTariff
 from ..planning.tariff import Tariff
 from .cards import parse_cards
 from .central_limits import parse_cost, parse_rate_limit
+from .cloud import parse_cloud
 from .console import console_refusal, parse_console
 from .flexibility import parse_flexibility
 from .model import (
@@ -119,6 +120,7 @@ def parse_site_config(
     console = parse_console(top, base_dir, served=api.enabled)
     if api.enabled and (refusal := console_refusal(console, api.loopback, api.host)):
         raise ConfigError("console.password", refusal)
+    cloud = parse_cloud(top.section("cloud"), base_dir)
     top.done()
     return SiteConfig(
         central=central,
@@ -131,6 +133,7 @@ def parse_site_config(
         source=source,
         timezone=timezone,
         console=console,
+        cloud=cloud,
     )
 
 

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from ..clock import Clock
+from ..clock import SYSTEM_CLOCK, Clock
 from ..config import SiteConfig, load_site_config
 from ..config.checks import circuit_warnings
 from ..errors import ConfigError
 from ..meters.backoff import quiet_library_logs
-from ..runtime import LocalSite
+from ..runtime import CloudClient, CloudLink, LocalSite
 from .api import build_app
 from .console.setpassword import run_hash_password, run_set_password
 from .logjson import LOG_FORMATS, configure_logging
@@ -105,10 +105,26 @@ async def run(
     """Run until `stop` is set (or SIGINT/SIGTERM when none is given); `clock`: the site's
     time (a `ScaledClock` for --time-scale), the real clock by default."""
     stop = stop or _stop_on_signals()
-    site = LocalSite(config) if clock is None else LocalSite(config, clock=clock)
-    await site.start()
+    # With a cloud account (site.yaml `cloud:`) the cloud answers for unlisted cards, and the
+    # site syncs as Home Assistant's integration does.
+    client = CloudClient(config.cloud.url, config.cloud.token) if config.cloud else None
+    site = LocalSite(
+        config,
+        clock=clock or SYSTEM_CLOCK,
+        remote_authorizer=client.authorize if client is not None else None,
+    )
+    try:
+        await site.start()
+    except BaseException:
+        if client is not None:
+            await client.close()
+        raise
+    link: CloudLink | None = None
     runner: web.AppRunner | None = None
     try:
+        if client is not None:
+            link = await site.connect_cloud(client)
+            _LOGGER.info("cloud sync with %s", client.base)
         if config.api.enabled:
             runner = web.AppRunner(build_app(site, config.api), access_log=None)
             await runner.setup()
@@ -121,6 +137,10 @@ async def run(
     finally:
         if runner is not None:
             await runner.cleanup()
+        if link is not None:
+            await link.stop()  # unsent sessions stay queued in the site's file
+        elif client is not None:
+            await client.close()
         await site.stop()
 
 
