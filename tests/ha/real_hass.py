@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -177,9 +178,10 @@ class HassProcess:
 class SimThread:
     """A simulated charge point on its own event loop in a thread (the test itself is sync)."""
 
-    def __init__(self, url: str, cp_id: str) -> None:
+    def __init__(self, url: str, cp_id: str, version: str = "1.6") -> None:
         self.url = url
         self.cp_id = cp_id
+        self.version = version
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._sim: Any = None
@@ -193,6 +195,7 @@ class SimThread:
             self._sim = SimChargePoint(
                 self.url,
                 self.cp_id,
+                self.version,
                 reconnect_delay=0.2,
                 vendor="Alfen",
                 model="Eve Single Pro",
@@ -202,6 +205,18 @@ class SimThread:
             self._sim.spawn(self._sim.run())
 
         asyncio.run_coroutine_threadsafe(begin(), self._loop).result(30)
+
+    def run[T](self, work: Callable[[Any], Awaitable[T]]) -> T:
+        """`await work(sim)` on the charger's loop (plug in, wait for a call, ...)."""
+        return asyncio.run_coroutine_threadsafe(work(self._sim), self._loop).result(60)
+
+    def read[T](self, look: Callable[[Any], T]) -> T:
+        """`look(sim)` on the charger's loop (what it was sent, its transaction)."""
+
+        async def read() -> T:
+            return look(self._sim)
+
+        return self.run(lambda _sim: read())
 
     def stop(self) -> None:
         if self._sim is not None:
