@@ -24,7 +24,15 @@ from .cdrs_in import _amount, _aware, _text
 from .cdrs_out import session_id, total_cost
 from .cpo import location_id
 from .credentials import checked
-from .envelope import CLIENT_ERROR, INVALID_PARAMETERS, SERVER_ERROR, OcpiError, dumps, timestamp
+from .envelope import (
+    CLIENT_ERROR,
+    INVALID_PARAMETERS,
+    SERVER_ERROR,
+    OcpiError,
+    dumps,
+    loads,
+    timestamp,
+)
 from .parties import Party
 from .settings import OcpiSettings
 
@@ -285,7 +293,7 @@ async def patch_session(
         )
         if row is None:
             raise OcpiError(CLIENT_ERROR, "unknown session: PUT it first", 404)
-        held = json.loads(row["body"])
+        held = loads(row["body"])  # exact numbers, as the schema wants them
         merged = {**held, **body}
         added = body.get("charging_periods")
         if isinstance(added, list):
@@ -315,4 +323,4 @@ async def received_session(db: Database, party: Party, path: tuple[str, str, str
         party.id,
         *path,
     )
-    return None if row is None else json.loads(row["body"])
+    return None if row is None else loads(row["body"])

@@ -8,7 +8,6 @@ expired or unassigned card goes out as `valid: false`.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +24,7 @@ from .envelope import (
     UNKNOWN_TOKEN,
     OcpiError,
     dumps,
+    loads,
     timestamp,
 )
 from .parties import Parties, Party
@@ -149,7 +149,7 @@ async def patch_token(
         )
         if row is None:
             raise OcpiError(UNKNOWN_TOKEN, "unknown token: PUT it first", 404)
-        merged = {**json.loads(row["body"]), **body}
+        merged = {**loads(row["body"]), **body}
         token = checked(TOKEN, merged, "token")
         if (token["country_code"], token["party_id"], token["uid"], token["type"]) != (
             *path,
