@@ -35,6 +35,7 @@ FLOW_HELPERS = tuple(
         "meter_link",
         "ocpp_schemas",
         "security_flow",
+        "planning_flow",
     )
 )
 

@@ -41,6 +41,8 @@ CIRCUIT_MENU = [
     "charger",
     "import_site_yaml",
     "tariff",
+    "flexibility",  # planning_flow.py
+    "capacity_tariff",  # planning_flow.py
     "save",
 ]
 CONF_PRICE, CONF_NIGHT_PRICE, CONF_NIGHT_HOURS = "price", "night_price", "night_hours"
@@ -322,6 +324,8 @@ class CircuitStepsMixin(OptionsFlow):
                 CONF_MAX: float(user_input[CONF_MAX]),
                 CONF_PRIORITY: int(user_input[CONF_PRIORITY]),
                 CONF_MANAGED: bool(user_input[CONF_MANAGED]),
+                # its flexibility price is set in its own step (planning_flow.py)
+                **{k: v for k, v in current.items() if k == "flexibility"},
             }
             options = {**self._site, CONF_CHARGER_SETTINGS: {**all_settings, ident: chosen}}
             # 1p/3p switching is the box's (its sockets share it): options phase_switching,

@@ -30,6 +30,7 @@ from .flow_steps import (
     token_schema,
 )
 from .meter_flow import CircuitMeterStepsMixin
+from .planning_flow import PlanningStepsMixin
 from .security_flow import SecurityStepsMixin
 from .site_config import CONF_BOOT_POLICY
 
@@ -171,9 +172,11 @@ class EfluxConfigFlow(SiteStepsMixin, ConfigFlow, domain=DOMAIN):
         )
 
 
-class EfluxOptionsFlow(SiteStepsMixin, SecurityStepsMixin, CircuitMeterStepsMixin, OptionsFlow):
+class EfluxOptionsFlow(
+    SiteStepsMixin, SecurityStepsMixin, CircuitMeterStepsMixin, PlanningStepsMixin, OptionsFlow
+):
     """A menu: accept new chargers, grid connection and meter source; the circuits and each
-    charger's place in them (circuit_flow.py, meter_flow.py); or charger security
+    charger's place in them (circuit_flow.py, meter_flow.py, planning_flow.py); or charger security
     (security_flow.py). The entry reloads after."""
 
     def __init__(self) -> None:

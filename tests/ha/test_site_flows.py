@@ -299,3 +299,65 @@ async def test_circuit_meter_loss_fallbacks_and_phase_switching(
     )
     await _menu(hass, result["flow_id"], "save")
     assert entry.options["phase_switching"] == []
+
+
+async def test_a_flexibility_price_and_the_capacity_tariff(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN, data={CONF_PORT: 9000}, options={CONF_PHASES: 3, CONF_CHARGERS: ["CP-1"]}
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    flow_id = result["flow_id"]
+    await _menu(hass, flow_id, "circuits")
+    await _menu(hass, flow_id, "flexibility")
+    prices = {"charger": "CP-1", "price_per_kwh": 0.30, "price_per_hour": 0.5}
+    for discounts, says in (("4h", "stay: percent"), ("4h: 10, 2h: 25", "discounts")):
+        result = await hass.config_entries.options.async_configure(
+            flow_id, {**prices, "discounts": discounts}
+        )
+        assert result["errors"] == {"base": "invalid_site"}, discounts
+        assert says in result["description_placeholders"]["reason"], discounts
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**prices, "discounts": "4h: 10, 8h: 25%"}
+    )
+    assert result["step_id"] == "circuits", result.get("description_placeholders")
+    # Setting the charger up afterwards keeps its flexibility price.
+    await _menu(hass, flow_id, "charger")
+    await hass.config_entries.options.async_configure(flow_id, {"charger": "CP-1"})
+    settings = {"circuit": "grid", "wiring": "L1,L2,L3", "max_current_a": 16, "priority": 0}
+    await hass.config_entries.options.async_configure(
+        flow_id, {**settings, "managed": True, "can_switch_phases": False}
+    )
+    await _menu(hass, flow_id, "capacity_tariff")
+    result = await hass.config_entries.options.async_configure(flow_id, {"capacity_target_kw": 5.5})
+    assert result["step_id"] == "circuits"
+    await _menu(hass, flow_id, "save")
+    built = await hass.async_add_executor_job(
+        build_site_config, entry.data, entry.options, tmp_path, entry.entry_id
+    )
+    reference = parse_site_config(
+        {
+            "circuits": [{"id": "grid", "limit_a": 25}],
+            "chargers": [
+                {
+                    "id": "CP-1",
+                    "circuit": "grid",
+                    "flexibility": {
+                        "price_per_kwh": "0.30",
+                        "price_per_hour": "0.5",
+                        "discounts": [
+                            {"min_stay": "4h", "percent": 10},
+                            {"min_stay": "8h", "percent": 25},
+                        ],
+                    },
+                }
+            ],
+        },
+        base_dir=tmp_path,
+    )
+    assert built.controller.flexibility == reference.controller.flexibility
+    capacity = built.controller.planner.capacity_tariff
+    assert capacity is not None
+    assert (capacity.circuit, capacity.target_kw) == ("grid", 5.5)

@@ -90,3 +90,21 @@ def _key(block: str, field: str) -> str:
     prefix = "tariff"
     rest = field[len(prefix) :] if field.startswith(prefix) else f".{field}"
     return f"{block}{rest}"
+
+
+def discounts_from_text(text: str, key: str = "flexibility.discounts") -> list[dict[str, str]]:
+    """`discounts:` from a one-line form ("4h: 10, 8h: 25" = 10 % off from a 4-hour stay, 25 %
+    from 8 hours); empty text is no discounts. Only the shape is checked here: the stays and
+    percents are judged by `parse_flexibility` as site.yaml's are."""
+    steps: list[dict[str, str]] = []
+    for i, part in enumerate(p for p in text.split(",") if p.strip()):
+        stay_text, colon, percent = part.partition(":")
+        if not colon or not stay_text.strip() or not percent.strip():
+            raise ConfigError(f"{key}[{i}]", f"must be stay: percent like 4h: 10, got {part!r}")
+        steps.append({"min_stay": stay_text.strip(), "percent": percent.strip().rstrip("%")})
+    return steps
+
+
+def discounts_as_text(steps: list[dict[str, Any]]) -> str:
+    """The one-line form of `discounts:` (what `discounts_from_text` reads)."""
+    return ", ".join(f"{step['min_stay']}: {step['percent']}" for step in steps)
