@@ -11,7 +11,8 @@ answered by its deadline is answered TIMEOUT.
 
 A party acts only on what is its own: it starts and reserves with its own tokens, stops only
 sessions of its tokens, cancels only its reservations and unlocks a connector only when the
-last session there was one of its tokens.
+last session there was one of its tokens. The result goes only to a response_url on the
+party's own registered host.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import voluptuous as vol
 
@@ -308,6 +310,21 @@ async def _plan(
     return target, args
 
 
+def _own_host(party: Party, url: str) -> None:
+    """We POST results only to the party's own platform (the host of its registered URLs),
+    never to an address of its choosing elsewhere (another service, our own network)."""
+    theirs = {
+        (parts.scheme, parts.netloc.lower())
+        for parts in map(urlsplit, [party.versions_url or "", *party.endpoints.values()])
+        if parts.netloc
+    }
+    parts = urlsplit(url)
+    if (parts.scheme, parts.netloc.lower()) not in theirs:
+        raise Refusal(
+            Answer("REJECTED", "response_url must be on your platform (your registered host)")
+        )
+
+
 async def receive_command(
     db: Database, party: Party, name: str, body: Any, bell: Bell, *, now: datetime
 ) -> Answer:
@@ -316,6 +333,7 @@ async def receive_command(
         raise OcpiError(INVALID_PARAMETERS, f"unknown command {name[:40]!r}", 404)
     command = checked(SCHEMAS[name], body, name)
     try:
+        _own_host(party, command["response_url"])
         target, args = await _plan(db, party, name, command, body, now)
     except Refusal as refused:
         return refused.answer

@@ -10,6 +10,7 @@ with nothing queued. Both engines.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from aiohttp.test_utils import TestServer
 
 from backend.ocpi.commands_out import Sent, command_state, send_command
 from backend.ocpi.credentials import register
+from backend.ocpi.envelope import token_header
 from backend.ocpi.sync import sync_round
 from backend.store import AccountKind, CardKind
 
@@ -289,3 +291,62 @@ async def test_another_party_cannot_act_on_what_is_not_its_own(start_platform: S
     assert (await send(emsp, "RESERVE_NOW", reserve)).response == "ACCEPTED"
     _, taken = await site_call(cpo.server, world["site_token"], "GET", "/sync/commands")
     assert taken["items"][0]["args"]["replaces"] == 41
+
+
+async def test_malformed_commands_are_refused_and_nothing_is_queued(
+    start_platform: Start,
+) -> None:
+    cpo, emsp, world = await roaming_pair(start_platform)
+    token = (await emsp.only_party()).outgoing_token
+    assert token is not None
+    base = f"{cpo.settings.version_url}/commands"
+    ours = f"{emsp.settings.version_url}/commands/START_SESSION/x1"
+    start = {
+        "response_url": ours,
+        "token": mia_token(),
+        "location_id": world["location"],
+        "evse_uid": world["evse"],
+    }
+    cases: list[tuple[str, Any, int, int]] = [
+        ("START_SESSION", {k: v for k, v in start.items() if k != "response_url"}, 400, 2001),
+        ("START_SESSION", {**start, "response_url": "file:///etc/passwd"}, 400, 2001),
+        ("START_SESSION", {**start, "token": {"uid": "MIA01"}}, 400, 2001),
+        ("START_SESSION", {**start, "location_id": "x" * 37}, 400, 2001),
+        ("START_SESSION", {**start, "evse_uid": "CP999999"}, 404, 2003),
+        ("START_SESSION", {**start, "connector_id": "2"}, 404, 2003),
+        ("STOP_SESSION", {"response_url": ours}, 400, 2001),
+        ("RESERVE_NOW", {**start, "reservation_id": "R", "expiry_date": "soon"}, 400, 2001),
+        ("UNLOCK_CONNECTOR", {**start, "connector_id": "1", "evse_uid": None}, 400, 2001),
+        ("REBOOT", start, 404, 2001),
+        ("START_SESSION", [start], 400, 2001),
+    ]
+    async with aiohttp.ClientSession() as http:
+        for command, body, status, code in cases:
+            async with http.post(
+                f"{base}/{command}",
+                data=json.dumps(body),
+                headers={"Authorization": token_header(token)},
+            ) as resp:
+                answer = await resp.json()
+                assert (resp.status, answer["status_code"]) == (status, code), (command, body)
+                if code == 2003:  # the spec's unknown location: REJECTED in the data
+                    assert answer["data"]["result"] == "REJECTED"
+        # A result URL elsewhere than the party's own host is refused (no requests on its
+        # behalf to other services or our own network).
+        for elsewhere in ("http://127.0.0.1:5432/", "https://evil.example/x"):
+            async with http.post(
+                f"{base}/START_SESSION",
+                data=json.dumps({**start, "response_url": elsewhere}),
+                headers={"Authorization": token_header(token)},
+            ) as resp:
+                answer = await resp.json()
+                assert (resp.status, answer["data"]["result"]) == (200, "REJECTED")
+        # Past expiry, a reservation is refused too.
+        past = {**start, "reservation_id": "R", "expiry_date": "2026-11-03T08:00:00Z"}
+        async with http.post(
+            f"{base}/RESERVE_NOW",
+            data=json.dumps(past),
+            headers={"Authorization": token_header(token)},
+        ) as resp:
+            assert (await resp.json())["data"]["result"] == "REJECTED"
+    assert await cpo.store.db.fetchval("SELECT COUNT(*) FROM ocpi_commands") == 0
