@@ -155,6 +155,57 @@ class HassProcess:
         )
         self.token = tokens["access_token"]
 
+    # ---- what a user does and sees -----------------------------------------------------------
+    def eventually(self, check: Callable[[], Any], what: str, wait_s: float = 60) -> Any:
+        """`check()`'s first truthy answer, polled; AssertionError with the log after `wait_s`."""
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            if result := check():
+                return result
+            time.sleep(0.5)
+        raise AssertionError(f"{what} within {wait_s} s\n{self.log()}")
+
+    def states(self) -> dict[str, str]:
+        [states] = self.ws({"type": "get_states"})
+        return {s["entity_id"]: s["state"] for s in states}
+
+    def entry_state(self) -> str:
+        [entries] = self.ws({"type": "config_entries/get", "domain": "eflux"})
+        return str(entries[0]["state"])
+
+    def make_entry(self, ocpp_port: int) -> str:
+        """An E-Flux Local entry through the config flow (new chargers accepted, a 25 A grid,
+        no meter, no cloud); its entry id."""
+        flow = self.post("/api/config/config_entries/flow", {"handler": "eflux"})
+        url = f"/api/config/config_entries/flow/{flow['flow_id']}"
+        self.post(url, {"port": ocpp_port, "accept_new_chargers": True})
+        self.post(url, {"phases": "3", "fuse_amps": 25, "safety_margin_amps": 2})
+        self.post(url, {"next_step_id": "meter_none"})
+        flow = self.post(url, {})
+        assert flow["type"] == "create_entry", flow
+        return str(flow["result"]["entry_id"])
+
+    def options_flow(self, entry_id: str, steps: list[dict[str, Any]]) -> None:
+        """The options flow over REST, step by step (no step may show an error), then saved."""
+        options = self.post("/api/config/config_entries/options/flow", {"handler": entry_id})
+        url = f"/api/config/config_entries/options/flow/{options['flow_id']}"
+        for body in steps:
+            options = self.post(url, body)
+            assert options.get("errors") in (None, {}), options
+        assert options["type"] == "create_entry", options
+
+    def problems_of_ours(self, expected: tuple[str, ...]) -> list[str]:
+        """Warning and error lines of eflux (or an HTTP handler's traceback) but `expected`;
+        HA's own "custom integration not tested" line is not ours."""
+        expected = ("has not been tested by Home Assistant", *expected)
+        return [
+            line
+            for line in self.full_log().splitlines()
+            if ("WARNING" in line or "ERROR" in line)
+            and ("eflux" in line or "Error handling request" in line)
+            and not any(text in line for text in expected)
+        ]
+
     # ---- websocket ------------------------------------------------------------------------------
     def ws(self, *commands: dict[str, Any]) -> list[Any]:
         """Send each command on one authenticated connection; their results in order."""
