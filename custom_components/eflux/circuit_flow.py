@@ -242,7 +242,8 @@ class CircuitStepsMixin(OptionsFlow):
             name = str(user_input[CONF_PATH]).strip()
             try:
                 document = await self.hass.async_add_executor_job(read_site_yaml, config_dir, name)
-                options = imported_options(self._site, document)
+                base = (config_dir / name).parent  # its TLS files are next to it
+                options = imported_options(self._site, document, base)
             except SiteImportError as err:
                 errors["base"], reason = "invalid_site", str(err)
             else:

@@ -26,10 +26,11 @@ from custom_components.eflux.const import (
     DOMAIN,
 )
 from custom_components.eflux.core.clock import SYSTEM_CLOCK
-from custom_components.eflux.core.config import SiteConfig, parse_site_config
+from custom_components.eflux.core.config import SiteConfig, load_site_config, parse_site_config
 from custom_components.eflux.site_config import CONF_CHARGERS, build_site_config
 from sim.scenarios.spec import Scenario, load
 from sim.scenarios.world import World
+from tests.central.test_server import _self_signed
 
 
 def _runner_config(scenario: Scenario, tmp: Path) -> SiteConfig:
@@ -361,3 +362,108 @@ async def test_a_flexibility_price_and_the_capacity_tariff(
     capacity = built.controller.planner.capacity_tariff
     assert capacity is not None
     assert (capacity.circuit, capacity.target_kw) == ("grid", 5.5)
+
+
+async def test_a_site_yamls_security_meters_and_charger_extras_are_imported(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """Charger security (TLS files next to the file), a circuit's own meter, fixed budgets,
+    meter_includes_chargers, phase switching and a flexibility price come in with the import
+    and make the site the runner makes of the same file."""
+    site = config_dir / "site"
+    (site / "certs").mkdir(parents=True)
+    cert, key = await hass.async_add_executor_job(_self_signed, site / "certs")
+    password = "Garage-Door-Secret-2026"
+    document = {
+        "central": {
+            "passwords": {"CP-1": password},
+            "require_password": True,
+            "boot_policy": "pending",
+            "tls_cert": "certs/cert.pem",
+            "tls_key": "certs/key.pem",
+        },
+        "circuits": [
+            {
+                "id": "grid",
+                "name": "Grid connection",
+                "limit_a": 40,
+                "margin_a": 2,
+                "on_meter_loss": "fixed_budget",
+                "fallback_budget_a": 16,
+            },
+            {
+                "id": "garage",
+                "parent": "grid",
+                "limit_a": 25,
+                "meter_includes_chargers": False,
+                "on_meter_loss": "fixed_budget",
+                "fallback_budget_a": 10,
+            },
+        ],
+        "meters": [
+            {
+                "name": "grid",
+                "circuit": "grid",
+                "kind": "modbus_tcp",
+                "host": "127.0.0.1",
+                "port": 5020,
+                "device_id": 1,
+                "profile": "sdm630",
+            },
+            {
+                "name": "meter_garage",
+                "circuit": "garage",
+                "kind": "modbus_tcp",
+                "host": "127.0.0.1",
+                "port": 5021,
+                "device_id": 2,
+                "profile": "sdm630",
+            },
+        ],
+        "chargers": [
+            {
+                "id": "CP-1",
+                "circuit": "garage",
+                "max_current_a": 16,
+                "can_switch_phases": True,
+                "flexibility": {
+                    "price_per_kwh": 0.3,
+                    "discounts": [{"min_stay": "4h", "percent": 10}],
+                },
+            }
+        ],
+    }
+    await hass.async_add_executor_job((site / "site.yaml").write_text, yaml.safe_dump(document))
+    reference = await hass.async_add_executor_job(load_site_config, site / "site.yaml")
+    meter = {"type": "modbus", "host": "127.0.0.1", "modbus_port": 5020, "unit_id": 1}
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={CONF_PORT: 9000},
+        options={CONF_ACCEPT_NEW: True, CONF_METER: {**meter, "profile": "sdm630"}},
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    flow_id = result["flow_id"]
+    await _menu(hass, flow_id, "circuits")
+    await _menu(hass, flow_id, "import_site_yaml")
+    result = await hass.config_entries.options.async_configure(flow_id, {"path": "site/site.yaml"})
+    assert result["step_id"] == "circuits", result.get("description_placeholders")
+    await _menu(hass, flow_id, "save")
+    built = await hass.async_add_executor_job(
+        build_site_config, entry.data, entry.options, config_dir, entry.entry_id
+    )
+    assert built.site.circuits == reference.site.circuits
+    assert built.site.chargers == reference.site.chargers
+    assert built.controller.flexibility == reference.controller.flexibility
+    for field in ("passwords", "require_password", "boot_policy", "tls_cert", "tls_key"):
+        assert getattr(built.central, field) == getattr(reference.central, field), field
+    assert (built.central.tls_cert, built.central.tls_key) == (cert, key)
+
+    def where(config: SiteConfig) -> list[tuple[str, str, Any, Any, Any]]:
+        return sorted(
+            (m.circuit, m.kind, m.options["host"], m.options["port"], m.options["device_id"])
+            for m in config.meters
+        )
+
+    assert where(built) == where(reference)
+    assert not entry.options[CONF_ACCEPT_NEW]  # pending: new chargers wait for approval
