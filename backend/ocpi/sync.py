@@ -1,5 +1,6 @@
-"""One round with every registered party: push our tokens, send pending CDRs, pull their
-locations and tariffs; before it, commands past their deadline are answered TIMEOUT.
+"""One round with every registered party: push our tokens, push the sessions of theirs at our
+charge points that changed, send pending CDRs, pull their locations and tariffs; before it,
+commands past their deadline are answered TIMEOUT.
 The app runs it every `sync_interval_s`; `eflux-backend ocpi sync` once.
 A party that fails is logged and tried again next round; the others go on."""
 
@@ -18,6 +19,7 @@ from .client import OcpiClient
 from .commands import expire
 from .envelope import OcpiError, dumps
 from .parties import Parties, Party
+from .sessions_out import push_sessions
 from .settings import OcpiSettings
 from .tokens import push_tokens
 
@@ -64,6 +66,7 @@ async def sync_round(
     for party in await parties.registered():
         try:
             done["tokens"] += await push_tokens(store.db, parties, settings, client, party, now=now)
+            done["sessions"] += await push_sessions(store.db, settings, client, party, now=now)
             done["cdrs"] += await send_cdrs(store.db, settings, client, party, now=now)
             for module in ("locations", "tariffs"):
                 done[module] += await pull(store.db, client, party, module)

@@ -121,7 +121,7 @@ async def test_two_platforms_roam(start_platform: Start) -> None:
 
     # The eMSP's round: its cards out as Tokens, the CPO's locations and tariffs in.
     done = await emsp.sync()
-    assert done == {"tokens": 2, "cdrs": 0, "locations": 1, "tariffs": 1}
+    assert done == {"tokens": 2, "sessions": 0, "cdrs": 0, "locations": 1, "tariffs": 1}
     tokens = {
         r["uid"]: bool(r["valid"])
         for r in await cpo.store.db.fetch("SELECT uid, valid FROM ocpi_tokens")

@@ -185,8 +185,16 @@ async def test_our_sessions_to_the_emsp_paginated_and_filtered(start_platform: S
         "GET", f"{base}?date_from=2026-10-12T20:00:00Z&date_to=2026-10-13T20:00:00Z", token
     )
     assert ([s["id"][-2:] for s in page["data"]], "Link" in headers) == (["t0"], False)
-    # The CDR of a session names the same session id.
-    assert (await cpo.sync())["cdrs"] == 3
+    # The CPO's round pushes what changed in the last two days (t2) to the eMSP's receiver,
+    # once; the CDR of each session names the same session id.
+    done = await cpo.sync()
+    assert (done["sessions"], done["cdrs"]) == (1, 3)
+    pushed = await emsp.store.db.fetch(
+        "SELECT session_id, status, body FROM ocpi_sessions_received"
+    )
+    assert [(r["session_id"], r["status"]) for r in pushed] == [(everything[2]["id"], "COMPLETED")]
+    assert loads(pushed[0]["body"]) == loads(dumps(everything[2]))
+    assert (await cpo.sync())["sessions"] == 0
     ids = {
         json.loads(r["body"])["session_id"]
         for r in await emsp.store.db.fetch("SELECT body FROM ocpi_cdrs_received")
