@@ -7,6 +7,7 @@
     eflux-backend ocpi place --site 3 --address … --city … --postal-code … --country NLD \\
         --latitude 52.09 --longitude 5.12
     eflux-backend ocpi parties
+    eflux-backend ocpi command start --to 2 --card 04A1B2 --location SITE3   # cli_commands.py
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 
 from ..storage.timefmt import utc_now
 from ..store import Store
+from . import cli_commands
 from .client import OcpiClient
 from .cpo import Place, set_place
 from .credentials import register
@@ -54,6 +56,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     issue.add_argument("--name", required=True)
     verbs.add_parser("sync", help="push tokens, send CDRs, pull locations/tariffs once")
     verbs.add_parser("parties", help="list the parties")
+    cli_commands.add_parsers(verbs)
     place = verbs.add_parser("place", help="where a site is (needed to publish it)")
     place.add_argument("--site", type=int, required=True)
     for field in ("address", "city", "postal-code", "country", "latitude", "longitude"):
@@ -88,6 +91,9 @@ async def cmd_ocpi(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace, store: Store, client: OcpiClient) -> int:
     parties = Parties(store.db)
     verb = args.ocpi_command
+    if verb in ("command", "command-status"):
+        settings = _settings(args) if verb == "command" else None
+        return await cli_commands.run(args, store, client, settings)
     if verb == "issue-token":
         party, token = await parties.issue_token_a(args.name, now=utc_now())
         print(json.dumps({"party": party.id, "token": token}, indent=2))
