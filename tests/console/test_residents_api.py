@@ -92,6 +92,9 @@ async def test_an_entry_set_here_stands_before_site_yaml_and_its_removal_shows_i
     found = await residents(api)
     assert "CARD-ANN" not in found  # one entry per card, whatever its case
     assert found["card-ann"]["resident"] == "Ann Smit"
+    _, cards = await api.call("GET", "/api/cards")  # the card list spells it CARD-ANN
+    [card] = [c for c in cards["cards"] if c["uid"] == "CARD-ANN"]
+    assert (card["resident"], card["apartment"]) == ("Ann Smit", None)
     # Her login changed (none now): her session ends and she cannot log in.
     assert (await page(api, ann, "/console/sessions"))[0] == 303
     assert (await login(api, "CARD-ANN", ANN_PASSWORD)).status == 401

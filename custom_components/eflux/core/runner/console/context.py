@@ -9,12 +9,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ...config.console import Resident
 from ...runtime import LocalSite
 from ..events import EventStream
 from .auth import MANAGER, ConsoleAuth, Login, check_csrf
 from .history import SiteHistory
-from .ledger import people, site_zone
+from .ledger import ByCard, people, site_zone
 from .render import page
 from .residents import ResidentBook
 from .store import ConsoleStore
@@ -33,7 +32,7 @@ class Console:
     def zone(self) -> tzinfo:
         return site_zone(self.site)
 
-    def people(self) -> dict[str, Resident]:
+    def people(self) -> ByCard:
         """Who holds each card now (ledger.people over the resident list)."""
         return people(self.site, self.residents.people())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -141,20 +141,42 @@ def totals(records: Iterable[SessionRecord]) -> Totals:
     return Totals(count, energy, cost if known else None)
 
 
-def people(site: LocalSite, entered: Mapping[str, Resident]) -> dict[str, Resident]:
+class ByCard(Mapping[str, Resident]):
+    """Card → resident, found in any case (OCPP id tags are case-insensitive: a charger may
+    report 04a2 for the entry 04A2); iterates the cards as their entries spell them."""
+
+    def __init__(self, people: Mapping[str, Resident]) -> None:
+        self._people = dict(people)
+        self._folded = {uid.casefold(): person for uid, person in people.items()}
+
+    def __getitem__(self, card: str) -> Resident:
+        return self._folded[card.casefold()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._people)
+
+    def __len__(self) -> int:
+        return len(self._people)
+
+
+def people(site: LocalSite, entered: Mapping[str, Resident]) -> ByCard:
     """Who holds each card: the resident list (`entered`: site.yaml's card entries and
     /api/residents, residents.py), else the driver a card profile names (site.yaml `cards`,
     the local API or the cloud's card vehicle)."""
-    found = {
-        uid: Resident(uid, name=profile.driver)
-        for uid, profile in site.card_profiles().items()
-        if profile.driver
-    }
+    drivers = ByCard(
+        {
+            uid: Resident(uid, name=profile.driver)
+            for uid, profile in site.card_profiles().items()
+            if profile.driver
+        }
+    )
+    listed = {uid.casefold() for uid in entered}
+    found = {uid: person for uid, person in drivers.items() if uid.casefold() not in listed}
     for uid, person in entered.items():
-        driver = found.get(uid)
+        driver = drivers.get(uid)
         name = person.name or (driver.name if driver else None)
         found[uid] = Resident(uid, name, person.apartment, person.password_hash)
-    return found
+    return ByCard(found)
 
 
 def holder_dict(person: Resident | None) -> dict[str, str | None]:
