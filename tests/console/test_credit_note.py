@@ -34,11 +34,12 @@ from sim.chargepoint import Car, SimChargePoint
 from tests.cloud.conftest import Cloud
 from tests.runner.support import Api
 
-from .conftest import charge, until
+from .conftest import ARTIFACTS, CHROMIUM, charge, until
 from .forms import page, session_of
 from .server import ANN_PASSWORD, CHARGERS, MANAGER_PASSWORD, site_yaml
 
 pytestmark = pytest.mark.timeout(180)
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
 GUEST_TARIFF = {"start_cents": Decimal(50), "per_kwh_cents": Decimal(30),
                 "per_minute_cents": Decimal("0.5")}  # fmt: skip
 # (charger, card, Wh): garage (CON-A) is open to guests, visitor (CON-B) is not.
@@ -200,11 +201,38 @@ async def test_the_report_states_guest_usage_and_the_expected_credit_note(
         assert Decimal(rows[-1]["credited"]) == Decimal(cents) / 100
         assert rows[-1]["guest_sessions"] == "2"
 
+        if HAVE_CHROMIUM:
+            await screenshot_report(api.base, month)
+
         ann = await session_of(api, "CARD-ANN", ANN_PASSWORD)
         _, mine, _ = await page(api, ann, f"/console/report?month={month}")
         assert 'id="credit-note"' not in mine  # the association's, not a resident's
         assert mine.count('class="guest"') == 1
         assert "CARD-BOB" not in mine
+
+
+async def screenshot_report(base: str, month: str) -> None:
+    """The Report page with its guest sessions and credit note, for tests/artifacts and docs."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            page = await browser.new_page(base_url=base, viewport={"width": 1000, "height": 900})
+            await page.goto("/console/login")
+            await page.fill("input[name=user]", "manager")
+            await page.fill("input[name=password]", MANAGER_PASSWORD)
+            await page.click("#login-submit")
+            await page.wait_for_url("**/console/site")
+            await page.goto(f"/console/report?month={month}")
+            await page.locator("#credit-note").wait_for()
+            for statement in await page.locator("details.statement").all():
+                await statement.evaluate("d => d.open = true")
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shot = ARTIFACTS / "console-report-credit-note.png"
+            await page.screenshot(path=str(shot), full_page=True)
+        finally:
+            await browser.close()
 
 
 def _zone() -> Any:
