@@ -25,7 +25,6 @@ from .site_config import (
     CONF_CIRCUIT_METERS,
     CONF_CIRCUITS,
     CONF_PHASE_SWITCHING,
-    CONF_TARIFF,
     GRID,
     build_site_config,
 )
@@ -40,13 +39,11 @@ CIRCUIT_MENU = [
     "grid_circuit",  # meter_flow.py
     "charger",
     "import_site_yaml",
-    "tariff",
+    "tariff",  # planning_flow.py
     "flexibility",  # planning_flow.py
     "capacity_tariff",  # planning_flow.py
     "save",
 ]
-CONF_PRICE, CONF_NIGHT_PRICE, CONF_NIGHT_HOURS = "price", "night_price", "night_hours"
-CONF_WEEKEND_PRICE = "weekend_price"
 CONF_PATH = "path"
 METER_LOSS = ["safe_limit", "fixed_budget", "stop", "hold"]
 WIRINGS = ["L1,L2,L3", "L2,L3,L1", "L3,L1,L2", "L1", "L2", "L3"]
@@ -259,44 +256,6 @@ class CircuitStepsMixin(OptionsFlow):
             description_placeholders={"reason": reason},
         )
 
-    async def async_step_tariff(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """A time-of-use tariff per kWh in HA's currency and time zone: a price, a night price
-        over some hours and a weekend price (site.yaml's `tariff` with two zones); pushed
-        prices (eflux.set_prices) override it per hour. Empty prices: no tariff."""
-        current = dict(self._site.get(CONF_TARIFF) or {})
-        zones = {("hours" in z): z for z in current.get("zones", [])}
-        errors: dict[str, str] = {}
-        reason = ""
-        if user_input is not None:
-            tariff = _tariff(user_input)
-            options = {**self._site, CONF_TARIFF: tariff}
-            problem = await self._checked(options)
-            if problem is None:
-                self._site = options
-                return await self.async_step_circuits()
-            errors["base"], reason = "invalid_site", problem
-        defaults = {
-            CONF_PRICE: current.get("price"),
-            CONF_NIGHT_PRICE: zones.get(True, {}).get("price"),
-            CONF_NIGHT_HOURS: zones.get(True, {}).get("hours", "23-7"),
-            CONF_WEEKEND_PRICE: zones.get(False, {}).get("price"),
-        }
-        price = vol.Coerce(float)
-        schema = vol.Schema(
-            {
-                vol.Optional(CONF_PRICE): price,
-                vol.Optional(CONF_NIGHT_PRICE): price,
-                vol.Optional(CONF_NIGHT_HOURS): str,
-                vol.Optional(CONF_WEEKEND_PRICE): price,
-            }
-        )
-        return self.async_show_form(
-            step_id="tariff",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input or defaults),
-            errors=errors,
-            description_placeholders={"reason": reason, "currency": self.hass.config.currency},
-        )
-
     # ---- chargers --------------------------------------------------------------------------
     async def async_step_charger(
         self, user_input: dict[str, Any] | None = None
@@ -369,18 +328,3 @@ class CircuitStepsMixin(OptionsFlow):
             errors=errors,
             description_placeholders={"charger": ident, "reason": reason},
         )
-
-
-def _tariff(user_input: dict[str, Any]) -> dict[str, Any]:
-    """site.yaml's `tariff` from the form: the night zone first (the first zone that covers an
-    hour wins, so a weekend night is a night)."""
-    zones: list[dict[str, Any]] = []
-    if user_input.get(CONF_NIGHT_PRICE) is not None:
-        hours = str(user_input.get(CONF_NIGHT_HOURS) or "").strip()
-        zones.append({"hours": hours, "price": user_input[CONF_NIGHT_PRICE]})
-    if user_input.get(CONF_WEEKEND_PRICE) is not None:
-        zones.append({"days": "sat,sun", "price": user_input[CONF_WEEKEND_PRICE]})
-    tariff: dict[str, Any] = {"zones": zones} if zones else {}
-    if user_input.get(CONF_PRICE) is not None:
-        tariff["price"] = user_input[CONF_PRICE]
-    return tariff

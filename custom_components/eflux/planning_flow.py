@@ -1,5 +1,10 @@
-"""Prices the planner weighs, in the options flow: a charger's flexibility price and Belgium's
-capacity tariff (site.yaml parity).
+"""Prices the planner weighs, in the options flow: the time-of-use tariff, a charger's
+flexibility price and Belgium's capacity tariff (site.yaml parity).
+
+The tariff (site.yaml `tariff:`, in HA's currency and time zone): a price, a night price over
+some hours, a weekend price, and any other zones on one line ("mon-fri 17-21: 0.40"; they come
+first, and the first zone that covers an hour wins); pushed prices (eflux.set_prices) override
+it per hour.
 
 Flexibility (site.yaml `chargers[].flexibility`): a price per kWh and per hour of stay, with
 discounts for longer stays written on one line ("4h: 10, 8h: 25"), per charger. The capacity
@@ -17,8 +22,13 @@ from homeassistant.helpers import selector
 
 from .circuit_flow import CONF_CHARGER, CircuitStepsMixin, select_selector
 from .core.config.flexibility import discounts_as_text, discounts_from_text
+from .core.config.tariff import zones_as_text, zones_from_text
 from .core.runtime import ConfigError
-from .site_config import CONF_CAPACITY_TARGET_KW, CONF_CHARGER_SETTINGS
+from .site_config import CONF_CAPACITY_TARGET_KW, CONF_CHARGER_SETTINGS, CONF_TARIFF
+
+CONF_PRICE, CONF_NIGHT_PRICE, CONF_NIGHT_HOURS = "price", "night_price", "night_hours"
+CONF_WEEKEND_PRICE, CONF_OTHER_ZONES = "weekend_price", "other_zones"
+WEEKEND = "sat,sun"
 
 FLEXIBILITY = "flexibility"
 CONF_PER_KWH, CONF_PER_HOUR, CONF_DISCOUNTS = "price_per_kwh", "price_per_hour", "discounts"
@@ -36,8 +46,74 @@ def flexibility_option(user_input: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def tariff_option(user_input: dict[str, Any]) -> dict[str, Any]:
+    """site.yaml's `tariff` from the form: the other zones first, then the night, then the
+    weekend (the first zone that covers an hour wins, so a weekend night is a night). Raises
+    core's ConfigError for a zone line it cannot read."""
+    zones: list[dict[str, Any]] = zones_from_text(str(user_input.get(CONF_OTHER_ZONES) or ""))
+    if user_input.get(CONF_NIGHT_PRICE) is not None:
+        hours = str(user_input.get(CONF_NIGHT_HOURS) or "").strip()
+        zones.append({"hours": hours, "price": user_input[CONF_NIGHT_PRICE]})
+    if user_input.get(CONF_WEEKEND_PRICE) is not None:
+        zones.append({"days": WEEKEND, "price": user_input[CONF_WEEKEND_PRICE]})
+    tariff: dict[str, Any] = {"zones": zones} if zones else {}
+    if user_input.get(CONF_PRICE) is not None:
+        tariff["price"] = user_input[CONF_PRICE]
+    return tariff
+
+
+def tariff_form_values(tariff: dict[str, Any]) -> dict[str, Any]:
+    """The form's values for a stored tariff (the inverse of `tariff_option`)."""
+    others = list(tariff.get("zones", []))  # stored as: others, night, weekend
+    weekend = night = None
+    if others and others[-1].get("days") == WEEKEND and set(others[-1]) == {"days", "price"}:
+        weekend = others.pop()
+    if others and set(others[-1]) == {"hours", "price"}:
+        night = others.pop()
+    return {
+        CONF_PRICE: tariff.get("price"),
+        CONF_NIGHT_PRICE: night["price"] if night else None,
+        CONF_NIGHT_HOURS: night["hours"] if night else "23-7",
+        CONF_WEEKEND_PRICE: weekend["price"] if weekend else None,
+        CONF_OTHER_ZONES: zones_as_text(others) or None,
+    }
+
+
 class PlanningStepsMixin(CircuitStepsMixin):
-    """The flexibility and capacity_tariff steps of the circuits menu."""
+    """The tariff, flexibility and capacity_tariff steps of the circuits menu."""
+
+    async def async_step_tariff(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A time-of-use tariff per kWh (empty prices and zones: no tariff)."""
+        errors: dict[str, str] = {}
+        reason = ""
+        if user_input is not None:
+            try:
+                options = {**self._site, CONF_TARIFF: tariff_option(user_input)}
+            except ConfigError as err:
+                errors["base"], reason = "invalid_site", str(err)
+            else:
+                problem = await self._checked(options)
+                if problem is None:
+                    self._site = options
+                    return await self.async_step_circuits()
+                errors["base"], reason = "invalid_site", problem
+        price = vol.Coerce(float)
+        schema = vol.Schema(
+            {
+                vol.Optional(CONF_PRICE): price,
+                vol.Optional(CONF_NIGHT_PRICE): price,
+                vol.Optional(CONF_NIGHT_HOURS): str,
+                vol.Optional(CONF_WEEKEND_PRICE): price,
+                vol.Optional(CONF_OTHER_ZONES): str,
+            }
+        )
+        current = tariff_form_values(dict(self._site.get(CONF_TARIFF) or {}))
+        return self.async_show_form(
+            step_id="tariff",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or current),
+            errors=errors,
+            description_placeholders={"reason": reason, "currency": self.hass.config.currency},
+        )
 
     async def async_step_flexibility(
         self, user_input: dict[str, Any] | None = None

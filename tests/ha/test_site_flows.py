@@ -196,10 +196,26 @@ async def test_a_time_of_use_tariff_in_the_options(hass: HomeAssistant, tmp_path
     )
     assert result["errors"] == {"base": "invalid_site"}
     assert "hours" in result["description_placeholders"]["reason"]
+    tariff["night_hours"] = "23-7"
+    for zones, says in (("17-21 0.40", "a colon"), ("peak 17-21: 0.40", "unknown day")):
+        result = await hass.config_entries.options.async_configure(
+            flow_id, {**tariff, "other_zones": zones}
+        )
+        assert result["errors"] == {"base": "invalid_site"}, zones
+        assert says in result["description_placeholders"]["reason"], zones
+    # Other zones come first: a weekend night in them beats the night and the weekend.
+    zones = "mon-fri 17-21: 0.40; sat,sun 0-7: 0.15"
     result = await hass.config_entries.options.async_configure(
-        flow_id, {**tariff, "night_hours": "23-7"}
+        flow_id, {**tariff, "other_zones": zones}
     )
     assert result["step_id"] == "circuits"
+    result = await _menu(hass, flow_id, "tariff")  # the form shows what it keeps
+    for key, value in {**tariff, "other_zones": zones}.items():
+        field = next(f for f in result["data_schema"].schema if f == key)
+        assert field.description["suggested_value"] == value, key
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**tariff, "other_zones": zones}
+    )
     await _menu(hass, flow_id, "save")
     built = await hass.async_add_executor_job(
         build_site_config, entry.data, entry.options, tmp_path, entry.entry_id, "Europe/Amsterdam"
@@ -210,6 +226,9 @@ async def test_a_time_of_use_tariff_in_the_options(hass: HomeAssistant, tmp_path
     assert tariff_of.price_at(datetime(2026, 12, 9, 2, tzinfo=zone)) == Decimal("0.21")  # night
     assert tariff_of.price_at(datetime(2026, 12, 9, 12, tzinfo=zone)) == Decimal("0.3")
     assert tariff_of.price_at(datetime(2026, 12, 12, 12, tzinfo=zone)) == Decimal("0.24")  # Sat
+    assert tariff_of.price_at(datetime(2026, 12, 9, 18, tzinfo=zone)) == Decimal("0.40")  # Wed
+    assert tariff_of.price_at(datetime(2026, 12, 12, 3, tzinfo=zone)) == Decimal("0.15")  # Sat
+    assert tariff_of.price_at(datetime(2026, 12, 12, 18, tzinfo=zone)) == Decimal("0.24")
 
 
 async def test_circuit_meter_loss_fallbacks_and_phase_switching(

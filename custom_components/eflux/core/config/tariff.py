@@ -112,3 +112,34 @@ def _day(name: str, key: str, value: Any) -> int:
     if day is None:
         raise ConfigError(key, f"unknown day {name!r} in {value!r} (mon, tue, … sun)")
     return day
+
+
+def zones_from_text(text: str, key: str = "tariff.zones") -> list[dict[str, str]]:
+    """`zones:` from one line, as a form takes them: "mon-fri 17-21: 0.40; sat,sun 10-16: 0.18"
+    (each zone its days and/or hours, a colon and its price; zones apart by semicolons; empty
+    text is no zones). Only the shape is checked here: days, hours and prices are judged by
+    `parse_tariff` as site.yaml's are."""
+    zones: list[dict[str, str]] = []
+    for i, part in enumerate(p for p in text.split(";") if p.strip()):
+        where, colon, price = part.rpartition(":")
+        hours = [t for t in where.split() if t[:1].isdigit()]
+        days = [t.strip(",") for t in where.split() if not t[:1].isdigit()]
+        if not colon or not price.strip() or len(hours) > 1 or not (hours or days):
+            raise ConfigError(
+                f"{key}[{i}]", f"must be days and/or hours, a colon and a price, got {part!r}"
+            )
+        zone = {"price": price.strip()}
+        if days:
+            zone["days"] = ",".join(d for d in days if d)
+        if hours:
+            zone["hours"] = hours[0]
+        zones.append(zone)
+    return zones
+
+
+def zones_as_text(zones: list[dict[str, Any]]) -> str:
+    """The one-line form of `zones:` (what `zones_from_text` reads)."""
+    return "; ".join(
+        " ".join(str(z[k]) for k in ("days", "hours") if z.get(k) is not None) + f": {z['price']}"
+        for z in zones
+    )
