@@ -127,3 +127,29 @@ async def test_a_new_charger_asks_to_join_and_is_approved_from_repairs(
     finally:
         for sim in sims:
             await sim.close()
+
+
+async def test_unloading_the_entry_withdraws_the_question(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """The entry's central system stops with it: no charger waits any more."""
+    for component in ("repairs", "persistent_notification"):
+        assert await async_setup_component(hass, component, {})
+    issues = ir.async_get(hass)
+    url = f"ws://127.0.0.1:{loaded.data[CONF_PORT]}"
+    sim = HarnessSim(url, NEW_201, "2.0.1", reconnect_delay=30, meter_interval=3600)
+    try:
+        await sim.start()
+        await configured(sim)
+        issue_id = pending_issue_id(ENTRY_ID, NEW_201)
+        await until(hass, lambda: issues.async_get_issue(DOMAIN, issue_id) is not None)
+        await hass.async_block_till_done()  # the notification's strings are loaded
+        assert notification_id(ENTRY_ID, NEW_201) in await _notifications(hass_ws_client, hass)
+        assert await hass.config_entries.async_unload(loaded.entry_id)
+        await hass.async_block_till_done()
+        assert issues.async_get_issue(DOMAIN, issue_id) is None
+        assert notification_id(ENTRY_ID, NEW_201) not in await _notifications(hass_ws_client, hass)
+    finally:
+        await sim.close()
