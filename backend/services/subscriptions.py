@@ -194,6 +194,7 @@ async def switch_plan(
     now: datetime,
     actor: str,
 ) -> PlanSwitchRecord:
-    """Switch from the 1st of next month with its €7.50 fee (one switch per month)."""
-    await subscription(db, sub_id, scope, today)  # hidden (rejected, withdrawn) ones too
+    """Switch from the 1st of next month with its €7.50 fee (one switch per month). Refused
+    as the preview refuses it (billing's rule); the UNIQUE index refuses one made at once."""
+    await preview_switch(db, sub_id, scope, plan_code, today)
     return await record_plan_switch(db, sub_id, plan_code, today, scope, now=now, actor=actor)

@@ -1,0 +1,196 @@
+"""Issue 20.1: the portal's operations as `eflux-backend` verbs, run through its main() (the
+first also as its own process) against the test's database (a SQLite file, or a PostgreSQL
+schema), each checked in the database after.
+A refusal is one line on stderr and exit status 1, with nothing changed."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from datetime import date, timedelta
+from typing import Any
+
+from backend.billing.plans import PlanForm
+from backend.cli import main
+from backend.demo import PLANS
+from backend.store import AccountKind, CardKind, CardStatus, Store
+
+from .conftest import NOW
+
+
+async def _process(url: str, *argv: str) -> tuple[int, Any, str]:
+    """The verb as its own process (python -m backend.cli)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "backend.cli",
+        "--database",
+        url,
+        *argv,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, json.loads(out) if out.strip() else None, err.decode()
+
+
+def _main(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+async def _cli(url: str, *argv: str) -> tuple[int, Any, str]:
+    """The verb through `eflux-backend`'s main() with its own event loop and database
+    connection (in a thread: a process per verb costs seconds on a loaded machine)."""
+    code, out, err = await asyncio.to_thread(_main, ["--database", url, *argv])
+    return code, json.loads(out) if out.strip() else None, err
+
+
+async def _world(store: Store) -> dict[str, int]:
+    for plan in PLANS:
+        await store.plans.save_plan(plan, now=NOW)
+    account = await store.accounts.create_account(AccountKind.LEASE_DRIVER, "Lea", now=NOW)
+    card = await store.cards.create_card(
+        "C0FFEE01", CardKind.SUBSCRIPTION, now=NOW, account_id=account.id
+    )
+    await store.cards.report_lost(card.id, None, now=NOW, actor="t", order_replacement=False)
+    point = await store.sites.create_charge_point(account.id, "LEA-1", now=NOW, name="Drive")
+    sub = await store.plans.subscribe(
+        account.id,
+        "CARD-BUNDLE-100",
+        applied_on=date(2026, 2, 26),
+        now=NOW,
+        status="active",
+        starts_on=date(2026, 3, 1),
+        card_id=card.id,
+    )
+    return {"account": account.id, "card": card.id, "point": point.id, "sub": sub.id}
+
+
+async def test_card_account_and_charge_point_verbs(schema_url: str, store: Store) -> None:
+    ids = await _world(store)
+    code, order, _ = await _process(schema_url, "card", "replace", "--card", str(ids["card"]))
+    assert (code, order["replaces_card_id"], order["fee_cents"]) == (0, ids["card"], 750)
+    code, _, err = await _process(schema_url, "card", "replace", "--card", str(ids["card"]))
+    assert code == 1
+    assert "ordered already" in err
+    assert len(await store.cards.list_orders(None)) == 1
+
+    account = str(ids["account"])
+    code, _, err = await _cli(
+        schema_url, "account", "set-iban", "--account", account, "--iban", "NL00 0000 0000 0000 00"
+    )
+    assert code == 1
+    assert (await store.accounts.get_account(ids["account"])).iban is None
+    code, out, _ = await _cli(
+        schema_url, "account", "set-iban", "--account", account, "--iban", "nl91abna0417164300"
+    )
+    assert (code, out["iban"]) == (0, "NL91ABNA0417164300")
+
+    point = str(ids["point"])
+    code, _, err = await _cli(
+        schema_url,
+        "charge-point",
+        "guest-usage",
+        "--charge-point",
+        point,
+        "--open",
+        "--per-kwh-cents",
+        "80",
+    )
+    assert code == 1
+    assert "art. 28.3" in err
+    assert not (await store.sites.get_charge_point(ids["point"])).guest_usage
+    code, out, _ = await _cli(
+        schema_url,
+        "charge-point",
+        "guest-usage",
+        "--charge-point",
+        point,
+        "--open",
+        "--per-kwh-cents",
+        "40",
+    )
+    assert (code, out["guest_usage"]) == (0, True)
+    tariff = await store.sites.get_tariff(out["tariff_id"])
+    assert str(tariff.per_kwh_cents) == "40"
+
+
+async def test_subscription_and_installation_verbs(schema_url: str, store: Store) -> None:
+    ids = await _world(store)
+    code, plans, _ = await _cli(schema_url, "plans")
+    assert code == 0
+    flexible = [p["code"] for p in plans if p["form"] == PlanForm.FLEXIBLE.value]
+    assert flexible == ["CARD-FLEX"]
+    sub = str(ids["sub"])
+    code, view, _ = await _cli(schema_url, "subscription", "show", sub, "--on", "2026-11-23")
+    assert (code, view["status"], view["minimum_term_end"]) == (0, "active", "2026-04-01")
+    code, record, _ = await _cli(
+        schema_url, "subscription", "switch", sub, "--plan", "CARD-FLEX", "--on", "2026-11-23"
+    )
+    assert (code, record["effective_on"], record["fee_cents"]) == (0, "2026-12-01", 750)
+    code, _, err = await _cli(
+        schema_url, "subscription", "switch", sub, "--plan", "CARD-FLEX", "--on", "2026-11-24"
+    )
+    assert code == 1
+    assert "switch" in err
+    code, view, _ = await _cli(schema_url, "subscription", "notice", sub, "--on", "2026-11-23")
+    assert (code, view["status"], view["ends_on"]) == (0, "notice_given", "2026-12-23")
+    code, _, err = await _cli(schema_url, "subscription", "notice", sub, "--on", "2026-11-24")
+    assert code == 1
+    assert "cannot take notice" in err
+
+    answers = ["--phases", "3", "--cable-mm2", "6", "--car-max-kw", "22", "--battery-kwh", "77"]
+    code, advice, _ = await _cli(schema_url, "installation", "advise", *answers)
+    assert (code, advice["power_kw"], advice["amps"]) == (0, "22", 32)
+    code, order, _ = await _cli(
+        schema_url, "installation", "order", "--account", str(ids["account"]), *answers
+    )
+    assert (code, order["order"]["state"]) == (0, "ordered")
+    oid = str(order["id"])
+    ordered_on = date.fromisoformat(order["order"]["ordered_on"])  # the verb's today
+
+    def day(n: int) -> date:
+        return ordered_on + timedelta(days=n)
+
+    code, _, err = await _cli(
+        schema_url,
+        "installation",
+        "step",
+        oid,
+        "--action",
+        "approve",
+        "--on",
+        "2026-11-23",
+        "--text",
+        "LEA-2",
+    )
+    assert code == 1
+    assert "cannot approve when ordered" in err
+    steps = (
+        ("schedule", day(0), ["--date", str(day(2))]),
+        ("installed", day(2), ["--text", "tx-test"]),
+        ("inspection", day(2), ["--date", str(day(5))]),
+        ("approve", day(5), ["--text", "LEA-2"]),
+    )
+    for action, on, extra in steps:
+        code, order, err = await _cli(
+            schema_url, "installation", "step", oid, "--action", action, "--on", str(on), *extra
+        )
+        assert code == 0, err
+    assert order["order"]["state"] == "approved"
+    points = await store.sites.list_charge_points(ids["account"])
+    assert sorted(p.ocpp_id for p in points) == ["LEA-1", "LEA-2"]
+    code, listed, _ = await _cli(
+        schema_url, "installation", "list", "--account", str(ids["account"])
+    )
+    assert (code, [o["id"] for o in listed]) == (0, [int(oid)])
+    code, _, err = await _cli(schema_url, "installation", "show", "999")
+    assert (code, "not found" in err) == (1, True)
+    assert (await store.cards.get_card(ids["card"])).status is CardStatus.LOST
