@@ -1,9 +1,12 @@
 """The site's circuits and each charger's place in them, in the options flow (site.yaml parity).
 
 A menu: add, edit or remove a circuit below the grid connection (parent, limit per phase,
-margin, what it does while its meter is silent), and set a charger's circuit, wiring (phase
-rotation or the one phase of a single-phase charger), breaker rating (its maximum current),
-priority and whether it is balanced or only monitored. Every change is checked by core's own
+margin, what it does while its meter is silent and the fixed budget then, whether its meter
+includes its chargers), and set a charger's circuit, wiring (phase rotation or the one phase of
+a single-phase charger), breaker rating (its maximum current), priority, whether it is balanced
+or only monitored and whether the box switches between 1 and 3 phases. A circuit's own meter and
+the grid's meter-loss policy are in meter_flow.py, prices in planning_flow.py, charger security
+in security_flow.py. Every change is checked by core's own
 site.yaml parser before it is kept (a circuit above its parent's, a charger on a missing
 circuit, ... are shown as `invalid_site` with core's reason); nothing is saved until *Save*.
 """

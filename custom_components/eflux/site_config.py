@@ -1,8 +1,10 @@
 """The config entry as the `site.yaml` document core reads (so core validates it, not HA).
 
-One grid circuit with the fuse and margin, one balanced charger per socket of each known charge
-point (`sockets`), the meter chosen in the flow. HA sensors and HA's MQTT feed an `external`
-meter; a Modbus meter is polled by core itself.
+One grid circuit with the fuse and margin, the circuits below it set up in the options, one
+balanced charger per socket of each known charge point (`sockets`), the meter chosen in the flow
+and the Modbus meters of sub-circuits, the charger security of `central:` (passwords,
+require_password, TLS files, boot policy). HA sensors and HA's MQTT feed an `external` meter; a
+Modbus meter is polled by core itself.
 """
 
 from __future__ import annotations
