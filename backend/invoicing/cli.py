@@ -1,4 +1,5 @@
-"""`eflux-backend invoice --month YYYY-MM [--issued-on YYYY-MM-DD] [--database URL]`."""
+"""`eflux-backend invoice --month YYYY-MM [--issued-on YYYY-MM-DD] [--workers N]
+[--database URL]`."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("invoice", help="invoice a month (idempotent: a re-run issues nothing)")
     p.add_argument("--month", required=True, help="YYYY-MM (Amsterdam calendar month)")
     p.add_argument("--issued-on", help="invoice date YYYY-MM-DD (default: the 1st of next month)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="compute in this many processes, each a partition of the accounts (same documents)",
+    )
     # Also accepted after the sub-command; without it the global --database applies.
     p.add_argument("--database", default=argparse.SUPPRESS, help="SQLite file or postgresql://")
 
@@ -56,7 +63,14 @@ async def cmd_invoice(args: argparse.Namespace) -> int:
         return 2
     store = await Store.open(args.database)
     try:
-        summary = await invoice_month(store.db, month, now=utc_now(), issued_on=issued_on)
+        summary = await invoice_month(
+            store.db,
+            month,
+            now=utc_now(),
+            issued_on=issued_on,
+            workers=max(1, args.workers),
+            url=args.database,
+        )
     except Invalid as err:
         print(f"eflux-backend invoice: {err}", file=sys.stderr)
         return 2

@@ -12,17 +12,45 @@ both bill or pay out one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from ..billing.calendar import Month
 from ..billing.invoicer import MonthRun
 from ..billing.invoices import DocumentKind, Invoice
+from ..billing.lease import LeaseDriver
+from ..billing.sessions import ChargingSession
 from ..storage import Queries, UniqueViolation, to_db
 from ..store.audit import AuditLog
 from ..store.errors import Conflict
 from .lease import store_reimbursements
 from .load import Loaded
 from .prepaid import NewEntry, add_entries
+
+
+@dataclass(frozen=True, slots=True)
+class ToStore:
+    """What storing a run needs besides its documents (from one load, or merged from a
+    partitioned run's parts)."""
+
+    month: Month
+    earlier: frozenset[str]  # ids of loaded sessions of earlier months (late if invoiced)
+    prepaid_sessions: tuple[ChargingSession, ...]
+    prepaid_accounts: Mapping[str, int]  # session id → account id of prepaid sessions
+    lease_drivers: Sequence[LeaseDriver]
+
+    @classmethod
+    def of(cls, loaded: Loaded) -> ToStore:
+        month = loaded.month_input.month
+        return cls(
+            month=month,
+            earlier=frozenset(s.id for s in loaded.month_input.sessions if s.month < month),
+            prepaid_sessions=loaded.prepaid_sessions,
+            prepaid_accounts=loaded.prepaid_accounts,
+            lease_drivers=loaded.month_input.lease_drivers,
+        )
+
 
 _INVOICE_SQL = (
     "INSERT INTO invoices (account_id, number, kind, document_kind, doc_key, month, run_month,"
@@ -82,10 +110,9 @@ def _kind(invoice: Invoice) -> str:
     return "credit_note" if invoice.draft.kind is DocumentKind.CREDIT_NOTE else "invoice"
 
 
-async def _late(tx: Queries, loaded: Loaded, run: MonthRun, ids: Mapping[str, int]) -> None:
+async def _late(tx: Queries, what: ToStore, run: MonthRun, ids: Mapping[str, int]) -> None:
     """Record the late sessions the month's invoices bill (once each, across all runs)."""
-    month = loaded.month_input.month
-    earlier = {s.id for s in loaded.month_input.sessions if s.month < month}
+    month, earlier = what.month, what.earlier
     rows = [
         (int(sid), ids[inv.number], str(month))
         for inv in run.invoices
@@ -103,13 +130,14 @@ async def _late(tx: Queries, loaded: Loaded, run: MonthRun, ids: Mapping[str, in
 
 async def persist_run(
     tx: Queries,
-    loaded: Loaded,
+    loaded: Loaded | ToStore,
     run: MonthRun,
     numbers_before: Mapping[str, int],
     *,
     now: datetime,
 ) -> None:
-    month = str(loaded.month_input.month)
+    what = loaded if isinstance(loaded, ToStore) else ToStore.of(loaded)
+    month = str(what.month)
     await _advance(tx, numbers_before, run.numbers)
     made = await tx.fetchval(
         "INSERT INTO invoice_runs (month, run_at) VALUES (?, ?) ON CONFLICT (month) DO NOTHING"
@@ -178,22 +206,22 @@ async def persist_run(
         await tx.executemany(_LINE_SQL, lines)
     except UniqueViolation as err:  # invoice_lines_guest_once (0060)
         raise Conflict("a guest session was paid out by a concurrent run") from err
-    await _late(tx, loaded, run, ids)
+    await _late(tx, what, run, ids)
     await tx.executemany(
         "INSERT INTO invoice_sessions (invoice_id, session_id) VALUES (?, ?)", accounted
     )
     deductions: list[NewEntry] = [
         (
-            loaded.prepaid_accounts[s.id],
+            what.prepaid_accounts[s.id],
             f"session:{s.id}",
             "session",
             s.stopped_at,
             -s.cost().split().gross,
         )
-        for s in loaded.prepaid_sessions
+        for s in what.prepaid_sessions
     ]
     await add_entries(tx, deductions)
-    await store_reimbursements(tx, run, loaded.month_input.lease_drivers, now=now)
+    await store_reimbursements(tx, run, what.lease_drivers, now=now)
     if run.invoices:
         await AuditLog.add(
             tx,
