@@ -140,7 +140,11 @@ async def _site(demo: Demo, ports: Ports, meter: dict[str, Any]) -> None:
     """The site runs inside Home Assistant (default) or in the standalone runner."""
     opts = demo.options
     if not opts.hass:
-        demo.api = await parts.local_site(demo.children, opts, ports, meter)
+        cloud = None
+        if demo.backend is not None:  # eflux-local syncs with the demo back end (site.yaml)
+            token_file = opts.workdir / "backend" / TOKEN_FILE
+            cloud = {"url": demo.backend.url, "token_file": str(token_file.resolve())}
+        demo.api = await parts.local_site(demo.children, opts, ports, meter, cloud)
         demo.urls.append(f"local site API   {demo.api.base}")
         demo.info["local_api"] = demo.api.base
         console = await log_in_manager(demo.api.base)

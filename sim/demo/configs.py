@@ -32,9 +32,12 @@ DEMO_TUNING = {
 }
 
 
-def site_config(scenario: Scenario, ports: Ports, meter: dict[str, Any]) -> dict[str, Any]:
-    """The site.yaml of the local site (`eflux-local --config`)."""
-    return {
+def site_config(
+    scenario: Scenario, ports: Ports, meter: dict[str, Any], cloud: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The site.yaml of the local site (`eflux-local --config`); `cloud`: site.yaml `cloud:`
+    (the demo back end, when it runs)."""
+    return ({"cloud": cloud} if cloud else {}) | {
         "central": {
             "host": "127.0.0.1",
             "port": ports.central,

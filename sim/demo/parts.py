@@ -47,10 +47,14 @@ async def bridge(children: Children, options: Options, ports: Ports) -> dict[str
 
 
 async def local_site(
-    children: Children, options: Options, ports: Ports, meter: dict[str, Any]
+    children: Children,
+    options: Options,
+    ports: Ports,
+    meter: dict[str, Any],
+    cloud: dict[str, str] | None = None,
 ) -> SiteApi:
     config = write_yaml(
-        options.workdir / "site" / "site.yaml", site_config(options.scenario, ports, meter)
+        options.workdir / "site" / "site.yaml", site_config(options.scenario, ports, meter, cloud)
     )
     api = SiteApi(f"http://127.0.0.1:{ports.api}")
     await children.start(

@@ -3,8 +3,10 @@ summary says so, and the exit code follows the fuse verdict."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +41,13 @@ def test_headless_demo_runs_a_minute_under_the_fuse_and_reports(tmp_path: Path) 
     assert "RESULT: OK" in out
     # The standalone site's console, the demo manager logged in once (sim/demo/console_part.py).
     assert re.search(r"console\s+http://127\.0\.0\.1:\d+/console/\s+\(login manager / ", out)
+    # eflux-local synced with the demo back end (site.yaml cloud:): the cloud's site config,
+    # the carport open to guests, is in the site's file for the console's report.
+    with sqlite3.connect(tmp_path / "demo" / "site" / "central.sqlite") as db:
+        row = db.execute("SELECT value FROM cloud_sync_state WHERE key = 'site_config'").fetchone()
+    assert row is not None, "the standalone site never heard from the demo cloud"
+    carport = next(c for c in json.loads(row[0])["charge_points"] if c["ocpp_id"] == "carport")
+    assert carport["guest_usage"] is True
     assert re.search(r"fuse: never exceeded \(\d+ ticks\)", out)
     highest, fuse = highest_phase(out)
     assert 0 < highest <= fuse
