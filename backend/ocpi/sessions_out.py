@@ -27,7 +27,9 @@ async def push_sessions(
 ) -> int:
     """PUT the party's changed sessions; the number pushed."""
     url = party.endpoint("sessions", "RECEIVER")
-    if url is None or party.outgoing_token is None or not party.plays("EMSP"):
+    if url is None or party.outgoing_token is None:
+        return 0
+    if not (party.plays("EMSP") or party.plays("HUB")):  # a hub forwards to its eMSPs
         return 0
     since = now - PUSH_WINDOW
     held = {

@@ -25,12 +25,15 @@ from .commands import RESULTS, Bell, site_result, take_commands
 BELL = web.AppKey("ocpi_bell", Bell)
 SITE_CLIENT = web.AppKey("ocpi_site_client", OcpiClient)
 MAX_WAIT_S = 30
+_INT32 = 2**31 - 1  # an OCPP reservation id
 LOOK_EVERY_S = 5.0  # a command queued by another process is found within this
 RESULT = vol.Schema(
     {
         vol.Required("result"): vol.In(RESULTS),
         vol.Optional("message"): vol.Any(None, vol.All(str, vol.Length(max=512))),
-        vol.Optional("reservation_id"): vol.Any(None, vol.All(int, vol.Range(min=0))),
+        vol.Optional("reservation_id"): vol.Any(
+            None, vol.All(int, vol.Range(min=0, max=2**31 - 1))
+        ),
     }
 )
 

@@ -127,9 +127,11 @@ async def test_site_takes_a_command_once_and_its_answer_reaches_the_emsp(
     assert (await site_call(cpo.server, other_token, "POST", path, {"result": "ACCEPTED"}))[
         0
     ] == 404
-    assert (await site_call(cpo.server, world["site_token"], "POST", path, {"result": "MAYBE"}))[
-        0
-    ] == 400
+    for bad in ({"result": "MAYBE"}, {"result": "ACCEPTED", "reservation_id": 2**40}, {}):
+        status, _ = await site_call(cpo.server, world["site_token"], "POST", path, bad)
+        assert status == 400, bad
+    status, _ = await site_call(cpo.server, world["site_token"], "GET", "/sync/commands?wait=x")
+    assert status == 400
     assert (await command_state(emsp.store.db, sent.uid))["result"] is None  # nothing passed on yet
     answer = {"result": "EVSE_OCCUPIED", "message": "Occupied"}
     assert await site_call(cpo.server, world["site_token"], "POST", path, answer) == (
