@@ -58,6 +58,11 @@ class SecurityStepsMixin(CircuitStepsMixin):
             for cp in self._site.get(CONF_CHARGERS, [])
         )
 
+    def _without_password(self) -> list[str]:
+        """Known charge points with no password here (refused once one is required)."""
+        passwords = self._site.get(CONF_PASSWORDS) or {}
+        return [cp for cp in self._site.get(CONF_CHARGERS, []) if cp not in passwords]
+
     async def async_step_security(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -136,6 +141,7 @@ class SecurityStepsMixin(CircuitStepsMixin):
             description_placeholders={
                 "reason": reason,
                 "config_dir": self.hass.config.config_dir,
+                "unprotected": ", ".join(self._without_password()) or "-",
             },
         )
 

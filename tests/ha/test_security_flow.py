@@ -134,7 +134,8 @@ async def test_removing_a_password_and_requiring_one(
     await hass.config_entries.options.async_configure(
         flow_id, {"charge_point": "CP-1", "remove_password": True}
     )
-    await _menu(hass, flow_id, "central_security")
+    result = await _menu(hass, flow_id, "central_security")
+    assert result["description_placeholders"]["unprotected"] == "CP-1"  # it would be refused
     result = await hass.config_entries.options.async_configure(
         flow_id, {"boot_policy": "accept_all", "require_password": True}
     )
