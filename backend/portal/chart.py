@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..billing.money import format_eur
-from .queries import DayTotal
+from ..services.sessions import DayTotal
 
 WIDTH, HEIGHT, PAD = 720, 200, 24
 

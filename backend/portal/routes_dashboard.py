@@ -3,17 +3,22 @@ finished ones, live."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from aiohttp import web
 
 from ..billing.calendar import Month, local_midnight
+from ..services.sessions import (
+    SessionFilter,
+    daily_totals,
+    month_usage,
+    session_cost_cents,
+    sessions_for,
+)
 from .chart import daily_chart
 from .ctx import account_of, db_of, now_of, today_of
 from .middleware import redirect
 from .open_sessions import open_rows
-from .queries import SessionFilter, daily_totals, session_cost_cents, sessions_for
 from .render import render
 
 CHART_DAYS = 90
@@ -25,7 +30,7 @@ async def dashboard(request: web.Request) -> web.Response:
     account = account_of(request)
     # Costs are what the account's own cards charged; guests on its charge points pay theirs.
     own = SessionFilter(own_charging=True)
-    month = await sessions_for(db_of(request), account, replace(own, month=Month.of(today)))
+    usage = await month_usage(db_of(request), account, Month.of(today))
     since = local_midnight(today - timedelta(days=CHART_DAYS - 1))
     charged = await sessions_for(db_of(request), account, own, since=since)
     recent = await sessions_for(db_of(request), account, SessionFilter(), since=since)
@@ -33,10 +38,10 @@ async def dashboard(request: web.Request) -> web.Response:
     return render(
         request,
         "dashboard.html",
-        month=Month.of(today),
-        month_wh=sum(s.energy_wh for s in month),
-        month_cents=sum(session_cost_cents(s) for s in month),
-        month_count=len(month),
+        month=usage.month,
+        month_wh=usage.energy_wh,
+        month_cents=usage.cost_cents,
+        month_count=usage.sessions,
         chart=daily_chart(days),
         latest=[(s, session_cost_cents(s)) for s in recent[:LIVE_ROWS]],
         running=await open_rows(request),

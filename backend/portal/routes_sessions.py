@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from decimal import Decimal
-
 from aiohttp import web
 
 from ..billing.calendar import Month
 from ..billing.errors import BillingError
-from ..store import SessionRecord
+from ..services.sessions import SessionFilter, csv_name, csv_text, session_cost_cents, sessions_for
 from .ctx import account_of, db_of, store_of
 from .forms import FormError, field, optional_id
-from .queries import SessionFilter, session_cost_cents, sessions_for
 from .render import render
-
-CSV_COLUMNS = (
-    "session",
-    "started_at_utc",
-    "stopped_at_utc",
-    "charge_point",
-    "card",
-    "energy_kwh",
-    "cost_eur_incl_vat",
-    "source",
-)
 
 
 def session_filter(request: web.Request) -> SessionFilter:
@@ -54,40 +38,14 @@ async def sessions(request: web.Request) -> web.Response:
     )
 
 
-def _cell(value: str) -> str:
-    """Text a spreadsheet would run as a formula is prefixed with a quote (CSV injection)."""
-    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
-
-
-def csv_text(rows: list[SessionRecord]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for s in rows:
-        writer.writerow(
-            [
-                s.id,
-                s.started_at.isoformat(),
-                s.stopped_at.isoformat(),
-                _cell(s.cp_ocpp_id),
-                _cell(s.id_tag or ""),
-                f"{Decimal(s.energy_wh) / 1000:.3f}",
-                f"{Decimal(session_cost_cents(s)) / 100:.2f}",
-                s.source.value,
-            ]
-        )
-    return out.getvalue()
-
-
 async def sessions_csv(request: web.Request) -> web.Response:
     flt = session_filter(request)
     rows = await sessions_for(db_of(request), account_of(request), flt)
-    name = f"sessions-{flt.month or 'all'}.csv"
     return web.Response(
         text=csv_text(rows),
         content_type="text/csv",
         charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{csv_name(flt)}"'},
     )
 
 

@@ -278,3 +278,42 @@ async def test_card_block_and_invoicing_run_are_for_admins(env: Env) -> None:
     status, _ = await _api(portal, "POST", f"/cards/{card}/block", seeded.tokens["bob"], {})
     assert status == 404
     assert (await _store(portal).cards.get_card(card)).status is CardStatus.ACTIVE
+
+
+async def _text(portal: Portal, path: str, token: str | None = None) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with portal.client.get(path, headers=headers, allow_redirects=False) as response:
+        return response.status, await response.text()
+
+
+async def test_sessions_csv_and_usage_are_the_portals(env: Env) -> None:
+    portal, seeded, _, _ = env
+    anna, bob = seeded.tokens["anna"], seeded.tokens["bob"]
+    await portal.login(seeded.emails["anna"])
+    status, page = await _text(portal, "/portal/sessions.csv?month=2026-11")
+    assert status == 200
+    status, api = await _text(portal, "/api/v1/sessions.csv?month=2026-11", anna)
+    assert (status, api) == (200, page)
+    assert len(api.splitlines()) == 1 + 6  # Anna's charger: her 5 November sessions, Bob's 1
+    # Bob sees his own sessions on Anna's charger only; naming Anna's card finds nothing.
+    status, csv = await _text(portal, "/api/v1/sessions.csv", bob)
+    rows = [line.split(",") for line in csv.splitlines()[1:]]
+    assert status == 200
+    assert sorted(r[4] for r in rows) == ["B0B0B0B0", "B0B0B0B0"]
+    status, csv = await _text(portal, f"/api/v1/sessions.csv?card_id={seeded.cards['anna']}", bob)
+    assert (status, len(csv.splitlines())) == (200, 1)
+    status, body = await _api(portal, "GET", "/usage?month=2026-13", anna)
+    assert (status, body["error"]) == (400, "invalid")
+    status, usage = await _api(portal, "GET", "/usage", anna)
+    assert (status, usage["month"], usage["sessions"], len(usage["days"])) == (
+        200,
+        "2026-11",
+        5,
+        30,
+    )
+    assert usage["energy_wh"] == sum(d["energy_wh"] for d in usage["days"])
+    html = (await portal.page("/portal/dashboard"))[1]
+    kwh = f"{usage['energy_wh'] / 1000:.1f}".replace(".", ",")
+    assert kwh in html
+    status, usage = await _api(portal, "GET", "/usage?month=2026-11", bob)
+    assert (status, usage["sessions"]) == (200, 1)

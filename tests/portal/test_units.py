@@ -12,7 +12,7 @@ import pytest
 
 from backend.portal.advisor import recommend, situation_from
 from backend.portal.forms import FormError
-from backend.portal.routes_sessions import _cell
+from backend.services.sessions import cell as _cell
 
 PORTAL = Path(__file__).resolve().parents[2] / "backend" / "portal"
 

@@ -1,11 +1,16 @@
 # ruff: noqa: S608  (SQL text is built from constant column lists only; values are bound)
-"""Reads the portal needs beyond the store's repositories: filtered sessions and daily totals."""
+"""Sessions as the portal and /api/v1 show them: filtered by month, card and charge point
+(newest first), their cost at the recorded tariff, a month's usage with daily totals, and the
+same selection as CSV (GET /portal/sessions.csv, GET /api/v1/sessions.csv)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from ..billing.calendar import Month, local_date, local_midnight
@@ -86,3 +91,68 @@ def daily_totals(sessions: list[SessionRecord], last_day: date, days: int) -> li
     return [
         DayTotal(d, energy[d], cost[d]) for d in (first + timedelta(days=i) for i in range(days))
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What the account's own cards charged in a month (guests on its charge points pay
+    theirs), with a total per local day."""
+
+    month: Month
+    energy_wh: int
+    cost_cents: int
+    sessions: int
+    days: list[DayTotal]
+
+
+async def month_usage(db: Database, scope: int | None, month: Month) -> Usage:
+    charged = await sessions_for(db, scope, SessionFilter(month, own_charging=True))
+    last = month.end - timedelta(days=1)
+    return Usage(
+        month,
+        sum(s.energy_wh for s in charged),
+        sum(session_cost_cents(s) for s in charged),
+        len(charged),
+        daily_totals(charged, last, (last - month.first).days + 1),
+    )
+
+
+CSV_COLUMNS = (
+    "session",
+    "started_at_utc",
+    "stopped_at_utc",
+    "charge_point",
+    "card",
+    "energy_kwh",
+    "cost_eur_incl_vat",
+    "source",
+)
+
+
+def cell(value: str) -> str:
+    """Text a spreadsheet would run as a formula is prefixed with a quote (CSV injection)."""
+    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+
+
+def csv_text(rows: list[SessionRecord]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in rows:
+        writer.writerow(
+            [
+                s.id,
+                s.started_at.isoformat(),
+                s.stopped_at.isoformat(),
+                cell(s.cp_ocpp_id),
+                cell(s.id_tag or ""),
+                f"{Decimal(s.energy_wh) / 1000:.3f}",
+                f"{Decimal(session_cost_cents(s)) / 100:.2f}",
+                s.source.value,
+            ]
+        )
+    return out.getvalue()
+
+
+def csv_name(flt: SessionFilter) -> str:
+    return f"sessions-{flt.month or 'all'}.csv"
