@@ -17,7 +17,6 @@ from datetime import datetime
 from aiohttp import web
 
 from ..store import Store
-from . import site_channel
 from .client import OcpiClient
 from .routes import ocpi_app
 from .settings import VERSION, OcpiSettings
@@ -39,6 +38,8 @@ def mount_ocpi(
 ) -> web.Application:
     """/ocpi/… on `app`; with a sync interval, a round with every party that often
     (`on_round` gets what each round did: tokens, cdrs, locations, tariffs, failed)."""
+    from . import site_channel  # it imports the API, which imports this package
+
     client = OcpiClient()
     bell = site_channel.enable(app, client)  # the sites take commands through /api/v1/sync
     sub = ocpi_app(store, settings, client, clock, bell)
