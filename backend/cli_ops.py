@@ -1,6 +1,6 @@
 """`eflux-backend` verbs for what the portal and /api/v1 do, for an operator's scripts:
 
-    eflux-backend card replace --card 7
+    eflux-backend card replace|block|unblock|lost --card 7   (lost: --no-replacement)
     eflux-backend account set-iban --account 3 --iban "NL91 ABNA 0417 1643 00"
     eflux-backend charge-point guest-usage --charge-point 2 --open --per-kwh-cents 35
     eflux-backend plans
@@ -9,16 +9,22 @@
     eflux-backend installation advise|order ...       (the advisor's answers, see --help)
     eflux-backend installation list [--account 3] | show 4
     eflux-backend installation step 4 --action approve --on 2026-11-28 --text CP-HOME
+    eflux-backend review list [--status pending] | accept 9 [--note ..] | reject 9 --reason ..
+    eflux-backend review correct 9 --energy-wh 7400 --meter-start-wh 0 --meter-stop-wh 7400
+    eflux-backend sessions --account 3 [--month 2026-11] [--card 7] [--charge-point 2]  (CSV)
+    eflux-backend usage --account 3 [--month 2026-11]
 
 They act as an administrator (every account) through the same service functions as the API
-and the portal, and print the result as JSON on stdout. A refusal (unknown id, a step the
-terms refuse, an invalid IBAN) is one line on stderr and exit status 1.
+and the portal, and print the result as JSON on stdout (`sessions`: the portal's CSV). A
+refusal (unknown id, a step the terms refuse, an invalid IBAN) is one line on stderr and exit
+status 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
@@ -26,20 +32,29 @@ from typing import Any
 
 from .api.http import plain
 from .billing.advisor import Situation, recommend, situation
-from .billing.calendar import local_date
+from .billing.calendar import Month, local_date
 from .services import subscriptions
+from .services.sessions import SessionFilter, csv_text, month_usage, sessions_for
 from .storage.timefmt import utc_now
-from .store import Step, StepAction, Store
+from .store import CardStatus, Correction, Step, StepAction, Store
 
 ACTOR = "cli"
 Work = Callable[[Store, argparse.Namespace], Awaitable[Any]]
 
 
 def add_parsers(sub: Any) -> None:
-    card = sub.add_parser("card", help="a lost card's replacement")
+    card = sub.add_parser("card", help="block, unblock, report lost, order a replacement")
     card_sub = card.add_subparsers(dest="action", required=True)
-    replace = card_sub.add_parser("replace", help="order a replacement (€7.50) for a lost card")
-    replace.add_argument("--card", type=int, required=True, help="card id")
+    for name, text in (
+        ("replace", "order a replacement (€7.50) for a lost card"),
+        ("block", "block the card"),
+        ("unblock", "unblock the card"),
+        ("lost", "report lost: blocked at once, a replacement ordered (€7.50)"),
+    ):
+        verb = card_sub.add_parser(name, help=text)
+        verb.add_argument("--card", type=int, required=True, help="card id")
+        if name == "lost":
+            verb.add_argument("--no-replacement", action="store_true")
 
     account = sub.add_parser("account", help="an account's bank account")
     account_sub = account.add_subparsers(dest="action", required=True)
@@ -73,6 +88,7 @@ def add_parsers(sub: Any) -> None:
             verb.add_argument("--plan", required=True, help="the new plan's code")
 
     _installation_parser(sub)
+    _review_and_sessions_parsers(sub)
 
 
 def _installation_parser(sub: Any) -> None:
@@ -104,6 +120,32 @@ def _installation_parser(sub: Any) -> None:
     )
 
 
+def _review_and_sessions_parsers(sub: Any) -> None:
+    review = sub.add_parser("review", help="the review queue (sessions failing a rule)")
+    review_sub = review.add_subparsers(dest="action", required=True)
+    listing = review_sub.add_parser("list", help="sessions in a review state, oldest first")
+    listing.add_argument("--status", default="pending")
+    listing.add_argument("--limit", type=int, default=200)
+    accept = review_sub.add_parser("accept", help="bill the session as reported")
+    reject = review_sub.add_parser("reject", help="keep it unbilled for good")
+    correct = review_sub.add_parser("correct", help="replace its energy and meter values")
+    for verb in (accept, reject, correct):
+        verb.add_argument("id", type=int)
+    accept.add_argument("--note", default="")
+    reject.add_argument("--reason", required=True)
+    correct.add_argument("--note", default="")
+    for name in ("energy-wh", "meter-start-wh", "meter-stop-wh"):
+        correct.add_argument(f"--{name}", type=float, required=True)
+
+    sessions = sub.add_parser("sessions", help="an account's sessions as the portal's CSV")
+    usage = sub.add_parser("usage", help="what an account's own cards charged in a month")
+    for verb in (sessions, usage):
+        verb.add_argument("--account", type=int, required=True)
+        verb.add_argument("--month", type=Month.parse, help="YYYY-MM")
+    sessions.add_argument("--card", type=int)
+    sessions.add_argument("--charge-point", type=int)
+
+
 def _today(args: argparse.Namespace) -> date:
     on: date | None = args.on
     return on if on is not None else local_date(utc_now())
@@ -123,7 +165,41 @@ def _situation(args: argparse.Namespace) -> Situation:
 
 
 async def _card(store: Store, args: argparse.Namespace) -> Any:
-    return await store.cards.order_replacement(args.card, None, now=utc_now(), actor=ACTOR)
+    cards, now = store.cards, utc_now()
+    if args.action == "replace":
+        return await cards.order_replacement(args.card, None, now=now, actor=ACTOR)
+    if args.action == "lost":
+        card, order = await cards.report_lost(
+            args.card, None, now=now, actor=ACTOR, order_replacement=not args.no_replacement
+        )
+        return {"card": card, "replacement_order": order}
+    status = CardStatus.BLOCKED if args.action == "block" else CardStatus.ACTIVE
+    return await cards.set_status(args.card, None, status, now=now, actor=ACTOR)
+
+
+async def _review(store: Store, args: argparse.Namespace) -> Any:
+    review, now = store.review, utc_now()
+    if args.action == "list":
+        return await review.list(args.status, limit=args.limit)
+    if args.action == "accept":
+        return await review.accept(args.id, now=now, actor=ACTOR, note=args.note)
+    if args.action == "reject":
+        return await review.reject(args.id, now=now, actor=ACTOR, reason=args.reason)
+    fix = Correction(args.energy_wh, args.meter_start_wh, args.meter_stop_wh, note=args.note)
+    return await review.correct(args.id, fix, now=now, actor=ACTOR)
+
+
+async def _sessions(store: Store, args: argparse.Namespace) -> Any:
+    await store.accounts.get_account(args.account)
+    flt = SessionFilter(args.month, args.card, args.charge_point)
+    return csv_text(await sessions_for(store.db, args.account, flt))
+
+
+async def _usage(store: Store, args: argparse.Namespace) -> Any:
+    await store.accounts.get_account(args.account)
+    month = args.month or Month.of(local_date(utc_now()))
+    found = await month_usage(store.db, args.account, month)
+    return {**plain(found), "month": str(found.month)}
 
 
 async def _account(store: Store, args: argparse.Namespace) -> Any:
@@ -187,10 +263,17 @@ WORK: dict[str, Work] = {
     "plans": _plans,
     "subscription": _subscription,
     "installation": _installation,
+    "review": _review,
+    "sessions": _sessions,
+    "usage": _usage,
 }
 
 
 async def run(store: Store, args: argparse.Namespace) -> int:
-    """One verb against an open store; its result as JSON on stdout."""
-    print(json.dumps(plain(await WORK[args.command](store, args)), indent=2))
+    """One verb against an open store; its result as JSON on stdout (text as it is)."""
+    result = await WORK[args.command](store, args)
+    if isinstance(result, str):
+        sys.stdout.write(result)
+    else:
+        print(json.dumps(plain(result), indent=2))
     return 0

@@ -13,10 +13,11 @@ from contextlib import redirect_stderr, redirect_stdout
 from datetime import date, timedelta
 from typing import Any
 
+from backend.billing.calendar import Month, local_date
 from backend.billing.plans import PlanForm
 from backend.cli import main
 from backend.demo import PLANS
-from backend.store import AccountKind, CardKind, CardStatus, Store
+from backend.store import AccountKind, CardKind, CardStatus, SessionIn, Store
 
 from .conftest import NOW
 
@@ -41,7 +42,10 @@ async def _process(url: str, *argv: str) -> tuple[int, Any, str]:
 def _main(argv: list[str]) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
-        code = main(argv)
+        try:
+            code = main(argv)
+        except SystemExit as stop:  # argparse refuses the command line
+            code = int(stop.code or 0)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -194,3 +198,70 @@ async def test_subscription_and_installation_verbs(schema_url: str, store: Store
     code, _, err = await _cli(schema_url, "installation", "show", "999")
     assert (code, "not found" in err) == (1, True)
     assert (await store.cards.get_card(ids["card"])).status is CardStatus.LOST
+
+
+async def test_card_review_sessions_and_usage_verbs(schema_url: str, store: Store) -> None:
+    ids = await _world(store)
+    account = ids["account"]
+    card = await store.cards.create_card(
+        "C0FFEE02", CardKind.SUBSCRIPTION, now=NOW, account_id=account
+    )
+    site = await store.sites.create_site(account, "Home", now=NOW)
+    await store.sites.create_charge_point(
+        account, "LEA-H", now=NOW - timedelta(days=9), site_id=site.id
+    )
+    start = NOW - timedelta(days=2)
+    ingested = await store.sessions.ingest(
+        site,
+        [
+            SessionIn(
+                "LEA-H", "ok", 1, "C0FFEE02", start, start + timedelta(hours=2), 0.0, 7400.0, 7400.0
+            ),
+            # 900 kWh against a 1 kWh meter difference: waits in the review queue
+            SessionIn(
+                "LEA-H",
+                "odd",
+                1,
+                "C0FFEE02",
+                start,
+                start + timedelta(hours=1),
+                0.0,
+                1000.0,
+                900_000.0,
+            ),
+        ],
+        now=NOW,
+    )
+    odd = ingested[1].session_id
+    for action, status in (("block", "blocked"), ("unblock", "active")):
+        code, out, _ = await _cli(schema_url, "card", action, "--card", str(card.id))
+        assert (code, out["status"]) == (0, status)
+    code, out, _ = await _cli(
+        schema_url, "card", "lost", "--card", str(card.id), "--no-replacement"
+    )
+    assert (code, out["card"]["status"], out["replacement_order"]) == (0, "lost", None)
+    code, _, err = await _cli(schema_url, "card", "block", "--card", str(card.id))
+    assert (code, "reported lost" in err) == (1, True)
+
+    code, queue, _ = await _cli(schema_url, "review", "list")
+    assert (code, [s["id"] for s in queue]) == (0, [odd])
+    code, out, _ = await _cli(
+        schema_url, "review", "reject", str(odd), "--reason", "meter says 1 kWh"
+    )
+    assert (code, out["review"]) == (0, "rejected")
+    code, _, err = await _cli(schema_url, "review", "accept", str(odd))
+    assert code == 1
+    assert await store.db.fetchval("SELECT review FROM sessions WHERE id = ?", odd) == "rejected"
+
+    month = str(Month.of(local_date(start)))
+    code, _, _ = await _cli(schema_url, "sessions", "--account", str(account), "--month", "2026-13")
+    assert code == 2  # argparse: not a month
+    code, text, _ = await asyncio.to_thread(
+        _main, ["--database", schema_url, "sessions", "--account", str(account), "--month", month]
+    )
+    rows = text.splitlines()
+    assert rows[0].startswith("session,started_at_utc")
+    assert sorted(r.split(",")[0] for r in rows[1:]) == sorted(str(s.session_id) for s in ingested)
+    code, usage, _ = await _cli(schema_url, "usage", "--account", str(account), "--month", month)
+    assert (code, usage["month"], usage["sessions"]) == (0, month, 2)
+    assert usage["energy_wh"] == sum(d["energy_wh"] for d in usage["days"])
