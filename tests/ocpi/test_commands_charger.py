@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from backend.ocpi.cdrs_out import session_id
 from backend.ocpi.commands_out import command_state
 from custom_components.eflux.core.central import AuthorizationSettings
 from custom_components.eflux.core.cloud import CloudClient
@@ -127,6 +128,58 @@ async def test_commands_drive_a_real_charger(start_platform: Start, tmp_path: Pa
             assert await result_of(emsp, sent.uid) == "ACCEPTED"
             assert sim.calls("UnlockConnector") == [{"connectorId": 1}]
             assert link.commands.handled == 5
+        finally:
+            await sim.close()
+            await link.stop()
+
+
+async def test_start_stop_and_unlock_on_an_ocpp_201_charger(
+    start_platform: Start, tmp_path: Path
+) -> None:
+    """The same path to a 2.0.1 charger: RequestStart/StopTransaction; its UnlockConnector
+    is not implemented, which reaches the eMSP as NOT_SUPPORTED."""
+    cpo, emsp, world = await roaming_pair(start_platform)
+    clock = FakeClock(NOW)
+    config = central_config(tmp_path, authorization=AuthorizationSettings(remote_timeout=10.0))
+    client = CloudClient(str(cpo.server.make_url("/")), world["site_token"])
+    where = {"location_id": world["location"], "evse_uid": world["evse"]}
+    async with running_central(config, clock, client.authorize) as central:
+        link = await CloudLink.start(client, central, interval=3600, open_sessions_every=0.05)
+        sim = SimChargePoint(
+            f"ws://127.0.0.1:{central.port}",
+            "OLGA-1",
+            "2.0.1",
+            clock=clock,
+            reconnect_delay=0.05,
+            meter_interval=3600,
+        )
+        try:
+            await sim.start()
+            await eventually(lambda: "OLGA-1" in central.charge_points(), 20.0)
+            await eventually(lambda: link.status.online, 20.0)
+            sent = await send(emsp, "START_SESSION", {**where, "token": mia_token()})
+            assert await result_of(emsp, sent.uid) == "ACCEPTED"
+            start = sim.calls("RequestStartTransaction")[0]
+            assert start["idToken"]["idToken"] == "MIA01"
+            await eventually(lambda: bool(central.open_transactions("OLGA-1")), 20.0)
+            (tx,) = central.open_transactions("OLGA-1")
+
+            async def running() -> bool:
+                return len(await sessions_at_cpo(emsp, cpo)) == 1
+
+            await until(running)
+            (session,) = await sessions_at_cpo(emsp, cpo)
+            assert session["id"] == session_id(world["cp"], tx.id)
+            sent = await send(emsp, "STOP_SESSION", {"session_id": session["id"]})
+            assert await result_of(emsp, sent.uid) == "ACCEPTED"
+            assert sim.calls("RequestStopTransaction")[0]["transactionId"] == tx.id
+            await eventually(lambda: not central.open_transactions("OLGA-1"), 20.0)
+
+            sent = await send(emsp, "UNLOCK_CONNECTOR", {**where, "connector_id": "1"})
+            assert await result_of(emsp, sent.uid) == "NOT_SUPPORTED"
+            state = await command_state(emsp.store.db, sent.uid)
+            assert state is not None
+            assert state["message"] == "UnlockConnector: NotImplemented"
         finally:
             await sim.close()
             await link.stop()

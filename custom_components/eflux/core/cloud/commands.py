@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ..central import (
+    CallErrorReceived,
     CallRejected,
     CallTimeout,
     CentralError,
@@ -167,6 +168,9 @@ class CommandRunner:
             return Outcome(_REFUSED.get(err.status, "REJECTED"), f"{err.action}: {err.status}")
         except CallTimeout as err:
             return Outcome("TIMEOUT", str(err))
+        except CallErrorReceived as err:  # the charger does not know the message
+            unknown = err.code in ("NotImplemented", "NotSupported")
+            return Outcome("NOT_SUPPORTED" if unknown else "FAILED", f"{err.action}: {err.code}")
         except (ChargePointOffline, UnknownChargePoint) as err:
             return Outcome("EVSE_INOPERATIVE", str(err))
         except CentralError as err:
