@@ -171,13 +171,7 @@ class SiteCommands:
         """UnlockConnector of the charger's connector (a cable stuck in the socket); the
         charger's answer status (1.6 Unlocked/UnlockFailed/NotSupported, 2.0.1 likewise)."""
         binding = self.binding(charger_id)
-        state = self.central.charge_points().get(binding.charge_point_id)
-        if state is not None and state.ocpp_version == "2.0.1":
-            payload: dict[str, Any] = {"evseId": binding.connector_id, "connectorId": 1}
-        else:
-            payload = {"connectorId": binding.connector_id}
-        answer = await self.central.send(binding.charge_point_id, "UnlockConnector", payload)
-        return str(answer.get("status"))
+        return await self.central.unlock(binding.charge_point_id, binding.connector_id)
 
     async def set_availability(self, charger_id: str, available: bool) -> str:
         """ChangeAvailability of the charger's whole box (connector 0); the charger's status."""

@@ -150,6 +150,18 @@ class CentralSystem:
     async def remote_stop(self, cp_id: str, connector_or_transaction: int | str) -> str:
         return await self._control.remote_stop(cp_id, connector_or_transaction)
 
+    async def unlock(self, cp_id: str, connector: int) -> str:
+        """UnlockConnector (1.6: the connector; 2.0.1: that EVSE's connector 1); the charger's
+        status (Unlocked, UnlockFailed, NotSupported, 2.0.1 also OngoingAuthorizedTransaction,
+        UnknownConnector)."""
+        state = self._hub.states.get(cp_id)
+        if state is not None and state.ocpp_version == "2.0.1":
+            payload: dict[str, Any] = {"evseId": connector, "connectorId": 1}
+        else:
+            payload = {"connectorId": connector}
+        answer = await self.send(cp_id, "UnlockConnector", payload)
+        return str(answer.get("status"))
+
     async def send(self, cp_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Any central -> charger message; the charger's answer payload, or a CentralError."""
         return await self._control.send(cp_id, action, payload)

@@ -190,13 +190,7 @@ class CommandRunner:
         return Outcome("ACCEPTED", reservation_id=held.id)
 
     async def _unlock(self, cp_id: str, connector: int) -> Outcome:
-        state = self.central.charge_points().get(cp_id)
-        if state is not None and state.ocpp_version == "2.0.1":
-            payload: dict[str, Any] = {"evseId": connector, "connectorId": 1}
-        else:
-            payload = {"connectorId": connector}
-        answer = await self.central.send(cp_id, "UnlockConnector", payload)
-        status = str(answer.get("status"))
+        status = await self.central.unlock(cp_id, connector)
         if status == "Unlocked":
             return Outcome("ACCEPTED")
         return Outcome(_REFUSED.get(status, "FAILED"), f"UnlockConnector: {status}")
