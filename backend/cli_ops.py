@@ -6,6 +6,7 @@
     eflux-backend plans
     eflux-backend subscription show|notice 5          (notice: --on YYYY-MM-DD, default today)
     eflux-backend subscription switch 5 --plan CARD-FLEX
+    eflux-backend subscription apply --account 3 --plan CP-FIXED-1Y --charge-point 2 | accept 5
     eflux-backend installation advise|order ...       (the advisor's answers, see --help)
     eflux-backend installation list [--account 3] | show 4
     eflux-backend installation step 4 --action approve --on 2026-11-28 --text CP-HOME
@@ -80,12 +81,21 @@ def add_parsers(sub: Any) -> None:
         ("show", "its dates (minimum-term end, last day for notice)"),
         ("notice", "ordinary notice, received --on (default today)"),
         ("switch", "switch plan from the 1st of next month (fee €7.50)"),
+        ("accept", "accept an application --on (default today): start and term follow"),
+        ("reject", "decline an application"),
     ):
         verb = sub_sub.add_parser(name, help=text)
         verb.add_argument("id", type=int)
         verb.add_argument("--on", type=date.fromisoformat, help="YYYY-MM-DD (default today)")
         if name == "switch":
             verb.add_argument("--plan", required=True, help="the new plan's code")
+    applied = sub_sub.add_parser("apply", help="apply for a plan for an account")
+    applied.add_argument("--account", type=int, required=True)
+    applied.add_argument("--plan", required=True)
+    applied.add_argument("--card", type=int, help="a card plan's card")
+    applied.add_argument("--charge-point", type=int, help="a charge-point plan's charge point")
+    applied.add_argument("--immediate-start", action="store_true")
+    applied.add_argument("--on", type=date.fromisoformat, help="YYYY-MM-DD (default today)")
 
     _installation_parser(sub)
     _review_and_sessions_parsers(sub)
@@ -234,6 +244,28 @@ async def _subscription(store: Store, args: argparse.Namespace) -> Any:
         return await subscriptions.switch_plan(
             store.db, args.id, None, args.plan, today, now=utc_now(), actor=ACTOR
         )
+    if args.action == "apply":
+        await store.accounts.get_account(args.account)
+        view = await subscriptions.apply(
+            store.db,
+            args.account,
+            args.plan,
+            today,
+            card_id=args.card,
+            charge_point_id=args.charge_point,
+            immediate_start=args.immediate_start,
+            now=utc_now(),
+            actor=ACTOR,
+        )
+        return view.summary()
+    if args.action == "accept":
+        view = await subscriptions.accept_application(
+            store.db, args.id, today, now=utc_now(), actor=ACTOR
+        )
+        return view.summary()
+    if args.action == "reject":
+        await subscriptions.reject_application(store.db, args.id, today, now=utc_now(), actor=ACTOR)
+        return {"id": args.id, "status": "rejected"}
     return (await subscriptions.subscription(store.db, args.id, None, today)).summary()
 
 

@@ -1,7 +1,8 @@
-"""Plans, and a subscription's own steps as the portal offers them: its dates (minimum-term
-end, last day for notice), ordinary notice (art. 13.1) and a plan switch with its fee (art.
-12.2), previewed first. A customer acts on its own subscriptions only (another account's id is
-a 404); the rules are backend.services.subscriptions' (the portal calls the same functions)."""
+"""Plans, applying for one (the operator accepts or rejects: admin), and a subscription's own
+steps as the portal offers them: its dates (minimum-term end, last day for notice), ordinary
+notice (art. 13.1) and a plan switch with its fee (art. 12.2), previewed first. A customer acts
+on its own subscriptions only (another account's id is a 404); the rules are
+backend.services.subscriptions' (the portal and the CLI call the same functions)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,22 @@ from ..billing.switches import PlanSwitch
 from ..services import subscriptions as service
 from . import schemas
 from .app_keys import CLOCK, STORE
-from .auth import actor, scope
+from .auth import actor, admin, owner, scope
 from .errors import ApiError
 from .http import body, ok, path_id
 
 PLAN_CODE = schemas.text(60)
 SWITCH = vol.Schema({vol.Required("plan"): PLAN_CODE})
+APPLY = vol.Schema(
+    {
+        vol.Required("plan"): PLAN_CODE,
+        vol.Optional("card_id"): schemas.ID,
+        vol.Optional("charge_point_id"): schemas.ID,
+        vol.Optional("immediate_start", default=False): bool,
+        vol.Optional("account_id"): schemas.ID,
+    }
+)
+DECIDE = vol.Schema({vol.Optional("on"): schemas.day})
 _NOTICE_TAKEN = {ContractStatus.ACCEPTED, ContractStatus.ACTIVE}
 
 
@@ -104,10 +115,61 @@ async def switch_plan(request: web.Request) -> web.Response:
     return ok(record, 201)
 
 
+async def apply(request: web.Request) -> web.Response:
+    """Apply for a plan (the caller's account; an admin may name another)."""
+    data = await body(request, APPLY)
+    account_id = await owner(request, data.get("account_id"))
+    now = request.app[CLOCK]()
+    view = await service.apply(
+        request.app[STORE].db,
+        account_id,
+        data["plan"],
+        local_date(now),
+        card_id=data.get("card_id"),
+        charge_point_id=data.get("charge_point_id"),
+        immediate_start=data["immediate_start"],
+        now=now,
+        actor=actor(request),
+    )
+    return ok(await _view(request, view), 201)
+
+
+async def accept(request: web.Request) -> web.Response:
+    admin(request)
+    data = await body(request, DECIDE)
+    now = request.app[CLOCK]()
+    view = await service.accept_application(
+        request.app[STORE].db,
+        path_id(request),
+        data.get("on") or local_date(now),
+        now=now,
+        actor=actor(request),
+    )
+    return ok(await _view(request, view))
+
+
+async def reject(request: web.Request) -> web.Response:
+    admin(request)
+    data = await body(request, DECIDE)
+    now = request.app[CLOCK]()
+    sub_id = path_id(request)
+    await service.reject_application(
+        request.app[STORE].db,
+        sub_id,
+        data.get("on") or local_date(now),
+        now=now,
+        actor=actor(request),
+    )
+    return ok({"id": sub_id, "status": ContractStatus.REJECTED.value})
+
+
 def setup(app: web.Application) -> None:
     r = app.router
     r.add_get("/api/v1/plans", list_plans)
+    r.add_post("/api/v1/subscriptions", apply)
     r.add_get("/api/v1/subscriptions/{id}", get_subscription)
+    r.add_post("/api/v1/subscriptions/{id}/accept", accept)
+    r.add_post("/api/v1/subscriptions/{id}/reject", reject)
     r.add_post("/api/v1/subscriptions/{id}/notice", give_notice)
     r.add_get("/api/v1/subscriptions/{id}/switch", preview_switch)
     r.add_post("/api/v1/subscriptions/{id}/switch", switch_plan)

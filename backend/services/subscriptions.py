@@ -1,7 +1,9 @@
 # ruff: noqa: S608  (SQL text is built from constant column lists only; values are bound)
 """An account's subscriptions as backend.billing contracts, with the rules' own dates
-(minimum-term end, last day for notice, end after notice), and the customer's own steps:
-ordinary notice (art. 13.1) and a plan switch (art. 12.2, backend.invoicing.switches).
+(minimum-term end, last day for notice, end after notice); applying for a plan, and the
+operator accepting (art. 3.1: the start date and minimum term follow, art. 4/29.1) or
+rejecting it; the customer's ordinary notice (art. 13.1) and plan switch (art. 12.2,
+backend.invoicing.switches).
 
 The portal's subscription pages, /api/v1/subscriptions/… and `eflux-backend subscription` all
 call these; a step the terms refuse raises billing's InvalidTransition (a BillingError).
@@ -17,26 +19,31 @@ from ..billing.calendar import add_months
 from ..billing.contracts import (
     Contract,
     ContractStatus,
+    accept,
     end_after_notice,
     give_notice,
     notice_deadline,
+    reject,
 )
 from ..billing.plans import Plan, PlanKind
 from ..billing.switches import PlanSwitch, request_switch
 from ..invoicing.contracts import SUBSCRIPTION_COLUMNS, contract_of, load_plans
 from ..invoicing.models import PlanSwitchRecord
 from ..invoicing.switches import load_switches, record_plan_switch
-from ..storage import Database, Queries
-from ..store import NotFound
+from ..storage import Database, Queries, to_db
+from ..store import Invalid, NotFound
 from ..store.audit import AuditLog
 
 __all__ = [
     "SubscriptionView",
+    "accept_application",
+    "apply",
     "give_notice_now",
     "load_plans",
     "notice_terms",
     "pending_switches",
     "preview_switch",
+    "reject_application",
     "subscription",
     "subscriptions",
     "switch_plan",
@@ -198,3 +205,120 @@ async def switch_plan(
     as the preview refuses it (billing's rule); the UNIQUE index refuses one made at once."""
     await preview_switch(db, sub_id, scope, plan_code, today)
     return await record_plan_switch(db, sub_id, plan_code, today, scope, now=now, actor=actor)
+
+
+async def apply(
+    db: Database,
+    account_id: int,
+    plan_code: str,
+    on: date,
+    *,
+    card_id: int | None = None,
+    charge_point_id: int | None = None,
+    immediate_start: bool = False,
+    now: datetime,
+    actor: str,
+) -> SubscriptionView:
+    """An application for a plan (art. 3.1): a card plan names one of the account's cards, a
+    charge-point plan one of its charge points, prepaid neither; it starts once accepted."""
+    plans = await load_plans(db)
+    if plan_code not in plans:
+        raise NotFound(f"plan {plan_code!r} not found")
+    kind = plans[plan_code].kind
+    if (card_id is not None) != (kind is PlanKind.CARD) or (charge_point_id is not None) != (
+        kind is PlanKind.CHARGE_POINT
+    ):
+        raise Invalid(f"a {kind.value} plan names {_names(kind)}")
+    async with db.transaction() as tx:
+        for table, record_id in (("cards", card_id), ("charge_points", charge_point_id)):
+            if record_id is None:
+                continue
+            owner = await tx.fetchval(f"SELECT account_id FROM {table} WHERE id = ?", record_id)
+            if owner is None or int(owner) != account_id:
+                raise NotFound(f"{table[:-1].replace('_', ' ')} {record_id} not found")
+        sub_id = int(
+            await tx.fetchval(
+                "INSERT INTO subscriptions (account_id, plan_code, card_id, charge_point_id,"
+                " status, applied_on, immediate_start, created_at)"
+                " VALUES (?, ?, ?, ?, 'applied', ?, ?, ?) RETURNING id",
+                account_id,
+                plan_code,
+                card_id,
+                charge_point_id,
+                on.isoformat(),
+                int(immediate_start),
+                to_db(now),
+            )
+        )
+        await AuditLog.add(
+            tx,
+            at=now,
+            actor=actor,
+            account_id=account_id,
+            action="subscription.apply",
+            subject=f"subscription:{sub_id}",
+            detail={"plan": plan_code},
+        )
+        return await subscription(tx, sub_id, account_id, on)
+
+
+def _names(kind: PlanKind) -> str:
+    return {
+        PlanKind.CARD: "a card (card_id) and no charge point",
+        PlanKind.CHARGE_POINT: "a charge point (charge_point_id) and no card",
+        PlanKind.PREPAID: "neither a card nor a charge point",
+    }[kind]
+
+
+async def accept_application(
+    db: Database, sub_id: int, on: date, *, now: datetime, actor: str
+) -> SubscriptionView:
+    """The operator accepts (art. 3.1); billing sets the start (a charge-point plan waits out
+    the 14 days of cooling-off unless an immediate start was asked for) and the minimum term."""
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE subscriptions SET status = status WHERE id = ?", sub_id)
+        view = await subscription(tx, sub_id, None, on)
+        accepted = accept(view.contract, on)
+        assert accepted.starts_on is not None
+        await tx.execute(
+            "UPDATE subscriptions SET status = 'accepted', accepted_on = ?, starts_on = ?,"
+            " minimum_term_ends_on = ? WHERE id = ?",
+            on.isoformat(),
+            accepted.starts_on.isoformat(),
+            accepted.minimum_term_end.isoformat() if accepted.minimum_term_end else None,
+            sub_id,
+        )
+        await _audit(tx, view, "accept", now, actor, {"starts_on": accepted.starts_on})
+        return await subscription(tx, sub_id, None, on)
+
+
+async def reject_application(
+    db: Database, sub_id: int, on: date, *, now: datetime, actor: str
+) -> Contract:
+    """The operator declines an application (art. 3.1); it leaves the lists."""
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE subscriptions SET status = status WHERE id = ?", sub_id)
+        view = await subscription(tx, sub_id, None, on)
+        rejected = reject(view.contract, on)
+        await tx.execute("UPDATE subscriptions SET status = 'rejected' WHERE id = ?", sub_id)
+        await _audit(tx, view, "reject", now, actor, {})
+        return rejected
+
+
+async def _audit(
+    tx: Queries,
+    view: SubscriptionView,
+    step: str,
+    now: datetime,
+    actor: str,
+    detail: dict[str, Any],
+) -> None:
+    await AuditLog.add(
+        tx,
+        at=now,
+        actor=actor,
+        account_id=int(view.contract.account_id),
+        action=f"subscription.{step}",
+        subject=f"subscription:{view.id}",
+        detail=detail,
+    )

@@ -265,3 +265,29 @@ async def test_card_review_sessions_and_usage_verbs(schema_url: str, store: Stor
     code, usage, _ = await _cli(schema_url, "usage", "--account", str(account), "--month", month)
     assert (code, usage["month"], usage["sessions"]) == (0, month, 2)
     assert usage["energy_wh"] == sum(d["energy_wh"] for d in usage["days"])
+
+
+async def test_apply_and_accept_verbs(schema_url: str, store: Store) -> None:
+    ids = await _world(store)
+    code, view, _ = await _cli(
+        schema_url,
+        "subscription",
+        "apply",
+        "--account",
+        str(ids["account"]),
+        "--plan",
+        "CP-FIXED-1Y",
+        "--charge-point",
+        str(ids["point"]),
+        "--immediate-start",
+        "--on",
+        "2026-11-23",
+    )
+    assert (code, view["status"]) == (0, "applied")
+    sub = str(view["id"])
+    code, view, _ = await _cli(schema_url, "subscription", "accept", sub, "--on", "2026-11-24")
+    assert (code, view["starts_on"], view["minimum_term_end"]) == (0, "2026-11-24", "2027-11-24")
+    code, _, err = await _cli(schema_url, "subscription", "reject", sub, "--on", "2026-11-25")
+    assert (code, "cannot reject when" in err) == (1, True)
+    status = await store.db.fetchval("SELECT status FROM subscriptions WHERE id = ?", int(sub))
+    assert status == "accepted"

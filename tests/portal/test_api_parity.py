@@ -317,3 +317,53 @@ async def test_sessions_csv_and_usage_are_the_portals(env: Env) -> None:
     assert kwh in html
     status, usage = await _api(portal, "GET", "/usage?month=2026-11", bob)
     assert (status, usage["sessions"]) == (200, 1)
+
+
+async def test_apply_and_the_operator_accepts_or_rejects(env: Env) -> None:
+    portal, seeded, _, _ = env
+    store = _store(portal)
+    anna, bob, admin = seeded.tokens["anna"], seeded.tokens["bob"], seeded.tokens["admin"]
+    cp = seeded.charge_point
+    subscriptions = await _rows(store, "subscriptions")
+    for token, body, expected in (
+        (bob, {"plan": "CP-FIXED-1Y", "charge_point_id": cp}, 404),  # Anna's charge point
+        (bob, {"plan": "CARD-FLEX", "card_id": seeded.cards["anna"]}, 404),  # Anna's card
+        (anna, {"plan": "CARD-FLEX"}, 400),  # a card plan names its card
+        (anna, {"plan": "CP-FIXED-1Y", "card_id": seeded.cards["anna"]}, 400),
+        (bob, {"plan": "CARD-FLEX", "account_id": seeded.accounts["anna"]}, 403),
+        (anna, {"plan": "NO-SUCH-PLAN"}, 404),
+    ):
+        status, _ = await _api(portal, "POST", "/subscriptions", token, body)
+        assert status == expected, body
+    assert await _rows(store, "subscriptions") == subscriptions
+    status, view = await _api(
+        portal, "POST", "/subscriptions", anna, {"plan": "CP-FIXED-1Y", "charge_point_id": cp}
+    )
+    assert (status, view["status"], view["starts_on"]) == (201, "applied", None)
+    sub = view["id"]
+    status, _ = await _api(portal, "POST", f"/subscriptions/{sub}/accept", anna, {})
+    assert status == 403
+    # Accepted today (23 Nov): a consumer's charge-point plan starts after the 14 days.
+    status, view = await _api(portal, "POST", f"/subscriptions/{sub}/accept", admin, {})
+    assert status == 200
+    assert (view["status"], view["starts_on"], view["minimum_term_end"]) == (
+        "accepted",
+        "2026-12-08",
+        "2027-12-08",
+    )
+    status, body = await _api(portal, "POST", f"/subscriptions/{sub}/accept", admin, {})
+    assert (status, body["error"]) == (409, "refused")
+    status, view = await _api(
+        portal, "POST", "/subscriptions", bob, {"plan": "CARD-FLEX", "card_id": seeded.cards["bob"]}
+    )
+    assert status == 201
+    status, _ = await _api(portal, "POST", f"/subscriptions/{view['id']}/reject", admin, {})
+    assert status == 200
+    assert (await _api(portal, "GET", f"/subscriptions/{view['id']}", bob))[0] == 404
+    actions = [e.action for e in await store.audit.list(None, limit=200)]
+    assert [a for a in actions if a.startswith("subscription.")] == [
+        "subscription.apply",
+        "subscription.accept",
+        "subscription.apply",
+        "subscription.reject",
+    ]
