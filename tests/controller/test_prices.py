@@ -93,6 +93,15 @@ async def test_a_late_departure_waits_for_the_cheap_hours_and_still_makes_it(
         # for the start delay.)
         clock.advance(seconds=61)
         controller.meter_reading("grid", (0.0, 0.0, 0.0))
+        # Paused for six hours, it is owed a turn: it may start at its minimum before the plan
+        # for the cheap hours is refreshed, and rises once the charger's samples show the start.
+        for _ in range(4):
+            await controller.plan_settled()
+            if sent(controller, "NIGHT") == 16.0:
+                break
+            clock.advance(seconds=31)
+            await sim.sample_now()
+            controller.meter_reading("grid", (0.0, 0.0, 0.0))
         await eventually(lambda: sent(controller, "NIGHT") == 16.0)
 
 

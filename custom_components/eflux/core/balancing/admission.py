@@ -1,6 +1,8 @@
 """Who charges: order the chargers, then admit each at its minimum current while it fits.
 
-Order: priority, then `fast` before the other modes, then turns: chargers still within their turn
+Order: priority, then `fast` before the other modes, then turns: chargers owed a turn (paused for
+`max_wait`, the longest waiting first: no car starves behind urgent ones, nor behind its own plan),
+then chargers still within their turn
 (charging for less than the rotation interval), then those waiting for a turn (new sessions, and
 chargers paused for at least a rotation interval), then chargers whose turn is over, then those
 paused only recently; within each, urgency (energy needed per hour left), then who has waited
@@ -79,7 +81,7 @@ def admit_all(
             if reserved:
                 if not turn_over and _fits_without(left, held, options):
                     work.reason, work.detail = Reason.PAUSED_NEXT_IN_LINE, head
-            elif work.key[1] == 1 and options:
+            elif work.key[1] in (-1, 1) and options:  # owed or waiting for a turn
                 first = options[0]
                 if all(tier_left[cid] >= threshold for cid, threshold in first.check):
                     reserved, head = first.take, cs.site.chargers[work.index].label

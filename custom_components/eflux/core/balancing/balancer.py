@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from .admission import admit_all
 from .allocation import water_fill
-from .demand import Ranking, demand_for
+from .demand import TAKES_TURNS, Ranking, demand_for
 from .draws import Draws, charger_draws
 from .household import Loads, site_loads
 from .inputs import ChargerInput, SiteInputs
@@ -104,6 +104,7 @@ def _sessions(
     works: list[Work] = []
     get_input, get_state = inputs.chargers.get, state.chargers.get
     turn_cutoff = now - tuning.rotation_interval
+    owed_cutoff = None if tuning.max_wait is None else now - tuning.max_wait
     scratch, measured = memo.works, memo.draws
     any_lost = ranking.any_lost
     over_cutoff = now - tuning.overdraw_grace
@@ -130,15 +131,23 @@ def _sessions(
             work = scratch[index] = Work(index, ident)
         since = prev.switched_at
         in_turn = since is None or since > turn_cutoff
+        owed = (  # waited too long: its turn comes before urgency and any plan (no starvation)
+            owed_cutoff is not None
+            and not prev.on
+            and since is not None
+            and since <= owed_cutoff
+            and mode in TAKES_TURNS
+        )
         if not (  # else the demand and the rank of the last pass still hold
             work.inp is inp
             and work.prev is prev
             and work.in_turn is in_turn
+            and work.owed is owed
             and work.reusable
             and since is not None
             and not any_lost
         ):
-            _rank(ranking, work, inp, prev, mode, in_turn)
+            _rank(ranking, work, inp, prev, mode, in_turn, owed)
             work.draw = hit = measured[index]
             work.over_since = over_since(hit, prev, now, tuning)
         elif work.over_since is not None:  # else still within its limit: same input and state
@@ -156,7 +165,12 @@ def _sessions(
             allocations[ident] = allocation
             if work.fresh or prev.target_a or prev.phases:
                 changed.append(ident)
+            _wake_when_owed(work, mode, out.wakes, tuning.max_wait)
             continue
+        if prev.owed_turn and prev.on and since is not None and in_turn:
+            out.wakes.append(since + tuning.rotation_interval)  # the plan may take over then
+        elif not work.owed:
+            _wake_when_owed(work, mode, out.wakes, tuning.max_wait)
         works.append(work)
     return works
 
@@ -263,12 +277,29 @@ def _turn_end(works: list[Work], rotation_interval: timedelta) -> datetime | Non
     return None if started is None else started + rotation_interval
 
 
+def _wake_when_owed(
+    work: Work, mode: Mode, wakes: list[datetime], max_wait: timedelta | None
+) -> None:
+    """A paused charger is owed a turn at `max_wait` after its pause: the pass then must run."""
+    since = work.prev.switched_at
+    if max_wait is not None and not work.prev.on and since is not None and mode in TAKES_TURNS:
+        wakes.append(since + max_wait)
+
+
 def _rank(
-    ranking: Ranking, work: Work, inp: ChargerInput, prev: ChargerState, mode: Mode, in_turn: bool
+    ranking: Ranking,
+    work: Work,
+    inp: ChargerInput,
+    prev: ChargerState,
+    mode: Mode,
+    in_turn: bool,
+    owed: bool,
 ) -> None:
     """A charger's demand and its place in the order of admission (see the admission module),
     for a new input or state."""
-    demand = demand_for(ranking, work.index, inp, prev, mode)
+    # a turn it was owed lasts one rotation interval, whatever its plan says meanwhile
+    owed_turn = owed or (prev.on and prev.owed_turn and in_turn)
+    demand = demand_for(ranking, work.index, inp, prev, mode, owed=owed_turn)
     since = prev.switched_at
     if since is None:
         since_ts = ranking.now_ts
@@ -277,14 +308,16 @@ def _rank(
         work.since, work.since_ts = since, since_ts
     else:
         since_ts = work.since_ts
-    if prev.on:
+    if owed:  # before urgency: the longest waiting first
+        group, tie = -1, since_ts
+    elif prev.on:
         group, tie = (0, since_ts) if in_turn else (2, -since_ts)
     elif not prev.was_on or not in_turn:
         group, tie = 1, since_ts
     else:
         group, tie = 3, since_ts
     work.key = (-demand.tier, group, -inp.urgency_kw, tie, work.index)
-    work.inp, work.prev, work.demand, work.in_turn = inp, prev, demand, in_turn
+    work.inp, work.prev, work.demand, work.in_turn, work.owed = inp, prev, demand, in_turn, owed
     work.reusable = not ranking.any_lost  # meter-loss caps depend on the loads of this pass
 
 

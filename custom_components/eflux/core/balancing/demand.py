@@ -14,6 +14,8 @@ from .topology import EPS, POOL_NONE, POOL_PV, POOL_STATIC, CompiledSite
 from .work import Demand, Option
 
 _POOLS = {Mode.STATIC: POOL_STATIC, Mode.PV: POOL_PV, Mode.PV_MIN: POOL_PV}
+# Modes whose cars are owed a turn after `Tuning.max_wait` (pv waits for the sun, by choice).
+TAKES_TURNS = frozenset({Mode.FAST, Mode.STATIC, Mode.DYNAMIC, Mode.SMART})
 
 
 def detect_car_phases(
@@ -50,10 +52,17 @@ class Ranking(NamedTuple):
 
 
 def demand_for(
-    ranking: Ranking, index: int, inp: ChargerInput, prev: ChargerState, mode: Mode
+    ranking: Ranking,
+    index: int,
+    inp: ChargerInput,
+    prev: ChargerState,
+    mode: Mode,
+    *,
+    owed: bool = False,
 ) -> Demand:
     """What the charger asks for in this pass (balancer._rank keeps it, with the charger's
-    `Work`, while the input and state are the very same objects)."""
+    `Work`, while the input and state are the very same objects). A charger `owed` a turn
+    charges at least its minimum even when its plan says later."""
     cs = ranking.cs
     site = cs.site
     charger = site.chargers[index]
@@ -65,7 +74,9 @@ def demand_for(
         caps.append((inp.limit_a, Reason.MAX_CURRENT, "limit"))
     if mode is Mode.SMART and inp.planned_w is not None:
         planned_a = inp.planned_w / (site.voltage_v * len(options[0].grid_phases))
-        if planned_a <= 0:
+        if planned_a <= 0 and owed and not inp.waits_for_price:
+            caps.append((charger.min_current_a, Reason.TURN_OWED, ""))
+        elif planned_a <= 0:
             caps.append((0.0, Reason.PAUSED_PLAN, ""))
         else:
             # Below the minimum the car charges at the minimum: faster never misses a departure.

@@ -30,6 +30,9 @@ class ChargerInput:
     urgency_kw: float = 0.0
     # Smart mode: the power the planner wants now (planning.Plan.power_w_at); None: no plan.
     planned_w: float | None = None
+    # The plan holds the car back for cheaper hours (the driver's choice): an owed turn does
+    # not lift that pause, as it lifts one for other cars' sake (planning.Plan.waits_for_price).
+    waits_for_price: bool = False
 
 
 NO_CAR = ChargerInput()

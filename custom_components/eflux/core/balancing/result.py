@@ -28,6 +28,7 @@ class Reason(StrEnum):
     LIMITED_BY_BUDGET = "limited_by_budget"  # the static budget
     LIMITED_BY_PV = "limited_by_pv"
     LIMITED_BY_PLAN = "limited_by_plan"
+    TURN_OWED = "turn_owed"  # planned later, but it waited `max_wait`: its minimum for a turn
     INCREASE_HELD = "increase_held"  # hysteresis or minimum interval between changes
     RAMPING = "ramping"
     PV_STOP_DELAY = "pv_stop_delay"  # surplus gone; keeps the minimum for the stop delay
@@ -51,6 +52,7 @@ _TEXT = {
     Reason.LIMITED_BY_BUDGET: "limited by the {}",
     Reason.LIMITED_BY_PV: "limited by the PV surplus",
     Reason.LIMITED_BY_PLAN: "limited by the charging plan",
+    Reason.TURN_OWED: "its turn: planned later, but it waited too long",
     Reason.INCREASE_HELD: "increase held: {}",
     Reason.RAMPING: "ramping up",
     Reason.PV_STOP_DELAY: "no PV surplus: stop delay",

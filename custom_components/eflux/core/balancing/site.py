@@ -126,6 +126,9 @@ class Tuning:
     start_delay: timedelta = timedelta(seconds=60)  # a pause or a pv start must hold this long
     stop_delay: timedelta = timedelta(minutes=3)  # pv keeps charging this long without surplus
     rotation_interval: timedelta = timedelta(minutes=15)  # turn length when not all fit
+    # A car paused this long is owed a turn: it goes before urgency and its plan (no car
+    # starves while others are urgent); None: never.
+    max_wait: timedelta | None = timedelta(minutes=20)
     phase_switch_delay: timedelta = timedelta(minutes=2)  # 1 → 3 phases must fit this long
     resolution_a: float = 0.1  # targets are rounded down to this (OCPP: one decimal)
     detect_min_a: float = 2.0  # a car drawing at least this shows its phases

@@ -113,6 +113,7 @@ def settle_admitted(
             car_phases=car_phases,
             raised_at=now if target > prev.target_a else prev.raised_at,
             over_since=work.over_since,
+            owed_turn=prev.owed_turn if prev.on else work.owed,
         )
     charging = ChargerStatus.CHARGING
     allocation = ChargerAllocation(

@@ -29,6 +29,7 @@ class ChargerState(NamedTuple):
     car_phases: tuple[int, ...] | None = None  # charger phases the car draws on, once seen
     raised_at: datetime | None = None  # last increase or start
     over_since: datetime | None = None  # drawing above limit + tolerance since (see overdraw)
+    owed_turn: bool = False  # charging a turn it was owed: a plan's pause waits for its end
 
 
 FRESH = ChargerState()

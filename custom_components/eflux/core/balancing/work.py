@@ -73,6 +73,7 @@ class Work:
         "members",
         "option",
         "over_since",
+        "owed",
         "prev",
         "ready_since",
         "reason",
@@ -91,6 +92,7 @@ class Work:
         self.inp: ChargerInput | None = None
         self.prev: ChargerState = FRESH
         self.in_turn = False
+        self.owed = False  # waited `max_wait`: owed a turn (balancer._rank)
         self.reusable = False
         self.since: datetime | None = None
         self.since_ts = 0.0

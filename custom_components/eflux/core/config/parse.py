@@ -285,10 +285,18 @@ def _tuning(sec: Section) -> Tuning:
         start_delay=seconds("start_delay", base.start_delay),
         stop_delay=seconds("stop_delay", base.stop_delay),
         rotation_interval=seconds("rotation_interval", base.rotation_interval),
+        max_wait=_max_wait(sec, base.max_wait),
         phase_switch_delay=seconds("phase_switch_delay", base.phase_switch_delay),
     )
     sec.done()
     return tuning
+
+
+def _max_wait(sec: Section, default: timedelta | None) -> timedelta | None:
+    """`max_wait_s`: 0 turns the owed turn off."""
+    fallback = 0.0 if default is None else default.total_seconds()
+    value = sec.number("max_wait_s", fallback, low=0.0)
+    return timedelta(seconds=value) if value > 0 else None
 
 
 def _central(sec: Section, base_dir: Path, bindings: Mapping[str, ChargerBinding]) -> CentralConfig:

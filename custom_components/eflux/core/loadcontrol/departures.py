@@ -166,6 +166,13 @@ class Departures:
             return None
         return self.plan.power_w_at(charger_id, now)
 
+    def waits_for_price(self, charger_id: str, now: datetime) -> bool:
+        """The plan (as `planned_w` gives it) holds the car back for cheaper hours."""
+        if self.planned_w(charger_id, now) is None:
+            return False
+        assert self.plan is not None
+        return self.plan.waits_for_price(charger_id, now)
+
     def _demand(self, ident: str, request: DepartureRequest, car: Parked) -> CarDemand:
         charger = self._chargers[ident]
         profile = car.car

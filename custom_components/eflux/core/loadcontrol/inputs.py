@@ -136,10 +136,26 @@ def plan_mode(mode: Mode | None, planned_w: float | None) -> Mode | None:
 
 
 def with_plan(
-    inp: ChargerInput, urgency_kw: float, planned_w: float | None, mode: Mode | None
+    inp: ChargerInput,
+    urgency_kw: float,
+    planned_w: float | None,
+    mode: Mode | None,
+    *,
+    waits_for_price: bool = False,
 ) -> ChargerInput:
     """`mode`: the user's setting (None: the site's default)."""
     mode = plan_mode(mode, planned_w)
-    if inp.urgency_kw == urgency_kw and inp.planned_w == planned_w and inp.mode == mode:
+    if (
+        inp.urgency_kw == urgency_kw
+        and inp.planned_w == planned_w
+        and inp.mode == mode
+        and inp.waits_for_price == waits_for_price
+    ):
         return inp
-    return replace(inp, urgency_kw=urgency_kw, planned_w=planned_w, mode=mode)
+    return replace(
+        inp,
+        urgency_kw=urgency_kw,
+        planned_w=planned_w,
+        mode=mode,
+        waits_for_price=waits_for_price,
+    )

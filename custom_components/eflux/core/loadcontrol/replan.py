@@ -200,6 +200,7 @@ class Replanner:
                 self.departures.urgency_kw(ident, now),
                 self.departures.planned_w(ident, now),
                 self._mode_of(ident),
+                waits_for_price=self.departures.waits_for_price(ident, now),
             )
 
     def _has_departure(self, ident: str, car: Parked, now: datetime) -> bool:

@@ -61,6 +61,28 @@ class Plan:
                 return energy / slot.hours * 1000.0
         return 0.0
 
+    def waits_for_price(self, charger_id: str, when: datetime) -> bool:
+        """Whether the plan holds the car back at `when` for a cheaper price: all its planned
+        energy lies in slots with a known price below this slot's (or, when this slot's price
+        is unknown, a known one). Such a pause is the driver's choice (smart mode), so an owed
+        turn does not lift it (balancing.demand); a pause for other cars' sake is lifted."""
+        car = self.cars.get(charger_id)
+        index = next((k for k, s in enumerate(self.slots) if when < s.end), None)
+        if car is None or index is None:
+            return False
+        current = self.slots[index].start <= when  # else `when` is before the plan's slots
+        if current and car.energy_kwh[index] > 0:
+            return False
+        now_price = self.slots[index].price if current else None
+        later = [
+            slot.price
+            for slot, energy in zip(self.slots[index:], car.energy_kwh[index:], strict=True)
+            if energy > 0
+        ]
+        return bool(later) and all(
+            p is not None and (now_price is None or p < now_price) for p in later
+        )
+
     @property
     def all_on_time(self) -> bool:
         return all(car.will_make_it for car in self.cars.values())
