@@ -12,6 +12,7 @@ from custom_components.eflux.core.balancing import (
     Phase,
     Reason,
     Site,
+    Tuning,
     per_phase,
 )
 from tests.balancing.driver import Driver
@@ -169,3 +170,57 @@ def test_off_mode_pauses_and_keeps_the_session() -> None:
     assert (driver.at("cp0").status, driver.at("cp0").text) == (ChargerStatus.OFF, "off")
     assert "cp0" in result.changed
     assert "cp0" in driver.state.chargers
+
+
+def _urgent_and_idle_site(max_wait_min: float | None) -> Site:
+    """Room for two three-phase cars at 6 A; five urgent cars and one with no departure."""
+    tuning = Tuning(
+        rotation_interval=timedelta(minutes=5),
+        max_wait=None if max_wait_min is None else timedelta(minutes=max_wait_min),
+    )
+    return Site(
+        circuits=(Circuit("grid", per_phase(13.0), metered=True),),
+        chargers=tuple(Charger(f"cp{i}", "grid") for i in range(6)),
+        tuning=tuning,
+    )
+
+
+def _longest_wait_min(driver: Driver, ident: str, minutes: int) -> int:
+    longest = waited = 0
+    for _ in range(minutes):
+        driver.step(60)
+        waited = 0 if driver.at(ident).target_a > 0 else waited + 1
+        longest = max(longest, waited)
+    return longest
+
+
+def test_a_car_without_urgency_is_owed_a_turn_after_max_wait() -> None:
+    """Urgent cars go first among waiting ones; a car with none would wait for ever behind
+    them (issue 15: 99 minutes in the building) but for its owed turn."""
+    driver = Driver(_urgent_and_idle_site(max_wait_min=20))
+    for i in range(5):
+        driver.plug(f"cp{i}", urgency_kw=5.0 + i)
+    driver.plug("cp5")  # no departure: urgency 0
+    assert _longest_wait_min(driver, "cp5", 120) <= 22  # max_wait, the start delay, a pass
+    unfair = Driver(_urgent_and_idle_site(max_wait_min=None))
+    for i in range(5):
+        unfair.plug(f"cp{i}", urgency_kw=5.0 + i)
+    unfair.plug("cp5")
+    assert _longest_wait_min(unfair, "cp5", 120) >= 100  # what max_wait prevents
+
+
+def test_an_owed_turn_lifts_a_pause_for_other_cars_but_not_one_for_the_price() -> None:
+    driver = Driver(_urgent_and_idle_site(max_wait_min=20))
+    driver.plug("cp0", mode=Mode.SMART, planned_w=0.0, urgency_kw=1.0)  # planned later
+    driver.plug("cp1", mode=Mode.SMART, planned_w=0.0, urgency_kw=1.0, waits_for_price=True)
+    driver.run(19 * 60)
+    assert driver.at("cp0").reason is Reason.PAUSED_PLAN
+    assert driver.at("cp1").reason is Reason.PAUSED_PLAN
+    driver.run(2 * 60)
+    assert driver.at("cp0").target_a == 6.0
+    assert driver.at("cp0").reason is Reason.TURN_OWED
+    assert driver.at("cp1").target_a == 0.0  # cheaper hours later: the driver's choice
+    driver.run(4 * 60)  # the turn lasts a rotation interval, whatever the plan says meanwhile
+    assert driver.at("cp0").target_a == 6.0
+    driver.run(2 * 60)
+    assert driver.at("cp0").reason is Reason.PAUSED_PLAN
