@@ -162,4 +162,10 @@ class DecisionLog:
     def _add(self, decision: Decision) -> None:
         self._counts[decision.kind] += 1
         self._ring.append(decision)
-        _LOGGER.info("decision %s: %s", decision.kind.value, decision.text)
+        # the time is the site clock's (simulated in a scenario), not the log record's
+        _LOGGER.info(
+            "decision %s: %s @%s",
+            decision.kind.value,
+            decision.text,
+            decision.at.isoformat(timespec="milliseconds"),
+        )
