@@ -66,12 +66,7 @@ JOIN ocpi_tokens t ON t.id = (SELECT MIN(x.id) FROM ocpi_tokens x
 JOIN charge_points cp ON cp.id = m.cp_id
 WHERE m.last_updated >= ? AND m.last_updated < ?
 """
-_COLUMNS = (
-    "m.*, t.body AS token, cp.site_id,"
-    " (SELECT c.args FROM ocpi_commands c WHERE c.party_row = ? AND c.command = 'START_SESSION'"
-    " AND c.charge_point_id = m.cp_id AND c.result = 'ACCEPTED'"
-    " ORDER BY c.id DESC LIMIT 1) AS started_by"
-)
+_COLUMNS = "m.*, t.body AS token, cp.site_id"
 _FAR = "9999-12-31T23:59:59.999999Z"
 
 
@@ -99,12 +94,32 @@ async def our_sessions(
     rows = await db.fetch(
         _MINE.format(columns=_COLUMNS)
         + " ORDER BY m.last_updated, m.cp_id, m.transaction_id LIMIT ? OFFSET ?",
-        party.id,
         *span,
         limit,
         offset,
     )
-    return [session_object(settings, row) for row in rows], int(total or 0)
+    starts = await _starts(db, party, {int(r["cp_id"]) for r in rows})
+    return [session_object(settings, row, starts.get(int(row["cp_id"]), [])) for row in rows], int(
+        total or 0
+    )
+
+
+async def _starts(db: Database, party: Party, cps: set[int]) -> dict[int, list[dict[str, Any]]]:
+    """The party's accepted START_SESSION commands at these charge points (their args)."""
+    if not cps:
+        return {}
+    marks = ", ".join("?" * len(cps))
+    rows = await db.fetch(
+        "SELECT charge_point_id, args FROM ocpi_commands WHERE party_row = ?"  # noqa: S608
+        " AND command = 'START_SESSION' AND result = 'ACCEPTED'"
+        f" AND charge_point_id IN ({marks}) ORDER BY id",  # placeholders only
+        party.id,
+        *sorted(cps),
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(int(row["charge_point_id"]), []).append(json.loads(row["args"]))
+    return found
 
 
 async def find_open(db: Database, wanted: str) -> Row | None:
@@ -145,7 +160,11 @@ def _cp_of(wanted: str) -> int | None:
     return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 18 else -1
 
 
-def session_object(settings: OcpiSettings, row: Row) -> dict[str, Any]:
+def session_object(
+    settings: OcpiSettings, row: Row, starts: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The OCPI Session of one row of `_MINE`; `starts`: the party's accepted START_SESSION
+    commands at its charge point, oldest first (the session's auth_method, reference)."""
     token = json.loads(row["token"])
     started = from_db(row["started_at"])
     assert started is not None
@@ -169,13 +188,13 @@ def session_object(settings: OcpiSettings, row: Row) -> dict[str, Any]:
     if row["stopped_at"] is not None:
         found["end_date_time"] = timestamp(from_db(row["stopped_at"]))
         found["total_cost"] = total_cost(row)
-    command = json.loads(row["started_by"]) if row["started_by"] else None
-    if command is not None and command.get("id_tag", "").upper() == row["tag"]:
+    for command in reversed(starts):  # the last one that started it
         sent = datetime.fromisoformat(command["received_at"])
-        if abs(sent - started) <= COMMAND_WINDOW:
+        if command["id_tag"].upper() == row["tag"] and abs(sent - started) <= COMMAND_WINDOW:
             found["auth_method"] = "COMMAND"
             if command.get("authorization_reference"):
                 found["authorization_reference"] = command["authorization_reference"]
+            break
     return found
 
 

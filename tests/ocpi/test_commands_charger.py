@@ -30,7 +30,9 @@ async def result_of(emsp: Platform, uid: str) -> str:
 
     async def arrived() -> bool:
         state = await command_state(emsp.store.db, uid)
-        return state is not None and state["result"] is not None
+        assert state is not None
+        assert state["response"] == "ACCEPTED", state  # no result follows a refusal
+        return state["result"] is not None
 
     await until(arrived, 30.0)
     state = await command_state(emsp.store.db, uid)
@@ -90,7 +92,8 @@ async def test_commands_drive_a_real_charger(start_platform: Start, tmp_path: Pa
             assert not sim.reservations.reserved(1)
 
             # Start: RemoteStart at the charger, which starts Mia's transaction.
-            sent = await send(emsp, "START_SESSION", {**where, "token": mia_token()})
+            start = {**where, "token": mia_token(), "authorization_reference": "MIA-AUTH-7"}
+            sent = await send(emsp, "START_SESSION", start)
             assert await result_of(emsp, sent.uid) == "ACCEPTED"
             assert sim.calls("RemoteStartTransaction")[0]["idTag"] == "MIA01"
             await eventually(lambda: bool(central.open_transactions("OLGA-1")), 20.0)
@@ -102,7 +105,10 @@ async def test_commands_drive_a_real_charger(start_platform: Start, tmp_path: Pa
             await until(lambda: listed("ACTIVE"))
             (running,) = await sessions_at_cpo(emsp, cpo)
             assert running["cdr_token"]["uid"] == "MIA01"
-            assert running["auth_method"] == "COMMAND"
+            assert (running["auth_method"], running["authorization_reference"]) == (
+                "COMMAND",
+                "MIA-AUTH-7",
+            )
             assert (running["location_id"], running["evse_uid"]) == (
                 world["location"],
                 world["evse"],
@@ -175,7 +181,12 @@ async def test_start_stop_and_unlock_on_an_ocpp_201_charger(
             assert sim.calls("RequestStopTransaction")[0]["transactionId"] == tx.id
             await eventually(lambda: not central.open_transactions("OLGA-1"), 20.0)
 
+            async def finished() -> bool:  # the unlock is judged by the last session there
+                return [s["status"] for s in await sessions_at_cpo(emsp, cpo)] == ["COMPLETED"]
+
+            await until(finished)
             sent = await send(emsp, "UNLOCK_CONNECTOR", {**where, "connector_id": "1"})
+            assert sent.response == "ACCEPTED"
             assert await result_of(emsp, sent.uid) == "NOT_SUPPORTED"
             state = await command_state(emsp.store.db, sent.uid)
             assert state is not None
