@@ -359,6 +359,11 @@ async def receive_command(
 
 async def take_commands(db: Database, site_id: int, *, now: datetime) -> list[dict[str, Any]]:
     """The site's queued commands still in time, each handed out once (state delivered)."""
+    waiting = await db.fetchval(  # a read first: an idle site's polls write nothing
+        "SELECT 1 FROM ocpi_commands WHERE site_id = ? AND state = 'queued' LIMIT 1", site_id
+    )
+    if waiting is None:
+        return []
     rows = await db.fetch(
         "UPDATE ocpi_commands SET state = 'delivered' WHERE site_id = ? AND state = 'queued'"
         " AND deadline_at > ? RETURNING id, command, cp_ocpp_id, connector_id, args",
