@@ -34,7 +34,7 @@ from typing import Any
 from .api.http import plain
 from .billing.advisor import Situation, recommend, situation
 from .billing.calendar import Month, local_date
-from .services import subscriptions
+from .services import installations, subscriptions
 from .services.sessions import SessionFilter, csv_text, month_usage, sessions_for
 from .storage.timefmt import utc_now
 from .store import CardStatus, Correction, Step, StepAction, Store
@@ -108,6 +108,8 @@ def _installation_parser(sub: Any) -> None:
         verb = inst_sub.add_parser(name, help=text)
         if name == "order":
             verb.add_argument("--account", type=int, required=True)
+            verb.add_argument("--plan", help="the charge-point plan approval starts")
+            verb.add_argument("--immediate-start", action="store_true")
         verb.add_argument("--phases", type=int, choices=(1, 3), required=True)
         verb.add_argument("--cable-mm2", type=Decimal, required=True)
         verb.add_argument("--car-max-kw", type=Decimal, required=True)
@@ -278,14 +280,20 @@ async def _installation(store: Store, args: argparse.Namespace) -> Any:
         now = utc_now()
         advice = recommend(_situation(args))
         return await orders.create(
-            args.account, advice, now=now, today=local_date(now), actor=ACTOR
+            args.account,
+            advice,
+            now=now,
+            today=local_date(now),
+            actor=ACTOR,
+            plan_code=args.plan,
+            immediate_start=args.immediate_start,
         )
     if args.action == "list":
         return await orders.list(args.account)
     if args.action == "show":
         return await orders.get(args.id)
     step = Step(StepAction(args.step), args.on, args.date, args.text)
-    return await orders.step(args.id, step, now=utc_now(), actor=ACTOR)
+    return await installations.step(store, args.id, step, now=utc_now(), actor=ACTOR)
 
 
 WORK: dict[str, Work] = {

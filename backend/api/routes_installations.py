@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ..billing.advisor import RANGES, Situation, recommend, situation
 from ..billing.calendar import local_date
+from ..services import installations
 from ..store import Step, StepAction
 from . import schemas
 from .app_keys import CLOCK, STORE
@@ -51,7 +52,14 @@ ANSWERS = {
     vol.Optional("back_office", default=False): bool,
 }
 ADVICE = vol.Schema(ANSWERS)
-ORDER = vol.Schema({**ANSWERS, vol.Optional("account_id"): schemas.ID})
+ORDER = vol.Schema(
+    {
+        **ANSWERS,
+        vol.Optional("account_id"): schemas.ID,
+        vol.Optional("plan"): schemas.text(60),
+        vol.Optional("immediate_start", default=False): bool,
+    }
+)
 STEP = vol.Schema(
     {
         vol.Required("action"): vol.Coerce(StepAction),
@@ -87,7 +95,13 @@ async def create_order(request: web.Request) -> web.Response:
     advice = recommend(_situation(data))  # worked out here: a client's advice is not taken
     now = request.app[CLOCK]()
     stored = await request.app[STORE].installations.create(
-        account_id, advice, now=now, today=local_date(now), actor=actor(request)
+        account_id,
+        advice,
+        now=now,
+        today=local_date(now),
+        actor=actor(request),
+        plan_code=data.get("plan"),
+        immediate_start=data["immediate_start"],
     )
     return ok(stored, 201)
 
@@ -103,7 +117,8 @@ async def get_order(request: web.Request) -> web.Response:
 async def step(request: web.Request) -> web.Response:
     admin(request)
     data = await body(request, STEP)
-    stored = await request.app[STORE].installations.step(
+    stored = await installations.step(
+        request.app[STORE],
         path_id(request),
         Step(data["action"], data["on"], data.get("date"), data["text"]),
         now=request.app[CLOCK](),

@@ -11,6 +11,7 @@ from aiohttp import web
 from ..billing.calendar import Month
 from ..billing.errors import BillingError
 from ..invoicing import Invoicing, RunSummary
+from ..services import installations
 from ..store import CardStatus, Step, StepAction
 from .ctx import actor_of, db_of, now_of, path_id, store_of, today_of
 from .forms import FormError, field
@@ -76,7 +77,8 @@ async def installation_step(request: web.Request) -> web.Response:
         action = StepAction(form["action"])
     except ValueError as err:
         raise FormError("form.unknown_action") from err
-    await store_of(request).installations.step(
+    await installations.step(
+        store_of(request),
         path_id(request),
         Step(action, on, _day(form, "date"), form["text"]),
         now=now_of(request),

@@ -37,7 +37,9 @@ from ..store.audit import AuditLog
 __all__ = [
     "SubscriptionView",
     "accept_application",
+    "accept_in",
     "apply",
+    "apply_in",
     "give_notice_now",
     "load_plans",
     "notice_terms",
@@ -221,7 +223,35 @@ async def apply(
 ) -> SubscriptionView:
     """An application for a plan (art. 3.1): a card plan names one of the account's cards, a
     charge-point plan one of its charge points, prepaid neither; it starts once accepted."""
-    plans = await load_plans(db)
+    async with db.transaction() as tx:
+        sub_id = await apply_in(
+            tx,
+            account_id,
+            plan_code,
+            on,
+            card_id=card_id,
+            charge_point_id=charge_point_id,
+            immediate_start=immediate_start,
+            now=now,
+            actor=actor,
+        )
+        return await subscription(tx, sub_id, account_id, on)
+
+
+async def apply_in(
+    tx: Queries,
+    account_id: int,
+    plan_code: str,
+    on: date,
+    *,
+    card_id: int | None,
+    charge_point_id: int | None,
+    immediate_start: bool,
+    now: datetime,
+    actor: str,
+) -> int:
+    """`apply` inside the caller's transaction; the new subscription's id."""
+    plans = await load_plans(tx)
     if plan_code not in plans:
         raise NotFound(f"plan {plan_code!r} not found")
     kind = plans[plan_code].kind
@@ -229,37 +259,36 @@ async def apply(
         kind is PlanKind.CHARGE_POINT
     ):
         raise Invalid(f"a {kind.value} plan names {_names(kind)}")
-    async with db.transaction() as tx:
-        for table, record_id in (("cards", card_id), ("charge_points", charge_point_id)):
-            if record_id is None:
-                continue
-            owner = await tx.fetchval(f"SELECT account_id FROM {table} WHERE id = ?", record_id)
-            if owner is None or int(owner) != account_id:
-                raise NotFound(f"{table[:-1].replace('_', ' ')} {record_id} not found")
-        sub_id = int(
-            await tx.fetchval(
-                "INSERT INTO subscriptions (account_id, plan_code, card_id, charge_point_id,"
-                " status, applied_on, immediate_start, created_at)"
-                " VALUES (?, ?, ?, ?, 'applied', ?, ?, ?) RETURNING id",
-                account_id,
-                plan_code,
-                card_id,
-                charge_point_id,
-                on.isoformat(),
-                int(immediate_start),
-                to_db(now),
-            )
+    for table, record_id in (("cards", card_id), ("charge_points", charge_point_id)):
+        if record_id is None:
+            continue
+        owner = await tx.fetchval(f"SELECT account_id FROM {table} WHERE id = ?", record_id)
+        if owner is None or int(owner) != account_id:
+            raise NotFound(f"{table[:-1].replace('_', ' ')} {record_id} not found")
+    sub_id = int(
+        await tx.fetchval(
+            "INSERT INTO subscriptions (account_id, plan_code, card_id, charge_point_id,"
+            " status, applied_on, immediate_start, created_at)"
+            " VALUES (?, ?, ?, ?, 'applied', ?, ?, ?) RETURNING id",
+            account_id,
+            plan_code,
+            card_id,
+            charge_point_id,
+            on.isoformat(),
+            int(immediate_start),
+            to_db(now),
         )
-        await AuditLog.add(
-            tx,
-            at=now,
-            actor=actor,
-            account_id=account_id,
-            action="subscription.apply",
-            subject=f"subscription:{sub_id}",
-            detail={"plan": plan_code},
-        )
-        return await subscription(tx, sub_id, account_id, on)
+    )
+    await AuditLog.add(
+        tx,
+        at=now,
+        actor=actor,
+        account_id=account_id,
+        action="subscription.apply",
+        subject=f"subscription:{sub_id}",
+        detail={"plan": plan_code},
+    )
+    return sub_id
 
 
 def _names(kind: PlanKind) -> str:
@@ -276,20 +305,27 @@ async def accept_application(
     """The operator accepts (art. 3.1); billing sets the start (a charge-point plan waits out
     the 14 days of cooling-off unless an immediate start was asked for) and the minimum term."""
     async with db.transaction() as tx:
-        await tx.execute("UPDATE subscriptions SET status = status WHERE id = ?", sub_id)
-        view = await subscription(tx, sub_id, None, on)
-        accepted = accept(view.contract, on)
-        assert accepted.starts_on is not None
-        await tx.execute(
-            "UPDATE subscriptions SET status = 'accepted', accepted_on = ?, starts_on = ?,"
-            " minimum_term_ends_on = ? WHERE id = ?",
-            on.isoformat(),
-            accepted.starts_on.isoformat(),
-            accepted.minimum_term_end.isoformat() if accepted.minimum_term_end else None,
-            sub_id,
-        )
-        await _audit(tx, view, "accept", now, actor, {"starts_on": accepted.starts_on})
-        return await subscription(tx, sub_id, None, on)
+        return await accept_in(tx, sub_id, on, now=now, actor=actor)
+
+
+async def accept_in(
+    tx: Queries, sub_id: int, on: date, *, now: datetime, actor: str
+) -> SubscriptionView:
+    """`accept_application` inside the caller's transaction."""
+    await tx.execute("UPDATE subscriptions SET status = status WHERE id = ?", sub_id)
+    view = await subscription(tx, sub_id, None, on)
+    accepted = accept(view.contract, on)
+    assert accepted.starts_on is not None
+    await tx.execute(
+        "UPDATE subscriptions SET status = 'accepted', accepted_on = ?, starts_on = ?,"
+        " minimum_term_ends_on = ? WHERE id = ?",
+        on.isoformat(),
+        accepted.starts_on.isoformat(),
+        accepted.minimum_term_end.isoformat() if accepted.minimum_term_end else None,
+        sub_id,
+    )
+    await _audit(tx, view, "accept", now, actor, {"starts_on": accepted.starts_on})
+    return await subscription(tx, sub_id, None, on)
 
 
 async def reject_application(

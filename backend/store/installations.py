@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (SQL text is built from constant column lists only; values are bound)
 """Installation orders (seed 002) as stored: ordered from the advisor's advice, then moved one
 step at a time by an administrator (partner appointment, installed with the technician's test
 session, inspection, approved or rejected with the report's reasons).
@@ -5,13 +6,16 @@ session, inspection, approved or rejected with the report's reasons).
 The steps' rules are backend.billing.installation's (a step out of order raises its
 InvalidTransition, a BillingError); this module loads, applies and saves them, each change
 audited in the same transaction. Approval adds the charge point to the customer's account in
-that transaction too: an approval refused or failed creates nothing.
+that transaction too: an approval refused or failed creates nothing. An order may name the
+charge-point plan the customer chose; the caller's `on_approved` (backend/services/
+installations.py) then starts that subscription inside the same transaction.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -51,6 +55,14 @@ class StoredOrder:
     account_id: int
     order: InstallationOrder
     advice: dict[str, Any]
+    plan_code: str | None = None  # the charge-point plan approval starts
+    immediate_start: bool = False  # art. 29.1: no 14-day wait
+    subscription_id: int | None = None  # the subscription approval started
+
+
+# (tx, the order, the charge point approval added, the day) → the subscription started, if any
+OnApproved = Callable[[Queries, StoredOrder, int, date], Awaitable[int | None]]
+_COLUMNS = "id, account_id, detail, advice, plan_code, immediate_start, subscription_id"
 
 
 def _json(value: Any) -> str:
@@ -87,6 +99,9 @@ def _stored(row: dict[str, Any]) -> StoredOrder:
         int(row["account_id"]),
         _order_from(json.loads(row["detail"])),
         json.loads(row["advice"]),
+        row["plan_code"],
+        bool(row["immediate_start"]),
+        int(row["subscription_id"]) if row["subscription_id"] is not None else None,
     )
 
 
@@ -101,17 +116,35 @@ class Installations:
         self._db = db
 
     async def create(
-        self, account_id: int, advice: Advice, *, now: datetime, today: date, actor: str
+        self,
+        account_id: int,
+        advice: Advice,
+        *,
+        now: datetime,
+        today: date,
+        actor: str,
+        plan_code: str | None = None,
+        immediate_start: bool = False,
     ) -> StoredOrder:
-        """An order for the charge point the advisor recommended."""
+        """An order for the charge point the advisor recommended (and the charge-point plan
+        its approval starts, when named)."""
         async with self._db.transaction() as tx:
+            if plan_code is not None:
+                kind = await tx.fetchval("SELECT kind FROM plans WHERE code = ?", plan_code)
+                if kind is None:
+                    raise NotFound(f"plan {plan_code!r} not found")
+                if kind != "charge_point":
+                    raise Invalid(f"plan {plan_code!r} is not a charge-point plan")
             order_id = int(
                 await tx.fetchval(
                     "INSERT INTO installation_orders (account_id, state, detail, advice,"
-                    " created_at) VALUES (?, 'ordered', '{}', ?, ?) RETURNING id",
+                    " created_at, plan_code, immediate_start)"
+                    " VALUES (?, 'ordered', '{}', ?, ?, ?, ?) RETURNING id",
                     account_id,
                     _json(advice),
                     to_db(now),
+                    plan_code,
+                    int(immediate_start),
                 )
             )
             order = InstallationOrder(str(order_id), str(account_id), today)
@@ -127,11 +160,13 @@ class Installations:
                 subject=f"installation:{order_id}",
                 detail={"power_kw": advice.power_kw},
             )
-        return StoredOrder(order_id, account_id, order, json.loads(_json(advice)))
+        return StoredOrder(
+            order_id, account_id, order, json.loads(_json(advice)), plan_code, immediate_start
+        )
 
     async def list(self, scope: int | None, *, limit: int = MAX_LISTED) -> list[StoredOrder]:
         """Newest first; `scope` an account id, or None for every account (administrators)."""
-        sql = "SELECT id, account_id, detail, advice FROM installation_orders"
+        sql = f"SELECT {_COLUMNS} FROM installation_orders"
         args: list[Any] = []
         if scope is not None:
             sql += " WHERE account_id = ?"
@@ -142,7 +177,15 @@ class Installations:
     async def get(self, order_id: int, scope: int | None = None) -> StoredOrder:
         return _stored(await self._row(self._db, order_id, scope))
 
-    async def step(self, order_id: int, step: Step, *, now: datetime, actor: str) -> StoredOrder:
+    async def step(
+        self,
+        order_id: int,
+        step: Step,
+        *,
+        now: datetime,
+        actor: str,
+        on_approved: OnApproved | None = None,
+    ) -> StoredOrder:
         """Move an order one step; billing refuses a step out of order (nothing changes)."""
         try:
             async with self._db.transaction() as tx:
@@ -152,10 +195,16 @@ class Installations:
                 )
                 stored = _stored(await self._row(tx, order_id, None))
                 order = await self._apply(tx, stored, step, now)
+                if order.state is OrderState.APPROVED and on_approved is not None:
+                    assert order.charge_point_id is not None
+                    started = await on_approved(tx, stored, int(order.charge_point_id), step.on)
+                    stored = dataclasses.replace(stored, subscription_id=started)
                 await tx.execute(
-                    "UPDATE installation_orders SET state = ?, detail = ? WHERE id = ?",
+                    "UPDATE installation_orders SET state = ?, detail = ?, subscription_id = ?"
+                    " WHERE id = ?",
                     order.state.value,
                     _json(order),
+                    stored.subscription_id,
                     stored.id,
                 )
                 await AuditLog.add(
@@ -198,7 +247,7 @@ class Installations:
     @staticmethod
     async def _row(db: Queries, order_id: int, scope: int | None) -> dict[str, Any]:
         row = await db.fetchrow(
-            "SELECT id, account_id, detail, advice FROM installation_orders WHERE id = ?",
+            f"SELECT {_COLUMNS} FROM installation_orders WHERE id = ?",
             order_id,
         )
         if row is None or (scope is not None and int(row["account_id"]) != scope):

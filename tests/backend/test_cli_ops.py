@@ -154,9 +154,17 @@ async def test_subscription_and_installation_verbs(schema_url: str, store: Store
     code, advice, _ = await _cli(schema_url, "installation", "advise", *answers)
     assert (code, advice["power_kw"], advice["amps"]) == (0, "22", 32)
     code, order, _ = await _cli(
-        schema_url, "installation", "order", "--account", str(ids["account"]), *answers
+        schema_url,
+        "installation",
+        "order",
+        "--account",
+        str(ids["account"]),
+        "--plan",
+        "CP-FIXED-1Y",
+        "--immediate-start",
+        *answers,
     )
-    assert (code, order["order"]["state"]) == (0, "ordered")
+    assert (code, order["order"]["state"], order["plan_code"]) == (0, "ordered", "CP-FIXED-1Y")
     oid = str(order["id"])
     ordered_on = date.fromisoformat(order["order"]["ordered_on"])  # the verb's today
 
@@ -191,6 +199,12 @@ async def test_subscription_and_installation_verbs(schema_url: str, store: Store
     assert order["order"]["state"] == "approved"
     points = await store.sites.list_charge_points(ids["account"])
     assert sorted(p.ocpp_id for p in points) == ["LEA-1", "LEA-2"]
+    # Approval started the order's plan for the new charge point, at once (immediate start).
+    code, view, _ = await _cli(
+        schema_url, "subscription", "show", str(order["subscription_id"]), "--on", str(day(5))
+    )
+    new_point = next(p for p in points if p.ocpp_id == "LEA-2")
+    assert (code, view["charge_point_id"], view["starts_on"]) == (0, new_point.id, str(day(5)))
     code, listed, _ = await _cli(
         schema_url, "installation", "list", "--account", str(ids["account"])
     )

@@ -367,3 +367,45 @@ async def test_apply_and_the_operator_accepts_or_rejects(env: Env) -> None:
         "subscription.apply",
         "subscription.reject",
     ]
+
+
+async def test_approval_starts_the_orders_charge_point_plan(env: Env) -> None:
+    portal, seeded, _, _ = env
+    store, anna, admin = _store(portal), seeded.tokens["anna"], seeded.tokens["admin"]
+    for plan, expected in (("NO-SUCH-PLAN", 404), ("CARD-FLEX", 400)):
+        status, _ = await _api(
+            portal, "POST", "/installation-orders", anna, {**ANSWERS, "plan": plan}
+        )
+        assert status == expected
+    assert await _rows(store, "installation_orders") == []
+    status, order = await _api(
+        portal, "POST", "/installation-orders", anna, {**ANSWERS, "plan": "CP-FIXED-1Y"}
+    )
+    assert (status, order["plan_code"], order["subscription_id"]) == (201, "CP-FIXED-1Y", None)
+    oid, subscriptions = order["id"], await _rows(store, "subscriptions")
+    path = f"/installation-orders/{oid}/steps"
+    for step in (
+        {"action": "schedule", "on": "2026-11-23", "date": "2026-11-24"},
+        {"action": "installed", "on": "2026-11-24", "text": "tx-test"},
+        {"action": "inspection", "on": "2026-11-24", "date": "2026-11-26"},
+    ):
+        assert (await _api(portal, "POST", path, admin, step))[0] == 200
+    # Approved on 26 Nov: the plan is applied for on the order's day, accepted today, and
+    # (a consumer, no immediate start) starts after the 14 days of cooling-off.
+    approve = {"action": "approve", "on": "2026-11-26", "text": "anna-carport"}
+    status, order = await _api(portal, "POST", path, admin, approve)
+    assert status == 200
+    sub = order["subscription_id"]
+    assert sub is not None
+    assert len(await _rows(store, "subscriptions")) == len(subscriptions) + 1
+    status, view = await _api(portal, "GET", f"/subscriptions/{sub}", anna)
+    assert status == 200
+    assert view["charge_point_id"] == int(order["order"]["charge_point_id"])
+    assert (view["plan_code"], view["applied_on"], view["accepted_on"]) == (
+        "CP-FIXED-1Y",
+        "2026-11-23",
+        "2026-11-26",
+    )
+    assert (view["starts_on"], view["minimum_term_end"]) == ("2026-12-11", "2027-12-11")
+    actions = [e.action for e in await store.audit.list(seeded.accounts["anna"], limit=200)]
+    assert actions[-3:] == ["subscription.apply", "subscription.accept", "installation.approved"]
