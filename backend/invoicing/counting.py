@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (SQL text is built from constant parts and placeholders only)
 """How many sessions a run of a month reads, counted by the database (the summary of a
 partitioned run, and of a re-run that loads nothing): the same rows `load_sessions` reads."""
 
@@ -7,35 +8,22 @@ from ..billing.calendar import Month
 from ..storage import Database
 from .contracts import load_contracts, load_plans
 from .load import history_points, window_of
-from .load_sessions import CHECKED
-
-_FROM = (
-    " FROM sessions s LEFT JOIN cards c ON c.id = s.card_id"
-    " LEFT JOIN charge_points cp ON cp.id = s.charge_point_id WHERE"
-)
+from .load_sessions import CHECKED, Lookups, history_rows
 
 
 async def count_sessions(db: Database, month: Month) -> int:
     window = window_of(month)
     total = int(
         await db.fetchval(
-            "SELECT count(*)" + _FROM + CHECKED + " s.started_at >= ? AND s.started_at < ?",
+            "SELECT count(*) FROM sessions s WHERE"
+            + CHECKED
+            + " s.started_at >= ? AND s.started_at < ?",
             *window,
         )
         or 0
     )
-    ids = history_points(await load_contracts(db, await load_plans(db)))
-    for chunk in range(0, len(ids), 500):
-        part = ids[chunk : chunk + 500]
-        marks = ", ".join("?" for _ in part)
-        for row in await db.fetch(
-            "SELECT s.charge_point_id, count(*) AS n"
-            + _FROM
-            + CHECKED
-            + f" s.started_at < ? AND s.energy_wh > 0 AND s.charge_point_id IN ({marks})"
-            " AND cp.account_id = c.account_id GROUP BY s.charge_point_id",
-            window[0],
-            *map(int, part),
-        ):
-            total += int(row["n"])
+    points = history_points(await load_contracts(db, await load_plans(db)))
+    lookups = Lookups()
+    for chunk in range(0, len(points), 500):
+        total += len(await history_rows(db, lookups, window[0], points[chunk : chunk + 500]))
     return total

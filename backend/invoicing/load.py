@@ -26,7 +26,7 @@ from .indexations import load_indexations
 from .lease import load_lease_drivers
 from .load_cards import load_cards
 from .load_events import load_charges, load_outages
-from .load_sessions import LOOKBACK_MONTHS, Scope, Sessions
+from .load_sessions import LOOKBACK_MONTHS, Lookups, Scope, Sessions
 from .stamps import utc_text
 from .switches import load_switches
 
@@ -75,19 +75,26 @@ def history_points(contracts: list[tuple[Row, Contract]]) -> list[str]:
 
 def _scope(
     part: Part,
+    lookups: Lookups,
     contracts: list[tuple[Row, Contract]],
     owners: list[GuestOwner],
     drivers: list[LeaseDriver],
 ) -> Scope:
     """What partition `part` must read to compute its accounts' documents exactly as a run of
-    all accounts does: its cards' sessions, those of cards whose contract is its own, and every
+    all accounts does: its cards' sessions, those of cards whose contract is its own, every
     session at a charge point one of its rules looks at (contracts' for the idle fee, guest
-    owners' for the credit note, lease drivers' for the statement)."""
+    owners' for the credit note, lease drivers' for the statement); the first partition also
+    those of no card account."""
 
     def mine(account: str) -> bool:
         return part.low <= int(account) <= part.high
 
     cards = {
+        card
+        for card, (_, account) in lookups.cards.items()
+        if (part.low <= account <= part.high if account is not None else part.first)
+    }
+    cards |= {
         int(s["card_id"]) for s, c in contracts if s["card_id"] is not None and mine(c.account_id)
     }
     points = {
@@ -110,11 +117,13 @@ async def load_month(db: Database, month: Month, part: Part | None = None) -> Lo
     owners = await load_guest_owners(db)
     drivers = await load_lease_drivers(db)
     points = history_points(contracts)
+    lookups = Lookups()
+    await lookups.read(db)
     scope = None
     if part is not None:
-        scope = _scope(part, contracts, owners, drivers)
+        scope = _scope(part, lookups, contracts, owners, drivers)
         points = [p for p in points if int(p) in scope.points]
-    sessions = Sessions(month, open_months, frozenset(prepaid_uids), scope)
+    sessions = Sessions(month, open_months, frozenset(prepaid_uids), lookups, scope)
     await sessions.load(db, db.engine, window, points)
     month_input = MonthInput(
         month=month,

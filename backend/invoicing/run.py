@@ -36,15 +36,17 @@ ATTEMPTS = 3
 
 @dataclass
 class Timings:
-    """Where a run's time went (seconds; a partitioned run's load and rules are summed over
-    its parts, which run at once)."""
+    """Where a run's time went, in seconds. `load` and `rules` are summed over a partitioned
+    run's parts, which run at once: `parts` is the wall time of that phase, `merge` numbering
+    and ordering their results."""
 
     load: float = 0.0
     rules: float = 0.0
+    parts: float = 0.0
     merge: float = 0.0
     persist: float = 0.0
     wall: float = 0.0
-    parts: int = 1
+    partitions: int = 1
 
 
 def compute(loaded: Loaded, numbers: dict[str, int], issued_on: date | None) -> MonthRun:
@@ -126,17 +128,15 @@ async def invoice_month(
         if workers > 1 and url is not None:
             clock = time.perf_counter()
             results = await run_parts(db, url, month, issued_on, workers)
-            merged = merge(month, results, numbers)
+            spent.parts = time.perf_counter() - clock
             spent.load = sum(r.load_seconds for r in results)
             spent.rules = sum(r.rules_seconds for r in results)
-            spent.merge = (
-                time.perf_counter()
-                - clock
-                - max((r.load_seconds + r.rules_seconds for r in results), default=0.0)
-            )
-            spent.parts = len(results)
+            spent.partitions = len(results)
             if any(r.run_at is not None for r in results):
                 continue  # a concurrent run of the month committed meanwhile
+            clock = time.perf_counter()
+            merged = merge(month, results, numbers)
+            spent.merge = time.perf_counter() - clock
             run, to_store, skipped = merged.run, merged.to_store, merged.reported
             sessions = await count_sessions(db, month)
         else:
@@ -148,11 +148,9 @@ async def invoice_month(
             clock = time.perf_counter()
             run = compute(loaded, numbers, issued_on)
             spent.rules = time.perf_counter() - clock
-            to_store, skipped, sessions = (
-                ToStore.of(loaded),
-                reported(loaded, run),
-                loaded.session_count,
-            )
+            spent.parts = spent.load + spent.rules
+            to_store, skipped = ToStore.of(loaded), reported(loaded, run)
+            sessions = loaded.session_count
         clock = time.perf_counter()
         try:
             async with db.transaction() as tx:
