@@ -11,7 +11,7 @@ from aiohttp import web
 
 from ..store import Store
 from .client import OcpiClient
-from .commands import Bell
+from .command_queue import Bell
 from .envelope import CLIENT_ERROR, INVALID_PARAMETERS, OcpiError, envelope, token_candidates
 from .parties import Parties, Party
 from .settings import OcpiSettings

@@ -21,7 +21,7 @@ from aiohttp import web
 from ..store import Store
 from .cdrs_in import cdr_body, receive_cdr
 from .client import OcpiClient
-from .commands import Bell
+from .command_queue import Bell
 from .cpo import locations, tariffs
 from .credentials import accept, our_credentials
 from .envelope import (

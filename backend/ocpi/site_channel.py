@@ -20,7 +20,8 @@ from ..api.auth import site
 from ..api.errors import ApiError
 from ..api.http import body, ok, path_id
 from .client import OcpiClient
-from .commands import RESULTS, Bell, site_result, take_commands
+from .command_queue import Bell, site_result, take_commands
+from .commands import RESULTS
 
 BELL = web.AppKey("ocpi_bell", Bell)
 SITE_CLIENT = web.AppKey("ocpi_site_client", OcpiClient)

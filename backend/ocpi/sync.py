@@ -16,7 +16,7 @@ from ..storage import Database
 from ..store import Store
 from .cdrs_out import send_cdrs
 from .client import OcpiClient
-from .commands import expire
+from .command_queue import expire
 from .envelope import OcpiError, dumps
 from .parties import Parties, Party
 from .sessions_out import push_sessions
