@@ -289,9 +289,12 @@ class CentralSystem:
     async def push_local_list(
         self, cards: Sequence[Card], cp_id: str | None = None
     ) -> dict[str, str]:
-        """Send `cards` as a differential update to one or every connected charger."""
-        targets = [cp_id] if cp_id is not None else list(self._hub.sessions)
+        """Send `cards` as a differential update to one or every connected charger (those
+        not approved get none: admission.py `held`)."""
+        targets = [cp_id] if cp_id is not None else self._approved_sessions()
         results: dict[str, str] = {}
+        if cp_id is not None and self._hub.admission.held(cp_id):
+            return {cp_id: "NotReady"}
         for target in targets:
             try:
                 results[target] = await push_cards(self._control.session(target), cards)
@@ -312,8 +315,11 @@ class CentralSystem:
     async def replace_card_list(self, full: CardListDelta) -> None:
         """Make the local list exactly `full` and send it whole to the connected chargers."""
         await self._hub.cards.replace(full)
-        for cp_id in list(self._hub.sessions):
+        for cp_id in self._approved_sessions():
             self._spawn(self._push_full_list(cp_id))
+
+    def _approved_sessions(self) -> list[str]:
+        return [cp for cp in self._hub.sessions if not self._hub.admission.held(cp)]
 
     async def _push_full_list(self, cp_id: str) -> None:
         try:

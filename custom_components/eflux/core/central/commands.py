@@ -60,8 +60,9 @@ class ChargerControl:
         return await self.session(cp_id).request(action, payload)
 
     def _not_pending(self, cp_id: str) -> None:
-        """Neither OCPP version allows a remote start/stop to a charger whose boot is Pending."""
-        if cp_id in self.hub.admission.pending:
+        """Neither OCPP version allows a remote start/stop to a charger whose boot is Pending
+        (nor is one sent to a charger not approved: admission.py `held`)."""
+        if self.hub.admission.held(cp_id):
             raise NotReady(cp_id)
 
     async def remote_start(self, cp_id: str, connector_id: int, id_tag: str) -> str:

@@ -53,6 +53,9 @@ class CentralConfig:
     # "pending": chargers neither configured nor approved connect but boot Pending until
     # approved (admission.py); otherwise accept_new_chargers decides (all / listed only).
     boot_policy: str = ""
+    # Under "pending": at most this many new chargers wait for approval at once; the boot of
+    # any further unknown id is Rejected (a flood of made-up ids cannot fill the approvals).
+    max_pending_chargers: int = 50
     known_charge_points: frozenset[str] = frozenset()
     # Security profile 1: HTTP basic auth per charge point (username = charge point id).
     passwords: Mapping[str, str] = field(default_factory=dict)

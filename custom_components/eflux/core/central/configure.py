@@ -147,7 +147,7 @@ async def configure_v201(session: V201Session) -> None:
                     break
             await hub.save_configuration(cp_id, await session.get_variables(V201_VARIABLES[:2]))
             master = hub.config.authorization.master_pass_group
-            if master is not None:  # C16: the charger lets this group stop any session
+            if master is not None and not hub.admission.held(cp_id):  # C16: may stop any
                 await session.set_variables([("AuthCtrlr", "MasterPassGroupId", master)])
         await sync_local_list(session)
     except CentralError as err:
@@ -156,8 +156,11 @@ async def configure_v201(session: V201Session) -> None:
 
 
 async def sync_local_list(session: OcppSession) -> None:
-    """Send the whole local list when the charger's version differs from ours."""
+    """Send the whole local list when the charger's version differs from ours (never to a
+    charger not approved: the cards are no business of a stranger on the LAN)."""
     cards = session.hub.cards
+    if session.hub.admission.held(session.id):
+        return
     if cards.version == 0 or not session.local_list_supported():
         return
     if await session.local_list_version() == cards.version:

@@ -167,7 +167,7 @@ class ChargerHub:
             booted_at=now,
             last_seen=now,
             online=cp_id in self.sessions,
-            boot_status=self.admission.boot_status(cp_id),
+            boot_status=self.admission.boot_status(cp_id, self.sessions),
         )
         await self.store.write(lambda db: records.save_charge_point(db, state))
         self.states[cp_id] = state

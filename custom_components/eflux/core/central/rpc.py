@@ -66,6 +66,27 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 # How many answered CALL ids a session remembers to recognise a repeated CALL (kept small:
 # a thousand chargers each keep these).
 RECENT_IDS = 16
+# What a charger held for approval (admission.py) may still send and have handled: its boot and
+# notices that authorize no card and open, feed or close no session. Anything else gets
+# CALLERROR SecurityError (2.0.1 B02.FR.09; 1.6 §4.2: a Pending charge point sends nothing
+# unasked), and after a Rejected boot everything but BootNotification does (B03.FR.07).
+HELD_NOTICES = frozenset(
+    {
+        "Heartbeat",
+        "StatusNotification",
+        "FirmwareStatusNotification",
+        "DiagnosticsStatusNotification",
+        "SignedFirmwareStatusNotification",
+        "PublishFirmwareStatusNotification",
+        "LogStatusNotification",
+        "SecurityEventNotification",
+        "NotifyEvent",
+        "NotifyReport",
+        "NotifyMonitoringReport",
+        "NotifyCustomerInformation",
+        "NotifyDisplayMessages",
+    }
+)
 
 
 def on(action: str) -> Callable[[_F], _F]:
@@ -109,6 +130,7 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
         self._tasks: set[asyncio.Task[Any]] = set()
         self.closed = False
         self.booted = False  # a BootNotification came on this connection
+        self.boot_answer: str | None = None  # the status we answered it with
         self._called = False  # the charger sent a CALL on this connection
         self._gate = RateGate(hub.config.rate_limit)
 
@@ -181,6 +203,10 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
             self._run_after(handlers["_after_action"], frame.payload)
 
     async def _answer(self, frame: CallFrame, handlers: dict[str, Any]) -> dict[str, Any]:
+        if frame.action != "BootNotification" and self.hub.admission.held(self.id):
+            held_answer = self.while_held(frame.action, frame.payload)
+            if held_answer is not None:
+                return held_answer
         if "_on_action" not in handlers:
             if validation.has_schema(self.ocpp_version, frame.action):
                 raise RpcError(
@@ -202,6 +228,18 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
         if isinstance(result, Awaitable):
             result = await result
         return cast(dict[str, Any], result)
+
+    def while_held(self, action: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """A CALL from a charger held for approval: None to handle it as usual (a notice), or
+        the answer that refuses it (raised as CALLERROR SecurityError here)."""
+        if self.boot_answer != "Rejected" and action in HELD_NOTICES:
+            return None
+        _LOGGER.debug("%s: %s refused: not approved (boot %s)", self.id, action, self.boot_answer)
+        raise RpcError(
+            RpcCode.SECURITY_ERROR,
+            f"{action} refused: charge point {self.id} is not approved"
+            f" (boot {self.boot_answer or 'not answered yet'})",
+        )
 
     def prepare_payload(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Hook for charger quirks that must be smoothed before schema validation."""
@@ -286,7 +324,8 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
         """Record a BootNotification; the answer both versions give."""
         self.booted = True
         state = await self.hub.boot(self.id, vendor, model, firmware, serial)
-        status = state.boot_status or "Accepted"  # or Pending until approved (admission.py)
+        # or Pending until approved, Rejected when too many wait already (admission.py)
+        status = self.boot_answer = state.boot_status or "Accepted"
         return {
             "status": status,
             "currentTime": to_wire(self.hub.clock()),
@@ -296,6 +335,8 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
     # ---- handlers alike in both versions (the route map finds inherited ones) --------------
     @after("BootNotification")
     async def after_boot_notification(self, **_: Any) -> None:
+        if self.boot_answer == "Rejected":
+            return  # nothing goes to a Rejected charger (2.0.1 B03.FR.08) until it boots again
         await self.configure()
 
     @on("Heartbeat")

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from ..domain import Card
+from . import validation
+from .admission import is_refused_transaction, refused_transaction_id
 from .auth import AuthResult, card_info, group_info
 from .configure import configure_v16
 from .errors import RpcCode, RpcError
@@ -51,6 +53,31 @@ class V16Session(V16Notifications):
         ):
             return _drop_nonstandard_units(payload)
         return payload
+
+    def while_held(self, action: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """A 1.6 charger not approved (admission.py): a card is Invalid - the one answer every
+        charger obeys (a CALLERROR may send it to its offline rules) - and a StartTransaction
+        gets a refused transaction id that is never recorded (with StopTransactionOnInvalidId
+        the charger ends it at once); its StopTransaction and MeterValues are acknowledged."""
+        if action in ("Authorize", "StartTransaction"):
+            validation.check(self.ocpp_version, 2, action, payload)
+            refused = {"idTagInfo": {"status": "Invalid"}}
+            if action == "Authorize":
+                return refused
+            tx_id = refused_transaction_id()
+            _LOGGER.info(
+                "%s: StartTransaction on connector %s refused (not approved): Invalid,"
+                " transaction %d not recorded",
+                self.id,
+                payload.get("connectorId"),
+                tx_id,
+            )
+            return {"transactionId": tx_id, **refused}
+        if action in ("StopTransaction", "MeterValues") and is_refused_transaction(
+            payload.get("transactionId")
+        ):
+            return None  # the handlers acknowledge it and record nothing
+        return super().while_held(action, payload)
 
     # ---- charger -> central ----------------------------------------------------------------
     @on("BootNotification")
@@ -124,6 +151,11 @@ class V16Session(V16Notifications):
     async def on_stop_transaction(
         self, meter_stop: int, timestamp: str, transaction_id: int, **extra: Any
     ) -> dict[str, Any]:
+        if is_refused_transaction(transaction_id):  # started while not approved: not ours
+            _LOGGER.info(
+                "%s: stop of refused transaction %d, not recorded", self.id, transaction_id
+            )
+            return {"idTagInfo": {"status": "Invalid"}} if extra.get("id_tag") else {}
         stopped_at = parse_timestamp(timestamp)
         samples = parse_meter_values(extra.get("transaction_data") or [])
         reason = extra.get("reason") or "Local"
@@ -155,8 +187,10 @@ class V16Session(V16Notifications):
         self, connector_id: int, meter_value: list[dict[str, Any]], **extra: Any
     ) -> dict[str, Any]:
         connector_id = _connector(connector_id, allow_zero=True)
-        samples = parse_meter_values(meter_value)
         raw_id = extra.get("transaction_id")
+        if is_refused_transaction(raw_id):
+            return {}  # a session started while not approved: none of ours
+        samples = parse_meter_values(meter_value)
         tx = await self.hub.resolve_transaction(
             self.id, str(raw_id) if raw_id is not None else None, connector_id
         )

@@ -3,6 +3,7 @@
 
     central:
       boot_policy: pending          # accept_all | accept_listed (default) | pending
+      max_pending_chargers: 50      # pending: new chargers waiting at once; more are Rejected
       passwords: {CP-1: "…16 to 40 characters…"}   # profile 1 (basic auth), per charge point
       require_password: true        # refuse charge points without a password
       tls_cert: certs/server.pem    # profile 2: wss with this chain and key (files next to
@@ -59,9 +60,17 @@ def parse_security(sec: Section, base_dir: Path) -> dict[str, Any]:
 
 
 def _admission(sec: Section) -> dict[str, Any]:
-    """`boot_policy` (accept_all, accept_listed, pending), or the older `accept_new_chargers`."""
+    """`boot_policy` (accept_all, accept_listed, pending), or the older `accept_new_chargers`;
+    `max_pending_chargers`."""
     accept_new = sec.flag("accept_new_chargers", None)
     policy = sec.text("boot_policy", None)
+    most = sec.integer("max_pending_chargers", None, low=1)
+    if most is not None:
+        return {**_admission_policy(sec, accept_new, policy), "max_pending_chargers": most}
+    return _admission_policy(sec, accept_new, policy)
+
+
+def _admission_policy(sec: Section, accept_new: bool | None, policy: str | None) -> dict[str, Any]:
     if policy is None:
         return {"accept_new_chargers": bool(accept_new), "boot_policy": ""}
     if policy not in BOOT_POLICIES:
