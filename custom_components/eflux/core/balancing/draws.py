@@ -5,10 +5,11 @@ off to find the household. Samples and meter readings are not taken at the same 
 - a charging charger not measured yet counts its last limit, as far as the meter can have seen
   it (household.site_loads: not below the household seen before);
 - a sample taken before a change of limit had time to show (`tuning.follow_time`) leaves the
-  household uncertain by the change (a raise: `assumed`; a decrease: `released`); within that
-  doubt the household seen before holds (household.site_loads). So a meter that already sees
-  the raised car does not make the house look bigger by the raise (which used to take the raise
-  back in the next pass, 0.1-0.3 s later: raise-then-revert), nor a lowered car emptier;
+  household uncertain by the change (a raise: `assumed`; a decrease: `released`). Within a
+  raise's doubt the household seen before holds (household.site_loads), so a meter that already
+  sees the raised car does not make the house look bigger by the raise (which used to take the
+  raise back in the next pass, 0.1-0.3 s later: raise-then-revert); a decrease is counted as
+  made, so the stale sample of a paused car cannot hide a household step;
 - while such a raise is unconfirmed (at most `tuning.raise_hold`), nothing else rises or starts
   under the meters that see it: raises are rate-limited per metered circuit, decreases never.
 """

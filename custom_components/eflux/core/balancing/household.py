@@ -54,10 +54,10 @@ def site_loads(
     circuit, what may have been added since (`assumed`: the last limits of charging ones not
     measured yet, raises their samples cannot show yet) and taken away (`released`: decreases).
 
-    Where samples and readings may disagree, the household is the one seen before (the last
-    pass's) as far as the uncertainty allows, else its nearest bound: a car the meter already
-    sees at its new limit is not counted as household, and one it does not see yet (readings
-    lag) does not make the house look emptier than it was.
+    Where samples and readings may disagree (`_within_doubt`): for a raise, the household is
+    the one seen before (the last pass's) as far as the uncertainty allows, so a car the meter
+    already sees at its new limit is not counted as household; a decrease is counted as made,
+    the safe side.
 
     A silent meter's circuit counts the highest household load of its last good readings
     (`last_peaks`, kept over `tuning.meter_loss_window` up to `now`)."""
@@ -146,15 +146,19 @@ def _within_doubt(
     released: Sequence[float],
     last: PhaseAmps | None,
 ) -> None:
-    """The household between `signed - assumed` and `signed + released`: the one seen before
-    where it lies in between, else the nearest bound (see site_loads)."""
+    """The household, where samples may not show the last changes of limit yet (see
+    site_loads). A raise not sampled yet (`assumed`) leaves it between `signed - assumed` and
+    `signed`: the one seen before where it lies in between, else the nearest bound (so a meter
+    that already sees the raised car does not take the raise back). A decrease not sampled yet
+    (`released`) is always added in full: `signed + released` is the household once the car
+    has followed and an upper bound before (the safe side: a household step that comes with a
+    pause must not hide behind the paused car's stale sample, issue 15: 30 s over the fuse)."""
     for p in range(3):
-        low, high = signed[p] - assumed[p], signed[p] + released[p]
-        if last is None:
-            seen = signed[p] if assumed[p] > 0 or released[p] == 0 else high
+        if assumed[p] > 0 and last is not None:
+            base = min(max(last[p], signed[p] - assumed[p]), signed[p])
         else:
-            seen = last[p]
-        signed[p] = min(max(seen, low), high)
+            base = signed[p]
+        signed[p] = base + released[p]
 
 
 def _meter_lost(
