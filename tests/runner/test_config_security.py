@@ -87,6 +87,18 @@ def test_mistakes_are_named(tmp_path: Path, central: dict[str, Any], key: str, r
     assert reason in caught.value.reason
 
 
+def test_the_pending_list_cap_is_read(tmp_path: Path) -> None:
+    config = load_site_config(
+        _site(tmp_path, {"boot_policy": "pending", "max_pending_chargers": 5})
+    ).central
+    assert (config.boot_policy, config.max_pending_chargers) == ("pending", 5)
+    assert load_site_config(_site(tmp_path, {})).central.max_pending_chargers == 50
+    for wrong in (0, "many", True):
+        with pytest.raises(ConfigError) as caught:
+            load_site_config(_site(tmp_path, {"max_pending_chargers": wrong}))
+        assert caught.value.key == "central.max_pending_chargers"
+
+
 def test_generate_password_prints_a_site_yaml_entry() -> None:
     printed = subprocess.run(
         [
