@@ -1,7 +1,8 @@
 """A sub-circuit's own meter and the grid connection's meter-loss policy, in the options flow.
 
-A circuit below the grid connection (a garage, a floor) can have a Modbus TCP meter of its own
-(site.yaml `meters:` with its `circuit`), read once before it is kept, and say whether that
+A circuit below the grid connection (a garage, a floor) can have a meter of its own (site.yaml
+`meters:` with its `circuit`): a Modbus TCP meter, read once before it is kept, or Home
+Assistant sensors (its current per phase, fed by meter_link.py); and say whether that
 meter sees its chargers too (`meter_includes_chargers`); the grid connection, like any
 circuit, says what happens while its meter is silent and the fixed budget to share then
 (`fallback_budget_a`). As everywhere in the options, core's parser judges the result.
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import voluptuous as vol
+from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.helpers import selector
 
@@ -26,14 +28,21 @@ from .circuit_flow import (
     select_selector,
 )
 from .const import (
+    CONF_CURRENT_L1,
+    CONF_CURRENT_L2,
+    CONF_CURRENT_L3,
     CONF_HOST,
     CONF_METER_TYPE,
     CONF_MODBUS_PORT,
+    CONF_PHASES,
+    CONF_POWER,
     CONF_PROFILE,
     CONF_UNIT_ID,
     DEFAULT_MODBUS_PORT,
+    DEFAULT_PHASES,
     DEFAULT_UNIT_ID,
     METER_MODBUS,
+    METER_SENSORS,
 )
 from .site_config import (
     CONF_CIRCUIT_METERS,
@@ -50,13 +59,22 @@ def _number(low: int, high: int) -> vol.All:
     return vol.All(selector.NumberSelector(config), vol.Coerce(int))
 
 
+SENSOR_KEYS = (CONF_CURRENT_L1, CONF_CURRENT_L2, CONF_CURRENT_L3, CONF_POWER)
+
+
+def _sensor(device_class: SensorDeviceClass) -> selector.EntitySelector:
+    return selector.EntitySelector(
+        selector.EntitySelectorConfig(domain="sensor", device_class=device_class)
+    )
+
+
 class CircuitMeterStepsMixin(CircuitStepsMixin):
     """The circuit_meter and grid_circuit steps of the circuits menu."""
 
     async def async_step_circuit_meter(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """A circuit's Modbus TCP meter (an empty host removes it)."""
+        """A circuit's Modbus TCP meter, or its Home Assistant sensors (neither removes it)."""
         circuits = [c["id"] for c in self._circuits()]
         meters = dict(self._site.get(CONF_CIRCUIT_METERS) or {})
         profiles = await self.hass.async_add_executor_job(meter_profiles, METER_MODBUS)
@@ -65,8 +83,16 @@ class CircuitMeterStepsMixin(CircuitStepsMixin):
         if user_input is not None:
             ident = str(user_input[CONF_CIRCUIT])
             host = str(user_input.get(CONF_HOST) or "").strip()
-            if not host:
+            sensors = {k: user_input[k] for k in SENSOR_KEYS if user_input.get(k)}
+            three = int(self._site.get(CONF_PHASES, DEFAULT_PHASES)) == 3
+            if not host and not sensors:
                 meters.pop(ident, None)
+            elif not host:  # Home Assistant sensors, as for the grid meter
+                if CONF_CURRENT_L1 not in sensors or (
+                    three and not {CONF_CURRENT_L2, CONF_CURRENT_L3} <= sensors.keys()
+                ):
+                    errors["base"] = "phase_sensor_missing"
+                meters[ident] = {CONF_METER_TYPE: METER_SENSORS, **sensors}
             elif not user_input.get(CONF_PROFILE):
                 errors[CONF_PROFILE] = "profile_missing"
             else:
@@ -96,6 +122,10 @@ class CircuitMeterStepsMixin(CircuitStepsMixin):
                 vol.Required(CONF_MODBUS_PORT, default=DEFAULT_MODBUS_PORT): _number(1, 65535),
                 vol.Required(CONF_UNIT_ID, default=DEFAULT_UNIT_ID): _number(0, 247),
                 vol.Optional(CONF_PROFILE): select_selector(profiles, CONF_PROFILE),
+                vol.Optional(CONF_CURRENT_L1): _sensor(SensorDeviceClass.CURRENT),
+                vol.Optional(CONF_CURRENT_L2): _sensor(SensorDeviceClass.CURRENT),
+                vol.Optional(CONF_CURRENT_L3): _sensor(SensorDeviceClass.CURRENT),
+                vol.Optional(CONF_POWER): _sensor(SensorDeviceClass.POWER),
             }
         )
         return self.async_show_form(
@@ -104,7 +134,10 @@ class CircuitMeterStepsMixin(CircuitStepsMixin):
             errors=errors,
             description_placeholders={
                 "reason": reason,
-                "meters": ", ".join(f"{c}: {m[CONF_HOST]}" for c, m in meters.items()) or "-",
+                "meters": ", ".join(
+                    f"{c}: {m.get(CONF_HOST) or m.get(CONF_CURRENT_L1)}" for c, m in meters.items()
+                )
+                or "-",
             },
         )
 

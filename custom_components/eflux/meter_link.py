@@ -1,7 +1,8 @@
-"""Grid readings that arrive through Home Assistant: sensor entities, or HA's own MQTT.
+"""Readings that arrive through Home Assistant: sensor entities, or HA's own MQTT, for the grid
+meter and for a circuit's own meter (options `circuit_meters`).
 
-Both feed core's `ExternalMeterSource` (staleness and plausibility stay in core). A Modbus meter
-needs nothing here: core polls it itself.
+Both feed core's `ExternalMeterSource` of that meter (staleness and plausibility stay in core).
+A Modbus meter needs nothing here: core polls it itself.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from .core.meters.mqtt_profiles import PROFILES
 from .core.meters.reading import MeterReading, from_fields
 from .core.runtime import LocalSite
 from .data import EfluxConfigEntry
-from .site_config import METER_NAME
+from .site_config import CONF_CIRCUIT_METERS, METER_NAME, circuit_meter_name
 
 _LOGGER = logging.getLogger(__name__)
 _TO_BASE = {
@@ -64,7 +65,9 @@ def _value(state: State | None) -> float | None:
     return value * _TO_BASE.get(state.attributes.get("unit_of_measurement", ""), 1.0)
 
 
-def sensor_reading(hass: HomeAssistant, meter: Mapping[str, Any]) -> MeterReading | None:
+def sensor_reading(
+    hass: HomeAssistant, meter: Mapping[str, Any], name: str = METER_NAME
+) -> MeterReading | None:
     """The current reading of the chosen sensors, or None while L1 has no value."""
     l1, l2, l3 = (
         _value(hass.states.get(meter[key])) if meter.get(key) else None
@@ -74,7 +77,7 @@ def sensor_reading(hass: HomeAssistant, meter: Mapping[str, Any]) -> MeterReadin
         return None
     power = _value(hass.states.get(meter[CONF_POWER])) if meter.get(CONF_POWER) else None
     return MeterReading(
-        source=METER_NAME,
+        source=name,
         timestamp=dt_util.utcnow(),
         current_a=(l1, l2, l3),
         total_power_w=power,
@@ -84,18 +87,29 @@ def sensor_reading(hass: HomeAssistant, meter: Mapping[str, Any]) -> MeterReadin
 async def async_link_meter(
     hass: HomeAssistant, entry: EfluxConfigEntry, site: LocalSite
 ) -> Callable[[], None]:
-    """Start feeding the site's external meter; returns what stops it."""
-    meter = entry.options.get(CONF_METER) or {}
-    kind = meter.get(CONF_METER_TYPE)
-    if kind == METER_SENSORS:
-        return _link_sensors(hass, meter, site.external_meter(METER_NAME))
-    if kind == METER_MQTT:
-        return await _link_mqtt(hass, meter, site.external_meter(METER_NAME))
-    return lambda: None
+    """Start feeding the site's external meters; returns what stops it."""
+    meters = [(METER_NAME, entry.options.get(CONF_METER) or {})]
+    meters += [
+        (circuit_meter_name(circuit), meter)
+        for circuit, meter in (entry.options.get(CONF_CIRCUIT_METERS) or {}).items()
+    ]
+    stops: list[Callable[[], None]] = []
+    for name, meter in meters:
+        kind = meter.get(CONF_METER_TYPE)
+        if kind == METER_SENSORS:
+            stops.append(_link_sensors(hass, meter, site.external_meter(name), name))
+        elif kind == METER_MQTT:
+            stops.append(await _link_mqtt(hass, meter, site.external_meter(name), name))
+
+    def stop() -> None:
+        for each in stops:
+            each()
+
+    return stop
 
 
 def _link_sensors(
-    hass: HomeAssistant, meter: Mapping[str, Any], source: ExternalMeterSource
+    hass: HomeAssistant, meter: Mapping[str, Any], source: ExternalMeterSource, name: str
 ) -> Callable[[], None]:
     entity_ids = [
         meter[key]
@@ -107,7 +121,7 @@ def _link_sensors(
     def push(
         _event: Event[EventStateChangedData] | Event[EventStateReportedData] | None = None,
     ) -> None:
-        reading = sensor_reading(hass, meter)
+        reading = sensor_reading(hass, meter, name)
         if reading is not None:
             source.push(reading)
 
@@ -126,7 +140,7 @@ def _link_sensors(
 
 
 async def _link_mqtt(
-    hass: HomeAssistant, meter: Mapping[str, Any], source: ExternalMeterSource
+    hass: HomeAssistant, meter: Mapping[str, Any], source: ExternalMeterSource, name: str
 ) -> Callable[[], None]:
     profile = PROFILES[meter[CONF_PROFILE]]
     routes = profile.routes(meter[CONF_TOPIC], {})
@@ -142,7 +156,7 @@ async def _link_mqtt(
             return
         fields = profile.combine(raw)
         if fields:
-            source.push(from_fields(METER_NAME, dt_util.utcnow(), fields))
+            source.push(from_fields(name, dt_util.utcnow(), fields))
 
     removers = [await mqtt.async_subscribe(hass, topic, message, encoding=None) for topic in routes]
 

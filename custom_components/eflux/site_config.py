@@ -184,8 +184,8 @@ def meter_entry(
             "fuse_a": fuse,
         }
     return {
-        "name": METER_NAME,
-        "circuit": GRID,
+        "name": name,
+        "circuit": circuit,
         "kind": "external",
         "timeout": EXTERNAL_TIMEOUT_S,
         "fuse_a": fuse,

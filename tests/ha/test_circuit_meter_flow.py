@@ -105,3 +105,48 @@ async def test_a_circuit_meter_is_read_kept_and_polled(
     await hass.async_block_till_done()
     assert entry.options[CONF_CIRCUIT_METERS] == {}
     assert entry.options[CONF_CIRCUITS] == []
+
+
+async def test_a_circuit_meter_from_home_assistant_sensors(
+    hass: HomeAssistant, loaded: MockConfigEntry
+) -> None:
+    """The garage's own current sensors (say a Shelly on its feed) become its meter: the running
+    site reads the garage from them."""
+    entry = loaded
+    attributes = {"device_class": "current", "unit_of_measurement": "A"}
+    for phase, amps in (("l1", 7.0), ("l2", 5.0), ("l3", 3.0)):
+        hass.states.async_set(f"sensor.garage_{phase}", str(amps), attributes)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    flow_id = result["flow_id"]
+    await _menu(hass, flow_id, "circuits")
+    await _menu(hass, flow_id, "circuit_meter")
+    given = {"circuit": "garage", "current_l1": "sensor.garage_l1"}
+    result = await hass.config_entries.options.async_configure(flow_id, given)
+    assert result["errors"] == {"base": "phase_sensor_missing"}  # a three-phase site
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**given, "current_l2": "sensor.garage_l2", "current_l3": "sensor.garage_l3"}
+    )
+    assert result["step_id"] == "circuits", result.get("errors")
+    assert "sensor.garage_l1" in str(
+        (await _menu(hass, flow_id, "circuit_meter"))["description_placeholders"]["meters"]
+    )
+    result = await hass.config_entries.options.async_configure(
+        flow_id,
+        {**given, "current_l2": "sensor.garage_l2", "current_l3": "sensor.garage_l3"},
+    )
+    old_site = entry.runtime_data.site
+    await _menu(hass, flow_id, "save")
+    await hass.async_block_till_done()
+    await until(
+        hass,
+        lambda: entry.state is ConfigEntryState.LOADED and entry.runtime_data.site is not old_site,
+    )
+
+    def garage() -> Any:
+        meters = entry.runtime_data.site.state().meters
+        return next((m for m in meters if m.circuit == "garage"), None)
+
+    hass.states.async_set("sensor.garage_l1", "9.5", attributes)
+    await until(hass, lambda: garage() is not None and garage().current_a[0] == 9.5)
+    assert garage().kind == "external"
+    assert garage().current_a == (9.5, 5.0, 3.0)
