@@ -82,6 +82,9 @@ async def test_a_pending_16_sim_cannot_start_a_session_until_approved(tmp_path: 
         assert await outbox_sessions(config.db_path) == []
         assert central.open_transactions("NEW-16") == []
         assert sim.calls("SetChargingProfile") == []
+        new_card = Card("CARD-NEW", CardStatus.ACTIVE)
+        assert await central.push_local_list([new_card]) == {}  # to no charger waiting
+        assert await central.push_local_list([new_card], "NEW-16") == {"NEW-16": "NotReady"}
         assert sim.calls("SendLocalList") == []
 
         await _approve(central, "NEW-16")
