@@ -20,10 +20,22 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.headers import build_authorization_basic
 
-from custom_components.eflux.const import CONF_PORT
+from custom_components.eflux.const import (
+    CONF_ACCEPT_NEW,
+    CONF_FUSE_AMPS,
+    CONF_MARGIN_AMPS,
+    CONF_PHASES,
+    CONF_PORT,
+    DOMAIN,
+)
 from custom_components.eflux.core.central.credentials import password_problem
 from custom_components.eflux.diagnostics import async_get_config_entry_diagnostics
-from custom_components.eflux.site_config import CONF_CHARGERS, CONF_PASSWORDS
+from custom_components.eflux.site_config import (
+    CONF_BOOT_POLICY,
+    CONF_CHARGERS,
+    CONF_PASSWORDS,
+    build_site_config,
+)
 from tests.central.test_server import _self_signed
 
 from .conftest import HarnessSim, SimFactory
@@ -226,3 +238,31 @@ async def test_new_chargers_held_pending_are_not_adopted(
         assert entry.runtime_data.site is site  # nor reloaded
     finally:
         await sim.close()
+
+
+async def test_the_accept_new_switch_replaces_a_boot_policy(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """Turning "accept new chargers" on in the site settings ends "held Pending"; leaving it
+    as it was keeps the policy."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={CONF_PORT: 9000},
+        options={CONF_PHASES: 3, CONF_ACCEPT_NEW: False, CONF_BOOT_POLICY: "pending"},
+    )
+    entry.add_to_hass(hass)
+    grid = {CONF_PHASES: "3", CONF_FUSE_AMPS: 25, CONF_MARGIN_AMPS: 1}
+    for accept, policy in ((False, "pending"), (True, None)):
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        flow_id = result["flow_id"]
+        await _menu(hass, flow_id, "site_settings")
+        await hass.config_entries.options.async_configure(flow_id, {CONF_ACCEPT_NEW: accept})
+        await hass.config_entries.options.async_configure(flow_id, grid)
+        result = await _menu(hass, flow_id, "meter_none")
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert entry.options.get(CONF_BOOT_POLICY) == policy
+    built = await hass.async_add_executor_job(
+        build_site_config, entry.data, entry.options, config_dir, entry.entry_id
+    )
+    assert built.central.accept_new_chargers
+    assert built.central.boot_policy != "pending"
