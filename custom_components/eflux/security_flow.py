@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
 from homeassistant.helpers import selector
 
 from .circuit_flow import CircuitStepsMixin, select_selector
@@ -22,6 +22,7 @@ from .const import CONF_ACCEPT_NEW
 from .core.central.admission import ACCEPT_ALL, ACCEPT_LISTED, BOOT_POLICIES
 from .core.central.credentials import generate_password, password_problem
 from .core.config.security import masked_password, tls_pair_problem
+from .core.runtime import CallRejected, CentralError, ChargePointOffline, LocalSite
 from .site_config import (
     CONF_BOOT_POLICY,
     CONF_CHARGERS,
@@ -35,6 +36,7 @@ SECURITY_MENU = ["central_security", "charger_password", "save"]
 CONF_CHARGE_POINT = "charge_point"
 CONF_PASSWORD = "password"  # noqa: S105 - a form key, not a secret
 CONF_REMOVE = "remove_password"
+CONF_SEND = "send_to_charger"
 _PASSWORD_FIELD = selector.TextSelector(
     selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
 )
@@ -62,6 +64,32 @@ class SecurityStepsMixin(CircuitStepsMixin):
         """Known charge points with no password here (refused once one is required)."""
         passwords = self._site.get(CONF_PASSWORDS) or {}
         return [cp for cp in self._site.get(CONF_CHARGERS, []) if cp not in passwords]
+
+    def _site_running(self) -> LocalSite | None:
+        entry = self.config_entry
+        return entry.runtime_data.site if entry.state is ConfigEntryState.LOADED else None
+
+    def _online(self) -> list[str]:
+        site = self._site_running()
+        states = site.charge_points() if site is not None else {}
+        return [cp for cp, state in states.items() if state.online]
+
+    async def _send_password(self, cp_id: str, password: str) -> tuple[str, str]:
+        """Give a connected charger the password now (ChangeConfiguration AuthorizationKey /
+        SetVariables BasicAuthPassword; core keeps the old one valid until the new one is
+        used): an error key and its reason, or two empty strings."""
+        site = self._site_running()
+        if site is None or cp_id not in self._online():
+            return "charger_offline", cp_id
+        try:
+            await site.rotate_password(cp_id, password)
+        except ChargePointOffline:
+            return "charger_offline", cp_id
+        except CallRejected as err:
+            return "password_refused", err.status
+        except CentralError as err:  # no answer: it may have taken it, both stay valid
+            return "password_unanswered", str(err)
+        return "", ""
 
     async def async_step_security(
         self, user_input: dict[str, Any] | None = None
@@ -163,6 +191,10 @@ class SecurityStepsMixin(CircuitStepsMixin):
                 errors[CONF_PASSWORD], reason = "invalid_password", problem
             else:
                 passwords[cp_id] = password
+                if user_input.get(CONF_SEND):
+                    error, reason = await self._send_password(cp_id, password)
+                    if error:
+                        errors["base"] = error
             if not errors:
                 options = {**self._site, CONF_PASSWORDS: passwords}
                 problem_text = await self._checked(options)
@@ -174,6 +206,7 @@ class SecurityStepsMixin(CircuitStepsMixin):
             {
                 vol.Required(CONF_CHARGE_POINT): select_selector(chargers),
                 vol.Optional(CONF_PASSWORD): _PASSWORD_FIELD,
+                vol.Optional(CONF_SEND, default=bool(self._online())): bool,
                 vol.Optional(CONF_REMOVE, default=False): bool,
             }
         )

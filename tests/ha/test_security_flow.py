@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -102,15 +103,15 @@ async def test_a_generated_password_is_set_and_a_wrong_one_refused(
     assert password_problem(offered) is None
     assert len(offered) == 32
     result = await hass.config_entries.options.async_configure(
-        flow_id, {"charge_point": "CP-1", "password": "short"}
+        flow_id, {"charge_point": "CP-1", "password": "short", "send_to_charger": False}
     )
     assert result["errors"] == {"password": "invalid_password"}
     assert "16 to 40" in result["description_placeholders"]["reason"]
     assert _suggested(result, "password") not in (offered, "short")  # a new one each time
     result = await hass.config_entries.options.async_configure(
-        flow_id, {"charge_point": "CP-1", "password": offered}
-    )
-    assert result["step_id"] == "security"
+        flow_id, {"charge_point": "CP-1", "password": offered, "send_to_charger": False}
+    )  # typed into the charger by hand
+    assert result["step_id"] == "security", result.get("errors")
     shown = result["description_placeholders"]["passwords"]
     assert offered not in shown
     assert offered[-2:] in shown  # masked: its end and length only
@@ -266,3 +267,67 @@ async def test_the_accept_new_switch_replaces_a_boot_policy(
     )
     assert built.central.accept_new_chargers
     assert built.central.boot_policy != "pending"
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_new_password_sent_to_the_connected_charger(
+    hass: HomeAssistant, loaded: MockConfigEntry, make_sim: SimFactory, version: str
+) -> None:
+    """The options give a connected charger its new password (1.6 AuthorizationKey, 2.0.1
+    SecurityCtrlr.BasicAuthPassword); after the save it reconnects with it, and nobody else
+    gets in without it. A charger that is not connected cannot be sent one."""
+    entry = loaded
+    flow_id, result = await _open(hass, entry, "charger_password")
+    offered = _suggested(result, "password")
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {"charge_point": "CP-1", "password": offered, "send_to_charger": True}
+    )
+    assert result["errors"] == {"base": "charger_offline"}
+    hass.config_entries.options.async_abort(flow_id)
+
+    key = "AuthorizationKey" if version == "1.6" else "SecurityCtrlr.BasicAuthPassword"
+    sim = await make_sim("CP-1", version, configuration={key: ""})  # none set yet
+    flow_id, result = await _open(hass, entry, "charger_password")
+    send = next(f for f in result["data_schema"].schema if f == "send_to_charger")
+    assert send.default() is True  # it is connected
+    offered = _suggested(result, "password")
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {"charge_point": "CP-1", "password": offered, "send_to_charger": True}
+    )
+    assert result["step_id"] == "security", result.get("errors")
+    assert sim.configuration[key] == offered
+    boots = sim.boot_count
+    await _saved(hass, entry, flow_id)
+    site = entry.runtime_data.site
+    await until(
+        hass,
+        lambda: (
+            site.charge_points().get("CP-1") is not None
+            and site.charge_points()["CP-1"].online
+            and sim.connected.is_set()
+        ),
+        wait_s=20,
+    )
+    assert sim.boot_count >= boots
+    assert dict(site.config.central.passwords) == {"CP-1": offered}
+    url = f"ws://127.0.0.1:{entry.data[CONF_PORT]}/CP-1"
+    assert await _status(url) == 401
+
+
+async def test_a_charger_that_refuses_the_password_keeps_its_old_one(
+    hass: HomeAssistant, loaded: MockConfigEntry, make_sim: SimFactory
+) -> None:
+    entry = loaded
+    sim = await make_sim("CP-1")  # without an AuthorizationKey: NotSupported
+    flow_id, result = await _open(hass, entry, "charger_password")
+    offered = _suggested(result, "password")
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {"charge_point": "CP-1", "password": offered, "send_to_charger": True}
+    )
+    assert result["errors"] == {"base": "password_refused"}
+    assert result["description_placeholders"]["reason"] == "NotSupported"
+    hass.config_entries.options.async_abort(flow_id)
+    assert CONF_PASSWORDS not in entry.options  # nothing kept
+    assert sim.connected.is_set()
+    url = f"ws://127.0.0.1:{entry.data[CONF_PORT]}/CP-1"
+    assert await _status(url) == 101  # still no password needed
