@@ -14,6 +14,8 @@
     eflux-backend review correct 9 --energy-wh 7400 --meter-start-wh 0 --meter-stop-wh 7400
     eflux-backend sessions --account 3 [--month 2026-11] [--card 7] [--charge-point 2]  (CSV)
     eflux-backend usage --account 3 [--month 2026-11]
+    eflux-backend billing charge|outage|indexation|lease-terms|electricity-cost|payment-state|
+        payment|reminder|prepaid …                           (backend/cli_billing.py)
 
 They act as an administrator (every account) through the same service functions as the API
 and the portal, and print the result as JSON on stdout (`sessions`: the portal's CSV). A
@@ -31,6 +33,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from . import cli_billing
 from .api.http import plain
 from .billing.advisor import Situation, recommend, situation
 from .billing.calendar import Month, local_date
@@ -99,6 +102,7 @@ def add_parsers(sub: Any) -> None:
 
     _installation_parser(sub)
     _review_and_sessions_parsers(sub)
+    cli_billing.add_parser(sub)
 
 
 def _installation_parser(sub: Any) -> None:
@@ -306,6 +310,7 @@ WORK: dict[str, Work] = {
     "review": _review,
     "sessions": _sessions,
     "usage": _usage,
+    "billing": cli_billing.run,
 }
 
 

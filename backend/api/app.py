@@ -18,6 +18,7 @@ from ..store import Store
 from . import (
     metrics,
     routes_accounts,
+    routes_billing,
     routes_cards,
     routes_charge_points,
     routes_installations,
@@ -71,6 +72,7 @@ def create_app(
     metrics.setup(app)  # /metrics; its middleware wraps every other one
     for module in (
         routes_accounts,
+        routes_billing,
         routes_cards,
         routes_charge_points,
         routes_installations,

@@ -17,6 +17,7 @@ from backend.billing.calendar import Month, local_date
 from backend.billing.plans import PlanForm
 from backend.cli import main
 from backend.demo import PLANS
+from backend.invoicing import Invoicing
 from backend.store import AccountKind, CardKind, CardStatus, SessionIn, Store
 
 from .conftest import NOW
@@ -305,3 +306,97 @@ async def test_apply_and_accept_verbs(schema_url: str, store: Store) -> None:
     assert (code, "cannot reject when" in err) == (1, True)
     status = await store.db.fetchval("SELECT status FROM subscriptions WHERE id = ?", int(sub))
     assert status == "accepted"
+
+
+async def test_billing_verbs(schema_url: str, store: Store) -> None:
+    ids = await _world(store)
+    account, sub = str(ids["account"]), str(ids["sub"])
+    code, made, _ = await _cli(
+        schema_url,
+        "billing",
+        "charge",
+        "--account",
+        account,
+        "--kind",
+        "transfer",
+        "--subscription",
+        sub,
+    )
+    assert (code, len(made["ids"])) == (0, 1)
+    code, _, err = await _cli(
+        schema_url,
+        "billing",
+        "charge",
+        "--account",
+        account,
+        "--kind",
+        "misuse",
+        "--admin-net-cents",
+        "3000",
+    )
+    assert (code, "at least €40" in err) == (1, True)
+    charges = await store.db.fetch("SELECT kind, cents FROM billing_charges")
+    assert [(c["kind"], c["cents"]) for c in charges] == [("transfer_fee", 4500)]
+    code, made, _ = await _cli(
+        schema_url,
+        "billing",
+        "outage",
+        "--subscription",
+        sub,
+        "--from",
+        "2026-11-20T08:00:00+01:00",
+        "--to",
+        "2026-11-21T08:00:00+01:00",
+        "--cause",
+        "our_software",
+    )
+    assert (code, made["id"] > 0) == (0, True)
+    code, made, _ = await _cli(
+        schema_url,
+        "billing",
+        "indexation",
+        "--cpi-percent",
+        "3.1",
+        "--planned-on",
+        "2027-01-01",
+        "--announced-on",
+        "2026-12-15",
+    )
+    assert (code, made["effective_on"]) == (0, "2027-01-15")
+    point = str(ids["point"])
+    code, _, _ = await _cli(
+        schema_url,
+        "billing",
+        "lease-terms",
+        "--account",
+        account,
+        "--charge-point",
+        point,
+        "--rate-cents-per-kwh",
+        "30",
+    )
+    assert code == 0
+    code, _, _ = await _cli(
+        schema_url, "billing", "electricity-cost", "--account", account, "--cents-per-kwh", "24.5"
+    )
+    assert code == 0
+    code, ledger, _ = await _cli(schema_url, "billing", "prepaid", "--account", account)
+    assert (code, ledger["balance_cents"]) == (0, 0)
+
+    await Invoicing(store.db).run_month(Month(2026, 10), now=NOW)
+    invoice = await store.db.fetchval(
+        "SELECT id FROM invoices WHERE account_id = ? AND kind = 'invoice'", ids["account"]
+    )
+    code, state, _ = await _cli(
+        schema_url, "billing", "payment-state", "--invoice", str(invoice), "--on", "2026-11-02"
+    )
+    assert (code, state["stage"]) == (0, "open")
+    cents = str(state["outstanding_cents"])
+    code, state, _ = await _cli(
+        schema_url, "billing", "payment", "--invoice", str(invoice), "--cents", cents
+    )
+    assert (code, state["stage"], state["outstanding_cents"]) == (0, "paid", 0)
+    code, _, err = await _cli(schema_url, "billing", "reminder", "--invoice", str(invoice))
+    assert (code, "no reminder is due" in err) == (1, True)
+    code, _, err = await _cli(schema_url, "billing", "payment-state", "--invoice", "999999")
+    assert (code, "not found" in err) == (1, True)

@@ -409,3 +409,79 @@ async def test_approval_starts_the_orders_charge_point_plan(env: Env) -> None:
     assert (view["starts_on"], view["minimum_term_end"]) == ("2026-12-11", "2027-12-11")
     actions = [e.action for e in await store.audit.list(seeded.accounts["anna"], limit=200)]
     assert actions[-3:] == ["subscription.apply", "subscription.accept", "installation.approved"]
+
+
+async def test_billing_inputs_are_for_admins_and_reads_are_scoped(env: Env) -> None:
+    portal, seeded, _, _ = env
+    store = _store(portal)
+    anna, bob, admin = seeded.tokens["anna"], seeded.tokens["bob"], seeded.tokens["admin"]
+    anna_id, sub = seeded.accounts["anna"], seeded.subscriptions["anna_cp"]
+    transfer = {"kind": "transfer", "subscription_id": sub}
+    assert (await _api(portal, "POST", f"/accounts/{anna_id}/charges", anna, transfer))[0] == 403
+    for body, expected in (
+        ({"kind": "transfer"}, 400),
+        ({"kind": "misuse", "admin_net_cents": 3000}, 409),  # at least €40 excl. VAT
+        ({"kind": "misuse", "costs_net_cents": 1.5}, 400),
+    ):
+        status, _ = await _api(portal, "POST", f"/accounts/{anna_id}/charges", admin, body)
+        assert status == expected, body
+    assert await _rows(store, "billing_charges") == []
+    status, made = await _api(portal, "POST", f"/accounts/{anna_id}/charges", admin, transfer)
+    assert (status, len(made["ids"])) == (201, 1)
+    misuse = {"kind": "misuse", "costs_net_cents": 1000}
+    status, made = await _api(portal, "POST", f"/accounts/{anna_id}/charges", admin, misuse)
+    assert (status, len(made["ids"])) == (201, 2)
+    charges = await _rows(store, "billing_charges")
+    assert sorted((c["kind"], c["cents"]) for c in charges) == sorted(
+        [("transfer_fee", 4500), ("misuse", 4000), ("misuse", 1000)]
+    )
+
+    outage = {"started_at": "2026-11-20T08:00:00+01:00", "ended_at": "2026-11-21T08:00:00+01:00"}
+    path = f"/subscriptions/{sub}/outages"
+    assert (await _api(portal, "POST", path, anna, {**outage, "cause": "our_software"}))[0] == 403
+    assert (await _api(portal, "POST", path, admin, {**outage, "cause": "gremlins"}))[0] == 400
+    assert (await _api(portal, "POST", path, admin, {**outage, "cause": "our_software"}))[0] == 201
+
+    soon = {"cpi_percent": "3.1", "planned_on": "2026-12-01"}  # announced today, 23 Nov
+    assert (await _api(portal, "POST", "/indexations", anna, soon))[0] == 403
+    status, made = await _api(portal, "POST", "/indexations", admin, soon)
+    assert (status, made["effective_on"]) == (201, "2026-12-23")  # a month after announcing
+    assert (await _api(portal, "POST", "/indexations", admin, soon))[0] == 409
+    bad = {"cpi_percent": 3.1, "planned_on": "2027-01-01"}  # a float: not exact
+    assert (await _api(portal, "POST", "/indexations", admin, bad))[0] == 400
+
+    status, _ = await _api(portal, "POST", "/invoicing/runs", admin, {"month": "2026-10"})
+    assert status == 200
+    (invoice,) = [
+        r
+        for r in await _rows(store, "invoices")
+        if r["account_id"] == anna_id and r["kind"] == "invoice"
+    ]
+    path = f"/invoices/{invoice['id']}"
+    assert (await _api(portal, "GET", path + "/payment", bob))[0] == 404
+    status, state = await _api(portal, "GET", path + "/payment", anna)
+    # Dated 1 Nov, due 15 Nov: overdue on 23 Nov; a reminder once, then paid in full.
+    assert (status, state["stage"], state["paid_cents"]) == (200, "overdue", 0)
+    assert (await _api(portal, "POST", path + "/reminders", anna, {}))[0] == 403
+    status, state = await _api(portal, "POST", path + "/reminders", admin, {})
+    assert (status, state["stage"], state["reminder_sent_on"]) == (201, "reminded", "2026-11-23")
+    status, body = await _api(portal, "POST", path + "/reminders", admin, {})
+    assert (status, body["error"]) == (409, "conflict")
+    gross = state["outstanding_cents"]
+    assert (await _api(portal, "POST", path + "/payments", anna, {"cents": gross}))[0] == 403
+    status, state = await _api(portal, "POST", path + "/payments", admin, {"cents": gross})
+    assert (status, state["stage"], state["outstanding_cents"]) == (201, "paid", 0)
+
+    assert (await _api(portal, "GET", f"/accounts/{anna_id}/prepaid", bob))[0] == 404
+    status, ledger = await _api(portal, "GET", f"/accounts/{anna_id}/prepaid", anna)
+    assert (status, ledger["account_id"]) == (200, anna_id)
+    cost = {"cents_per_kwh": "24.5"}
+    assert (await _api(portal, "PUT", f"/accounts/{anna_id}/electricity-cost", anna, cost))[
+        0
+    ] == 403
+    assert (await _api(portal, "PUT", f"/accounts/{anna_id}/electricity-cost", admin, cost))[
+        0
+    ] == 200
+    lease = {"charge_point_id": seeded.charge_point, "rate_cents_per_kwh": "30"}
+    status, body = await _api(portal, "PUT", f"/accounts/{anna_id}/lease-terms", admin, lease)
+    assert (status, "not a lease driver" in body["detail"]) == (400, True)
