@@ -25,6 +25,7 @@ from .support import (
     boot_v201,
     central_config,
     db_rows,
+    eventually,
     iso,
     meter_value,
     outbox_sessions,
@@ -51,12 +52,7 @@ def _transactions(db: Path) -> int:
 
 async def _approve(central: CentralSystem, cp_id: str) -> None:
     await central.approve(cp_id)
-    charge_points = central.charge_points
-
-    deadline = asyncio.get_running_loop().time() + 5
-    while charge_points()[cp_id].boot_status != "Accepted":
-        assert asyncio.get_running_loop().time() < deadline, "no Accepted boot after approval"
-        await asyncio.sleep(0.01)
+    await eventually(lambda: central.charge_points()[cp_id].boot_status == "Accepted")
 
 
 async def test_a_pending_16_sim_cannot_start_a_session_until_approved(tmp_path: Path) -> None:
@@ -273,7 +269,31 @@ async def test_the_pending_list_is_capped(tmp_path: Path, caplog: pytest.LogCapt
                 " (central.max_pending_chargers); approve them, or a place frees when one of"
                 " them disconnects"
             ]
-        # both waiting chargers left: a new one takes a free place
+            # one that does not boot may say nothing else either, and leaves nothing behind
+            async with RawCharger.connect(central.port, "SILENT") as silent:
+                status = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+                error = await silent.call("StatusNotification", status)
+                assert (error[0], error[2]) == (4, "SecurityError")
+            await _gone(central, "SILENT")
+        # the rejected ids are forgotten; the waiting ones are kept while they wait
+        for cp_id in ("FLOOD-0", "FLOOD-1", "FLOOD-2"):
+            await _gone(central, cp_id)
+        assert _stored(config.db_path) == ["WAIT-1", "WAIT-2"]
+        # both waiting chargers left: a new one takes their place, and they are forgotten
+        states = central.charge_points
+        await eventually(lambda: not (states()["WAIT-1"].online or states()["WAIT-2"].online))
         async with RawCharger.connect(central.port, "LATER") as later:
             assert (await later.call_ok("BootNotification", boot_v16()))["status"] == "Pending"
-        assert "LATER" in central.pending_charge_points()
+        assert central.pending_charge_points() == ["LATER"]
+        assert _stored(config.db_path) == ["LATER"]
+        assert "WAIT-1" not in central.charge_points()
+
+
+def _stored(db: Path) -> list[str]:
+    rows = db_rows(db, "SELECT id FROM charge_points UNION SELECT charge_point_id FROM connectors")
+    return sorted(str(row[0]) for row in rows)
+
+
+async def _gone(central: CentralSystem, cp_id: str) -> None:
+    """Its connection's end is handled after the client's close returns."""
+    await eventually(lambda: cp_id not in central.charge_points())

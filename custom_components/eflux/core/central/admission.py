@@ -84,6 +84,7 @@ class Admission:
         self.approved: set[str] = set()
         self.pending: set[str] = set()  # last BootNotification answered Pending
         self.rejected_boots = 0  # boots of new ids Rejected because `pending` was full
+        self._dropped: list[str] = []  # gave up their place (offline), for `take_dropped`
         self._rejected_logged: set[str] = set()
         self._ready: weakref.WeakKeyDictionary[OcppSession, asyncio.Event] = (
             weakref.WeakKeyDictionary()
@@ -118,21 +119,29 @@ class Admission:
         """The BootNotification answer's status for `cp_id` now (and remember Pending).
 
         Pending for at most `max_pending_chargers` at once; when full, those no longer
-        `connected` give up their place (they ask again when back), and failing that the
-        new id is Rejected."""
+        `connected` (and not approved meanwhile) give up their place (they ask again when
+        back), and failing that the new id is Rejected."""
         if not self.held(cp_id):
             self.pending.discard(cp_id)
             return "Accepted"
         if cp_id not in self.pending:
             cap = max(self._config.max_pending_chargers, 0)
             if len(self.pending) >= cap:
-                self.pending = {cp for cp in self.pending if cp in connected}
+                stay = {cp for cp in self.pending if cp in connected or not self.held(cp)}
+                self._dropped += sorted(self.pending - stay)
+                self.pending = stay
             if len(self.pending) >= cap:
                 self._rejected(cp_id, cap)
                 return "Rejected"
             _LOGGER.warning("%s: new charger held Pending until it is approved", cp_id)
             self.pending.add(cp_id)
         return "Pending"
+
+    def take_dropped(self) -> list[str]:
+        """Waiting chargers that gave up their place since the last call (hub.py forgets
+        them if they were new)."""
+        dropped, self._dropped = self._dropped, []
+        return dropped
 
     def _rejected(self, cp_id: str, cap: int) -> None:
         self.rejected_boots += 1

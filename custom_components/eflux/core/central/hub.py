@@ -13,6 +13,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import aiosqlite
+
 from . import records
 from .admission import Admission
 from .auth import Authorizer, CardBook
@@ -83,6 +85,10 @@ class ChargerHub:
         self.cost = CostBook(config.currency, config.cost_update_interval)  # cost.py
         # (charge point, connector) that switch between 1 and 3 phases (the controller says)
         self.phase_switching: set[tuple[str, int]] = set()
+        # Ids first seen held for approval (admission.py): stored only while they wait
+        # Pending, forgotten when Rejected, silent or dropped from the list - so a flood of
+        # made-up ids leaves nothing behind in memory or in the file.
+        self._newcomers: set[str] = set()
 
     async def load(self) -> None:
         self.states = {
@@ -128,6 +134,9 @@ class ChargerHub:
         cp_id = session.id
         previous = self.sessions.get(cp_id)
         self.sessions[cp_id] = session
+        newcomer = cp_id in self._newcomers or (
+            cp_id not in self.states and self.admission.held(cp_id)
+        )
         now = self.clock()
         state = replace(
             self.state(cp_id),
@@ -137,7 +146,10 @@ class ChargerHub:
             security_profile=security_profile,
         )
         self.states[cp_id] = state
-        await self.store.write(lambda db: records.save_charge_point(db, state))
+        if newcomer:
+            self._newcomers.add(cp_id)  # stored when it boots Pending
+        else:
+            await self.store.write(lambda db: records.save_charge_point(db, state))
         self.bus.emit(ChargerConnected(cp_id, now, session.ocpp_version))
         return previous
 
@@ -146,8 +158,16 @@ class ChargerHub:
         if self.sessions.get(cp_id) is not session:
             return  # already replaced by a newer connection: it owns the state now
         del self.sessions[cp_id]
-        self.states[cp_id] = replace(self.state(cp_id), online=False)
+        if cp_id in self._newcomers and cp_id not in self.admission.pending:
+            self._forget(cp_id)  # never Pending (Rejected, or it did not boot)
+        else:
+            self.states[cp_id] = replace(self.state(cp_id), online=False)
         self.bus.emit(ChargerDisconnected(cp_id, self.clock(), reason))
+
+    def _forget(self, cp_id: str) -> None:
+        self._newcomers.discard(cp_id)
+        self.states.pop(cp_id, None)
+        self._quirks.pop(cp_id, None)
 
     async def boot(
         self,
@@ -158,6 +178,7 @@ class ChargerHub:
         serial: str | None,
     ) -> ChargePointState:
         now = self.clock()
+        status = self.admission.boot_status(cp_id, self.sessions)
         state = replace(
             self.state(cp_id),
             vendor=vendor,
@@ -167,9 +188,26 @@ class ChargerHub:
             booted_at=now,
             last_seen=now,
             online=cp_id in self.sessions,
-            boot_status=self.admission.boot_status(cp_id, self.sessions),
+            boot_status=status,
         )
-        await self.store.write(lambda db: records.save_charge_point(db, state))
+        dropped = [
+            cp
+            for cp in self.admission.take_dropped()
+            if cp in self._newcomers and cp not in self.sessions
+        ]
+        keep = status != "Rejected" or cp_id not in self._newcomers
+
+        async def work(db: aiosqlite.Connection) -> None:
+            for cp in dropped:
+                await records.forget_charge_point(db, cp)
+            if keep:
+                await records.save_charge_point(db, state)
+
+        await self.store.write(work)
+        for cp in dropped:
+            self._forget(cp)
+        if status == "Accepted":
+            self._newcomers.discard(cp_id)
         self.states[cp_id] = state
         self._quirks[cp_id] = quirks_for(vendor, model)
         self.bus.emit(ChargerBooted(cp_id, now, state))

@@ -55,6 +55,12 @@ async def save_charge_point(db: aiosqlite.Connection, state: ChargePointState) -
     )
 
 
+async def forget_charge_point(db: aiosqlite.Connection, cp_id: str) -> None:
+    """Drop a charge point's state and connectors (a new one that was never approved)."""
+    await db.execute("DELETE FROM connectors WHERE charge_point_id = ?", (cp_id,))
+    await db.execute("DELETE FROM charge_points WHERE id = ?", (cp_id,))
+
+
 async def save_connector(db: aiosqlite.Connection, cp_id: str, connector: ConnectorState) -> None:
     await db.execute(
         "INSERT OR REPLACE INTO connectors (charge_point_id, connector_id, status, error_code,"

@@ -69,7 +69,8 @@ RECENT_IDS = 16
 # What a charger held for approval (admission.py) may still send and have handled: its boot and
 # notices that authorize no card and open, feed or close no session. Anything else gets
 # CALLERROR SecurityError (2.0.1 B02.FR.09; 1.6 §4.2: a Pending charge point sends nothing
-# unasked), and after a Rejected boot everything but BootNotification does (B03.FR.07).
+# unasked), and from one not Pending (Rejected: B03.FR.07; or not booted yet) everything but
+# BootNotification does.
 HELD_NOTICES = frozenset(
     {
         "Heartbeat",
@@ -230,9 +231,13 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
         return cast(dict[str, Any], result)
 
     def while_held(self, action: str, payload: dict[str, Any]) -> dict[str, Any] | None:
-        """A CALL from a charger held for approval: None to handle it as usual (a notice), or
-        the answer that refuses it (raised as CALLERROR SecurityError here)."""
-        if self.boot_answer != "Rejected" and action in HELD_NOTICES:
+        """A CALL from a charger held for approval: None to handle it as usual (a notice from
+        one waiting Pending: booted so on this connection, or before it reconnected), or the
+        answer that refuses it (raised as CALLERROR SecurityError here)."""
+        waiting = self.boot_answer == "Pending" or (
+            self.boot_answer is None and self.id in self.hub.admission.pending
+        )
+        if waiting and action in HELD_NOTICES:
             return None
         _LOGGER.debug("%s: %s refused: not approved (boot %s)", self.id, action, self.boot_answer)
         raise RpcError(
