@@ -41,40 +41,41 @@ async def prepaid_ledger(db: Queries, account_id: int, scope: int | None) -> Pre
 async def add_entries(tx: Queries, entries: Iterable[NewEntry]) -> int:
     """Insert new entries (repeats with the same content are skipped); returns how many are new.
 
-    The same id with other content is refused: a retried sync must not change history.
-    """
-    added = 0
-    touched: set[int] = set()
-    for account_id, entry_id, kind, at, cents in entries:
-        known = await tx.fetchrow(
-            "SELECT kind, at, cents FROM prepaid_entries WHERE account_id = ? AND entry_id = ?",
-            account_id,
-            entry_id,
-        )
-        if known is not None:
-            if (known["kind"], known["at"], int(known["cents"])) != (kind, to_db(at), cents):
+    The same id with other content is refused: a retried sync must not change history. The
+    entries already stored are looked up in chunks and the new ones inserted in one
+    `executemany` (a month's run deducts every prepaid session at once)."""
+    wanted = [(a, e, k, to_db(at), c) for a, e, k, at, c in entries]
+    known: dict[tuple[int, str], tuple[str, str | None, int]] = {}
+    ids = sorted({e for _, e, _, _, _ in wanted})
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ", ".join("?" for _ in part)
+        sql = f"SELECT account_id, entry_id, kind, at, cents FROM prepaid_entries WHERE entry_id IN ({marks})"  # noqa: S608, E501 (placeholders only)
+        for row in await tx.fetch(sql, *part):
+            key = (int(row["account_id"]), row["entry_id"])
+            known[key] = (row["kind"], row["at"], int(row["cents"]))
+    new: list[tuple[int, str, str, str | None, int]] = []
+    for account_id, entry_id, kind, at, cents in wanted:
+        found = known.get((account_id, entry_id))
+        if found is not None:
+            if found != (kind, at, cents):
                 raise Conflict(f"prepaid entry {entry_id} exists already with other content")
             continue
-        await tx.execute(
-            "INSERT INTO prepaid_entries (account_id, entry_id, kind, at, cents)"
-            " VALUES (?, ?, ?, ?, ?)",
-            account_id,
-            entry_id,
-            kind,
-            to_db(at),
-            cents,
-        )
-        added += 1
-        touched.add(account_id)
-    for account_id in sorted(touched):
-        await tx.execute(
-            "UPDATE accounts SET prepaid_balance_cents ="
-            " (SELECT COALESCE(SUM(cents), 0) FROM prepaid_entries WHERE account_id = ?)"
-            " WHERE id = ?",
-            account_id,
-            account_id,
-        )
-    return added
+        known[(account_id, entry_id)] = (kind, at, cents)  # a repeat later in `entries`
+        new.append((account_id, entry_id, kind, at, cents))
+    await tx.executemany(
+        "INSERT INTO prepaid_entries (account_id, entry_id, kind, at, cents)"
+        " VALUES (?, ?, ?, ?, ?)",
+        new,
+    )
+    touched = sorted({account_id for account_id, *_ in new})
+    await tx.executemany(
+        "UPDATE accounts SET prepaid_balance_cents ="
+        " (SELECT COALESCE(SUM(cents), 0) FROM prepaid_entries WHERE account_id = ?)"
+        " WHERE id = ?",
+        [(a, a) for a in touched],
+    )
+    return len(new)
 
 
 async def top_up(
