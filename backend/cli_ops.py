@@ -3,7 +3,7 @@
     eflux-backend card replace|block|unblock|lost --card 7   (lost: --no-replacement)
     eflux-backend account set-iban --account 3 --iban "NL91 ABNA 0417 1643 00"
     eflux-backend charge-point guest-usage --charge-point 2 --open --per-kwh-cents 35
-    eflux-backend plans
+    eflux-backend plans [add --code C --name N --kind card --form fixed --monthly-fee-cents F …]
     eflux-backend subscription show|notice 5          (notice: --on YYYY-MM-DD, default today)
     eflux-backend subscription switch 5 --plan CARD-FLEX
     eflux-backend subscription apply --account 3 --plan CP-FIXED-1Y --charge-point 2 | accept 5
@@ -37,7 +37,8 @@ from . import cli_billing
 from .api.http import plain
 from .billing.advisor import Situation, recommend, situation
 from .billing.calendar import Month, local_date
-from .services import installations, subscriptions
+from .billing.plans import PlanForm, PlanKind
+from .services import installations, plans, subscriptions
 from .services.sessions import SessionFilter, csv_text, month_usage, sessions_for
 from .storage.timefmt import utc_now
 from .store import CardStatus, Correction, Step, StepAction, Store
@@ -76,7 +77,17 @@ def add_parsers(sub: Any) -> None:
     for part in ("start", "per-kwh", "per-minute"):
         guest.add_argument(f"--{part}-cents", type=Decimal, default=Decimal(0), help="incl. VAT")
 
-    sub.add_parser("plans", help="the plans on offer")
+    plans = sub.add_parser("plans", help="the plans on offer; `plans add` a new one")
+    plans_sub = plans.add_subparsers(dest="action")
+    add = plans_sub.add_parser("add", help="a new plan (billing's rules check it)")
+    add.add_argument("--code", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--kind", type=PlanKind, choices=list(PlanKind), required=True)
+    add.add_argument("--form", type=PlanForm, choices=list(PlanForm), required=True)
+    add.add_argument("--monthly-fee-cents", type=int, default=0, help="incl. VAT")
+    add.add_argument("--bundle-kwh", type=int, help="a card plan's bundle")
+    add.add_argument("--overage-per-kwh-cents", type=Decimal, default=Decimal(0))
+    add.add_argument("--duration-years", type=int, choices=(1, 2, 3))
 
     subscription = sub.add_parser("subscription", help="a subscription's dates, notice, switch")
     sub_sub = subscription.add_subparsers(dest="action", required=True)
@@ -236,6 +247,18 @@ async def _charge_point(store: Store, args: argparse.Namespace) -> Any:
 
 
 async def _plans(store: Store, args: argparse.Namespace) -> Any:
+    if args.action == "add":
+        plan = plans.new_plan(
+            args.code,
+            args.name,
+            args.kind,
+            args.form,
+            monthly_fee_cents=args.monthly_fee_cents,
+            bundle=None if args.bundle_kwh is None else {"energy_wh": args.bundle_kwh * 1000},
+            overage={"per_kwh_cents": args.overage_per_kwh_cents},
+            duration_years=args.duration_years,
+        )
+        return await plans.add_plan(store.db, plan, now=utc_now(), actor=ACTOR)
     return list((await subscriptions.load_plans(store.db)).values())
 
 

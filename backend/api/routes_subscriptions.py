@@ -13,7 +13,10 @@ from aiohttp import web
 
 from ..billing.calendar import local_date
 from ..billing.contracts import ContractStatus
+from ..billing.money import Basis
+from ..billing.plans import PlanForm, PlanKind
 from ..billing.switches import PlanSwitch
+from ..services import plans
 from ..services import subscriptions as service
 from . import schemas
 from .app_keys import CLOCK, STORE
@@ -33,6 +36,31 @@ APPLY = vol.Schema(
     }
 )
 DECIDE = vol.Schema({vol.Optional("on"): schemas.day})
+COUNT = vol.All(schemas.integer, vol.Range(min=0, max=10**12))
+PLAN = vol.Schema(
+    {
+        vol.Required("code"): vol.All(PLAN_CODE, vol.Match(r"^[A-Z0-9-]+$")),
+        vol.Required("name"): schemas.NAME,
+        vol.Required("kind"): vol.Coerce(PlanKind),
+        vol.Required("form"): vol.Coerce(PlanForm),
+        vol.Optional("monthly_fee_cents", default=0): COUNT,
+        vol.Optional("fee_basis", default="incl_vat"): vol.Coerce(Basis),
+        vol.Optional("bundle"): vol.Any(
+            None,
+            {
+                vol.Optional("energy_wh", default=0): COUNT,
+                vol.Optional("connected_minutes", default=0): COUNT,
+                vol.Optional("fast_energy_wh", default=0): COUNT,
+            },
+        ),
+        vol.Optional("overage", default={}): {
+            vol.Optional("per_kwh_cents", default=0): schemas.cents,
+            vol.Optional("per_connected_hour_cents", default=0): schemas.cents,
+            vol.Optional("per_fast_kwh_cents", default=0): schemas.cents,
+        },
+        vol.Optional("duration_years"): vol.Any(None, vol.In([1, 2, 3])),
+    }
+)
 _NOTICE_TAKEN = {ContractStatus.ACCEPTED, ContractStatus.ACTIVE}
 
 
@@ -48,6 +76,17 @@ def _switch(planned: PlanSwitch) -> dict[str, Any]:
 async def list_plans(request: web.Request) -> web.Response:
     plans = await service.load_plans(request.app[STORE].db)
     return ok({"items": list(plans.values())})
+
+
+async def add_plan(request: web.Request) -> web.Response:
+    """A new plan on offer (administrators); billing's rules check it (400 otherwise)."""
+    admin(request)
+    data = await body(request, PLAN)
+    plan = plans.new_plan(**data)
+    created = await plans.add_plan(
+        request.app[STORE].db, plan, now=request.app[CLOCK](), actor=actor(request)
+    )
+    return ok(created, 201)
 
 
 async def _view(request: web.Request, view: service.SubscriptionView) -> dict[str, Any]:
@@ -166,6 +205,7 @@ async def reject(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     r = app.router
     r.add_get("/api/v1/plans", list_plans)
+    r.add_post("/api/v1/plans", add_plan)
     r.add_post("/api/v1/subscriptions", apply)
     r.add_get("/api/v1/subscriptions/{id}", get_subscription)
     r.add_post("/api/v1/subscriptions/{id}/accept", accept)

@@ -400,3 +400,18 @@ async def test_billing_verbs(schema_url: str, store: Store) -> None:
     assert (code, "no reminder is due" in err) == (1, True)
     code, _, err = await _cli(schema_url, "billing", "payment-state", "--invoice", "999999")
     assert (code, "not found" in err) == (1, True)
+
+
+async def test_plans_add_verb(schema_url: str, store: Store) -> None:
+    await _world(store)
+    add = ["plans", "add", "--code", "CARD-50", "--name", "Card with 50 kWh", "--kind", "card"]
+    code, _, err = await _cli(schema_url, *add, "--form", "flexible", "--monthly-fee-cents", "900")
+    assert (code, "no fixed monthly fee" in err) == (1, True)
+    code, plan, _ = await _cli(
+        schema_url, *add, "--form", "fixed", "--monthly-fee-cents", "1500", "--bundle-kwh", "50"
+    )
+    assert (code, plan["bundle"]["energy_wh"], plan["monthly_fee"]["cents"]) == (0, 50_000, 1500)
+    code, _, err = await _cli(schema_url, *add, "--form", "fixed", "--monthly-fee-cents", "1")
+    assert (code, "exists already" in err) == (1, True)
+    code, listed, _ = await _cli(schema_url, "plans")
+    assert [p["monthly_fee"]["cents"] for p in listed if p["code"] == "CARD-50"] == [1500]

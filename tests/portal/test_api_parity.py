@@ -485,3 +485,46 @@ async def test_billing_inputs_are_for_admins_and_reads_are_scoped(env: Env) -> N
     lease = {"charge_point_id": seeded.charge_point, "rate_cents_per_kwh": "30"}
     status, body = await _api(portal, "PUT", f"/accounts/{anna_id}/lease-terms", admin, lease)
     assert (status, "not a lease driver" in body["detail"]) == (400, True)
+
+
+async def test_new_plans_by_admins_checked_by_billing(env: Env) -> None:
+    portal, seeded, _, _ = env
+    anna, admin = seeded.tokens["anna"], seeded.tokens["admin"]
+    plan = {
+        "code": "CARD-BUNDLE-50",
+        "name": "Card with 50 kWh",
+        "kind": "card",
+        "form": "fixed",
+        "monthly_fee_cents": 1500,
+        "bundle": {"energy_wh": 50_000},
+        "overage": {"per_kwh_cents": "39.5"},
+    }
+    assert (await _api(portal, "POST", "/plans", anna, plan))[0] == 403
+    for wrong in (
+        {**plan, "form": "flexible"},  # a flexible plan has no fixed monthly fee
+        {**plan, "kind": "charge_point"},  # only card plans have a bundle
+        {**plan, "code": "lower case"},
+        {**plan, "monthly_fee_cents": -1},
+    ):
+        status, body = await _api(portal, "POST", "/plans", admin, wrong)
+        assert (status, body["error"]) == (400, "invalid"), wrong
+    status, created = await _api(portal, "POST", "/plans", admin, plan)
+    assert status == 201
+    assert (created["code"], created["monthly_fee"]["cents"], created["bundle"]["energy_wh"]) == (
+        "CARD-BUNDLE-50",
+        1500,
+        50_000,
+    )
+    assert created["overage"]["per_kwh_cents"] == "39.5"
+    status, body = await _api(portal, "POST", "/plans", admin, {**plan, "monthly_fee_cents": 1})
+    assert (status, body["error"]) == (409, "conflict")
+    codes = [p["code"] for p in (await _api(portal, "GET", "/plans", anna))[1]["items"]]
+    assert "CARD-BUNDLE-50" in codes
+    status, view = await _api(
+        portal,
+        "POST",
+        "/subscriptions",
+        anna,
+        {"plan": "CARD-BUNDLE-50", "card_id": seeded.cards["anna"]},
+    )
+    assert (status, view["plan_code"]) == (201, "CARD-BUNDLE-50")
