@@ -128,12 +128,13 @@ async def test_a_pending_16_charger_is_refused_frame_by_frame(tmp_path: Path) ->
         # anything else about sessions or cards: SecurityError (it is kept and sent again)
         for action, payload in (
             ("MeterValues", {"connectorId": 1, "meterValue": [meter_value(clock(), 900)]}),
-            ("StopTransaction", {"transactionId": 7, "meterStop": 900, "timestamp": iso(clock())}),
             ("DataTransfer", {"vendorId": "acme"}),
         ):
             error = await raw.call(action, payload)
             assert (error[0], error[2]) == (4, "SecurityError"), action
         stop = {"transactionId": refused, "meterStop": 900, "timestamp": iso(clock())}
+        error = await raw.call("StopTransaction", {**stop, "transactionId": 7}, "STOP-7")
+        assert (error[0], error[2]) == (4, "SecurityError")
         assert await raw.call_ok("StopTransaction", {**stop, "idTag": "CARD-OK"}) == {
             "idTagInfo": {"status": "Invalid"}
         }
@@ -151,9 +152,10 @@ async def test_a_pending_16_charger_is_refused_frame_by_frame(tmp_path: Path) ->
         await raw.send(f'[3,"{call[1]}",{{"status":"Accepted"}}]')
         await approval
         assert (await raw.call_ok("BootNotification", boot_v16()))["status"] == "Accepted"
-        # the StopTransaction refused while it waited comes again and is taken now
-        late = await raw.call_ok("StopTransaction", {**stop, "transactionId": 7})
-        assert late == {}
+        # the StopTransaction refused while it waited comes again and is taken now (an
+        # orphan record: this central system never started transaction 7)
+        late = await raw.call("StopTransaction", {**stop, "transactionId": 7}, "STOP-7")
+        assert late == [3, "STOP-7", {}]  # the same message id again: answered now
         start = {**start, "timestamp": iso(clock.advance(minutes=1))}
         answer = await raw.call_ok("StartTransaction", start)
         assert answer["idTagInfo"]["status"] == "Accepted"

@@ -197,8 +197,12 @@ class OcppSession(ChargePoint):  # type: ignore[misc]  # the library is untyped
             )
         else:
             text = call_result_text(frame.unique_id, answer)
-        if not text.startswith(f'[4,"{frame.unique_id}","InternalError"'):
-            self._remember(frame.unique_id, raw, text)  # a transient failure may be retried
+        # A transient failure may be retried, and so may a CALL refused while the charger
+        # waited for approval (the same message id again once approved gets a real answer).
+        if not text.startswith(
+            (f'[4,"{frame.unique_id}","InternalError"', f'[4,"{frame.unique_id}","SecurityError"')
+        ):
+            self._remember(frame.unique_id, raw, text)
         await self._send(text)
         if "_after_action" in handlers and text.startswith("[3"):
             self._run_after(handlers["_after_action"], frame.payload)
