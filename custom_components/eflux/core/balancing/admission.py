@@ -40,8 +40,10 @@ def admit_all(
     reserved: Sequence[tuple[int, float]] = ()
     held: dict[int, float] = {}  # the reservation by constraint
     head = ""
+    head_group, head_owed = 1.0, False  # the head's turn group, whether it is owed a turn
     tier = None
     tier_left: list[float] = left
+    taken: list[Work] = []  # admitted at their minimum in this tier (that one could displace)
     pv_cid = cs.total_cid(cs.pv_node)
     start_cutoff = now - tuning.start_delay
     stop_cutoff = now - tuning.stop_delay
@@ -51,6 +53,7 @@ def admit_all(
         if demand.tier != tier:
             _give_back(reserved, left)
             reserved, tier = (), demand.tier
+            taken = []
             tier_left = left.copy()
         needs_pool = demand.mode is Mode.PV
         options: Sequence[Option] = demand.options
@@ -74,6 +77,29 @@ def admit_all(
                 else:
                     chosen = option
                     break
+        if (
+            chosen is None
+            and hard_only is None
+            and not needs_pool
+            and taken
+            and (not reserved or (head_group >= work.key[1] and (work.owed or not head_owed)))
+        ):
+            # A reservation (its head could not start now anyway) yields to a charger of a
+            # group as early that gives more power than the chargers it displaces; one owed
+            # a turn keeps its reservation from the others.
+            _give_back(reserved, left)
+            swap = _displace(taken, work, options, left)
+            if swap is None:
+                _give_back(reserved, left, -1.0)  # held again
+            else:
+                reserved = ()
+                held = {}
+                displaced, chosen = swap
+                for out in displaced:
+                    taken.remove(out)
+                    _give_back(out.option.take if out.option is not None else (), left)
+                    out.admitted = False
+                    out.reason, out.detail = Reason.PAUSED_NO_CAPACITY, cs.labels[fail]
         if chosen is None and hard_only is None:
             turn_over = prev.on and work.key[1] == 2
             work.reason = Reason.PAUSED_ROTATION if turn_over else Reason.PAUSED_NO_CAPACITY
@@ -85,6 +111,7 @@ def admit_all(
                 first = options[0]
                 if all(tier_left[cid] >= threshold for cid, threshold in first.check):
                     reserved, head = first.take, cs.site.chargers[work.index].label
+                    head_group, head_owed = work.key[1], work.owed
                     held = dict(reserved)
                     for cid, amps in reserved:
                         left[cid] -= amps
@@ -109,12 +136,74 @@ def admit_all(
                 work.reason = Reason.WAITING_START_DELAY
                 continue
         _take(work, chosen, left)
+        if not needs_pool:
+            taken.append(work)
     _give_back(reserved, left)
 
 
-def _give_back(reserved: Sequence[tuple[int, float]], left: list[float]) -> None:
+def _displace(
+    taken: Sequence[Work], work: Work, options: Sequence[Option], left: list[float]
+) -> tuple[list[Work], Option] | None:
+    """Chargers on fewer phases, admitted before `work` in its turn group, whose places give
+    `work` more power: without them `work` fits at its minimum, on more amp-phases at the
+    minimum than they had together and at least as many at the maximum (single-phase cars
+    first in line do not keep a three-phase car out: an amp on the binding phase is worth three
+    times the power there). For each phase or circuit where `work` is short, the ones giving
+    the least power go first (the last admitted among equals). None if no such set. Only within
+    one group (all running or all waiting), so turns still rotate, and a car owed a turn only by
+    another one; never when `work` could not start in this pass anyway (a start delay or a
+    held increase)."""
+    prev, demand = work.prev, work.demand
+    if not prev.on and (work.hold_until is not None or prev.was_on):
+        return None
+    group = work.key[1]
+    peers = [  # a car owed a turn is displaced by none but another owed one
+        w
+        for w in reversed(taken)
+        if w.key[1] == group and w.option is not None and (work.owed or not w.owed)
+    ]
+    if not peers:
+        return None
+    peers.sort(key=_low_power)  # stable: the last admitted first among equals
+    for option in options:
+        width = len(option.grid_phases)
+        gain_low, gain_high = demand.low * width, demand.high * width
+        out: list[Work] = []
+        freed: dict[int, float] = {}
+        lost_low = lost_high = 0.0
+        for cid, limit in option.check:
+            for peer in peers:
+                if left[cid] + freed.get(cid, 0.0) >= limit:
+                    break
+                if peer in out or peer.option is None or len(peer.option.grid_phases) >= width:
+                    continue
+                take = dict(peer.option.take)
+                if cid not in take:
+                    continue
+                out.append(peer)
+                for c, amps in take.items():
+                    freed[c] = freed.get(c, 0.0) + amps
+                lost_low += _low_power(peer)
+                # at most what the short constraint would have left it
+                low = peer.demand.low
+                bound = (left[cid] + freed[cid]) * low / take[cid] if take[cid] > EPS else low
+                lost_high += min(peer.demand.high, bound) * len(peer.option.grid_phases)
+            if left[cid] + freed.get(cid, 0.0) < limit or gain_low <= lost_low + EPS:
+                break
+        else:
+            if out and gain_high >= lost_high - EPS:
+                return out, option
+    return None
+
+
+def _low_power(work: Work) -> float:
+    """Amp-phases of an admitted charger at its minimum."""
+    return work.demand.low * len(work.option.grid_phases) if work.option is not None else 0.0
+
+
+def _give_back(reserved: Sequence[tuple[int, float]], left: list[float], sign: float = 1.0) -> None:
     for cid, amps in reserved:
-        left[cid] += amps
+        left[cid] += sign * amps
 
 
 def _fits_without(left: list[float], held: dict[int, float], options: Sequence[Option]) -> bool:
