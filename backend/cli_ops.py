@@ -4,7 +4,7 @@
     eflux-backend account set-iban --account 3 --iban "NL91 ABNA 0417 1643 00"
     eflux-backend charge-point guest-usage --charge-point 2 --open --per-kwh-cents 35
     eflux-backend plans [add --code C --name N --kind card --form fixed --monthly-fee-cents F …]
-    eflux-backend subscription show|notice 5          (notice: --on YYYY-MM-DD, default today)
+    eflux-backend subscription show|notice|withdraw 5     (--on YYYY-MM-DD, default today)
     eflux-backend subscription switch 5 --plan CARD-FLEX
     eflux-backend subscription apply --account 3 --plan CP-FIXED-1Y --charge-point 2 | accept 5
     eflux-backend installation advise|order ...       (the advisor's answers, see --help)
@@ -38,7 +38,7 @@ from .api.http import plain
 from .billing.advisor import Situation, recommend, situation
 from .billing.calendar import Month, local_date
 from .billing.plans import PlanForm, PlanKind
-from .services import installations, plans, subscriptions
+from .services import installations, plans, subscriptions, withdrawal
 from .services.sessions import SessionFilter, csv_text, month_usage, sessions_for
 from .storage.timefmt import utc_now
 from .store import CardStatus, Correction, Step, StepAction, Store
@@ -97,6 +97,7 @@ def add_parsers(sub: Any) -> None:
         ("switch", "switch plan from the 1st of next month (fee €7.50)"),
         ("accept", "accept an application --on (default today): start and term follow"),
         ("reject", "decline an application"),
+        ("withdraw", "a consumer's withdrawal within the cooling-off period, --on"),
     ):
         verb = sub_sub.add_parser(name, help=text)
         verb.add_argument("id", type=int)
@@ -292,6 +293,10 @@ async def _subscription(store: Store, args: argparse.Namespace) -> Any:
             store.db, args.id, today, now=utc_now(), actor=ACTOR
         )
         return view.summary()
+    if args.action == "withdraw":
+        return await withdrawal.withdraw_now(
+            store.db, args.id, None, today, now=utc_now(), actor=ACTOR
+        )
     if args.action == "reject":
         await subscriptions.reject_application(store.db, args.id, today, now=utc_now(), actor=ACTOR)
         return {"id": args.id, "status": "rejected"}

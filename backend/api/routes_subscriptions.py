@@ -16,7 +16,7 @@ from ..billing.contracts import ContractStatus
 from ..billing.money import Basis
 from ..billing.plans import PlanForm, PlanKind
 from ..billing.switches import PlanSwitch
-from ..services import plans
+from ..services import plans, withdrawal
 from ..services import subscriptions as service
 from . import schemas
 from .app_keys import CLOCK, STORE
@@ -123,6 +123,21 @@ async def give_notice(request: web.Request) -> web.Response:
     return ok(await _view(request, view))
 
 
+async def withdraw(request: web.Request) -> web.Response:
+    """A consumer's withdrawal within the 14 days of cooling-off (art. 3.5, 29)."""
+    await body(request, schemas.EMPTY)
+    now = request.app[CLOCK]()
+    done = await withdrawal.withdraw_now(
+        request.app[STORE].db,
+        path_id(request),
+        scope(request),
+        local_date(now),
+        now=now,
+        actor=actor(request),
+    )
+    return ok(done)
+
+
 async def preview_switch(request: web.Request) -> web.Response:
     """`?plan=CODE`: the switch as it would be recorded today (refused here already)."""
     code = request.query.get("plan")
@@ -211,5 +226,6 @@ def setup(app: web.Application) -> None:
     r.add_post("/api/v1/subscriptions/{id}/accept", accept)
     r.add_post("/api/v1/subscriptions/{id}/reject", reject)
     r.add_post("/api/v1/subscriptions/{id}/notice", give_notice)
+    r.add_post("/api/v1/subscriptions/{id}/withdraw", withdraw)
     r.add_get("/api/v1/subscriptions/{id}/switch", preview_switch)
     r.add_post("/api/v1/subscriptions/{id}/switch", switch_plan)

@@ -415,3 +415,29 @@ async def test_plans_add_verb(schema_url: str, store: Store) -> None:
     assert (code, "exists already" in err) == (1, True)
     code, listed, _ = await _cli(schema_url, "plans")
     assert [p["monthly_fee"]["cents"] for p in listed if p["code"] == "CARD-50"] == [1500]
+
+
+async def test_withdraw_verb(schema_url: str, store: Store) -> None:
+    ids = await _world(store)
+    code, _, err = await _cli(
+        schema_url, "subscription", "withdraw", str(ids["sub"]), "--on", "2026-11-23"
+    )
+    assert (code, "cooling-off period ended" in err) == (1, True)
+    code, view, _ = await _cli(
+        schema_url,
+        "subscription",
+        "apply",
+        "--account",
+        str(ids["account"]),
+        "--plan",
+        "PREPAID",
+        "--on",
+        "2026-11-23",
+    )
+    assert code == 0
+    code, done, _ = await _cli(
+        schema_url, "subscription", "withdraw", str(view["id"]), "--on", "2026-11-24"
+    )
+    assert (code, done["status"], done["used_days"], done["charge_cents"]) == (0, "withdrawn", 0, 0)
+    status = await store.db.fetchval("SELECT status FROM subscriptions WHERE id = ?", view["id"])
+    assert status == "withdrawn"

@@ -528,3 +528,42 @@ async def test_new_plans_by_admins_checked_by_billing(env: Env) -> None:
         {"plan": "CARD-BUNDLE-50", "card_id": seeded.cards["anna"]},
     )
     assert (status, view["plan_code"]) == (201, "CARD-BUNDLE-50")
+
+
+async def test_withdrawal_within_the_cooling_off_period(env: Env) -> None:
+    portal, seeded, _, clock = env
+    store = _store(portal)
+    anna, bob, admin = seeded.tokens["anna"], seeded.tokens["bob"], seeded.tokens["admin"]
+    # Bob's card plan started in June: the 14 days are long gone.
+    status, body = await _api(
+        portal, "POST", f"/subscriptions/{seeded.subscriptions['bob_card']}/withdraw", bob, {}
+    )
+    assert (status, body["error"]) == (409, "refused")
+    assert "cooling-off period ended" in body["detail"]
+    status, view = await _api(
+        portal,
+        "POST",
+        "/subscriptions",
+        anna,
+        {"plan": "CARD-BUNDLE-100", "card_id": seeded.cards["anna_xss"]},
+    )
+    sub = view["id"]
+    assert (await _api(portal, "POST", f"/subscriptions/{sub}/accept", admin, {}))[0] == 200
+    clock.now += timedelta(days=6)  # a card plan runs from its application: 6 days used
+    before = await _rows(store, "subscriptions")
+    assert (await _api(portal, "POST", f"/subscriptions/{sub}/withdraw", bob, {}))[0] == 404
+    assert await _rows(store, "subscriptions") == before
+    status, done = await _api(portal, "POST", f"/subscriptions/{sub}/withdraw", anna, {})
+    assert status == 200
+    assert (done["status"], done["ends_on"], done["used_days"]) == ("withdrawn", "2026-11-29", 6)
+    assert done["charge_cents"] == 500  # €25 a month: 6/30 of it
+    assert done["refund_due_by"] == "2026-12-13"
+    row = await store.db.fetchrow(
+        "SELECT status, ends_on, end_reason FROM subscriptions WHERE id = ?", sub
+    )
+    assert dict(row or {}) == {
+        "status": "withdrawn",
+        "ends_on": "2026-11-29",
+        "end_reason": "withdrawal",
+    }
+    assert (await _api(portal, "POST", f"/subscriptions/{sub}/withdraw", anna, {}))[0] == 404
