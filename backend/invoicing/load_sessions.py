@@ -155,10 +155,12 @@ class Scope:
 
     def where(self, engine: str) -> tuple[str, list[Any]]:
         """A condition on `s` (sessions) and its arguments."""
-        if engine == "postgresql":
+        if engine == "postgresql":  # a hashed subplan: `= ANY(?)` of a prepared statement's
+            # generic plan compares each row with every element (270 ms against 46 ms for a
+            # page of 50,000 sessions and 1,000 cards)
             card_in, point_in = (
-                "s.card_id = ANY(?::bigint[])",
-                "s.charge_point_id = ANY(?::bigint[])",
+                "s.card_id IN (SELECT unnest(?::bigint[]))",
+                "s.charge_point_id IN (SELECT unnest(?::bigint[]))",
             )
             cards: Any = sorted(self.cards)
             points: Any = sorted(self.points)
