@@ -25,7 +25,7 @@ class DemoCar:
 
     @property
     def metered(self) -> MeteredCharger:
-        return MeteredCharger(self.sim, self.spec.grid_phases())
+        return MeteredCharger(self.sim, self.spec.grid_phases(), self.spec.car_name)
 
     def row(self, plan: Mapping[str, Any] | None) -> CarRow:
         plan = plan or {}

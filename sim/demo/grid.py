@@ -27,6 +27,7 @@ Phases = tuple[float, float, float]
 class MeteredCharger:
     sim: SimChargePoint
     grid_phases: tuple[int, ...]  # the grid phase each of its phases is wired to
+    name: str = ""  # the car's name in the summary (default: the charge point id)
 
     def draw_a(self) -> Phases:
         self.sim.advance()  # the car follows the latest limit and charges up to now
@@ -66,6 +67,105 @@ class FuseRecord:
         return bool(self.over)
 
 
+MIN_CURRENT_A = 6.0  # IEC 61851: a car charges at 6 A or more, or not at all
+
+
+@dataclass(frozen=True, slots=True)
+class Want:
+    """A car that wants to charge: the grid phases it draws on and its bounds per phase."""
+
+    name: str
+    grid_phases: tuple[int, ...]
+    low: float
+    high: float
+
+
+def wants(chargers: Sequence[MeteredCharger]) -> list[Want]:
+    """The cars plugged in and not full."""
+    return [
+        Want(
+            c.name or c.sim.id,
+            c.grid_phases[: c.sim.car.phases],
+            MIN_CURRENT_A,
+            max(MIN_CURRENT_A, c.sim.car.max_current_a),
+        )
+        for c in chargers
+        if c.sim.plugged and not c.sim.car.full
+    ]
+
+
+def power_that_fits(cars: Sequence[Want], room: Phases) -> float:
+    """The most amps summed over the phases (power / voltage) the cars could draw within `room`
+    per phase with as many of them charging as fit at their minimum (no car left at 0 A for a
+    few more watts elsewhere), each at 0 A or between its minimum and its maximum. Every
+    largest set that fits at the minimum, the cars on more phases raised first: an amp on a
+    phase gives the same power in any car, and raising a three-phase car costs single-phase
+    ones at most what it gains."""
+    best = (0, 0.0)
+    order = sorted(range(len(cars)), key=lambda i: -len(cars[i].grid_phases))
+    for mask in range(1, 1 << len(cars)):
+        chosen = [i for i in order if mask >> i & 1]
+        if len(chosen) < best[0]:
+            continue
+        left = list(room)
+        for i in chosen:
+            for p in cars[i].grid_phases:
+                left[p] -= cars[i].low
+        if any(left[p] < -1e-9 for i in chosen for p in cars[i].grid_phases):
+            continue
+        total = sum(cars[i].low * len(cars[i].grid_phases) for i in chosen)
+        for i in chosen:
+            car = cars[i]
+            up = min([car.high - car.low, *(left[p] for p in car.grid_phases)])
+            if up > 0:
+                for p in car.grid_phases:
+                    left[p] -= up
+                total += up * len(car.grid_phases)
+        best = max(best, (len(chosen), total))
+    return best[1]
+
+
+@dataclass
+class PowerRecord:
+    """The power the cars drew against the power that fit beside the household (within the
+    fuse less the site's margin), and how long each car waited at 0 A while its minimum fit on
+    every phase it uses beside the others lowered to their minimum (issue 16)."""
+
+    seconds: float = 0.0
+    delivered_ws: float = 0.0  # watt-seconds
+    fit_ws: float = 0.0
+    idle_s: dict[str, float] = field(default_factory=dict)
+
+    def judge(
+        self, sample: GridSample, chargers: Sequence[MeteredCharger], room: Phases, dt: float
+    ) -> None:
+        cars = wants(chargers)
+        drawing = {c.name or c.sim.id for c in chargers if c.sim.amps > 0}
+        self.seconds += dt
+        self.delivered_ws += sum(sample.chargers_a) * VOLTAGE_V * dt
+        self.fit_ws += power_that_fits(cars, room) * VOLTAGE_V * dt
+        left = list(room)
+        for car in cars:
+            if car.name in drawing:
+                for p in car.grid_phases:
+                    left[p] -= car.low
+        for car in cars:
+            if car.name not in drawing and all(left[p] >= car.low for p in car.grid_phases):
+                self.idle_s[car.name] = self.idle_s.get(car.name, 0.0) + dt
+
+    def reset(self) -> None:
+        self.seconds = self.delivered_ws = self.fit_ws = 0.0
+        self.idle_s.clear()
+
+    @property
+    def delivered_kw(self) -> float:
+        return self.delivered_ws / self.seconds / 1000.0 if self.seconds else 0.0
+
+    @property
+    def fit_kw(self) -> float:
+        return self.fit_ws / self.seconds / 1000.0 if self.seconds else 0.0
+
+
 class GridMeter:
     def __init__(
         self,
@@ -74,6 +174,7 @@ class GridMeter:
         fuse_a: float,
         profile: HouseholdProfile | None = None,
         *,
+        margin_a: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clock = clock
@@ -81,12 +182,15 @@ class GridMeter:
         self.profile = profile or HouseholdProfile()
         self.modbus = ModbusMeterSim("sdm630")
         self.record = FuseRecord(fuse_a)
+        self.margin_a = margin_a  # the site keeps this much below the fuse
+        self.power = PowerRecord()
         self.import_kwh = 0.0
         self.export_kwh = 0.0
         self.latest: GridSample | None = None
         self._monotonic = monotonic
         self._born = monotonic()
         self._last: float | None = None
+        self._last_tick: float | None = None
         self._task: asyncio.Task[None] | None = None
         self.tick()
 
@@ -155,5 +259,15 @@ class GridMeter:
             }
         )
         self.record.judge(sample, now - self._born)
+        if self._last_tick is not None:
+            cap = self.record.fuse_a - self.margin_a
+            house = sample.household.current_a
+            room = (
+                cap - max(house[0], 0.0),
+                cap - max(house[1], 0.0),
+                cap - max(house[2], 0.0),
+            )
+            self.power.judge(sample, self.chargers, room, now - self._last_tick)
+        self._last_tick = now
         self.latest = sample
         return sample

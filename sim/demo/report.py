@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .grid import FuseRecord, GridSample
+from .grid import FuseRecord, GridSample, PowerRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +87,31 @@ def table(
     )
 
 
+def power_lines(power: PowerRecord) -> list[str]:
+    """kW delivered against kW that fit, and the cars that waited at 0 A while they fit."""
+    share = f" ({100 * power.delivered_kw / power.fit_kw:.0f} %)" if power.fit_kw > 0 else ""
+    lines = [
+        f"  power: {power.delivered_kw:.1f} kW delivered against {power.fit_kw:.1f} kW that fit"
+        f"{share}, on average over {power.seconds:.0f} s"
+    ]
+    idle = {name: s for name, s in power.idle_s.items() if s > 0}
+    if idle:
+        waits = ", ".join(f"{name} {s:.0f} s" for name, s in idle.items())
+        lines.append(f"  at 0 A while their minimum fit on every phase they use: {waits}")
+    else:
+        lines.append("  no car waited at 0 A while its minimum fit on every phase it uses")
+    return lines
+
+
 def summary(
-    record: FuseRecord, rows: Sequence[CarRow], tz: ZoneInfo, extra: Mapping[str, str] = {}
+    record: FuseRecord,
+    rows: Sequence[CarRow],
+    tz: ZoneInfo,
+    extra: Mapping[str, str] = {},
+    power: PowerRecord | None = None,
 ) -> str:
-    """The end-of-run summary; `record` is judged from the meter's own values every tick."""
+    """The end-of-run summary; `record` (and `power`) judged from the meter's own values every
+    tick."""
     highest = max(record.highest_a)
     phase = record.highest_a.index(highest) + 1
     verdict = (
@@ -106,6 +127,8 @@ def summary(
     ]
     for t, ph, amps in record.over[:5]:
         lines.append(f"    at {t:6.1f} s: L{ph + 1} {amps:.1f} A")
+    if power is not None:
+        lines.extend(power_lines(power))
     lines.append("  cars:")
     for row in rows:
         if row.ready is None:
