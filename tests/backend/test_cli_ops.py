@@ -441,3 +441,27 @@ async def test_withdraw_verb(schema_url: str, store: Store) -> None:
     assert (code, done["status"], done["used_days"], done["charge_cents"]) == (0, "withdrawn", 0, 0)
     status = await store.db.fetchval("SELECT status FROM subscriptions WHERE id = ?", view["id"])
     assert status == "withdrawn"
+
+
+async def test_withdrawn_days_are_billed_pro_rata_by_the_run(schema_url: str, store: Store) -> None:
+    """What the withdrawal answers is what the month's run bills for the subscription."""
+    account = await store.accounts.create_account(AccountKind.CONSUMER, "Wim", now=NOW)
+    for plan in PLANS:
+        await store.plans.save_plan(plan, now=NOW)
+    card = await store.cards.create_card(
+        "C0FFEE09", CardKind.SUBSCRIPTION, now=NOW, account_id=account.id
+    )
+    apply = ["subscription", "apply", "--account", str(account.id), "--plan", "CARD-BUNDLE-100"]
+    code, view, _ = await _cli(schema_url, *apply, "--card", str(card.id), "--on", "2026-10-10")
+    sub = str(view["id"])
+    assert (await _cli(schema_url, "subscription", "accept", sub, "--on", "2026-10-10"))[0] == 0
+    code, done, _ = await _cli(schema_url, "subscription", "withdraw", sub, "--on", "2026-10-16")
+    assert (code, done["used_days"], done["charge_cents"]) == (0, 6, 500)
+    await Invoicing(store.db).run_month(Month(2026, 10), now=NOW)
+    lines = await store.db.fetch(
+        "SELECT l.kind, l.gross_cents FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id"
+        " WHERE i.account_id = ?",
+        account.id,
+    )
+    fees = [line["gross_cents"] for line in lines if "fee" in line["kind"]]
+    assert fees == [done["charge_cents"]]
