@@ -56,6 +56,9 @@ async def charging_and_sampled(
 
     for _ in range(100):  # until a sample taken under the new limit has arrived
         clock.advance(seconds=6)  # after the car had time to follow it (tuning.follow_time)
+        # the meter keeps reading (a silent one would lower the car to its safe limit, and the
+        # sample would then predate that decrease)
+        controller.meter_reading("grid", (HOUSE, HOUSE, HOUSE + CAR_A))
         await sim.sample_now()
         if measured() == CAR_A:
             return

@@ -1,11 +1,11 @@
 """Who charges: order the chargers, then admit each at its minimum current while it fits.
 
-Order: priority, then `fast` before the other modes, then turns: chargers owed a turn (paused for
-`max_wait`, the longest waiting first: no car starves behind urgent ones, nor behind its own plan),
-then chargers still within their turn
-(charging for less than the rotation interval), then those waiting for a turn (new sessions, and
-chargers paused for at least a rotation interval), then chargers whose turn is over, then those
-paused only recently; within each, urgency (energy needed per hour left), then who has waited
+Order: priority, then `fast` before the other modes, then turns: chargers still within their turn
+(charging for less than the rotation interval), then those waiting for a turn (first those owed
+one, paused for `max_wait`, the longest waiting first whatever their urgency: no car starves
+behind urgent ones, nor behind its own plan; then new sessions, and chargers paused for at least
+a rotation interval), then chargers whose turn is over, then those paused only recently; within
+each, urgency (energy needed per hour left), then who has waited
 longest. So when not all fit at 6 A, the paused ones take turns of one rotation interval. The
 first one waiting that does not fit has its minimum reserved: nobody behind it starts in its
 place, and chargers whose turn is over yield to it, until it fits (no starvation of a
@@ -107,7 +107,7 @@ def admit_all(
             if reserved:
                 if not turn_over and _fits_without(left, held, options):
                     work.reason, work.detail = Reason.PAUSED_NEXT_IN_LINE, head
-            elif work.key[1] in (-1, 1) and options:  # owed or waiting for a turn
+            elif work.key[1] == 1 and options:  # waiting for a turn (owed ones first)
                 first = options[0]
                 if all(tier_left[cid] >= threshold for cid, threshold in first.check):
                     reserved, head = first.take, cs.site.chargers[work.index].label
@@ -127,13 +127,21 @@ def admit_all(
                     continue
             work.reason = Reason.PAUSED_NO_PV
             continue
+        # A car that fits but may not start yet keeps its minimum out of `left` (not given
+        # back: nobody is raised into its room meanwhile, so it starts without a decrease of
+        # the others, and their raises do not renew the hold on it for ever).
         if not prev.on and work.hold_until is not None:
             work.reason, work.detail = Reason.INCREASE_HELD, SAMPLES
+            work.ready_since = prev.ready_since  # its start delay runs on meanwhile
+            if not needs_pool:
+                _give_back(chosen.take, left, -1.0)
             continue
         if not prev.on and (prev.was_on or needs_pool):
             work.ready_since = prev.ready_since or now
             if work.ready_since > start_cutoff:
                 work.reason = Reason.WAITING_START_DELAY
+                if not needs_pool:
+                    _give_back(chosen.take, left, -1.0)
                 continue
         _take(work, chosen, left)
         if not needs_pool:

@@ -7,6 +7,7 @@ the result. The controller calls `balance` on every meter reading and charger ev
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -308,15 +309,19 @@ def _rank(
         work.since, work.since_ts = since, since_ts
     else:
         since_ts = work.since_ts
-    if owed:  # before urgency: the longest waiting first
-        group, tie = -1, since_ts
+    urgency = -inp.urgency_kw
+    if owed:
+        # First of those waiting for a turn, before urgency, the longest waiting first; after
+        # the running turns (they end within a rotation interval: taking one would only start
+        # a new wait, 20 ms after a start in the building).
+        group, tie, urgency = 1, since_ts, -math.inf
     elif prev.on:
         group, tie = (0, since_ts) if in_turn else (2, -since_ts)
     elif not prev.was_on or not in_turn:
         group, tie = 1, since_ts
     else:
         group, tie = 3, since_ts
-    work.key = (-demand.tier, group, -inp.urgency_kw, tie, work.index)
+    work.key = (-demand.tier, group, urgency, tie, work.index)
     work.inp, work.prev, work.demand, work.in_turn, work.owed = inp, prev, demand, in_turn, owed
     work.reusable = not ranking.any_lost  # meter-loss caps depend on the loads of this pass
 

@@ -107,6 +107,8 @@ def _before_the_change(
 ) -> None:
     """A sample that may predate the last change of limit (see the module doc)."""
     given = prev.target_a if prev.on else 0.0
+    changed_at = prev.changed_at or prev.switched_at
+    followed = changed_at is not None and now >= changed_at + cs.site.tuning.follow_time
     measured = [0.0, 0.0, 0.0]
     for phase, amps in contribution:
         measured[phase] += amps
@@ -121,6 +123,8 @@ def _before_the_change(
                 found.assumed = [[0.0, 0.0, 0.0] for _ in cs.site.circuits]
             found.assumed[circuit][p] += limit - measured[p]
             raised = True
+        elif limit < measured[p] and followed:
+            draw[p] -= measured[p] - limit  # it has had time to follow: the meter sees it lower
         elif limit < measured[p]:
             if found.released is None:
                 found.released = [[0.0, 0.0, 0.0] for _ in cs.site.circuits]

@@ -146,19 +146,24 @@ def _within_doubt(
     released: Sequence[float],
     last: PhaseAmps | None,
 ) -> None:
-    """The household, where samples may not show the last changes of limit yet (see
-    site_loads). A raise not sampled yet (`assumed`) leaves it between `signed - assumed` and
-    `signed`: the one seen before where it lies in between, else the nearest bound (so a meter
-    that already sees the raised car does not take the raise back). A decrease not sampled yet
-    (`released`) is always added in full: `signed + released` is the household once the car
-    has followed and an upper bound before (the safe side: a household step that comes with a
-    pause must not hide behind the paused car's stale sample, issue 15: 30 s over the fuse)."""
+    """The household between `signed - assumed` and `signed + released` (see site_loads): the
+    one seen before where it lies in between, else the nearest bound; but when a decrease is in
+    transit and even the lower bound is above the one seen before by more than that decrease,
+    the household has grown whatever the meter saw, and it is the upper bound (a
+    household step that comes with a pause must not hide behind the paused car's stale sample:
+    issue 15's building went 30 s over its fuse so). Taking the upper bound always would count
+    every decrease the meter has not seen yet as if it had, and lower the other cars for it,
+    pass after pass. (A decrease older than `follow_time` is in no doubt: draws counts it as
+    made.)"""
     for p in range(3):
-        if assumed[p] > 0 and last is not None:
-            base = min(max(last[p], signed[p] - assumed[p]), signed[p])
+        low, high = signed[p] - assumed[p], signed[p] + released[p]
+        if last is None:
+            seen = signed[p] if assumed[p] > 0 or released[p] == 0 else high
+        elif released[p] > 0 and low - last[p] > released[p]:
+            seen = high
         else:
-            base = signed[p]
-        signed[p] = base + released[p]
+            seen = last[p]
+        signed[p] = min(max(seen, low), high)
 
 
 def _meter_lost(
