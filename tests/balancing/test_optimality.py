@@ -46,6 +46,7 @@ from custom_components.eflux.core.balancing import (
     balance,
     compile_site,
 )
+from tests.balancing.driver import Driver
 from tests.balancing.reference import chargers_below, household, violations
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -282,3 +283,48 @@ def test_no_car_paused_while_its_minimum_fits_and_no_room_wasted(
 @given(small_sites(plain=True))
 def test_never_less_power_than_the_best_set_at_the_minimums(case: tuple[Site, SiteInputs]) -> None:
     check_power(*case)
+
+
+def test_a_car_that_fits_but_must_wait_keeps_its_room() -> None:
+    """The demo's tuning (increases every 5 s by 6 A, a restart 5 s after a pause): a
+    three-phase car back from a pause fits beside the single-phase car on L3 at its minimum and
+    waits its start delay with that minimum kept: the single-phase car is not left (or raised)
+    in that room meanwhile, so the start needs nobody lowered at the last moment."""
+    tuning = Tuning(
+        hysteresis_a=1.0,
+        min_change_interval=timedelta(seconds=5),
+        ramp_step_a=6.0,
+        start_delay=timedelta(seconds=5),
+        stop_delay=timedelta(seconds=30),
+        rotation_interval=timedelta(seconds=30),
+    )
+    grid = Circuit(id="grid", limit_a=(35.0, 35.0, 35.0), margin_a=3.0, metered=True)
+    site = Site(
+        circuits=(grid,),
+        chargers=(
+            Charger(id="carport", circuit="grid", wiring=(Phase.L3,), max_current_a=32.0),
+            Charger(id="garage", circuit="grid", max_current_a=32.0),
+        ),
+        tuning=tuning,
+    )
+    driver = Driver(site, house=(4.7, 4.4, 4.6))
+    driver.plug("carport")
+    driver.plug("garage")
+    driver.run(20)
+    assert driver.at("garage").target_a > 0
+    driver.set("garage", limit_a=0.0)  # the user pauses it: the carport takes all of L3
+    driver.run(40)
+    assert driver.at("carport").target_a >= 27.0
+    driver.set("garage", limit_a=None)
+    room_l3 = 32.0 - 4.6 - 6.0  # beside the garage's minimum
+    delayed = 0
+    for _ in range(30):
+        result = driver.step()
+        garage = result.chargers["garage"]
+        if garage.target_a > 0:
+            break
+        assert garage.reason is Reason.WAITING_START_DELAY, garage
+        delayed += 1
+        assert result.chargers["carport"].target_a <= room_l3 + TOL, result.chargers
+    assert delayed >= 4  # the start delay was kept
+    assert driver.at("garage").target_a >= 6.0

@@ -44,6 +44,7 @@ def admit_all(
     tier = None
     tier_left: list[float] = left
     taken: list[Work] = []  # admitted at their minimum in this tier (that one could displace)
+    short: list[Work] = []  # paused for capacity in this tier (a displacement may let them in)
     pv_cid = cs.total_cid(cs.pv_node)
     start_cutoff = now - tuning.start_delay
     stop_cutoff = now - tuning.stop_delay
@@ -53,7 +54,7 @@ def admit_all(
         if demand.tier != tier:
             _give_back(reserved, left)
             reserved, tier = (), demand.tier
-            taken = []
+            taken, short = [], []
             tier_left = left.copy()
         needs_pool = demand.mode is Mode.PV
         options: Sequence[Option] = demand.options
@@ -65,6 +66,7 @@ def admit_all(
         chosen: Option | None = None
         hard_only: Option | None = None
         fail = -1
+        swapped = False
         for option in options:
             for cid, threshold in option.check:  # runs for every charger: kept inline
                 if left[cid] < threshold:
@@ -95,15 +97,19 @@ def admit_all(
                 reserved = ()
                 held = {}
                 displaced, chosen = swap
+                swapped = True
                 for out in displaced:
                     taken.remove(out)
                     _give_back(out.option.take if out.option is not None else (), left)
                     out.admitted = False
                     out.reason, out.detail = Reason.PAUSED_NO_CAPACITY, cs.labels[fail]
+                    short.append(out)
         if chosen is None and hard_only is None:
             turn_over = prev.on and work.key[1] == 2
             work.reason = Reason.PAUSED_ROTATION if turn_over else Reason.PAUSED_NO_CAPACITY
             work.detail = cs.labels[fail]
+            if not turn_over and not needs_pool:
+                short.append(work)
             if reserved:
                 if not turn_over and _fits_without(left, held, options):
                     work.reason, work.detail = Reason.PAUSED_NEXT_IN_LINE, head
@@ -146,7 +152,21 @@ def admit_all(
         _take(work, chosen, left)
         if not needs_pool:
             taken.append(work)
+        if swapped:  # the room it left may let in a charger that did not fit before
+            for other in [w for w in short if _startable(w)]:
+                for option in other.demand.options:
+                    if all(left[cid] >= limit for cid, limit in option.check):
+                        _take(other, option, left)
+                        taken.append(other)
+                        short.remove(other)
+                        break
     _give_back(reserved, left)
+
+
+def _startable(work: Work) -> bool:
+    """Whether `work` may run in this pass as soon as it fits (no delay, no hold on a start)."""
+    prev = work.prev
+    return prev.on or (work.hold_until is None and not prev.was_on)
 
 
 def _displace(
@@ -161,8 +181,8 @@ def _displace(
     one group (all running or all waiting), so turns still rotate, and a car owed a turn only by
     another one; never when `work` could not start in this pass anyway (a start delay or a
     held increase)."""
-    prev, demand = work.prev, work.demand
-    if not prev.on and (work.hold_until is not None or prev.was_on):
+    demand = work.demand
+    if not _startable(work):
         return None
     group = work.key[1]
     peers = [  # a car owed a turn is displaced by none but another owed one
