@@ -27,7 +27,7 @@ from .configs import Ports
 from .console_part import DEMO_MANAGER, DEMO_MANAGER_PASSWORD, log_in_manager
 from .grid import GridMeter
 from .hass_client import HassError
-from .hass_part import OWNER, HassSettings, start_hass
+from .hass_part import OWNER, HassSettings, HassSite, start_hass
 from .procs import Children, StartupError, free_port
 from .report import summary, table
 from .scenario import Scenario
@@ -122,6 +122,8 @@ async def start(demo: Demo) -> None:
     for car in demo.cars:
         await car.sim.start(wait_s=15.0)
         await demo.api.wait_for_charger(car.spec)
+    if isinstance(demo.api, HassSite):
+        await demo.api.set_wirings([car.spec for car in demo.cars])
     for car in demo.cars:
         await holds_plug_in_default(car.sim)
         await car.sim.plug_in(car.spec.card)

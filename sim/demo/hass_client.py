@@ -112,6 +112,23 @@ class HassClient:
             raise HassError(f"{handler} flow did not create an entry: {result}")
         return result
 
+    async def options_flow(self, entry_id: str, *steps: dict[str, Any]) -> dict[str, Any]:
+        """Run an entry's options flow through its steps; the final result."""
+        result: dict[str, Any] = await self.request(
+            "POST", "/api/config/config_entries/options/flow", {"handler": entry_id}
+        )
+        for step in steps:
+            if result.get("type") not in ("form", "menu"):
+                break
+            if result.get("errors"):
+                raise HassError(f"options flow, step {result.get('step_id')}: {result['errors']}")
+            result = await self.request(
+                "POST", f"/api/config/config_entries/options/flow/{result['flow_id']}", step
+            )
+        if result.get("type") != "create_entry":
+            raise HassError(f"the options flow did not save: {result}")
+        return result
+
     async def ws(self, command: dict[str, Any]) -> Any:
         """One websocket command on a fresh authenticated connection; its result."""
         ws_url = self.url.replace("http://", "ws://") + "/api/websocket"

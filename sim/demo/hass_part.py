@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -141,6 +142,38 @@ class HassSite:
             self._entities.clear()
             await asyncio.sleep(0.3)
         raise HassError(f"charger {charger.id} did not become a device in Home Assistant")
+
+    async def set_wirings(self, chargers: Sequence[DemoCharger]) -> None:
+        """A charger accepted as new is taken for three-phase on L1, L2, L3 with a 32 A breaker:
+        the demo's chargers have 16 A ones, and its single-phase carport is on L3 (else the
+        balancer, seeing its car on the charger's first phase, counts its amps on L3 as
+        household and keeps the three-phase cars out). Set through the options flow, as an
+        installer would."""
+        steps: list[dict[str, Any]] = [{"next_step_id": "circuits"}]
+        for charger in chargers:
+            steps += [
+                {"next_step_id": "charger"},
+                {"charger": charger.id},
+                {
+                    "circuit": "grid",
+                    "wiring": ",".join(charger.wiring),
+                    "max_current_a": charger.max_current_a,
+                    "priority": 0,
+                    "managed": True,
+                    "can_switch_phases": False,
+                },
+            ]
+        await self.client.options_flow(self.entry_id, *steps, {"next_step_id": "save"})
+        self._entities.clear()  # the entry reloads
+        for _ in range(200):
+            entries = await self.client.request("GET", "/api/config/config_entries/entry")
+            if any(e["entry_id"] == self.entry_id and e["state"] == "loaded" for e in entries):
+                break
+            await asyncio.sleep(0.3)
+        else:
+            raise HassError("the E-Flux entry did not load again after its options were saved")
+        for charger in chargers:
+            await self.wait_for_charger(charger)
 
     async def set_departure(self, charger: DemoCharger, departure: datetime) -> None:
         entity = await self._entity(charger.id, "expected_finish")

@@ -94,12 +94,12 @@ def power_lines(power: PowerRecord) -> list[str]:
         f"  power: {power.delivered_kw:.1f} kW delivered against {power.fit_kw:.1f} kW that fit"
         f"{share}, on average over {power.seconds:.0f} s"
     ]
-    idle = {name: s for name, s in power.idle_s.items() if s > 0}
+    idle = {name: s for name, s in power.idle_s.items() if s >= 1.0}
     if idle:
         waits = ", ".join(f"{name} {s:.0f} s" for name, s in idle.items())
         lines.append(f"  at 0 A while their minimum fit on every phase they use: {waits}")
     else:
-        lines.append("  no car waited at 0 A while its minimum fit on every phase it uses")
+        lines.append("  no car waited at 0 A (a second or more) while its minimum fit")
     return lines
 
 

@@ -85,6 +85,15 @@ def test_full_demo_sets_up_home_assistant_and_the_cloud_link(tmp_path: Path) -> 
     assert ha.group(2).split(", ") == ["carport", "driveway", "garage"]
     assert "cloud sync: ok" in out
     assert len(re.findall(r"will (NOT )?be ready", out)) == 3, out
+    # The installer's step (options flow): the single-phase carport is on L3 with its 16 A
+    # breaker, not the three-phase default (else its amps on L3 passed for household there).
+    entries = json.loads(
+        (tmp_path / "demo" / "ha" / ".storage" / "core.config_entries").read_text()
+    )
+    eflux = next(e for e in entries["data"]["entries"] if e["domain"] == "eflux")
+    carport = eflux["options"]["charger_settings"]["carport"]
+    assert (carport["wiring"], carport["max_current_a"]) == (["L3"], 16.0)
+    assert re.search(r"power: [\d.]+ kW delivered against [\d.]+ kW that fit", out), out
 
 
 def test_an_unusable_work_dir_fails_the_demo_clearly(tmp_path: Path) -> None:
