@@ -107,12 +107,26 @@ class Tariffs:
 
     def __init__(self) -> None:
         self._known: dict[TariffParts, SessionTariff] = {}
+        self._rows: dict[tuple[str, str, str, str], SessionTariff] = {}
 
     def get(self, parts: TariffParts) -> SessionTariff:
         found = self._known.get(parts)
         if found is None:
             found = domain_tariff(parts)
             self._known[parts] = found
+        return found
+
+    def of_row(self, row: Row) -> SessionTariff:
+        """The tariff copied onto a stored session, by its four column values as read."""
+        key = (
+            row["start_cents"],
+            row["per_kwh_cents"],
+            row["per_minute_cents"],
+            row["tariff_basis"],
+        )
+        found = self._rows.get(key)
+        if found is None:
+            found = self._rows[key] = self.get(TariffParts.of_session_row(row))
         return found
 
 
@@ -135,7 +149,7 @@ def session_of(row: Row, tariffs: Tariffs, lookups: Lookups) -> ChargingSession:
         stopped_at=moment(row["stopped_at"]),
         energy_wh=int(row["energy_wh"]),
         network=network,
-        tariff=tariffs.get(TariffParts.of_session_row(row)),
+        tariff=tariffs.of_row(row),
         fast=fast,
     )
 
