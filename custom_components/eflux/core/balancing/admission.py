@@ -43,7 +43,9 @@ def admit_all(
     head_group, head_owed = 1.0, False  # the head's turn group, whether it is owed a turn
     tier = None
     tier_left: list[float] = left
-    taken: list[Work] = []  # admitted at their minimum in this tier (that one could displace)
+    # Admitted at their minimum in this tier on fewer than three phases, by turn group: the
+    # ones a charger on more phases could displace.
+    taken: dict[float, list[Work]] = {}
     short: list[Work] = []  # paused for capacity in this tier (a displacement may let them in)
     pv_cid = cs.total_cid(cs.pv_node)
     start_cutoff = now - tuning.start_delay
@@ -54,7 +56,7 @@ def admit_all(
         if demand.tier != tier:
             _give_back(reserved, left)
             reserved, tier = (), demand.tier
-            taken, short = [], []
+            taken, short = {}, []
             tier_left = left.copy()
         needs_pool = demand.mode is Mode.PV
         options: Sequence[Option] = demand.options
@@ -83,14 +85,15 @@ def admit_all(
             chosen is None
             and hard_only is None
             and not needs_pool
-            and taken
+            and any(len(option.grid_phases) > 1 for option in options)  # a 1p car displaces none
+            and work.key[1] in taken
             and (not reserved or (head_group >= work.key[1] and (work.owed or not head_owed)))
         ):
             # A reservation (its head could not start now anyway) yields to a charger of a
             # group as early that gives more power than the chargers it displaces; one owed
             # a turn keeps its reservation from the others.
             _give_back(reserved, left)
-            swap = _displace(taken, work, options, left)
+            swap = _displace(taken[work.key[1]], work, options, left)
             if swap is None:
                 _give_back(reserved, left, -1.0)  # held again
             else:
@@ -99,7 +102,7 @@ def admit_all(
                 displaced, chosen = swap
                 swapped = True
                 for out in displaced:
-                    taken.remove(out)
+                    taken[work.key[1]].remove(out)
                     _give_back(out.option.take if out.option is not None else (), left)
                     out.admitted = False
                     out.reason, out.detail = Reason.PAUSED_NO_CAPACITY, cs.labels[fail]
@@ -151,16 +154,26 @@ def admit_all(
                 continue
         _take(work, chosen, left)
         if not needs_pool:
-            taken.append(work)
+            _taken(taken, work)
         if swapped:  # the room it left may let in a charger that did not fit before
             for other in [w for w in short if _startable(w)]:
                 for option in other.demand.options:
                     if all(left[cid] >= limit for cid, limit in option.check):
                         _take(other, option, left)
-                        taken.append(other)
+                        _taken(taken, other)
                         short.remove(other)
                         break
     _give_back(reserved, left)
+
+
+def _taken(taken: dict[float, list[Work]], work: Work) -> None:
+    """Note an admitted charger on fewer than three phases (see `admit_all`)."""
+    if work.option is not None and len(work.option.grid_phases) < 3:
+        group = work.key[1]
+        if group in taken:
+            taken[group].append(work)
+        else:
+            taken[group] = [work]
 
 
 def _startable(work: Work) -> bool:
@@ -184,11 +197,8 @@ def _displace(
     demand = work.demand
     if not _startable(work):
         return None
-    group = work.key[1]
     peers = [  # a car owed a turn is displaced by none but another owed one
-        w
-        for w in reversed(taken)
-        if w.key[1] == group and w.option is not None and (work.owed or not w.owed)
+        w for w in reversed(taken) if w.option is not None and (work.owed or not w.owed)
     ]
     if not peers:
         return None
