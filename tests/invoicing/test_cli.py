@@ -54,6 +54,30 @@ async def test_invoice_twice_changes_nothing(schema_url: str) -> None:
         await store.close()
 
 
+async def test_invoice_in_worker_processes(schema_url: str) -> None:
+    """--workers 3: partitions of the accounts in 3 processes; the same documents and summary."""
+    store = await Store.open(schema_url)
+    try:
+        await build(store)
+    finally:
+        await store.close()
+    code, out, err = await cli(
+        "invoice", "--month", "2025-01", "--workers", "3", "--database", schema_url
+    )
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:4] == [
+        "2025-01: issued 3 documents (1 invoices, 1 overage invoices, 1 credit notes)"
+        " from 5 sessions",
+        "  invoiced € 81,49 incl. VAT, credited € 21,00",
+        "  numbers C-2025-000001 .. C-2025-000001",
+        "  numbers F-2025-000001 .. F-2025-000002",
+    ]
+    code, out, _ = await cli(
+        "invoice", "--month", "2025-01", "--workers", "3", "--database", schema_url
+    )
+    assert (code, out.splitlines()[0]) == (0, "2025-01: nothing new to issue (5 sessions loaded)")
+
+
 @pytest.mark.parametrize(
     "month",
     [
