@@ -36,6 +36,8 @@ FLOW_HELPERS = tuple(
         "ocpp_schemas",
         "security_flow",
         "planning_flow",
+        "console_flow",  # the console's password hash (core/runner/console/hashing.py)
+        "local_api",  # serves core's local API from HA: the runner's own start (runner/serve.py)
     )
 )
 

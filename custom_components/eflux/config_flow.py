@@ -18,6 +18,7 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 
 from .checks import async_check_cloud
+from .console_flow import ConsoleStepsMixin
 from .const import CONF_ACCEPT_NEW, CONF_CLOUD_TOKEN, CONF_CLOUD_URL, CONF_PORT, DOMAIN
 from .core.net import port_is_free
 from .data import EfluxConfigEntry
@@ -173,11 +174,17 @@ class EfluxConfigFlow(SiteStepsMixin, ConfigFlow, domain=DOMAIN):
 
 
 class EfluxOptionsFlow(
-    SiteStepsMixin, SecurityStepsMixin, CircuitMeterStepsMixin, PlanningStepsMixin, OptionsFlow
+    SiteStepsMixin,
+    SecurityStepsMixin,
+    CircuitMeterStepsMixin,
+    PlanningStepsMixin,
+    ConsoleStepsMixin,
+    OptionsFlow,
 ):
     """A menu: accept new chargers, grid connection and meter source; the circuits and each
     charger's place in them (circuit_flow.py, meter_flow.py, planning_flow.py); or charger security
-    (security_flow.py). The entry reloads after."""
+    (security_flow.py); or the local API and building console (console_flow.py). The entry
+    reloads after."""
 
     def __init__(self) -> None:
         self._site: dict[str, Any] = {}
@@ -185,7 +192,7 @@ class EfluxOptionsFlow(
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         self._site = dict(self.config_entry.options)
         return self.async_show_menu(
-            step_id="init", menu_options=["site_settings", "circuits", "security"]
+            step_id="init", menu_options=["site_settings", "circuits", "security", "console"]
         )
 
     async def async_step_site_settings(

@@ -25,6 +25,7 @@ from .core.runtime import CloudClient, ConfigError, LocalSite
 from .data import EfluxConfigEntry, EfluxRuntimeData
 from .entity import async_register_site_device, site_device_id
 from .events import async_forward_central_events
+from .local_api import async_serve_local_api
 from .meter_link import async_link_meter
 from .new_chargers import async_add_to_running_site, async_adopt_new_chargers
 from .ocpp_schemas import load_ocpp_schemas
@@ -73,6 +74,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EfluxConfigEntry) -> boo
     await hass.async_add_executor_job(load_ocpp_schemas)
     await _async_start_site(hass, entry, site)
     entry.async_on_unload(site.stop)  # runs last: after the platforms are gone
+    if (stop_api := await async_serve_local_api(site)) is not None:
+        entry.async_on_unload(stop_api)  # the console's port closes before the site stops
     entry.async_on_unload(async_forward_central_events(hass, site))
     entry.async_on_unload(await async_link_meter(hass, entry, site))
     entry.async_on_unload(async_adopt_new_chargers(hass, entry, site))

@@ -62,6 +62,13 @@ CONF_GRID_FALLBACK = "grid_fallback_budget_a"
 CONF_CAPACITY_TARGET_KW = "capacity_target_kw"  # options: the capacity tariff's target
 CONF_PHASE_SWITCHING = "phase_switching"  # options: charge point ids that switch 1p/3p
 CONF_REMOVED = "removed_chargers"  # options: ids whose device the user removed (not re-adopted)
+# options (console_flow.py): the local API and the building console served from Home Assistant
+# too, on a port of their own (site.yaml `api:`; core/runner/serve.py); the manager's password
+# only as the scrypt hash core/runner/console/hashing.py makes
+CONF_SERVE_API = "serve_api"
+CONF_API_HOST, CONF_API_PORT, CONF_API_TOKEN = "api_host", "api_port", "api_token"
+CONF_CONSOLE_PASSWORD = "console_password_hash"  # noqa: S105 - an option name, not a secret
+DEFAULT_API_PORT = 8088
 GRID = "grid"
 METER_NAME = "grid"
 # What a wallbox usually takes; the user caps it lower with the max-current number.
@@ -117,7 +124,7 @@ def site_document(
         },
         "circuits": [grid, *(dict(c) for c in options.get(CONF_CIRCUITS) or [])],
         "chargers": chargers,
-        "api": {"enabled": False},
+        **_api(options, db_name),
     }
     if "boot_policy" in document["central"]:
         del document["central"]["accept_new_chargers"]
@@ -138,6 +145,26 @@ def site_document(
     if meters:
         document["meters"] = meters
     return document
+
+
+def _api(options: Mapping[str, Any], db_name: str) -> dict[str, Any]:
+    """site.yaml's `api:` and `console:` from the options: off unless asked for (core then
+    refuses a non-loopback host without a token, or a console there without a password)."""
+    if not options.get(CONF_SERVE_API):
+        return {"api": {"enabled": False}}
+    api: dict[str, Any] = {
+        "enabled": True,
+        "host": options.get(CONF_API_HOST) or "127.0.0.1",
+        "port": int(options.get(CONF_API_PORT, DEFAULT_API_PORT)),
+    }
+    if options.get(CONF_API_TOKEN):
+        api["token"] = options[CONF_API_TOKEN]
+    # The hash lives in the options; the side file is named after the entry's database, so no
+    # stray file in the storage directory is read in its place.
+    console: dict[str, Any] = {"password_file": f"{Path(db_name).stem}.console-password"}
+    if options.get(CONF_CONSOLE_PASSWORD):
+        console["password"] = options[CONF_CONSOLE_PASSWORD]
+    return {"api": api, "console": console}
 
 
 def _security(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,18 +15,16 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from aiohttp import web
-
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import SiteConfig, load_site_config
 from ..config.checks import circuit_warnings
 from ..errors import ConfigError
 from ..meters.backoff import quiet_library_logs
 from ..runtime import CloudClient, CloudLink, LocalSite
-from .api import build_app
 from .console.setpassword import run_hash_password, run_set_password
 from .logjson import LOG_FORMATS, configure_logging
 from .passwords import password_entry
+from .serve import ApiServer, console_url, start_api
 from .timebase import add_time_options, clock_from_args
 
 _LOGGER = logging.getLogger(__name__)
@@ -120,44 +118,25 @@ async def run(
             await client.close()
         raise
     link: CloudLink | None = None
-    runner: web.AppRunner | None = None
+    server: ApiServer | None = None
     try:
         if client is not None:
             link = await site.connect_cloud(client)
             _LOGGER.info("cloud sync with %s", client.base)
         if config.api.enabled:
-            runner = web.AppRunner(build_app(site, config.api), access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, config.api.host, config.api.port).start()
-            port = _bound_port(runner, config.api.port)
-            _LOGGER.info("local API on http://%s:%d", config.api.host, port)
+            server = await start_api(site, config.api)
+            _LOGGER.info("local API on http://%s:%d", config.api.host, server.port)
             if config.console.enabled:
-                _announce_console(config, port)
+                _announce_console(config, server.port)
         await stop.wait()
     finally:
-        if runner is not None:
-            await runner.cleanup()
+        if server is not None:
+            await server.stop()
         if link is not None:
             await link.stop()  # unsent sessions stay queued in the site's file
         elif client is not None:
             await client.close()
         await site.stop()
-
-
-def console_url(host: str, port: int) -> str:
-    """Where a browser on this machine finds the console (a wildcard address: loopback)."""
-    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 (compared)
-    if ":" in shown:
-        shown = f"[{shown}]"
-    return f"http://{shown}:{port}/console/"
-
-
-def _bound_port(runner: web.AppRunner, configured: int) -> int:
-    """The port the API listens on (`api.port: 0` takes a free one)."""
-    for address in runner.addresses:
-        if isinstance(address, tuple) and len(address) >= 2:
-            return int(address[1])
-    return configured
 
 
 def _announce_console(config: SiteConfig, port: int) -> None:
