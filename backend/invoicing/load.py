@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..billing.calendar import Month
+from ..billing.charges import CardRecord, OneOffCharge
 from ..billing.contracts import Contract
 from ..billing.guest_usage import GuestOwner
 from ..billing.invoicer import MonthInput
@@ -105,6 +106,22 @@ def _scope(
     return Scope(part.low, part.high, frozenset(cards), frozenset(points), part.first)
 
 
+def _narrowed(
+    part: Part, contracts: list[Contract], cards: list[CardRecord], charges: list[OneOffCharge]
+) -> tuple[list[Contract], list[OneOffCharge]]:
+    """A partition's contracts - its accounts' and those its accounts' cards belong to (the
+    plan of a session's card) - and its accounts' one-off charges."""
+
+    def mine(account: str) -> bool:
+        return part.low <= int(account) <= part.high
+
+    via_cards = {c.contract_id for c in cards if mine(c.account_id)}
+    return (
+        [c for c in contracts if mine(c.account_id) or c.id in via_cards],
+        [c for c in charges if mine(c.account_id)],
+    )
+
+
 async def load_month(db: Database, month: Month, part: Part | None = None) -> Loaded:
     runs = await history.runs_made(db, month)  # first: see the note on late items above
     open_months = frozenset(
@@ -125,13 +142,17 @@ async def load_month(db: Database, month: Month, part: Part | None = None) -> Lo
         points = [p for p in points if int(p) in scope.points]
     sessions = Sessions(month, open_months, frozenset(prepaid_uids), lookups, scope)
     await sessions.load(db, db.engine, window, points)
+    charges = await load_charges(db, month)
+    of_contracts = [c for _, c in contracts]
+    if part is not None:  # only its accounts' invoices are made (fees, charges: not all)
+        of_contracts, charges = _narrowed(part, of_contracts, cards, charges)
     month_input = MonthInput(
         month=month,
-        contracts=[c for _, c in contracts],
+        contracts=of_contracts,
         cards=cards,
         sessions=sessions.all,
         switches=await load_switches(db, plans),
-        charges=await load_charges(db, month),
+        charges=charges,
         outages=await load_outages(db, month),
         guest_owners=owners,
         unrecovered_guest_sessions=await load_unrecovered(db, window),

@@ -90,7 +90,7 @@ def compute_part(loaded: Loaded, issued_on: date | None, load_seconds: float = 0
         for d in drafts
         if d.kind is DocumentKind.INVOICE
         for sid in d.sessions
-        if by_id[sid].month < month
+        if by_id[sid].local_day < month.first  # of an earlier month
     )
     return PartResult(
         part=Part(scope.low, scope.high, scope.first),
