@@ -229,10 +229,17 @@ class HassProcess:
 class SimThread:
     """A simulated charge point on its own event loop in a thread (the test itself is sync)."""
 
-    def __init__(self, url: str, cp_id: str, version: str = "1.6") -> None:
+    def __init__(
+        self,
+        url: str,
+        cp_id: str,
+        version: str = "1.6",
+        configuration: dict[str, str] | None = None,
+    ) -> None:
         self.url = url
         self.cp_id = cp_id
         self.version = version
+        self.configuration = configuration  # its settings at start (e.g. an AuthorizationKey)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._sim: Any = None
@@ -252,6 +259,7 @@ class SimThread:
                 model="Eve Single Pro",
                 firmware="6.4.0",
                 meter_interval=3600,
+                configuration=self.configuration,
             )
             self._sim.spawn(self._sim.run())
 
