@@ -4,9 +4,11 @@ the config-flow REST API with the building's 3 x 63 A connection, its 20 charger
 connecting, both garage circuits and every charger's place (circuit, rotated wiring, breaker)
 set through the options flow over REST. The entry's options, read back through HA's diagnostics
 API, build the same circuits, chargers and bindings as the runner's parse of the building's
-site.yaml; the 20 chargers are devices with entities; cars on both OCPP versions charge on it;
-and nothing of ours above INFO in the log but the first join of each charger without a
-password (no meter here: the building's Modbus meter is not part of this set-up)."""
+site.yaml; the 20 chargers are devices with entities; each gets a password through the
+security options and comes back with it; cars on both OCPP versions charge on it; and nothing
+of ours above INFO in the log but the central system's 'connects without a password' for each
+charger before it had one (no meter here: the building's Modbus meter is not part of this
+set-up, so the grid circuit is not metered)."""
 
 from __future__ import annotations
 
