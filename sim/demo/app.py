@@ -155,11 +155,7 @@ async def _site(demo: Demo, ports: Ports, meter: dict[str, Any]) -> None:
         demo.api = await parts.local_site(demo.children, opts, ports, meter, cloud)
         demo.urls.append(f"local site API   {demo.api.base}")
         demo.info["local_api"] = demo.api.base
-        console = await log_in_manager(demo.api.base)
-        login = f"login {DEMO_MANAGER} / {DEMO_MANAGER_PASSWORD}"
-        demo.urls.append(f"console          {console}  ({login}, logged in once to check)")
-        demo.info["console"] = {"url": console, "user": DEMO_MANAGER,
-                                "password": DEMO_MANAGER_PASSWORD}  # fmt: skip
+        await _console(demo, demo.api.base)
         return
     settings = HassSettings(
         ocpp_port=ports.central,
@@ -174,6 +170,24 @@ async def _site(demo: Demo, ports: Ports, meter: dict[str, Any]) -> None:
     demo.urls.append(f"Home Assistant   {site.base}  (login {OWNER[0]} / {OWNER[1]})")
     demo.info["hass"] = {"url": site.base, "username": OWNER[0], "password": OWNER[1],
                          "access_token": site.client.token, "entry_id": site.entry_id}  # fmt: skip
+    # The integration serves the local API and the console too (its option, set through the
+    # options flow before the chargers connect): the same console as eflux-local's.
+    try:
+        api = await site.serve_console(ports.api, DEMO_MANAGER_PASSWORD)
+    except HassError as err:
+        raise StartupError(f"Home Assistant: the console: {err}") from err
+    demo.urls.append(f"local site API   {api}  (served by Home Assistant)")
+    demo.info["local_api"] = api
+    await _console(demo, api)
+
+
+async def _console(demo: Demo, api_base: str) -> None:
+    """The demo manager logs in once (the check that the console answers); its URL and login."""
+    console = await log_in_manager(api_base)
+    login = f"login {DEMO_MANAGER} / {DEMO_MANAGER_PASSWORD}"
+    demo.urls.append(f"console          {console}  ({login}, logged in once to check)")
+    demo.info["console"] = {"url": console, "user": DEMO_MANAGER,
+                            "password": DEMO_MANAGER_PASSWORD}  # fmt: skip
 
 
 def print_intro(demo: Demo) -> None:

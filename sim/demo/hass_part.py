@@ -164,16 +164,33 @@ class HassSite:
                 },
             ]
         await self.client.options_flow(self.entry_id, *steps, {"next_step_id": "save"})
-        self._entities.clear()  # the entry reloads
+        await self._wait_reloaded()
+        for charger in chargers:
+            await self.wait_for_charger(charger)
+
+    async def serve_console(self, port: int, manager_password: str) -> str:
+        """The integration's option "Local API and building console" (docs/home-assistant.md):
+        the local API and the manager's console on `port` of loopback, the manager's password
+        given as a user would (the integration keeps only its hash); the API's base URL."""
+        answers = {
+            "serve_api": True,
+            "api_port": port,
+            "api_host": "127.0.0.1",
+            "manager_password": manager_password,
+        }
+        await self.client.options_flow(self.entry_id, {"next_step_id": "console"}, answers)
+        await self._wait_reloaded()
+        return f"http://127.0.0.1:{port}"
+
+    async def _wait_reloaded(self) -> None:
+        """Saved options reload the entry: wait until it is loaded again."""
+        self._entities.clear()
         for _ in range(200):
             entries = await self.client.request("GET", "/api/config/config_entries/entry")
             if any(e["entry_id"] == self.entry_id and e["state"] == "loaded" for e in entries):
-                break
+                return
             await asyncio.sleep(0.3)
-        else:
-            raise HassError("the E-Flux entry did not load again after its options were saved")
-        for charger in chargers:
-            await self.wait_for_charger(charger)
+        raise HassError("the E-Flux entry did not load again after its options were saved")
 
     async def set_departure(self, charger: DemoCharger, departure: datetime) -> None:
         entity = await self._entity(charger.id, "expected_finish")

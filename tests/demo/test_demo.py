@@ -79,6 +79,14 @@ def test_full_demo_sets_up_home_assistant_and_the_cloud_link(tmp_path: Path) -> 
     assert "Setup failed for" not in hass_log
     assert result.returncode == 0, out + result.stderr
     assert re.search(r"Home Assistant\s+http://127\.0\.0\.1:\d+\s+\(login demo / ", out), out
+    # The integration serves the console too (its option, set through the options flow): the
+    # demo manager logged in once over HTTP (sim/demo/console_part.py), as with --no-hass.
+    served = re.search(
+        r"local site API\s+http://127\.0\.0\.1:(\d+)\s+\(served by Home Assistant\)", out
+    )
+    assert served, out
+    assert not _port_open(int(served.group(1))), "the console's port still open after the demo"
+    assert re.search(r"console\s+http://127\.0\.0\.1:\d+/console/\s+\(login manager / ", out), out
     ha = re.search(r"home assistant: E-Flux entry loaded; (\d+) entities; chargers (.+)", out)
     assert ha, out
     assert int(ha.group(1)) > 0
