@@ -13,6 +13,7 @@ from .const import CONF_CLOUD_TOKEN, DOMAIN
 from .core.runtime import charger_dict
 from .data import EfluxConfigEntry
 from .entity import box_sockets_of, charger_for_device
+from .site_config import CONF_API_TOKEN, CONF_CONSOLE_PASSWORD
 
 TO_REDACT = {
     CONF_CLOUD_TOKEN,
@@ -23,6 +24,8 @@ TO_REDACT = {
     "SecurityCtrlr.BasicAuthPassword",  # the same in 2.0.1
     "charger_passwords",  # entry options: the passwords set in the options flow
     "passwords",  # the site's central settings
+    CONF_API_TOKEN,  # entry options: the served local API's token (console_flow.py)
+    CONF_CONSOLE_PASSWORD,  # entry options: the console manager's password hash
 }
 
 

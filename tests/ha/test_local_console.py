@@ -16,9 +16,11 @@ from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eflux.core.runner.console.hashing import verify_password
+from custom_components.eflux.diagnostics import async_get_config_entry_diagnostics
 from custom_components.eflux.site_config import (
     CONF_API_HOST,
     CONF_API_PORT,
+    CONF_API_TOKEN,
     CONF_CONSOLE_PASSWORD,
     CONF_SERVE_API,
 )
@@ -71,16 +73,8 @@ async def test_console_served_from_home_assistant(
 ) -> None:
     port = free_port()
     assert not port_answers(port)
-    result = await _set_console(
-        hass,
-        entry,
-        {
-            CONF_SERVE_API: True,
-            CONF_API_PORT: port,
-            CONF_API_HOST: "127.0.0.1",
-            "manager_password": PASSWORD,
-        },
-    )
+    answers = {CONF_SERVE_API: True, CONF_API_PORT: port, CONF_API_HOST: "127.0.0.1"}
+    result = await _set_console(hass, entry, {**answers, "manager_password": PASSWORD})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.state is ConfigEntryState.LOADED
     stored = entry.options[CONF_CONSOLE_PASSWORD]
@@ -96,6 +90,23 @@ async def test_console_served_from_home_assistant(
     async with aiohttp.ClientSession() as http, http.get(f"{base}/api/site") as api:
         assert api.status == 200  # the local API on the same port (loopback: no token)
         assert (await api.json())["balancer_status"] == "ok"
+
+    # With a token the API asks for it; the console keeps its own login. Diagnostics show
+    # neither the token nor the hash.
+    token = "t0ken-for-the-local-api"
+    result = await _set_console(hass, entry, {**answers, CONF_API_TOKEN: token})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_CONSOLE_PASSWORD] == stored  # an empty password field keeps it
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/api/site") as api:
+            assert api.status == 401
+        headers = {"Authorization": f"Bearer {token}"}
+        async with http.get(f"{base}/api/site", headers=headers) as api:
+            assert api.status == 200
+    assert (await _log_in(base, PASSWORD))[0] == 200
+    diagnostics = json.dumps(await async_get_config_entry_diagnostics(hass, entry), default=str)
+    assert token not in diagnostics
+    assert stored not in diagnostics
 
     # A reload closes the port and opens it again (no leaked listener blocks the new site).
     assert await hass.config_entries.async_reload(entry.entry_id)
