@@ -1,25 +1,30 @@
 """The building of issue 15 (sim/scenarios/building.yaml) set up in a real `hass -c` process as a
 HACS user would (only custom_components/eflux copied into a fresh config): the entry made over
-the config-flow REST API with the building's 3 x 63 A connection, its 20 chargers joined by
+the config-flow REST API with the building's 3 x 63 A connection and its SDM630 grid meter
+(a Modbus TCP sim, read by the flow before it is saved), its 20 chargers joined by
 connecting, both garage circuits and every charger's place (circuit, rotated wiring, breaker)
 set through the options flow over REST. The entry's options, read back through HA's diagnostics
 API, build the same circuits, chargers and bindings as the runner's parse of the building's
 site.yaml; the 20 chargers are devices with entities; each gets a password through the
-security options and comes back with it; cars on both OCPP versions charge on it; and nothing
-of ours above INFO in the log but the central system's 'connects without a password' for each
-charger before it had one (no meter here: the building's Modbus meter is not part of this
-set-up, so the grid circuit is not metered)."""
+security options and comes back with it; the meter is read; cars on both OCPP versions
+charge on it; and nothing of ours above INFO in the log but the central system's 'connects
+without a password' for each charger before it had one."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import asyncio
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from custom_components.eflux.core.central.credentials import generate_password
 from custom_components.eflux.site_config import build_site_config
+from sim.modbus_meter import ModbusMeterSim
 from sim.scenarios.spec import Scenario, load
-from tests.support.ports import free_port
+from tests.support.ports import LOOPBACK, free_port
 
 from .real_hass import HassProcess, SimThread
 from .test_real_hass import real_hass  # noqa: F401 - the fixture
@@ -29,19 +34,45 @@ PASSWORD_KEY = {"1.6": "AuthorizationKey", "2.0.1": "SecurityCtrlr.BasicAuthPass
 PLUGGED = ("a01", "b01", "b08")  # 1.6 three-phase, 2.0.1 three-phase, 1.6 single-phase
 
 
+@pytest.fixture
+def grid_meter() -> Iterator[int]:
+    """The building's SDM630 over Modbus TCP on its own loop (its household's base load); its
+    port."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    base = dict(zip(("current_l1", "current_l2", "current_l3"), (28.0, 20.0, 24.0), strict=True))
+    voltages = {f"voltage_l{n}": 230.0 for n in (1, 2, 3)}
+    meter = ModbusMeterSim("sdm630", {**base, **voltages, "total_power": 230.0 * 72})
+    port = free_port()
+    asyncio.run_coroutine_threadsafe(meter.start_tcp(LOOPBACK, port), loop).result(30)
+    try:
+        yield port
+    finally:
+        asyncio.run_coroutine_threadsafe(meter.stop(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+        loop.close()
+
+
 def entity(cp_id: str, key: str) -> str:
     return f"sensor.{cp_id}_{key}"
 
 
-def make_building_entry(hass: HassProcess, ocpp_port: int) -> str:
-    """The config flow over REST: the building's grid connection, no meter, no cloud."""
+def make_building_entry(hass: HassProcess, ocpp_port: int, meter_port: int) -> str:
+    """The config flow over REST: the building's grid connection with its Modbus meter (read
+    once before it is saved), no cloud."""
     flow = hass.post("/api/config/config_entries/flow", {"handler": "eflux"})
     url = f"/api/config/config_entries/flow/{flow['flow_id']}"
     flow = hass.post(url, {"port": ocpp_port, "accept_new_chargers": True})
     assert flow["step_id"] == "grid", flow
     flow = hass.post(url, {"phases": "3", "fuse_amps": 63, "safety_margin_amps": 3})
     assert flow["type"] == "menu", flow
-    hass.post(url, {"next_step_id": "meter_none"})
+    flow = hass.post(url, {"next_step_id": "meter_modbus"})
+    assert flow["step_id"] == "meter_modbus", flow
+    meter = {"host": LOOPBACK, "modbus_port": meter_port, "unit_id": 1, "profile": "sdm630"}
+    flow = hass.post(url, meter)
+    assert flow["step_id"] == "cloud", flow
     flow = hass.post(url, {})
     assert flow["type"] == "create_entry", flow
     return str(flow["result"]["entry_id"])
@@ -99,13 +130,14 @@ def without_password(log: str) -> list[str]:
 
 def test_the_building_set_up_over_rest_in_a_real_hass(
     real_hass: HassProcess,  # noqa: F811
+    grid_meter: int,
     tmp_path: Path,
 ) -> None:
     hass = real_hass
     scenario = load("building")
     reference = _runner_config(scenario, tmp_path)
     ocpp_port = free_port()
-    entry_id = make_building_entry(hass, ocpp_port)
+    entry_id = make_building_entry(hass, ocpp_port, grid_meter)
     url = f"ws://127.0.0.1:{ocpp_port}"
     sims = {  # chargers that support security profile 1 (no password set yet)
         c.id: SimThread(url, c.id, c.ocpp, {PASSWORD_KEY[c.ocpp]: ""}) for c in scenario.chargers
@@ -141,8 +173,7 @@ def test_the_building_set_up_over_rest_in_a_real_hass(
         options = dict(held["options"])
         assert options.pop("charger_passwords") == "**REDACTED**"  # never shown
         built = build_site_config(held["data"], options, tmp_path, entry_id)
-        grid, *garages = reference.site.circuits
-        assert built.site.circuits == (replace(grid, metered=False), *garages)  # no meter here
+        assert built.site.circuits == reference.site.circuits
         assert built.site.chargers == reference.site.chargers
         assert built.bindings == reference.bindings
         assert len(built.site.chargers) == 20
@@ -177,6 +208,10 @@ def test_the_building_set_up_over_rest_in_a_real_hass(
             )
 
         hass.eventually(charging, "the plugged-in cars given current")
+        site = hass.states()  # the grid meter read: its household load, judged plausible
+        assert site["sensor.e_flux_site_meter_status"] == "ok"
+        grid = [float(site[f"sensor.e_flux_site_grid_current_l{n}"]) for n in (1, 2, 3)]
+        assert grid == [28.0, 20.0, 24.0]
         for cp in PLUGGED:
             assert sims[cp].read(lambda s: s.offered_a()) >= 6, cp
         states = hass.states()
