@@ -6,6 +6,7 @@ scrypt hash and sees the site; a reload frees and binds the port again, an unloa
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import aiohttp
@@ -137,3 +138,23 @@ async def test_console_off_again_and_refusals(hass: HomeAssistant, entry: MockCo
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.state is ConfigEntryState.LOADED
     assert not await _serves(port)
+
+
+async def test_console_port_taken_retries_and_leaves_nothing_open(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """The console's port held by another program: the entry retries later (HA's port_in_use)
+    and the site it started is stopped again (the chargers' port is not left open)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        options = {**entry.options, CONF_SERVE_API: True, CONF_API_PORT: port}
+        hass.config_entries.async_update_entry(entry, options=options)
+        assert not await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        assert entry.state is ConfigEntryState.SETUP_RETRY
+        assert entry.reason is not None
+        assert str(port) in entry.reason
+        assert not port_answers(entry.data["port"])
+    assert await hass.config_entries.async_unload(entry.entry_id)
