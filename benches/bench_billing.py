@@ -13,7 +13,9 @@ same run on the same inputs, is the pure `run_month` in one process without stor
 Measured on the development machine (2 cores shared with other work), 1,000,000 sessions:
 PostgreSQL at load average ~2: one process 89.1 s (load 17.8 s, rules 36.6 s, persist
 34.0 s), 2 workers 79.0 s (parts 44.8 s, persist 33.7 s), re-run 0.35 s; the code before issue
-20.4's invoicing work, same machine at load ~10: 734.0 s, re-run 298.8 s. Of the persist,
+20.4's invoicing work, same machine at load ~10: 734.0 s, re-run 298.8 s. Worker processes
+only help with idle cores: a later run at load ~4 (after the partitions stopped making every
+account's fee invoice) gave one process 91.4 s, 2 workers 132.5 s, re-run 0.56 s. Of the persist,
 ~26 s is PostgreSQL checking invoice_sessions' two foreign keys row by row: 200,000 links take
 4.5 s with them, 0.35 s into the same table without them.
 """
