@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from custom_components.eflux.core.central.credentials import generate_password
 from custom_components.eflux.site_config import build_site_config
@@ -119,6 +121,15 @@ def password_steps(cp_ids: list[str]) -> list[dict[str, Any]]:
     return [*steps, {"next_step_id": "save"}]
 
 
+def handshake_status(url: str) -> int:
+    """The HTTP status of an OCPP 1.6 handshake with no password: 101 when let in."""
+    try:
+        with connect(url, subprotocols=["ocpp1.6"], open_timeout=10):  # type: ignore[list-item]
+            return 101
+    except InvalidStatus as refused:
+        return refused.response.status_code
+
+
 def without_password(log: str) -> list[str]:
     """The chargers the central system logged as connecting without a password, in order."""
     return [
@@ -164,6 +175,13 @@ def test_the_building_set_up_over_rest_in_a_real_hass(
         hass.options_flow(entry_id, password_steps(list(sims)))
         hass.eventually(lambda: hass.entry_state() == "loaded", "the entry loaded again")
         hass.eventually(all_available, "all 20 chargers back with their passwords")
+
+        def all_online() -> bool:
+            states = hass.states()
+            return all(states.get(f"binary_sensor.{cp}_online") == "on" for cp in sims)
+
+        hass.eventually(all_online, "all 20 chargers online with their passwords")
+        assert handshake_status(f"{url}/a01") == 401  # no longer let in without it
         for cp, sim in sims.items():
             assert sim.read(lambda s: s.configuration[PASSWORD_KEY[s.version]]), cp
 
