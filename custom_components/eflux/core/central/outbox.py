@@ -17,13 +17,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from ..clock import utc_now
 from ..domain import FinishedSession, OutboxEntry
+from ..sqlite_file import SqliteFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS session_outbox (
@@ -112,30 +112,11 @@ async def replace_pending(db: aiosqlite.Connection, session: FinishedSession) ->
     return cursor.rowcount > 0
 
 
-class SqliteSessionOutbox:
+class SqliteSessionOutbox(SqliteFile):
     """The `SessionOutbox` over the central system's SQLite file, on a connection of its own."""
 
-    def __init__(self, path: Path | str) -> None:
-        self._path = str(path)
-        self._db: aiosqlite.Connection | None = None
-
-    async def open(self) -> None:
-        self._db = await aiosqlite.connect(self._path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA busy_timeout=5000")
-        await ensure_schema(self._db)
-        await self._db.commit()
-
-    async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @property
-    def _conn(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("SqliteSessionOutbox is not open")
-        return self._db
+    async def _prepare(self, db: aiosqlite.Connection) -> None:
+        await ensure_schema(db)
 
     async def outbox_pending(self, limit: int) -> list[OutboxEntry]:
         async with self._conn.execute(

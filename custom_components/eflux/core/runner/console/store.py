@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -25,6 +24,7 @@ from aiohttp import web
 
 from ...cloud.sync import CONFIG_KEY
 from ...config.console import Resident
+from ...sqlite_file import SqliteFile
 from .auth import Login, token_key
 from .history import Phases, Sample
 
@@ -53,28 +53,9 @@ CREATE TABLE IF NOT EXISTS console_residents (
 """
 
 
-class ConsoleStore:
-    def __init__(self, path: Path | str) -> None:
-        self._path = str(path)
-        self._db: aiosqlite.Connection | None = None
-
-    async def open(self) -> None:
-        self._db = await aiosqlite.connect(self._path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA busy_timeout=5000")
-        await self._db.executescript(SCHEMA)
-        await self._db.commit()
-
-    async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @property
-    def _conn(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("ConsoleStore is not open")
-        return self._db
+class ConsoleStore(SqliteFile):
+    async def _prepare(self, db: aiosqlite.Connection) -> None:
+        await db.executescript(SCHEMA)
 
     async def _write(self, sql: str, *args: object) -> None:
         await self._conn.execute(sql, args)
