@@ -15,7 +15,7 @@ import logging
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -23,6 +23,7 @@ from .balancing import BalanceResult, ChargerAllocation
 
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_SIZE = 500
+FIRST_READ_GRACE = timedelta(seconds=10)  # a meter not read this long after the start is lost
 # Reasons of a rotation turn (by value: `Reason` is a StrEnum).
 _ROTATION = frozenset({"paused_rotation", "paused_next_in_line"})
 
@@ -71,6 +72,10 @@ class DecisionLog:
         self._last: dict[str, ChargerAllocation] = {}
         self._overloaded: frozenset[str] = frozenset()
         self._meters_lost: frozenset[str] = frozenset()
+        # Meters silent since the start and never read: not a loss (the first poll is on its
+        # way when the site starts), so neither "lost" nor "recovered" is told for them.
+        self._unheard: set[str] | None = None
+        self._first_pass_at: datetime | None = None
         self._seen: BalanceResult | None = None
         self._counts: Counter[DecisionKind] = Counter()  # since start, for /metrics
 
@@ -112,7 +117,13 @@ class DecisionLog:
             )
         self._overloaded = overloaded
         lost = frozenset(result.site.meters_lost)
-        for circuit in sorted(lost - self._meters_lost):
+        if self._unheard is None:  # the first pass: a meter not read yet was never lost
+            self._unheard, self._first_pass_at = set(lost), at
+        self._unheard &= lost  # read once: from now on a silence is a loss
+        first = self._first_pass_at
+        if self._unheard and first is not None and at - first >= FIRST_READ_GRACE:
+            self._unheard.clear()  # never read at all: that is a loss too
+        for circuit in sorted(lost - self._meters_lost - self._unheard):
             self._add(
                 Decision(
                     at,
@@ -130,7 +141,7 @@ class DecisionLog:
                     subject=circuit,
                 )
             )
-        self._meters_lost = lost
+        self._meters_lost = lost - self._unheard
 
     def _limit_change(
         self, now: ChargerAllocation, before: ChargerAllocation | None, at: datetime
