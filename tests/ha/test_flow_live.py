@@ -121,7 +121,7 @@ async def test_options_change_grid_and_meter_and_reload(
     _, port = meter
     result = await hass.config_entries.options.async_init(loaded.entry_id)
     assert result["step_id"] == "init"
-    assert result["menu_options"] == ["site_settings", "circuits", "security"]
+    assert result["menu_options"] == ["site_settings", "circuits", "security", "console"]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "site_settings"}
     )
