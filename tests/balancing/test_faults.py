@@ -118,14 +118,17 @@ def test_a_car_that_ignores_its_limit_is_counted_at_its_draw_warned_and_then_pau
     assert driver.at("honest").target_a == driver.at("greedy").target_a == 13.0
     driver.overdraw["greedy"] = 4.0  # draws 17 A on a 13 A limit
     results = driver.run(29)
-    assert all(r.site.overdrawing == () for r in results)  # within the grace
+    assert all(r.site.overdrawing == () for r in results)  # within the grace: not named, ...
+    # ... but its 4 A above the limit count at once (every pass keeps the sum of max(draw,
+    # limit) under the fuse): shared as before, both get (32 - 6 - 4) / 2 = 11 A.
+    assert all(r.chargers["honest"].target_a == 11.0 for r in results[1:])
     result = driver.step(2)  # 31 s over its limit
     assert result.site.overdrawing == ("greedy",)
     assert any("greedy draws above its limit" in w for w in result.site.warnings)
     assert driver.at("greedy").reason is Reason.OVERDRAW
-    assert driver.at("greedy").target_a == 13.0  # never raised
-    # The honest car makes room: 32 - 6 (house) - 17 (what greedy really draws) = 9 A.
-    assert driver.at("honest").target_a == 9.0
+    assert driver.at("greedy").target_a == 11.0  # never raised
+    # The honest car makes room: 32 - 6 (house) - 15 (what greedy really draws) = 11 A.
+    assert driver.at("honest").target_a == 11.0
     assert result.site.allocated_a == (22.0, 22.0, 22.0)  # its kept limit is allocated too
     driver.run(90)  # over its limit for two minutes: paused
     assert driver.at("greedy").target_a == 0
@@ -150,7 +153,7 @@ def test_a_paused_car_that_keeps_drawing_is_counted_too() -> None:
         "b": ChargerInput(plugged=True, limit_a=0.0, measured_a=(10.0, 10.0, 10.0)),
     }
     given = []
-    for seconds in (0, 20, 40):
+    for seconds in (0, 20, 40, 60):
         result = balance(
             compiled,
             SiteInputs({"grid": (12.0, 12.0, 12.0)}, cars),
@@ -162,9 +165,10 @@ def test_a_paused_car_that_keeps_drawing_is_counted_too() -> None:
         given.append(result.chargers["a"].target_a)
     assert result.site.overdrawing == ("b",)
     assert result.chargers["b"].reason is Reason.PAUSED_OVERDRAW
-    # Within the grace b's 10 A look like a charger's and a gets its maximum; after it, they
-    # count: 25 - 2 (house) - 10 (b) = 13 A.
-    assert given == [16.0, 16.0, 13.0]
+    # A new session was given no limit yet: its first draw proves nothing (a gets its
+    # maximum). From the next sample b's 10 A count at once; the grace (30 s) only delays
+    # naming it: 25 - 2 (house) - 10 (b) = 13 A.
+    assert given == [16.0, 13.0, 13.0, 13.0]
 
 
 def test_a_three_phase_car_gets_its_turn_among_single_phase_cars() -> None:

@@ -92,6 +92,7 @@ class Model:
     site: Site
     seen: dict[str, list[tuple[datetime, list[float]]]] = field(default_factory=dict)
     over: dict[str, datetime] = field(default_factory=dict)
+    sessions: set[str] = field(default_factory=set)  # plugged in the last pass
 
     def household(
         self, inputs: SiteInputs, circuit: Circuit, before: BalancerState, now: datetime
@@ -142,6 +143,14 @@ class Model:
             inp = inputs.chargers.get(charger.id)
             mode = (inp.mode or self.site.default_mode) if inp is not None else None
             if inp is None or not inp.plugged or mode is Mode.OFF:
+                self.over.pop(charger.id, None)
+                if inp is None or not inp.plugged:  # the session ends (mode off keeps it)
+                    self.sessions.discard(charger.id)
+                else:
+                    self.sessions.add(charger.id)
+                continue
+            if charger.id not in self.sessions:  # a new session was given no limit yet
+                self.sessions.add(charger.id)
                 self.over.pop(charger.id, None)
                 continue
             if inp.measured_a is None:

@@ -20,7 +20,7 @@ from .draws import Draws, charger_draws
 from .household import Loads, site_loads
 from .inputs import ChargerInput, SiteInputs
 from .memo import PassMemo
-from .overdraw import measured_load, over_since, settle_overdraw, take_measured
+from .overdraw import excess_load, measured_load, over_since, settle_overdraw, take_measured
 from .result import BalanceResult, ChargerAllocation, ChargerStatus, Reason, SiteStatus
 from .site import Mode
 from .stability import pause_state, settle_admitted, settle_paused
@@ -80,9 +80,10 @@ def balance(
 class _Outcome:
     """What a pass decides, filled in step by step."""
 
-    __slots__ = ("allocations", "changed", "states", "wakes")
+    __slots__ = ("allocations", "changed", "drawing_paused", "states", "wakes")
 
     def __init__(self) -> None:
+        self.drawing_paused: list[Work] = []  # paused within the grace, yet drawing
         self.allocations: dict[str, ChargerAllocation] = {}
         self.states: dict[str, ChargerState] = {}
         self.changed: list[str] = []  # chargers whose limit or phases changed
@@ -145,12 +146,15 @@ def _sessions(
             and work.in_turn is in_turn
             and work.owed is owed
             and work.reusable
+            and not work.fresh  # (of the last pass: its draw was not judged then)
             and since is not None
             and not any_lost
         ):
             _rank(ranking, work, inp, prev, mode, in_turn, owed)
             work.draw = hit = measured[index]
-            work.over_since = over_since(hit, prev, now, tuning)
+            # a new session was given no limit yet: what it draws is not over one
+            fresh = prev_or_none is None
+            work.over_since = None if fresh else over_since(hit, prev, now, tuning)
         elif work.over_since is not None:  # else still within its limit: same input and state
             work.over_since = over_since(work.draw, prev, now, tuning)
         demand = work.demand
@@ -166,6 +170,8 @@ def _sessions(
             allocations[ident] = allocation
             if work.fresh or prev.target_a or prev.phases:
                 changed.append(ident)
+            if work.over_since is not None:  # paused, yet drawing: counted (_overdrawing)
+                out.drawing_paused.append(work)
             _wake_when_owed(work, mode, out.wakes, tuning.max_wait)
             continue
         if prev.owed_turn and prev.on and since is not None and in_turn:
@@ -185,10 +191,17 @@ def _overdrawing(
     out: _Outcome,
     warnings: list[str],
 ) -> tuple[str, ...]:
-    """Step 2: settle the chargers over-drawing for longer than the grace before anyone is
-    admitted, their draw taken off `left` (see overdraw); removes them from `works`."""
+    """Step 2: before anyone is admitted, take off `left` what chargers draw above their limit
+    (the sum of max(draw, limit) must fit in every pass, also under a circuit without a meter
+    of its own). Within the grace only that excess counts and the charger shares as before;
+    after it the charger is settled at its draw (see overdraw) and removed from `works`."""
     tuning = cs.site.tuning
+    for work in out.drawing_paused:
+        take_measured(cs, work, excess_load(cs, work, tuning), left)
     cutoff = now - tuning.overdraw_grace
+    for work in works:
+        if work.over_since is not None and work.over_since > cutoff:
+            take_measured(cs, work, excess_load(cs, work, tuning), left)  # still shares
     over = [w for w in works if w.over_since is not None and w.over_since <= cutoff]
     if not over:
         return ()

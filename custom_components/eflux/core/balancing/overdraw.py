@@ -3,9 +3,13 @@
 A car drawing more than its limit + `tuning.overdraw_tolerance_a` on any phase (0 A while
 paused) is over-drawing from that sample on; a sample taken before a change of its limit had
 `tuning.follow_time` to show proves nothing (the car may still be following it, or the sample is
-simply old). After `tuning.overdraw_grace` of it, the car leaves the sharing: its measured draw
-is taken off every constraint above it before anyone is admitted; it keeps its limit (never
-raised, lowered only by its own bounds) where the part of that limit above its draw still fits.
+simply old: what was known before holds). From that sample on, what it draws above its limit
+(`excess_load`) is taken off every constraint above it before anyone is admitted (the sum of
+max(draw, limit) must fit in every pass, also on a circuit without a meter of its own, where
+nothing else would see it), and it shares as before. After `tuning.overdraw_grace` of it, the
+car leaves the sharing: its whole measured draw is taken off first, it is named (a warning), and
+it keeps its limit (never raised, lowered only by its own bounds) where the part of that limit
+above its draw still fits.
 If not, or once it has gone on for `tuning.overdraw_pause_after`, the charger is paused (and its
 draw, as long as it lasts, is still taken off). It rejoins the sharing with its first sample
 within bounds.
@@ -42,7 +46,7 @@ def over_since(
         and changed_at is not None
         and measured_at < changed_at + tuning.follow_time
     ):
-        return None  # a sample from before its limit: no evidence either way
+        return prev.over_since  # a sample from before its limit: no evidence either way
     if prev.on:
         limit, phases = prev.target_a + tolerance, prev.grid_phases
         over = any(amps > (limit if p in phases else tolerance) for p, amps in draw)
@@ -61,6 +65,29 @@ def measured_load(cs: CompiledSite, work: Work) -> list[float]:
         for p, amps in hit.draw:
             drawn[p] += amps
     return drawn
+
+
+def excess_load(cs: CompiledSite, work: Work, tuning: Tuning) -> list[float]:
+    """What a charger draws above its limit per grid phase (0 A while paused). A sample taken
+    before the last change had time to show is judged against the higher of the limits before
+    and after it: the car may still be at either (and judged against the lowered one only, the
+    excess would grow with every decrease it causes)."""
+    prev = work.prev
+    drawn = measured_load(cs, work)
+    limit = prev.target_a if prev.on else 0.0
+    hit = work.draw
+    measured_at = hit.inp.measured_at if hit is not None else None
+    changed_at = prev.changed_at or prev.switched_at
+    if (
+        measured_at is not None
+        and changed_at is not None
+        and measured_at < changed_at + tuning.follow_time
+    ):
+        limit = max(limit, prev.prior_target_a)
+    return [
+        max(0.0, amps - limit) if p in prev.grid_phases or not prev.on else amps
+        for p, amps in enumerate(drawn)
+    ]
 
 
 def take_measured(cs: CompiledSite, work: Work, drawn: list[float], left: list[float]) -> None:
@@ -108,13 +135,16 @@ def settle_overdraw(
             )
             state = prev._replace(over_since=since)
             if target != prev.target_a:
-                state = state._replace(target_a=target, changed_at=now)
+                state = state._replace(
+                    target_a=target, changed_at=now, prior_target_a=prev.target_a
+                )
             return allocation, state
     allocation = ChargerAllocation(
         work.ident, 0.0, 0, (), ChargerStatus.PAUSED, Reason.PAUSED_OVERDRAW
     )
     if prev.on:
         state = ChargerState(
+            prior_target_a=prev.target_a,
             changed_at=now,
             switched_at=now,
             was_on=True,

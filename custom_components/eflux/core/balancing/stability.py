@@ -114,6 +114,11 @@ def settle_admitted(
             raised_at=now if target > prev.target_a else prev.raised_at,
             over_since=work.over_since,
             owed_turn=prev.owed_turn if prev.on else work.owed,
+            prior_target_a=(
+                prev.prior_target_a
+                if changed_at is prev.changed_at
+                else (prev.target_a if prev.on else 0.0)
+            ),
         )
     charging = ChargerStatus.CHARGING
     allocation = ChargerAllocation(
@@ -217,6 +222,7 @@ def pause_state(
     return ChargerState(
         on=False,
         changed_at=now if prev.on else prev.changed_at,
+        prior_target_a=prev.target_a if prev.on else prev.prior_target_a,
         switched_at=now if prev.on else prev.switched_at,
         was_on=prev.was_on,
         ready_since=ready_since,

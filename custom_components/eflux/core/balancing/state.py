@@ -29,6 +29,9 @@ class ChargerState(NamedTuple):
     car_phases: tuple[int, ...] | None = None  # charger phases the car draws on, once seen
     raised_at: datetime | None = None  # last increase or start
     over_since: datetime | None = None  # drawing above limit + tolerance since (see overdraw)
+    # The limit in force before the last change (0 while off): a sample taken before that change
+    # had time to show is judged against the higher of the two (overdraw.excess_load).
+    prior_target_a: float = 0.0
     owed_turn: bool = False  # charging a turn it was owed: a plan's pause waits for its end
 
 
