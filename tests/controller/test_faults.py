@@ -103,8 +103,9 @@ async def test_a_car_that_ignores_its_limit_is_warned_about_counted_and_paused(
         await greedy.plug_in("CARD")
         await eventually(lambda: sent(controller, "A") == sent(controller, "B") == 11.5)
         await eventually(lambda: greedy.amps == 13.5)
-        named_after = 0
-        for named_after in range(1, 16):  # a car 2 A over its limit, sampled every 6 s
+        named_after = 0  # samples until B is named (a car 2 A over its limit, every 6 s)
+        while named_after < 15:
+            named_after += 1
             await samples(clock, central, honest, greedy)
             controller.meter_reading("grid", grid(2.0, honest, greedy))
             assert controller.result is not None
