@@ -115,14 +115,16 @@ async def test_reservation_errors(api: Api) -> None:
         )
         sim.configuration["SupportedFeatureProfiles"] = "Core,Reservation"
         await api.site.central.reconfigure("OLD-CP")
-        # Read back from the charger (in batches when it limits keys): wait until it is known.
+        # Read back from the charger (in batches when it limits keys): wait until it is known
+        # (a websocket round trip per batch: over 5 s once in a loaded full run).
         await eventually(
             lambda: (
                 "Reservation"
                 in str(
                     api.site.charge_points()["OLD-CP"].configuration.get("SupportedFeatureProfiles")
                 )
-            )
+            ),
+            wait_s=20.0,
         )
         got, answer = await api.call("POST", "/api/chargers/old/reservation", past)
         assert (got, answer["error"]) == (400, "bad_request")
